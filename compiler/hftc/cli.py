@@ -1,0 +1,199 @@
+"""The `hftc` command line. Heavy modules are imported inside commands so that
+`hftc --help` and `hftc --version` start fast."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from hftc import __version__
+
+app = typer.Typer(
+    name="hftc",
+    help="Compile a trading-system schema (YAML) to C++, Rust and Python code, deployment files and monitoring.",
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+class ErrorFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def _emit(diagnostics, fmt: ErrorFormat, lookup) -> None:
+    from hftc.diagnostics.render import render_all
+
+    if not diagnostics:
+        return
+    text = render_all(diagnostics, fmt.value, lookup)
+    stream = sys.stderr if fmt is ErrorFormat.text else sys.stdout
+    print(text, file=stream)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"hftc {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """hftc: schema in, trading system out."""
+
+
+def _compile(schema: Path, fmt: ErrorFormat):
+    from hftc.diagnostics.model import has_errors
+    from hftc.frontend import compile_file
+
+    result = compile_file(str(schema))
+    _emit(result.diagnostics, fmt, result.sources.lookup)
+    if not result.ok or has_errors(result.diagnostics):
+        raise typer.Exit(1)
+    return result
+
+
+@app.command()
+def build(
+    schema: Path = typer.Argument(..., help="Schema file."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: ./hftc-out/<package>)."),
+    target: Optional[List[str]] = typer.Option(None, "--target", "-t", help="Backend to run; repeat for several (default: docs)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if the output on disk is stale."),
+    error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
+) -> None:
+    """Generate code and configuration from SCHEMA."""
+    from hftc.diagnostics.model import has_errors
+    from hftc.driver.build import DEFAULT_TARGETS, build as run_build, default_output_dir
+
+    result = _compile(schema, error_format)
+    out_dir = str(output) if output else default_output_dir(result.ir)
+    targets = list(dict.fromkeys(target or DEFAULT_TARGETS))
+    report = run_build(result.ir, targets, out_dir, check=check)
+    _emit(report.diagnostics, error_format, result.sources.lookup)
+    if any(d.code == "HFT0801" for d in report.diagnostics):
+        raise typer.Exit(2)
+    if has_errors(report.diagnostics):
+        raise typer.Exit(1)
+    if error_format is ErrorFormat.text:
+        verb = "up to date" if check else "wrote"
+        for out in report.outputs:
+            print(f"{verb} {out.directory} ({len(out.files)} files)", file=sys.stderr)
+
+
+@app.command()
+def lint(
+    schemas: List[Path] = typer.Argument(..., help="Schema files."),
+    error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
+    deny_warnings: bool = typer.Option(False, "--deny-warnings", help="Exit 1 on warnings too."),
+) -> None:
+    """Check schemas and report every problem; write nothing."""
+    from hftc.diagnostics.model import Severity, has_errors
+    from hftc.frontend import compile_file
+
+    failed = False
+    for schema in schemas:
+        result = compile_file(str(schema))
+        _emit(result.diagnostics, error_format, result.sources.lookup)
+        warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
+        failed |= (not result.ok) or has_errors(result.diagnostics) or (deny_warnings and warned)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def ir(
+    schema: Optional[Path] = typer.Argument(None, help="Schema file."),
+    json_schema: bool = typer.Option(False, "--json-schema", help="Print the JSON Schema of the IR instead."),
+    error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format"),
+) -> None:
+    """Print the compiled IR of SCHEMA as JSON."""
+    if json_schema:
+        from hftc.editor_schema import ir_json_schema_text
+
+        sys.stdout.write(ir_json_schema_text())
+        return
+    from hftc.ir.serialize import ir_to_json
+
+    if schema is None:
+        print("error: give a SCHEMA file (or --json-schema)", file=sys.stderr)
+        raise typer.Exit(2)
+    result = _compile(schema, error_format)
+    sys.stdout.write(ir_to_json(result.ir))
+
+
+@app.command("schema")
+def schema_cmd(
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema editors use for schema files."""
+    from hftc.editor_schema import editor_json_schema_text
+
+    text = editor_json_schema_text()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. HFT0402.")) -> None:
+    """Explain a diagnostic code."""
+    from hftc.diagnostics.codes import CODES, explain as lookup
+
+    info = lookup(code)
+    if info is None:
+        from hftc.diagnostics.model import did_you_mean
+
+        hint = did_you_mean(code.upper(), CODES)
+        print(f"error: unknown diagnostic code `{code}`" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        raise typer.Exit(2)
+    print(f"{info.code}: {info.title}\n\n{info.explanation}")
+
+
+@app.command()
+def init(
+    name: str = typer.Argument(..., help="Package name, e.g. desk.mm (also the file name)."),
+    directory: Path = typer.Option(Path("."), "--dir", help="Folder to write into."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a starter schema NAME.hftc.yaml that lints clean and builds."""
+    from hftc.starter import package_name, starter_schema
+
+    package = package_name(name)
+    if package is None:
+        print(f"error: `{name}` cannot be a package name (use letters, digits, _ and .)", file=sys.stderr)
+        raise typer.Exit(2)
+    path = directory / f"{package.replace('.', '_')}.hftc.yaml"
+    if path.exists() and not force:
+        print(f"error: {path} exists; pass --force to overwrite", file=sys.stderr)
+        raise typer.Exit(1)
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_schema(package), encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+@app.command()
+def targets() -> None:
+    """List the known build targets."""
+    from hftc.driver.registry import known_targets, load_backend
+
+    for name in known_targets():
+        backend = load_backend(name)
+        print(f"{name:12} {getattr(backend, 'description', '')}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,116 @@
+"""Render diagnostics as rustc-style text, JSON lines or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Iterable, Mapping
+
+from hftc.diagnostics.model import Diagnostic, Severity, Span
+
+SourceLookup = Callable[[str], "str | None"]
+
+
+def _source_line(lookup: SourceLookup, span: Span) -> str | None:
+    text = lookup(span.file)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= span.line <= len(lines):
+        return lines[span.line - 1].replace("\t", " ")
+    return None
+
+
+def _snippet(lookup: SourceLookup, span: Span, label: str, marker: str, gutter: int) -> list[str]:
+    line = _source_line(lookup, span)
+    pad = " " * gutter
+    if line is None:
+        return []
+    start = max(span.col, 1)
+    if span.end_line == span.line:
+        width = max(span.end_col - span.col, 1)
+    else:
+        width = max(len(line) - start + 1, 1)
+    carets = " " * (start - 1) + marker * width
+    suffix = f" {label}" if label else ""
+    return [
+        f"{str(span.line).rjust(gutter)} | {line}",
+        f"{pad} | {carets}{suffix}",
+    ]
+
+
+def render_text(diagnostic: Diagnostic, lookup: SourceLookup) -> str:
+    """One diagnostic in the style of rustc: header, location, snippet, help."""
+    head = f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
+    spans = [s for s in [diagnostic.span, *(lab.span for lab in diagnostic.secondary)] if s]
+    gutter = max((len(str(s.line)) for s in spans), default=1)
+    pad = " " * gutter
+    out = [head]
+    if diagnostic.span:
+        s = diagnostic.span
+        out.append(f"{pad}--> {s.file}:{s.line}:{s.col}")
+        snippet = _snippet(lookup, s, diagnostic.label, "^", gutter)
+        if snippet:
+            out.append(f"{pad} |")
+            out.extend(snippet)
+    for lab in diagnostic.secondary:
+        s = lab.span
+        out.append(f"{pad}::: {s.file}:{s.line}:{s.col}")
+        snippet = _snippet(lookup, s, lab.message, "-", gutter)
+        if snippet:
+            out.append(f"{pad} |")
+            out.extend(snippet)
+        elif lab.message:
+            out.append(f"{pad} = {lab.message}")
+    if diagnostic.notes or diagnostic.help:
+        out.append(f"{pad} |")
+    for note in diagnostic.notes:
+        out.append(f"{pad} = note: {note}")
+    if diagnostic.help:
+        out.append(f"{pad} = help: {diagnostic.help}")
+    return "\n".join(out)
+
+
+def render_json(diagnostic: Diagnostic) -> str:
+    return json.dumps(diagnostic.to_json(), sort_keys=True)
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def render_github(diagnostic: Diagnostic) -> str:
+    """A GitHub Actions workflow command, so errors annotate the pull request."""
+    kind = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}[
+        diagnostic.severity
+    ]
+    props = [f"title={diagnostic.code}"]
+    if diagnostic.span:
+        s = diagnostic.span
+        props = [f"file={s.file}", f"line={s.line}", f"col={s.col}"]
+        if s.end_line == s.line:
+            props.append(f"endColumn={s.end_col}")
+        props.append(f"title={diagnostic.code}")
+    message = diagnostic.message + (f" ({diagnostic.help})" if diagnostic.help else "")
+    return f"::{kind} {','.join(props)}::{_gh_escape(message)}"
+
+
+def render_all(
+    diagnostics: Iterable[Diagnostic], fmt: str, sources: Mapping[str, str] | SourceLookup
+) -> str:
+    lookup: SourceLookup = sources.get if isinstance(sources, Mapping) else sources
+    items = list(diagnostics)
+    if fmt == "json":
+        return "\n".join(render_json(d) for d in items)
+    if fmt == "github":
+        return "\n".join(render_github(d) for d in items)
+    blocks = [render_text(d, lookup) for d in items]
+    errors = sum(1 for d in items if d.severity is Severity.ERROR)
+    warnings = sum(1 for d in items if d.severity is Severity.WARNING)
+    if errors or warnings:
+        parts = []
+        if errors:
+            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        blocks.append(f"{' and '.join(parts)} emitted")
+    return "\n\n".join(blocks)

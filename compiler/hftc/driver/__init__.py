@@ -1,0 +1,1 @@
+"""The driver: runs backends, formats their output, writes it atomically."""

@@ -1,0 +1,35 @@
+"""Backends by name: built-ins plus the `hftc.backends` entry-point group."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from hftc.ir.backend import Backend
+
+# name -> "module:attribute"; imported only when used, so the CLI starts fast.
+BUILTIN: dict[str, str] = {
+    "docs": "hftc.backends.docs:BACKEND",
+}
+
+
+def _external() -> dict[str, object]:
+    try:
+        return {ep.name: ep for ep in entry_points(group="hftc.backends")}
+    except Exception:  # a broken third-party distribution must not break the CLI
+        return {}
+
+
+def known_targets() -> list[str]:
+    return sorted(set(BUILTIN) | set(_external()))
+
+
+def load_backend(name: str) -> Backend | None:
+    if name in BUILTIN:
+        module, _, attr = BUILTIN[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
+    ep = _external().get(name)
+    if ep is None:
+        return None
+    obj = ep.load()
+    return obj() if isinstance(obj, type) else obj

@@ -1,0 +1,141 @@
+"""Compile one schema file (with its imports) to IR, collecting every diagnostic."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from hftc.diagnostics.model import Diagnostic, error, has_errors, sort_diagnostics
+from hftc.frontend.lower import Lowerer
+from hftc.frontend.sources import SourceSet, display_path, read_file
+from hftc.ir.model import Schema
+from hftc.loader.yaml_nodes import LoadedYaml
+from hftc.schema.document import MODELS, SchemaDocument, document_kind
+from hftc.schema.validate import validate_document
+
+LANGUAGE_VERSION = 1
+
+
+@dataclass
+class CompileResult:
+    ir: Schema | None
+    diagnostics: list[Diagnostic]
+    sources: SourceSet = field(default_factory=SourceSet)
+
+    @property
+    def ok(self) -> bool:
+        return self.ir is not None and not has_errors(self.diagnostics)
+
+
+def _check_form(doc: LoadedYaml) -> tuple[str | None, list[Diagnostic]]:
+    kind = document_kind(doc.value)
+    top = doc.span_of(())
+    if kind is None:
+        what = "a mapping" if isinstance(doc.value, dict) else "not a mapping"
+        return None, [error("HFT0007", f"unknown document form: the top level is {what} without `hftc:`, "
+                            "`type: hft_component` or `parameters:`", top,
+                            help="a full schema starts with `hftc: 1`; see `hftc explain HFT0007`")]
+    if kind == "schema":
+        version = doc.value.get("hftc")
+        if isinstance(version, int) and not isinstance(version, bool) and version != LANGUAGE_VERSION:
+            return None, [error("HFT0008", f"schema language version {version} is not supported",
+                                doc.span_of(("hftc",)), label=f"this compiler reads version {LANGUAGE_VERSION}",
+                                help=f"write `hftc: {LANGUAGE_VERSION}`")]
+    return kind, []
+
+
+class _Compilation:
+    def __init__(self, sources: SourceSet):
+        self.sources = sources
+        self.lowerer = Lowerer()
+        self.diagnostics: list[Diagnostic] = []
+        self.loaded: list[str] = []
+
+    def add_schema_file(self, doc: LoadedYaml, model: SchemaDocument, stack: tuple[str, ...]) -> None:
+        """Depth-first: imports first, so a file's definitions follow what it uses."""
+        base = os.path.dirname(os.path.abspath(doc.file))
+        for i, entry in enumerate(model.imports):
+            span = doc.span_of(("imports", i))
+            target = os.path.normpath(os.path.join(base, entry))
+            shown = display_path(target)
+            if shown in stack:
+                cycle = " → ".join([*stack[stack.index(shown):], shown])
+                self.diagnostics.append(error("HFT0202", f"import cycle: {cycle}", span, label="imported here",
+                                              help="move the shared definitions into a file both import"))
+                continue
+            if shown in self.loaded:
+                continue
+            if not os.path.isfile(target):
+                self.diagnostics.append(error("HFT0201", f"imported file `{entry}` not found", span,
+                                              label=f"no file at {shown}",
+                                              help="imports are resolved relative to the importing file"))
+                continue
+            sub, diags = read_file(target, self.sources)
+            if sub is None or diags:
+                self.diagnostics.extend(diags)
+                if sub is None:
+                    continue
+            kind, diags = _check_form(sub)
+            self.diagnostics.extend(diags)
+            if kind != "schema":
+                if kind is not None:
+                    self.diagnostics.append(error("HFT0204", f"`{entry}` is not a full schema and cannot be imported",
+                                                  span, label="imported here"))
+                continue
+            sub_model, diags = validate_document(SchemaDocument, sub)
+            self.diagnostics.extend(diags)
+            if sub_model is None:
+                continue
+            self.add_schema_file(sub, sub_model, stack + (shown,))
+        self.loaded.append(doc.file)
+        self.lowerer.add_schema(model, doc)
+
+
+def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sources: SourceSet) -> CompileResult:
+    from hftc.passes import run_passes
+
+    if doc is None or has_errors(diagnostics):
+        return CompileResult(None, sort_diagnostics(diagnostics), sources)
+    kind, diags = _check_form(doc)
+    if kind is None:
+        return CompileResult(None, sort_diagnostics(diagnostics + diags), sources)
+    model, diags = validate_document(MODELS[kind], doc)
+    diagnostics = diagnostics + diags
+    if model is None:
+        return CompileResult(None, sort_diagnostics(diagnostics), sources)
+    comp = _Compilation(sources)
+    if kind == "schema":
+        assert isinstance(model, SchemaDocument)
+        comp.add_schema_file(doc, model, (doc.file,))
+        meta = (model.package, model.version, model.schema_id, model.description)
+    elif kind == "component":
+        meta = (comp.lowerer.add_component_document(model, doc), 1, 1, model.description)
+    else:
+        meta = (comp.lowerer.add_strategy_template(model, doc), 1, 1, model.description)
+    low = comp.lowerer
+    diagnostics += comp.diagnostics + low.diagnostics
+    ir = Schema(package=meta[0], version=meta[1], schema_id=meta[2], description=meta[3], document_kind=kind,
+                sources=tuple(comp.loaded or [doc.file]), types=tuple(low.types), messages=tuple(low.messages),
+                components=tuple(low.components), pipelines=tuple(low.pipelines),
+                strategies=tuple(low.strategies), deployments=tuple(low.deployments), monitoring=low.monitoring)
+    ir, pass_diags = run_passes(ir)
+    return CompileResult(ir, sort_diagnostics(diagnostics + pass_diags), sources)
+
+
+def compile_file(path: str) -> CompileResult:
+    """Read, validate and lower `path` and its imports, then run every pass."""
+    sources = SourceSet()
+    doc, diagnostics = read_file(path, sources)
+    return _compile_loaded(doc, diagnostics, sources)
+
+
+def compile_text(file: str, text: str) -> CompileResult:
+    """Compile in-memory text (tests, fuzzing, the editor); imports are read from disk."""
+    from hftc.loader.yaml_nodes import load_yaml_text
+
+    sources = SourceSet()
+    sources.texts[file] = text
+    doc, diagnostics = load_yaml_text(file, text)
+    if doc is not None:
+        sources.docs[file] = doc
+    return _compile_loaded(doc, diagnostics, sources)

@@ -1,0 +1,365 @@
+"""IR: frozen dataclasses, fully resolved, with byte layouts precomputed.
+
+Like SBE's IR or protoc's CodeGeneratorRequest, this is what backends consume;
+they never see YAML. Mappings are tuples (of records or of pairs) so the IR is
+immutable and its JSON form is ordered and exact. `IR_VERSION` changes whenever
+a field is added, removed or changes meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from hftc.diagnostics.model import Span
+
+IR_VERSION = 1
+
+Number = Union[int, float]
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class PrimitiveInfo:
+    name: str
+    size: int
+    signed: bool
+    is_float: bool
+    min_value: Number
+    max_value: Number
+    null_value: Number | None  # SBE convention: int min, uint max, NaN for floats (None here)
+
+
+def _int_info(name: str, bits: int, signed: bool) -> PrimitiveInfo:
+    lo = -(1 << (bits - 1)) if signed else 0
+    hi = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+    # Null is the value at the far end of the range, as in SBE: it is rarely a real value.
+    null = lo if signed else hi
+    return PrimitiveInfo(name, bits // 8, signed, False, lo + (1 if signed else 0), hi - (0 if signed else 1), null)
+
+
+PRIMITIVES: dict[str, PrimitiveInfo] = {
+    **{f"int{b}": _int_info(f"int{b}", b, True) for b in (8, 16, 32, 64)},
+    **{f"uint{b}": _int_info(f"uint{b}", b, False) for b in (8, 16, 32, 64)},
+    "float32": PrimitiveInfo("float32", 4, True, True, -3.4028234663852886e38, 3.4028234663852886e38, None),
+    "float64": PrimitiveInfo("float64", 8, True, True, -1.7976931348623157e308, 1.7976931348623157e308, None),
+    "char": PrimitiveInfo("char", 1, False, False, 0, 255, 0),
+}
+
+MESSAGE_HEADER_SIZE = 8  # blockLength, templateId, schemaId, version: uint16 each
+GROUP_HEADER_SIZE = 4  # blockLength, numInGroup: uint16 each
+VAR_DATA_LENGTH_SIZE = 4  # uint32 length prefix
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    name: str
+    value: int
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str
+    bit: int
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A fixed-size field of a message, group or composite."""
+
+    name: str
+    type: str  # primitive name or user type name
+    kind: str  # primitive | decimal | enum | set | char | composite | array
+    offset: int = -1  # -1 until the layout pass places it
+    size: int = 0
+    since_version: int = 0
+    deprecated: Optional[int] = None
+    optional: bool = False
+    null_value: Optional[Number] = None
+    unit: Optional[str] = None
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    """A user type. Only the attributes of its `kind` are meaningful."""
+
+    name: str
+    kind: str  # decimal | enum | set | char | composite | array
+    encoding: Optional[str] = None  # integer primitive of decimal/enum/set
+    size: int = 0
+    align: int = 1
+    exponent: int = 0
+    values: tuple[EnumValue, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    length: int = 0
+    element: Optional[str] = None
+    fields: tuple[Field, ...] = ()
+    null_value: Optional[Number] = None
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class VarData:
+    name: str
+    encoding: str = "utf8"  # utf8 | bytes
+    since_version: int = 0
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    block_length: int = 0
+    fields: tuple[Field, ...] = ()
+    groups: tuple["Group", ...] = ()
+    data: tuple[VarData, ...] = ()
+    since_version: int = 0
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Message:
+    name: str
+    id: int
+    block_length: int = 0
+    fields: tuple[Field, ...] = ()
+    groups: tuple[Group, ...] = ()
+    data: tuple[VarData, ...] = ()
+    since_version: int = 0
+    deprecated: Optional[int] = None
+    description: str = ""
+    span: Optional[Span] = None
+
+    @property
+    def is_fixed_layout(self) -> bool:
+        """Whether every instance has the same size (no groups, no var-data)."""
+        return not self.groups and not self.data
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    max_position: int
+    max_order_qty: int
+    max_orders_per_second: int
+    price_band_bps: float
+    max_notional: Optional[float] = None
+    kill_switch: bool = True
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    kind: str  # feed_handler | order_book | strategy | risk_gate | order_gateway | custom
+    budget_ns: Optional[int] = None
+    inputs: tuple[str, ...] = ()
+    output: Optional[str] = None
+    book_model: Optional[str] = None  # price_level | order_level
+    depth: int = 0
+    tick: Optional[str] = None  # exact decimal string
+    lot: Optional[str] = None
+    max_orders: int = 0
+    strategy: Optional[str] = None
+    limits: Optional[RiskLimits] = None
+    language: Optional[str] = None
+    features: tuple[str, ...] = ()
+    description: str = ""
+    span: Optional[Span] = None
+    budget_span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class ThreadAssignment:
+    stage: str
+    cpu: int
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    stages: tuple[str, ...]
+    threads: tuple[ThreadAssignment, ...] = ()
+    queue_kind: str = "spsc"
+    queue_capacity: int = 4096
+    features: tuple[str, ...] = ()
+    latency_p99_ns: Optional[int] = None
+    throughput_msgs_per_s: Optional[int] = None
+    memory_mb: Optional[int] = None
+    description: str = ""
+    span: Optional[Span] = None
+    stage_spans: tuple[Span, ...] = ()
+    target_span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # int | float
+    low: Number
+    high: Number
+    default: Number
+    log: bool = False
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class ExprSource:
+    """An expression as written, with the span of its first character."""
+
+    text: str
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class NamedExpr:
+    name: str
+    expr: ExprSource
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    template: Optional[str] = None
+    description: str = ""
+    instruments: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    lets: tuple[NamedExpr, ...] = ()
+    signals: tuple[NamedExpr, ...] = ()
+    quote_bid_price: Optional[ExprSource] = None
+    quote_bid_qty: Optional[ExprSource] = None
+    quote_ask_price: Optional[ExprSource] = None
+    quote_ask_qty: Optional[ExprSource] = None
+    when: Optional[ExprSource] = None
+    entry_long: Optional[ExprSource] = None
+    entry_short: Optional[ExprSource] = None
+    exit: Optional[ExprSource] = None
+    size: Optional[ExprSource] = None
+    maximize: tuple[str, ...] = ()
+    minimize: tuple[str, ...] = ()
+    constraints: tuple[ExprSource, ...] = ()
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    cpu_cores: int
+    memory_gb: int
+    hugepages_1gi: int = 0
+    sriov: bool = False
+    realtime_kernel: bool = False
+    isolated_cpus: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class KubernetesSpec:
+    namespace: str
+    image: str
+    metrics_port: int = 9100
+    health_port: int = 8080
+    runtime_class: str = "performance-hft"
+    sriov_resource: str = "intel.com/sriov_netdevice"
+    credentials_secret: str = "venue-credentials"
+    optimizer_workers: int = 4
+
+
+@dataclass(frozen=True)
+class CloudSpec:
+    provider: str
+    region: str
+    zone: str
+    instance_type: str
+    placement: str = "cluster"
+    count: int = 1
+    node_group: str = "instances"
+    ena_express: bool = False
+
+
+@dataclass(frozen=True)
+class Deployment:
+    name: str
+    environment: str
+    pipeline: Optional[str]
+    sites: tuple[str, ...]
+    nodes: NodeSpec
+    latency_tolerance_ns: Optional[int] = None
+    kubernetes: Optional[KubernetesSpec] = None
+    cloud: Optional[CloudSpec] = None
+    tags: Pairs = ()
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    expr: str
+    for_seconds: float
+    for_text: str
+    severity: str
+    labels: Pairs = ()
+    annotations: Pairs = ()
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    interval_ms: int = 1000
+    metrics_port: int = 9100
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The root of the IR: one compiled schema with everything it imports."""
+
+    package: str
+    version: int = 1
+    schema_id: int = 1
+    ir_version: int = IR_VERSION
+    description: str = ""
+    document_kind: str = "schema"  # schema | component | strategy_template
+    sources: tuple[str, ...] = ()
+    types: tuple[TypeDef, ...] = ()
+    messages: tuple[Message, ...] = ()
+    components: tuple[Component, ...] = ()
+    pipelines: tuple[Pipeline, ...] = ()
+    strategies: tuple[Strategy, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    monitoring: Optional[Monitoring] = None
+
+    def type_named(self, name: str) -> TypeDef | None:
+        return next((t for t in self.types if t.name == name), None)
+
+    def message_named(self, name: str) -> Message | None:
+        return next((m for m in self.messages if m.name == name), None)
+
+    def component_named(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def strategy_named(self, name: str) -> Strategy | None:
+        return next((s for s in self.strategies if s.name == name), None)
+
+    @property
+    def package_parts(self) -> tuple[str, ...]:
+        return tuple(self.package.split("."))
+
+    @property
+    def package_snake(self) -> str:
+        """`fx.mm` → `fx_mm`: the Rust crate and Python package name."""
+        return "_".join(self.package_parts)
+
+
+__all__ = [
+    "Alert", "Choice", "CloudSpec", "Component", "Deployment", "EnumValue", "ExprSource", "Field",
+    "GROUP_HEADER_SIZE", "Group", "IR_VERSION", "KubernetesSpec", "MESSAGE_HEADER_SIZE", "Message",
+    "Monitoring", "NamedExpr", "NodeSpec", "PRIMITIVES", "Param", "Pipeline", "PrimitiveInfo",
+    "RiskLimits", "Schema", "Span", "Strategy", "ThreadAssignment", "TypeDef", "VAR_DATA_LENGTH_SIZE",
+    "VarData",
+]

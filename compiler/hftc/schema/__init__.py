@@ -1,0 +1,1 @@
+"""Surface models: the schema language as users write it (pydantic v2)."""

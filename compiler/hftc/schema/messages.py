@@ -1,0 +1,60 @@
+"""`messages:` — binary messages with fields, repeating groups and var-data."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from hftc.schema.common import F, Surface
+
+
+class FieldSpec(Surface):
+    """A field with options. Plain `name: Type` is shorthand for `{type: Type}`."""
+
+    type: str = F("A primitive (int8..uint64, float32, float64) or a type from `types:`.", "Price")
+    since_version: Optional[int] = F("Schema version that added the field; older senders read as its null value.", 2, default=None, ge=0, le=65535)
+    deprecated: Optional[int] = F("Schema version from which the field is no longer used.", 3, default=None, ge=0, le=65535)
+    optional: bool = F("Whether the field may be absent, encoded as its null value.", True, default=False)
+    null_value: Optional[Union[int, float]] = F("Value that means absent, for optional fields (defaults to the type's null).", 0, default=None)
+    unit: Optional[str] = F("Unit of the value, shown in docs and used by tooling.", "ns", default=None)
+    offset: Optional[int] = F("Explicit byte offset in the block (padding is inserted before it).", 16, default=None, ge=0, le=65535)
+    description: str = F("What the field means.", "Exchange timestamp.", default="")
+
+
+FieldDef = Union[str, FieldSpec]
+
+
+class VarDataSpec(Surface):
+    """Length-prefixed bytes after the fixed block and the groups."""
+
+    name: str = F("Name of the var-data field.", "venue_note")
+    since_version: Optional[int] = F("Schema version that added it.", 2, default=None, ge=0, le=65535)
+    encoding: Literal["bytes", "utf8"] = F("`utf8` text (string_view) or raw `bytes` (span).", "utf8", default="utf8")
+    description: str = F("What it holds.", "Free text from the venue.", default="")
+
+
+VarDataDef = Union[str, VarDataSpec]
+
+
+class GroupSpec(Surface):
+    """A repeating group: a count, then that many fixed blocks, each with its own nested groups and data."""
+
+    fields: dict[str, FieldDef] = F("Fields of each entry.", {"price": "Price", "qty": "Qty"}, default_factory=dict)
+    groups: dict[str, "GroupSpec"] = F("Nested repeating groups of each entry.", {}, default_factory=dict)
+    data: list[VarDataDef] = F("Var-data of each entry, after its nested groups.", ["note"], default_factory=list)
+    since_version: Optional[int] = F("Schema version that added the group.", 2, default=None, ge=0, le=65535)
+    description: str = F("What an entry means.", "One price level.", default="")
+
+
+class MessageSpec(Surface):
+    """A message: fixed block of fields, then repeating groups, then var-data."""
+
+    id: int = F("Template id on the wire (1..65535), unique in the schema.", 1, ge=1, le=65535)
+    fields: dict[str, FieldDef] = F("Fixed-block fields in wire order.", {"instrument": "uint32", "price": "Price"}, default_factory=dict)
+    groups: dict[str, GroupSpec] = F("Repeating groups after the fixed block.", {"levels": {"fields": {"price": "Price"}}}, default_factory=dict)
+    data: list[VarDataDef] = F("Var-data after the groups.", ["venue_note"], default_factory=list)
+    since_version: Optional[int] = F("Schema version that added the message.", 1, default=None, ge=0, le=65535)
+    deprecated: Optional[int] = F("Schema version from which the message is no longer sent.", 3, default=None, ge=0, le=65535)
+    description: str = F("What the message means.", "Incremental book update.", default="")
+
+
+GroupSpec.model_rebuild()
