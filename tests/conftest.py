@@ -1,0 +1,77 @@
+"""Shared test fixtures: repository paths, the build cache, golden files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+GOLDEN = REPO / "tests" / "golden"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite golden files from the current output instead of comparing")
+
+
+def build_cache() -> Path:
+    """Where native builds are cached and shared between tests (and CI runs)."""
+    path = Path(os.environ.get("HFTC_BUILD_CACHE", REPO / ".build-cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Golden:
+    """Compare text with `tests/golden/<name>`, or rewrite it under --update-goldens."""
+
+    def __init__(self, update: bool):
+        self.update = update
+
+    def check(self, name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-goldens"
+        expected = path.read_text(encoding="utf-8")
+        assert actual == expected, f"output differs from {path}; run pytest --update-goldens and review the diff"
+
+    def check_tree(self, name: str, files: dict[str, bytes]) -> None:
+        """Compare a generated tree file by file (and the set of files)."""
+        root = GOLDEN / name
+        if self.update:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+            for rel, data in files.items():
+                target = root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            return
+        assert root.is_dir(), f"missing golden tree {root}; run pytest --update-goldens"
+        on_disk = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+        assert sorted(on_disk) == sorted(files), f"set of generated files differs from {root}"
+        for rel, data in files.items():
+            assert data == on_disk[rel], f"{rel} differs from {root / rel}; run pytest --update-goldens"
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    return build_cache()
+
+
+def require_shared_data(relative: str) -> Path:
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"market data {relative} not found under {SHARED_DATA} (the shared data folder is absent)")
+    return path
