@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -192,6 +193,8 @@ def targets() -> None:
 
 
 def main() -> None:
+    # pydantic scans every installed distribution for plugins at import; hftc uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app()
     except KeyboardInterrupt:

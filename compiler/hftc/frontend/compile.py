@@ -31,9 +31,9 @@ def _check_form(doc: LoadedYaml) -> tuple[str | None, list[Diagnostic]]:
     kind = document_kind(doc.value)
     top = doc.span_of(())
     if kind is None:
-        what = "a mapping" if isinstance(doc.value, dict) else "not a mapping"
-        return None, [error("HFT0007", f"unknown document form: the top level is {what} without `hftc:`, "
-                            "`type: hft_component` or `parameters:`", top,
+        what = ("has none of `hftc:`, `type: hft_component` or `parameters:`" if isinstance(doc.value, dict)
+                else "is not a mapping")
+        return None, [error("HFT0007", f"unknown document form: the top level {what}", top,
                             help="a full schema starts with `hftc: 1`; see `hftc explain HFT0007`")]
     if kind == "schema":
         version = doc.value.get("hftc")

@@ -229,7 +229,9 @@ class Lowerer:
         common = dict(budget_ns=c.budget_ns, description=c.description, span=span,
                       budget_span=doc.span_of(path + ("budget_ns",)) if c.budget_ns is not None else None)
         if c.kind == "feed_handler":
-            return ir.Component(name, c.kind, inputs=tuple(c.input), **common)
+            return ir.Component(name, c.kind, inputs=tuple(c.input),
+                                input_spans=tuple(doc.span_of(path + ("input", i)) for i in range(len(c.input))),
+                                **common)
         if c.kind == "order_book":
             tick = exact_decimal(c.tick)
             lot = exact_decimal(c.lot)
@@ -240,14 +242,15 @@ class Lowerer:
             return ir.Component(name, c.kind, book_model=c.model, depth=c.depth, tick=tick, lot=lot,
                                 max_orders=c.max_orders, **common)
         if c.kind == "strategy":
-            return ir.Component(name, c.kind, strategy=c.strategy, **common)
+            return ir.Component(name, c.kind, strategy=c.strategy, strategy_span=doc.span_of(path + ("strategy",)),
+                                **common)
         if c.kind == "risk_gate":
             lim = c.limits
             return ir.Component(name, c.kind, limits=ir.RiskLimits(lim.max_position, lim.max_order_qty,
                                 lim.max_orders_per_second, float(lim.price_band_bps), lim.max_notional,
                                 lim.kill_switch), **common)
         if c.kind == "order_gateway":
-            return ir.Component(name, c.kind, output=c.output, **common)
+            return ir.Component(name, c.kind, output=c.output, output_span=doc.span_of(path + ("output",)), **common)
         return ir.Component(name, c.kind, language=c.language, features=tuple(c.features), **common)
 
     def _pipeline(self, doc: LoadedYaml, path: tuple, name: str, p: surf.PipelineSpec) -> ir.Pipeline:

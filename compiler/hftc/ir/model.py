@@ -172,6 +172,9 @@ class Component:
     description: str = ""
     span: Optional[Span] = None
     budget_span: Optional[Span] = None
+    input_spans: tuple[Span, ...] = ()
+    output_span: Optional[Span] = None
+    strategy_span: Optional[Span] = None
 
 
 @dataclass(frozen=True)

@@ -147,8 +147,15 @@ def _yaml_error(file: str, exc: Exception, text: str) -> Diagnostic:
         return error("HFT0005", "tab character in indentation", Span.point(file, line, tab_col),
                      label="tab here", help="indent with spaces; YAML does not allow tabs")
     message = f"YAML syntax error: {problem}"
-    notes = (str(context),) if context else ()
-    return error("HFT0003", message, Span.point(file, line, col), label="here", notes=notes,
+    context_mark = getattr(exc, "context_mark", None)
+    secondary = ()
+    if context and context_mark is not None and mark is not None and context_mark is not mark:
+        from hftc.diagnostics.model import Label
+
+        secondary = (Label(Span.point(file, context_mark.line + 1, context_mark.column + 1), str(context)),)
+    if line > len(lines) and lines:  # past the end: point at the end of the last line instead
+        line, col = len(lines), len(lines[-1]) + 1
+    return error("HFT0003", message, Span.point(file, line, col), label="here", secondary=secondary,
                  help="check quotes, brackets and indentation just before this point")
 
 

@@ -25,7 +25,9 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
     if ir.document_kind != "schema":
         return ir, out
     used = {f.type for _, f in all_fields(ir)} | {t.element for t in ir.types if t.element}
-    for t in ir.types if ir.messages else ():  # a schema without messages is a type library
+    unresolved = any(f.kind == "unresolved" for _, f in all_fields(ir))
+    # A schema without messages is a type library; with unresolved names, "unused" is noise.
+    for t in ir.types if ir.messages and not unresolved else ():
         if t.name not in used:
             out.append(warning("HFT0901", f"type `{t.name}` is never used", t.span, label="unused",
                                help="use it in a message or remove it"))

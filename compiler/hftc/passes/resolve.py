@@ -84,13 +84,15 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
     components = [c.name for c in ir.components]
     strategies = [s.name for s in ir.strategies]
     for c in ir.components:
-        for name in c.inputs:
+        for i, name in enumerate(c.inputs):
             if name not in messages:
-                diagnostics.append(_unknown("message", name, messages, c.span, f"`{c.name}` reads it"))
+                span = c.input_spans[i] if i < len(c.input_spans) else c.span
+                diagnostics.append(_unknown("message", name, messages, span, f"`{c.name}` reads it"))
         if c.output and c.output not in messages:
-            diagnostics.append(_unknown("message", c.output, messages, c.span, f"`{c.name}` writes it"))
+            diagnostics.append(_unknown("message", c.output, messages, c.output_span or c.span, f"`{c.name}` writes it"))
         if c.strategy and c.strategy not in strategies:
-            diagnostics.append(_unknown("strategy", c.strategy, strategies, c.span, "referenced here"))
+            diagnostics.append(_unknown("strategy", c.strategy, strategies, c.strategy_span or c.span,
+                                        "not under `strategies:`"))
     for p in ir.pipelines:
         seen: set[str] = set()
         for i, stage in enumerate(p.stages):
