@@ -114,8 +114,11 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
         meta = (comp.lowerer.add_strategy_template(model, doc), 1, 1, model.description)
     low = comp.lowerer
     diagnostics += comp.diagnostics + low.diagnostics
+    # Sources relative to the root schema's folder: output must not depend on the working directory.
+    root = os.path.dirname(os.path.abspath(doc.file))
+    sources_rel = tuple(os.path.relpath(os.path.abspath(f), root).replace(os.sep, "/") for f in (comp.loaded or [doc.file]))
     ir = Schema(package=meta[0], version=meta[1], schema_id=meta[2], description=meta[3], document_kind=kind,
-                sources=tuple(comp.loaded or [doc.file]), types=tuple(low.types), messages=tuple(low.messages),
+                sources=sources_rel, types=tuple(low.types), messages=tuple(low.messages),
                 components=tuple(low.components), pipelines=tuple(low.pipelines),
                 strategies=tuple(low.strategies), deployments=tuple(low.deployments), monitoring=low.monitoring)
     ir, pass_diags = run_passes(ir)
