@@ -9,7 +9,13 @@ from hftc.ir.backend import Backend
 
 # name -> "module:attribute"; imported only when used, so the CLI starts fast.
 BUILTIN: dict[str, str] = {
+    "cpp": "hftc.backends.cpp:BACKEND",
     "docs": "hftc.backends.docs:BACKEND",
+    "k8s": "hftc.backends.k8s:BACKEND",
+    "terraform": "hftc.backends.terraform:BACKEND",
+    "prometheus": "hftc.backends.prometheus:BACKEND",
+    "grafana": "hftc.backends.grafana:BACKEND",
+    "python": "hftc.backends.python:BACKEND",
 }
 
 
