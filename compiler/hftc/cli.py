@@ -182,6 +182,37 @@ def init(
     print(f"wrote {path}", file=sys.stderr)
 
 
+class BenchLang(str, Enum):
+    cpp = "cpp"
+    rust = "rust"
+    all = "all"
+
+
+@app.command()
+def bench(
+    schema: Path = typer.Argument(..., help="Schema file."),
+    lang: BenchLang = typer.Option(BenchLang.cpp, "--lang", help="cpp, rust, or all (side by side)."),
+    json_output: bool = typer.Option(False, "--json", help="Print {\"results\": [...]} for machines."),
+) -> None:
+    """Build and run the benchmarks (-O3 -march=native) and compare with targets and baselines."""
+    import json as json_module
+
+    from hftc.bench.runner import run_benchmarks
+
+    result = _compile(schema, ErrorFormat.text)
+    langs = ["cpp", "rust"] if lang is BenchLang.all else [lang.value]
+    progress = (lambda msg: None) if json_output else (lambda msg: print(f"· {msg}", file=sys.stderr))
+    results, problems = run_benchmarks(result.ir, langs, progress)
+    if json_output:
+        print(json_module.dumps({"results": [r.to_json() for r in results], "problems": problems}, indent=2))
+    else:
+        from hftc.bench.table import render
+
+        render(results, problems)
+    if not results:
+        raise typer.Exit(1)
+
+
 @app.command()
 def targets() -> None:
     """List the known build targets."""

@@ -1,0 +1,1 @@
+"""`hftc bench`: build the generated and runtime benchmarks, run them, compare."""

@@ -1,0 +1,123 @@
+"""Which benchmark programs `hftc bench` builds and runs, and how results are merged."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from hftc.bench.native import BenchError, Result, cmake_build, find_executable, run_json
+from hftc.ir.model import Schema
+from hftc.paths import build_cache, runtime_cpp_dir, runtime_rust_dir, shared_data_dir
+
+DEPTH_CAPTURE = "binance/usdm_btcusdt_20240808.gz"
+NATIVE_FLAGS = {"CMAKE_CXX_FLAGS": "-O3 -march=native"}
+
+Progress = Callable[[str], None]
+
+
+def predecoded_depth(progress: Progress) -> Path | None:
+    """Real BTCUSDT depth diffs as flat records, so JSON parsing is not timed."""
+    data = shared_data_dir()
+    if data is None or not (data / DEPTH_CAPTURE).exists():
+        return None
+    out = build_cache() / "bench" / "usdm_btcusdt_20240808.depth.bin"
+    if not out.exists():
+        progress("pre-decoding the BTCUSDT depth capture")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        script = runtime_cpp_dir() / "bench" / "predecode_binance.py"
+        proc = subprocess.run([sys.executable, str(script), "--input", str(data / DEPTH_CAPTURE), str(out)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BenchError(f"pre-decoding failed: {proc.stderr.strip()[-500:]}")
+    return out
+
+
+def _runtime_cpp(progress: Progress, depth: Path | None) -> list[Result]:
+    source = runtime_cpp_dir()
+    benches = sorted(p.stem for p in (source / "bench").glob("bench_*.cpp"))
+    progress(f"building the C++ runtime benchmarks ({', '.join(benches)})")
+    build_dir = cmake_build(source, build_cache() / "bench" / "runtime_cpp", benches,
+                            {"HFT_BUILD_BENCH": "ON", "HFT_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
+    results: list[Result] = []
+    for bench in benches:
+        progress(f"running {bench}")
+        args = [str(depth)] if depth is not None and bench != "bench_ring" else []
+        if bench != "bench_ring" and depth is None:
+            continue
+        results += run_json([str(find_executable(build_dir, bench)), *args], "cpp", bench)
+    return results
+
+
+def _generated_cpp(ir: Schema, progress: Progress) -> list[Result]:
+    from hftc.driver.build import build
+
+    out = build_cache() / "bench" / "generated" / ir.package_snake
+    report = build(ir, ["cpp"], str(out))
+    if report.diagnostics:
+        raise BenchError("; ".join(d.message for d in report.diagnostics))
+    project = out / "cpp"
+    progress("building the generated codec benchmark")
+    build_dir = cmake_build(project, build_cache() / "bench" / "generated-build" / ir.package_snake, ["bench_codecs"],
+                            {"HFTC_RUNTIME_DIR": str(runtime_cpp_dir()), "HFTC_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
+    progress("running bench_codecs")
+    return run_json([str(find_executable(build_dir, "bench_codecs"))], "cpp", "bench_codecs")
+
+
+def _runtime_rust(progress: Progress, depth: Path | None) -> list[Result]:
+    crate = runtime_rust_dir()
+    if crate is None or shutil.which("cargo") is None:
+        raise BenchError("the Rust runtime or cargo is not available")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(build_cache() / "cargo"), "RUSTFLAGS": "-C target-cpu=native"}
+    progress("building the Rust runtime benchmarks")
+    proc = subprocess.run(["cargo", "build", "--release", "--bin", "ring_bench", "--bin", "book_bench"], cwd=crate,
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"cargo build failed: {proc.stderr.strip()[-800:]}")
+    target = build_cache() / "cargo" / "release"
+    results = run_json([str(target / "ring_bench")], "rust", "ring_bench")
+    if depth is not None:
+        results += run_json([str(target / "book_bench"), str(depth)], "rust", "book_bench")
+    return results
+
+
+def apply_schema_targets(ir: Schema, results: list[Result]) -> list[Result]:
+    """Targets the schema states override the benchmarks' built-in ones."""
+    pipeline = ir.pipelines[0] if ir.pipelines else None
+    targets: dict[str, float] = {}
+    if pipeline is not None:
+        if pipeline.latency_p99_ns:
+            targets["tick_to_order_p99"] = pipeline.latency_p99_ns
+        if pipeline.throughput_msgs_per_s:
+            targets["pipeline_throughput_inline"] = pipeline.throughput_msgs_per_s
+    return [replace(r, target=targets.get(r.name, r.target)) for r in results]
+
+
+def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_generated: bool = True) -> tuple[list[Result], list[str]]:
+    """Run every benchmark for the languages asked; return results and the problems met."""
+    results: list[Result] = []
+    problems: list[str] = []
+    depth = None
+    try:
+        depth = predecoded_depth(progress)
+    except BenchError as exc:
+        problems.append(str(exc))
+    if depth is None:
+        problems.append("market data not found: book and tick-to-order benchmarks on real data are skipped")
+    jobs: list[tuple[str, Callable[[], list[Result]]]] = []
+    if "cpp" in langs:
+        jobs.append(("C++ runtime", lambda: _runtime_cpp(progress, depth)))
+        if include_generated and ir.messages:
+            jobs.append(("generated C++ codecs", lambda: _generated_cpp(ir, progress)))
+    if "rust" in langs:
+        jobs.append(("Rust runtime", lambda: _runtime_rust(progress, depth)))
+    for label, job in jobs:
+        try:
+            results += job()
+        except (BenchError, OSError, subprocess.TimeoutExpired) as exc:
+            problems.append(f"{label}: {exc}")
+    return apply_schema_targets(ir, results), problems
