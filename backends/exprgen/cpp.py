@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hftc.ir.expr import CheckedStrategy, Type
 
-from backends.exprgen import Code, Lowering, camel, ident, outputs, slot_window
+from hftc.backends.exprgen import Code, Lowering, ident, outputs, slot_window, typed
 
 _CTYPE = {Type.INT: "std::int64_t", Type.FLOAT: "double", Type.BOOL: "bool"}
 _ZERO = {Type.INT: "0", Type.FLOAT: "0.0", Type.BOOL: "false"}
@@ -27,6 +27,9 @@ inline std::int64_t wsub(std::int64_t a, std::int64_t b) {
 inline std::int64_t wmul(std::int64_t a, std::int64_t b) {
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
 }
+// int -> double through a function: g++ 12 folds `0.0 - static_cast<double>(i)`
+// into `-static_cast<double>(i)` in its front end, which gives -0.0 for i == 0.
+inline double to_f64(std::int64_t x) { return static_cast<double>(x); }
 inline std::int64_t wneg(std::int64_t a) { return wsub(0, a); }
 inline std::int64_t wabs(std::int64_t a) { return a < 0 ? wneg(a) : a; }
 // Floored modulo; x % 0 == 0.
@@ -246,12 +249,10 @@ def _float_lit(v: float) -> str:
 
 class _Cpp(Lowering):
     def int_const(self, v: int) -> Code:
-        if v < 0:
-            return f"std::int64_t{{{v}}}", True
         return f"std::int64_t{{{v}}}", True
 
     def float_const(self, v: float) -> Code:
-        return (_float_lit(v), True) if v >= 0 or v != v else (f"({_float_lit(v)})", True)
+        return (_float_lit(v), True) if v >= 0 else (f"({_float_lit(v)})", True)
 
     def bool_const(self, v: bool) -> Code:
         return ("true" if v else "false"), True
@@ -268,7 +269,7 @@ class _Cpp(Lowering):
         return f"rt::book_{field}(in.books[{index}])", True
 
     def to_float(self, a: Code) -> Code:
-        return f"static_cast<double>({a[0]})", True
+        return f"rt::to_f64({a[0]})", True
 
     def neg(self, a: Code, t: Type) -> Code:
         if t is Type.INT:
@@ -311,10 +312,11 @@ class _Cpp(Lowering):
 
 def _slot_decl(s: CheckedStrategy, k: int) -> tuple[str, str]:
     slot = s.slots[k]
-    window = slot_window(s, k, lambda p: f"params_.{ident(p)}",
-                         lambda v: f"std::int64_t{{{v}}}" if isinstance(v, int) else _float_lit(v))
+    window = slot_window(
+        s, k, lambda p: f"params_.{ident(p)}", lambda v: f"std::int64_t{{{v}}}" if isinstance(v, int) else _float_lit(v)
+    )
     if slot.kind == "delta":
-        return f"rt::Delta<{_CTYPE[slot.input.type]}>", "{}"
+        return f"rt::Delta<{_CTYPE[typed(slot.input)]}>", "{}"
     if slot.kind == "ema":
         return "rt::Ema", f"{{{window}}}"
     if slot.kind == "ema_t":

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from hftc.ir.expr import CheckedStrategy, Type
 
-from backends.exprgen import Code, Lowering, ident, outputs, slot_window
+from hftc.backends.exprgen import Code, Lowering, ident, outputs, slot_window
 
 _PYTYPE = {Type.INT: "int", Type.FLOAT: "float", Type.BOOL: "bool"}
 _ZERO = {Type.INT: "0", Type.FLOAT: "0.0", Type.BOOL: "False"}
 
-_RUNTIME = r'''
+_RUNTIME = r"""
 _MASK = (1 << 64) - 1
 _HALF = 1 << 63
 
@@ -270,7 +270,7 @@ class _SmaT:
         self.tss[idx] = ts
         self.sums.add(x)
         return self.sums.mean()
-'''
+"""
 
 
 def _float_lit(v: float) -> str:
@@ -351,7 +351,7 @@ def emit_python(strategy: CheckedStrategy) -> str:
         "from dataclasses import dataclass, field",
         "from typing import TypeVar",
         "",
-        "_T = TypeVar(\"_T\", int, float)",
+        '_T = TypeVar("_T", int, float)',
         "",
         f"INSTRUMENTS: tuple[str, ...] = ({''.join(repr(i) + ', ' for i in s.instruments)})",
         "",

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from hftc.ir.expr import CheckedStrategy, Type
 
-from backends.exprgen import Code, Lowering, ident, outputs, slot_window
+from hftc.backends.exprgen import Code, Lowering, ident, outputs, slot_window
 
 _RTYPE = {Type.INT: "i64", Type.FLOAT: "f64", Type.BOOL: "bool"}
 _ZERO = {Type.INT: "0", Type.FLOAT: "0.0", Type.BOOL: "false"}
 
 # name -> (source, dependencies)
 _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "imod": ("""
+    "imod": (
+        """
     /// Floored modulo; `x % 0 == 0`.
     pub fn imod(a: i64, b: i64) -> i64 {
         if b == 0 {
@@ -29,8 +30,11 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             r += b;
         }
         r
-    }""", ()),
-    "fmod_floor": ("""
+    }""",
+        (),
+    ),
+    "fmod_floor": (
+        """
     /// Floored float modulo (sign of the divisor); nan for `b == 0` or non-finite `a`.
     pub fn fmod_floor(a: f64, b: f64) -> f64 {
         if b == 0.0 || !a.is_finite() || b.is_nan() {
@@ -45,48 +49,69 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             r = 0.0_f64.copysign(b);
         }
         r
-    }""", ()),
-    "vmin": ("""
+    }""",
+        (),
+    ),
+    "vmin": (
+        """
     pub fn vmin<T: PartialOrd>(a: T, b: T) -> T {
         if b < a {
             b
         } else {
             a
         }
-    }""", ()),
-    "vmax": ("""
+    }""",
+        (),
+    ),
+    "vmax": (
+        """
     pub fn vmax<T: PartialOrd>(a: T, b: T) -> T {
         if a < b {
             b
         } else {
             a
         }
-    }""", ()),
-    "book_mid": ("""
+    }""",
+        (),
+    ),
+    "book_mid": (
+        """
     pub fn book_mid(b: &BookTop) -> f64 {
         (b.bid + b.ask) / 2.0
-    }""", ()),
-    "book_spread": ("""
+    }""",
+        (),
+    ),
+    "book_spread": (
+        """
     pub fn book_spread(b: &BookTop) -> f64 {
         b.ask - b.bid
-    }""", ()),
-    "book_microprice": ("""
+    }""",
+        (),
+    ),
+    "book_microprice": (
+        """
     pub fn book_microprice(b: &BookTop) -> f64 {
         let d = b.bid_qty + b.ask_qty;
         if d == 0.0 {
             return (b.bid + b.ask) / 2.0;
         }
         (b.bid * b.ask_qty + b.ask * b.bid_qty) / d
-    }""", ()),
-    "book_imbalance": ("""
+    }""",
+        (),
+    ),
+    "book_imbalance": (
+        """
     pub fn book_imbalance(b: &BookTop) -> f64 {
         let d = b.bid_qty + b.ask_qty;
         if d == 0.0 {
             return 0.0;
         }
         (b.bid_qty - b.ask_qty) / d
-    }""", ()),
-    "DeltaI": ("""
+    }""",
+        (),
+    ),
+    "DeltaI": (
+        """
     #[derive(Debug, Clone, Default)]
     pub struct DeltaI {
         prev: i64,
@@ -99,8 +124,11 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             self.has = true;
             r
         }
-    }""", ()),
-    "DeltaF": ("""
+    }""",
+        (),
+    ),
+    "DeltaF": (
+        """
     #[derive(Debug, Clone, Default)]
     pub struct DeltaF {
         prev: f64,
@@ -113,8 +141,11 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             self.has = true;
             r
         }
-    }""", ()),
-    "Ema": ("""
+    }""",
+        (),
+    ),
+    "Ema": (
+        """
     #[derive(Debug, Clone)]
     pub struct Ema {
         alpha: f64,
@@ -130,12 +161,15 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
                 self.s = x;
                 self.has = true;
             } else {
-                self.s = self.s + self.alpha * (x - self.s);
+                self.s += self.alpha * (x - self.s);
             }
             self.s
         }
-    }""", ()),
-    "EmaT": ("""
+    }""",
+        (),
+    ),
+    "EmaT": (
+        """
     #[derive(Debug, Clone)]
     pub struct EmaT {
         tau: f64,
@@ -158,14 +192,17 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
                     if self.tau > 0.0 {
                         alpha = 1.0 - f64::exp(-(dt as f64) / self.tau);
                     }
-                    self.s = self.s + alpha * (x - self.s);
+                    self.s += alpha * (x - self.s);
                 }
             }
             self.last_ts = ts;
             self.s
         }
-    }""", ()),
-    "Sums": ("""
+    }""",
+        (),
+    ),
+    "Sums": (
+        """
     /// Shifted running sums over the samples in a window.
     #[derive(Debug, Clone, Default)]
     pub struct Sums {
@@ -185,8 +222,8 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
                     self.has_k = true;
                 }
                 let d = x - self.k;
-                self.s1 = self.s1 + d;
-                self.s2 = self.s2 + d * d;
+                self.s1 += d;
+                self.s2 += d * d;
                 self.nfin += 1;
             }
         }
@@ -200,8 +237,8 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
                     self.has_k = false;
                 } else {
                     let d = x - self.k;
-                    self.s1 = self.s1 - d;
-                    self.s2 = self.s2 - d * d;
+                    self.s1 -= d;
+                    self.s2 -= d * d;
                 }
             }
         }
@@ -233,8 +270,11 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             }
             (x - self.mean()) / sd
         }
-    }""", ()),
-    "Window": ("""
+    }""",
+        (),
+    ),
+    "Window": (
+        """
     #[derive(Debug, Clone)]
     pub struct Window<const C: usize> {
         ring: [f64; C],
@@ -267,8 +307,11 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             self.push(x);
             self.sums.zscore(x)
         }
-    }""", ("Sums",)),
-    "SmaT": ("""
+    }""",
+        ("Sums",),
+    ),
+    "SmaT": (
+        """
     #[derive(Debug, Clone)]
     pub struct SmaT<const C: usize> {
         xs: [f64; C],
@@ -298,7 +341,9 @@ _HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {
             self.sums.add(x);
             self.sums.mean()
         }
-    }""", ("Sums",)),
+    }""",
+        ("Sums",),
+    ),
 }
 
 _CMP = {"<", "<=", ">", ">=", "==", "!="}
@@ -376,8 +421,9 @@ class _Rust(Lowering):
 def _slot_type(s: CheckedStrategy, k: int) -> tuple[str, str, str]:
     """(helper name, field type, initialiser)."""
     slot = s.slots[k]
-    window = slot_window(s, k, lambda p: f"params.{ident(p)}",
-                         lambda v: f"{v}_i64" if isinstance(v, int) else _float_lit(v))
+    window = slot_window(
+        s, k, lambda p: f"params.{ident(p)}", lambda v: f"{v}_i64" if isinstance(v, int) else _float_lit(v)
+    )
     if slot.kind == "delta":
         name = "DeltaI" if slot.input.type is Type.INT else "DeltaF"
         return name, name, f"{name}::default()"
@@ -465,8 +511,14 @@ def emit_rust(strategy: CheckedStrategy, module: str | None = None) -> str:
         else:
             default = "true" if p.default else "false"
         out.append(f"                {ident(p.name)}: {default},")
-    out += ["            }", "        }", "    }", "",
-            "    #[derive(Debug, Clone, Copy, Default, PartialEq)]", "    pub struct Outputs {"]
+    out += [
+        "            }",
+        "        }",
+        "    }",
+        "",
+        "    #[derive(Debug, Clone, Copy, Default, PartialEq)]",
+        "    pub struct Outputs {",
+    ]
     for name, t in outputs(s):
         out.append(f"        pub {name}: {_RTYPE[t]},")
     out += ["    }", ""]
@@ -501,11 +553,38 @@ def emit_rust(strategy: CheckedStrategy, module: str | None = None) -> str:
         "            &self.params",
         "        }",
         "",
+        "        /// Evaluates lets and rules for one event (O(1); `sma_t` expiry is amortised O(1)).",
+        "        #[allow(",
+        "            unused_comparisons,",
+        "            clippy::absurd_extreme_comparisons,",
+        "            clippy::bool_comparison,",
+        "            clippy::eq_op,",
+        "            clippy::erasing_op,",
+        "            clippy::identity_op,",
+        "            clippy::if_same_then_else,",
+        "            clippy::neg_cmp_op_on_partial_ord,",
+        "            clippy::neg_multiply,",
+        "            clippy::nonminimal_bool,",
+        "            clippy::overly_complex_bool_expr,",
+        "            clippy::precedence,",
+        "            clippy::unnecessary_cast,",
+        "            clippy::zero_divided_by_zero",
+        "        )]",
         f"        pub fn update(&mut self, {'inputs' if uses_inputs else '_inputs'}: &Inputs) -> Outputs {{",
     ]
     out.append("            let mut out = Outputs::default();" if body else "            let out = Outputs::default();")
     out += body
-    out += ["            out", "        }", "    }", "", "    impl Default for Strategy {",
-            "        fn default() -> Self {", "            Strategy::new(Params::default())", "        }", "    }",
-            "}", ""]
+    out += [
+        "            out",
+        "        }",
+        "    }",
+        "",
+        "    impl Default for Strategy {",
+        "        fn default() -> Self {",
+        "            Strategy::new(Params::default())",
+        "        }",
+        "    }",
+        "}",
+        "",
+    ]
     return "\n".join(out)

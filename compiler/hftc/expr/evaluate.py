@@ -26,8 +26,9 @@ read when the evaluator is constructed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from hftc.ir.expr import (
     Binary,
@@ -47,9 +48,9 @@ from hftc.ir.expr import (
     Unary,
 )
 
-__all__ = ["BookTop", "Event", "Evaluator", "evaluate"]
+__all__ = ["BookTop", "Evaluator", "Event", "evaluate"]
 
-Value = Union[int, float, bool]
+Value = int | float | bool
 _MASK = (1 << 64) - 1
 _HALF = 1 << 63
 
@@ -130,11 +131,11 @@ def fsqrt(x: float) -> float:
 
 
 def vmin(a, b):
-    return b if b < a else a
+    return b if b < a else a  # noqa: FURB136 - spelt out: this is the definition backends mirror
 
 
 def vmax(a, b):
-    return b if a < b else a
+    return b if a < b else a  # noqa: FURB136
 
 
 def book_field(b: BookTop, name: str) -> float:
@@ -265,7 +266,7 @@ class _Sums:
         n = float(self.count)
         m = fdiv(self.s1, n)
         var = fdiv(self.s2, n) - m * m
-        if var < 0.0:
+        if var < 0.0:  # noqa: PLR1730 - mirrors the C++/Rust code
             var = 0.0
         return fsqrt(var)
 
@@ -326,7 +327,7 @@ class _SmaT:
 
 
 def _make_slot(slot: StateSlot, params: Mapping[str, Value]):
-    window = slot.window_const if slot.window_param is None else params[slot.window_param]
+    window: Any = slot.window_const if slot.window_param is None else params[slot.window_param]
     if slot.kind == "delta":
         return _Delta(slot.input.type is Type.INT)
     if slot.kind == "ema":
@@ -372,7 +373,7 @@ class Evaluator:
             out[key] = value
         return out
 
-    def _eval(self, node: Node, ev: Event, env: dict, slots: dict) -> Value:
+    def _eval(self, node: Node, ev: Event, env: dict, slots: dict) -> Any:
         ev_ = self._eval
         if isinstance(node, Const):
             return node.value

@@ -99,11 +99,12 @@ class _Build(Transformer):
         self.p = positions
 
     def _span_of(self, *items) -> Span:
-        starts, ends = [], []
+        starts: list[int] = []
+        ends: list[int] = []
         for item in items:
             if isinstance(item, Token):
-                starts.append(item.start_pos)
-                ends.append(item.end_pos)
+                starts.append(int(item.start_pos or 0))
+                ends.append(int(item.end_pos or 0))
             elif item is not None and hasattr(item, "span"):
                 starts.append(item._start)  # type: ignore[attr-defined]
                 ends.append(item._end)  # type: ignore[attr-defined]
@@ -119,11 +120,11 @@ class _Build(Transformer):
 
     @staticmethod
     def _start(item) -> int:
-        return item.start_pos if isinstance(item, Token) else item._start
+        return int(item.start_pos or 0) if isinstance(item, Token) else int(item._start)
 
     @staticmethod
     def _end(item) -> int:
-        return item.end_pos if isinstance(item, Token) else item._end
+        return int(item.end_pos or 0) if isinstance(item, Token) else int(item._end)
 
     @v_args(meta=True)
     def int_lit(self, meta, items):
@@ -134,12 +135,12 @@ class _Build(Transformer):
                 error(
                     "HFT0510",
                     "integer literal is too large",
-                    self.p.span(tok.start_pos, tok.end_pos),
+                    self.p.span(int(tok.start_pos or 0), int(tok.end_pos or 0)),
                     label="does not fit in a 64-bit signed integer",
                     help="write it as a float, e.g. `1e19`",
                 )
             )
-        return self._make(Const, tok.start_pos, tok.end_pos, value)
+        return self._make(Const, int(tok.start_pos or 0), int(tok.end_pos or 0), value)
 
     @v_args(meta=True)
     def float_lit(self, meta, items):
@@ -150,19 +151,19 @@ class _Build(Transformer):
                 error(
                     "HFT0510",
                     "float literal is out of range",
-                    self.p.span(tok.start_pos, tok.end_pos),
+                    self.p.span(int(tok.start_pos or 0), int(tok.end_pos or 0)),
                     label="overflows a 64-bit float",
                 )
             )
-        return self._make(Const, tok.start_pos, tok.end_pos, value)
+        return self._make(Const, int(tok.start_pos or 0), int(tok.end_pos or 0), value)
 
     def true_lit(self, items):
         tok = items[0]
-        return self._make(Const, tok.start_pos, tok.end_pos, True)
+        return self._make(Const, int(tok.start_pos or 0), int(tok.end_pos or 0), True)
 
     def false_lit(self, items):
         tok = items[0]
-        return self._make(Const, tok.start_pos, tok.end_pos, False)
+        return self._make(Const, int(tok.start_pos or 0), int(tok.end_pos or 0), False)
 
     def name(self, items):
         return self._make(Name, items[0].start_pos, items[-1].end_pos, tuple(str(t) for t in items))
@@ -208,13 +209,17 @@ def parse_expression(text: str, origin: Span, *, indent: int = 0) -> tuple[Node 
     stripped_end = len(text.rstrip())
     if stripped_end == 0:
         return None, [
-            error("HFT0510", "empty expression", Span(origin.file, origin.line, origin.col, origin.line, origin.col + 1),
-                  label="expected an expression here")
+            error(
+                "HFT0510",
+                "empty expression",
+                Span(origin.file, origin.line, origin.col, origin.line, origin.col + 1),
+                label="expected an expression here",
+            )
         ]
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedCharacters as exc:
-        start = exc.pos_in_stream
+        start = int(exc.pos_in_stream or 0)
         char = text[start] if start < len(text) else ""
         return None, [
             error(
@@ -231,16 +236,14 @@ def parse_expression(text: str, origin: Span, *, indent: int = 0) -> tuple[Node 
             span = positions.span(stripped_end, stripped_end + 1)
             message = "unexpected end of expression"
         else:
-            span = positions.span(tok.start_pos, tok.end_pos)
+            span = positions.span(int(tok.start_pos or 0), int(tok.end_pos or 0))
             message = f"unexpected `{tok}`"
-        if tok.type == "CMP_OP":
+        if tok.type == "CMP_OP" and "NAME" not in exc.expected:
             help_text = "comparisons do not chain; write `a < b and b < c`"
         else:
             help_text = None
-        return None, [
-            error("HFT0510", message, span, label=f"expected {expected}" if expected else "", help=help_text)
-        ]
-    except lark.UnexpectedInput as exc:  # pragma: no cover - other lark errors
+        return None, [error("HFT0510", message, span, label=f"expected {expected}" if expected else "", help=help_text)]
+    except lark.UnexpectedInput:  # pragma: no cover - other lark errors
         return None, [error("HFT0510", "invalid expression", positions.span(0, stripped_end))]
     builder = _Build(positions)
     try:

@@ -3,19 +3,23 @@
 API::
 
     check_strategy(
-        name: str,
-        params: Mapping[str, ParamDecl],
+        params: Mapping[str, ParamDecl | Type | str],
         lets: Sequence[tuple[str, str, Span]] | Sequence[tuple[str, str, Span, Span]],
         rules: Mapping[str, tuple[str, Span, Type | str]],
         instruments: Sequence[str],
         *,
+        name: str = "strategy",
         indent: int = 0,
     ) -> tuple[CheckedStrategy | None, list[Diagnostic]]
 
+* `name`: the strategy's name (names the generated namespace/module).
 * `params`: declared parameters (`ParamDecl` carries type, default and range;
-  the range's upper bound sizes rings whose window is an int parameter).
+  the range's upper bound sizes rings whose window is an int parameter).  A
+  bare type (`"int"`, `"float"`, `"bool"` or `Type`) is accepted too and means
+  a parameter with default 0 and no range.
 * `lets`: `(name, text, origin)` in declaration order, optionally with a 4th
-  element, the span of the binding's name (used for shadowing errors).
+  element, the span of the binding's name (where shadowing and cycle errors
+  point).
   `origin` is the span of the scalar's first character (see
   `hftc.expr.parser.parse_expression`).
 * `rules`: `key -> (text, origin, expected_type)` where `expected_type` is
@@ -26,15 +30,17 @@ API::
 
 Returns the `CheckedStrategy` (None when there are errors) and the
 diagnostics, sorted by position.  Lets are ordered topologically (ties keep
-declaration order); a cycle is reported once as HFT0516 at the reference that
-closes it, with the other references of the cycle as secondary labels.
+declaration order); a cycle is reported once as HFT0516 at the name of its
+first binding (or, without name spans, at its first reference), with every
+reference of the cycle as a secondary label.
 """
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from hftc.diagnostics.model import Diagnostic, Label, Span, did_you_mean, error, sort_diagnostics
 from hftc.expr.parser import parse_expression
@@ -67,7 +73,7 @@ from hftc.ir.expr import (
     walk,
 )
 
-__all__ = ["check_strategy", "check_expression"]
+__all__ = ["check_expression", "check_strategy"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LANG_KEYWORDS = {"if", "then", "else", "and", "or", "not", "true", "false"}
@@ -75,6 +81,7 @@ _ARITH = {"+", "-", "*", "/", "%"}
 _ORDER = {"<", "<=", ">", ">="}
 _EQ = {"==", "!="}
 _LOGIC = {"and", "or"}
+_ZERO = {Type.INT: 0, Type.FLOAT: 0.0, Type.BOOL: False}
 
 
 def _tname(t: Type | None) -> str:
@@ -168,15 +175,25 @@ class _Checker:
                 )
                 return Name(parts, node.span, None)
             if head == "last_trade":
-                self.err("HFT0511", "`last_trade` needs a field", node.span,
-                         help="use `last_trade.price`, `last_trade.qty` or `last_trade.side`")
+                self.err(
+                    "HFT0511",
+                    "`last_trade` needs a field",
+                    node.span,
+                    help="use `last_trade.price`, `last_trade.qty` or `last_trade.side`",
+                )
                 return Name(parts, node.span, None)
             if head in PURE_FUNCTIONS or head in STATEFUL_FUNCTIONS:
-                self.err("HFT0511", f"`{head}` is a function", node.span, label="not called",
-                         help=f"call it: `{head}(...)`")
+                self.err(
+                    "HFT0511", f"`{head}` is a function", node.span, label="not called", help=f"call it: `{head}(...)`"
+                )
                 return Name(parts, node.span, None)
-            self.err("HFT0511", f"unknown name `{head}`", node.span, label="not a parameter, `let` or state variable",
-                     help=did_you_mean(head, self._candidates()))
+            self.err(
+                "HFT0511",
+                f"unknown name `{head}`",
+                node.span,
+                label="not a parameter, `let` or state variable",
+                help=did_you_mean(head, self._candidates()),
+            )
             return Name(parts, node.span, None)
         if len(parts) == 2 and (head == "book" or head in self.instruments):
             field = parts[1]
@@ -185,27 +202,45 @@ class _Checker:
                 return Name(parts, node.span, None)
             instrument = self.instruments[0] if head == "book" else head
             if field not in BOOK_FIELDS:
-                self.err("HFT0515", f"unknown book field `{field}`", _last_part_span(node, 1),
-                         label="not a book field", help=did_you_mean(field, BOOK_FIELDS))
+                self.err(
+                    "HFT0515",
+                    f"unknown book field `{field}`",
+                    _last_part_span(node, 1),
+                    label="not a book field",
+                    help=did_you_mean(field, BOOK_FIELDS),
+                )
                 return Name(parts, node.span, None)
             return BookField(instrument, self.instruments.index(instrument), field, node.span, Type.FLOAT)
         if len(parts) == 2 and head == "last_trade":
             dotted = node.dotted
             if dotted in STATE_VARS:
                 return StateVar(dotted, node.span, STATE_VARS[dotted])
-            self.err("HFT0511", f"unknown field `{parts[1]}` of `last_trade`", _last_part_span(node, 1),
-                     help=did_you_mean(parts[1], ["price", "qty", "side"]))
+            self.err(
+                "HFT0511",
+                f"unknown field `{parts[1]}` of `last_trade`",
+                _last_part_span(node, 1),
+                help=did_you_mean(parts[1], ["price", "qty", "side"]),
+            )
             return Name(parts, node.span, None)
         if head in self.params or head in self.let_names or head in STATE_VARS:
-            self.err("HFT0511", f"`{head}` has no field `{parts[1]}`", _last_part_span(node, 1),
-                     label="numbers have no fields")
+            self.err(
+                "HFT0511",
+                f"`{head}` has no field `{parts[1]}`",
+                _last_part_span(node, 1),
+                label="numbers have no fields",
+            )
             return Name(parts, node.span, None)
         if len(parts) > 2 and (head == "book" or head in self.instruments or head == "last_trade"):
             self.err("HFT0511", f"unknown name `{node.dotted}`", node.span)
             return Name(parts, node.span, None)
         help_text = did_you_mean(head, ["book", "last_trade", *self.instruments])
-        self.err("HFT0511", f"unknown name `{head}`", _last_part_span(node, 0),
-                 label="not `book`, `last_trade` or an instrument of this strategy", help=help_text)
+        self.err(
+            "HFT0511",
+            f"unknown name `{head}`",
+            _last_part_span(node, 0),
+            label="not `book`, `last_trade` or an instrument of this strategy",
+            help=help_text,
+        )
         return Name(parts, node.span, None)
 
     # ------------------------------------------------------------------ expressions
@@ -233,18 +268,19 @@ class _Checker:
             a = self.check(node.then)
             b = self.check(node.orelse)
             ok = self._need_bool(c, "the condition of `if`")
-            if a.type is None or b.type is None:
+            ta, tb = a.type, b.type
+            if ta is None or tb is None:
                 return Cond(c, a, b, node.span, None)
-            if a.type.numeric and b.type.numeric:
+            if ta.numeric and tb.numeric:
                 (a, b), t = self._unify([a, b])
                 return Cond(c, a, b, node.span, t if ok else None)
-            if a.type is b.type:
-                return Cond(c, a, b, node.span, a.type if ok else None)
+            if ta is tb:
+                return Cond(c, a, b, node.span, ta if ok else None)
             self.err(
                 "HFT0512",
-                f"the branches of `if` have different types: `{a.type.value}` and `{b.type.value}`",
+                f"the branches of `if` have different types: `{ta.value}` and `{tb.value}`",
                 node.span,
-                secondary=(Label(a.span, f"this is `{a.type.value}`"), Label(b.span, f"this is `{b.type.value}`")),
+                secondary=(Label(a.span, f"this is `{ta.value}`"), Label(b.span, f"this is `{tb.value}`")),
             )
             return Cond(c, a, b, node.span, None)
         if isinstance(node, Call):
@@ -261,9 +297,15 @@ class _Checker:
         if op in _EQ and left.type is Type.BOOL and right.type is Type.BOOL:
             return Binary(op, left, right, node.span, Type.BOOL)
         if op in _EQ and (left.type is Type.BOOL) != (right.type is Type.BOOL) and left.type and right.type:
-            self.err("HFT0512", f"`{op}` compares `{left.type.value}` with `{right.type.value}`", node.span,
-                     secondary=(Label(left.span, f"this is `{left.type.value}`"),
-                                Label(right.span, f"this is `{right.type.value}`")))
+            self.err(
+                "HFT0512",
+                f"`{op}` compares `{left.type.value}` with `{right.type.value}`",
+                node.span,
+                secondary=(
+                    Label(left.span, f"this is `{left.type.value}`"),
+                    Label(right.span, f"this is `{right.type.value}`"),
+                ),
+            )
             return Binary(op, left, right, node.span, None)
         ok = self._need_number(left, f"`{op}`") & self._need_number(right, f"`{op}`")
         if not ok:
@@ -283,7 +325,7 @@ class _Checker:
             if len(args) != arity:
                 self._arity_error(node, arity, arity)
                 return Call(func, tuple(args), node.span, None)
-            if not all([self._need_number(a, f"`{func}`") for a in args]):
+            if not all([self._need_number(a, f"`{func}`") for a in args]):  # noqa: C419 - report every argument
                 return Call(func, tuple(args), node.span, None)
             if func == "abs":
                 return Call(func, tuple(args), node.span, args[0].type)
@@ -293,9 +335,12 @@ class _Checker:
             return Call(func, tuple(unified), node.span, t)
         if func in STATEFUL_FUNCTIONS:
             return self.check_stateful(node)
-        self.err("HFT0511", f"unknown function `{func}`", Span(node.span.file, node.span.line, node.span.col,
-                                                              node.span.line, node.span.col + len(func)),
-                 help=did_you_mean(func, [*PURE_FUNCTIONS, *STATEFUL_FUNCTIONS]))
+        self.err(
+            "HFT0511",
+            f"unknown function `{func}`",
+            Span(node.span.file, node.span.line, node.span.col, node.span.line, node.span.col + len(func)),
+            help=did_you_mean(func, [*PURE_FUNCTIONS, *STATEFUL_FUNCTIONS]),
+        )
         for a in node.args:
             self.check(a)
         return Call(func, node.args, node.span, None)
@@ -303,29 +348,47 @@ class _Checker:
     def _arity_error(self, node: Call, lo: int, hi: int) -> None:
         want = f"{lo}" if lo == hi else f"{lo} or {hi}"
         plural = "" if hi == 1 else "s"
-        self.err("HFT0513", f"`{node.func}` takes {want} argument{plural} but {len(node.args)} were given",
-                 node.span, label=f"expected {want} argument{plural}")
+        self.err(
+            "HFT0513",
+            f"`{node.func}` takes {want} argument{plural} but {len(node.args)} were given",
+            node.span,
+            label=f"expected {want} argument{plural}",
+        )
 
-    def _window(self, node: Call, arg: Node, *, ring: bool, numeric_ok: bool) -> tuple[bool, int, object, str | None]:
+    def _window(
+        self, node: Call, arg: Node, *, ring: bool, numeric_ok: bool
+    ) -> tuple[bool, int, int | float | None, str | None]:
         """Validate a window argument: (ok, capacity, const value, param name)."""
         what = "time window" if numeric_ok else "window"
         if isinstance(arg, Name) and len(arg.parts) == 1 and arg.parts[0] in self.params:
             decl = self.params[arg.parts[0]]
             if decl.type is Type.BOOL or (decl.type is Type.FLOAT and not numeric_ok):
-                self.err("HFT0514", f"the {what} of `{node.func}` must be an int, `{decl.name}` is `{decl.type.value}`",
-                         arg.span, label="not an int parameter")
+                self.err(
+                    "HFT0514",
+                    f"the {what} of `{node.func}` must be an int, `{decl.name}` is `{decl.type.value}`",
+                    arg.span,
+                    label="not an int parameter",
+                )
                 return False, 0, None, None
             if not ring:
                 return True, 0, None, decl.name
             if decl.hi is None:
-                self.err("HFT0514", f"the window parameter `{decl.name}` of `{node.func}` has no range",
-                         arg.span, label="its upper bound sizes the ring buffer",
-                         help=f"declare `range: [lo, hi]` for `{decl.name}`")
+                self.err(
+                    "HFT0514",
+                    f"the window parameter `{decl.name}` of `{node.func}` has no range",
+                    arg.span,
+                    label="its upper bound sizes the ring buffer",
+                    help=f"declare `range: [lo, hi]` for `{decl.name}`",
+                )
                 return False, 0, None, None
             cap = int(decl.hi)
             if cap < 1 or cap > MAX_WINDOW:
-                self.err("HFT0514", f"the window of `{node.func}` must be between 1 and {MAX_WINDOW}",
-                         arg.span, label=f"`{decl.name}` may be up to {decl.hi}")
+                self.err(
+                    "HFT0514",
+                    f"the window of `{node.func}` must be between 1 and {MAX_WINDOW}",
+                    arg.span,
+                    label=f"`{decl.name}` may be up to {decl.hi}",
+                )
                 return False, 0, None, None
             return True, cap, None, decl.name
         if isinstance(arg, Const) and not isinstance(arg.value, bool) and (numeric_ok or isinstance(arg.value, int)):
@@ -333,18 +396,25 @@ class _Checker:
                 self.err("HFT0514", f"the {what} of `{node.func}` must be positive", arg.span, label="not positive")
                 return False, 0, None, None
             if ring and arg.value > MAX_WINDOW:
-                self.err("HFT0514", f"the window of `{node.func}` must be at most {MAX_WINDOW}", arg.span,
-                         label="too large")
+                self.err(
+                    "HFT0514", f"the window of `{node.func}` must be at most {MAX_WINDOW}", arg.span, label="too large"
+                )
                 return False, 0, None, None
             return True, int(arg.value) if ring else 0, arg.value, None
         if isinstance(arg, Name):
             resolved = self.resolve(arg)
             if resolved.type is None:
                 return False, 0, None, None
-        kind = "a positive number or a numeric parameter" if numeric_ok else "a positive int constant or an int parameter"
-        self.err("HFT0514", f"the {what} of `{node.func}` must be {kind}", arg.span,
-                 label="not a constant or parameter",
-                 notes=("stateful functions keep fixed-size state, so the window is fixed when the strategy is built",))
+        kind = (
+            "a positive number or a numeric parameter" if numeric_ok else "a positive int constant or an int parameter"
+        )
+        self.err(
+            "HFT0514",
+            f"the {what} of `{node.func}` must be {kind}",
+            arg.span,
+            label="not a constant or parameter",
+            notes=("stateful functions keep fixed-size state, so the window is fixed when the strategy is built",),
+        )
         return False, 0, None, None
 
     def check_stateful(self, node: Call) -> Node:
@@ -373,12 +443,20 @@ class _Checker:
                     capacity = SMA_T_DEFAULT_CAPACITY
                     if len(node.args) == 3:
                         cap = node.args[2]
-                        if (isinstance(cap, Const) and isinstance(cap.value, int) and not isinstance(cap.value, bool)
-                                and 1 <= cap.value <= MAX_WINDOW):
+                        if (
+                            isinstance(cap, Const)
+                            and isinstance(cap.value, int)
+                            and not isinstance(cap.value, bool)
+                            and 1 <= cap.value <= MAX_WINDOW
+                        ):
                             capacity = cap.value
                         else:
-                            self.err("HFT0514", f"the capacity of `sma_t` must be an int constant between 1 and {MAX_WINDOW}",
-                                     cap.span, label="not a valid ring capacity")
+                            self.err(
+                                "HFT0514",
+                                f"the capacity of `sma_t` must be an int constant between 1 and {MAX_WINDOW}",
+                                cap.span,
+                                label="not a valid ring capacity",
+                            )
                             wok = False
             ok = ok and wok
         if not ok:
@@ -441,19 +519,24 @@ def _ident(key: str) -> str:
 
 
 def check_strategy(
-    name: str,
-    params: Mapping[str, ParamDecl],
+    params: Mapping[str, ParamDecl | Type | str],
     lets: Sequence[tuple],
     rules: Mapping[str, tuple],
     instruments: Sequence[str],
     *,
+    name: str = "strategy",
     indent: int = 0,
 ) -> tuple[CheckedStrategy | None, list[Diagnostic]]:
-    checker = _Checker(params, instruments)
+    decls: dict[str, ParamDecl] = {
+        pname: decl if isinstance(decl, ParamDecl) else ParamDecl(pname, Type(decl), _ZERO[Type(decl)])
+        for pname, decl in params.items()
+    }
+    checker = _Checker(decls, instruments)
     diags = checker.diags
     parsed_lets: dict[str, Node | None] = {}
     let_spans: dict[str, Span] = {}
     let_order: list[str] = []
+    name_spans: dict[str, Span] = {}
     reserved = {*params, *STATE_VARS, "book", "last_trade", *instruments, *PURE_FUNCTIONS, *STATEFUL_FUNCTIONS}
     for entry in lets:
         let_name, text, origin = entry[0], entry[1], entry[2]
@@ -461,24 +544,38 @@ def check_strategy(
         tree, parse_diags = parse_expression(text, origin, indent=indent)
         diags.extend(parse_diags)
         if not _IDENT.match(let_name) or let_name in _LANG_KEYWORDS or keyword.iskeyword(let_name):
-            diags.append(error("HFT0511", f"`{let_name}` is not a valid `let` name", name_span,
-                               help="use letters, digits and `_`, not starting with a digit or a keyword"))
+            diags.append(
+                error(
+                    "HFT0511",
+                    f"`{let_name}` is not a valid `let` name",
+                    name_span,
+                    help="use letters, digits and `_`, not starting with a digit or a keyword",
+                )
+            )
             continue
         if let_name in reserved:
             what = "parameter" if let_name in params else "built-in name"
-            diags.append(error("HFT0511", f"`let` binding `{let_name}` shadows the {what} `{let_name}`", name_span,
-                               help="rename the binding"))
+            diags.append(
+                error(
+                    "HFT0511",
+                    f"`let` binding `{let_name}` shadows the {what} `{let_name}`",
+                    name_span,
+                    help="rename the binding",
+                )
+            )
             continue
         if let_name in parsed_lets:
             diags.append(error("HFT0511", f"`let` binding `{let_name}` is defined twice", name_span))
             continue
         parsed_lets[let_name] = tree
+        if len(entry) > 3:
+            name_spans[let_name] = entry[3]
         let_spans[let_name] = tree.span if tree is not None else origin
         let_order.append(let_name)
     checker.let_names = set(let_order)
 
     # dependencies and cycles
-    edges = {n: [] for n in let_order}
+    edges: dict[str, list[str]] = {n: [] for n in let_order}
     refs: dict[tuple[str, str], Span] = {}
     for n in let_order:
         tree = parsed_lets[n]
@@ -503,18 +600,38 @@ def check_strategy(
                 path.append(nxt)
                 break
             path.append(nxt)
-        hops = list(zip(path, path[1:]))
-        first, second = hops[0]
+        hops = list(itertools.pairwise(path))
+        first = hops[0][0]
         chain = " -> ".join(f"`{p}`" for p in path)
-        diags.append(error(
-            "HFT0516",
-            f"`let` binding `{first}` depends on itself" if len(comp) == 1 else f"cyclic `let` bindings: {chain}",
-            refs[(first, second)],
-            label=f"`{first}` uses `{second}`" if first != second else f"`{first}` uses itself",
-            secondary=tuple(Label(refs[(a, b)], f"`{a}` uses `{b}`") for a, b in hops[1:]),
-            notes=(f"cycle: {chain}",) if len(comp) > 1 else (),
-            help="compute one of them from parameters, state or book fields instead",
-        ))
+        message = f"`let` binding `{first}` depends on itself" if len(comp) == 1 else f"cyclic `let` bindings: {chain}"
+        edge_labels = [Label(refs[(a, b)], f"`{a}` uses `{b}`" if a != b else f"`{a}` uses itself") for a, b in hops]
+        notes = (f"cycle: {chain}",) if len(comp) > 1 else ()
+        help_text = "compute one of them from parameters, state or book fields instead"
+        if first in name_spans:
+            # point at the binding itself; every reference of the cycle is a secondary label
+            diags.append(
+                error(
+                    "HFT0516",
+                    message,
+                    name_spans[first],
+                    label="defined in terms of itself",
+                    secondary=tuple(edge_labels),
+                    notes=notes,
+                    help=help_text,
+                )
+            )
+        else:
+            diags.append(
+                error(
+                    "HFT0516",
+                    message,
+                    edge_labels[0].span,
+                    label=edge_labels[0].message,
+                    secondary=tuple(edge_labels[1:]),
+                    notes=notes,
+                    help=help_text,
+                )
+            )
 
     # topological order, ties broken by declaration order
     ordered: list[str] = []
@@ -558,11 +675,17 @@ def check_strategy(
             t = typed.type
             if expected is Type.FLOAT and t is Type.INT:
                 typed = ToFloat(typed, typed.span, Type.FLOAT)
-            elif t is not expected:
+            elif t is not None and t is not expected:
                 want = "a boolean" if expected is Type.BOOL else f"`{expected.value}`"
-                diags.append(error("HFT0517", f"`{key}` must be {want}, found `{t.value}`", typed.span,
-                                   label=f"this is `{t.value}`",
-                                   help="compare it, e.g. `x > 0`" if expected is Type.BOOL else None))
+                diags.append(
+                    error(
+                        "HFT0517",
+                        f"`{key}` must be {want}, found `{t.value}`",
+                        typed.span,
+                        label=f"this is `{t.value}`",
+                        help="compare it, e.g. `x > 0`" if expected is Type.BOOL else None,
+                    )
+                )
         ident = _ident(key)
         base, k = ident, 2
         while ident in used_idents:
@@ -578,7 +701,7 @@ def check_strategy(
         CheckedStrategy(
             name=name,
             instruments=tuple(instruments),
-            params=tuple(params.values()),
+            params=tuple(decls.values()),
             lets=tuple(checked_lets),
             rules=tuple(checked_rules),
             slots=tuple(checker.slots),
@@ -596,4 +719,4 @@ def check_expression(
     instruments: Sequence[str] = ("X",),
 ) -> tuple[CheckedStrategy | None, list[Diagnostic]]:
     """Check one expression as the only rule (`value`) of an anonymous strategy."""
-    return check_strategy("expr", params or {}, [], {"value": (text, origin, expected)}, instruments)
+    return check_strategy(params or {}, [], {"value": (text, origin, expected)}, instruments, name="expr")

@@ -44,36 +44,36 @@ This module imports nothing from hftc except `hftc.diagnostics`.
 from __future__ import annotations
 
 import enum
-import math
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any, Iterator, Union
+from typing import Any
 
 from hftc.diagnostics.model import Span
 
 __all__ = [
     "BOOK_FIELDS",
     "BOOK_RAW_FIELDS",
-    "BookField",
+    "MAX_WINDOW",
+    "PURE_FUNCTIONS",
+    "SMA_T_DEFAULT_CAPACITY",
+    "STATEFUL_FUNCTIONS",
+    "STATE_VARS",
     "Binary",
+    "BookField",
     "Call",
     "CheckedStrategy",
     "Cond",
     "Const",
     "LetBinding",
     "LetRef",
-    "MAX_WINDOW",
     "Name",
     "Node",
     "ParamDecl",
     "ParamRef",
-    "PURE_FUNCTIONS",
     "Rule",
-    "STATEFUL_FUNCTIONS",
-    "STATE_VARS",
-    "SMA_T_DEFAULT_CAPACITY",
     "StateSlot",
-    "Stateful",
     "StateVar",
+    "Stateful",
     "ToFloat",
     "Type",
     "Unary",
@@ -146,7 +146,7 @@ SMA_T_DEFAULT_CAPACITY = 1024
 
 @dataclass(frozen=True)
 class Const:
-    value: Union[int, float, bool]
+    value: int | float | bool
     span: Span
     type: Type | None = None
 
@@ -201,7 +201,7 @@ class BookField:
 @dataclass(frozen=True)
 class Unary:
     op: str  # "-" or "not"
-    operand: "Node"
+    operand: Node
     span: Span
     type: Type | None = None
 
@@ -209,17 +209,17 @@ class Unary:
 @dataclass(frozen=True)
 class Binary:
     op: str  # + - * / %  < <= > >= == !=  and or
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     span: Span
     type: Type | None = None
 
 
 @dataclass(frozen=True)
 class Cond:
-    cond: "Node"
-    then: "Node"
-    orelse: "Node"
+    cond: Node
+    then: Node
+    orelse: Node
     span: Span
     type: Type | None = None
 
@@ -229,7 +229,7 @@ class Call:
     """A call; after checking only pure built-ins (`PURE_FUNCTIONS`) remain `Call`."""
 
     func: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
     span: Span
     type: Type | None = None
 
@@ -239,7 +239,7 @@ class Stateful:
     """A stateful built-in; `arg` is its (typed) input, its state lives in slot `slot`."""
 
     func: str
-    arg: "Node"
+    arg: Node
     slot: int
     span: Span
     type: Type | None = None
@@ -247,12 +247,12 @@ class Stateful:
 
 @dataclass(frozen=True)
 class ToFloat:
-    operand: "Node"
+    operand: Node
     span: Span
     type: Type | None = Type.FLOAT
 
 
-Node = Union[Const, Name, ParamRef, LetRef, StateVar, BookField, Unary, Binary, Cond, Call, Stateful, ToFloat]
+Node = Const | Name | ParamRef | LetRef | StateVar | BookField | Unary | Binary | Cond | Call | Stateful | ToFloat
 
 _NODE_CLASSES: dict[str, type] = {
     cls.__name__: cls
@@ -292,9 +292,9 @@ class ParamDecl:
 
     name: str
     type: Type
-    default: Union[int, float, bool]
-    lo: Union[int, float, None] = None
-    hi: Union[int, float, None] = None
+    default: int | float | bool
+    lo: int | float | None = None
+    hi: int | float | None = None
     span: Span | None = None
 
 
@@ -343,7 +343,7 @@ class StateSlot:
     kind: str
     input: Node
     capacity: int
-    window_const: Union[int, float, None]
+    window_const: int | float | None
     window_param: str | None
     span: Span
 
@@ -394,7 +394,7 @@ class CheckedStrategy:
         return _to_json(self)
 
     @staticmethod
-    def from_json(data: dict) -> "CheckedStrategy":
+    def from_json(data: dict) -> CheckedStrategy:
         result = _from_json(data)
         assert isinstance(result, CheckedStrategy)
         return result
@@ -472,7 +472,3 @@ def expr_from_json(data: dict) -> Node:
     if type(node).__name__ not in _NODE_CLASSES:
         raise ValueError(f"{data.get('$node')!r} is not an expression node")
     return node
-
-
-def is_finite_float(value: float) -> bool:
-    return math.isfinite(value)
