@@ -214,6 +214,125 @@ def bench(
 
 
 @app.command()
+def deploy(
+    schema: Path = typer.Argument(..., help="Schema file to add the deployment to."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="The request in plain words; `-` reads it from stdin."),
+    name: Optional[str] = typer.Option(None, "--name", help="Entry name (default: from the component and environment)."),
+    write: bool = typer.Option(False, "--write", help="Write the entry into SCHEMA (after it compiles clean)."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Write or apply even if parts of the request were not understood."),
+    apply: bool = typer.Option(False, "--apply", help="Build the k8s target and submit it to the cluster of your kubeconfig."),
+    dry_run: bool = typer.Option(True, "--dry-run/--no-dry-run", help="With --apply: server-side dry run (default), or really apply."),
+    kubeconfig: Optional[Path] = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
+    context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
+    error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
+) -> None:
+    """Turn a deployment request in plain words into a `deployments:` entry: show the diff, write it, apply it."""
+    from hftc.deploy import DeploymentConfig
+    from hftc.deploy.schema_edit import SchemaEditError, edit_schema_text, existing_entry, unified_diff, write_validated
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr)
+
+    try:
+        old_text = schema.read_text(encoding="utf-8")
+    except OSError as exc:
+        say(f"error: cannot read {schema}: {exc.strerror or exc}")
+        raise typer.Exit(1)
+    request = sys.stdin.read() if prompt == "-" else prompt
+    lines = request.splitlines()
+    config = DeploymentConfig.from_prompt(request, name=name)
+    try:
+        existing = existing_entry(old_text, config.name)
+        if existing is not None:
+            config = config.merged_onto(existing)
+        new_text = edit_schema_text(old_text, config.name, config.to_dict())
+    except SchemaEditError as exc:
+        say(f"error: cannot edit {schema}: {exc}")
+        raise typer.Exit(1)
+    except Exception as exc:  # ruamel.yaml parse errors: `hftc lint` shows them with positions
+        say(f"error: cannot edit {schema}: {type(exc).__name__}: {exc}; run `hftc lint {schema}`")
+        raise typer.Exit(1)
+
+    for item in config.unrecognized:
+        where = f"line {item.line}" if item.line else "request"
+        say(f"warning: {where}: {item.reason}")
+        if 0 < item.line <= len(lines):
+            say(f"  {item.line:>3} | {lines[item.line - 1].rstrip()}")
+    for note in config.assumptions:
+        say(f"note: {note}")
+    if config.missing:
+        say("warning: the request does not say " + ", ".join(f"`{m}`" for m in config.missing)
+            + f"; entry `{config.name}` is incomplete")
+
+    diff = unified_diff(old_text, new_text, str(schema))
+    if not diff:
+        say(f"no change: {schema} already holds this entry `{config.name}`")
+    elif sys.stdout.isatty():
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(highlight=False, soft_wrap=True)  # soft wrap: long lines stay whole when copied
+        for line in diff.splitlines():
+            style = ("bold" if line.startswith(("---", "+++")) else "cyan" if line.startswith("@@")
+                     else "green" if line.startswith("+") else "red" if line.startswith("-") else "")
+            console.print(Text(line, style=style))
+    else:
+        sys.stdout.write(diff)
+
+    if not (write or apply):
+        return
+    if config.unrecognized and not allow_partial:
+        say(f"error: {len(config.unrecognized)} part(s) of the request were not understood; nothing was "
+            "written or applied (rephrase them, or pass --allow-partial)")
+        raise typer.Exit(1)
+    if config.missing:
+        say("error: the entry is incomplete; say " + ", ".join(f"`{m}`" for m in config.missing) + " in the request")
+        raise typer.Exit(1)
+    if write and diff:
+        outcome = write_validated(str(schema), new_text)
+        _emit(outcome.diagnostics, error_format, outcome.sources.lookup)
+        if not outcome.written:
+            say(f"error: the edited schema does not compile; {schema} is unchanged")
+            raise typer.Exit(1)
+        say(f"wrote deployment `{config.name}` to {schema}")
+    if not apply:
+        return
+    if not dry_run and not write:
+        say("error: --no-dry-run applies what the schema file says; add --write so the file and the cluster agree")
+        raise typer.Exit(1)
+
+    from hftc.deploy.apply import ApplyError, apply_manifests, build_manifests, connect
+    from hftc.diagnostics.model import has_errors
+    from hftc.frontend.compile import compile_text
+
+    compiled = compile_text(str(schema), new_text)
+    _emit(compiled.diagnostics, error_format, compiled.sources.lookup)
+    if not compiled.ok or has_errors(compiled.diagnostics):
+        say("error: the edited schema does not compile; nothing was applied")
+        raise typer.Exit(1)
+    try:
+        objects, diagnostics = build_manifests(compiled.ir, config.name)
+        _emit(diagnostics, error_format, compiled.sources.lookup)
+        client = connect(str(kubeconfig) if kubeconfig else None, context)
+    except ApplyError as exc:
+        _emit(exc.diagnostics, error_format, compiled.sources.lookup)
+        say(f"error: {exc}")
+        raise typer.Exit(1)
+    report = apply_manifests(objects, client, dry_run=dry_run)
+    for r in report.results:
+        say(f"{r.status:9} {r.ref}" + (f": {r.message}" if r.message else ""))
+    counts = {s: sum(r.status == s for r in report.results) for s in ("applied", "valid", "unchecked", "failed")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    if dry_run:
+        say(f"server-side dry run of {len(report.results)} objects: {summary}; nothing was changed "
+            "(--no-dry-run applies)")
+    else:
+        say(f"applied {len(report.results)} objects: {summary}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def targets() -> None:
     """List the known build targets."""
     from hftc.driver.registry import known_targets, load_backend
@@ -231,3 +350,10 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:  # a bug in hftc itself: report it briefly, never dump a traceback
+        if os.environ.get("HFTC_DEBUG"):
+            raise
+        print(f"error[HFT0000]: internal compiler error: {type(exc).__name__}: {exc}\n"
+              "  = help: this is a bug in hftc; rerun with HFTC_DEBUG=1 for the traceback and report it",
+              file=sys.stderr)
+        sys.exit(3)

@@ -20,6 +20,7 @@ class CodeInfo:
 
 
 _CODES = [
+    ("HFT0000", "internal compiler error", "hftc itself failed on this input. This is always a bug in hftc, not in the schema. Rerun with HFTC_DEBUG=1 to see the traceback and report it with the schema that triggers it."),
     ("HFT0001", "cannot read file", "The schema file does not exist or cannot be read. Check the path and permissions."),
     ("HFT0002", "file is not UTF-8 text", "Schemas are UTF-8 YAML text. The file holds bytes that are not valid UTF-8, often because a binary file was passed by mistake."),
     ("HFT0003", "YAML syntax error", "The file is not well-formed YAML. The caret points where the YAML parser gave up; the problem is often just before it (an unclosed quote or bracket, a bad indentation)."),

@@ -270,10 +270,11 @@ class Lowerer:
     def _strategy(self, doc: LoadedYaml, path: tuple, name: str, s: surf.StrategySpec) -> ir.Strategy:
         params = tuple(self._param(doc, path + ("params", k), k, p) for k, p in s.params.items()
                        if self._name(doc, path + ("params", k), k, ""))
-        lets = tuple(ir.NamedExpr(k, self._expr(doc, path + ("let", k), v)) for k, v in s.let.items()
-                     if self._name(doc, path + ("let", k), k, ""))
-        signals = tuple(ir.NamedExpr(k, self._expr(doc, path + ("signals", k), v)) for k, v in s.signals.items()
-                        if self._name(doc, path + ("signals", k), k, ""))
+        lets = tuple(ir.NamedExpr(k, self._expr(doc, path + ("let", k), v), doc.span_of(path + ("let", k), key=True))
+                     for k, v in s.let.items() if self._name(doc, path + ("let", k), k, ""))
+        signals = tuple(ir.NamedExpr(k, self._expr(doc, path + ("signals", k), v),
+                                     doc.span_of(path + ("signals", k), key=True))
+                        for k, v in s.signals.items() if self._name(doc, path + ("signals", k), k, ""))
         q = s.quote
 
         def side(side_name: str, key: str) -> ir.ExprSource | None:

@@ -225,6 +225,7 @@ class ExprSource:
 class NamedExpr:
     name: str
     expr: ExprSource
+    name_span: Optional[Span] = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,19 @@ class Strategy:
     minimize: tuple[str, ...] = ()
     constraints: tuple[ExprSource, ...] = ()
     span: Optional[Span] = None
+    # The type-checked program (JSON of `hftc.ir.expr.CheckedStrategy`), set by the
+    # strategies pass when the strategy has rules; backends decode it with `checked()`.
+    program: Optional[str] = None
+
+    def checked(self):
+        """The type-checked program, or None for a strategy without inline rules."""
+        if self.program is None:
+            return None
+        import json
+
+        from hftc.ir.expr import CheckedStrategy
+
+        return CheckedStrategy.from_json(json.loads(self.program))
 
 
 @dataclass(frozen=True)

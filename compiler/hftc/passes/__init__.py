@@ -10,13 +10,14 @@ from typing import Callable
 
 from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import Schema
-from hftc.passes import budgets, layout, lints, resolve, typecheck, versioning
+from hftc.passes import budgets, layout, lints, resolve, strategies, typecheck, versioning
 
 Pass = Callable[[Schema], tuple[Schema, list[Diagnostic]]]
 
 PASSES: tuple[tuple[str, Pass], ...] = (
     ("resolve", resolve.run),
     ("typecheck", typecheck.run),
+    ("strategies", strategies.run),
     ("layout", layout.run),
     ("versioning", versioning.run),
     ("budgets", budgets.run),
