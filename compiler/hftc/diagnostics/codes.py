@@ -63,6 +63,7 @@ _CODES = [
     ("HFT0407", "unknown strategy", "A strategy component refers to a strategy that is not defined under `strategies:`."),
     ("HFT0408", "component misses a setting its kind needs", "Some component kinds need settings: an order_book needs `tick`, a strategy component needs `strategy`, an order_gateway needs `output`."),
     ("HFT0409", "stage listed twice", "A component can appear once in a pipeline."),
+    ("HFT0410", "unknown pipeline", "A deployment's `pipeline:` names a pipeline that is not defined under `pipelines:`."),
     ("HFT0501", "parameter default outside its range", "A strategy parameter's `default` must lie within its `range: [low, high]`."),
     ("HFT0502", "empty or inverted range", "A parameter range `[low, high]` needs low < high."),
     ("HFT0503", "unknown strategy template", "`template:` names one of the strategy templates shipped with hftc."),

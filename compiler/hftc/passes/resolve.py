@@ -108,6 +108,13 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
                 hint = did_you_mean(t.stage, p.stages)
                 diagnostics.append(error("HFT0403", f"thread for `{t.stage}`, which is not a stage of `{p.name}`",
                                          t.span, label="not a stage", help=hint))
+    pipelines = [p.name for p in ir.pipelines]
+    for d in ir.deployments:
+        if d.pipeline is not None and d.pipeline not in pipelines:
+            diagnostics.append(error("HFT0410", f"unknown pipeline `{d.pipeline}`", d.span,
+                                     label=f"deployment `{d.name}` runs it",
+                                     help=did_you_mean(d.pipeline, pipelines) or
+                                     ("pipelines: " + ", ".join(pipelines) if pipelines else "define it under `pipelines:`")))
     for s in ir.strategies:
         if s.template and ir.document_kind == "schema" and s.template not in KNOWN_TEMPLATES:
             diagnostics.append(_unknown("template", s.template, KNOWN_TEMPLATES, s.span, "template",
