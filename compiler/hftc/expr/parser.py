@@ -55,7 +55,8 @@ _TERMINAL_NAMES = {
 @functools.lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # cache=True keeps the built LALR tables in the temp folder, so `hftc lint` skips rebuilding them.
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
 
 
 class _Positions:
