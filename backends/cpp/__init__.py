@@ -1,0 +1,48 @@
+"""`--target cpp`: C++20 flyweight codecs, a dispatcher, tests, a fuzz target and benchmarks.
+
+The output is a self-contained CMake project: `include/<package>/` holds the header-only
+codecs (INTERFACE target `<package>::codecs`), `tests/`, `fuzz/` and `bench/` exercise them.
+"""
+
+from __future__ import annotations
+
+from hftc.backends.cpp.view import build_view
+from hftc.backends.templating import environment
+from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
+from hftc.ir.model import Schema
+
+# (template, output path with {pkg} and {snake} placeholders, formatted by clang-format)
+_SCHEMA_FILES = (
+    ("wire.hpp.j2", "include/{pkg}/wire.hpp", True),
+    ("types.hpp.j2", "include/{pkg}/types.hpp", True),
+    ("dispatch.hpp.j2", "include/{pkg}/dispatch.hpp", True),
+    ("codecs.hpp.j2", "include/{pkg}/codecs.hpp", True),
+    ("model.hpp.j2", "tests/model.hpp", True),
+    ("roundtrip_test.cpp.j2", "tests/roundtrip_test.cpp", True),
+    ("fuzz_dispatch.cpp.j2", "fuzz/fuzz_dispatch.cpp", True),
+    ("bench_codecs.cpp.j2", "bench/bench_codecs.cpp", True),
+    ("CMakeLists.txt.j2", "CMakeLists.txt", False),
+    ("config.cmake.j2", "cmake/{pkg}-config.cmake", False),
+)
+
+
+class CppBackend:
+    name = "cpp"
+    description = "C++20 header-only SBE-style codecs with dispatcher, GoogleTest round trips, fuzz target, benchmarks"
+    ir_versions = (1,)
+
+    def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
+        view = build_view(ir)
+        env = environment(__file__)
+        files = []
+        for template, path, formatted in _SCHEMA_FILES:
+            text = env.get_template(template).render(v=view)
+            files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
+        message_template = env.get_template("message.hpp.j2")
+        for m in view["messages"]:
+            text = message_template.render(v=view, m=m)
+            files.append(GeneratedFile(f"include/{view['pkg']}/{m.snake}.hpp", text, "clang-format"))
+        return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)))
+
+
+BACKEND = CppBackend()
