@@ -333,6 +333,36 @@ def deploy(
 
 
 @app.command()
+def monitor(
+    schema: Path = typer.Argument(..., help="Schema file (its `monitoring:` section gives the interval and alerts)."),
+    source: str = typer.Argument(..., help="Metrics source: an http(s) URL of a Prometheus-text endpoint, or shm:NAME."),
+    once: bool = typer.Option(False, "--once", help="Take one snapshot and exit."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (one snapshot with --once, else one line per refresh)."),
+    interval: int | None = typer.Option(None, "--interval", min=10, help="Refresh interval, ms (default: the schema's monitoring.interval_ms)."),
+) -> None:
+    """Watch a running engine: latency percentiles, throughput, alert states and a p99 sparkline."""
+    from hftc.monitor.alerts import rules_from_schema
+    from hftc.monitor.sources import SourceError, normalise
+    from hftc.monitor.view import run
+
+    result = _compile(schema, ErrorFormat.text)
+    monitoring = result.ir.monitoring
+    try:
+        spec = normalise(source)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(2)
+    rules, unsupported = rules_from_schema(monitoring)
+    if not json_output:
+        for item in unsupported:
+            print(f"note: alert `{item.name}` ({item.expr}) is not evaluated here: {item.reason}", file=sys.stderr)
+    interval_ms = interval if interval is not None else (monitoring.interval_ms if monitoring else 1000)
+    code = run(spec, rules, unsupported, interval_ms / 1000.0, result.ir.package, once, json_output)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
 def targets() -> None:
     """List the known build targets."""
     from hftc.driver.registry import known_targets, load_backend

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
-#include <system_error>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "hft/metrics/exporter.hpp"
@@ -45,22 +45,28 @@ std::string http_get(std::uint16_t port, const std::string& path) {
   return out;
 }
 
-std::string unique_name(const char* base) { return std::string(base) + "_" + std::to_string(::getpid()); }
+std::string unique_name(const char* base) {
+  return std::string(base) + "_" + std::to_string(::getpid());
+}
 
 TEST(Metrics, ExpositionExactFormat) {
   Registry reg(8);
-  auto msgs = reg.counter("hftc_messages_total", "Market-data messages decoded.", {{"pipeline", "fx"}});
-  auto pos_eur = reg.gauge("hftc_position", "Signed position.", {{"pipeline", "fx"}, {"instrument", "EURUSD"}});
-  auto lat = reg.histogram("hftc_tick_to_order_latency_ns", "Tick-to-order latency, ns.", {{"pipeline", "fx"}});
-  auto pos_gbp = reg.gauge("hftc_position", "Signed position.", {{"pipeline", "fx"}, {"instrument", "GBP\"USD"}});
+  auto msgs =
+      reg.counter("hftc_messages_total", "Market-data messages decoded.", {{"pipeline", "fx"}});
+  auto pos_eur = reg.gauge("hftc_position", "Signed position.",
+                           {{"pipeline", "fx"}, {"instrument", "EURUSD"}});
+  auto lat = reg.histogram("hftc_tick_to_order_latency_ns", "Tick-to-order latency, ns.",
+                           {{"pipeline", "fx"}});
+  auto pos_gbp = reg.gauge("hftc_position", "Signed position.",
+                           {{"pipeline", "fx"}, {"instrument", "GBP\"USD"}});
   msgs.inc();
   msgs.inc(41);
   pos_eur.set(-2.5);
   pos_gbp.set(3);
-  lat.record(5);          // le=10
-  lat.record(10);         // le=10 (bounds are inclusive)
-  lat.record(150);        // le=200
-  lat.record(20'000'000); // +Inf
+  lat.record(5);           // le=10
+  lat.record(10);          // le=10 (bounds are inclusive)
+  lat.record(150);         // le=200
+  lat.record(20'000'000);  // +Inf
   const std::string expected =
       "# HELP hftc_messages_total Market-data messages decoded.\n"
       "# TYPE hftc_messages_total counter\n"
@@ -158,16 +164,27 @@ TEST(MetricsThreads, HttpScrapeOverLoopback) {
   ASSERT_NE(http.port(), 0);
   const std::string metrics = http_get(http.port(), "/metrics");
   EXPECT_EQ(metrics.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << metrics;
-  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"), std::string::npos);
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+            std::string::npos);
   const std::string body = reg.expose();
-  EXPECT_NE(metrics.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
-  EXPECT_EQ(metrics.substr(metrics.find("\r\n\r\n") + 4), body);
+  const std::string got = metrics.substr(metrics.find("\r\n\r\n") + 4);
+  EXPECT_EQ(got.substr(0, body.size()), body);
+  EXPECT_NE(got.find("\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "),
+            std::string::npos);
+  EXPECT_NE(
+      got.find("\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "),
+      std::string::npos);
+  EXPECT_NE(metrics.find("Content-Length: " + std::to_string(got.size()) + "\r\n"),
+            std::string::npos);
   EXPECT_NE(metrics.find("hftc_messages_total{pipeline=\"p\"} 7\n"), std::string::npos);
   const std::string health = http_get(http.port(), "/healthz");
   EXPECT_EQ(health.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   EXPECT_EQ(health.substr(health.size() - 3), "ok\n");
   EXPECT_EQ(http_get(http.port(), "/nope").rfind("HTTP/1.1 404", 0), 0u);
   EXPECT_EQ(http.requests(), 3u);
+  HttpExporter bare(reg, 0, "127.0.0.1", false);
+  const std::string plain = http_get(bare.port(), "/metrics");
+  EXPECT_EQ(plain.substr(plain.find("\r\n\r\n") + 4), body);
   http.stop();
   http.stop();
   EXPECT_EQ(http_get(http.port(), "/metrics"), "");
@@ -178,8 +195,10 @@ TEST(Metrics, SharedMemoryRead) {
   {
     ShmMetrics shm(name, 8);
     auto c = shm.registry().counter("hftc_orders_total", "Orders.", {{"pipeline", "fx"}});
-    auto g = shm.registry().gauge("hftc_pnl", "PnL.", {{"pipeline", "fx"}, {"instrument", "EURUSD"}});
-    auto h = shm.registry().histogram("hftc_tick_to_order_latency_ns", "Latency.", {{"pipeline", "fx"}});
+    auto g =
+        shm.registry().gauge("hftc_pnl", "PnL.", {{"pipeline", "fx"}, {"instrument", "EURUSD"}});
+    auto h =
+        shm.registry().histogram("hftc_tick_to_order_latency_ns", "Latency.", {{"pipeline", "fx"}});
     c.inc(3);
     g.set(12.5);
     h.record(300);

@@ -44,17 +44,19 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "error: %s\nusage: hft_metrics_demo [--port P] [--bind ADDR] [--shm NAME] [--duration-s S] "
-               "[--latency-ns N] [--spike-after-s T --spike-latency-ns M] [--pipeline NAME] [--rate-hz R]\n",
-               why);
+  std::fprintf(
+      stderr,
+      "error: %s\nusage: hft_metrics_demo [--port P] [--bind ADDR] [--shm NAME] [--duration-s S] "
+      "[--latency-ns N] [--spike-after-s T --spike-latency-ns M] [--pipeline NAME] [--rate-hz R]\n",
+      why);
   std::exit(2);
 }
 
 double number(std::string_view flag, const char* text) {
   char* end = nullptr;
   const double v = std::strtod(text, &end);
-  if (end == text || *end != '\0' || !(v >= 0)) usage((std::string(flag) + " needs a non-negative number").c_str());
+  if (end == text || *end != '\0' || !(v >= 0))
+    usage((std::string(flag) + " needs a non-negative number").c_str());
   return v;
 }
 
@@ -121,12 +123,13 @@ int run(const Options& o) {
   }
   hft::metrics::Registry& reg = shm ? shm->registry() : *heap;
   const std::string_view p = o.pipeline;
-  auto latency = reg.histogram("hftc_tick_to_order_latency_ns",
-                               "Tick-to-order latency, ns.", {{"pipeline", p}});
-  auto messages = reg.counter("hftc_messages_total", "Market-data messages decoded.", {{"pipeline", p}});
+  auto latency = reg.histogram("hftc_tick_to_order_latency_ns", "Tick-to-order latency, ns.",
+                               {{"pipeline", p}});
+  auto messages =
+      reg.counter("hftc_messages_total", "Market-data messages decoded.", {{"pipeline", p}});
   auto orders = reg.counter("hftc_orders_total", "Orders sent.", {{"pipeline", p}});
-  auto rejects = reg.counter("hftc_orders_rejected_total", "Orders rejected by the risk gate or the venue.",
-                             {{"pipeline", p}});
+  auto rejects = reg.counter("hftc_orders_rejected_total",
+                             "Orders rejected by the risk gate or the venue.", {{"pipeline", p}});
   const char* instruments[2] = {"EURUSD", "USDJPY"};
   hft::metrics::Gauge position[2];
   hft::metrics::Gauge pnl[2];
@@ -173,7 +176,8 @@ int run(const Options& o) {
   }
   if (http) http->stop();
   std::fprintf(stderr, "hft_metrics_demo: %llu orders, %llu latencies recorded\n",
-               static_cast<unsigned long long>(orders.value()), static_cast<unsigned long long>(latency.count()));
+               static_cast<unsigned long long>(orders.value()),
+               static_cast<unsigned long long>(latency.count()));
   return 0;
 }
 

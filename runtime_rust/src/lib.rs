@@ -9,6 +9,7 @@ pub mod clock;
 pub mod histogram;
 pub mod l2book;
 pub mod l3book;
+pub mod metrics;
 pub mod pool;
 pub mod ring;
 pub mod shm;

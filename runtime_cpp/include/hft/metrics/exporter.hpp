@@ -6,7 +6,9 @@
 //   http.stop();                                          // or let the destructor do it
 //
 // Plain POSIX sockets, one connection at a time, HTTP/1.1 with `Connection: close`:
-//   GET /metrics  -> 200, `text/plain; version=0.0.4; charset=utf-8`, the exposition
+//   GET /metrics  -> 200, `text/plain; version=0.0.4; charset=utf-8`, the exposition, then
+//                    (unless disabled) the standard process metrics `process_cpu_seconds_total`
+//                    and `process_resident_memory_bytes`, read at scrape time
 //   GET /healthz  -> 200, `ok\n`
 //   other paths   -> 404; other methods -> 405; malformed requests -> 400.
 // The thread polls the listening socket every 100 ms, so stop() returns promptly. The
@@ -16,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -36,8 +40,9 @@ class HttpExporter {
  public:
   /// Binds `bind_address:port` (port 0 picks a free port) and starts the server thread.
   /// Throws std::system_error if the socket cannot be bound.
-  HttpExporter(const Registry& registry, std::uint16_t port, const std::string& bind_address = "0.0.0.0")
-      : registry_(registry) {
+  HttpExporter(const Registry& registry, std::uint16_t port,
+               const std::string& bind_address = "0.0.0.0", bool process_metrics = true)
+      : registry_(registry), process_metrics_(process_metrics) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "hft::metrics: socket");
     const int one = 1;
@@ -47,18 +52,26 @@ class HttpExporter {
     addr.sin_port = htons(port);
     if (::inet_pton(AF_INET, bind_address.c_str(), &addr.sin_addr) != 1) {
       ::close(fd_);
-      throw std::system_error(EINVAL, std::generic_category(), "hft::metrics: bad bind address " + bind_address);
+      throw std::system_error(EINVAL, std::generic_category(),
+                              "hft::metrics: bad bind address " + bind_address);
     }
-    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0) {
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0) {
       const int err = errno;
       ::close(fd_);
-      throw std::system_error(err, std::generic_category(),
-                              "hft::metrics: cannot listen on " + bind_address + ":" + std::to_string(port));
+      throw std::system_error(
+          err, std::generic_category(),
+          "hft::metrics: cannot listen on " + bind_address + ":" + std::to_string(port));
     }
     socklen_t len = sizeof addr;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
+    try {
+      thread_ = std::thread([this] { serve(); });
+    } catch (...) {
+      ::close(fd_);
+      throw;
+    }
   }
 
   HttpExporter(const HttpExporter&) = delete;
@@ -76,7 +89,9 @@ class HttpExporter {
   }
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::uint64_t requests() const noexcept { return requests_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t requests() const noexcept {
+    return requests_.load(std::memory_order_relaxed);
+  }
 
  private:
   void serve() {
@@ -88,8 +103,9 @@ class HttpExporter {
       const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client < 0) continue;
       handle(client, body);
+      requests_.fetch_add(
+          1, std::memory_order_relaxed);  // before close: a client that saw EOF sees the count
       ::close(client);
-      requests_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
@@ -105,7 +121,8 @@ class HttpExporter {
       request.append(buf, static_cast<std::size_t>(n));
     }
     const std::size_t eol = request.find("\r\n");
-    const std::string_view line = std::string_view(request).substr(0, eol == std::string::npos ? 0 : eol);
+    const std::string_view line =
+        std::string_view(request).substr(0, eol == std::string::npos ? 0 : eol);
     const std::size_t sp1 = line.find(' ');
     const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos) {
@@ -116,11 +133,14 @@ class HttpExporter {
     std::string_view path = line.substr(sp1 + 1, sp2 - sp1 - 1);
     path = path.substr(0, path.find('?'));
     if (method != "GET" && method != "HEAD") {
-      respond(client, "405 Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n");
+      respond(client, "405 Method Not Allowed", "text/plain; charset=utf-8",
+              "method not allowed\n");
     } else if (path == "/metrics") {
       body.clear();
       registry_.expose(body);
-      respond(client, "200 OK", "text/plain; version=0.0.4; charset=utf-8", method == "HEAD" ? "" : body);
+      if (process_metrics_) append_process_metrics(body);
+      respond(client, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+              method == "HEAD" ? "" : body);
     } else if (path == "/healthz") {
       respond(client, "200 OK", "text/plain; charset=utf-8", "ok\n");
     } else {
@@ -128,7 +148,35 @@ class HttpExporter {
     }
   }
 
-  static void respond(int client, std::string_view status, std::string_view type, std::string_view body) {
+  /// CPU time from getrusage, resident memory from /proc/self/statm (omitted if unreadable).
+  static void append_process_metrics(std::string& out) {
+    rusage ru{};
+    if (::getrusage(RUSAGE_SELF, &ru) == 0) {
+      const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+      out +=
+          "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+          "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ";
+      detail::append_double(out, cpu);
+      out += '\n';
+    }
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      unsigned long long size = 0, resident = 0;
+      const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
+      std::fclose(f);
+      const long page = ::sysconf(_SC_PAGESIZE);
+      if (ok && page > 0) {
+        out +=
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+            "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ";
+        detail::append_u64(out, resident * static_cast<std::uint64_t>(page));
+        out += '\n';
+      }
+    }
+  }
+
+  static void respond(int client, std::string_view status, std::string_view type,
+                      std::string_view body) {
     std::string head = "HTTP/1.1 ";
     head += status;
     head += "\r\nContent-Type: ";
@@ -149,6 +197,7 @@ class HttpExporter {
   }
 
   const Registry& registry_;
+  bool process_metrics_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};

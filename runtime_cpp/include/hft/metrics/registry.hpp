@@ -85,9 +85,8 @@ inline constexpr std::size_t kBucketSlots = kBucketBounds + 1;  // + the +Inf bu
 
 /// Histogram upper bounds in ns: 1-2-5 steps from 10 ns to 10 ms.
 inline constexpr std::array<std::uint64_t, kBucketBounds> kLatencyBoundsNs = {
-    10,      20,      50,      100,       200,       500,       1'000,
-    2'000,   5'000,   10'000,  20'000,    50'000,    100'000,   200'000,
-    500'000, 1'000'000, 2'000'000, 5'000'000, 10'000'000};
+    10,     20,     50,      100,     200,     500,       1'000,     2'000,     5'000,     10'000,
+    20'000, 50'000, 100'000, 200'000, 500'000, 1'000'000, 2'000'000, 5'000'000, 10'000'000};
 
 struct MetricsHeader {
   static constexpr std::uint64_t kMagic = 0x5254454D43544648ull;  // "HFTCMETR" little-endian
@@ -128,7 +127,8 @@ namespace detail {
 inline std::uint64_t load(const std::uint64_t& v) noexcept {
   // atomic_ref needs a non-const referent; a load never writes, so this is also valid on a
   // read-only mapping.
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v)).load(std::memory_order_relaxed);
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v))
+      .load(std::memory_order_relaxed);
 }
 inline void add(std::uint64_t& v, std::uint64_t n) noexcept {
   std::atomic_ref<std::uint64_t>(v).fetch_add(n, std::memory_order_relaxed);
@@ -170,8 +170,8 @@ inline bool valid_name(std::string_view s, bool allow_colon) noexcept {
   if (s.empty()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                       (allow_colon && c == ':');
+    const bool alpha =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
     if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
   }
   return true;
@@ -220,9 +220,12 @@ inline void series(std::string& out, std::string_view name, std::string_view suf
 
 inline const char* type_name(std::uint32_t t) noexcept {
   switch (static_cast<MetricType>(t)) {
-    case MetricType::counter: return "counter";
-    case MetricType::gauge: return "gauge";
-    case MetricType::histogram: return "histogram";
+    case MetricType::counter:
+      return "counter";
+    case MetricType::gauge:
+      return "gauge";
+    case MetricType::histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -311,11 +314,14 @@ class Gauge {
   void add(double d) const noexcept {
     std::atomic_ref<std::uint64_t> ref(e_->value);
     std::uint64_t old = ref.load(std::memory_order_relaxed);
-    while (!ref.compare_exchange_weak(old, std::bit_cast<std::uint64_t>(std::bit_cast<double>(old) + d),
+    while (!ref.compare_exchange_weak(old,
+                                      std::bit_cast<std::uint64_t>(std::bit_cast<double>(old) + d),
                                       std::memory_order_relaxed)) {
     }
   }
-  [[nodiscard]] double value() const noexcept { return std::bit_cast<double>(detail::load(e_->value)); }
+  [[nodiscard]] double value() const noexcept {
+    return std::bit_cast<double>(detail::load(e_->value));
+  }
 
  private:
   MetricEntry* e_ = nullptr;
@@ -337,7 +343,9 @@ class Histogram {
   }
   [[nodiscard]] std::uint64_t sum() const noexcept { return detail::load(e_->value); }
   /// Non-cumulative count of bucket `i` (0..kBucketBounds, the last is +Inf).
-  [[nodiscard]] std::uint64_t bucket(std::size_t i) const noexcept { return detail::load(e_->buckets[i]); }
+  [[nodiscard]] std::uint64_t bucket(std::size_t i) const noexcept {
+    return detail::load(e_->buckets[i]);
+  }
 
  private:
   MetricEntry* e_ = nullptr;
@@ -357,12 +365,15 @@ class Registry {
   }
 
   explicit Registry(std::uint32_t capacity = 64)
-      : owned_(static_cast<std::byte*>(::operator new(region_bytes(capacity), std::align_val_t{64}))) {
+      : owned_(
+            static_cast<std::byte*>(::operator new(region_bytes(capacity), std::align_val_t{64}))) {
     init(owned_, region_bytes(capacity), capacity);
   }
 
   /// Formats `region` (at least region_bytes(capacity), 8-byte aligned, zero or garbage).
-  Registry(void* region, std::size_t bytes, std::uint32_t capacity) { init(region, bytes, capacity); }
+  Registry(void* region, std::size_t bytes, std::uint32_t capacity) {
+    init(region, bytes, capacity);
+  }
 
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
@@ -370,13 +381,16 @@ class Registry {
     if (owned_ != nullptr) ::operator delete(owned_, std::align_val_t{64});
   }
 
-  Counter counter(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+  Counter counter(std::string_view name, std::string_view help,
+                  std::initializer_list<Label> labels = {}) {
     return Counter(add(name, help, labels, MetricType::counter));
   }
-  Gauge gauge(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+  Gauge gauge(std::string_view name, std::string_view help,
+              std::initializer_list<Label> labels = {}) {
     return Gauge(add(name, help, labels, MetricType::gauge));
   }
-  Histogram histogram(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+  Histogram histogram(std::string_view name, std::string_view help,
+                      std::initializer_list<Label> labels = {}) {
     return Histogram(add(name, help, labels, MetricType::histogram));
   }
 
@@ -399,28 +413,32 @@ class Registry {
     }
     std::memset(region, 0, region_bytes(capacity));
     header_ = static_cast<MetricsHeader*>(region);
-    entries_ = reinterpret_cast<MetricEntry*>(static_cast<std::byte*>(region) + sizeof(MetricsHeader));
+    entries_ =
+        reinterpret_cast<MetricEntry*>(static_cast<std::byte*>(region) + sizeof(MetricsHeader));
     header_->version = MetricsHeader::kVersion;
     header_->header_bytes = sizeof(MetricsHeader);
     header_->entry_bytes = sizeof(MetricEntry);
     header_->capacity = capacity;
     header_->bucket_bounds = kBucketBounds;
     std::copy(kLatencyBoundsNs.begin(), kLatencyBoundsNs.end(), header_->bounds);
-    header_->created_unix_ns = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    std::atomic_ref<std::uint64_t>(header_->magic).store(MetricsHeader::kMagic, std::memory_order_release);
+    header_->created_unix_ns =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    std::atomic_ref<std::uint64_t>(header_->magic)
+        .store(MetricsHeader::kMagic, std::memory_order_release);
   }
 
-  MetricEntry* add(std::string_view name, std::string_view help, std::initializer_list<Label> labels,
-                   MetricType type) {
+  MetricEntry* add(std::string_view name, std::string_view help,
+                   std::initializer_list<Label> labels, MetricType type) {
     if (!detail::valid_name(name, true)) {
       throw std::invalid_argument("hft::metrics: invalid metric name '" + std::string(name) + "'");
     }
     std::string rendered;
     for (const Label& l : labels) {
       if (!detail::valid_name(l.name, false) || l.name == "le" || l.name.starts_with("__")) {
-        throw std::invalid_argument("hft::metrics: invalid label name '" + std::string(l.name) + "'");
+        throw std::invalid_argument("hft::metrics: invalid label name '" + std::string(l.name) +
+                                    "'");
       }
       if (!rendered.empty()) rendered += ',';
       rendered += l.name;
@@ -434,7 +452,8 @@ class Registry {
       MetricEntry& e = entries_[i];
       if (detail::field(e.name, kNameBytes) != name) continue;
       if (e.type != static_cast<std::uint32_t>(type)) {
-        throw std::invalid_argument("hft::metrics: '" + std::string(name) + "' registered with another type");
+        throw std::invalid_argument("hft::metrics: '" + std::string(name) +
+                                    "' registered with another type");
       }
       if (detail::field(e.labels, kLabelBytes) == rendered) return &e;
     }

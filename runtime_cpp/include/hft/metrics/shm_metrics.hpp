@@ -5,7 +5,8 @@
 // the object's size is Registry::region_bytes(capacity).
 //
 //   hft::metrics::ShmMetrics shm("hftc_fx", 64);           // engine: create (replaces a stale one)
-//   auto orders = shm.registry().counter("hftc_orders_total", "Orders sent.", {{"pipeline", "fx"}});
+//   auto orders = shm.registry().counter("hftc_orders_total", "Orders sent.", {{"pipeline",
+//   "fx"}});
 //
 //   auto reader = hft::metrics::ShmMetricsReader("hftc_fx");  // any process: attach read-only
 //   std::string text = reader.expose();                       // Prometheus text, as over HTTP
@@ -36,9 +37,13 @@ namespace hft::metrics {
 
 namespace detail {
 inline std::string shm_path(std::string_view name) {
-  std::string p = name.starts_with('/') ? std::string(name) : "/" + std::string(name);
+  std::string p;
+  p.reserve(name.size() + 1);
+  if (!name.starts_with('/')) p.push_back('/');
+  p.append(name);
   if (p.size() < 2 || p.find('/', 1) != std::string::npos) {
-    throw std::system_error(EINVAL, std::generic_category(), "hft::metrics: bad shm name '" + std::string(name) + "'");
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "hft::metrics: bad shm name '" + std::string(name) + "'");
   }
   return p;
 }
@@ -47,11 +52,15 @@ inline std::string shm_path(std::string_view name) {
 /// Owner side: creates (or replaces) the named object and a Registry inside it.
 class ShmMetrics {
  public:
-  explicit ShmMetrics(std::string_view name, std::uint32_t capacity = 64, bool unlink_on_close = true)
-      : path_(detail::shm_path(name)), bytes_(Registry::region_bytes(capacity)), unlink_(unlink_on_close) {
+  explicit ShmMetrics(std::string_view name, std::uint32_t capacity = 64,
+                      bool unlink_on_close = true)
+      : path_(detail::shm_path(name)),
+        bytes_(Registry::region_bytes(capacity)),
+        unlink_(unlink_on_close) {
     ::shm_unlink(path_.c_str());  // a stale object from a crashed run; absent is fine
     const int fd = ::shm_open(path_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "hft::metrics: shm_open " + path_);
+    if (fd < 0)
+      throw std::system_error(errno, std::generic_category(), "hft::metrics: shm_open " + path_);
     if (::ftruncate(fd, static_cast<off_t>(bytes_)) != 0) {
       const int err = errno;
       ::close(fd);
@@ -93,7 +102,7 @@ struct MetricSample {
   std::string name;
   std::string labels;  // rendered, without braces
   MetricType type;
-  double value;  // counter value, gauge value, or histogram count
+  double value;       // counter value, gauge value, or histogram count
   std::uint64_t sum;  // histogram sum (ns), else 0
 };
 
@@ -102,21 +111,25 @@ class ShmMetricsReader {
  public:
   explicit ShmMetricsReader(std::string_view name) : path_(detail::shm_path(name)) {
     const int fd = ::shm_open(path_.c_str(), O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "hft::metrics: shm_open " + path_);
-    struct stat st {};
+    if (fd < 0)
+      throw std::system_error(errno, std::generic_category(), "hft::metrics: shm_open " + path_);
+    struct stat st{};
     if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < sizeof(MetricsHeader)) {
       ::close(fd);
-      throw std::system_error(EPROTO, std::generic_category(), "hft::metrics: " + path_ + " is too small");
+      throw std::system_error(EPROTO, std::generic_category(),
+                              "hft::metrics: " + path_ + " is too small");
     }
     bytes_ = static_cast<std::size_t>(st.st_size);
     void* p = ::mmap(nullptr, bytes_, PROT_READ, MAP_SHARED, fd, 0);
     ::close(fd);
-    if (p == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "hft::metrics: mmap " + path_);
+    if (p == MAP_FAILED)
+      throw std::system_error(errno, std::generic_category(), "hft::metrics: mmap " + path_);
     map_ = p;
     const auto* h = static_cast<const MetricsHeader*>(map_);
-    const bool ok = detail::load(h->magic) == MetricsHeader::kMagic && h->version == MetricsHeader::kVersion &&
-                    h->header_bytes == sizeof(MetricsHeader) && h->entry_bytes == sizeof(MetricEntry) &&
-                    h->bucket_bounds == kBucketBounds && Registry::region_bytes(h->capacity) <= bytes_;
+    const bool ok =
+        detail::load(h->magic) == MetricsHeader::kMagic && h->version == MetricsHeader::kVersion &&
+        h->header_bytes == sizeof(MetricsHeader) && h->entry_bytes == sizeof(MetricEntry) &&
+        h->bucket_bounds == kBucketBounds && Registry::region_bytes(h->capacity) <= bytes_;
     if (!ok) {
       ::munmap(map_, bytes_);
       throw std::system_error(EPROTO, std::generic_category(),
@@ -134,16 +147,22 @@ class ShmMetricsReader {
     return out;
   }
 
-  [[nodiscard]] std::uint32_t size() const noexcept { return std::min(detail::load_count(header()), header().capacity); }
+  [[nodiscard]] std::uint32_t size() const noexcept {
+    return std::min(detail::load_count(header()), header().capacity);
+  }
 
   /// The series `name` with rendered labels `labels`, if published.
-  [[nodiscard]] std::optional<MetricSample> find(std::string_view name, std::string_view labels = {}) const {
+  [[nodiscard]] std::optional<MetricSample> find(std::string_view name,
+                                                 std::string_view labels = {}) const {
     const std::uint32_t n = size();
     for (std::uint32_t i = 0; i < n; ++i) {
       const MetricEntry& e = entries()[i];
-      if (detail::field(e.name, kNameBytes) != name || detail::field(e.labels, kLabelBytes) != labels) continue;
+      if (detail::field(e.name, kNameBytes) != name ||
+          detail::field(e.labels, kLabelBytes) != labels)
+        continue;
       const std::uint64_t raw = detail::load(e.value);
-      MetricSample s{std::string(name), std::string(labels), static_cast<MetricType>(e.type), 0.0, 0};
+      MetricSample s{std::string(name), std::string(labels), static_cast<MetricType>(e.type), 0.0,
+                     0};
       if (e.type == static_cast<std::uint32_t>(MetricType::gauge)) {
         s.value = std::bit_cast<double>(raw);
       } else if (e.type == static_cast<std::uint32_t>(MetricType::histogram)) {
@@ -160,9 +179,12 @@ class ShmMetricsReader {
   }
 
  private:
-  [[nodiscard]] const MetricsHeader& header() const noexcept { return *static_cast<const MetricsHeader*>(map_); }
+  [[nodiscard]] const MetricsHeader& header() const noexcept {
+    return *static_cast<const MetricsHeader*>(map_);
+  }
   [[nodiscard]] const MetricEntry* entries() const noexcept {
-    return reinterpret_cast<const MetricEntry*>(static_cast<const std::byte*>(map_) + sizeof(MetricsHeader));
+    return reinterpret_cast<const MetricEntry*>(static_cast<const std::byte*>(map_) +
+                                                sizeof(MetricsHeader));
   }
 
   std::string path_;
