@@ -368,8 +368,11 @@ def targets() -> None:
     from hftc.driver.registry import known_targets, load_backend
 
     for name in known_targets():
-        backend = load_backend(name)
-        print(f"{name:12} {getattr(backend, 'description', '')}")
+        try:
+            description = getattr(load_backend(name), "description", "")
+        except Exception as exc:  # a broken plug-in must not hide the others
+            description = f"(cannot be loaded: {type(exc).__name__}: {exc})"
+        print(f"{name:12} {description}")
 
 
 def main() -> None:
