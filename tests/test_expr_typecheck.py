@@ -429,3 +429,15 @@ error[HFT0516]: cyclic `let` bindings: `a` -> `b` -> `a`
   = note: cycle: `a` -> `b` -> `a`
   = help: compute one of them from parameters, state or book fields instead"""
     )
+
+
+def test_checked_strategy_json_round_trip_keeps_types():
+    """Types survive the IR's JSON form: backends branch on `is Type.FLOAT`."""
+    from hftc.frontend import compile_file
+    from hftc.ir.expr import Type
+
+    strategy = compile_file("examples/fx_market_maker.hftc.yaml").ir.strategies[0].checked()
+    spread = strategy.param("spread_bps")
+    assert spread.type is Type.FLOAT and spread.default == 0.5
+    assert strategy.param("inventory_limit").type is Type.INT
+    assert all(isinstance(rule.expected, Type) for rule in strategy.rules)

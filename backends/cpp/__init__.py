@@ -6,6 +6,7 @@ codecs (INTERFACE target `<package>::codecs`), `tests/`, `fuzz/` and `bench/` ex
 
 from __future__ import annotations
 
+from hftc.backends.cpp.components import build_components
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
@@ -21,9 +22,18 @@ _SCHEMA_FILES = (
     ("roundtrip_test.cpp.j2", "tests/roundtrip_test.cpp", True),
     ("fuzz_dispatch.cpp.j2", "fuzz/fuzz_dispatch.cpp", True),
     ("bench_codecs.cpp.j2", "bench/bench_codecs.cpp", True),
-    ("CMakeLists.txt.j2", "CMakeLists.txt", False),
+    ("components/CMakeLists.txt.j2", "CMakeLists.txt", False),  # the codecs' CMakeLists.txt.j2 + components
     ("config.cmake.j2", "cmake/{pkg}-config.cmake", False),
 )
+
+# Trading components (components.py), rendered with `c`, the components view, when the schema has a
+# pipeline to generate; {name} is a pipeline or a strategy.
+_COMPONENT_FILES = (
+    ("components/components.hpp.j2", "include/{pkg}/components.hpp", True),
+    ("components/components_test.cpp.j2", "tests/components_test.cpp", True),
+)
+_STRATEGY_FILE = ("components/strategy.hpp.j2", "include/{pkg}/strategies/{name}.hpp", True)
+_PIPELINE_FILE = ("components/pipeline.hpp.j2", "include/{pkg}/pipeline_{name}.hpp", True)
 
 
 class CppBackend:
@@ -33,16 +43,28 @@ class CppBackend:
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         view = build_view(ir)
+        components, diagnostics = build_components(ir, view)
         env = environment(__file__)
         files = []
         for template, path, formatted in _SCHEMA_FILES:
-            text = env.get_template(template).render(v=view)
+            text = env.get_template(template).render(v=view, c=components)
             files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
+        if components is not None:
+            pkg = view["pkg"]
+            for template, path, formatted in _COMPONENT_FILES:
+                text = env.get_template(template).render(v=view, c=components)
+                files.append(GeneratedFile(path.format(pkg=pkg), text, "clang-format" if formatted else None))
+            for items, (template, path, formatted), key in ((components["strategies"], _STRATEGY_FILE, "s"),
+                                                           (components["pipelines"], _PIPELINE_FILE, "p")):
+                for item in items:
+                    text = env.get_template(template).render(v=view, c=components, **{key: item})
+                    files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
+                                               "clang-format" if formatted else None))
         message_template = env.get_template("message.hpp.j2")
         for m in view["messages"]:
             text = message_template.render(v=view, m=m)
             files.append(GeneratedFile(f"include/{view['pkg']}/{m.snake}.hpp", text, "clang-format"))
-        return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)))
+        return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)), diagnostics=tuple(diagnostics))
 
 
 BACKEND = CppBackend()

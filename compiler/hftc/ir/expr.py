@@ -414,10 +414,10 @@ _ALL_CLASSES: dict[str, type] = dict(
 
 
 def _value_to_json(value: Any) -> Any:
+    if isinstance(value, Type):  # before `str`: Type is a str enum and must keep its identity
+        return {"$type": value.value}
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, Type):
-        return {"$type": value.value}
     if isinstance(value, int):
         return value
     if isinstance(value, float):

@@ -110,7 +110,7 @@ class HttpExporter {
   }
 
   void handle(int client, std::string& body) {
-    timeval tv{1, 0};
+    timeval tv{5, 0};  // generous: a loaded machine must not turn a slow scrape into an error
     ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     std::string request;

@@ -91,7 +91,9 @@ enum MsgFlags : std::uint8_t {
 ///
 /// `seq` is per instrument and per stream (book deltas and trades are separate streams): each
 /// message must carry the previous one's seq + 1. seq == 0 means unsequenced (no check), e.g. the
-/// levels of a REST snapshot. `rx_tsc` is stamped by the pipeline at ingress for latency.
+/// levels of a REST snapshot. `ts_ns` should be the local receive time: it stamps the orders the
+/// message triggers and is the risk gate's rate-limit clock, which keeps replays deterministic.
+/// `rx_tsc` is stamped by the pipeline at ingress for latency.
 struct MarketMsg {
   std::uint64_t seq;
   std::uint64_t ts_ns;

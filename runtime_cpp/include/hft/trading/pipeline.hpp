@@ -66,7 +66,8 @@ constexpr unsigned split_before(std::string_view kind) noexcept {
   return kInline;
 }
 
-/// The order gateway stage: encodes (and in production, sends) an accepted order.
+/// The order gateway stage: encodes (and in production, sends) an accepted order. Like a
+/// strategy, encode() runs on the noexcept hot path and must not throw.
 template <class G>
 concept OrderGateway = requires(G g, const OrderRequest& o) {
   g.encode(o);

@@ -82,7 +82,9 @@ class QuoteSink {
   std::uint64_t overflow_ = 0;
 };
 
-/// A strategy reacts to market events by writing desired orders into the sink.
+/// A strategy reacts to market events by writing desired orders into the sink. on_market runs
+/// inside the pipeline's noexcept hot path: it must not throw (an exception terminates) and
+/// should not allocate or block.
 template <class S>
 concept Strategy = requires(S s, const MarketView& m, QuoteSink& out) {
   { s.on_market(m, out) } -> std::same_as<void>;

@@ -1,0 +1,230 @@
+"""`--target cpp` trading components: strategies, feed handler, gateway, risk limits, pipelines.
+
+The view model is checked on the example and on variants of it (field roles, thread splits,
+diagnostics); the generated project is built against the C++ runtime, plain and with
+ASan+UBSan (`-Werror` in both), and its components test is run: codecs -> feed handler ->
+pipeline (inline and threaded) -> gateway bytes decoded back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, REPO
+from hftc.backends.cpp.components import build_components
+from hftc.backends.cpp.view import build_view
+from hftc.diagnostics.model import Severity, has_errors
+from hftc.driver.build import generate
+from hftc.frontend import compile_file
+
+EXAMPLE = EXAMPLES / "fx_market_maker.hftc.yaml"
+RUNTIME = REPO / "runtime_cpp"
+THREADS = "threads: {feed: {cpu: 2}, quoter: {cpu: 3}}"
+
+
+def _compile(path: Path):
+    result = compile_file(str(path))
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.ir
+
+
+def _variant(tmp_path: Path, *replacements: tuple[str, str]):
+    """The example with text replaced, compiled (its import is copied beside it)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    shutil.copy(EXAMPLES / "common.hftc.yaml", tmp_path / "common.hftc.yaml")
+    path = tmp_path / "variant.hftc.yaml"
+    path.write_text(text, encoding="utf-8")
+    return _compile(path)
+
+
+def _components(ir):
+    return build_components(ir, build_view(ir))
+
+
+def _files(ir) -> tuple[dict[str, bytes], list]:
+    report = generate(ir, ["cpp"], "unused")
+    return report.outputs[0].files if report.outputs else {}, report.diagnostics
+
+
+# ---------------------------------------------------------------------------------- view model
+
+
+def test_example_roles_splits_and_limits() -> None:
+    c, diags = _components(_compile(EXAMPLE))
+    assert diags == []
+    assert c is not None
+    (feed,) = c["feeds"]
+    assert [(i.name, i.role) for i in feed.inputs] == [("BookDelta", "delta"), ("Trade", "trade"),
+                                                       ("Snapshot", "snapshot")]
+    trade = feed.inputs[1]
+    assert (trade.side, trade.instrument, trade.seq, trade.ts) == ("aggressor", "instrument", "seq", "ts_exchange")
+    assert feed.inputs[2].group == "levels" and feed.inputs[2].ts == ""
+    (gw,) = c["gateways"]
+    assert gw.acc == {"client_order_id": "client_order_id", "instrument": "instrument", "side": "side",
+                      "price": "price", "qty": "qty", "ts": "ts_sent"}
+    assert gw.max_length == 8 + 51
+    (p,) = c["pipelines"]
+    assert p.splits == "hft::trading::kSplitBeforeBook"
+    assert p.cpu == [2, 3, -1, -1]
+    assert p.queue_capacity == 4096 and p.grid.depth == 64
+    assert (p.grid.tick_num, p.grid.tick_den, p.grid.lot_num, p.grid.lot_den) == (1, 100000, 1000, 1)
+    (r,) = c["risks"]
+    assert (r.max_position, r.max_order_qty, r.max_orders_per_second, r.price_band_bps, r.max_notional) == \
+        (5000000, 1000000, 2000, 25, 0)
+
+
+def test_schema_without_components_gets_no_component_files() -> None:
+    files, diags = _files(_compile(REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"))
+    assert not has_errors(diags)
+    assert not any("components" in f or "pipeline_" in f or "strategies/" in f for f in files)
+    assert b"HFTC_RUNTIME_DIR" not in files["CMakeLists.txt"]
+
+
+def test_generated_files_and_strategy_params() -> None:
+    files, diags = _files(_compile(EXAMPLE))
+    assert diags == []
+    for name in ("include/fx_mm/components.hpp", "include/fx_mm/strategies/mm.hpp",
+                 "include/fx_mm/pipeline_tick_to_trade.hpp", "tests/components_test.cpp"):
+        assert name in files, name
+    strategy = files["include/fx_mm/strategies/mm.hpp"].decode()
+    # Parameter defaults survive the IR's JSON round trip with their types.
+    assert "double spread_bps = 0.5;" in strategy
+    assert "std::int64_t inventory_limit = 1000;" in strategy
+    assert "class Adapter" in strategy and "static_assert(hft::trading::Strategy<Adapter>);" in strategy
+    cmake = files["CMakeLists.txt"].decode()
+    assert "HFTC_RUNTIME_DIR" in cmake and "fx_mm_components_test" in cmake
+
+
+def test_thread_splits_follow_the_stage_kinds(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, (THREADS, "threads: {feed: {cpu: 1}, risk: {cpu: 4}, gateway: {cpu: 5}}"))
+    (p,) = _components(ir)[0]["pipelines"]
+    assert p.splits == "hft::trading::kSplitBeforeRisk | hft::trading::kSplitBeforeGateway"
+    assert p.cpu == [1, 4, 5, -1]
+    ir = _variant(tmp_path, (THREADS, "threads: {}"))
+    (p,) = _components(ir)[0]["pipelines"]
+    assert (p.splits, p.cpu) == ("hft::trading::kInline", [-1, -1, -1, -1])
+
+
+def test_book_and_strategy_both_threaded_is_an_error(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, (THREADS, "threads: {feed: {cpu: 2}, book: {cpu: 3}, quoter: {cpu: 4}}"))
+    _, diags = _files(ir)
+    assert [(d.code, d.severity) for d in diags] == [("HFT0641", Severity.ERROR)]
+
+
+def test_input_without_role_warns_and_is_ignored(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
+    files, diags = _files(ir)
+    assert [(d.code, d.severity) for d in diags] == [("HFT0640", Severity.WARNING)]
+    assert "ExecutionReport" in diags[0].message
+    assert "// Ignored (no role): ExecutionReport." in files["include/fx_mm/components.hpp"].decode()
+
+
+def test_gateway_without_order_fields_is_an_error(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, ("output: NewOrder", "output: Trade"))
+    _, diags = _files(ir)
+    codes = [d.code for d in diags]
+    assert codes == ["HFT0642"], codes
+
+
+def test_decimal_coarser_than_the_tick_is_an_error(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, ('tick: "0.00001"', 'tick: "0.0000000001"'))
+    _, diags = _files(ir)
+    assert [(d.code, d.severity) for d in diags] == [("HFT0644", Severity.ERROR)]
+
+
+def test_trade_role_needs_the_name(tmp_path: Path) -> None:
+    # Renamed, the trade message has `aggressor` instead of `side`: no role at all.
+    ir = _variant(tmp_path, ("  Trade:\n", "  Print:\n"), ("[BookDelta, Trade, Snapshot]", "[BookDelta, Print, Snapshot]"))
+    c, diags = _components(ir)
+    assert [d.code for d in diags] == ["HFT0640"]
+    assert [i.name for i in c["feeds"][0].inputs] == ["BookDelta", "Snapshot"]
+
+
+# -------------------------------------------------------------------------- generated project
+
+# name -> (compiler, sanitized)
+CONFIGS = {"gcc": ("g++", False), "gcc-asan": ("g++", True), "clang-asan": ("clang++", True)}
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def _write_tree(root: Path, files: dict[str, bytes]) -> None:
+    """Write only what changed, so ninja rebuilds only what it must."""
+    for rel, data in files.items():
+        path = root / rel
+        if path.exists() and path.read_bytes() == data:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def example_source(cache_dir: Path) -> Path:
+    files, diags = _files(_compile(EXAMPLE))
+    assert not has_errors(diags)
+    src = cache_dir / "cpp_components" / "fx_market_maker" / "src"
+    _write_tree(src, files)
+    return src
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_components_test_passes(example_source: Path, cache_dir: Path, config: str) -> None:
+    compiler, sanitized = CONFIGS[config]
+    for tool in ("cmake", "ninja", compiler):
+        if shutil.which(tool) is None:
+            pytest.skip(f"`{tool}` is not installed")
+    build = cache_dir / "cpp_components" / "fx_market_maker" / config
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-G", "Ninja", "-S", str(example_source), "-B", str(build), f"-DCMAKE_CXX_COMPILER={compiler}",
+              f"-DHFTC_SANITIZE={'ON' if sanitized else 'OFF'}", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+              "-DHFTC_BUILD_BENCH=OFF"])
+    _run(["ninja", "-C", str(build), "fx_mm_components_test"], timeout=600)
+    env = {**os.environ, "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+    proc = _run([str(build / "fx_mm_components_test")], env=env, timeout=300)
+    assert "[  PASSED  ] 10 tests." in proc.stdout, proc.stdout[-3000:]
+    assert "SKIPPED" not in proc.stdout
+
+
+def test_variant_with_risk_and_gateway_threads_builds_and_passes(cache_dir: Path, tmp_path: Path) -> None:
+    """Other split bits, and an input the feed handler ignores, still build warning-free and pass."""
+    for tool in ("cmake", "ninja", "g++"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"`{tool}` is not installed")
+    ir = _variant(tmp_path, (THREADS, "threads: {feed: {cpu: 1}, risk: {cpu: 2}, gateway: {cpu: 3}}"),
+                  ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
+    files, diags = _files(ir)
+    assert [d.code for d in diags] == ["HFT0640"]
+    assert b"kSplitBeforeRisk | hft::trading::kSplitBeforeGateway" in files["include/fx_mm/pipeline_tick_to_trade.hpp"]
+    root = cache_dir / "cpp_components" / "variant"
+    _write_tree(root / "src", files)
+    build = root / "gcc"
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-G", "Ninja", "-S", str(root / "src"), "-B", str(build), "-DCMAKE_CXX_COMPILER=g++",
+              f"-DHFTC_RUNTIME_DIR={RUNTIME}", "-DHFTC_BUILD_BENCH=OFF"])
+    _run(["ninja", "-C", str(build), "fx_mm_components_test"], timeout=600)
+    proc = _run([str(build / "fx_mm_components_test")], timeout=300)
+    assert "[  PASSED  ] 10 tests." in proc.stdout, proc.stdout[-3000:]
+
+
+def test_bench_configuration_builds_codecs_benchmark_only(example_source: Path, cache_dir: Path) -> None:
+    """As `hftc bench` configures it: runtime given, tests off; bench_codecs still builds."""
+    if shutil.which("cmake") is None or shutil.which("ninja") is None:
+        pytest.skip("cmake and ninja are needed")
+    build = cache_dir / "cpp_components" / "fx_market_maker" / "bench"
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-G", "Ninja", "-S", str(example_source), "-B", str(build), f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+              "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BENCH_ARCH="])
+    _run(["ninja", "-C", str(build), "bench_codecs"], timeout=600)
+    targets = _run(["ninja", "-C", str(build), "-t", "targets", "all"]).stdout
+    assert "fx_mm_components_test" not in targets
