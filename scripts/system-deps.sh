@@ -3,7 +3,7 @@
 # Needs root (as in CI); otherwise prints what to install.
 set -euo pipefail
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev clang clang-format libclang-rt-14-dev libboost-dev
-  prometheus pipx)
+  prometheus pipx flatbuffers-compiler libflatbuffers-dev capnproto libcapnp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
