@@ -16,6 +16,8 @@ BUILTIN: dict[str, str] = {
     "prometheus": "hftc.backends.prometheus:BACKEND",
     "grafana": "hftc.backends.grafana:BACKEND",
     "python": "hftc.backends.python:BACKEND",
+    "python-ext": "hftc.backends.python_ext:BACKEND",
+    "rust": "hftc.backends.rust:BACKEND",
 }
 
 

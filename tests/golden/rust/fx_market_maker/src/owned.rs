@@ -1,0 +1,334 @@
+//! Owned copies of the messages of `fx.mm`: plain structs with `Vec`s for groups
+//! and var-data, for tests, tools and replay. They allocate; the hot path uses the
+//! flyweights in [`crate::messages`].
+
+#![forbid(unsafe_code)]
+
+use crate::messages::{
+    BookDeltaDecoder, BookDeltaEncoder, ExecutionReportDecoder, ExecutionReportEncoder,
+    NewOrderDecoder, NewOrderEncoder, SnapshotDecoder, SnapshotEncoder, SnapshotLevelsDecoder,
+    SnapshotLevelsEncoder, SnapshotLevelsOrdersDecoder, SnapshotLevelsOrdersEncoder, TradeDecoder,
+    TradeEncoder,
+};
+use crate::types::{OrderFlags, Price, Qty, Side, TimeInForce};
+use crate::wire::{self, DecodeError, EncodeError};
+
+/// A message as an owned value: decode from bytes, encode to bytes.
+pub trait OwnedMessage: Sized {
+    /// The template id.
+    const TEMPLATE_ID: u16;
+    /// Decodes the message at `offset`.
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError>;
+    /// Encodes the message at `offset`; returns its length on the wire.
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError>;
+}
+
+/// One changed price level of the venue's book.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BookDelta {
+    pub instrument: u32,
+    pub seq: u64,
+    /// Venue timestamp.
+    pub ts_exchange: u64,
+    pub side: Side,
+    pub price: Price,
+    /// New absolute size of the level; 0 deletes it.
+    pub qty: Qty,
+    /// Orders at the level, when the venue sends it.
+    pub order_count: Option<u16>,
+}
+
+impl BookDelta {
+    /// Copies every field, group and var-data out of a decoder.
+    pub fn from_decoder(d: &BookDeltaDecoder<'_>) -> Self {
+        Self {
+            instrument: d.instrument(),
+            seq: d.seq(),
+            ts_exchange: d.ts_exchange(),
+            side: d.side(),
+            price: d.price(),
+            qty: d.qty(),
+            order_count: d.order_count(),
+        }
+    }
+}
+
+impl OwnedMessage for BookDelta {
+    const TEMPLATE_ID: u16 = 1;
+
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError> {
+        Ok(Self::from_decoder(&BookDeltaDecoder::wrap(buf, offset)?))
+    }
+
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
+        let mut e = BookDeltaEncoder::wrap_and_apply_header(buf, offset)?;
+        e.set_instrument(self.instrument);
+        e.set_seq(self.seq);
+        e.set_ts_exchange(self.ts_exchange);
+        e.set_side(self.side);
+        e.set_price(self.price);
+        e.set_qty(self.qty);
+        e.set_order_count(self.order_count);
+        Ok(e.encoded_length())
+    }
+}
+
+/// A trade printed by the venue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trade {
+    pub instrument: u32,
+    pub seq: u64,
+    pub ts_exchange: u64,
+    pub aggressor: Side,
+    pub price: Price,
+    pub qty: Qty,
+}
+
+impl Trade {
+    /// Copies every field, group and var-data out of a decoder.
+    pub fn from_decoder(d: &TradeDecoder<'_>) -> Self {
+        Self {
+            instrument: d.instrument(),
+            seq: d.seq(),
+            ts_exchange: d.ts_exchange(),
+            aggressor: d.aggressor(),
+            price: d.price(),
+            qty: d.qty(),
+        }
+    }
+}
+
+impl OwnedMessage for Trade {
+    const TEMPLATE_ID: u16 = 2;
+
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError> {
+        Ok(Self::from_decoder(&TradeDecoder::wrap(buf, offset)?))
+    }
+
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
+        let mut e = TradeEncoder::wrap_and_apply_header(buf, offset)?;
+        e.set_instrument(self.instrument);
+        e.set_seq(self.seq);
+        e.set_ts_exchange(self.ts_exchange);
+        e.set_aggressor(self.aggressor);
+        e.set_price(self.price);
+        e.set_qty(self.qty);
+        Ok(e.encoded_length())
+    }
+}
+
+/// Full book of one instrument, sent on (re)connect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub instrument: u32,
+    pub seq: u64,
+    /// One price level.
+    pub levels: Vec<SnapshotLevels>,
+    pub venue_note: Vec<u8>,
+}
+
+impl Snapshot {
+    /// Copies every field, group and var-data out of a decoder.
+    pub fn from_decoder(d: &SnapshotDecoder<'_>) -> Self {
+        Self {
+            instrument: d.instrument(),
+            seq: d.seq(),
+            levels: d
+                .levels()
+                .map(|e| SnapshotLevels::from_decoder(&e))
+                .collect(),
+            venue_note: d.venue_note().to_vec(),
+        }
+    }
+}
+
+impl OwnedMessage for Snapshot {
+    const TEMPLATE_ID: u16 = 3;
+
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError> {
+        Ok(Self::from_decoder(&SnapshotDecoder::wrap(buf, offset)?))
+    }
+
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
+        let mut e = SnapshotEncoder::wrap_and_apply_header(buf, offset)?;
+        e.set_instrument(self.instrument);
+        e.set_seq(self.seq);
+        {
+            let mut group = e.encode_levels(wire::entry_count(self.levels.len())?)?;
+            for entry in &self.levels {
+                entry.encode_entry(&mut group.next_entry()?)?;
+            }
+        }
+        e.put_venue_note(&self.venue_note)?;
+        Ok(e.encoded_length())
+    }
+}
+
+/// One price level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotLevels {
+    pub side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    /// Resting orders at the level, when the venue shows them.
+    pub orders: Vec<SnapshotLevelsOrders>,
+}
+
+impl SnapshotLevels {
+    /// Copies every field, nested group and var-data out of a decoder.
+    pub fn from_decoder(d: &SnapshotLevelsDecoder<'_>) -> Self {
+        Self {
+            side: d.side(),
+            price: d.price(),
+            qty: d.qty(),
+            orders: d
+                .orders()
+                .map(|e| SnapshotLevelsOrders::from_decoder(&e))
+                .collect(),
+        }
+    }
+
+    /// Writes this entry into a started entry of the group.
+    pub fn encode_entry(&self, e: &mut SnapshotLevelsEncoder<'_>) -> Result<(), EncodeError> {
+        e.set_side(self.side);
+        e.set_price(self.price);
+        e.set_qty(self.qty);
+        {
+            let mut group = e.encode_orders(wire::entry_count(self.orders.len())?)?;
+            for entry in &self.orders {
+                entry.encode_entry(&mut group.next_entry()?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resting orders at the level, when the venue shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapshotLevelsOrders {
+    pub order_id: u64,
+    pub qty: Qty,
+}
+
+impl SnapshotLevelsOrders {
+    /// Copies every field, nested group and var-data out of a decoder.
+    pub fn from_decoder(d: &SnapshotLevelsOrdersDecoder<'_>) -> Self {
+        Self {
+            order_id: d.order_id(),
+            qty: d.qty(),
+        }
+    }
+
+    /// Writes this entry into a started entry of the group.
+    pub fn encode_entry(&self, e: &mut SnapshotLevelsOrdersEncoder<'_>) -> Result<(), EncodeError> {
+        e.set_order_id(self.order_id);
+        e.set_qty(self.qty);
+        Ok(())
+    }
+}
+
+/// An order sent to the venue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewOrder {
+    pub client_order_id: u64,
+    pub instrument: u32,
+    pub symbol: [u8; 12],
+    pub side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    pub flags: OrderFlags,
+    pub tif: TimeInForce,
+    pub ts_sent: u64,
+}
+
+impl NewOrder {
+    /// Copies every field, group and var-data out of a decoder.
+    pub fn from_decoder(d: &NewOrderDecoder<'_>) -> Self {
+        Self {
+            client_order_id: d.client_order_id(),
+            instrument: d.instrument(),
+            symbol: *d.symbol(),
+            side: d.side(),
+            price: d.price(),
+            qty: d.qty(),
+            flags: d.flags(),
+            tif: d.tif(),
+            ts_sent: d.ts_sent(),
+        }
+    }
+}
+
+impl OwnedMessage for NewOrder {
+    const TEMPLATE_ID: u16 = 10;
+
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError> {
+        Ok(Self::from_decoder(&NewOrderDecoder::wrap(buf, offset)?))
+    }
+
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
+        let mut e = NewOrderEncoder::wrap_and_apply_header(buf, offset)?;
+        e.set_client_order_id(self.client_order_id);
+        e.set_instrument(self.instrument);
+        e.set_symbol(&self.symbol)?;
+        e.set_side(self.side);
+        e.set_price(self.price);
+        e.set_qty(self.qty);
+        e.set_flags(self.flags);
+        e.set_tif(self.tif);
+        e.set_ts_sent(self.ts_sent);
+        Ok(e.encoded_length())
+    }
+}
+
+/// Venue's answer to an order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutionReport {
+    pub client_order_id: u64,
+    pub exec_id: u64,
+    pub side: Side,
+    pub last_price: Price,
+    pub last_qty: Qty,
+    pub leaves_qty: Qty,
+    pub ts_exchange: u64,
+    /// Empty unless rejected.
+    pub reject_reason: Vec<u8>,
+}
+
+impl ExecutionReport {
+    /// Copies every field, group and var-data out of a decoder.
+    pub fn from_decoder(d: &ExecutionReportDecoder<'_>) -> Self {
+        Self {
+            client_order_id: d.client_order_id(),
+            exec_id: d.exec_id(),
+            side: d.side(),
+            last_price: d.last_price(),
+            last_qty: d.last_qty(),
+            leaves_qty: d.leaves_qty(),
+            ts_exchange: d.ts_exchange(),
+            reject_reason: d.reject_reason().to_vec(),
+        }
+    }
+}
+
+impl OwnedMessage for ExecutionReport {
+    const TEMPLATE_ID: u16 = 11;
+
+    fn decode(buf: &[u8], offset: usize) -> Result<Self, DecodeError> {
+        Ok(Self::from_decoder(&ExecutionReportDecoder::wrap(
+            buf, offset,
+        )?))
+    }
+
+    fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
+        let mut e = ExecutionReportEncoder::wrap_and_apply_header(buf, offset)?;
+        e.set_client_order_id(self.client_order_id);
+        e.set_exec_id(self.exec_id);
+        e.set_side(self.side);
+        e.set_last_price(self.last_price);
+        e.set_last_qty(self.last_qty);
+        e.set_leaves_qty(self.leaves_qty);
+        e.set_ts_exchange(self.ts_exchange);
+        e.put_reject_reason(&self.reject_reason)?;
+        Ok(e.encoded_length())
+    }
+}

@@ -1,0 +1,375 @@
+//! Value types of `fx.mm`: exact decimals, enums with an `Unknown` variant,
+//! bit sets that keep unknown bits, and composites.
+
+#![forbid(unsafe_code)]
+
+use crate::wire::{Fixed, ParseDecimalError};
+use core::fmt;
+use core::ops::{BitAnd, BitOr, BitOrAssign};
+use core::str::FromStr;
+
+/// Price in quote currency, 1e-9 steps.
+///
+/// Exact decimal: a `i64` mantissa times 10^-9. `Display` and `FromStr` are exact; the null mantissa prints as `null`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Price {
+    /// The integer on the wire.
+    pub mantissa: i64,
+}
+
+impl Price {
+    /// The power of ten the mantissa is scaled by.
+    pub const EXPONENT: i32 = -9;
+    /// The null value (SBE's null of the encoding).
+    pub const NULL: Self = Self { mantissa: i64::MIN };
+    /// The smallest mantissa that is not null.
+    pub const MIN_MANTISSA: i64 = -9223372036854775807;
+    /// The largest mantissa that is not null.
+    pub const MAX_MANTISSA: i64 = i64::MAX;
+
+    /// The value `mantissa × 10^EXPONENT`.
+    pub const fn from_mantissa(mantissa: i64) -> Self {
+        Self { mantissa }
+    }
+
+    /// Whether this is the null value.
+    pub const fn is_null(self) -> bool {
+        self.mantissa == Self::NULL.mantissa
+    }
+
+    /// The value as a float (rounded); NaN for the null value.
+    pub fn to_f64(self) -> f64 {
+        if self.is_null() {
+            return f64::NAN;
+        }
+        self.mantissa as f64 * 10f64.powi(Self::EXPONENT)
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_null() {
+            return f.pad("null");
+        }
+        crate::wire::fmt_decimal(f, i128::from(self.mantissa), Self::EXPONENT)
+    }
+}
+
+impl FromStr for Price {
+    type Err = ParseDecimalError;
+
+    /// Exact: `"1.08125"`, `"-3"`, `"null"`; text finer than 10^EXPONENT or out of range is an error.
+    fn from_str(text: &str) -> Result<Self, ParseDecimalError> {
+        if text.trim() == "null" {
+            return Ok(Self::NULL);
+        }
+        let mantissa = crate::wire::parse_decimal(
+            text,
+            Self::EXPONENT,
+            i128::from(Self::MIN_MANTISSA),
+            i128::from(Self::MAX_MANTISSA),
+        )?;
+        i64::try_from(mantissa)
+            .map(Self::from_mantissa)
+            .map_err(|_| ParseDecimalError)
+    }
+}
+
+impl Fixed for Price {
+    const SIZE: usize = 8;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self {
+            mantissa: i64::read(b),
+        }
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.mantissa.write(b);
+    }
+}
+
+/// Quantity in base currency, 1e-4 steps.
+///
+/// Exact decimal: a `i64` mantissa times 10^-4. `Display` and `FromStr` are exact; the null mantissa prints as `null`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Qty {
+    /// The integer on the wire.
+    pub mantissa: i64,
+}
+
+impl Qty {
+    /// The power of ten the mantissa is scaled by.
+    pub const EXPONENT: i32 = -4;
+    /// The null value (SBE's null of the encoding).
+    pub const NULL: Self = Self { mantissa: i64::MIN };
+    /// The smallest mantissa that is not null.
+    pub const MIN_MANTISSA: i64 = -9223372036854775807;
+    /// The largest mantissa that is not null.
+    pub const MAX_MANTISSA: i64 = i64::MAX;
+
+    /// The value `mantissa × 10^EXPONENT`.
+    pub const fn from_mantissa(mantissa: i64) -> Self {
+        Self { mantissa }
+    }
+
+    /// Whether this is the null value.
+    pub const fn is_null(self) -> bool {
+        self.mantissa == Self::NULL.mantissa
+    }
+
+    /// The value as a float (rounded); NaN for the null value.
+    pub fn to_f64(self) -> f64 {
+        if self.is_null() {
+            return f64::NAN;
+        }
+        self.mantissa as f64 * 10f64.powi(Self::EXPONENT)
+    }
+}
+
+impl fmt::Display for Qty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_null() {
+            return f.pad("null");
+        }
+        crate::wire::fmt_decimal(f, i128::from(self.mantissa), Self::EXPONENT)
+    }
+}
+
+impl FromStr for Qty {
+    type Err = ParseDecimalError;
+
+    /// Exact: `"1.08125"`, `"-3"`, `"null"`; text finer than 10^EXPONENT or out of range is an error.
+    fn from_str(text: &str) -> Result<Self, ParseDecimalError> {
+        if text.trim() == "null" {
+            return Ok(Self::NULL);
+        }
+        let mantissa = crate::wire::parse_decimal(
+            text,
+            Self::EXPONENT,
+            i128::from(Self::MIN_MANTISSA),
+            i128::from(Self::MAX_MANTISSA),
+        )?;
+        i64::try_from(mantissa)
+            .map(Self::from_mantissa)
+            .map_err(|_| ParseDecimalError)
+    }
+}
+
+impl Fixed for Qty {
+    const SIZE: usize = 8;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self {
+            mantissa: i64::read(b),
+        }
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.mantissa.write(b);
+    }
+}
+
+/// Side of an order or a book level.
+///
+/// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// `buy` = 1.
+    Buy,
+    /// `sell` = 2.
+    Sell,
+    /// A value this schema does not name.
+    Unknown(u8),
+}
+
+impl Side {
+    /// The null value on the wire.
+    pub const NULL_RAW: u8 = 255;
+
+    /// The member for `raw`; `Unknown(raw)` when the schema does not name it.
+    pub const fn from_raw(raw: u8) -> Self {
+        match raw {
+            1 => Self::Buy,
+            2 => Self::Sell,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The integer on the wire.
+    pub const fn raw(self) -> u8 {
+        match self {
+            Self::Buy => 1,
+            Self::Sell => 2,
+            Self::Unknown(raw) => raw,
+        }
+    }
+
+    /// The schema's name of the value; `None` for `Unknown`.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Buy => Some("buy"),
+            Self::Sell => Some("sell"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl Fixed for Side {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self::from_raw(u8::read(b))
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.raw().write(b);
+    }
+}
+
+/// `Symbol`: 12 bytes, NUL-padded. Instrument symbol, NUL-padded.
+pub type Symbol = [u8; 12];
+
+/// Order instructions.
+///
+/// A bit set on a `u8`; bits this schema does not name are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OrderFlags(pub u8);
+
+impl OrderFlags {
+    /// `post_only`: bit 0.
+    pub const POST_ONLY: Self = Self(0x1);
+    /// `reduce_only`: bit 1.
+    pub const REDUCE_ONLY: Self = Self(0x2);
+    /// `ioc`: bit 2.
+    pub const IOC: Self = Self(0x4);
+
+    /// No bits set.
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+
+    /// The set with exactly these bits (unknown ones kept).
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// The integer on the wire.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Sets the bits of `other`.
+    pub fn insert(&mut self, other: Self) {
+        self.0 |= other.0;
+    }
+
+    /// Clears the bits of `other`.
+    pub fn remove(&mut self, other: Self) {
+        self.0 &= !other.0;
+    }
+}
+
+impl BitOr for OrderFlags {
+    type Output = Self;
+    fn bitor(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+impl BitOrAssign for OrderFlags {
+    fn bitor_assign(&mut self, other: Self) {
+        self.0 |= other.0;
+    }
+}
+
+impl BitAnd for OrderFlags {
+    type Output = Self;
+    fn bitand(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+}
+
+impl Fixed for OrderFlags {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self(u8::read(b))
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.0.write(b);
+    }
+}
+
+/// How long an order rests.
+///
+/// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeInForce {
+    /// `day` = 0.
+    Day,
+    /// `ioc` = 1.
+    Ioc,
+    /// `fok` = 2.
+    Fok,
+    /// `gtc` = 3.
+    Gtc,
+    /// A value this schema does not name.
+    Unknown(u8),
+}
+
+impl TimeInForce {
+    /// The null value on the wire.
+    pub const NULL_RAW: u8 = 255;
+
+    /// The member for `raw`; `Unknown(raw)` when the schema does not name it.
+    pub const fn from_raw(raw: u8) -> Self {
+        match raw {
+            0 => Self::Day,
+            1 => Self::Ioc,
+            2 => Self::Fok,
+            3 => Self::Gtc,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The integer on the wire.
+    pub const fn raw(self) -> u8 {
+        match self {
+            Self::Day => 0,
+            Self::Ioc => 1,
+            Self::Fok => 2,
+            Self::Gtc => 3,
+            Self::Unknown(raw) => raw,
+        }
+    }
+
+    /// The schema's name of the value; `None` for `Unknown`.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Day => Some("day"),
+            Self::Ioc => Some("ioc"),
+            Self::Fok => Some("fok"),
+            Self::Gtc => Some("gtc"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl Fixed for TimeInForce {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self::from_raw(u8::read(b))
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.raw().write(b);
+    }
+}
