@@ -70,6 +70,8 @@ def build(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default: ./hftc-out/<package>)."),
     target: Optional[List[str]] = typer.Option(None, "--target", "-t", help="Backend to run; repeat for several (default: docs)."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if the output on disk is stale."),
+    vectors: Optional[Path] = typer.Option(None, "--vectors", help="Also write cross-language test vectors (JSON) to this file."),
+    seed: int = typer.Option(20240808, "--seed", help="Seed of the vectors' random values (recorded in the file)."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
 ) -> None:
     """Generate code and configuration from SCHEMA."""
@@ -85,6 +87,12 @@ def build(
         raise typer.Exit(2)
     if has_errors(report.diagnostics):
         raise typer.Exit(1)
+    if vectors is not None and not check:
+        from hftc.vectors import write_vectors
+
+        write_vectors(result.ir, str(vectors), seed=seed)
+        if error_format is ErrorFormat.text:
+            print(f"wrote vectors {vectors}", file=sys.stderr)
     if error_format is ErrorFormat.text:
         verb = "up to date" if check else "wrote"
         for out in report.outputs:

@@ -85,6 +85,23 @@ def _runtime_rust(progress: Progress, depth: Path | None) -> list[Result]:
     return results
 
 
+def _generated_rust(ir: Schema, progress: Progress) -> list[Result]:
+    from hftc.driver.build import build
+
+    out = build_cache() / "bench" / "generated" / ir.package_snake
+    report = build(ir, ["rust"], str(out))
+    if report.diagnostics:
+        raise BenchError("; ".join(d.message for d in report.diagnostics))
+    env = {**os.environ, "CARGO_TARGET_DIR": str(build_cache() / "cargo-generated"), "RUSTFLAGS": "-C target-cpu=native"}
+    progress("building the generated Rust codec benchmark")
+    proc = subprocess.run(["cargo", "build", "--release", "--bin", "bench"], cwd=out / "rust", env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"cargo build failed: {proc.stderr.strip()[-800:]}")
+    progress("running the Rust codec bench")
+    return run_json([str(build_cache() / "cargo-generated" / "release" / "bench")], "rust", "bench (generated)")
+
+
 def apply_schema_targets(ir: Schema, results: list[Result]) -> list[Result]:
     """Targets the schema states override the benchmarks' built-in ones."""
     pipeline = ir.pipelines[0] if ir.pipelines else None
@@ -115,6 +132,8 @@ def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_gen
             jobs.append(("generated C++ codecs", lambda: _generated_cpp(ir, progress)))
     if "rust" in langs:
         jobs.append(("Rust runtime", lambda: _runtime_rust(progress, depth)))
+        if include_generated and ir.messages:
+            jobs.append(("generated Rust codecs", lambda: _generated_rust(ir, progress)))
     for label, job in jobs:
         try:
             results += job()
