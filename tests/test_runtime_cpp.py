@@ -262,7 +262,7 @@ def test_bench_quick_emits_json(plain_build: Build):
     _assert_ok(proc, "bench_ring --quick")
     doc = json.loads(proc.stdout)
     names = {r["name"] for r in doc["results"]}
-    assert {"ring_8B", "ring_64B", "seqslot_ring_8B", "rtt_ring_8B", "rtt_bare_pingpong"} <= names
+    assert {"ring_8B", "ring_64B", "cached_index_ring_8B", "rtt_ring_8B", "rtt_bare_pingpong"} <= names
     for r in doc["results"]:
         assert set(r) == {"name", "unit", "median", "p99", "target", "baseline"}
         assert r["median"] > 0

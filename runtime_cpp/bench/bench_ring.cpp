@@ -1,7 +1,7 @@
 // Ring benchmarks. Prints {"results": [...]} JSON on stdout, a readable table on stderr.
 //
 //  - throughput (items/s) for 8-byte and 64-byte items: hft::SpscRing (single and batch
-//    operations), a sequence-per-slot SPSC ring (the design alternative, bench-only), and
+//    operations), a cached-index SPSC ring (the design alternative, bench-only), and
 //    boost::lockfree::spsc_queue when available. Median over repeated runs; "p99" for a
 //    throughput is the 1st percentile over runs, i.e. the slow tail.
 //  - round-trip latency (ns): ping-pong through two rings, against a bare ping-pong on two
@@ -9,7 +9,7 @@
 //    over all round trips (TSC-timed; note some CPUs advance the TSC in coarse steps).
 //
 // "baseline" is the figure to compare with: boost for the hft ring, the single-item hft
-// ring for its batch and sequence-per-slot variants, the bare ping-pong for round trips.
+// ring for its batch and cached-index variants, the bare ping-pong for round trips.
 // Producer / ping thread on CPU 0, consumer / pong thread on CPU 1.
 //
 //   bench_ring [--quick]     (--quick: tiny counts, one run; a smoke test)
@@ -80,46 +80,47 @@ T make(std::uint64_t s) {
   return t;
 }
 
-// ---- the alternative design: a sequence number per slot (Vyukov-style) --------------
-// Each side only touches the slot it is about to use: the slot's sequence says whether it
-// is free (== head) or full (== tail + 1). No shared index is read at all, at the cost of
-// an extra 8 bytes per slot and an acquire load per item on both sides.
+// ---- the alternative design: shared indices with cached opposite copies -------------
+// The ring hft::SpscRing replaced: producer and consumer each publish an index on their
+// own line and keep a private copy of the other's, re-read only when the copy says full
+// (producer) or empty (consumer). An item's hop between cores moves two lines (the index,
+// then the slot) where the sequence-per-slot ring moves one.
 template <class T>
-class SeqSlotRing {
+class CachedIndexRing {
  public:
-  explicit SeqSlotRing(std::size_t capacity)
-      : slots_(std::make_unique<Slot[]>(capacity)), mask_(capacity - 1) {
-    for (std::size_t i = 0; i < capacity; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
-  }
+  explicit CachedIndexRing(std::size_t capacity)
+      : slots_(std::make_unique<T[]>(capacity)), mask_(capacity - 1) {}
   bool try_push(const T& v) noexcept {
-    Slot& s = slots_[prod_.head & mask_];
-    if (s.seq.load(std::memory_order_acquire) != prod_.head) return false;  // still full
-    s.value = v;
-    s.seq.store(prod_.head + 1, std::memory_order_release);  // publish the value
-    ++prod_.head;
+    const std::uint64_t head = prod_.head.load(std::memory_order_relaxed);
+    if (head - prod_.cached_tail > mask_) {
+      prod_.cached_tail = cons_.tail.load(std::memory_order_acquire);
+      if (head - prod_.cached_tail > mask_) return false;
+    }
+    slots_[head & mask_] = v;
+    prod_.head.store(head + 1, std::memory_order_release);
     return true;
   }
   bool try_pop(T& v) noexcept {
-    Slot& s = slots_[cons_.tail & mask_];
-    if (s.seq.load(std::memory_order_acquire) != cons_.tail + 1) return false;  // empty
-    v = s.value;
-    s.seq.store(cons_.tail + mask_ + 1, std::memory_order_release);  // free for next lap
-    ++cons_.tail;
+    const std::uint64_t tail = cons_.tail.load(std::memory_order_relaxed);
+    if (tail == cons_.cached_head) {
+      cons_.cached_head = prod_.head.load(std::memory_order_acquire);
+      if (tail == cons_.cached_head) return false;
+    }
+    v = slots_[tail & mask_];
+    cons_.tail.store(tail + 1, std::memory_order_release);
     return true;
   }
 
  private:
-  struct Slot {
-    std::atomic<std::uint64_t> seq;
-    T value;
-  };
-  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<T[]> slots_;
   std::size_t mask_;
   struct alignas(hft::kCacheLineSize) {
-    std::uint64_t head = 0;
+    std::atomic<std::uint64_t> head{0};
+    std::uint64_t cached_tail = 0;
   } prod_;
   struct alignas(hft::kCacheLineSize) {
-    std::uint64_t tail = 0;
+    std::atomic<std::uint64_t> tail{0};
+    std::uint64_t cached_head = 0;
   } cons_;
 };
 
@@ -131,8 +132,8 @@ struct HftRing {
   bool pop(T& v) noexcept { return r.try_pop(v); }
 };
 template <class T>
-struct SeqRing {
-  SeqSlotRing<T> r{kCapacity};
+struct CachedRing {
+  CachedIndexRing<T> r{kCapacity};
   bool push(const T& v) noexcept { return r.try_push(v); }
   bool pop(T& v) noexcept { return r.try_pop(v); }
 };
@@ -400,10 +401,10 @@ int main(int argc, char** argv) {
       boost64);
   add_tp("ring_8B_batch32", repeat(runs, [&] { return throughput_batch<Item8>(n8); }), hft8);
   add_tp("ring_64B_batch32", repeat(runs, [&] { return throughput_batch<Item64>(n64); }), hft64);
-  add_tp("seqslot_ring_8B",
-         repeat(runs, [&] { return throughput_single<Item8, SeqRing<Item8>>(n8); }), hft8);
-  add_tp("seqslot_ring_64B",
-         repeat(runs, [&] { return throughput_single<Item64, SeqRing<Item64>>(n64); }), hft64);
+  add_tp("cached_index_ring_8B",
+         repeat(runs, [&] { return throughput_single<Item8, CachedRing<Item8>>(n8); }), hft8);
+  add_tp("cached_index_ring_64B",
+         repeat(runs, [&] { return throughput_single<Item64, CachedRing<Item64>>(n64); }), hft64);
 
   const auto clk = hft::TscClock::calibrate(std::chrono::milliseconds(50));
   auto add_lat = [&](const char* name, std::pair<double, double> mp,
@@ -417,8 +418,9 @@ int main(int argc, char** argv) {
                               latency(lat_runs, [&] { return ping_pong_bare(rtt_iters, clk); }));
   add_lat("rtt_ring_8B",
           latency(lat_runs, [&] { return ping_pong_rings<HftRing<Item8>>(rtt_iters, clk); }), bare);
-  add_lat("rtt_seqslot_ring_8B",
-          latency(lat_runs, [&] { return ping_pong_rings<SeqRing<Item8>>(rtt_iters, clk); }), bare);
+  add_lat("rtt_cached_index_ring_8B",
+          latency(lat_runs, [&] { return ping_pong_rings<CachedRing<Item8>>(rtt_iters, clk); }),
+          bare);
 #if HFT_BENCH_BOOST
   add_lat("rtt_boost_spsc_8B",
           latency(lat_runs, [&] { return ping_pong_rings<BoostRing<Item8>>(rtt_iters, clk); }),
