@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI explores the same examples on every run, so a red build always reproduces; local runs
+# keep drawing new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -75,3 +82,22 @@ def require_shared_data(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"market data {relative} not found under {SHARED_DATA} (the shared data folder is absent)")
     return path
+
+
+def import_generated(src: Path, package: str, module: str):
+    """Import `package.module` from a generated tree at `src`, never a cached copy.
+
+    Several tests generate packages with the same name from different schemas or
+    versions; a stale `sys.modules` entry would silently test the wrong code.
+    """
+    import importlib
+    import sys
+
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    src_text = str(src)
+    if src_text in sys.path:
+        sys.path.remove(src_text)
+    sys.path.insert(0, src_text)
+    importlib.invalidate_caches()
+    return importlib.import_module(f"{package}.{module}")

@@ -113,10 +113,9 @@ def _python_package(ir: Schema, root: Path) -> ModuleType:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    src = str(root / "src")
-    if src not in sys.path:
-        sys.path.insert(0, src)
-    return importlib.import_module(f"{ir.package_snake}.messages")
+    from conftest import import_generated
+
+    return import_generated(root / "src", ir.package_snake, "messages")
 
 
 def _py_ident(name: str) -> str:

@@ -131,10 +131,10 @@ def trees(fx_ir: Schema, kit_ir: Schema, tmp_path_factory: pytest.TempPathFactor
 
 
 def _import(root: Path, package: str) -> dict[str, ModuleType]:
-    src = str(root / "src")
-    if src not in sys.path:
-        sys.path.insert(0, src)
-    return {m: importlib.import_module(f"{package}.{m}") for m in ("codec", "types", "messages", "dispatch", "batch")}
+    from conftest import import_generated
+
+    first = {"codec": import_generated(root / "src", package, "codec")}  # fresh package, then its modules
+    return {**first, **{m: importlib.import_module(f"{package}.{m}") for m in ("types", "messages", "dispatch", "batch")}}
 
 
 @pytest.fixture(scope="session")
@@ -232,6 +232,9 @@ class Values:
         parts: dict[str, st.SearchStrategy[Any]] = {}
         for f in owner.fields:
             s = self.of_type(f.type)
+            if f.optional and f.null_value is not None:
+                # The null value itself reads back as None: draw it only as None.
+                s = s.filter(lambda v, null=f.null_value: getattr(v, "mantissa", v) != null)
             parts[f.name] = st.one_of(st.none(), s) if f.optional else s
         for g in owner.groups:
             parts[g.name] = st.lists(self.of_owner(g, depth + 1), max_size=3 if depth == 0 else 2)
