@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hftc.diagnostics.model import Diagnostic, Span, error
+from hftc.diagnostics.model import Diagnostic, Span, error, warning
 
 Path = tuple  # of str keys and int indices
 
@@ -170,9 +170,13 @@ def load_yaml_text(file: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         return None, [error("HFT0002", "file contains NUL bytes; it is not a YAML text file",
                             Span.point(file, line, col), help="pass the schema's .yaml file")]
+    import warnings
+
     yaml = YAML(typ="rt", pure=True)
     try:
-        nodes = list(yaml.compose_all(text))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            nodes = list(yaml.compose_all(text))
     except YAMLError as exc:
         return None, [_yaml_error(file, exc, text)]
     except (RecursionError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -186,6 +190,12 @@ def load_yaml_text(file: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
         return None, [error("HFT0009", "only one YAML document per file is supported",
                             _span(file, nodes[1]), label="second document starts here")]
     conv = _Converter(file)
+    for w in caught:  # e.g. a reused anchor: report it like any other finding, never as a Python warning
+        text_of = str(w.message)
+        places = re.findall(r"line (\d+), column (\d+)", text_of)  # ruamel prints 1-based marks
+        where = Span.point(file, int(places[-1][0]), int(places[-1][1])) if places else Span.point(file, 1, 1)
+        problem = text_of.strip().splitlines()[0] if text_of.strip() else type(w.message).__name__
+        conv.diagnostics.append(warning("HFT0009", f"YAML: {problem}", where, label="here"))
     try:
         conv.out.value = conv.convert(nodes[0], ())
     except RecursionError:
