@@ -199,8 +199,6 @@ def _filter_union_noise(errors: list[dict], doc: LoadedYaml, root: type[BaseMode
         model_tags = [t for t in tags if t not in _SCALAR_TAGS]
         if scalar_tags and isinstance(data, dict) and err["type"] not in ("extra_forbidden", "missing"):
             continue  # the user wrote a mapping; the scalar alternative is noise
-        if scalar_tags and isinstance(data, dict) and err["type"] in ("extra_forbidden", "missing"):
-            pass
         if model_tags and not scalar_tags and not isinstance(data, (dict,)) and err["type"] in ("model_type", "model_attributes_type"):
             # a scalar where a model alternative was tried: the scalar alternative's error is kept instead
             if any(tuple(e["loc"])[: len(loc) - 1] == loc[:-1] and e is not err for e in errors):
