@@ -1,0 +1,63 @@
+"""`hftc bench` plumbing that needs no compiler: result parsing, schema targets, verdicts.
+
+The benchmarks themselves are programs, run by `hftc bench`; tests never time anything.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from hftc.bench.native import BenchError, Result, run_json
+from hftc.bench.runner import apply_schema_targets
+from hftc.bench.table import verdict
+from hftc.cli import app
+from hftc.driver import registry
+from hftc.frontend import compile_file
+
+from conftest import REPO
+
+
+def _result(name: str, unit: str, median: float | None, target: float | None = None) -> Result:
+    return Result(name, unit, median, None, target, None, "cpp", "test")
+
+
+def test_run_json_reads_the_results_shape() -> None:
+    payload = {"results": [{"name": "x_decode", "unit": "ns", "median": 2.5, "p99": 4.0, "target": 3.0, "baseline": 2.0}]}
+    code = f"import json; print('warming up'); print(json.dumps({payload!r}))"
+    [r] = run_json([sys.executable, "-c", code], "cpp", "fake")
+    assert (r.name, r.unit, r.median, r.p99, r.target, r.baseline, r.lang) == ("x_decode", "ns", 2.5, 4.0, 3.0, 2.0, "cpp")
+
+
+def test_run_json_reports_a_failing_or_silent_program() -> None:
+    with pytest.raises(BenchError, match="failed"):
+        run_json([sys.executable, "-c", "import sys; sys.exit(3)"], "cpp", "fake")
+    with pytest.raises(BenchError, match="results JSON"):
+        run_json([sys.executable, "-c", "print('{not json')"], "cpp", "fake")
+
+
+def test_schema_targets_override_the_benchmarks(monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    ir = compile_file("examples/fx_market_maker.hftc.yaml").ir
+    results = apply_schema_targets(ir, [_result("tick_to_order_p99", "ns", 190.0, 300.0),
+                                        _result("pipeline_throughput_inline", "msgs/s", 2.5e7),
+                                        _result("l2_update_real", "ns", 6.0, 20.0)])
+    assert [r.target for r in results] == [500, 10_000_000, 20.0]  # the schema's targets.latency_p99_ns and throughput
+
+
+def test_verdict_knows_which_way_is_better() -> None:
+    assert verdict(_result("lat", "ns", 90.0, 100.0)) == "meets"
+    assert verdict(_result("lat", "ns", 110.0, 100.0)) == "misses"
+    assert verdict(_result("tp", "msgs/s", 2e7, 1e7)) == "meets"
+    assert verdict(_result("tp", "items/s", 5e6, 1e7)) == "misses"
+    assert verdict(_result("tp", "items/s", 5e6, None)) == ""
+
+
+def test_targets_lists_a_broken_backend_without_failing(monkeypatch) -> None:
+    monkeypatch.setitem(registry.BUILTIN, "broken", "hftc.no_such_module:BACKEND")
+    result = CliRunner().invoke(app, ["targets"])
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "cannot be loaded" in lines["broken"] and "docs" in lines
