@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build libgtest-dev libgmock-dev clang clang-format libclang-rt-14-dev libboost-dev
   prometheus pipx flatbuffers-compiler libflatbuffers-dev capnproto libcapnp-dev)
+packages+=(postgresql)  # a real server for the shared-study test of hftc optimize
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -123,7 +123,9 @@ def test_strategy_template_document_lowers_to_strategy() -> None:
         ("lookback_window", "int", 20, 200, 60),
         ("entry_threshold", "float", 1.5, 3.0, 2.0),
         ("exit_threshold", "float", 0.2, 1.0, 0.5),
+        ("order_qty", "float", 0.001, 100.0, 1.0),  # from the shipped template
     ]
+    assert s.entry_long is not None and s.exit is not None and s.program is not None  # the template's rules
     assert s.maximize == ("sharpe_ratio",) and s.minimize == ("max_drawdown",)
     assert [c.text for c in s.constraints] == ["max_leverage <= 3.0", "max_correlation <= 0.8"]
 

@@ -72,6 +72,7 @@ def build(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if the output on disk is stale."),
     vectors: Optional[Path] = typer.Option(None, "--vectors", help="Also write cross-language test vectors (JSON) to this file."),
     seed: int = typer.Option(20240808, "--seed", help="Seed of the vectors' random values (recorded in the file)."),
+    params: Optional[Path] = typer.Option(None, "--params", help="Parameter overlay (YAML, e.g. best_params.yaml of hftc optimize): new strategy parameter defaults."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
 ) -> None:
     """Generate code and configuration from SCHEMA."""
@@ -79,6 +80,16 @@ def build(
     from hftc.driver.build import DEFAULT_TARGETS, build as run_build, default_output_dir
 
     result = _compile(schema, error_format)
+    if params is not None:
+        from hftc.params_overlay import apply_overlay, load_overlay
+
+        overlay, diags = load_overlay(str(params), result.sources)
+        if overlay is not None:
+            result.ir, applied = apply_overlay(result.ir, overlay)
+            diags = diags + applied
+        _emit(diags, error_format, result.sources.lookup)
+        if overlay is None or has_errors(diags):
+            raise typer.Exit(1)
     out_dir = str(output) if output else default_output_dir(result.ir)
     targets = list(dict.fromkeys(target or DEFAULT_TARGETS))
     report = run_build(result.ir, targets, out_dir, check=check)
@@ -381,6 +392,21 @@ def targets() -> None:
         except Exception as exc:  # a broken plug-in must not hide the others
             description = f"(cannot be loaded: {type(exc).__name__}: {exc})"
         print(f"{name:12} {description}")
+
+
+from hftc.backtest.cli import backtest_cmd  # noqa: E402  (imports only typer)
+
+app.command("backtest")(backtest_cmd)
+
+
+from hftc.optimize.cli import optimize as optimize_cmd  # noqa: E402  (imports only typer)
+
+app.command("optimize")(optimize_cmd)
+
+
+from hftc.data.cli import data_app  # noqa: E402  (imports only typer)
+
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from hftc.diagnostics.model import Diagnostic, error, has_errors, sort_diagnostics
 from hftc.frontend.lower import Lowerer
 from hftc.frontend.sources import SourceSet, display_path, read_file
+from hftc.frontend.templates import TemplateLibrary
 from hftc.ir.model import Schema
 from hftc.loader.yaml_nodes import LoadedYaml
 from hftc.schema.document import MODELS, SchemaDocument, document_kind
@@ -47,7 +48,7 @@ def _check_form(doc: LoadedYaml) -> tuple[str | None, list[Diagnostic]]:
 class _Compilation:
     def __init__(self, sources: SourceSet):
         self.sources = sources
-        self.lowerer = Lowerer()
+        self.lowerer = Lowerer(TemplateLibrary(sources))
         self.diagnostics: list[Diagnostic] = []
         self.loaded: list[str] = []
 
@@ -113,7 +114,7 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     else:
         meta = (comp.lowerer.add_strategy_template(model, doc), 1, 1, model.description)
     low = comp.lowerer
-    diagnostics += comp.diagnostics + low.diagnostics
+    diagnostics += comp.diagnostics + low.diagnostics + low.templates.diagnostics
     # Sources relative to the root schema's folder: output must not depend on the working directory.
     root = os.path.dirname(os.path.abspath(doc.file))
     sources_rel = tuple(os.path.relpath(os.path.abspath(f), root).replace(os.sep, "/") for f in (comp.loaded or [doc.file]))

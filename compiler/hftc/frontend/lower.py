@@ -11,8 +11,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hftc.diagnostics.model import Diagnostic, Span, error
+from hftc.diagnostics.model import Diagnostic, Span, did_you_mean, error, warning
 from hftc.frontend.names import IDENTIFIER, RESERVED
+from hftc.frontend.templates import TemplateLibrary, instantiate, lower_param, shipped_names
 from hftc.ir import model as ir
 from hftc.loader.yaml_nodes import LoadedYaml
 from hftc.schema import document as surf
@@ -45,7 +46,8 @@ def exact_decimal(value: Any) -> str | None:
 class Lowerer:
     """Collects IR records from one or more (surface model, YAML) pairs."""
 
-    def __init__(self) -> None:
+    def __init__(self, templates: TemplateLibrary | None = None) -> None:
+        self._templates = templates
         self.diagnostics: list[Diagnostic] = []
         self.types: list[ir.TypeDef] = []
         self.messages: list[ir.Message] = []
@@ -262,14 +264,37 @@ class Lowerer:
                            p.targets.latency_p99_ns, p.targets.throughput_msgs_per_s, p.targets.memory_mb,
                            p.description, doc.span_of(path, key=True), stage_spans, target_span)
 
-    def _param(self, doc: LoadedYaml, path: tuple, name: str, p: Any) -> ir.Param:
-        kind = "float" if p.type == "float" else "int"
-        return ir.Param(name, kind, p.range[0], p.range[1], p.default, getattr(p, "log", False),
-                        p.description, doc.span_of(path, key=True))
+    @property
+    def templates(self) -> TemplateLibrary:
+        if self._templates is None:
+            self._templates = TemplateLibrary()
+        return self._templates
+
+    def _params(self, doc: LoadedYaml, path: tuple, specs: dict, template: Any, template_name: str | None
+                ) -> tuple[ir.Param, ...]:
+        """Parameters as written; those of the template (`template`, or None) may leave keys out."""
+        base = {p.name: p for p in template.strategy.params} if template is not None else {}
+        out = []
+        for k, p in specs.items():
+            if self._name(doc, path + (k,), k, ""):
+                param = lower_param(k, p, base.get(k), template_name, doc.span_of(path + (k,), key=True),
+                                    doc.span_of(path + (k, "type")), self.diagnostics)
+                if param is not None:
+                    out.append(param)
+        return tuple(out)
+
+    def _instantiate(self, doc: LoadedYaml, path: tuple, strategy: ir.Strategy, template: Any,
+                     count: int) -> ir.Strategy:
+        spans = tuple(doc.span_of(path + ("instruments", i)) for i in range(count))
+        strategy, diags = instantiate(template, strategy, instruments_span=doc.span_of(path + ("instruments",)),
+                                      instrument_spans=spans)
+        self.diagnostics.extend(diags)
+        return strategy
 
     def _strategy(self, doc: LoadedYaml, path: tuple, name: str, s: surf.StrategySpec) -> ir.Strategy:
-        params = tuple(self._param(doc, path + ("params", k), k, p) for k, p in s.params.items()
-                       if self._name(doc, path + ("params", k), k, ""))
+        # An unknown template is reported by the resolve pass; the strategy keeps only what it says.
+        template = self.templates.get(s.template) if s.template else None
+        params = self._params(doc, path + ("params",), s.params, template, s.template)
         lets = tuple(ir.NamedExpr(k, self._expr(doc, path + ("let", k), v), doc.span_of(path + ("let", k), key=True))
                      for k, v in s.let.items() if self._name(doc, path + ("let", k), k, ""))
         signals = tuple(ir.NamedExpr(k, self._expr(doc, path + ("signals", k), v),
@@ -284,7 +309,7 @@ class Lowerer:
         def opt(key: tuple, value: Any) -> ir.ExprSource | None:
             return None if value is None else self._expr(doc, path + key, value)
 
-        return ir.Strategy(
+        strategy = ir.Strategy(
             name, s.template, s.description, tuple(s.instruments), params, lets, signals,
             side("bid", "price"), side("bid", "qty"), side("ask", "price"), side("ask", "qty"),
             opt(("when",), s.when),
@@ -295,6 +320,9 @@ class Lowerer:
             tuple(self._expr(doc, path + ("constraints", i), c) for i, c in enumerate(s.constraints)),
             doc.span_of(path, key=True),
         )
+        if template is None:
+            return strategy
+        return self._instantiate(doc, path, strategy, template, len(s.instruments))
 
     def _deployment(self, doc: LoadedYaml, path: tuple, name: str, d: surf.DeploymentSpec) -> ir.Deployment:
         n = d.nodes
@@ -345,10 +373,16 @@ class Lowerer:
         return pipeline_name
 
     def add_strategy_template(self, model: surf.StrategyTemplateDocument, doc: LoadedYaml) -> str:
-        """A strategy template document becomes one strategy of that template."""
+        """A strategy template document becomes one strategy of that template, with the template's rules."""
         name = model.name.replace("-", "_")
-        params = tuple(self._param(doc, ("parameters", k), k, p) for k, p in model.parameters.items()
-                       if self._name(doc, ("parameters", k), k, ""))
+        template = self.templates.get(model.type)
+        if template is None:
+            shipped = shipped_names()
+            self.diagnostics.append(warning(
+                "HFT0532", f"no strategy template `{model.type}` is shipped: `{name}` has parameters but no rules",
+                doc.span_of(("type",)), label="not a shipped template",
+                help=did_you_mean(model.type, shipped) or "shipped templates: " + ", ".join(shipped)))
+        params = self._params(doc, ("parameters",), model.parameters, template, model.type)
         maximize, minimize = [], []
         objectives = [model.objectives.primary]
         secondary = model.objectives.secondary
@@ -370,9 +404,12 @@ class Lowerer:
             else:
                 for key, bound in c.items():
                     constraints.append(ir.ExprSource(f"{key} <= {bound}", doc.span_of(cpath + (key,), key=True)))
-        self.strategies.append(ir.Strategy(
+        strategy = ir.Strategy(
             name, model.type, model.description, tuple(model.instruments), params,
             maximize=tuple(maximize), minimize=tuple(minimize), constraints=tuple(constraints),
             span=doc.span_of(("name",)),
-        ))
+        )
+        if template is not None:
+            strategy = self._instantiate(doc, (), strategy, template, len(model.instruments))
+        self.strategies.append(strategy)
         return name

@@ -60,9 +60,9 @@ class ComponentDocument(Surface):
 class TemplateParam(Surface):
     """A parameter of a strategy template document."""
 
-    type: Literal["integer", "int", "float"] = F("Parameter type.", "integer")
-    range: list[Number] = F("Search range [low, high].", [20, 200], min_length=2, max_length=2)
-    default: Number = F("Default value.", 60)
+    type: Optional[Literal["integer", "int", "float"]] = F("Parameter type (a template's parameter keeps the template's).", "integer", default=None)
+    range: Optional[list[Number]] = F("Search range [low, high].", [20, 200], default=None, min_length=2, max_length=2)
+    default: Optional[Number] = F("Default value.", 60, default=None)
     description: str = F("What it controls.", "Lookback in events.", default="")
 
 

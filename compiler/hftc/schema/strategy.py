@@ -14,11 +14,15 @@ Metric = Literal[
 
 
 class ParamSpec(Surface):
-    """A tunable parameter: its type, search range and default."""
+    """A tunable parameter: its type, search range and default.
 
-    type: Literal["int", "integer", "float"] = F("Parameter type.", "float")
-    range: list[Number] = F("Search range [low, high] for optimisation.", [0.1, 2.0], min_length=2, max_length=2)
-    default: Number = F("Value used when not optimised.", 0.5)
+    All three are required, except for a parameter of the strategy's template:
+    what is left out is taken from the template.
+    """
+
+    type: Optional[Literal["int", "integer", "float"]] = F("Parameter type (a template's parameter keeps the template's).", "float", default=None)
+    range: Optional[list[Number]] = F("Search range [low, high] for optimisation.", [0.1, 2.0], default=None, min_length=2, max_length=2)
+    default: Optional[Number] = F("Value used when not optimised.", 0.5, default=None)
     log: bool = F("Search the range on a log scale.", False, default=False)
     description: str = F("What the parameter controls.", "Half-spread in bps.", default="")
 

@@ -1,0 +1,175 @@
+"""`hftc backtest`: one native backtest of a schema strategy on recorded market data.
+
+Only typer is imported at module level (the CLI registers this command at start-up).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class QueueChoice(str, Enum):
+    risk_averse = "risk_averse"
+    probabilistic = "probabilistic"
+
+
+def _say(message: str) -> None:
+    print(f"· {message}", file=sys.stderr)
+
+
+def _read_latency_samples(path: Path) -> list[int]:
+    """One-way latencies in ns: a text file with one integer per line (`#` comments), or a .npy."""
+    from hftc.backtest.errors import BacktestError
+
+    def bad(why: str) -> BacktestError:
+        return BacktestError("HFT1110", f"{path}: {why}",
+                             help="give one latency in nanoseconds per line (a non-negative integer), or a .npy array")
+
+    try:
+        if path.suffix == ".npy":
+            import numpy as np
+
+            arr = np.load(path, allow_pickle=False)
+            if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+                raise bad("expected a 1-D numeric array")
+            samples = [int(v) for v in arr]
+        else:
+            samples = []
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                text = line.split("#", 1)[0].strip()
+                if not text:
+                    continue
+                try:
+                    value = float(text)
+                except ValueError:
+                    raise bad(f"line {n}: `{text}` is not a number") from None
+                if not value.is_integer():
+                    raise bad(f"line {n}: `{text}` is not a whole number of nanoseconds")
+                samples.append(int(value))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise bad(getattr(exc, "strerror", None) or str(exc)) from None
+    if not samples:
+        raise bad("holds no latencies")
+    if any(s < 0 for s in samples):
+        raise bad("holds a negative latency")
+    return samples
+
+
+def _print_table(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [
+        ("PnL (after fees)", f"{summary['pnl']:,.2f}"), ("Fees", f"{summary['fees']:,.2f}"),
+        ("Sharpe", f"{summary['sharpe']:.3f}"), ("Sortino", f"{summary['sortino']:.3f}"),
+        ("Max drawdown", f"{summary['max_drawdown']:,.2f}"), ("Turnover", f"{summary['turnover']:,.2f}"),
+        ("Max leverage", f"{summary['max_leverage']:.3f}"), ("Max correlation", f"{summary['max_correlation']:.3f}"),
+        ("Fills", f"{summary['fills']:,}"), ("Orders", f"{summary['orders']:,}"),
+        ("Fill ratio", f"{summary['fill_ratio']:.3f}"), ("Cancels", f"{summary['cancels']:,}"),
+        ("Post-only rejects", f"{summary['post_only_rejects']:,}"), ("Risk rejects", f"{summary['risk_rejects']:,}"),
+        ("Events", f"{summary['events']:,}"), ("Replay time", f"{summary['seconds']:.3f} s"),
+        ("Events / s", f"{summary['events_per_s']:,.0f}"),
+    ]
+    table = Table(title=f"Backtest of {summary['strategy']}", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in rows:
+        table.add_row(k, v)
+    console = Console()
+    console.print(table)
+    imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
+    console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
+    latency = summary["latency"]
+    console.print("latency: " + ", ".join(f"{k} {v}" for k, v in latency.items())
+                  + f"; queue: {summary['queue']}; risk: {summary['risk']['source']}", highlight=False)
+
+
+def backtest_cmd(
+    schema: Path = typer.Argument(..., help="Schema file."),
+    more_data: list[Path] | None = typer.Argument(None, help="More data files (as if given with --data)."),
+    strategy: str = typer.Option(..., "--strategy", "-s", help="Strategy to backtest."),
+    data: list[Path] | None = typer.Option(None, "--data", "-d",
+                                              help="Market data: .hftt tapes, or captures converted on the fly "
+                                                   "(repeat, or list several after the schema)."),
+    params: Path | None = typer.Option(None, "--params", help="YAML of parameter values (or an optimizer overlay)."),
+    latency_ns: int = typer.Option(1_000_000, "--latency-ns", min=0, help="Constant one-way order latency in ns."),
+    latency_samples: Path | None = typer.Option(None, "--latency-samples",
+                                                   help="One-way latencies (ns, one per line, or .npy) to draw from."),
+    queue: QueueChoice = typer.Option(QueueChoice.risk_averse, "--queue", help="Queue-position model."),
+    maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee in bps of notional (negative = rebate)."),
+    taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee in bps of notional."),
+    capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
+    no_risk: bool = typer.Option(False, "--no-risk", help="Do not apply the schema's risk gate."),
+    report: Path | None = typer.Option(None, "--report", help="Write fills/equity (CSV, Parquet), summary.json "
+                                                                  "and report.html into this folder."),
+    json_output: bool = typer.Option(False, "--json", help="Print the headline metrics as JSON on stdout."),
+) -> None:
+    """Backtest a strategy of SCHEMA on recorded market data with the native engine."""
+    import json
+
+    from hftc.backtest.errors import BacktestError
+    from hftc.data.errors import DataError
+    from hftc.diagnostics.model import has_errors
+    from hftc.diagnostics.render import render_all
+    from hftc.frontend import compile_file
+
+    say = (lambda _m: None) if json_output else _say
+    result = compile_file(str(schema))
+    lookup = result.sources.lookup
+
+    def fail(diagnostics) -> None:
+        print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
+        raise typer.Exit(1)
+
+    if not result.ok or has_errors(result.diagnostics):
+        fail(result.diagnostics)
+    try:
+        from hftc.backtest import BacktestOptions, compile_strategy
+        from hftc.backtest.inputs import resolve_tape
+        from hftc.backtest.report import write_report
+
+        ir = result.ir
+        values: dict = {}
+        if params is not None:
+            target = ir.strategy_named(strategy)
+            if target is not None:
+                loaded, diags = load_params_file(str(params), target, result.sources)
+                if loaded is None:
+                    fail(diags)
+                values = loaded
+        engine = compile_strategy(ir, strategy)
+        say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
+                                          f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
+        def warn(diagnostics) -> None:
+            if diagnostics:
+                print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
+
+        tape = resolve_tape(list(data or []) + list(more_data or []), say, warn)
+        options = BacktestOptions(
+            latency_ns=latency_ns,
+            latency_samples=_read_latency_samples(latency_samples) if latency_samples is not None else None,
+            queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
+            risk=not no_risk)
+        res = engine.run(tape, params=values, options=options)
+        if report is not None:
+            res.save(report)
+            page = write_report(res, report)
+            say(f"wrote {report}/ (fills, equity as CSV and Parquet, summary.json) and {page}")
+    except BacktestError as exc:
+        fail([exc.diagnostic()])
+    except DataError as exc:
+        fail([exc.diagnostic()])
+    if json_output:
+        print(json.dumps(res.json_summary()))
+    else:
+        _print_table(res.summary)
+
+
+def load_params_file(path: str, strategy, sources):
+    from hftc.backtest.params_file import load_params
+
+    return load_params(path, strategy, sources)

@@ -1,0 +1,67 @@
+"""How one backtest runs: latency, queue model, fees, window, sampling, risk."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hftc.backtest.errors import BacktestError
+
+QUEUE_MODELS = ("risk_averse", "probabilistic")
+
+
+@dataclass(frozen=True)
+class BacktestOptions:
+    """Options of `CompiledStrategy.run`.
+
+    latency_ns: constant one-way order latency, used for entry (local -> exchange) and
+    response (exchange -> local) alike. latency_samples: one-way latencies in ns; when given
+    they replace the constant and each order draws its entry and response latency from them
+    (seeded by `seed`, so runs repeat). Fees are basis points of notional, negative for a
+    rebate. start_ns/end_ns bound the replayed local-time window (None = whole tape).
+    risk: apply the schema's risk gate when the strategy runs in a pipeline with one.
+    """
+
+    latency_ns: int = 1_000_000
+    latency_samples: Sequence[int] | None = None
+    queue: str = "risk_averse"
+    queue_power: float = 3.0
+    maker_fee_bps: float = 0.0
+    taker_fee_bps: float = 0.0
+    capital: float = 100_000.0
+    start_ns: int | None = None
+    end_ns: int | None = None
+    sample_ns: int = 1_000_000_000
+    risk: bool = True
+    seed: int = 1
+
+    def validated(self) -> BacktestOptions:
+        """Self, or a BacktestError (HFT1109) naming the first bad option."""
+
+        def bad(what: str, why: str) -> BacktestError:
+            return BacktestError("HFT1109", f"invalid backtest option {what}: {why}",
+                                 help="see `hftc backtest --help` for the accepted values")
+
+        if self.queue not in QUEUE_MODELS:
+            raise bad("queue", f"`{self.queue}` is not one of {', '.join(QUEUE_MODELS)}")
+        if not isinstance(self.latency_ns, numbers.Integral) or self.latency_ns < 0:
+            raise bad("latency_ns", f"{self.latency_ns!r} is not a non-negative integer (ns)")
+        if self.latency_samples is not None:
+            if len(self.latency_samples) == 0:
+                raise bad("latency_samples", "the sample set is empty")
+            if any(int(s) < 0 for s in self.latency_samples):
+                raise bad("latency_samples", "a latency is negative")
+        for name in ("queue_power", "maker_fee_bps", "taker_fee_bps", "capital"):
+            if not math.isfinite(float(getattr(self, name))):
+                raise bad(name, "not a finite number")
+        if self.capital <= 0:
+            raise bad("capital", "must be positive (leverage and returns are measured against it)")
+        if self.queue_power <= 0:
+            raise bad("queue_power", "must be positive")
+        if not isinstance(self.sample_ns, numbers.Integral) or self.sample_ns <= 0:
+            raise bad("sample_ns", "must be a positive integer (ns)")
+        if self.start_ns is not None and self.end_ns is not None and self.end_ns <= self.start_ns:
+            raise bad("end_ns", "the window ends before it starts")
+        return self

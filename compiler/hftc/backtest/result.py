@@ -1,0 +1,164 @@
+"""What one backtest returns: summary, fills, equity curve, metrics by objective name, files."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hftc.backtest.errors import BacktestError
+
+#: The keys `hftc backtest --json` prints, in this order.
+JSON_KEYS = ("events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown", "turnover",
+             "fill_ratio")
+
+#: Metric names used by schema objectives/constraints -> summary keys.
+METRIC_ALIASES = {
+    "pnl": "pnl", "sharpe": "sharpe", "sharpe_ratio": "sharpe", "sortino": "sortino", "sortino_ratio": "sortino",
+    "max_drawdown": "max_drawdown", "drawdown": "max_drawdown", "turnover": "turnover", "fill_ratio": "fill_ratio",
+    "max_leverage": "max_leverage", "leverage": "max_leverage", "max_correlation": "max_correlation",
+    "fees": "fees", "fills": "fills", "orders": "orders", "latency": "entry_latency_ns_median",
+}
+
+#: Fill rows as Python sees them: the engine's fields plus prices and quantities in natural units.
+FILLS_DTYPE = np.dtype([("local_ts", "<i8"), ("exch_ts", "<i8"), ("order_id", "<u8"), ("instrument", "<u2"),
+                        ("symbol", "U40"), ("side", "i1"), ("maker", "?"), ("px", "<i8"), ("qty", "<i8"),
+                        ("price", "<f8"), ("quantity", "<f8"), ("fee", "<f8")])
+
+
+def max_correlation(equity: np.ndarray) -> float:
+    """|corr| of per-sample strategy PnL changes and instrument-0 mid returns (0 when undefined).
+
+    A market-neutral strategy should not just ride the market: a value near 1 means the PnL is
+    mostly directional exposure to instrument 0. Samples where either mid is missing are skipped.
+    """
+    if len(equity) < 3:
+        return 0.0
+    mid = equity["mid0"].astype(float)
+    dpnl = np.diff(equity["pnl"].astype(float))
+    prev, cur = mid[:-1], mid[1:]
+    ok = (prev > 0) & (cur > 0) & np.isfinite(dpnl)
+    if ok.sum() < 3:
+        return 0.0
+    ret = cur[ok] / prev[ok] - 1.0
+    d = dpnl[ok]
+    if np.std(ret) == 0 or np.std(d) == 0:
+        return 0.0
+    c = float(np.corrcoef(d, ret)[0, 1])
+    return abs(c) if math.isfinite(c) else 0.0
+
+
+@dataclass
+class BacktestResult:
+    """`summary` (dict), `fills` and `equity` (numpy structured arrays); see `metric` and `save`."""
+
+    summary: dict
+    fills: np.ndarray
+    equity: np.ndarray
+    extra: dict = field(default_factory=dict)  # reserved for callers (e.g. walk-forward labels)
+
+    def metric(self, name: str) -> float:
+        key = METRIC_ALIASES.get(name.strip().lower())
+        if key is None:
+            known = ", ".join(sorted(METRIC_ALIASES))
+            raise BacktestError("HFT1116", f"unknown backtest metric `{name}`", help=f"known metrics: {known}")
+        return float(self.summary[key])
+
+    def json_summary(self) -> dict:
+        """Exactly the keys of `hftc backtest --json`."""
+        return {k: self.summary[k] for k in JSON_KEYS}
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """fills.csv/.parquet, equity.csv/.parquet and summary.json into `directory`.
+
+        A new folder is written beside the target and renamed into place; an existing one gets
+        each file replaced atomically, so a reader never sees a half-written file.
+        """
+        target = Path(directory)
+        files = {
+            "summary.json": (json.dumps(_jsonable(self.summary), indent=2, sort_keys=True) + "\n").encode(),
+            "fills.csv": _csv(self.fills), "equity.csv": _csv(self.equity),
+            "fills.parquet": _parquet(self.fills), "equity.parquet": _parquet(self.equity),
+        }
+        write_files(target, files)
+        return target
+
+
+def write_files(target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into `target` atomically (see BacktestResult.save)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+            try:
+                os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
+                for name, data in files.items():
+                    (tmp / name).write_bytes(data)
+                os.rename(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            return
+        for name, data in files.items():
+            fd, tmp_name = tempfile.mkstemp(dir=target, prefix=f".{name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.chmod(tmp_name, 0o666 & ~_umask())
+                os.replace(tmp_name, target / name)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+    except OSError as exc:
+        raise BacktestError("HFT1114", f"cannot write results to {target}: {exc.strerror or exc}",
+                            help="check that the folder is writable; nothing was left half-written") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    return value
+
+
+def _csv(rows: np.ndarray) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    names = rows.dtype.names or ()
+    w.writerow(names)
+    columns = [rows[n].tolist() for n in names]
+    for values in zip(*columns):
+        w.writerow([repr(v) if isinstance(v, float) else v for v in values])
+    return out.getvalue().encode()
+
+
+def _parquet(rows: np.ndarray) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({n: pa.array(rows[n]) for n in rows.dtype.names or ()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
