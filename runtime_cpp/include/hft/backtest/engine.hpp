@@ -1,0 +1,743 @@
+// The event-driven replay: simulated exchange, order latency, queue position, fees, accounting.
+// The model is specified in hft/backtest/README.md; the comments here say how it is implemented.
+//
+// Performance notes. The loop reads the tape's columns through raw pointers, keeps every
+// per-instrument structure in a preallocated array, and dispatches on the queue model at compile
+// time. The two latency queues are FIFOs (one order-entry session delivers in order), so "is
+// anything due?" is one comparison against the head's timestamp per event. Nothing allocates in
+// the loop except amortised growth of the result vectors (fills, equity) and of the in-flight
+// queues beyond their initial reservation.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hft/backtest/stats.hpp"
+#include "hft/backtest/tape.hpp"
+#include "hft/backtest/types.hpp"
+#include "hft/book/l2_book.hpp"
+#include "hft/trading/order.hpp"
+#include "hft/trading/risk_gate.hpp"
+
+namespace hft::backtest {
+
+namespace detail {
+
+inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
+/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast and good enough to pick latency samples.
+struct SplitMix64 {
+  std::uint64_t state;
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+};
+
+/// Draws order-entry and response latencies from the configured model.
+class LatencySource {
+ public:
+  explicit LatencySource(const LatencyModel& m) : m_(m), rng_{m.seed} {}
+  std::int64_t entry() noexcept {
+    return m_.kind == LatencyModel::Kind::kConstant ? m_.entry_ns : draw();
+  }
+  std::int64_t response() noexcept {
+    return m_.kind == LatencyModel::Kind::kConstant ? m_.response_ns : draw();
+  }
+
+ private:
+  // Uniform index by a 128-bit multiply (Lemire), no division and no modulo bias worth naming.
+  std::int64_t draw() noexcept {
+    __extension__ typedef unsigned __int128 u128;
+    const auto i =
+        static_cast<std::size_t>((static_cast<u128>(rng_.next()) * m_.samples.size()) >> 64);
+    return m_.samples[i];
+  }
+  const LatencyModel& m_;
+  SplitMix64 rng_;
+};
+
+/// Growable ring buffer used as a FIFO; grows (doubling) only when full.
+template <class T>
+class Fifo {
+ public:
+  explicit Fifo(std::size_t capacity) : buf_(std::bit_ceil(std::max<std::size_t>(capacity, 16))) {}
+  bool empty() const noexcept { return head_ == tail_; }
+  const T& front() const noexcept { return buf_[head_ & (buf_.size() - 1)]; }
+  void pop() noexcept { ++head_; }
+  void push(const T& v) {
+    if (tail_ - head_ == buf_.size()) grow();
+    buf_[tail_++ & (buf_.size() - 1)] = v;
+  }
+
+ private:
+  [[gnu::noinline]] void grow() {
+    std::vector<T> bigger(buf_.size() * 2);
+    for (std::size_t i = head_; i != tail_; ++i) bigger[i - head_] = buf_[i & (buf_.size() - 1)];
+    tail_ -= head_;
+    head_ = 0;
+    buf_.swap(bigger);
+  }
+  std::vector<T> buf_;
+  std::size_t head_ = 0, tail_ = 0;
+};
+
+enum class RequestType : std::uint8_t { kQuote, kIoc, kCancel };
+enum class ResponseType : std::uint8_t { kFill, kDone };
+
+/// An order or cancel on its way to the exchange; `at` is its exchange arrival time.
+struct Request {
+  std::int64_t at;
+  std::uint64_t id;
+  std::int64_t px, qty;
+  std::uint16_t inst;
+  std::uint8_t side;  // 0 bid/buy, 1 ask/sell
+  RequestType type;
+};
+
+/// News on its way back to the strategy; `at` is its local arrival time.
+struct Response {
+  std::int64_t at;
+  std::uint64_t id;
+  std::int64_t px, qty;  // fill price/qty; for kDone the quantity that will never fill
+  double fee;
+  std::uint16_t inst;
+  std::uint8_t side;
+  ResponseType type;
+  bool ioc;
+  bool done;  // kFill: the order has nothing left
+};
+
+/// Our order resting in the simulated exchange book.
+struct Resting {
+  std::uint64_t id = 0;
+  std::int64_t px = 0, leaves = 0;
+  double front = 0.0;      // queue ahead of us, lots
+  double cum_trade = 0.0;  // trades at our price since the last depth update (probabilistic)
+  bool filled = false;     // has had at least one fill
+};
+
+/// The strategy-side record of its working quote on one side.
+struct LocalQuote {
+  std::uint64_t id = 0;
+  std::int64_t px = 0, qty = 0;  // as sent (not reduced by partial fills)
+  bool active = false;           // sent and not yet known to be dead
+};
+
+struct InstrumentState {
+  explicit InstrumentState(std::size_t capacity) : book(capacity) {}
+  PriceLevelBook book;
+  Resting rest[2];
+  unsigned live = 0;  // bit s: rest[s] is live
+  LocalQuote quote[2];
+  std::int64_t ioc_inflight = 0;   // signed lots of IOC orders not yet resolved locally
+  std::int64_t pos = 0, cash = 0;  // exchange-side truth: lots, tick*lots (sells add)
+  std::int64_t cash_local = 0;     // as acknowledged to the strategy
+  double value = 0.0;              // quote currency per tick*lot (tick * lot * multiplier)
+  double mid = 0.0;                // last two-sided mid in ticks, as of the last END event
+};
+
+/// Queue models: how our queue-ahead (`front`) reacts to a depth change at our price.
+struct RiskAverseQueue {
+  static void depth(Resting& r, std::int64_t /*prev*/, std::int64_t now,
+                    double /*power*/) noexcept {
+    r.front = std::min(r.front, static_cast<double>(now));
+  }
+};
+
+/// hftbacktest's ProbQueueModel with PowerProbQueueFunc: a decrease not explained by trades
+/// since the last update is split between the queue ahead and behind us; the share behind is
+/// p = f(back) / (f(back) + f(front)) with f(x) = x^power. Any excess of the behind share over
+/// what is behind comes out of the front too; front never exceeds the level.
+struct ProbabilisticQueue {
+  static void depth(Resting& r, std::int64_t prev, std::int64_t now, double power) noexcept {
+    const double chg = static_cast<double>(prev - now) - r.cum_trade;
+    r.cum_trade = 0.0;
+    const double level = static_cast<double>(now);
+    if (chg <= 0.0) {
+      r.front = std::min(r.front, level);
+      return;
+    }
+    const double front = r.front;
+    const double back = std::max(static_cast<double>(prev) - front, 0.0);
+    const double fb = std::pow(back, power), ff = std::pow(front, power);
+    double p = fb / (fb + ff);
+    if (!std::isfinite(p)) p = 1.0;  // front = back = 0, or an overflowing power
+    const double est = front - (1.0 - p) * chg + std::min(back - p * chg, 0.0);
+    r.front = std::max(std::min(est, level), 0.0);
+  }
+};
+
+inline double median(std::vector<std::int64_t> v) {
+  if (v.empty()) return 0.0;
+  const std::size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
+  if (v.size() % 2 == 1) return static_cast<double>(v[m]);
+  const std::int64_t hi = v[m];
+  const std::int64_t lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m));
+  return (static_cast<double>(lo) + static_cast<double>(hi)) / 2.0;
+}
+
+inline void validate(const Tape& tape, const Config& cfg) {
+  const auto bad = [](const std::string& what) {
+    throw std::invalid_argument("backtest: " + what);
+  };
+  if (tape.instruments() > kMaxInstruments) {
+    bad("the tape has " + std::to_string(tape.instruments()) +
+        " instruments; the engine replays at most " + std::to_string(kMaxInstruments));
+  }
+  if (cfg.sample_ns <= 0) bad("sample_ns must be > 0");
+  if (!(cfg.capital > 0.0) || !std::isfinite(cfg.capital)) bad("capital must be finite and > 0");
+  if (!std::isfinite(cfg.maker_fee_bps) || !std::isfinite(cfg.taker_fee_bps))
+    bad("fees must be finite");
+  if (!std::isfinite(cfg.queue_power) || cfg.queue_power < 0.0)
+    bad("queue_power must be finite and >= 0");
+  if (cfg.book_capacity_ticks == 0) bad("book_capacity_ticks must be > 0");
+  const LatencyModel& l = cfg.latency;
+  if (l.kind == LatencyModel::Kind::kConstant) {
+    if (l.entry_ns < 0 || l.response_ns < 0) bad("latencies must be >= 0");
+  } else {
+    if (l.samples.empty()) bad("the empirical latency model needs at least one sample");
+    for (const std::int64_t s : l.samples) {
+      if (s < 0) bad("latency samples must be >= 0");
+    }
+  }
+}
+
+template <class S, class Queue>
+class Engine {
+ public:
+  Engine(const Tape& tape, const Config& cfg, S& strategy)
+      : tape_(tape),
+        cfg_(cfg),
+        strategy_(strategy),
+        n_(tape.instruments()),
+        latency_(cfg.latency),
+        requests_(4096),
+        responses_(4096),
+        risk_(cfg.risk, n_),
+        maker_rate_(cfg.maker_fee_bps / 1e4),
+        taker_rate_(cfg.taker_fee_bps / 1e4) {
+    inst_.reserve(n_);
+    for (std::size_t i = 0; i < n_; ++i) {
+      const InstrumentInfo& info = tape.instrument(i);
+      inst_.emplace_back(cfg.book_capacity_ticks);
+      inst_[i].value = info.tick_size * info.lot_size * info.multiplier;
+      InstrumentView& v = view_.inst[i];
+      v = InstrumentView{};
+      v.tick_size = info.tick_size;
+      v.lot_size = info.lot_size;
+      v.multiplier = info.multiplier;
+    }
+    view_.n = n_;
+    clear_buf_.resize(inst_.empty() ? 0 : inst_[0].book.capacity_ticks());
+  }
+
+  Result run() {
+    const std::int64_t* lt = tape_.local_ts().data();
+    const std::size_t rows = tape_.size();
+    // The window in rows: [first, last) (the tape is sorted by local_ts, checked at open).
+    const std::size_t first =
+        static_cast<std::size_t>(std::lower_bound(lt, lt + rows, cfg_.start_ns) - lt);
+    const std::size_t last =
+        static_cast<std::size_t>(std::upper_bound(lt + first, lt + rows, cfg_.end_ns) - lt);
+
+    Result res{};
+    res.fills.reserve(1 << 12);
+    if (last > first) {
+      const std::int64_t span = lt[last - 1] - lt[first];
+      res.equity.reserve(
+          static_cast<std::size_t>(std::min<std::int64_t>(span / cfg_.sample_ns + 2, 1 << 16)));
+    }
+    fills_ = &res.fills;
+    equity_ = &res.equity;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    replay<false>(0, first);  // warm-up: books only
+    if (last > first) {
+      next_sample_ = lt[first];
+      replay<true>(first, last);
+    }
+    const std::int64_t end_ts = last > 0 ? lt[last - 1] : 0;
+    flush();
+    if (last > first) final_sample(end_ts);
+    const auto t1 = std::chrono::steady_clock::now();
+
+    Summary& s = res.summary;
+    s = summary_;
+    s.events = last;
+    s.seconds = std::chrono::duration<double>(t1 - t0).count();
+    s.events_per_s = s.seconds > 0.0 ? static_cast<double>(last) / s.seconds : 0.0;
+    s.fills = res.fills.size();
+    s.fill_ratio =
+        s.orders > 0 ? static_cast<double>(s.orders_filled) / static_cast<double>(s.orders) : 0.0;
+    s.fees = fees_;
+    s.pnl = equity_now() - cfg_.capital;
+    s.max_leverage = max_gross_ / cfg_.capital;
+    const CurveStats st = curve_stats(res.equity, cfg_.sample_ns);
+    s.sharpe = st.sharpe;
+    s.sortino = st.sortino;
+    s.max_drawdown = st.max_drawdown;
+    const LatencyModel& l = cfg_.latency;
+    if (l.kind == LatencyModel::Kind::kConstant) {
+      s.entry_latency_ns_median = l.entry_ns;
+      s.response_latency_ns_median = l.response_ns;
+    } else {
+      // Entry and response draw from the same distribution.
+      const auto m = static_cast<std::int64_t>(std::llround(median(l.samples)));
+      s.entry_latency_ns_median = s.response_latency_ns_median = m;
+    }
+    for (std::size_t d = 0; d < hft::trading::kRiskDecisionCount; ++d) {
+      res.risk_decisions[d] =
+          cfg_.risk_enabled ? risk_.count(static_cast<hft::trading::RiskDecision>(d)) : 0;
+    }
+    return res;
+  }
+
+ private:
+  static constexpr Side side_of(unsigned s) noexcept { return s == 0 ? Side::Bid : Side::Ask; }
+  static constexpr std::int64_t sign_of(unsigned s) noexcept { return s == 0 ? 1 : -1; }
+
+  template <bool kLive>
+  void replay(std::size_t from, std::size_t to) {
+    const std::int64_t* lts = tape_.local_ts().data();
+    const std::int64_t* ets = tape_.exch_ts().data();
+    const std::int64_t* pxs = tape_.px().data();
+    const std::int64_t* qtys = tape_.qty().data();
+    const std::uint16_t* ids = tape_.instrument_ids().data();
+    const std::uint8_t* kinds = tape_.kinds().data();
+    const std::uint8_t* flags = tape_.flags().data();
+    for (std::size_t r = from; r < to; ++r) {
+      const std::int64_t lt = lts[r];
+      const std::int64_t et = ets[r];
+      if constexpr (kLive) {
+        // The equity grid (state before this event), orders due at the exchange, then news due
+        // at the strategy.
+        if (lt >= next_sample_) sample_until(lt);
+        if (et >= next_request_) deliver_requests(et);
+        if (lt >= next_response_) deliver_responses(lt);
+      }
+      const std::uint16_t k = ids[r];
+      InstrumentState& s = inst_[k];
+      const std::uint8_t f = flags[r];
+      const unsigned side = f & kFlagAsk;
+      switch (kinds[r]) {
+        case kDepth:
+          on_depth(s, side, pxs[r], qtys[r], et);
+          break;
+        case kTrade:
+          on_trade(s, k, side, pxs[r], qtys[r], et);
+          break;
+        default:
+          clear_side(s, side);
+          break;
+      }
+      if (f & kFlagEnd) {
+        refresh_view(s, k);
+        if constexpr (kLive) {
+          // This event may have filled us; news already due by now reaches the strategy first.
+          if (lt >= next_response_) deliver_responses(lt);
+          call_strategy(k, lt);
+        }
+      }
+    }
+  }
+
+  // ---- exchange side -------------------------------------------------------------------------
+
+  void on_depth(InstrumentState& s, unsigned side, std::int64_t px, std::int64_t qty,
+                std::int64_t et) {
+    if (s.live == 0) {
+      s.book.set_level(side_of(side), px, qty);
+      return;
+    }
+    Resting& own = s.rest[side];
+    if ((s.live >> side & 1) != 0 && own.px == px) {
+      Queue::depth(own, s.book.level_qty(side_of(side), px), qty, cfg_.queue_power);
+    }
+    s.book.set_level(side_of(side), px, qty);
+    // A new level on this side may now cross our resting order on the other side.
+    const unsigned o = side ^ 1;
+    if ((s.live >> o & 1) != 0) cross_check(s, o, et);
+  }
+
+  // Fills our resting order on side `o` in full when the other side's best reaches its price.
+  void cross_check(InstrumentState& s, unsigned o, std::int64_t et) {
+    Resting& r = s.rest[o];
+    if (o == 0) {
+      const auto a = s.book.best_ask();
+      if (a && a->px <= r.px) maker_fill(s, o, r.leaves, et);
+    } else {
+      const auto b = s.book.best_bid();
+      if (b && b->px >= r.px) maker_fill(s, o, r.leaves, et);
+    }
+  }
+
+  void on_trade(InstrumentState& s, std::uint16_t k, unsigned aggressor_ask, std::int64_t px,
+                std::int64_t qty, std::int64_t et) {
+    InstrumentView& v = view_.inst[k];
+    v.last_trade_px = px;
+    v.last_trade_qty = qty;
+    v.last_trade_side = aggressor_ask != 0 ? -1 : 1;
+    // A seller aggressor (ask flag) trades against bids, a buyer against asks.
+    const unsigned side = aggressor_ask != 0 ? 0 : 1;
+    if ((s.live >> side & 1) == 0) return;
+    Resting& r = s.rest[side];
+    const bool through = side == 0 ? px < r.px : px > r.px;
+    if (through) {
+      maker_fill(s, side, r.leaves, et);
+    } else if (px == r.px) {
+      r.front -= static_cast<double>(qty);
+      r.cum_trade += static_cast<double>(qty);
+      if (r.front < 0.0) {
+        // The part of the trade beyond the queue ahead executes against us, whole lots only.
+        const auto excess = static_cast<std::int64_t>(std::floor(-r.front + 1e-9));
+        r.front = 0.0;
+        if (excess > 0) maker_fill(s, side, std::min(excess, r.leaves), et);
+      }
+    }
+  }
+
+  void clear_side(InstrumentState& s, unsigned side) {
+    // PriceLevelBook clears both sides at once; list this side's levels and delete them. Rare
+    // (snapshots, gaps). Our queue positions are left alone: the snapshot's levels cap them.
+    const Side sd = side_of(side);
+    const std::size_t n = s.book.depth(sd, std::span<PriceLevel>(clear_buf_));
+    for (std::size_t i = 0; i < n; ++i) s.book.set_level(sd, clear_buf_[i].px, 0);
+  }
+
+  void maker_fill(InstrumentState& s, unsigned side, std::int64_t qty, std::int64_t et) {
+    Resting& r = s.rest[side];
+    r.leaves -= qty;
+    if (!r.filled) {
+      r.filled = true;
+      ++summary_.orders_filled;
+    }
+    const bool done = r.leaves == 0;
+    if (done) s.live &= ~(1u << side);
+    const auto k = static_cast<std::uint16_t>(&s - inst_.data());
+    execute(s, k, side, r.id, r.px, qty, true, done, et);
+  }
+
+  // Books an execution at the exchange and sends the news back to the strategy.
+  void execute(InstrumentState& s, std::uint16_t k, unsigned side, std::uint64_t id,
+               std::int64_t px, std::int64_t qty, bool maker, bool done, std::int64_t et) {
+    const std::int64_t sg = sign_of(side);
+    const double notional = static_cast<double>(px) * static_cast<double>(qty) * s.value;
+    const double fee = notional * (maker ? maker_rate_ : taker_rate_);
+    s.pos += sg * qty;
+    s.cash -= sg * px * qty;
+    fees_ += fee;
+    summary_.turnover += std::abs(notional);
+    const std::int64_t at = respond(et);
+    responses_.push(Response{at, id, px, qty, fee, k, static_cast<std::uint8_t>(side),
+                             ResponseType::kFill, !maker, done});
+    fills_->push_back(Fill{at, et, id, k, static_cast<std::int8_t>(sg), maker, px, qty, fee});
+    max_gross_ = std::max(max_gross_, gross_notional());
+  }
+
+  std::int64_t respond(std::int64_t et) {
+    const std::int64_t at = std::max(et + latency_.response(), last_response_at_);
+    last_response_at_ = at;
+    if (responses_.empty()) next_response_ = at;
+    return at;
+  }
+
+  void done(std::uint16_t k, unsigned side, std::uint64_t id, std::int64_t unfilled, bool ioc,
+            std::int64_t et) {
+    responses_.push(Response{respond(et), id, 0, unfilled, 0.0, k, static_cast<std::uint8_t>(side),
+                             ResponseType::kDone, ioc, true});
+  }
+
+  [[gnu::noinline]] void deliver_requests(std::int64_t until) {
+    while (!requests_.empty() && requests_.front().at <= until) {
+      const Request q = requests_.front();
+      requests_.pop();
+      arrive(q);
+    }
+    next_request_ = requests_.empty() ? kNever : requests_.front().at;
+  }
+
+  void arrive(const Request& q) {
+    InstrumentState& s = inst_[q.inst];
+    const unsigned side = q.side;
+    const std::int64_t at = q.at;
+    switch (q.type) {
+      case RequestType::kCancel: {
+        Resting& r = s.rest[side];
+        if ((s.live >> side & 1) != 0 && r.id == q.id) {
+          s.live &= ~(1u << side);
+          done(q.inst, side, q.id, r.leaves, false, at);
+        }
+        // else: already filled; the cancel is rejected, which changes nothing.
+        return;
+      }
+      case RequestType::kQuote: {
+        // Post-only: reject instead of taking liquidity.
+        const auto opp = side == 0 ? s.book.best_ask() : s.book.best_bid();
+        if (opp && (side == 0 ? q.px >= opp->px : q.px <= opp->px)) {
+          ++summary_.post_only_rejects;
+          done(q.inst, side, q.id, q.qty, false, at);
+          return;
+        }
+        if ((s.live >> side & 1) != 0) {
+          // Unreachable while requests stay in order (a replacement always follows the cancel);
+          // kept so a broken invariant degrades to "replaced" instead of corrupting state.
+          done(q.inst, side, s.rest[side].id, s.rest[side].leaves, false, at);
+        }
+        Resting& r = s.rest[side];
+        r.id = q.id;
+        r.px = q.px;
+        r.leaves = q.qty;
+        r.front = static_cast<double>(s.book.level_qty(side_of(side), q.px));
+        r.cum_trade = 0.0;
+        r.filled = false;
+        s.live |= 1u << side;
+        return;
+      }
+      case RequestType::kIoc: {
+        // Walk the opposite side from its best up to the limit, tick by tick. The book is not
+        // depleted by our executions (the data knows nothing of them; see README).
+        const Side opp = side_of(side ^ 1);
+        const auto best = side == 0 ? s.book.best_ask() : s.book.best_bid();
+        std::int64_t left = q.qty;
+        bool any = false;
+        if (best) {
+          const std::int64_t step = side == 0 ? 1 : -1;
+          const auto cap = static_cast<std::int64_t>(s.book.capacity_ticks());
+          std::int64_t px = best->px;
+          for (std::int64_t n = 0; left > 0 && n < cap && (side == 0 ? px <= q.px : px >= q.px);
+               ++n, px += step) {
+            const std::int64_t lvl = s.book.level_qty(opp, px);
+            if (lvl == 0) continue;
+            const std::int64_t x = std::min(lvl, left);
+            left -= x;
+            any = true;
+            execute(s, q.inst, side, q.id, px, x, false, left == 0, at);
+          }
+        }
+        if (any) ++summary_.orders_filled;
+        if (left > 0) done(q.inst, side, q.id, left, true, at);
+        return;
+      }
+    }
+  }
+
+  // ---- strategy side -------------------------------------------------------------------------
+
+  [[gnu::noinline]] void deliver_responses(std::int64_t until) {
+    while (!responses_.empty() && responses_.front().at <= until) {
+      const Response m = responses_.front();
+      responses_.pop();
+      apply_response(m);
+    }
+    next_response_ = responses_.empty() ? kNever : responses_.front().at;
+  }
+
+  void apply_response(const Response& m) {
+    InstrumentState& s = inst_[m.inst];
+    const std::int64_t sg = sign_of(m.side);
+    if (m.type == ResponseType::kFill) {
+      view_.inst[m.inst].position += sg * m.qty;
+      s.cash_local -= sg * m.px * m.qty;
+      fees_local_ += m.fee;
+      risk_.on_fill(m.inst, side_of(m.side), m.qty);
+      if (m.ioc) s.ioc_inflight -= sg * m.qty;
+    } else if (m.ioc) {
+      s.ioc_inflight -= sg * m.qty;
+    }
+    if (m.done && !m.ioc) {
+      LocalQuote& lq = s.quote[m.side];
+      if (lq.id == m.id) lq.active = false;
+    }
+  }
+
+  void refresh_view(InstrumentState& s, std::size_t k) {
+    InstrumentView& v = view_.inst[k];
+    const auto b = s.book.best_bid();
+    const auto a = s.book.best_ask();
+    v.valid = b && a;
+    v.bid_px = b ? b->px : 0;
+    v.bid_qty = b ? b->qty : 0;
+    v.ask_px = a ? a->px : 0;
+    v.ask_qty = a ? a->qty : 0;
+    if (v.valid) s.mid = (static_cast<double>(v.bid_px) + static_cast<double>(v.ask_px)) * 0.5;
+  }
+
+  void call_strategy(std::uint16_t k, std::int64_t lt) {
+    double cash = cfg_.capital - fees_local_, marked = 0.0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const InstrumentState& s = inst_[i];
+      cash += s.value * static_cast<double>(s.cash_local);
+      marked += s.value * static_cast<double>(view_.inst[i].position) * s.mid;
+    }
+    view_.local_ts = lt;
+    view_.trigger = k;
+    view_.cash = cash;
+    view_.fees = fees_local_;
+    view_.equity = cash + marked;
+    view_.pnl = view_.equity - cfg_.capital;
+    for (std::size_t i = 0; i < n_; ++i) intent_.inst[i] = InstrumentIntent{};
+    ++summary_.strategy_calls;
+    strategy_.on_market(static_cast<const MarketView&>(view_), intent_);
+    for (std::size_t i = 0; i < n_; ++i) act(static_cast<std::uint16_t>(i), intent_.inst[i], lt);
+  }
+
+  void act(std::uint16_t k, const InstrumentIntent& w, std::int64_t lt) {
+    InstrumentState& s = inst_[k];
+    requote(s, k, 0, w.quote && w.bid_qty > 0, w.bid_px, w.bid_qty, lt);
+    requote(s, k, 1, w.quote && w.ask_qty > 0, w.ask_px, w.ask_qty, lt);
+    if (w.has_target) {
+      const InstrumentView& v = view_.inst[k];
+      const std::int64_t diff = w.target - (v.position + s.ioc_inflight);
+      if (diff != 0 && (v.valid || cfg_.risk_enabled)) {
+        // Buy at the ask / sell at the bid the strategy saw.
+        const unsigned side = diff > 0 ? 0 : 1;
+        const std::int64_t qty = diff > 0 ? diff : -diff;
+        if (send(k, side, side == 0 ? v.ask_px : v.bid_px, qty, RequestType::kIoc, lt) != 0) {
+          s.ioc_inflight += diff;
+        }
+      }
+    }
+  }
+
+  void requote(InstrumentState& s, std::uint16_t k, unsigned side, bool want, std::int64_t px,
+               std::int64_t qty, std::int64_t lt) {
+    LocalQuote& lq = s.quote[side];
+    if (lq.active) {
+      if (want && lq.px == px && lq.qty == qty) return;  // already working
+      ++summary_.cancels;
+      enqueue(Request{0, lq.id, lq.px, lq.qty, k, static_cast<std::uint8_t>(side),
+                      RequestType::kCancel},
+              lt);
+      lq.active = false;
+    }
+    if (!want) return;
+    const std::uint64_t id = send(k, side, px, qty, RequestType::kQuote, lt);
+    if (id != 0) lq = LocalQuote{id, px, qty, true};
+  }
+
+  // Risk-checks and sends a new order; returns its id, 0 when the gate rejected it.
+  std::uint64_t send(std::uint16_t k, unsigned side, std::int64_t px, std::int64_t qty,
+                     RequestType type, std::int64_t lt) {
+    const std::uint64_t id = next_id_;
+    if (cfg_.risk_enabled) {
+      const InstrumentView& v = view_.inst[k];
+      const hft::trading::OrderRequest o{id, k,   side_of(side),
+                                         px, qty, static_cast<std::uint64_t>(lt)};
+      const hft::trading::Touch t{v.bid_px, v.ask_px, v.valid};
+      if (risk_.check(o, t, static_cast<std::uint64_t>(lt)) !=
+          hft::trading::RiskDecision::kAccept) {
+        ++summary_.risk_rejects;
+        return 0;
+      }
+    }
+    ++next_id_;
+    ++summary_.orders;
+    enqueue(Request{0, id, px, qty, k, static_cast<std::uint8_t>(side), type}, lt);
+    return id;
+  }
+
+  void enqueue(Request q, std::int64_t lt) {
+    // One order-entry session delivers in order: never before the previous request.
+    q.at = std::max(lt + latency_.entry(), last_request_at_);
+    last_request_at_ = q.at;
+    if (requests_.empty()) next_request_ = q.at;
+    requests_.push(q);
+  }
+
+  // ---- accounting ----------------------------------------------------------------------------
+
+  double equity_now() const noexcept {
+    double e = cfg_.capital - fees_;
+    for (const InstrumentState& s : inst_) {
+      e += s.value * (static_cast<double>(s.cash) + static_cast<double>(s.pos) * s.mid);
+    }
+    return e;
+  }
+
+  double gross_notional() const noexcept {
+    double g = 0.0;
+    for (const InstrumentState& s : inst_)
+      g += std::abs(static_cast<double>(s.pos) * s.mid * s.value);
+    return g;
+  }
+
+  EquityPoint point(std::int64_t ts) {
+    const double gross = gross_notional();
+    max_gross_ = std::max(max_gross_, gross);
+    const double eq = equity_now();
+    const InstrumentState& s0 = inst_[0];
+    return EquityPoint{ts, eq, eq - cfg_.capital, gross, s0.pos, s0.mid * view_.inst[0].tick_size};
+  }
+
+  [[gnu::noinline]] void sample_until(std::int64_t lt) {
+    while (next_sample_ <= lt) {
+      equity_->push_back(point(next_sample_));
+      next_sample_ += cfg_.sample_ns;
+    }
+  }
+
+  void final_sample(std::int64_t ts) {
+    if (!equity_->empty() && equity_->back().ts >= ts) {
+      equity_->back() = point(equity_->back().ts);
+    } else {
+      equity_->push_back(point(ts));
+    }
+  }
+
+  // Requests still in flight reach the exchange (against the final book), then all news
+  // reaches the strategy's accounting, so the local and exchange views agree at the end.
+  void flush() {
+    deliver_requests(kNever);
+    deliver_responses(kNever);
+  }
+
+  const Tape& tape_;
+  const Config& cfg_;
+  S& strategy_;
+  std::size_t n_;
+  std::vector<InstrumentState> inst_;
+  LatencySource latency_;
+  Fifo<Request> requests_;
+  Fifo<Response> responses_;
+  std::int64_t next_request_ = kNever, next_response_ = kNever, next_sample_ = kNever;
+  std::int64_t last_request_at_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t last_response_at_ = std::numeric_limits<std::int64_t>::min();
+  hft::trading::RiskGate risk_;
+  double maker_rate_, taker_rate_;
+  double fees_ = 0.0, fees_local_ = 0.0, max_gross_ = 0.0;
+  std::uint64_t next_id_ = 1;
+  MarketView view_{};
+  Intent intent_{};
+  Summary summary_{};
+  std::vector<PriceLevel> clear_buf_;
+  std::vector<Fill>* fills_ = nullptr;
+  std::vector<EquityPoint>* equity_ = nullptr;
+};
+
+}  // namespace detail
+
+/// Replays `tape` under `cfg`, calling strategy.on_market at every END event in the window.
+/// Throws std::invalid_argument on a configuration the engine cannot honour (before replaying).
+template <Strategy S>
+Result run(const Tape& tape, const Config& cfg, S& strategy) {
+  detail::validate(tape, cfg);
+  if (cfg.queue == QueueModel::kProbabilistic) {
+    return detail::Engine<S, detail::ProbabilisticQueue>(tape, cfg, strategy).run();
+  }
+  return detail::Engine<S, detail::RiskAverseQueue>(tape, cfg, strategy).run();
+}
+
+}  // namespace hft::backtest

@@ -1,0 +1,754 @@
+// Backtest engine: hand-computed expectations on tiny synthetic tapes.
+//
+// Every tape uses one instrument with tick 0.25, lot 0.5 and multiplier 2, so one tick*lot is
+// worth exactly 0.25 in quote currency and every expected number below is exact in binary.
+// Unless a test says otherwise the feed latency is 100 ns (exch_ts = local_ts - 100) and order
+// latency is 0: an order sent at local time t reaches the exchange before the first event whose
+// exch_ts >= t, i.e. before the next event in these tapes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "hft/backtest/backtest.hpp"
+#include "hft/backtest/tape_writer.hpp"
+
+namespace {
+
+namespace bt = hft::backtest;
+using hft::trading::RiskDecision;
+
+constexpr double kCapital = 10'000.0;
+constexpr double kValue = 0.25;  // quote currency per tick*lot
+
+bt::InstrumentInfo instrument(const char* symbol = "TEST") { return {symbol, 0.25, 0.5, 2.0}; }
+
+std::string temp_path(const std::string& tag) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return ::testing::TempDir() + "hft_bt_" + info->test_suite_name() + "_" + info->name() + "_" +
+         tag + "_" + std::to_string(::getpid()) + ".hftt";
+}
+
+// Writes the tape to a temporary file and maps it; the file is unlinked at once (the mapping
+// stays valid), so nothing is left behind even when a test fails.
+bt::Tape open_tape(const bt::TapeWriter& w, const std::string& tag = "tape") {
+  const std::string path = temp_path(tag);
+  w.write(path);
+  bt::Tape t = bt::Tape::open(path);
+  std::remove(path.c_str());
+  return t;
+}
+
+// A strategy from a lambda, recording what it saw.
+struct Scripted {
+  using Fn = std::function<void(const bt::MarketView&, bt::Intent&)>;
+  explicit Scripted(Fn f) : fn(std::move(f)) {}
+  Fn fn;
+  std::vector<bt::MarketView> seen;
+  void on_market(const bt::MarketView& v, bt::Intent& out) {
+    seen.push_back(v);
+    fn(v, out);
+  }
+};
+static_assert(bt::Strategy<Scripted>);
+
+bt::Config base_config() {
+  bt::Config c;
+  c.capital = kCapital;
+  c.book_capacity_ticks = 1024;
+  return c;
+}
+
+void quote_bid(bt::Intent& o, std::int64_t px, std::int64_t qty) {
+  o.inst[0].quote = true;
+  o.inst[0].bid_px = px;
+  o.inst[0].bid_qty = qty;
+}
+
+// Two-sided book at local time lt, one END for the message.
+void book(bt::TapeWriter& w, std::int64_t lt, std::int64_t bid, std::int64_t bq, std::int64_t ask,
+          std::int64_t aq) {
+  w.depth(0, lt, lt - 100, false, bid, bq, false);
+  w.depth(0, lt, lt - 100, true, ask, aq, true);
+}
+
+// ---- tape
+// ----------------------------------------------------------------------------------------
+
+TEST(BacktestTape, RoundTripsColumnsInstrumentsAndMeta) {
+  bt::TapeWriter w({instrument("BTCUSDT"), {"ETHUSDT", 0.01, 0.001, 1.0}}, R"({"source":"test"})");
+  w.depth(0, 10, 5, false, 400, 7, false);
+  w.trade(1, 11, 6, true, -3, 2);
+  w.clear(0, 12, 7, true);
+  const bt::Tape t = open_tape(w);
+  ASSERT_EQ(t.size(), 3u);
+  ASSERT_EQ(t.instruments(), 2u);
+  EXPECT_EQ(t.instrument(0).symbol, "BTCUSDT");
+  EXPECT_EQ(t.instrument(1).symbol, "ETHUSDT");
+  EXPECT_EQ(t.instrument(1).tick_size, 0.01);
+  EXPECT_EQ(t.instrument(1).lot_size, 0.001);
+  EXPECT_EQ(t.instrument(0).multiplier, 2.0);
+  EXPECT_EQ(t.meta(), R"({"source":"test"})");
+  EXPECT_EQ(t.local_ts()[1], 11);
+  EXPECT_EQ(t.exch_ts()[2], 7);
+  EXPECT_EQ(t.px()[1], -3);
+  EXPECT_EQ(t.qty()[0], 7);
+  EXPECT_EQ(t.instrument_ids()[1], 1);
+  EXPECT_EQ(t.kinds()[0], bt::kDepth);
+  EXPECT_EQ(t.kinds()[1], bt::kTrade);
+  EXPECT_EQ(t.kinds()[2], bt::kClear);
+  EXPECT_EQ(t.flags()[0], 0);
+  EXPECT_EQ(t.flags()[1], bt::kFlagAsk | bt::kFlagEnd);
+  EXPECT_EQ(t.flags()[2], bt::kFlagAsk);
+  // Columns start on 64-byte boundaries.
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.px().data()) % 64, 0u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.flags().data()) % 64, 0u);
+}
+
+// Writes a valid one-event tape, lets `corrupt` patch its bytes, and returns Tape::open's error.
+std::string open_error(const std::function<void(std::vector<char>&)>& corrupt) {
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 10, 5, false, 400, 7);
+  w.depth(0, 20, 15, false, 400, 8);
+  const std::string path = temp_path("corrupt");
+  w.write(path);
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  corrupt(bytes);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::string what;
+  try {
+    bt::Tape::open(path);
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  std::remove(path.c_str());
+  EXPECT_EQ(what.rfind(path + ": ", 0), 0u) << "error should start with the path: " << what;
+  return what;
+}
+
+// Offset of column c (0 = local_ts ... 6 = flags) in a tape with `n` events.
+std::size_t column_offset(const std::vector<char>& bytes, std::size_t c, std::size_t n) {
+  std::uint64_t off;
+  std::memcpy(&off, bytes.data() + 48, 8);
+  for (std::size_t i = 0; i < c; ++i)
+    off = bt::tape_format::align_up(off + n * bt::tape_format::kColumnWidths[i]);
+  return off;
+}
+
+TEST(BacktestTape, RejectsBadFilesWithClearErrors) {
+  EXPECT_NE(open_error([](auto& b) { b[0] = 'X'; }).find("bad magic"), std::string::npos);
+  EXPECT_NE(open_error([](auto& b) { b[8] = 2; }).find("unsupported tape version 2"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) { b[12] = 0; }).find("instrument count 0"), std::string::npos);
+  EXPECT_NE(open_error([](auto& b) { b.resize(b.size() - 70); }).find("runs past the end"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) { b.resize(40); }).find("shorter than the 64-byte header"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) { b[column_offset(b, 4, 2)] = 3; }).find("row 0: instrument 3"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) {
+              b[column_offset(b, 5, 2) + 1] = 9;
+            }).find("row 1: unknown event kind 9"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) {
+              b[column_offset(b, 0, 2) + 8] = 1;
+            }).find("row 1: local_ts goes backwards"),
+            std::string::npos);
+  EXPECT_NE(open_error([](auto& b) {
+              const double zero = 0.0;
+              std::memcpy(b.data() + 64 + 40, &zero, 8);
+            }).find("tick_size, lot_size and contract_multiplier must be finite and > 0"),
+            std::string::npos);
+  try {
+    bt::Tape::open("/nonexistent/dir/x.hftt");
+    FAIL() << "opening a missing file should throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/x.hftt: cannot open"),
+              std::string::npos);
+  }
+}
+
+// ---- maker fills and queue position
+// --------------------------------------------------------------
+
+// Bid 100x2 joins a level of 5 lots: 3 + 2 lots trade ahead of it (queue exactly used up, no
+// fill), then a 2-lot trade fills it completely.
+bt::TapeWriter queue_tape() {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 5, 102, 5);
+  w.trade(0, 2000, 1900, true, 100, 3);  // seller hits the bid: queue ahead 5 -> 2
+  w.trade(0, 3000, 2900, true, 100, 2);  // queue ahead 2 -> 0: trade == queue, no fill
+  w.trade(0, 4000, 3900, true, 100, 2);  // exceeds the queue by 2: fills our 2 lots
+  w.depth(0, 5000, 4900, false, 100, 1);
+  return w;
+}
+
+Scripted bid_until_filled() {
+  return Scripted{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.inst[0].position == 0) quote_bid(o, 100, 2);
+  }};
+}
+
+TEST(BacktestEngine, RiskAverseFillsOnlyAfterTheQueueAheadIsTradedThrough) {
+  const bt::Tape tape = open_tape(queue_tape());
+  bt::Config cfg = base_config();
+  cfg.maker_fee_bps = -2.0;  // rebate
+  Scripted s = bid_until_filled();
+  const bt::Result r = bt::run(tape, cfg, s);
+
+  ASSERT_EQ(r.fills.size(), 1u);
+  const bt::Fill& f = r.fills[0];
+  EXPECT_EQ(f.exch_ts, 3900);
+  EXPECT_EQ(f.local_ts, 3900);
+  EXPECT_EQ(f.side, 1);
+  EXPECT_TRUE(f.maker);
+  EXPECT_EQ(f.px, 100);
+  EXPECT_EQ(f.qty, 2);
+  EXPECT_DOUBLE_EQ(f.fee, -0.01);  // 100 * 2 * 0.25 * -2e-4
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.summary.orders_filled, 1u);
+  EXPECT_DOUBLE_EQ(r.summary.fill_ratio, 1.0);
+  EXPECT_DOUBLE_EQ(r.summary.turnover, 50.0);
+  EXPECT_EQ(r.summary.events, 6u);
+  EXPECT_EQ(r.summary.strategy_calls, 5u);
+  // Marked at mid 101: 0.25 * (-200 + 2 * 101) + 0.01 rebate.
+  EXPECT_NEAR(r.summary.pnl, 0.51, 1e-12);
+  EXPECT_NEAR(r.summary.fees, -0.01, 1e-15);
+  // The fill happened while processing the 4000 event and its news is due at 3900 local time,
+  // so the strategy already sees the position when that event calls it.
+  std::vector<std::int64_t> positions;
+  for (const auto& v : s.seen) positions.push_back(v.inst[0].position);
+  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 2, 2}));
+  EXPECT_NEAR(s.seen.back().pnl, 0.51, 1e-12);
+  EXPECT_NEAR(s.seen.back().cash, kCapital - 50.0 + 0.01, 1e-9);
+}
+
+TEST(BacktestEngine, ResponseLatencyDelaysWhatTheStrategySees) {
+  const bt::Tape tape = open_tape(queue_tape());
+  bt::Config cfg = base_config();
+  cfg.latency.response_ns = 1000;
+  Scripted s = bid_until_filled();
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].exch_ts, 3900);
+  EXPECT_EQ(r.fills[0].local_ts, 4900);
+  std::vector<std::int64_t> positions;
+  for (const auto& v : s.seen) positions.push_back(v.inst[0].position);
+  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 0, 2}));
+}
+
+TEST(BacktestEngine, PartialFillsThenTradeThroughFillsTheRest) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 5, 102, 5);
+  w.trade(0, 2000, 1900, true, 100, 6);  // queue 5, trade 6: fills 1 of 3
+  w.trade(0, 3000, 2900, true, 100, 1);  // at the front now: fills 1 more
+  w.trade(0, 4000, 3900, true, 99, 1);   // a trade below our bid: the last lot fills in full
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts < 3500) quote_bid(o, 100, 3);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 3u);
+  for (const bt::Fill& f : r.fills) {
+    EXPECT_EQ(f.qty, 1);
+    EXPECT_EQ(f.px, 100);
+    EXPECT_EQ(f.order_id, r.fills[0].order_id);
+  }
+  EXPECT_EQ(r.fills[0].exch_ts, 1900);
+  EXPECT_EQ(r.fills[1].exch_ts, 2900);
+  EXPECT_EQ(r.fills[2].exch_ts, 3900);
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.summary.orders_filled, 1u);
+  EXPECT_EQ(r.summary.cancels, 0u);  // a partially filled order with an unchanged intent stays
+  EXPECT_EQ(s.seen.back().inst[0].position, 3);
+}
+
+// Bid 100x5 joins a level of 12 lots; 8 lots join behind (20), then 10 lots leave (10) without a
+// trade, then a 7-lot trade prints at 100.
+//  - risk-averse: queue ahead min(12, 10) = 10; 7 < 10, no fill.
+//  - probabilistic, f(x) = x: share behind p = 8 / (8 + 12) = 0.4, front = 12 - 0.6 * 10 = 6;
+//    the trade exceeds it by 1: fills 1.
+//  - probabilistic, f(x) = x^3: p = 512 / (512 + 1728), front = 12 - (1 - p) * 10 = 4.2857;
+//    the trade exceeds it by 2.71: fills 2 (whole lots).
+std::int64_t filled_after_decrease(bt::QueueModel model, double power) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 12, 102, 5);
+  w.depth(0, 2000, 1900, false, 100, 20);
+  w.depth(0, 3000, 2900, false, 100, 10);
+  w.trade(0, 4000, 3900, true, 100, 7);
+  w.depth(0, 5000, 4900, false, 100, 3);  // the trade's own decrease: not counted twice
+  const bt::Tape tape =
+      open_tape(w, std::to_string(static_cast<int>(model)) + "_" + std::to_string(power));
+  bt::Config cfg = base_config();
+  cfg.queue = model;
+  cfg.queue_power = power;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) { quote_bid(o, 100, 5); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  std::int64_t q = 0;
+  for (const bt::Fill& f : r.fills) q += f.qty;
+  return q;
+}
+
+TEST(BacktestEngine, ProbabilisticQueueAdvancesOnUnexplainedDecreases) {
+  EXPECT_EQ(filled_after_decrease(bt::QueueModel::kRiskAverse, 3.0), 0);
+  EXPECT_EQ(filled_after_decrease(bt::QueueModel::kProbabilistic, 1.0), 1);
+  EXPECT_EQ(filled_after_decrease(bt::QueueModel::kProbabilistic, 3.0), 2);
+}
+
+TEST(BacktestEngine, ProbabilisticQueueDoesNotCountTradesTwice) {
+  // Queue 10; a 4-lot trade at our price (front 6), then the level shows the same 4-lot decrease
+  // (10 -> 6). The decrease is explained by the trade, so front stays 6: a 5-lot trade leaves 1
+  // ahead and only the next 2-lot trade fills us, by 1. (Counting the decrease again with
+  // f(x) = x would have moved front to 3.6 and filled 1 lot on the 5-lot trade.)
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 10, 102, 5);
+  w.trade(0, 2000, 1900, true, 100, 4);
+  w.depth(0, 3000, 2900, false, 100, 6);
+  w.trade(0, 4000, 3900, true, 100, 5);
+  w.trade(0, 5000, 4900, true, 100, 2);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.queue = bt::QueueModel::kProbabilistic;
+  cfg.queue_power = 1.0;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) { quote_bid(o, 100, 3); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].exch_ts, 4900);
+  EXPECT_EQ(r.fills[0].qty, 1);
+}
+
+TEST(BacktestEngine, PostOnlyQuoteThatWouldCrossIsRejected) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 5, 102, 5);
+  w.depth(0, 2000, 1900, false, 100, 6);
+  w.depth(0, 3000, 2900, false, 100, 7);
+  const bt::Tape tape = open_tape(w);
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts == 1000) quote_bid(o, 102, 1);  // at the best ask: would take liquidity
+  }};
+  const bt::Result r = bt::run(tape, base_config(), s);
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.summary.post_only_rejects, 1u);
+  EXPECT_EQ(r.summary.cancels, 0u);  // the reject freed the slot before the next call
+  EXPECT_TRUE(r.fills.empty());
+  EXPECT_DOUBLE_EQ(r.summary.fill_ratio, 0.0);
+}
+
+// ---- targets (IOC)
+// -------------------------------------------------------------------------------
+
+// The strategy sees asks 103x4 / 105x10 and targets +N lots: an IOC buy at 103. Entry latency
+// 1500 ns: before it arrives a 102x3 ask appears, so it walks 102 then 103.
+bt::TapeWriter ioc_tape() {
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 1000, 900, false, 100, 5, false);
+  w.depth(0, 1000, 900, true, 103, 4, false);
+  w.depth(0, 1000, 900, true, 105, 10, true);
+  w.depth(0, 2000, 1900, true, 102, 3);
+  w.depth(0, 3000, 2900, false, 100, 6);
+  w.depth(0, 4000, 3900, false, 100, 7);
+  return w;
+}
+
+TEST(BacktestEngine, IocTargetWalksTwoLevelsAndPaysTheTakerFee) {
+  const bt::Tape tape = open_tape(ioc_tape());
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = 1500;
+  cfg.taker_fee_bps = 5.0;
+  cfg.maker_fee_bps = -1.0;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) {
+    o.inst[0].has_target = true;
+    o.inst[0].target = 5;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_EQ(r.fills[0].px, 102);
+  EXPECT_EQ(r.fills[0].qty, 3);
+  EXPECT_EQ(r.fills[1].px, 103);
+  EXPECT_EQ(r.fills[1].qty, 2);
+  for (const bt::Fill& f : r.fills) {
+    EXPECT_FALSE(f.maker);
+    EXPECT_EQ(f.exch_ts, 2500);  // arrival: sent at 1000 + 1500
+    EXPECT_EQ(f.side, 1);
+  }
+  EXPECT_DOUBLE_EQ(r.fills[0].fee, 102 * 3 * kValue * 5e-4);
+  EXPECT_DOUBLE_EQ(r.fills[1].fee, 103 * 2 * kValue * 5e-4);
+  EXPECT_NEAR(r.summary.fees, 0.064, 1e-12);  // 128 quote of notional at 5 bps
+  EXPECT_DOUBLE_EQ(r.summary.turnover, 128.0);
+  EXPECT_EQ(r.summary.orders, 1u);  // the in-flight order counts towards the target
+  EXPECT_EQ(s.seen.back().inst[0].position, 5);
+  // Mid (100 + 102) / 2 = 101: 0.25 * (-512 + 5 * 101) - 0.064.
+  EXPECT_NEAR(r.summary.pnl, -1.814, 1e-12);
+}
+
+TEST(BacktestEngine, IocRemainderBeyondTheLimitIsCancelledAndRetried) {
+  const bt::Tape tape = open_tape(ioc_tape());
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = 1500;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) {
+    o.inst[0].has_target = true;
+    o.inst[0].target = 10;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  // First IOC (limit 103, 10 lots): 3 @ 102 + 4 @ 103, 3 cancelled. The strategy sees 7 at the
+  // 3000 call and sends 3 more at the ask it sees (102), arriving at 4500 after the tape ends:
+  // filled against the final book's 102x3.
+  ASSERT_EQ(r.fills.size(), 3u);
+  EXPECT_EQ(r.fills[2].px, 102);
+  EXPECT_EQ(r.fills[2].qty, 3);
+  EXPECT_EQ(r.fills[2].exch_ts, 4500);
+  EXPECT_EQ(r.summary.orders, 2u);
+  EXPECT_EQ(s.seen[2].inst[0].position, 7);
+}
+
+// ---- latency ---------------------------------------------------------------------------------
+
+// Bid 99 / ask 101; the strategy improves the bid to 100 at t=1000; at t=2000 an ask appears at
+// 100. With no entry latency the bid rests before the ask moves and is filled by the crossing
+// ask; with 1500 ns it arrives after the move and is rejected as post-only.
+bt::Result latency_race(const bt::LatencyModel& latency) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 99, 5, 101, 5);
+  w.depth(0, 2000, 1900, true, 100, 2);
+  w.depth(0, 3000, 2900, false, 99, 6);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency = latency;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.inst[0].position == 0 && v.local_ts < 2500) quote_bid(o, 100, 1);
+  }};
+  return bt::run(tape, cfg, s);
+}
+
+TEST(BacktestEngine, EntryLatencyDecidesWhetherAnOrderBeatsAPriceMove) {
+  bt::LatencyModel fast;
+  const bt::Result a = latency_race(fast);
+  ASSERT_EQ(a.fills.size(), 1u);
+  EXPECT_EQ(a.fills[0].px, 100);
+  EXPECT_TRUE(a.fills[0].maker);
+  EXPECT_EQ(a.fills[0].exch_ts, 1900);
+  EXPECT_EQ(a.summary.post_only_rejects, 0u);
+
+  bt::LatencyModel slow;
+  slow.entry_ns = 1500;
+  const bt::Result b = latency_race(slow);
+  EXPECT_TRUE(b.fills.empty());
+  EXPECT_EQ(b.summary.post_only_rejects, 1u);
+  EXPECT_EQ(b.summary.orders, 1u);
+  EXPECT_EQ(b.summary.entry_latency_ns_median, 1500);
+}
+
+TEST(BacktestEngine, EmpiricalLatencyIsDrawnFromTheSamplesReproducibly) {
+  bt::LatencyModel one;
+  one.kind = bt::LatencyModel::Kind::kEmpirical;
+  one.samples = {1500};
+  const bt::Result r = latency_race(one);  // every draw is 1500: same as the slow constant
+  EXPECT_TRUE(r.fills.empty());
+  EXPECT_EQ(r.summary.post_only_rejects, 1u);
+  EXPECT_EQ(r.summary.entry_latency_ns_median, 1500);
+  EXPECT_EQ(r.summary.response_latency_ns_median, 1500);
+
+  bt::LatencyModel mixed;
+  mixed.kind = bt::LatencyModel::Kind::kEmpirical;
+  mixed.samples = {0, 0, 1500, 0};
+  std::vector<int> outcome;  // 1 = filled, 0 = rejected, per seed
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    mixed.seed = seed;
+    const bt::Result x = latency_race(mixed);
+    const bt::Result y = latency_race(mixed);
+    EXPECT_EQ(x.fills.size(), y.fills.size()) << "same seed, same result";
+    EXPECT_EQ(x.fills.size() + x.summary.post_only_rejects, 1u);
+    outcome.push_back(static_cast<int>(x.fills.size()));
+  }
+  // 3 of 4 samples are 0: over 16 seeds both outcomes occur.
+  EXPECT_NE(std::count(outcome.begin(), outcome.end(), 1), 0);
+  EXPECT_NE(std::count(outcome.begin(), outcome.end(), 0), 0);
+  bt::LatencyModel even = mixed;
+  even.samples = {0, 100, 300, 1000};
+  bt::Config cfg = base_config();
+  cfg.latency = even;
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 99, 5, 101, 5);
+  const bt::Tape tape = open_tape(w);
+  Scripted idle{[](const bt::MarketView&, bt::Intent&) {}};
+  EXPECT_EQ(bt::run(tape, cfg, idle).summary.entry_latency_ns_median, 200);
+}
+
+// ---- risk gate -------------------------------------------------------------------------------
+
+bt::Config with_risk() {
+  bt::Config cfg = base_config();
+  cfg.risk_enabled = true;
+  cfg.risk.max_position = 1000;
+  cfg.risk.max_order_qty = 1000;
+  cfg.risk.max_orders_per_second = 1000;
+  cfg.risk.price_band_bps = 10'000;
+  return cfg;
+}
+
+bt::TapeWriter five_calls() {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 5, 102, 5);
+  for (std::int64_t t = 2000; t <= 5000; t += 1000)
+    w.depth(0, t, t - 100, false, 100, 5 + t / 1000);
+  return w;
+}
+
+TEST(BacktestEngine, RiskGateRejectsOversizedOrders) {
+  const bt::Tape tape = open_tape(five_calls());
+  bt::Config cfg = with_risk();
+  cfg.risk.max_order_qty = 5;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) { quote_bid(o, 99, 6); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.orders, 0u);
+  EXPECT_EQ(r.summary.risk_rejects, 5u);  // retried at every call, rejected every time
+  EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kMaxOrderQty)], 5u);
+  EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kAccept)], 0u);
+}
+
+TEST(BacktestEngine, RiskGateLimitsTheOrderRate) {
+  const bt::Tape tape = open_tape(five_calls());
+  bt::Config cfg = with_risk();
+  cfg.risk.max_orders_per_second = 2;  // a bucket of 2 orders, refilled 2/s: 5 calls in 4 us
+  Scripted s{
+      [](const bt::MarketView& v, bt::Intent& o) { quote_bid(o, 100 - v.local_ts / 1000, 1); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.orders, 2u);
+  EXPECT_EQ(r.summary.risk_rejects, 3u);
+  EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kAccept)], 2u);
+  EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kOrderRate)], 3u);
+  EXPECT_EQ(r.summary.cancels, 2u);  // every changed price cancels the working order first
+}
+
+TEST(BacktestEngine, RiskGatePositionFollowsFills) {
+  // After the 2-lot fill of queue_tape(), another 2-lot bid would take the position to 4 > 3.
+  const bt::Tape tape = open_tape(queue_tape());
+  bt::Config cfg = with_risk();
+  cfg.risk.max_position = 3;
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) { quote_bid(o, 100, 2); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kMaxPosition)],
+            2u);  // calls at 4000, 5000
+}
+
+// ---- accounting, equity and the window -------------------------------------------------------
+
+TEST(BacktestEngine, RoundTripFeesPnlAndEquityCurve) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.trade(0, 2000, 1900, true, 100, 3);   // bid queue 1: fills our 2
+  w.trade(0, 3000, 2900, false, 104, 3);  // ask queue 1: fills our 2
+  w.depth(0, 4000, 3900, false, 101, 1);  // mid 102.5
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.maker_fee_bps = 1.0;
+  cfg.sample_ns = 1000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = true;
+    if (v.local_ts < 1500) o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+    if (v.local_ts < 2500) o.inst[0].ask_px = 104, o.inst[0].ask_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_EQ(r.fills[0].side, 1);
+  EXPECT_EQ(r.fills[1].side, -1);
+  EXPECT_DOUBLE_EQ(r.fills[0].fee, 0.005);   // 50 * 1e-4
+  EXPECT_DOUBLE_EQ(r.fills[1].fee, 0.0052);  // 52 * 1e-4
+  EXPECT_NEAR(r.summary.fees, 0.0102, 1e-15);
+  EXPECT_DOUBLE_EQ(r.summary.turnover, 102.0);
+  EXPECT_NEAR(r.summary.pnl, 2.0 - 0.0102, 1e-12);
+  EXPECT_NEAR(s.seen.back().pnl, 2.0 - 0.0102, 1e-12);
+  EXPECT_EQ(s.seen.back().inst[0].position, 0);
+  // Samples every 1000 ns from the first event, each taken before the event at that time.
+  ASSERT_EQ(r.equity.size(), 4u);
+  const double pnl[] = {0.0, 0.0, 0.25 * (-200 + 2 * 102) - 0.005, 2.0 - 0.0102};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r.equity[i].ts, 1000 + 1000 * static_cast<std::int64_t>(i));
+    EXPECT_NEAR(r.equity[i].pnl, pnl[i], 1e-12) << i;
+    EXPECT_NEAR(r.equity[i].equity, kCapital + pnl[i], 1e-9) << i;
+  }
+  EXPECT_EQ(r.equity[2].position0, 2);
+  EXPECT_DOUBLE_EQ(r.equity[2].mid0, 102 * 0.25);
+  EXPECT_DOUBLE_EQ(r.equity[2].gross_notional, 2 * 102 * kValue);
+  EXPECT_DOUBLE_EQ(r.summary.max_leverage, 2 * 102 * kValue / kCapital);
+  EXPECT_DOUBLE_EQ(r.summary.max_drawdown, 0.0);
+}
+
+TEST(BacktestEngine, WindowWarmsUpBooksThenReplaysOnlyInside) {
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 1000, 900, true, 110, 1);
+  for (std::int64_t t = 2000; t <= 10'000; t += 1000) w.depth(0, t, t - 100, false, 100, t / 1000);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.start_ns = 3000;
+  cfg.end_ns = 6000;
+  cfg.sample_ns = 2000;
+  Scripted s{[](const bt::MarketView&, bt::Intent&) {}};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.events, 6u);  // rows with local_ts <= 6000
+  EXPECT_EQ(r.summary.strategy_calls, 4u);
+  ASSERT_EQ(s.seen.size(), 4u);
+  EXPECT_EQ(s.seen.front().local_ts, 3000);
+  EXPECT_EQ(s.seen.front().inst[0].bid_qty, 3);  // the book was built before the window
+  EXPECT_EQ(s.seen.front().inst[0].ask_px, 110);
+  EXPECT_TRUE(s.seen.front().inst[0].valid);
+  EXPECT_EQ(s.seen.back().local_ts, 6000);
+  ASSERT_EQ(r.equity.size(), 3u);  // 3000, 5000, and the end at 6000
+  EXPECT_EQ(r.equity.front().ts, 3000);
+  EXPECT_EQ(r.equity.back().ts, 6000);
+}
+
+TEST(BacktestEngine, MultiInstrumentViewAndTrigger) {
+  bt::TapeWriter w({instrument("A"), instrument("B")});
+  w.depth(0, 1000, 900, false, 100, 1, false);
+  w.depth(0, 1000, 900, true, 101, 1, true);
+  w.depth(1, 2000, 1900, false, 50, 2, false);
+  w.depth(1, 2000, 1900, true, 52, 3, true);
+  w.depth(0, 3000, 2900, false, 100, 4, true);
+  w.depth(1, 4000, 3900, false, 50, 5, true);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  // Instrument 0's events move instrument 1 to a target: a pair strategy's second leg.
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.inst[1].valid) o.inst[1].has_target = true, o.inst[1].target = -2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(s.seen.size(), 4u);
+  EXPECT_EQ(s.seen[0].n, 2u);
+  EXPECT_EQ(s.seen[0].trigger, 0u);
+  EXPECT_FALSE(s.seen[0].inst[1].valid);
+  EXPECT_EQ(s.seen[1].trigger, 1u);
+  EXPECT_EQ(s.seen[2].inst[0].bid_qty, 4);
+  EXPECT_EQ(s.seen[2].inst[1].ask_qty, 3);
+  ASSERT_EQ(r.fills.size(), 1u);  // sell 2 @ 50 (the bid seen at 2000), arriving at the 3000 event
+  EXPECT_EQ(r.fills[0].instrument, 1);
+  EXPECT_EQ(r.fills[0].side, -1);
+  EXPECT_EQ(r.fills[0].px, 50);
+  EXPECT_EQ(s.seen[3].inst[1].position, -2);
+}
+
+TEST(BacktestEngine, ThousandsOfRequestsInFlightStayInOrder) {
+  // 3000 calls 10 ns apart, each moving the bid between 99 and 98 (a cancel and a new order),
+  // with 100 us of entry latency: 5999 requests are in flight at once. They must reach the
+  // exchange in order, leaving exactly the last bid (98) resting for the final trade-through.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 90, 5, 105, 5);
+  for (std::int64_t i = 1; i < 3000; ++i) w.depth(0, 1000 + 10 * i, 900 + 10 * i, true, 106, i);
+  w.trade(0, 200'000, 199'900, true, 97, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = 100'000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    const std::int64_t i = std::min<std::int64_t>((v.local_ts - 1000) / 10, 2999);
+    quote_bid(o, 99 - i % 2, 1);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  // 3000 orders, plus the replacement sent after the fill at the last call.
+  EXPECT_EQ(r.summary.orders, 3001u);
+  EXPECT_EQ(r.summary.cancels, 2999u);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].px, 98);
+  EXPECT_EQ(r.fills[0].order_id, 3000u);
+}
+
+TEST(BacktestEngine, ConcurrentRunsOnOneTapeAgree) {
+  // The driver runs trials in threads over one mapped tape: runs share nothing else.
+  const bt::Tape tape = open_tape(queue_tape());
+  bt::Config cfg = base_config();
+  cfg.maker_fee_bps = -2.0;
+  std::vector<bt::Result> results(4);
+  std::vector<std::thread> threads;
+  for (bt::Result& r : results) {
+    threads.emplace_back([&tape, &cfg, &r] {
+      Scripted s = bid_until_filled();
+      r = bt::run(tape, cfg, s);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const bt::Result& r : results) {
+    ASSERT_EQ(r.fills.size(), 1u);
+    EXPECT_EQ(r.fills[0].qty, 2);
+    EXPECT_NEAR(r.summary.pnl, 0.51, 1e-12);
+  }
+}
+
+TEST(BacktestEngine, EmptyTapeGivesAnEmptyResult) {
+  const bt::Tape tape = open_tape(bt::TapeWriter({instrument()}));
+  EXPECT_EQ(tape.size(), 0u);
+  Scripted s{[](const bt::MarketView&, bt::Intent&) {}};
+  const bt::Result r = bt::run(tape, base_config(), s);
+  EXPECT_EQ(r.summary.events, 0u);
+  EXPECT_EQ(r.summary.strategy_calls, 0u);
+  EXPECT_TRUE(r.equity.empty());
+  EXPECT_EQ(r.summary.pnl, 0.0);
+}
+
+TEST(BacktestEngine, RejectsConfigurationsItCannotHonour) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 5, 102, 5);
+  const bt::Tape tape = open_tape(w);
+  Scripted s{[](const bt::MarketView&, bt::Intent&) {}};
+  bt::Config cfg = base_config();
+  cfg.latency.kind = bt::LatencyModel::Kind::kEmpirical;
+  EXPECT_THROW(bt::run(tape, cfg, s), std::invalid_argument);
+  cfg = base_config();
+  cfg.sample_ns = 0;
+  EXPECT_THROW(bt::run(tape, cfg, s), std::invalid_argument);
+  cfg = base_config();
+  cfg.latency.entry_ns = -1;
+  EXPECT_THROW(bt::run(tape, cfg, s), std::invalid_argument);
+  std::vector<bt::InstrumentInfo> many(bt::kMaxInstruments + 1, instrument());
+  bt::TapeWriter wide(many);
+  wide.depth(0, 1, 0, false, 1, 1);
+  const bt::Tape wide_tape = open_tape(wide, "wide");
+  EXPECT_THROW(bt::run(wide_tape, base_config(), s), std::invalid_argument);
+}
+
+// ---- statistics ------------------------------------------------------------------------------
+
+TEST(BacktestStats, SharpeSortinoAndDrawdownOfAKnownCurve) {
+  std::vector<bt::EquityPoint> eq;
+  for (const double e : {100.0, 101.0, 99.0, 102.0, 101.0})
+    eq.push_back({0, e, e - 100.0, 0.0, 0, 0.0});
+  const std::int64_t day = 86'400'000'000'000;
+  const bt::CurveStats st = bt::curve_stats(eq, day);
+  // Changes 1, -2, 3, -1: mean 0.25, sample variance 14.75 / 3, downside sqrt((4 + 1) / 4).
+  EXPECT_NEAR(st.sharpe, 0.25 / std::sqrt(14.75 / 3.0) * std::sqrt(365.0), 1e-12);
+  EXPECT_NEAR(st.sortino, 0.25 / std::sqrt(5.0 / 4.0) * std::sqrt(365.0), 1e-12);
+  EXPECT_DOUBLE_EQ(st.max_drawdown, 2.0);  // 101 -> 99
+
+  const bt::CurveStats flat = bt::curve_stats(std::vector<bt::EquityPoint>(3, eq[0]), day);
+  EXPECT_EQ(flat.sharpe, 0.0);
+  EXPECT_EQ(flat.sortino, 0.0);
+  EXPECT_EQ(flat.max_drawdown, 0.0);
+  const bt::CurveStats two = bt::curve_stats(std::span(eq).first(2), day);
+  EXPECT_EQ(two.sharpe, 0.0);  // one change: no deviation
+  std::vector<bt::EquityPoint> up = eq;
+  up[2].equity = 102.0;  // changes 1, 1, 0, -1
+  EXPECT_GT(bt::curve_stats(up, day).sortino, 0.0);
+}
+
+}  // namespace
