@@ -11,9 +11,10 @@ Tools and what happens when one is missing:
 * `checkov` (pip, in its own environment: it needs a fork of python-hcl2 that
   shadows the real one): zero failed checks on the k8s and terraform output.
 * `python-hcl2` (pip): every .tf file parses.
-* `terraform`: `fmt -check` whenever the binary exists; `init -backend=false` and
-  `validate` when an AWS provider is available offline, from `HFTC_TF_PLUGIN_DIR` or
-  Terraform's implicit local mirror directories.
+* `terraform`: `fmt -check` whenever the binary exists; `init -backend=false`,
+  `validate` and an offline `plan` (fake credentials, a test-only provider override,
+  checked through `terraform show -json`) when an AWS provider is available offline,
+  from `HFTC_TF_PLUGIN_DIR` or Terraform's implicit local mirror directories.
 * `promtool` (Debian package `prometheus`): `check rules` and `test rules`.
 """
 
@@ -550,6 +551,110 @@ def test_terraform_validate(outputs) -> None:
         assert proc.returncode == 0, module.name + ": " + out
 
 
+# Test-only provider override: fake credentials and no AWS API call at plan time. Planning
+# creates only; with `account_id` given, the module reads no data source over the network.
+OFFLINE_PROVIDER = """provider "aws" {
+  access_key                  = "fake"
+  secret_key                  = "fake"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+"""
+PLAN_VARS = {"account_id": "123456789012", "ami_id": "ami-0123456789abcdef0", "eks_cluster_name": "trading",
+             "eks_node_role_arn": "arn:aws:iam::123456789012:role/eks-node"}
+
+
+def _plans(outputs, tmp_path: Path) -> dict[str, dict]:
+    """`terraform plan` of every module offline, as `terraform show -json` documents keyed by `<schema>/<module>`."""
+    plugins = _terraform_plugin_dir()
+    if shutil.which("terraform") is None or plugins is None:
+        pytest.skip("terraform plan needs the terraform binary and an AWS provider available offline "
+                    "(HFTC_TF_PLUGIN_DIR holding registry.terraform.io/hashicorp/aws)")
+    modules = {}
+    for versions in sorted(outputs["root"].rglob("terraform/*/versions.tf")):
+        src = versions.parent
+        key = f"{src.parent.parent.name}/{src.name}"
+        dst = tmp_path / key.replace("/", "-")
+        dst.mkdir()
+        for tf in src.glob("*.tf"):
+            shutil.copy(tf, dst / tf.name)
+        (dst / "offline_override.tf").write_text(OFFLINE_PROVIDER, encoding="utf-8")
+        modules[key] = dst
+    first = next(iter(modules.values()))
+    init = _terraform(["init", "-backend=false", "-input=false", f"-plugin-dir={plugins}"], first)
+    assert init.returncode == 0, init.stdout + init.stderr
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "AWS_ACCESS_KEY_ID": "fake",
+           "AWS_SECRET_ACCESS_KEY": "fake", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    procs = {}
+    for key, module in modules.items():
+        if module != first:
+            (module / ".terraform").symlink_to(first / ".terraform", target_is_directory=True)
+            shutil.copy(first / ".terraform.lock.hcl", module / ".terraform.lock.hcl")
+        declared = (module / "variables.tf").read_text(encoding="utf-8")
+        var_args = [f"-var={k}={v}" for k, v in PLAN_VARS.items() if f'variable "{k}"' in declared]
+        procs[key] = subprocess.Popen(["terraform", "plan", "-input=false", "-no-color", "-lock=false", "-refresh=false",
+                                       "-out=plan.bin", *var_args], cwd=module, env=env, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    plans = {}
+    for key, proc in procs.items():
+        out, _ = proc.communicate(timeout=240)
+        assert proc.returncode == 0, key + ": " + out
+        show = subprocess.run(["terraform", "show", "-json", "plan.bin"], cwd=modules[key], env=env,
+                              capture_output=True, text=True, check=False, timeout=120)
+        assert show.returncode == 0, show.stderr
+        plans[key] = json.loads(show.stdout)
+    return plans
+
+
+def _planned(plan: dict, address: str) -> dict:
+    for r in plan["planned_values"]["root_module"]["resources"]:
+        if r["address"] == address:
+            return r["values"]
+    raise AssertionError(f"{address} not in the plan: {[r['address'] for r in plan['resource_changes']]}")
+
+
+def test_terraform_plan_offline(outputs, tmp_path) -> None:
+    plans = _plans(outputs, tmp_path)
+    assert sorted(plans) == ["example/prod", "variant/backtest", "variant/research"]
+    for key, plan in plans.items():
+        actions = {r["address"]: r["change"]["actions"] for r in plan["resource_changes"]}
+        assert all(a == ["create"] for a in actions.values()), (key, actions)
+        assert not any(a.startswith("data.aws_caller_identity") for a in actions), key
+        lt = _planned(plan, "aws_launch_template.engine")
+        assert lt["metadata_options"][0]["http_tokens"] == "required", key
+        assert lt["metadata_options"][0]["http_put_response_hop_limit"] == 1
+        ebs = lt["block_device_mappings"][0]["ebs"][0]
+        assert ebs["encrypted"] == "true" and ebs["volume_type"] == "gp3", key
+        assert lt["ebs_optimized"] == "true" and lt["monitoring"] == [{"enabled": True}], key
+        nic = lt["network_interfaces"][0]
+        assert nic["associate_public_ip_address"] == "false", key
+        sg = _planned(plan, "aws_security_group.engine")
+        assert all("0.0.0.0/0" not in rule["cidr_blocks"] for rule in sg["ingress"]), key
+        key_policy = json.loads(_planned(plan, "aws_kms_key.logs")["policy"])
+        assert key_policy["Statement"][0]["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
+
+    prod = plans["example/prod"]
+    assert _planned(prod, "aws_placement_group.trading")["strategy"] == "cluster"
+    lt = _planned(prod, "aws_launch_template.engine")
+    assert lt["cpu_options"] == [] and lt["user_data"]  # bare metal: SMT off at boot
+    assert lt["placement"][0]["group_name"] == "fx-mm-prod"
+    engines = [r for r in prod["planned_values"]["root_module"]["resources"] if r["type"] == "aws_instance"]
+    assert len(engines) == 2 and all(e["values"]["metadata_options"][0]["http_tokens"] == "required" for e in engines)
+    assert engines[0]["values"]["tags"]["hftc:deployment"] == "prod"
+
+    research = plans["variant/research"]
+    lt = _planned(research, "aws_launch_template.engine")
+    assert lt["cpu_options"][0]["threads_per_core"] == 1
+    assert lt["network_interfaces"][0]["ena_srd_specification"][0]["ena_srd_enabled"] is True
+    group = _planned(research, "aws_eks_node_group.trading")
+    assert group["scaling_config"][0]["desired_size"] == 3
+    assert group["taint"] == [{"key": "hftc.io/dedicated", "value": "trading", "effect": "NO_SCHEDULE"}]
+    assert _planned(plans["variant/backtest"], "aws_placement_group.trading")["strategy"] == "spread"
+
+
 # -- prometheus ---------------------------------------------------------------
 
 def test_alert_translation() -> None:
@@ -720,14 +825,15 @@ def test_grafana_dashboard(ir) -> None:
     assert heat["targets"][0]["format"] == "heatmap" and "_bucket" in heat["targets"][0]["expr"]
     # Every series a panel reads is a metric the engine exports or one of the recording rules.
     known = {name for name, _, _ in metrics.METRICS}
-    known |= {f"{metrics.LATENCY}_bucket"} | {metrics.latency_rule(s) for s, _ in metrics.QUANTILES}
+    known |= {f"{name}_bucket" for name, kind, _ in metrics.METRICS if kind == "histogram"}
+    known |= {metrics.latency_rule(s) for s, _ in metrics.QUANTILES}
     known |= {r for r, _ in metrics.RATE_RULES}
     used = set()
     for p in panels:
         for t in p["targets"]:
             body = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", t["expr"])
             used |= {n for n in re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", body)
-                     if n not in {"sum", "by", "le", "rate", "increase"}}
+                     if n not in {"sum", "by", "le", "stage", "rate", "increase", "histogram_quantile"}}
     assert used and used <= known, used - known
     text = json.dumps(dash)
     for needle in ("hftc:tick_to_order_latency_ns:p99", metrics.PNL, metrics.POSITION, metrics.REJECTS.replace(

@@ -7,6 +7,7 @@ codecs (INTERFACE target `<package>::codecs`), `tests/`, `fuzz/` and `bench/` ex
 from __future__ import annotations
 
 from hftc.backends.cpp.components import build_components
+from hftc.backends.cpp.engine import engine_view
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
@@ -60,6 +61,10 @@ class CppBackend:
                     text = env.get_template(template).render(v=view, c=components, **{key: item})
                     files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
                                                "clang-format" if formatted else None))
+            engine = engine_view(components)
+            if engine is not None:
+                text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
+                files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
         message_template = env.get_template("message.hpp.j2")
         for m in view["messages"]:
             text = message_template.render(v=view, m=m)

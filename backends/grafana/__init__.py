@@ -105,6 +105,11 @@ def dashboard(ir: Schema) -> dict:
         _timeseries(9, "Engine memory", (8, 12, 12, 25), "bytes", [
             _target("A", f"{m.MEMORY}{SEL}", "resident {{instance}}"),
         ], "Resident memory of the engine process (huge pages are mapped once at start-up)."),
+        _timeseries(10, "Stage latency p99", (8, 24, 0, 33), "ns", [
+            _target("A", f"histogram_quantile(0.99, sum by (stage, le) "
+                         f"(rate({m.STAGE_LATENCY}_bucket{SEL}[$__rate_interval])))", "{{stage}}"),
+        ], f"Time inside each pipeline stage (`{m.STAGE_LATENCY}`), p99: which stage a tick-to-order "
+           "regression comes from."),
     ]
     uid = "hftc-" + hashlib.sha256(ir.package.encode()).hexdigest()[:12]
     return {

@@ -8,6 +8,7 @@ Kubernetes `namespace`, `pod`) come from the scrape configuration.
 | metric | type | meaning |
 | --- | --- | --- |
 | `hftc_tick_to_order_latency_ns` | histogram | market-data receive timestamp to order send, ns (`_bucket{le}`, `_sum`, `_count`) |
+| `hftc_stage_latency_ns` | histogram | time inside one pipeline stage, ns, with a `stage` label naming the schema's stage (the generated engine times the feed handler, the strategy and the gateway) |
 | `hftc_messages_total` | counter | market-data messages decoded |
 | `hftc_orders_total` | counter | orders sent to the venue |
 | `hftc_orders_rejected_total` | counter | orders rejected (by the risk gate or the venue) |
@@ -15,6 +16,9 @@ Kubernetes `namespace`, `pod`) come from the scrape configuration.
 | `hftc_pnl` | gauge | realised plus unrealised PnL, quote currency, per instrument |
 | `process_cpu_seconds_total` | counter | standard process collector: CPU time |
 | `process_resident_memory_bytes` | gauge | standard process collector: resident memory |
+| `process_virtual_memory_bytes` | gauge | standard process collector: virtual memory |
+| `process_open_fds`, `process_max_fds` | gauge | standard process collector: file descriptors open, and the limit |
+| `process_start_time_seconds` | gauge | standard process collector: start time, Unix seconds |
 
 Recording rules (all over a `1m` rate window):
 
@@ -55,6 +59,7 @@ from dataclasses import dataclass
 RATE_WINDOW = "1m"
 
 LATENCY = "hftc_tick_to_order_latency_ns"
+STAGE_LATENCY = "hftc_stage_latency_ns"
 MESSAGES = "hftc_messages_total"
 ORDERS = "hftc_orders_total"
 REJECTS = "hftc_orders_rejected_total"
@@ -65,6 +70,7 @@ MEMORY = "process_resident_memory_bytes"
 
 METRICS: tuple[tuple[str, str, str], ...] = (
     (LATENCY, "histogram", "Tick-to-order latency, ns."),
+    (STAGE_LATENCY, "histogram", "Time inside a pipeline stage, ns."),
     (MESSAGES, "counter", "Market-data messages decoded."),
     (ORDERS, "counter", "Orders sent."),
     (REJECTS, "counter", "Orders rejected by the risk gate or the venue."),
@@ -72,6 +78,10 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     (PNL, "gauge", "Realised plus unrealised PnL per instrument."),
     (CPU, "counter", "Process CPU time, seconds."),
     (MEMORY, "gauge", "Process resident memory, bytes."),
+    ("process_virtual_memory_bytes", "gauge", "Process virtual memory, bytes."),
+    ("process_open_fds", "gauge", "Open file descriptors."),
+    ("process_max_fds", "gauge", "Limit of open file descriptors."),
+    ("process_start_time_seconds", "gauge", "Process start time, Unix seconds."),
 )
 
 QUANTILES: tuple[tuple[str, str], ...] = (("p50", "0.5"), ("p99", "0.99"), ("p999", "0.999"))

@@ -19,6 +19,9 @@
   inside the VPC, and whose egress is the VPC, HTTPS (SSM, ECR, package
   mirrors) and the venue networks given in `var.venue_cidrs`.
 
+With `account_id` set (and `ami_id` for instances) the module reads nothing from
+AWS at plan time, so `terraform plan` runs offline with fake credentials.
+
 Tags: `hftc:package`, `hftc:deployment`, `environment` and the schema's tags,
 as provider default tags and on launched instances and volumes.
 """
@@ -115,6 +118,8 @@ def variables_tf(ir: Schema, d: Deployment) -> str:
                   []),
         _variable("root_volume_gb", "number", "Size of the encrypted root volume, GiB.", 64),
         _variable("log_retention_days", "number", "Retention of the VPC flow logs, days.", 365),
+        _variable("account_id", "string", "AWS account id for the KMS key policy; null looks it up with STS "
+                  "(set it to plan without credentials).", Raw("null")),
     ]
     if eks:
         blocks += [
@@ -145,10 +150,15 @@ def main_tf(ir: Schema, d: Deployment) -> str:
     tags = {"hftc:package": ir.package, "hftc:deployment": d.name, "environment": d.environment, **dict(d.tags)}
     locals_ = Block("locals")
     locals_.attr("name", prefix)
+    locals_.attr("account_id",
+                 Raw("coalesce(var.account_id, one(data.aws_caller_identity.current[*].account_id))"))
     locals_.attr("tags", tags)
     blocks.append(locals_)
 
-    blocks.append(Block("data", ("aws_caller_identity", "current")))
+    caller = Block("data", ("aws_caller_identity", "current"),
+                   doc="An STS call: skipped when `account_id` is given, so an offline plan needs no credentials.")
+    caller.attr("count", Raw("var.account_id == null ? 1 : 0"))
+    blocks.append(caller)
     blocks.append(Block("data", ("aws_partition", "current")))
 
     vpc = Block("resource", ("aws_vpc", "main"))
@@ -182,7 +192,7 @@ def main_tf(ir: Schema, d: Deployment) -> str:
       {
         Sid       = "Account"
         Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root" }
         Action    = "kms:*"
         Resource  = "*"
       },

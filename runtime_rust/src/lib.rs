@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod pool;
 pub mod ring;
 pub mod shm;
+pub mod shm_metrics;

@@ -1,9 +1,14 @@
-//! Counters, gauges and latency histograms for the hot path, and a Prometheus
-//! text-format (0.0.4) exporter on a background thread.
+//! Counters, gauges and latency histograms for the hot path, a Prometheus text-format
+//! (0.0.4) exporter on a background thread, and the standard `process_*` metrics.
 //!
-//! Same metric model and rendering as `runtime_cpp/include/hft/metrics/registry.hpp`:
-//! histogram buckets are the 1-2-5 ladder from 10 ns to 10 ms plus `+Inf`, labels are
-//! rendered in registration order, families appear in order of first registration.
+//! Same metric model, binary layout and rendering as
+//! `runtime_cpp/include/hft/metrics/registry.hpp`: the metrics live in one region (header
+//! magic `HFTCMETR`, version 1, a 256-byte header then `capacity` 512-byte entries), on the
+//! heap ([`Registry::new`]) or in a named shared-memory object
+//! ([`crate::shm_metrics::ShmMetrics`]) that another process (a C++ or Rust reader,
+//! `hftc monitor shm:NAME`) maps read-only. Histogram buckets are the 1-2-5 ladder from
+//! 10 ns to 10 ms plus `+Inf`; labels are rendered in registration order; families appear
+//! in order of first registration.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -15,17 +20,21 @@
 //! let _port = http.local_addr().port();
 //! ```
 //!
-//! Registration takes a mutex and allocates (do it at start-up); the returned handles
-//! are cheap clones of an `Arc` and may be used from any thread.
-#![deny(unsafe_code)]
+//! Registration takes a mutex and may fail (do it at start-up); the returned handles are a
+//! pointer into the region plus a reference count keeping it mapped, usable from any
+//! thread. Updates are relaxed atomic read-modify-writes; readers see each value
+//! individually (a histogram's `_count` is the sum of the buckets read, so `+Inf` and
+//! `_count` always agree).
 
+use std::alloc::{self, Layout};
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Histogram upper bounds in ns (inclusive): 1-2-5 steps from 10 ns to 10 ms.
 pub const LATENCY_BOUNDS_NS: [u64; 19] = [
@@ -34,6 +43,42 @@ pub const LATENCY_BOUNDS_NS: [u64; 19] = [
 ];
 const SLOTS: usize = LATENCY_BOUNDS_NS.len() + 1;
 
+/// Region layout, version 1 (little-endian; see `registry.hpp` for the table).
+pub mod layout {
+    /// `magic`: the bytes `HFTCMETR` read as a little-endian u64.
+    pub const MAGIC: u64 = 0x5254_454D_4354_4648;
+    pub const VERSION: u32 = 1;
+    pub const HEADER_BYTES: usize = 256;
+    pub const ENTRY_BYTES: usize = 512;
+    pub const NAME_BYTES: usize = 64;
+    pub const LABEL_BYTES: usize = 128;
+    pub const HELP_BYTES: usize = 128;
+    pub(crate) const OFF_VERSION: usize = 8;
+    pub(crate) const OFF_HEADER_BYTES: usize = 12;
+    pub(crate) const OFF_ENTRY_BYTES: usize = 16;
+    pub(crate) const OFF_CAPACITY: usize = 20;
+    pub(crate) const OFF_COUNT: usize = 24;
+    pub(crate) const OFF_BUCKET_BOUNDS: usize = 28;
+    pub(crate) const OFF_BOUNDS: usize = 32;
+    pub(crate) const OFF_CREATED: usize = 184;
+    pub(crate) const E_NAME: usize = 0;
+    pub(crate) const E_LABELS: usize = 64;
+    pub(crate) const E_HELP: usize = 192;
+    pub(crate) const E_TYPE: usize = 320;
+    pub(crate) const E_VALUE: usize = 328;
+    pub(crate) const E_BUCKETS: usize = 336;
+
+    /// Bytes of a region with `capacity` entries.
+    pub const fn region_bytes(capacity: u32) -> usize {
+        HEADER_BYTES + capacity as usize * ENTRY_BYTES
+    }
+}
+use layout::*;
+
+const TYPE_COUNTER: u32 = 1;
+const TYPE_GAUGE: u32 = 2;
+const TYPE_HISTOGRAM: u32 = 3;
+
 /// Why a metric could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetricsError {
@@ -41,6 +86,10 @@ pub enum MetricsError {
     InvalidName(String),
     /// The name is already registered with another type.
     TypeConflict(String),
+    /// A name, the rendered labels or the help text does not fit its fixed-size field.
+    TooLong(String),
+    /// Every entry of the region is in use.
+    Full,
 }
 
 impl std::fmt::Display for MetricsError {
@@ -48,112 +97,346 @@ impl std::fmt::Display for MetricsError {
         match self {
             MetricsError::InvalidName(n) => write!(f, "invalid metric or label name '{n}'"),
             MetricsError::TypeConflict(n) => write!(f, "'{n}' is registered with another type"),
+            MetricsError::TooLong(what) => write!(f, "{what} does not fit the metric region"),
+            MetricsError::Full => write!(f, "the metric region is full"),
         }
     }
 }
 
 impl std::error::Error for MetricsError {}
 
+/// Memory holding a metric region: the heap, or a shared-memory mapping.
+///
+/// # Safety
+/// `base()` must point to `len()` bytes, 8-byte aligned, that stay valid (and are
+/// never moved) for as long as the value lives, and that are only accessed through
+/// atomics or before publication (see [`Registry`]).
+pub(crate) unsafe trait Memory: Send + Sync {
+    fn base(&self) -> *mut u8;
+    fn len(&self) -> usize;
+}
+
+struct HeapMemory {
+    base: NonNull<u8>,
+    layout: Layout,
+}
+
+// SAFETY: the allocation is owned and only reached through atomics or under the registry's
+// mutex before publication.
+unsafe impl Send for HeapMemory {}
+// SAFETY: as above.
+unsafe impl Sync for HeapMemory {}
+
+impl HeapMemory {
+    fn new(bytes: usize) -> HeapMemory {
+        let layout = Layout::from_size_align(bytes, 64).expect("metric region size overflows");
+        // SAFETY: `bytes` is at least HEADER_BYTES, so the layout has a non-zero size.
+        let p = unsafe { alloc::alloc_zeroed(layout) };
+        let base = NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout));
+        HeapMemory { base, layout }
+    }
+}
+
+impl Drop for HeapMemory {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { alloc::dealloc(self.base.as_ptr(), self.layout) }
+    }
+}
+
+// SAFETY: a live, zeroed, 64-byte aligned allocation of `layout.size()` bytes.
+unsafe impl Memory for HeapMemory {
+    fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+    fn len(&self) -> usize {
+        self.layout.size()
+    }
+}
+
+/// A read view of a region (this process's or another's): bounds-checked atomic loads.
+#[derive(Clone, Copy)]
+pub(crate) struct View {
+    base: *const u8,
+    len: usize,
+}
+
+impl View {
+    /// # Safety
+    /// `base` must point to `len` readable bytes, 8-byte aligned, valid while the view is used.
+    pub(crate) unsafe fn new(base: *const u8, len: usize) -> View {
+        View { base, len }
+    }
+
+    fn u64_cell(&self, off: usize) -> &AtomicU64 {
+        assert!(
+            off.is_multiple_of(8) && off + 8 <= self.len,
+            "metric region offset {off}"
+        );
+        // SAFETY: in bounds and aligned (base is 8-aligned); the memory outlives `self`.
+        unsafe { &*self.base.add(off).cast::<AtomicU64>() }
+    }
+
+    fn u32_cell(&self, off: usize) -> &AtomicU32 {
+        assert!(
+            off.is_multiple_of(4) && off + 4 <= self.len,
+            "metric region offset {off}"
+        );
+        // SAFETY: as for u64_cell.
+        unsafe { &*self.base.add(off).cast::<AtomicU32>() }
+    }
+
+    pub(crate) fn u64(&self, off: usize) -> u64 {
+        self.u64_cell(off).load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn u32(&self, off: usize) -> u32 {
+        self.u32_cell(off).load(Ordering::Relaxed)
+    }
+
+    /// Published entries: `count` loaded with acquire (entries are complete), capped.
+    pub(crate) fn count(&self) -> u32 {
+        let capacity = self.u32(OFF_CAPACITY);
+        self.u32_cell(OFF_COUNT)
+            .load(Ordering::Acquire)
+            .min(capacity)
+    }
+
+    /// A NUL-padded text field (bytes after the first NUL ignored).
+    pub(crate) fn text(&self, off: usize, cap: usize) -> String {
+        assert!(off + cap <= self.len, "metric region field {off}+{cap}");
+        let mut buf = vec![0u8; cap];
+        // SAFETY: in bounds; published fields never change, so the copy cannot tear.
+        unsafe { ptr::copy_nonoverlapping(self.base.add(off), buf.as_mut_ptr(), cap) };
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(cap);
+        buf.truncate(end);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// Checks a region header written by either runtime.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.len < HEADER_BYTES {
+            return Err(format!("{} bytes is smaller than the header", self.len));
+        }
+        let magic = self.u64_cell(0).load(Ordering::Acquire);
+        let ok = magic == MAGIC
+            && self.u32(OFF_VERSION) == VERSION
+            && self.u32(OFF_HEADER_BYTES) as usize == HEADER_BYTES
+            && self.u32(OFF_ENTRY_BYTES) as usize == ENTRY_BYTES
+            && self.u32(OFF_BUCKET_BOUNDS) as usize == LATENCY_BOUNDS_NS.len()
+            && region_bytes(self.u32(OFF_CAPACITY)) <= self.len;
+        if ok {
+            Ok(())
+        } else {
+            Err("not a version-1 metric region".to_string())
+        }
+    }
+
+    fn entry(i: u32) -> usize {
+        HEADER_BYTES + i as usize * ENTRY_BYTES
+    }
+
+    /// Prometheus text format 0.0.4 of the published entries.
+    pub(crate) fn expose(&self, out: &mut String) {
+        let n = self.count();
+        let entries: Vec<(String, String, u32)> = (0..n)
+            .map(|i| {
+                let e = View::entry(i);
+                (
+                    self.text(e + E_NAME, NAME_BYTES),
+                    self.text(e + E_LABELS, LABEL_BYTES),
+                    self.u32(e + E_TYPE),
+                )
+            })
+            .collect();
+        let mut done = vec![false; entries.len()];
+        for i in 0..entries.len() {
+            if done[i] {
+                continue;
+            }
+            let (name, _, kind) = &entries[i];
+            let _ = write!(out, "# HELP {name} ");
+            escape(
+                out,
+                &self.text(View::entry(i as u32) + E_HELP, HELP_BYTES),
+                false,
+            );
+            let type_name = match *kind {
+                TYPE_COUNTER => "counter",
+                TYPE_GAUGE => "gauge",
+                TYPE_HISTOGRAM => "histogram",
+                _ => "untyped",
+            };
+            let _ = writeln!(out, "\n# TYPE {name} {type_name}");
+            for j in i..entries.len() {
+                if done[j] || entries[j].0 != *name {
+                    continue;
+                }
+                done[j] = true;
+                let labels = &entries[j].1;
+                let e = View::entry(j as u32);
+                let raw = self.u64(e + E_VALUE);
+                if *kind == TYPE_HISTOGRAM {
+                    let mut cumulative = 0u64;
+                    for b in 0..SLOTS {
+                        cumulative += self.u64(e + E_BUCKETS + 8 * b);
+                        let le = if b < LATENCY_BOUNDS_NS.len() {
+                            self.u64(OFF_BOUNDS + 8 * b).to_string()
+                        } else {
+                            "+Inf".to_string()
+                        };
+                        push_series(out, name, "_bucket", labels, Some(&le));
+                        let _ = writeln!(out, "{cumulative}");
+                    }
+                    push_series(out, name, "_sum", labels, None);
+                    let _ = writeln!(out, "{raw}");
+                    push_series(out, name, "_count", labels, None);
+                    let _ = writeln!(out, "{cumulative}");
+                } else {
+                    push_series(out, name, "", labels, None);
+                    if *kind == TYPE_GAUGE {
+                        push_f64(out, f64::from_bits(raw));
+                        out.push('\n');
+                    } else {
+                        let _ = writeln!(out, "{raw}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer to one 8-byte cell of a region, keeping the region alive.
+#[derive(Clone)]
+struct Cell {
+    ptr: NonNull<AtomicU64>,
+    _region: Arc<dyn Memory>,
+}
+
+// SAFETY: the cell is an atomic in memory that lives as long as `_region`.
+unsafe impl Send for Cell {}
+// SAFETY: as above; all access is atomic.
+unsafe impl Sync for Cell {}
+
+impl Cell {
+    fn new(region: &Arc<dyn Memory>, off: usize) -> Cell {
+        assert!(off.is_multiple_of(8) && off + 8 <= region.len());
+        // SAFETY: in bounds of the region (checked above).
+        let p = unsafe { region.base().add(off) }.cast::<AtomicU64>();
+        Cell {
+            ptr: NonNull::new(p).expect("region base is not null"),
+            _region: Arc::clone(region),
+        }
+    }
+
+    #[inline]
+    fn get(&self) -> &AtomicU64 {
+        // SAFETY: aligned, in bounds and kept alive by `_region` (see `new`).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> &AtomicU64 {
+        // SAFETY: only histograms call this, with i < SLOTS: the bucket cells follow
+        // `value` inside the same 512-byte entry.
+        unsafe { &*self.ptr.as_ptr().add(1 + i) }
+    }
+}
+
+impl std::fmt::Debug for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cell({:?})", self.ptr)
+    }
+}
+
 /// A monotonically increasing count.
 #[derive(Clone, Debug)]
-pub struct Counter(Arc<AtomicU64>);
+pub struct Counter(Cell);
 
 impl Counter {
     #[inline]
     pub fn inc(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
+        self.0.get().fetch_add(n, Ordering::Relaxed);
     }
     pub fn value(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get().load(Ordering::Relaxed)
     }
 }
 
 /// A value that goes up and down, stored as `f64` bits.
 #[derive(Clone, Debug)]
-pub struct Gauge(Arc<AtomicU64>);
+pub struct Gauge(Cell);
 
 impl Gauge {
     #[inline]
     pub fn set(&self, v: f64) {
-        self.0.store(v.to_bits(), Ordering::Relaxed);
+        self.0.get().store(v.to_bits(), Ordering::Relaxed);
     }
     /// Adds `d` with a compare-exchange loop; safe from any thread.
     #[inline]
     pub fn add(&self, d: f64) {
-        let mut old = self.0.load(Ordering::Relaxed);
+        let cell = self.0.get();
+        let mut old = cell.load(Ordering::Relaxed);
         loop {
             let new = (f64::from_bits(old) + d).to_bits();
-            match self
-                .0
-                .compare_exchange_weak(old, new, Ordering::Relaxed, Ordering::Relaxed)
-            {
+            match cell.compare_exchange_weak(old, new, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return,
                 Err(actual) => old = actual,
             }
         }
     }
     pub fn value(&self) -> f64 {
-        f64::from_bits(self.0.load(Ordering::Relaxed))
+        f64::from_bits(self.0.get().load(Ordering::Relaxed))
     }
 }
 
-#[derive(Debug)]
-struct HistogramCells {
-    buckets: [AtomicU64; SLOTS],
-    sum: AtomicU64,
-}
-
-/// A latency histogram over [`LATENCY_BOUNDS_NS`].
+/// A latency histogram over [`LATENCY_BOUNDS_NS`]: the cell is the entry's `value` (the
+/// sum), the buckets follow it.
 #[derive(Clone, Debug)]
-pub struct Histogram(Arc<HistogramCells>);
+pub struct Histogram(Cell);
 
 impl Histogram {
     #[inline]
     pub fn record(&self, ns: u64) {
         let i = LATENCY_BOUNDS_NS.partition_point(|&b| b < ns);
-        self.0.buckets[i].fetch_add(1, Ordering::Relaxed);
-        self.0.sum.fetch_add(ns, Ordering::Relaxed);
+        self.0.at(i).fetch_add(1, Ordering::Relaxed);
+        self.0.get().fetch_add(ns, Ordering::Relaxed);
     }
     /// Sum of all buckets (what `_count` reports).
     pub fn count(&self) -> u64 {
-        self.0
-            .buckets
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
+        (0..SLOTS)
+            .map(|i| self.0.at(i).load(Ordering::Relaxed))
             .sum()
     }
     pub fn sum(&self) -> u64 {
-        self.0.sum.load(Ordering::Relaxed)
+        self.0.get().load(Ordering::Relaxed)
+    }
+    /// Non-cumulative count of bucket `i` (the last one is `+Inf`).
+    pub fn bucket(&self, i: usize) -> u64 {
+        assert!(i < SLOTS, "bucket {i} out of range");
+        self.0.at(i).load(Ordering::Relaxed)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Counter,
-    Gauge,
-    Histogram,
-}
-
-#[derive(Debug)]
-enum Cell {
-    Counter(Counter),
-    Gauge(Gauge),
-    Histogram(Histogram),
-}
-
-#[derive(Debug)]
-struct Series {
-    name: String,
-    help: String,
-    labels: String,
-    kind: Kind,
-    cell: Cell,
-}
-
-/// The set of metrics one process exports.
-#[derive(Debug, Default)]
+/// The set of metrics one process exports: a fixed-capacity region in the layout above.
 pub struct Registry {
-    series: Mutex<Vec<Series>>,
+    region: Arc<dyn Memory>,
+    lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("bytes", &self.region.len())
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn valid_name(s: &str, allow_colon: bool) -> bool {
@@ -205,8 +488,62 @@ fn push_series(out: &mut String, name: &str, suffix: &str, labels: &str, le: Opt
 }
 
 impl Registry {
+    /// A heap registry with room for 64 series.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_capacity(64)
+    }
+
+    /// A heap registry with room for `capacity` series (at least 1).
+    pub fn with_capacity(capacity: u32) -> Self {
+        let capacity = capacity.max(1);
+        let mem: Arc<dyn Memory> = Arc::new(HeapMemory::new(region_bytes(capacity)));
+        Self::format(mem, capacity)
+    }
+
+    /// Formats `region` (zeroed, at least `region_bytes(capacity)`) and publishes its header.
+    pub(crate) fn format(region: Arc<dyn Memory>, capacity: u32) -> Self {
+        assert!(capacity > 0 && region.len() >= region_bytes(capacity));
+        let reg = Registry {
+            region,
+            lock: Mutex::new(()),
+        };
+        let v = reg.view();
+        v.u32_cell(OFF_VERSION).store(VERSION, Ordering::Relaxed);
+        v.u32_cell(OFF_HEADER_BYTES)
+            .store(HEADER_BYTES as u32, Ordering::Relaxed);
+        v.u32_cell(OFF_ENTRY_BYTES)
+            .store(ENTRY_BYTES as u32, Ordering::Relaxed);
+        v.u32_cell(OFF_CAPACITY).store(capacity, Ordering::Relaxed);
+        v.u32_cell(OFF_COUNT).store(0, Ordering::Relaxed);
+        v.u32_cell(OFF_BUCKET_BOUNDS)
+            .store(LATENCY_BOUNDS_NS.len() as u32, Ordering::Relaxed);
+        for (i, b) in LATENCY_BOUNDS_NS.iter().enumerate() {
+            v.u64_cell(OFF_BOUNDS + 8 * i).store(*b, Ordering::Relaxed);
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        v.u64_cell(OFF_CREATED).store(now, Ordering::Relaxed);
+        v.u64_cell(0).store(MAGIC, Ordering::Release); // last: a visible magic means a full header
+        reg
+    }
+
+    fn view(&self) -> View {
+        // SAFETY: the region outlives the view's uses, which all borrow `self`.
+        unsafe { View::new(self.region.base(), self.region.len()) }
+    }
+
+    /// Copies `text` into the unpublished entry field at `off`, NUL-padded.
+    fn write_field(&self, off: usize, cap: usize, text: &str) {
+        let bytes = text.as_bytes();
+        assert!(bytes.len() < cap && off + cap <= self.region.len());
+        // SAFETY: in bounds; the entry is not yet published (count excludes it) and
+        // registration is serialised by `lock`, so no one else reads or writes it.
+        unsafe {
+            let dst = self.region.base().add(off);
+            ptr::write_bytes(dst, 0, cap);
+            ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        }
     }
 
     fn register(
@@ -214,7 +551,7 @@ impl Registry {
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
-        kind: Kind,
+        kind: u32,
     ) -> Result<Cell, MetricsError> {
         if !valid_name(name, true) {
             return Err(MetricsError::InvalidName(name.to_string()));
@@ -232,40 +569,50 @@ impl Registry {
             escape(&mut rendered, v, true);
             rendered.push('"');
         }
-        let mut all = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for s in all.iter().filter(|s| s.name == name) {
-            if s.kind != kind {
-                return Err(MetricsError::TypeConflict(name.to_string()));
-            }
-            if s.labels == rendered {
-                return Ok(match &s.cell {
-                    Cell::Counter(c) => Cell::Counter(c.clone()),
-                    Cell::Gauge(g) => Cell::Gauge(g.clone()),
-                    Cell::Histogram(h) => Cell::Histogram(h.clone()),
-                });
+        for (what, text, cap) in [
+            ("metric name", name, NAME_BYTES),
+            ("rendered labels", rendered.as_str(), LABEL_BYTES),
+            ("help text", help, HELP_BYTES),
+        ] {
+            if text.len() >= cap {
+                return Err(MetricsError::TooLong(format!(
+                    "{what} of '{name}' ({} bytes, at most {})",
+                    text.len(),
+                    cap - 1
+                )));
             }
         }
-        let cell = match kind {
-            Kind::Counter => Cell::Counter(Counter(Arc::new(AtomicU64::new(0)))),
-            Kind::Gauge => Cell::Gauge(Gauge(Arc::new(AtomicU64::new(0f64.to_bits())))),
-            Kind::Histogram => Cell::Histogram(Histogram(Arc::new(HistogramCells {
-                buckets: std::array::from_fn(|_| AtomicU64::new(0)),
-                sum: AtomicU64::new(0),
-            }))),
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let v = self.view();
+        let n = v.u32(OFF_COUNT);
+        for i in 0..n {
+            let e = View::entry(i);
+            if v.text(e + E_NAME, NAME_BYTES) != name {
+                continue;
+            }
+            if v.u32(e + E_TYPE) != kind {
+                return Err(MetricsError::TypeConflict(name.to_string()));
+            }
+            if v.text(e + E_LABELS, LABEL_BYTES) == rendered {
+                return Ok(Cell::new(&self.region, e + E_VALUE));
+            }
+        }
+        if n >= v.u32(OFF_CAPACITY) {
+            return Err(MetricsError::Full);
+        }
+        let e = View::entry(n);
+        self.write_field(e + E_NAME, NAME_BYTES, name);
+        self.write_field(e + E_LABELS, LABEL_BYTES, &rendered);
+        self.write_field(e + E_HELP, HELP_BYTES, help);
+        v.u32_cell(e + E_TYPE).store(kind, Ordering::Relaxed);
+        let initial = if kind == TYPE_GAUGE {
+            0f64.to_bits()
+        } else {
+            0
         };
-        let handle = match &cell {
-            Cell::Counter(c) => Cell::Counter(c.clone()),
-            Cell::Gauge(g) => Cell::Gauge(g.clone()),
-            Cell::Histogram(h) => Cell::Histogram(h.clone()),
-        };
-        all.push(Series {
-            name: name.to_string(),
-            help: help.to_string(),
-            labels: rendered,
-            kind,
-            cell,
-        });
-        Ok(handle)
+        v.u64_cell(e + E_VALUE).store(initial, Ordering::Relaxed);
+        v.u32_cell(OFF_COUNT).store(n + 1, Ordering::Release);
+        Ok(Cell::new(&self.region, e + E_VALUE))
     }
 
     /// Registers (or returns the existing) counter `name{labels}`.
@@ -275,10 +622,7 @@ impl Registry {
         help: &str,
         labels: &[(&str, &str)],
     ) -> Result<Counter, MetricsError> {
-        match self.register(name, help, labels, Kind::Counter)? {
-            Cell::Counter(c) => Ok(c),
-            _ => Err(MetricsError::TypeConflict(name.to_string())),
-        }
+        self.register(name, help, labels, TYPE_COUNTER).map(Counter)
     }
 
     /// Registers (or returns the existing) gauge `name{labels}`.
@@ -288,10 +632,7 @@ impl Registry {
         help: &str,
         labels: &[(&str, &str)],
     ) -> Result<Gauge, MetricsError> {
-        match self.register(name, help, labels, Kind::Gauge)? {
-            Cell::Gauge(g) => Ok(g),
-            _ => Err(MetricsError::TypeConflict(name.to_string())),
-        }
+        self.register(name, help, labels, TYPE_GAUGE).map(Gauge)
     }
 
     /// Registers (or returns the existing) latency histogram `name{labels}`.
@@ -301,70 +642,115 @@ impl Registry {
         help: &str,
         labels: &[(&str, &str)],
     ) -> Result<Histogram, MetricsError> {
-        match self.register(name, help, labels, Kind::Histogram)? {
-            Cell::Histogram(h) => Ok(h),
-            _ => Err(MetricsError::TypeConflict(name.to_string())),
-        }
+        self.register(name, help, labels, TYPE_HISTOGRAM)
+            .map(Histogram)
+    }
+
+    /// Number of series registered.
+    pub fn size(&self) -> u32 {
+        self.view().count()
+    }
+
+    /// Number of series the region can hold.
+    pub fn capacity(&self) -> u32 {
+        self.view().u32(OFF_CAPACITY)
     }
 
     /// Prometheus text format 0.0.4.
     pub fn expose(&self) -> String {
-        let all = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        let mut done = vec![false; all.len()];
-        for i in 0..all.len() {
-            if done[i] {
-                continue;
-            }
-            let first = &all[i];
-            let kind = match first.kind {
-                Kind::Counter => "counter",
-                Kind::Gauge => "gauge",
-                Kind::Histogram => "histogram",
-            };
-            let _ = write!(out, "# HELP {} ", first.name);
-            escape(&mut out, &first.help, false);
-            let _ = writeln!(out, "\n# TYPE {} {kind}", first.name);
-            for j in i..all.len() {
-                let s = &all[j];
-                if done[j] || s.name != first.name {
-                    continue;
-                }
-                done[j] = true;
-                match &s.cell {
-                    Cell::Counter(c) => {
-                        push_series(&mut out, &s.name, "", &s.labels, None);
-                        let _ = writeln!(out, "{}", c.value());
-                    }
-                    Cell::Gauge(g) => {
-                        push_series(&mut out, &s.name, "", &s.labels, None);
-                        push_f64(&mut out, g.value());
-                        out.push('\n');
-                    }
-                    Cell::Histogram(h) => {
-                        let mut cumulative = 0u64;
-                        for (b, cell) in h.0.buckets.iter().enumerate() {
-                            cumulative += cell.load(Ordering::Relaxed);
-                            let le = LATENCY_BOUNDS_NS
-                                .get(b)
-                                .map_or_else(|| "+Inf".to_string(), u64::to_string);
-                            push_series(&mut out, &s.name, "_bucket", &s.labels, Some(&le));
-                            let _ = writeln!(out, "{cumulative}");
-                        }
-                        push_series(&mut out, &s.name, "_sum", &s.labels, None);
-                        let _ = writeln!(out, "{}", h.sum());
-                        push_series(&mut out, &s.name, "_count", &s.labels, None);
-                        let _ = writeln!(out, "{cumulative}");
-                    }
-                }
-            }
-        }
+        self.view().expose(&mut out);
         out
     }
 }
 
-/// Serves `GET /metrics` and `GET /healthz` on a background thread, one connection at
-/// a time; stops on [`Exporter::stop`] or drop.
+/// The standard process collector's Linux series, as client_golang and prometheus_client
+/// name them, read from /proc at call time (a series whose source is unreadable is
+/// omitted). CPU and start times are in clock ticks of USER_HZ = 100, as on every Linux
+/// architecture Rust targets (the Prometheus procfs library assumes the same).
+pub fn process_metrics() -> String {
+    const USER_HZ: f64 = 100.0;
+    let mut out = String::new();
+    let mut series = |name: &str, kind: &str, help: &str, value: f64| {
+        let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} ");
+        push_f64(&mut out, value);
+        out.push('\n');
+    };
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name, starting with field 3 (state).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let field = |n: usize| -> Option<f64> { fields.get(n - 3)?.parse::<f64>().ok() };
+    if let (Some(utime), Some(stime)) = (field(14), field(15)) {
+        series(
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            (utime + stime) / USER_HZ,
+        );
+    }
+    if let Some(vsize) = field(23) {
+        series(
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            vsize,
+        );
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    if let Some(kb) = rss_kb {
+        series(
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            kb * 1024.0,
+        );
+    }
+    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        // Less the descriptor that reads the directory.
+        let n = dir.count().saturating_sub(1);
+        series(
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            n as f64,
+        );
+    }
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let max_fds = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok());
+    if let Some(max) = max_fds {
+        series(
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            max,
+        );
+    }
+    let btime = std::fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<f64>().ok());
+    if let (Some(boot), Some(start)) = (btime, field(22)) {
+        series(
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            boot + start / USER_HZ,
+        );
+    }
+    out
+}
+
+/// Serves `GET /metrics` (the registry, then [`process_metrics`]) and `GET /healthz` on a
+/// background thread, one connection at a time; stops on [`Exporter::stop`] or drop.
 #[derive(Debug)]
 pub struct Exporter {
     addr: SocketAddr,
@@ -452,7 +838,7 @@ fn serve(registry: &Registry, mut stream: TcpStream) -> io::Result<()> {
         (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            registry.expose(),
+            registry.expose() + &process_metrics(),
         )
     } else if path == "/healthz" {
         ("200 OK", plain, "ok\n".to_string())
@@ -534,6 +920,78 @@ mod tests {
     }
 
     #[test]
+    fn fixed_size_fields_and_capacity() {
+        let reg = Registry::with_capacity(2);
+        assert_eq!(reg.capacity(), 2);
+        let long = "x".repeat(NAME_BYTES);
+        assert!(matches!(
+            reg.counter(&long, "h", &[]),
+            Err(MetricsError::TooLong(_))
+        ));
+        assert!(matches!(
+            reg.counter("a", &"h".repeat(HELP_BYTES), &[]),
+            Err(MetricsError::TooLong(_))
+        ));
+        reg.counter("a", "A.", &[]).unwrap();
+        reg.counter("b", "B.", &[]).unwrap();
+        assert_eq!(reg.counter("c", "C.", &[]).unwrap_err(), MetricsError::Full);
+        assert_eq!(reg.size(), 2);
+        // An existing series is found again even when the region is full.
+        reg.counter("a", "A.", &[]).unwrap().inc(3);
+        assert!(reg.expose().contains("\na 3\n"));
+    }
+
+    #[test]
+    fn histogram_buckets_are_inclusive_upper_bounds() {
+        let reg = Registry::new();
+        let h = reg.histogram("h_ns", "H.", &[]).unwrap();
+        for v in [0, 10, 11, 10_000_000, 10_000_001] {
+            h.record(v);
+        }
+        assert_eq!(
+            (h.bucket(0), h.bucket(1), h.bucket(18), h.bucket(19)),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(h.count(), 5);
+    }
+
+    #[test]
+    fn process_metrics_have_the_standard_names() {
+        let text = process_metrics();
+        for (name, kind) in [
+            ("process_cpu_seconds_total", "counter"),
+            ("process_virtual_memory_bytes", "gauge"),
+            ("process_resident_memory_bytes", "gauge"),
+            ("process_open_fds", "gauge"),
+            ("process_max_fds", "gauge"),
+            ("process_start_time_seconds", "gauge"),
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {name} {kind}\n{name} ")),
+                "{text}"
+            );
+        }
+        let value = |name: &str| -> f64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} ")))
+                .unwrap();
+            line.split(' ').nth(1).unwrap().parse().unwrap()
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let start = value("process_start_time_seconds");
+        assert!(
+            start > now - 86_400.0 * 365.0 && start <= now + 1.0,
+            "{start}"
+        );
+        assert!(value("process_resident_memory_bytes") > 0.0);
+        assert!(value("process_open_fds") >= 3.0);
+    }
+
+    #[test]
     fn concurrent_updates_sum() {
         let reg = Registry::new();
         let c = reg.counter("c_total", "C.", &[]).unwrap();
@@ -577,7 +1035,9 @@ mod tests {
         let resp = get(http.local_addr(), "/metrics");
         assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
         assert!(resp.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-        assert!(resp.ends_with(&reg.expose()));
+        let body = resp.split_once("\r\n\r\n").unwrap().1;
+        assert!(body.starts_with(&reg.expose()), "{body}");
+        assert!(body.contains("\n# TYPE process_cpu_seconds_total counter\n"));
         assert!(resp.contains("hftc_orders_total{pipeline=\"p\"} 7\n"));
         assert!(get(http.local_addr(), "/healthz").ends_with("\r\n\r\nok\n"));
         assert!(get(http.local_addr(), "/nope").starts_with("HTTP/1.1 404"));

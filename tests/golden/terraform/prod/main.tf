@@ -9,7 +9,8 @@ provider "aws" {
 }
 
 locals {
-  name = "fx-mm-prod"
+  name       = "fx-mm-prod"
+  account_id = coalesce(var.account_id, one(data.aws_caller_identity.current[*].account_id))
   tags = {
     "hftc:package"    = "fx.mm"
     "hftc:deployment" = "prod"
@@ -19,7 +20,10 @@ locals {
   }
 }
 
-data "aws_caller_identity" "current" {}
+# An STS call: skipped when `account_id` is given, so an offline plan needs no credentials.
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
 
 data "aws_partition" "current" {}
 
@@ -57,7 +61,7 @@ resource "aws_kms_key" "logs" {
       {
         Sid       = "Account"
         Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root" }
         Action    = "kms:*"
         Resource  = "*"
       },

@@ -54,6 +54,12 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "account_id" {
+  description = "AWS account id for the KMS key policy; null looks it up with STS (set it to plan without credentials)."
+  type        = string
+  default     = null
+}
+
 variable "ami_id" {
   description = "AMI of the trading nodes (a real-time kernel image when the schema asks for one)."
   type        = string
