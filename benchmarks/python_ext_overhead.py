@@ -1,5 +1,6 @@
 """Per-message cost of decoding BookDelta from Python: the nanobind extension (one call per message
-and the batch API) against the pure-Python backend (flyweight + field reads, and its numpy view).
+and the batch API) against the pure-Python backend (flyweight + field reads, and its numpy view);
+and the cost of the generated tick_to_trade pipeline driven from Python (encoded deltas in, orders out).
 
     .venv/bin/python benchmarks/python_ext_overhead.py [--schema examples/fx_market_maker.hftc.yaml]
 
@@ -54,6 +55,45 @@ results = {
     "pure to_dict(), per message": median_ns("fx_mm.BookDelta.wrap_for_decode(one).to_dict()", 20_000, 1),
     "pure batch.BookDelta.decode (numpy view), per message": median_ns("fx_mm.batch.BookDelta.decode(buf)", 20, N),
 }
+
+# The generated tick_to_trade pipeline, fed encoded deltas: one side's touch moves a tick (its new
+# level set, the old one deleted), so the mid moves and the strategy re-quotes.
+touch = {1: 109_995, 2: 110_005}
+sides, prices, qtys = [1, 2], [touch[1], touch[2]], [1, 1]
+while len(sides) < N:
+    side = int(g.integers(1, 3))
+    old = touch[side]
+    new = min(max(old + int(g.choice([-1, 1])), 109_990 if side == 1 else 110_001), 110_000 if side == 1 else 110_010)
+    touch[side] = new
+    sides += [side, side]
+    prices += [new, old]
+    qtys += [int(g.integers(1, 5)), 0 if new != old else 1]
+sides, prices, qtys = sides[:N], prices[:N], qtys[:N]
+market = {
+    "instrument": np.zeros(N, np.uint32), "seq": np.arange(1, N + 1, dtype=np.uint64),
+    "ts_exchange": np.arange(1, N + 1, dtype=np.uint64) * 1_000_000,  # 1 ms apart: within the order rate
+    "side": np.array(sides, np.uint8), "price": np.array(prices, np.int64) * 10_000,
+    "qty": np.array(qtys, np.int64) * 10_000_000, "order_count": np.ones(N, np.uint16),
+}
+feed = x.encode_many_book_delta(market)
+sent = []
+def pipeline_batch():
+    times = []
+    for _ in range(REPEATS):
+        p = x.TickToTradePipeline()
+        t0 = timeit.default_timer()
+        orders = p.process(feed)
+        times.append(timeit.default_timer() - t0)
+    sent.append(len(orders))
+    return statistics.median(times) / N * 1e9
+unsequenced = x.encode_book_delta(instrument=0, seq=0, ts_exchange=1, side=1, price=1_099_990_000, qty=10_000_000,
+                                  order_count=1)
+pipe = x.TickToTradePipeline()
+pipe.process(x.encode_book_delta(instrument=0, seq=0, ts_exchange=1, side=2, price=1_100_010_000, qty=10_000_000,
+                                 order_count=1))
+results["ext TickToTradePipeline.process, per message (100k deltas, one call)"] = pipeline_batch()
+results["ext TickToTradePipeline.process(one delta), per call"] = median_ns("pipe.process(unsequenced)", 50_000, 1)
+results["orders sent per 100k deltas"] = float(sent[0])
 json.dump(results, sys.stdout)
 """
 

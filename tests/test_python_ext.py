@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, build_cache
+from conftest import EXAMPLES, REPO, build_cache
 from hftc.backends.python_ext import BACKEND, runtime_headers
 from hftc.backends.python_ext.venv import ExtEnv, ensure
 from hftc.driver.build import generate
@@ -20,6 +20,7 @@ from hftc.frontend import compile_file
 from hftc.ir.backend import BackendOptions
 from hftc.ir.model import PRIMITIVES, Group, Message, Schema
 from hftc.paths import runtime_cpp_dir
+from test_python_backend import KITCHEN_YAML
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +47,13 @@ def test_layout_and_vendored_headers(fx_ir: Schema) -> None:
             "python/fx_mm_ext/py.typed", "include/fx_mm/codecs.hpp", "include/fx_mm/book_delta.hpp"} <= set(files)
     include = runtime_cpp_dir() / "include"
     vendored = {k[len("include/"):]: v for k, v in files.items() if k.startswith("include/hft/")}
-    assert {"hft/histogram.hpp", "hft/book/l2_book.hpp", "hft/trading/risk_gate.hpp"} <= set(vendored)
+    assert {"hft/histogram.hpp", "hft/book/l2_book.hpp", "hft/book/l3_book.hpp", "hft/trading/risk_gate.hpp",
+            "hft/trading/pipeline.hpp", "hft/spsc_ring.hpp"} <= set(vendored)
+    # the C++ backend's component headers of the pipeline the module wraps, rendered from the same IR
+    cpp = generate(fx_ir, ["cpp"], "/nonexistent").outputs[0].files
+    for rel in ("include/fx_mm/components.hpp", "include/fx_mm/strategies/mm.hpp",
+                "include/fx_mm/pipeline_tick_to_trade.hpp"):
+        assert files[rel] == cpp[rel], rel
     for rel, data in vendored.items():
         assert data.decode() == (include / rel).read_text(encoding="utf-8"), rel
     assert b"nanobind_add_stub" in files["CMakeLists.txt"]
@@ -62,6 +69,24 @@ def test_runtime_include_option(fx_ir: Schema, tmp_path: Path) -> None:
     assert "// vendored" in hist.content
 
 
+def test_name_clashes_are_diagnostics(fx_ir: Schema) -> None:
+    from dataclasses import replace
+
+    from hftc.diagnostics.codes import CODES
+
+    side = next(t for t in fx_ir.types if t.name == "Side")
+    for name in ("OrderBook", "TickToTradePipeline"):
+        report = generate(replace(fx_ir, types=(*fx_ir.types, replace(side, name=name))), ["python-ext"],
+                          "/nonexistent")
+        assert [d.code for d in report.diagnostics] == ["HFT0821"], report.diagnostics
+        assert name in report.diagnostics[0].message and set(report.outputs[0].files) <= {"hftc-manifest.json"}
+    m = fx_ir.messages[0]
+    offset = replace(m, fields=(*m.fields, replace(m.fields[0], name="offset", offset=m.block_length)))
+    report = generate(replace(fx_ir, messages=(offset, *fx_ir.messages[1:])), ["python-ext"], "/nonexistent")
+    assert [(d.code, d.severity.value) for d in report.diagnostics] == [("HFT0822", "warning")]
+    assert report.outputs[0].files and {"HFT0821", "HFT0822"} <= set(CODES)
+
+
 # ---- the built extension ----------------------------------------------------------------------
 
 
@@ -70,62 +95,11 @@ def ext(fx_ir: Schema) -> ExtEnv:
     return ensure(fx_ir, build_cache())
 
 
-# Every scalar field kind the extension supports: wide enums and sets, floats (NaN null), a single
-# char, a null_value override, padding, fields/groups/var-data newer than the first version.
-KIT_YAML = """\
-hftc: 1
-package: kit.sink
-version: 3
-schema_id: 42
-description: Every scalar field kind.
-types:
-  Px: {decimal: int32, exponent: -2}
-  Big: {decimal: int64, exponent: 3}
-  Color: {enum: uint16, values: {red: 1, green: 2, blue: 300}}
-  Caps: {set: uint16, choices: {a: 0, b: 9, c: 15}}
-  Tag: {char: 4}
-messages:
-  Every:
-    id: 5
-    fields:
-      i8: int8
-      u64: uint64
-      f32: float32
-      f64: float64
-      ch: char
-      px: Px
-      color: Color
-      caps: Caps
-      tag: Tag
-      maybe_px: {type: Px, optional: true}
-      maybe_f: {type: float64, optional: true}
-      maybe_i: {type: int32, optional: true, null_value: 0}
-      padded: {type: uint32, offset: 200}
-      late: {type: Big, since_version: 3}
-      late_color: {type: Color, since_version: 3}
-      late_f: {type: float32, since_version: 3}
-      late_tag: {type: Tag, since_version: 3}
-    groups:
-      legs:
-        fields: {qty: int64, late_qty: {type: int32, since_version: 3}}
-        groups:
-          fills:
-            fields: {px: Px}
-            data: [{name: note, encoding: utf8}]
-        data: [{name: blob, encoding: bytes}]
-      extras:
-        since_version: 3
-        fields: {x: uint8}
-    data:
-      - {name: text, encoding: utf8}
-      - {name: raw, encoding: bytes, since_version: 2}
-  Tiny:
-    id: 6
-    fields:
-      f: float64
-      c: Color
-      late: {type: Big, since_version: 2}
-"""
+# Every field kind: wide enums and sets, floats (NaN null), a single char, a null_value override,
+# padding, composites (nested) and arrays (of composites, of arrays), fields/groups/var-data newer
+# than the first version: the pure-Python backend's kitchen-sink schema.
+KIT_YAML = KITCHEN_YAML
+EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -150,35 +124,42 @@ def _run(ext: ExtEnv, code: str, *args: str) -> str:
 
 
 def _spec(ir: Schema) -> dict[str, Any]:
-    """What the in-venv script needs to draw values for every message: fields, groups, var-data."""
+    """What the in-venv script needs to draw values for every message: fields (composites with their
+    members, arrays with their element), groups, var-data."""
 
-    def field(f: Any) -> dict[str, Any]:
-        t = ir.type_named(f.type)
-        out: dict[str, Any] = {"name": f.name, "kind": f.kind, "type": f.type, "optional": f.optional}
-        if f.kind == "primitive":
-            info = PRIMITIVES[f.type]
-            out.update(lo=int(info.min_value), hi=int(info.max_value), float=info.is_float, size=info.size,
-                       null=f.null_value)
-        elif f.kind == "decimal":
+    def value(type_name: str, optional: bool = False, null: Any = None) -> dict[str, Any]:
+        t = ir.type_named(type_name)
+        kind = "primitive" if t is None else t.kind
+        out: dict[str, Any] = {"kind": kind, "type": type_name, "optional": optional}
+        if kind == "primitive":
+            info = PRIMITIVES[type_name]
+            out.update(lo=int(info.min_value), hi=int(info.max_value), float=info.is_float, size=info.size, null=null)
+        elif kind == "decimal":
             info = PRIMITIVES[t.encoding]
-            out.update(lo=int(info.min_value), hi=int(info.max_value), null=f.null_value)
-        elif f.kind == "enum":
-            out["values"] = [v.value for v in t.values]
-        elif f.kind == "set":
+            out.update(lo=int(info.min_value), hi=int(info.max_value), null=null)
+        elif kind == "enum":
+            own = null if null is not None else t.null_value
+            out.update(values=[v.value for v in t.values],
+                       null=int(own if own is not None else PRIMITIVES[t.encoding].null_value))
+        elif kind == "set":
             out["bits"] = 8 * t.size
-        elif f.kind == "char":
+        elif kind == "char":
             out["length"] = t.length
+        elif kind == "composite":
+            out["members"] = [{"name": f.name, **value(f.type)} for f in t.fields]
+        elif kind == "array":
+            out.update(length=t.length, element=value(t.element))
         return out
 
     def owner(o: Message | Group) -> dict[str, Any]:
-        return {"fields": [field(f) for f in o.fields], "groups": {g.name: owner(g) for g in o.groups},
-                "data": {d.name: d.encoding for d in o.data}}
+        return {"fields": [{"name": f.name, **value(f.type, f.optional, f.null_value)} for f in o.fields],
+                "groups": {g.name: owner(g) for g in o.groups}, "data": {d.name: d.encoding for d in o.data}}
 
     return {m.name: owner(m) for m in ir.messages}
 
 
 _HELPERS = r"""
-import enum, importlib, json, random, struct, sys
+import dataclasses, enum, importlib, json, random, struct, sys
 import numpy as np
 
 SPEC = json.loads(sys.argv[1])
@@ -209,6 +190,10 @@ def draw_field(f):
         return rng.randrange(1 << f["bits"])
     if k == "char":
         return "".join(chr(rng.randint(1, 255)) for _ in range(rng.randint(0, f["length"])))
+    if k == "composite":
+        return {m["name"]: draw_field(m) for m in f["members"]}
+    if k == "array":
+        return [draw_field(f["element"]) for _ in range(f["length"])]
     raise AssertionError(k)
 
 def draw(o, depth=0):
@@ -222,11 +207,13 @@ def draw(o, depth=0):
     return v
 
 def norm(v):
-    # Wire values: enums and sets as ints, decimals as mantissas, views as bytes.
+    # Wire values: enums and sets as ints, decimals as mantissas, composites as dicts, arrays as lists.
     if isinstance(v, dict):
         return {k: norm(e) for k, e in v.items()}
     if isinstance(v, (list, tuple)):
         return [norm(e) for e in v]
+    if dataclasses.is_dataclass(v):  # a pure-Python composite
+        return {f.name.rstrip("_"): norm(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, enum.Enum):
         return int(v.value)
     if hasattr(v, "mantissa"):
@@ -237,22 +224,44 @@ def norm(v):
         return int(v)
     return v
 
-def to_ext(o, v):
-    # Raw values -> what a user passes the extension: its enums for enum fields.
+def ext_value(f, v, pure_objects):
+    # Raw values -> what a user passes the extension: its enums for enum fields; composites as dicts
+    # or (pure_objects) the pure-Python backend's dataclasses; arrays as tuples.
+    if v is None:
+        return None
+    k = f["kind"]
+    if k == "enum":
+        return getattr(x, f["type"])(v)
+    if k == "composite":
+        return pure_value(f, v) if pure_objects else {m["name"]: ext_value(m, v[m["name"]], False) for m in f["members"]}
+    if k == "array":
+        return tuple(ext_value(f["element"], e, pure_objects) for e in v)
+    return v
+
+def to_ext(o, v, pure_objects=False):
     out = dict(v)
     for f in o["fields"]:
-        if f["kind"] == "enum" and v[f["name"]] is not None:
-            out[f["name"]] = getattr(x, f["type"])(v[f["name"]])
+        out[f["name"]] = ext_value(f, v[f["name"]], pure_objects)
     for name, g in o["groups"].items():
-        out[name] = [to_ext(g, e) for e in v[name]]
+        out[name] = [to_ext(g, e, pure_objects) for e in v[name]]
     return out
+
+def pure_value(f, v):
+    if v is None:
+        return None
+    k = f["kind"]
+    if k in ("enum", "decimal", "set"):
+        return getattr(pt, f["type"])(v)
+    if k == "composite":
+        return getattr(pt, f["type"])(**{m["name"]: pure_value(m, v[m["name"]]) for m in f["members"]})
+    if k == "array":
+        return tuple(pure_value(f["element"], e) for e in v)
+    return v
 
 def to_pure(o, v):
     out = dict(v)
     for f in o["fields"]:
-        val = v[f["name"]]
-        if val is not None and f["kind"] in ("enum", "decimal", "set"):
-            out[f["name"]] = getattr(pt, f["type"])(val)
+        out[f["name"]] = pure_value(f, v[f["name"]])
     for name, g in o["groups"].items():
         out[name] = [to_pure(g, e) for e in v[name]]
     return out
@@ -295,23 +304,64 @@ def test_import_stub_and_typed(ext: ExtEnv) -> None:
     assert "def decode_many_book_delta(buf: Buffer) -> dict[str, numpy.ndarray]" in stub
     assert "def decode_many_snapshot" not in stub  # groups and var-data: no batch API
     for cls in ("class Side(enum.Enum)", "class DecodeError(ValueError)", "class RiskGate", "class PriceLevelBook",
-                "class LatencyHistogram", "class RiskDecision(enum.Enum)"):
+                "class LatencyHistogram", "class RiskDecision(enum.Enum)", "class OrderBook",
+                "class OrderResult(enum.Enum)", "class TickToTradePipeline"):
         assert cls in stub
+    assert "def process(self, buf: Buffer, receive_ns: int = 0) -> list[bytes]" in stub
+    assert "def best_bid(self) -> tuple[int, int, int] | None" in stub  # L3 levels carry the order count
 
 
-@pytest.mark.parametrize("schema", ["fx", "kit"])
-def test_round_trips_and_pure_python_interop(schema: str, ext: ExtEnv, kit_ext: ExtEnv, fx_ir: Schema,
-                                             kit_ir: Schema) -> None:
+@pytest.fixture(scope="session")
+def edge_ir() -> Schema:
+    if not EDGE.exists():
+        pytest.skip(f"{EDGE.name} is absent")
+    result = compile_file(str(EDGE))
+    assert result.ir is not None
+    return result.ir
+
+
+@pytest.fixture(scope="session")
+def edge_ext(edge_ir: Schema) -> ExtEnv:
+    return ensure(edge_ir, build_cache())
+
+
+@pytest.fixture(scope="session")
+def built(request: pytest.FixtureRequest) -> Any:
+    """(extension venv, IR) of a schema by name, built on first use."""
+    return lambda name: (request.getfixturevalue(f"{name}_ext"), request.getfixturevalue(f"{name}_ir"))
+
+
+@pytest.fixture(scope="session")
+def fx_ext(ext: ExtEnv) -> ExtEnv:
+    return ext
+
+
+def test_package_passes_mypy_strict(ext: ExtEnv, tmp_path: Path) -> None:
+    """The installed package (stub included) type-checks, so editors and users' mypy runs accept it."""
+    import sys
+
+    mypy = Path(sys.executable).parent / "mypy"
+    if not mypy.exists():
+        pytest.skip("mypy is not installed")
+    proc = subprocess.run([str(mypy), "--strict", "--no-incremental", "-p", ext.module], capture_output=True,
+                          text=True, cwd=tmp_path, env={**ext.env(), "MYPYPATH": str(ext.site_packages)},
+                          check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("schema", ["fx", "kit", "edge"])
+def test_round_trips_and_pure_python_interop(schema: str, built: Any) -> None:
     """Every message, 40 random instances each: ext encode == pure encode byte for byte, each side
-    decodes the other's bytes, and the extension reads at offsets from every buffer type."""
-    env, ir = (ext, fx_ir) if schema == "fx" else (kit_ext, kit_ir)
+    decodes the other's bytes, the extension reads at offsets from every buffer type and takes the
+    pure-Python backend's composites; batch columns equal the pure-Python backend's numpy records."""
+    env, ir = built(schema)
     out = _run(env, _HELPERS + r"""
 for name, o in SPEC.items():
     s = snake(name)
     enc, dec, into = getattr(x, f"encode_{s}"), getattr(x, f"decode_{s}"), getattr(x, f"encode_{s}_into")
     for i in range(40):
         v = draw(o)
-        data = enc(to_ext(o, v)) if i % 2 else enc(**to_ext(o, v))
+        data = enc(to_ext(o, v, i % 4 == 3)) if i % 2 else enc(**to_ext(o, v))
         assert norm(dec(data)) == v, (name, norm(dec(data)), v)
         theirs = pure_encode(name, v)
         assert data == theirs, (name, data.hex(), theirs.hex())
@@ -326,9 +376,14 @@ for name, o in SPEC.items():
             assert norm(dec(view, off)) == v
         kind, fields, length = x.decode(b"\xee" * 2 + data, 2)
         assert (kind, norm(fields), length) == (name, v, len(data))
-        if not o["groups"] and not o["data"]:  # batch API: columns back to the same bytes
+        if not o["groups"] and not o["data"] and o["fields"]:  # batch API: columns back to the same bytes
             many = getattr(x, f"decode_many_{s}")(data * 3)
             assert getattr(x, f"encode_many_{s}")(many) == data * 3
+            rec = getattr(importlib.import_module(sys.argv[3] + ".batch"), name).decode(data * 3)
+            for f in o["fields"]:
+                col, theirs = many[f["name"]], rec[f["name"]]
+                assert col.dtype == theirs.dtype and col.shape == theirs.shape, (name, f, col.dtype, theirs.dtype)
+                assert col.tobytes() == np.ascontiguousarray(theirs).tobytes(), (name, f["name"])
     print(name, "ok")
 """, json.dumps(_spec(ir)), env.module, ir.package_snake)
     assert out.split() == [w for m in ir.messages for w in (m.name, "ok")]
@@ -523,4 +578,212 @@ assert g.tripped and g.check(0, x.BookSide.ask, 100, 1, 99, 101, 4_000_000_000) 
 g.reset()
 assert g.accepted == 2 and g.rejected == 7 and g.count(x.RiskDecision.price_band) == 1
 assert g.limits.max_order_qty == 5
+""")
+
+
+# ---- the cross-language vectors ----------------------------------------------------------------
+
+_VECTORS = r"""
+import math
+VECTORS = json.load(open(sys.argv[4]))["vectors"]
+
+def unknown_enum(f, v):
+    return f["kind"] == "enum" and v is not None and v not in f["values"] and v != f["null"]
+
+def has_unknown(o, values):
+    def walk(f, v):
+        if f["kind"] == "composite":
+            return any(walk(m, v[m["name"]]) for m in f["members"])
+        if f["kind"] == "array":
+            return any(walk(f["element"], e) for e in v)
+        return unknown_enum(f, v)
+    return any(walk(f, values[f["name"]]) for f in o["fields"]) or \
+        any(has_unknown(g, e) for name, g in o["groups"].items() for e in values[name])
+
+def same(f, got, want):
+    # The extension's decoded value against the vector's JSON value.
+    k = f["kind"]
+    if k == "enum":
+        if got is None:  # an optional enum's null
+            return want == f["null"]
+        if got.name == "unknown" or got.name == "unknown_":  # null, or a value the schema does not know
+            return want == f["null"] or want not in f["values"]
+        return int(got.value) == want
+    if k == "composite":
+        return all(same(m, got[m["name"]], want[m["name"]]) for m in f["members"])
+    if k == "array":
+        return len(got) == len(want) and all(same(f["element"], g, w) for g, w in zip(got, want))
+    if f.get("float"):
+        return (want is None and (got is None or math.isnan(got))) or got == want
+    return got == want
+
+def check(o, got, want, where):
+    for f in o["fields"]:
+        assert same(f, got[f["name"]], want[f["name"]]), (where, f["name"], got[f["name"]], want[f["name"]])
+    for name, g in o["groups"].items():
+        assert len(got[name]) == len(want[name]), (where, name)
+        for a, b in zip(got[name], want[name]):
+            check(g, a, b, where)
+    for name, enc in o["data"].items():
+        assert (got[name] if enc == "utf8" else got[name].hex()) == want[name], (where, name)
+
+def from_json(f, v):
+    k = f["kind"]
+    if k == "composite":
+        return {m["name"]: from_json(m, v[m["name"]]) for m in f["members"]}
+    if k == "array":
+        return [from_json(f["element"], e) for e in v]
+    if f.get("float") and v is None and not f["optional"]:
+        return float("nan")
+    return v  # enums as their wire integer, nullable fields as None
+
+def values_of(o, v):
+    out = {f["name"]: from_json(f, v[f["name"]]) for f in o["fields"]}
+    for name, g in o["groups"].items():
+        out[name] = [values_of(g, e) for e in v[name]]
+    for name, enc in o["data"].items():
+        out[name] = v[name] if enc == "utf8" else bytes.fromhex(v[name])
+    return out
+
+count = 0
+for v in VECTORS:
+    name, o = v["message"], SPEC[v["message"]]
+    s = snake(name)
+    raw, current = bytes.fromhex(v["hex"]), bytes.fromhex(v["current_hex"])
+    where = f"{name} v{v['acting_version']} case {v['case']}"
+    decoded = getattr(x, f"decode_{s}")(raw)
+    check(o, decoded, v["values"], where)
+    assert x.decode(raw)[2] == len(raw), where
+    assert getattr(x, f"encode_{s}")(values_of(o, v["values"])) == current, where
+    if not has_unknown(o, v["values"]):  # the enums keep only members and `unknown`
+        assert getattr(x, f"encode_{s}")(decoded) == current, where
+    if not o["groups"] and not o["data"] and o["fields"]:  # columns keep the wire integers
+        many = getattr(x, f"decode_many_{s}")(raw * 2)
+        assert getattr(x, f"encode_many_{s}")(many) == current * 2, where
+    count += 1
+print(count)
+"""
+
+
+@pytest.mark.parametrize("schema", ["fx", "kit", "edge"])
+def test_cross_language_vectors(schema: str, built: Any, tmp_path: Path) -> None:
+    """The shared vectors the C++, Rust and pure-Python codecs pass (test_cross_language.py): the
+    extension decodes every vector's bytes, at every acting version, to its values and encodes the
+    values (and what it decoded) back to the current version's bytes; batch columns too."""
+    from hftc.vectors import vectors_json
+
+    env, ir = built(schema)
+    path = tmp_path / "vectors.json"
+    path.write_text(vectors_json(ir, 20240808, 4), encoding="utf-8")
+    count = len(json.loads(path.read_text(encoding="utf-8"))["vectors"])
+    out = _run(env, _HELPERS + _VECTORS, json.dumps(_spec(ir)), env.module, ir.package_snake, str(path))
+    assert out.split() == [str(count)] and count > 0
+
+
+# ---- L3 book and the generated pipeline --------------------------------------------------------
+
+
+def test_order_book(ext: ExtEnv) -> None:
+    _run(ext, r"""
+import numpy as np
+import fx_mm_ext as x
+bid, ask, R = x.BookSide.bid, x.BookSide.ask, x.OrderResult
+b = x.OrderBook(max_orders=4)
+assert b.max_orders == 4 and b.order_count == 0 and b.best_bid() is None
+assert b.add(1, bid, 100, 5) == R.ok and b.add(2, bid, 100, 3) == R.ok and b.add(3, ask, 102, 7) == R.ok
+assert b.add(1, ask, 103, 1) == R.duplicate_id and b.add(9, bid, 99, 0) == R.invalid_qty
+assert b.best_bid() == (100, 8, 2) and b.best_ask() == (102, 7, 1)
+assert b.find(2) == (bid, 100, 3) and b.find(42) is None
+assert b.qty_ahead(2) == 5 and b.qty_ahead(1) == 0 and b.qty_ahead(42) is None
+assert b.modify(1, 6) == R.ok and b.qty_ahead(2) == 0 and b.qty_ahead(1) == 3  # up: to the back
+assert b.modify(1, 2) == R.ok and b.qty_ahead(1) == 3  # down: keeps its place
+assert b.execute(2, 3) == R.ok and b.find(2) is None and b.best_bid() == (100, 2, 1)
+assert b.execute(1, 5) == R.invalid_qty and b.cancel(7) == R.unknown_id
+assert b.add(4, bid, 99, 1) == R.ok and b.add(5, bid, 98, 1) == R.ok and b.add(6, bid, 97, 1) == R.pool_full
+assert b.level_qty(bid, 99) == 1 and b.level_order_count(bid, 100) == 1 and b.level_count(bid) == 3
+assert b.order_count == 4
+b.clear()
+assert b.order_count == 0 and b.best_ask() is None
+# batch: add, add, execute, modify, cancel, cancel of an unknown id
+out = b.apply_many([0, 0, 3, 2, 1, 1], [10, 11, 10, 11, 11, 99], [0, 1, 0, 0, 0, 0], [100, 101, 0, 0, 0, 0],
+                   [5, 4, 2, 9, 0, 0])
+assert out.dtype == np.uint8 and [R(int(r)) for r in out] == [R.ok] * 5 + [R.unknown_id]
+assert b.find(10) == (bid, 100, 3) and b.find(11) is None
+for bad in (([4], [1], [0], [1], [1]), ([0, 0], [1], [0], [1], [1]), ([0], [1], [2], [1], [1])):
+    try:
+        b.apply_many(*bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(bad)
+try:
+    x.OrderBook(2**40)
+except (ValueError, MemoryError):
+    pass
+else:
+    raise AssertionError("an impossible capacity was accepted")
+""")
+
+
+def test_pipeline(ext: ExtEnv) -> None:
+    """fx's tick_to_trade pipeline from Python: encoded deltas in, the gateway's NewOrders out; the
+    quotes follow the strategy (0.5 bp around the mid on a 0.00001 grid), risk and params apply."""
+    _run(ext, r"""
+import fx_mm_ext as x
+def delta(side, px_ticks, lots, seq, instrument=0):
+    # Price: 10^-9 units, so 10^4 per 0.00001 tick; qty: 10^-4 units, so 10^7 per lot of 1000.
+    return x.encode_book_delta(instrument=instrument, seq=seq, ts_exchange=1000 + seq, side=side,
+                               price=px_ticks * 10_000, qty=lots * 10_000_000, order_count=1)
+book = delta(x.Side.buy, 110_000, 1, 1) + delta(x.Side.sell, 110_002, 1, 2)
+p = x.TickToTradePipeline()
+orders = [x.decode_new_order(o) for o in p.process(book)]
+# mid 1.10001: bid 1.10001 * (1 - 0.5/20000) rounds down to 1.09998, ask up to 1.10004
+assert [(o["side"], o["price"], o["qty"], o["client_order_id"], o["ts_sent"]) for o in orders] == [
+    (x.Side.buy, 1_099_980_000, 10_000_000, 1, 1002), (x.Side.sell, 1_100_040_000, 10_000_000, 2, 1002)], orders
+assert p.best_bid() == (110_000, 1) and p.best_ask() == (110_002, 1)
+st = p.stats
+assert (st["published"], st["strategy_calls"], st["orders_sent"], st["dropped"]) == (2, 2, 2, 0), st
+assert p.risk.accepted == 2 and p.risk.count(x.RiskDecision.accept) == 2 and p.latency.count == 2
+assert p.process(delta(x.Side.buy, 110_000, 1, 2)) == [] and p.stats["dropped"] == 1  # stale sequence number
+assert p.process(delta(x.Side.buy, 110_000, 3, 3)) == []  # same quotes: nothing new to send
+p.risk.trip()  # the new ask quote (mid 1.100015) is refused
+assert p.process(delta(x.Side.buy, 110_001, 1, 4)) == [] and p.risk.count(x.RiskDecision.kill_switch) == 1
+p.risk.reset()
+assert len(p.process(delta(x.Side.sell, 110_002, 0, 5) + delta(x.Side.sell, 110_006, 1, 6))) == 2
+# 2 lots (2000) bought: past the strategy's inventory_limit (1000), so `when` stops its quotes
+assert p.fill(0, x.BookSide.bid, 109_998, 2) == [] and p.position() == 2 and p.risk.position(0) == 2
+assert p.process(delta(x.Side.sell, 110_006, 0, 7) + delta(x.Side.sell, 110_009, 1, 8)) == []
+assert p.stats["orders_sent"] == 4 and p.stats["strategy_calls"] == 9 and p.stats["gaps"] == 0
+# a malformed message: the orders of the messages before it ride on the DecodeError
+q = x.TickToTradePipeline()
+try:
+    q.process(book + b"\x01" * 9)
+except x.DecodeError as e:
+    assert e.offset == len(book) and len(e.orders) == 2 and x.decode_new_order(e.orders[0])["client_order_id"] == 1
+else:
+    raise AssertionError("garbage processed")
+# params and limits
+wide = x.TickToTradePipeline(params={"spread_bps": 2.0})
+bids = [x.decode_new_order(o)["price"] for o in wide.process(book) if x.decode_new_order(o)["side"] is x.Side.buy]
+assert bids and bids[0] < 1_099_980_000
+tight = x.TickToTradePipeline(limits=x.RiskLimits(max_position=10, max_order_qty=1, max_orders_per_second=1,
+                                                  price_band_bps=25))
+assert len(tight.process(book)) == 1 and tight.risk.count(x.RiskDecision.order_rate) == 1
+for bad in ({"sprad_bps": 1.0}, {"spread_bps": "wide"}):
+    try:
+        x.TickToTradePipeline(params=bad)
+    except ValueError as e:
+        assert "TickToTradePipeline params" in str(e), str(e)
+    else:
+        raise AssertionError(bad)
+# venue instrument ids: 42 is index 0; anything else is dropped by the feed handler
+v = x.TickToTradePipeline(instruments=[42])
+assert len(v.process(delta(x.Side.buy, 110_000, 1, 1, 42) + delta(x.Side.sell, 110_002, 1, 2, 42))) == 2
+assert v.process(delta(x.Side.buy, 110_001, 1, 3, 7)) == [] and v.stats["unknown_instrument"] == 1
+try:
+    x.TickToTradePipeline(instruments=[1, 2])
+except ValueError:
+    pass
+else:
+    raise AssertionError("two venue ids for one instrument")
 """)

@@ -38,7 +38,6 @@ RESERVED = {
     "offset",
     "wrap_for_decode",
     "wrap_and_apply_header",
-    "next",
 }
 
 HEADER_FIELDS = ("header_block_length", "header_template_id", "header_schema_id", "header_version")

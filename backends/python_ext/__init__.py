@@ -6,9 +6,13 @@ package `<package_snake>_ext` (`fx.mm` → `import fx_mm_ext`):
 - `src/module.cpp`: per message `decode_<m>(buf, offset=0) -> dict`, `encode_<m>(fields=None, **kw)
   -> bytes`, `encode_<m>_into(out, offset=0, fields=None, **kw) -> int` (in place, zero copy), and for
   fixed-layout messages `decode_many_<m>(buf) -> dict[str, ndarray]` / `encode_many_<m>(columns) ->
-  bytes`; `decode(buf, offset=0) -> (name, dict, length)`; schema enums as Python enums; the runtime's
-  `LatencyHistogram`, `PriceLevelBook` and `RiskGate`; `DecodeError`/`EncodeError` (ValueError).
-- `include/<pkg>/`: the C++ backend's headers (rendered here from the same IR, not copied).
+  bytes`; `decode(buf, offset=0) -> (name, dict, length)`; schema enums as Python enums; composites as
+  dicts and arrays as tuples (values.py); the runtime's `LatencyHistogram`, `PriceLevelBook`,
+  `OrderBook` (L3) and `RiskGate`; one `<Name>Pipeline` class per pipeline the C++ backend generates
+  (pipelines.py: encoded market data in, the gateway's encoded orders out); `DecodeError`/`EncodeError`
+  (ValueError).
+- `include/<pkg>/`: the C++ backend's codec, component, strategy and pipeline headers (rendered here
+  from the same IR with its templates, not copied).
 - `include/hft/`: the runtime headers the module needs, vendored so `pip install` works anywhere.
   This is the one place the backend reads files: it takes them from
   `options.extra["runtime_cpp_include"]`, else from `hftc.paths.runtime_cpp_dir() / "include"`.
@@ -21,16 +25,26 @@ import re
 from pathlib import Path
 
 import hftc.backends.cpp as cpp_backend
+from hftc.backends.cpp.components import build_components
 from hftc.backends.cpp.view import build_view
-from hftc.backends.python_ext.codegen import RUNTIME_NAMES, SUPPORTED_KINDS, module_cpp
+from hftc.backends.python_ext.codegen import RUNTIME_NAMES, module_cpp
+from hftc.backends.python_ext.pipelines import (
+    COMPONENT_HEADERS,
+    PIPELINE_HEADER,
+    STRATEGY_HEADER,
+    class_name,
+    pipeline_cpp,
+)
+from hftc.backends.python_ext.values import ValueConverters
 from hftc.backends.templating import environment
-from hftc.diagnostics.model import Diagnostic, Severity
+from hftc.diagnostics.model import Diagnostic, Severity, error, warning
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Schema
 
 _HERE = Path(__file__).resolve().parent
 # Runtime headers the bindings include; their own `#include "hft/..."` lines are followed.
-_RUNTIME_ROOTS = ("hft/histogram.hpp", "hft/book/l2_book.hpp", "hft/trading/risk_gate.hpp")
+_RUNTIME_ROOTS = ("hft/histogram.hpp", "hft/book/l2_book.hpp", "hft/book/l3_book.hpp", "hft/trading/risk_gate.hpp",
+                  "hft/trading/pipeline.hpp")
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"(hft/[^"]+)"', re.MULTILINE)
 # The C++ backend's codec headers the extension compiles against (rendered with its templates).
 _CPP_HEADERS = ("wire", "types", "dispatch", "codecs")
@@ -54,30 +68,19 @@ def runtime_headers(include_dir: Path) -> dict[str, str]:
     return out
 
 
-def _unsupported(ir: Schema) -> list[Diagnostic]:
+def _name_problems(ir: Schema, pipeline_classes: list[str]) -> list[Diagnostic]:
+    """Schema names the extension's Python API cannot carry as they are."""
     diags = []
-
-    def fields_of(owner, where: str) -> None:
-        for f in owner.fields:
-            if f.kind not in SUPPORTED_KINDS:
-                diags.append(Diagnostic(Severity.ERROR, "E-PYEXT-KIND",
-                                        f"python-ext: field `{where}.{f.name}` is a {f.kind}; the extension "
-                                        f"supports primitive, decimal, enum, set and char fields", f.span))
-        for g in getattr(owner, "groups", ()):
-            fields_of(g, f"{where}.{g.name}")
-
     for m in ir.messages:
-        fields_of(m, m.name)
         clash = {f.name for f in m.fields} | {g.name for g in m.groups} | {d.name for d in m.data}
         for name in sorted(clash & {"fields", "out", "offset", "kwargs"}):
-            diags.append(Diagnostic(Severity.WARNING, "W-PYEXT-ARG",
-                                    f"python-ext: `{m.name}.{name}` shares its name with an encode parameter; "
-                                    f"pass it in the `fields` mapping, not as a keyword", m.span))
+            diags.append(warning("HFT0822", f"python-ext: `{m.name}.{name}` shares its name with an encode parameter",
+                                 m.span, help=f"pass `{name}` in the `fields` mapping, not as a keyword argument"))
+    taken = RUNTIME_NAMES | set(pipeline_classes)
     for t in ir.types:
-        if t.name in RUNTIME_NAMES:
-            diags.append(Diagnostic(Severity.ERROR, "E-PYEXT-NAME",
-                                    f"python-ext: type `{t.name}` clashes with a runtime class of the extension",
-                                    t.span))
+        if t.name in taken:
+            diags.append(error("HFT0821", f"python-ext: type `{t.name}` clashes with a class of the extension module",
+                               t.span, help="rename the type"))
     return diags
 
 
@@ -92,23 +95,55 @@ def _codec_headers(view: dict) -> list[GeneratedFile]:
     return files
 
 
+def _component_headers(view: dict, components: dict | None) -> list[GeneratedFile]:
+    """The C++ backend's strategy, component and pipeline headers, when the schema has pipelines."""
+    if components is None:
+        return []
+    env = environment(cpp_backend.__file__)
+    pkg = view["pkg"]
+    files = [GeneratedFile(path.format(pkg=pkg), env.get_template(template).render(v=view, c=components),
+                           "clang-format") for template, path in COMPONENT_HEADERS]
+    for s in components["strategies"]:
+        template, path = STRATEGY_HEADER
+        files.append(GeneratedFile(path.format(pkg=pkg, name=s.name),
+                                   env.get_template(template).render(v=view, c=components, s=s), "clang-format"))
+    for p in components["pipelines"]:
+        template, path = PIPELINE_HEADER
+        files.append(GeneratedFile(path.format(pkg=pkg, name=p.name),
+                                   env.get_template(template).render(v=view, c=components, p=p), "clang-format"))
+    return files
+
+
 class PythonExtBackend:
     name = "python-ext"
     description = "Native Python extension (nanobind): codecs, numpy batch APIs, book, histogram, risk gate"
     ir_versions = (1,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
-        diags = _unsupported(ir)
+        values = ValueConverters(ir)
+        view = {**build_view(ir), "converters": values.prefix, "converter_lines": values.lines,
+                "dtype_function": values.dtype_function}
+        # The C++ backend reports the components' diagnostics; pipelines it skips are skipped here too.
+        components, _ = build_components(ir, view)
+        pipelines = components["pipelines"] if components is not None else []
+        diags = _name_problems(ir, [class_name(p) for p in pipelines])
         if any(d.severity is Severity.ERROR for d in diags):
             return BackendResult(diagnostics=tuple(diags))
-        view = build_view(ir)
+        defs: list[str] = []
+        binds: list[str] = []
+        for p in pipelines:
+            d, b = pipeline_cpp(ir, components, p)
+            defs += d
+            binds += b
+        view.update(pipeline_includes=[f"{view['pkg']}/pipeline_{p.name}.hpp" for p in pipelines],
+                    pipeline_defs=defs, pipeline_bindings=binds, pipeline_classes=[class_name(p) for p in pipelines])
         mod = module_name(ir)
         include = options.extra.get("runtime_cpp_include")
         if include is None:
             from hftc.paths import runtime_cpp_dir
 
             include = runtime_cpp_dir() / "include"
-        files = _codec_headers(view)
+        files = _codec_headers(view) + _component_headers(view, components)
         files += [GeneratedFile(f"include/{rel}", text) for rel, text in sorted(runtime_headers(Path(include)).items())]
         files.append(GeneratedFile("src/module.cpp", module_cpp(view, mod), "clang-format"))
         files.append(GeneratedFile("src/support.hpp", (_HERE / "templates" / "support.hpp").read_text("utf-8")))
@@ -163,6 +198,10 @@ nanobind_add_module(_core NB_STATIC NOMINSIZE src/module.cpp)
 target_include_directories(_core PRIVATE ${{CMAKE_CURRENT_SOURCE_DIR}}/include ${{CMAKE_CURRENT_SOURCE_DIR}}/src)
 # -Wno-restrict: GCC 12's false positive on std::string concatenation at -O3.
 target_compile_options(_core PRIVATE -Wall -Wextra $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+# Strategies: results bit-identical to the hftc reference evaluator (see strategies/*.hpp).
+target_compile_options(_core PRIVATE -ffp-contract=off -fno-builtin-exp -fno-builtin-log)
+find_package(Threads REQUIRED)
+target_link_libraries(_core PRIVATE Threads::Threads)
 
 install(TARGETS _core LIBRARY DESTINATION {mod})
 # The stub is generated from the installed package, so it sees the module as {mod}._core.
@@ -177,16 +216,18 @@ def _init_py(ir: Schema, view: dict, mod: str) -> str:
         + "".join(f"    {name} = {1 << bit}\n" for name, bit in s.choices)
         for s in view["sets"]
     )
-    names = sorted(["DecodeError", "EncodeError", "SCHEMA_ID", "SCHEMA_VERSION", "DECIMAL_EXPONENTS",
-                    "TEMPLATE_IDS", "decode", "LatencyHistogram", "HistogramFormatError", "BookSide", "L2Update",
-                    "PriceLevelBook", "RiskDecision", "RiskLimits", "RiskGate",
-                    *[e.name for e in view["enums"]],
+    names = sorted(["DecodeError", "EncodeError", "decode", "LatencyHistogram", "HistogramFormatError", "BookSide", "L2Update",
+                    "PriceLevelBook", "OrderBook", "OrderResult", "RiskDecision", "RiskLimits", "RiskGate",
+                    *[e.name for e in view["enums"]], *view["pipeline_classes"],
                     *[f"{p}_{m.snake}{s}" for m in view["messages"] for p, s in
                       (("decode", ""), ("encode", ""), ("encode", "_into"))],
-                    *[f"{p}_many_{m.snake}" for m in view["messages"] if not m.has_var
+                    *[f"{p}_many_{m.snake}" for m in view["messages"] if not m.has_var and m.fields
                       for p in ("decode", "encode")]])
     imports = "".join(f"    {n},\n" for n in names)
-    exported = "".join(f'    "{n}",\n' for n in sorted([*names, *[s.name for s in view["sets"]]]))
+    constants = ["SCHEMA_ID", "SCHEMA_VERSION", "DECIMAL_EXPONENTS", "TEMPLATE_IDS"]
+    exported = "".join(f'    "{n}",\n' for n in sorted([*names, *constants, *[s.name for s in view["sets"]]]))
+    exponents = ", ".join(f'"{d.name}": {d.exponent}' for d in view["decimals"])
+    templates = ", ".join(f'"{m.name}": {m.id}' for m in view["messages"])
     return f'''"""Native codecs of schema `{ir.package}` (version {ir.version}, id {ir.schema_id}).
 
 Generated by hftc. Do not edit. Everything lives in the compiled module `{mod}._core`;
@@ -194,9 +235,17 @@ see its stub `_core.pyi` for signatures.
 """
 
 import enum
+from typing import Final
 
 from ._core import (
 {imports})
+
+SCHEMA_ID: Final = {ir.schema_id}
+SCHEMA_VERSION: Final = {ir.version}
+# Decimal type -> the power of ten of its mantissa.
+DECIMAL_EXPONENTS: Final[dict[str, int]] = {{{exponents}}}
+# Message -> template id.
+TEMPLATE_IDS: Final[dict[str, int]] = {{{templates}}}
 {sets}
 
 __all__ = [
@@ -205,7 +254,7 @@ __all__ = [
 
 
 def _readme(ir: Schema, view: dict, mod: str) -> str:
-    fixed = [m for m in view["messages"] if not m.has_var]
+    fixed = [m for m in view["messages"] if not m.has_var and m.fields]
     rows = "".join(
         f"| `{m.name}` | `decode_{m.snake}`, `encode_{m.snake}`, `encode_{m.snake}_into`"
         + (f", `decode_many_{m.snake}`, `encode_many_{m.snake}`" if m in fixed else "") + " |\n"
@@ -224,8 +273,11 @@ over the generated C++ flyweights. Generated by hftc; do not edit.
 Values: integers as `int`; decimals as their integer mantissa (`DECIMAL_EXPONENTS` gives the scale;
 encoders also accept objects with a `.mantissa`, such as the pure-Python backend's decimals); enums as
 the module's enums (a value unknown to this schema decodes as `unknown`; encoders also take the wire
-integer); sets as `int`; char arrays as `str` (Latin-1); optional fields as `None` when null; groups as
-lists of dicts; var-data as `str` (utf8) or `bytes`.
+integer); sets as `int`; char arrays as `str` (Latin-1); optional fields as `None` when null; composites
+as dicts of their members (encoders also take any object with the member attributes, such as the
+pure-Python backend's composite dataclasses); fixed arrays as tuples (encoders take any sequence of
+exactly that length, numpy arrays included); groups as lists of dicts; var-data as `str` (utf8) or
+`bytes`.
 
 - `decode_<m>(buf, offset=0)` reads from any buffer (bytes, bytearray, memoryview, numpy) without a copy.
 - `encode_<m>(fields=None, **kw)` returns `bytes`; `encode_<m>_into(out, offset=0, ...)` writes into a
@@ -233,11 +285,26 @@ lists of dicts; var-data as `str` (utf8) or `bytes`.
   name the message does not have raises `EncodeError`, as does a missing field (optional fields and
   var-data default to null and empty).
 - `decode_many_<m>(buf)` decodes a buffer of back-to-back messages into numpy columns (wire values:
-  mantissas, enum and set integers, `S<n>` for char arrays, the null value for absent optional fields);
-  `encode_many_<m>(columns)` is its inverse (columns are cast with numpy's rules).
+  mantissas, enum and set integers, `S<n>` for char arrays, the null value for absent optional fields;
+  composites as structured records and arrays as extra dimensions, with the pure-Python backend's numpy
+  dtypes); `encode_many_<m>(columns)` is its inverse (columns are cast with numpy's rules).
 - `decode(buf, offset=0)` returns `(message name, fields, encoded length)` for any message.
 - Errors: `DecodeError(ValueError)` with `.error` (codec error name) and `.offset`; `EncodeError(ValueError)`.
-- Runtime: `LatencyHistogram`, `PriceLevelBook`, `RiskGate(RiskLimits(...)).check(...) -> RiskDecision`.
+- Runtime: `LatencyHistogram`, `PriceLevelBook` (L2), `OrderBook` (L3, with `apply_many` over numpy
+  columns), `RiskGate(RiskLimits(...)).check(...) -> RiskDecision`.
+{_pipelines_readme(view)}"""
+
+
+def _pipelines_readme(view: dict) -> str:
+    if not view["pipeline_classes"]:
+        return ""
+    names = ", ".join(f"`{c}`" for c in view["pipeline_classes"])
+    return f"""- Pipelines ({names}): each runs the generated feed handler, book, strategy, risk gate and
+  gateway inline on the calling thread. `process(buf)` takes encoded market messages back to back and
+  returns the gateway's encoded orders as a list of `bytes`; `fill(...)` reports own fills; `stats`,
+  `risk` (the live `RiskGate`: decision counts, position, `trip()`), `latency`, `best_bid()`,
+  `best_ask()` and `position()` inspect it. Constructor: `params` (strategy parameters by name),
+  `limits` (`RiskLimits`), `instruments` (venue instrument ids).
 """
 
 

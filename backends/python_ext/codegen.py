@@ -19,11 +19,12 @@ NUMPY_DTYPE = {
 
 # Python names the runtime part of the module defines; schema types must not reuse them.
 RUNTIME_NAMES = frozenset([
-    "BookSide", "L2Update", "PriceLevelBook", "LatencyHistogram", "RiskDecision", "RiskLimits", "RiskGate",
-    "DecodeError", "EncodeError", "HistogramFormatError",
+    "BookSide", "L2Update", "PriceLevelBook", "OrderBook", "OrderResult", "LatencyHistogram", "RiskDecision",
+    "RiskLimits", "RiskGate", "DecodeError", "EncodeError", "HistogramFormatError",
 ])
 
-SUPPORTED_KINDS = frozenset(["primitive", "decimal", "enum", "set", "char"])
+# Kinds whose values are converted by a generated function per type (`py_<T>` / `from_py_<T>`).
+STRUCTURED = frozenset(["composite", "array"])
 
 
 def _q(text: str) -> str:
@@ -45,6 +46,8 @@ def raw_cpp(f: FieldView, v: dict) -> str:
 def _getter_expr(f: FieldView, obj: str, v: dict) -> str:
     """Python object of the field read from flyweight `obj` (a C++ expression of type nb::object)."""
     n = f.name
+    if f.kind in STRUCTURED:
+        return f"{v['converters'][f.type]}_to_py({obj}.{n}())"
     if f.kind == "char":
         return f"latin1({obj}.{n}())"
     if f.kind == "decimal":
@@ -53,6 +56,8 @@ def _getter_expr(f: FieldView, obj: str, v: dict) -> str:
         value = f"nb::cast({obj}.{n}().raw)"
     elif f.kind == "enum" and f.raw == "std::uint8_t":  # members cached per raw byte
         value = f"nb::borrow(E_{f.type}[{obj}.{n}_raw()])"
+    elif f.type == "char":  # NUL reads as "", as in the pure-Python backend
+        value = f"char_to_py({obj}.{n}())"
     else:  # primitive, wider enums
         value = f"nb::cast({obj}.{n}())"
     if f.has_expr:
@@ -82,6 +87,10 @@ def _setter(f: FieldView, obj: str, owner: str, v: dict, indent: str) -> list[st
         put = f"{obj}.{n}({f.type}{{to<{raw}>(h, {what})}});"
     elif f.kind == "char":
         put = f"{obj}.{n}(chars(h, {f.length}, {what}));"
+    elif f.kind in STRUCTURED:
+        put = f"{obj}.{n}({v['converters'][f.type]}_from_py(h, {what}));"
+    elif f.type == "char":
+        put = f"{obj}.{n}(char_from_py(h, {what}));"
     else:
         put = f"{obj}.{n}(to<{f.type}>(h, {what}));"
     if f.has_expr:
@@ -115,6 +124,11 @@ def _count(owner) -> int:
     return len(_all_names(owner))
 
 
+def _batched(m) -> bool:
+    """Fixed layout with at least one field: one numpy column per field."""
+    return not m.has_var and bool(m.fields)
+
+
 def _gfn(path: list[str]) -> str:
     return "_".join(path)
 
@@ -124,6 +138,7 @@ class ModuleWriter:
         self.v = v
         self.module = module
         self.out: list[str] = []
+        self.dtypes: set[str] = set()  # C++ types whose column dtype function is written
 
     def w(self, *lines: str) -> None:
         self.out.extend(lines)
@@ -184,7 +199,7 @@ class ModuleWriter:
         self.w(f"nb::dict decode_{s}(nb::handle buf, std::size_t offset) {{",
                "  const ReadBuffer b(buf);", f"  return decode_{s}_at(b.data, b.size, offset, nullptr);", "}", "")
         # encode
-        self.w(f"void fill_{s}({cls}& m, const Args& a) {{")
+        self.w(f"void fill_{s}([[maybe_unused]] {cls}& m, const Args& a) {{")
         for f in m.fields:
             self.w(*_setter(f, "m", cls, self.v, "  "))
         for g in m.groups:
@@ -215,11 +230,15 @@ class ModuleWriter:
                f'  if (!m.ok()) throw_encode(std::string("{cls}: ") + std::string(codec_error_name(m.error())) + '
                f'" (" + std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");',
                "  return m.encoded_length();", "}", "")
-        if not m.has_var:
+        if _batched(m):
             self.batch(m)
 
     def batch(self, m) -> None:
         cls, s, v = m.name, m.snake, self.v
+        for f in m.fields:
+            if f.kind in STRUCTURED and f.type not in self.dtypes:
+                self.dtypes.add(f.type)
+                self.w(*v["dtype_function"](f.type))
         stride = 8 + m.block_length
         self.w(f"nb::dict decode_many_{s}(nb::handle buf) {{", "  const ReadBuffer b(buf);",
                '  nb::module_ np = nb::module_::import_("numpy");',
@@ -232,6 +251,8 @@ class ModuleWriter:
             raw = raw_cpp(f, v)
             if f.kind == "char":
                 self.w(f'  Column<std::uint8_t> c_{f.name}(np, n, "S{f.length}");')
+            elif f.kind in STRUCTURED:
+                self.w(f"  Column<std::uint8_t> c_{f.name}(np, n, {v['converters'][f.type]}_dtype());")
             else:
                 self.w(f'  Column<{raw}> c_{f.name}(np, n, "{NUMPY_DTYPE[raw]}");')
         self.w("  std::size_t pos = 0;", "  for (std::size_t i = 0; i < n; ++i) {",
@@ -240,6 +261,8 @@ class ModuleWriter:
             n = f.name
             if f.kind == "char":
                 self.w(f"    wire::store_chars(reinterpret_cast<char*>(c_{n}.data + i * {f.length}), {f.length}, m.{n}());")
+            elif f.kind in STRUCTURED:
+                self.w(f"    wire::put(reinterpret_cast<char*>(c_{n}.data + i * {f.size}), m.{n}());")
             elif f.kind == "enum":
                 self.w(f"    c_{n}.data[i] = m.{n}_raw();")
             elif f.kind == "decimal":
@@ -262,6 +285,9 @@ class ModuleWriter:
             if f.kind == "char":
                 self.w(f'  const InColumn<std::uint8_t> i_{f.name}(np, columns, "{f.schema_name}", "S{f.length}", '
                        f"{f.length}, {optional}, n, sized);")
+            elif f.kind in STRUCTURED:
+                self.w(f'  const InColumn<std::uint8_t> i_{f.name}(np, columns, "{f.schema_name}", '
+                       f"{v['converters'][f.type]}_dtype(), {f.size}, false, n, sized);")
             else:
                 self.w(f'  const InColumn<{raw}> i_{f.name}(np, columns, "{f.schema_name}", '
                        f'"{NUMPY_DTYPE[raw]}", 1, {optional}, n, sized);')
@@ -274,6 +300,9 @@ class ModuleWriter:
             nm = f.name
             if f.kind == "char":
                 self.w(f"    m.{nm}(i_{nm}.chars(i, {f.length}));")
+                continue
+            if f.kind in STRUCTURED:
+                self.w(f"    m.{nm}(wire::get<{f.type}>(reinterpret_cast<const char*>(i_{nm}.data + i * {f.size})));")
                 continue
             val = f"i_{nm}.data[i]"
             if f.has_expr:
@@ -307,14 +336,7 @@ class ModuleWriter:
         self.w("NB_MODULE(_core, m) {",
                "  m.doc() = " + _q("Native codecs of schema `{}` (version {}, id {}) and the hft runtime.".format(
                    v["package"], v["version"], v["schema_id"])) + ";",
-               f"  m.attr(\"SCHEMA_ID\") = {v['schema_id']};", f"  m.attr(\"SCHEMA_VERSION\") = {v['version']};",
-               "  nb::dict exponents;")
-        for d in v["decimals"]:
-            self.w(f'  exponents["{d.name}"] = {d.exponent};')
-        self.w('  m.attr("DECIMAL_EXPONENTS") = exponents;', "  nb::dict templates;")
-        for msg in v["messages"]:
-            self.w(f'  templates["{msg.name}"] = {msg.id};')
-        self.w('  m.attr("TEMPLATE_IDS") = templates;', "  init_keys();", "  bind_errors(m);", "")
+               "  init_keys();", "  bind_errors(m);", "")
         for e in v["enums"]:
             doc = _q(e.description or e.name)
             self.w(f'  nb::enum_<{e.name}>(m, "{e.name}", {doc})')
@@ -322,7 +344,7 @@ class ModuleWriter:
                 self.w(f'      .value("{name}", {e.name}::{name})')
             self.w(f'      .value("{e.unknown}", {e.name}::{e.unknown});')
         self.w("  init_enum_tables();", "")
-        sig_buf = "collections.abc.Buffer"
+        sig_buf = "typing_extensions.Buffer"  # collections.abc.Buffer is 3.12+
         for msg in v["messages"]:
             s, cls = msg.snake, msg.name
             self.w(f'  m.def("decode_{s}", &decode_{s}, "buf"_a, "offset"_a = 0,',
@@ -334,7 +356,7 @@ class ModuleWriter:
                    f'  m.def("encode_{s}_into", &encode_{s}_into, "out"_a, "offset"_a = 0, "fields"_a = nb::none(), "kwargs"_a,',
                    f'        nb::sig("def encode_{s}_into(out: {sig_buf}, offset: int = 0, fields: collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),',
                    f'        {_q(f"Encodes a {cls} in place into the writable buffer `out` at `offset`; returns the bytes written.")});')
-            if not msg.has_var:
+            if _batched(msg):
                 self.w(f'  m.def("decode_many_{s}", &decode_many_{s}, "buf"_a,',
                        f'        nb::sig("def decode_many_{s}(buf: {sig_buf}) -> dict[str, numpy.ndarray]"),',
                        f'        {_q(f"Decodes a buffer of back-to-back {cls} messages into one numpy column per field (wire values: decimal mantissas, enum and set integers).")});',
@@ -344,21 +366,24 @@ class ModuleWriter:
         self.w('  m.def("decode", &decode_any, "buf"_a, "offset"_a = 0,',
                f'        nb::sig("def decode(buf: {sig_buf}, offset: int = 0) -> tuple[str, dict[str, typing.Any], int]"),',
                '        "Decodes the message at `offset` whatever its template: (message name, fields, encoded length).");',
-               "", "  bind_runtime(m);", "}")
+               "", "  bind_runtime(m);", *v["pipeline_bindings"], "}")
 
     def render(self) -> str:
         v = self.v
         self.w(f"// Generated by hftc from package `{v['package']}`. Do not edit.",
                f"// Python bindings (module `{self.module}._core`) of the generated codecs and the hft runtime.",
-               f'#include "{v["pkg"]}/codecs.hpp"', '#include "support.hpp"', "",
+               f'#include "{v["pkg"]}/codecs.hpp"', *[f'#include "{h}"' for h in v["pipeline_includes"]],
+               '#include "support.hpp"', "",
                f"using namespace {v['ns']};", "using namespace hftc_pyext;", "", "namespace {", "",
                f"std::string_view codec_error_name(CodecError e) {{ return {v['ns']}::to_string(e); }}", "",
                "[[noreturn]] void throw_decode(CodecError e, std::size_t at, const char* what) {",
                "  throw_decode_named(codec_error_name(e), at, what);", "}", "")
         head = len(self.out)
+        self.w(*v["converter_lines"])
         for msg in v["messages"]:
             self.message(msg)
         self.module_body()
+        self.w(*v["pipeline_defs"])
         keys = sorted(set(re.findall(r"\bK_(\w+)", "\n".join(self.out[head:]))))
         decls = ["// Interned field names: dict keys built once, not per call."]
         decls += [f"PyObject* K_{k} = nullptr;" for k in keys]

@@ -5,23 +5,23 @@ see its stub `_core.pyi` for signatures.
 """
 
 import enum
+from typing import Final
 
 from ._core import (
     BookSide,
-    DECIMAL_EXPONENTS,
     DecodeError,
     EncodeError,
     HistogramFormatError,
     L2Update,
     LatencyHistogram,
+    OrderBook,
+    OrderResult,
     PriceLevelBook,
     RiskDecision,
     RiskGate,
     RiskLimits,
-    SCHEMA_ID,
-    SCHEMA_VERSION,
     Side,
-    TEMPLATE_IDS,
+    TickToTradePipeline,
     TimeInForce,
     decode,
     decode_book_delta,
@@ -47,6 +47,19 @@ from ._core import (
     encode_trade_into,
 )
 
+SCHEMA_ID: Final = 7
+SCHEMA_VERSION: Final = 2
+# Decimal type -> the power of ten of its mantissa.
+DECIMAL_EXPONENTS: Final[dict[str, int]] = {"Price": -9, "Qty": -4}
+# Message -> template id.
+TEMPLATE_IDS: Final[dict[str, int]] = {
+    "BookDelta": 1,
+    "Trade": 2,
+    "Snapshot": 3,
+    "NewOrder": 10,
+    "ExecutionReport": 11,
+}
+
 
 class OrderFlags(enum.IntFlag):
     """Order instructions. Values of set fields are plain ints; wrap them as `OrderFlags(value)`."""
@@ -64,7 +77,9 @@ __all__ = [
     "HistogramFormatError",
     "L2Update",
     "LatencyHistogram",
+    "OrderBook",
     "OrderFlags",
+    "OrderResult",
     "PriceLevelBook",
     "RiskDecision",
     "RiskGate",
@@ -73,6 +88,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Side",
     "TEMPLATE_IDS",
+    "TickToTradePipeline",
     "TimeInForce",
     "decode",
     "decode_book_delta",
