@@ -107,7 +107,8 @@ def svg_plot(ts: np.ndarray, y: np.ndarray, title: str, color: str, fill_to_zero
                      f'fill="#444">{t:,.6g}</text>')
     for k in range(6):
         t = x0 + (x1 - x0) * k / 5
-        parts.append(f'<text x="{px(t):.1f}" y="{_H - 12}" text-anchor="middle" font-size="11" '
+        anchor = "start" if k == 0 else "end" if k == 5 else "middle"  # keep the end labels inside
+        parts.append(f'<text x="{px(t):.1f}" y="{_H - 12}" text-anchor="{anchor}" font-size="11" '
                      f'fill="#444">{_clock(t)}</text>')
     parts.append(f'<line x1="{_PAD_L}" y1="{py(0.0):.1f}" x2="{_W - _PAD_R}" y2="{py(0.0):.1f}" stroke="#999"/>')
     points = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, yv))

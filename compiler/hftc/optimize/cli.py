@@ -23,7 +23,8 @@ class Queue(str, Enum):
 def optimize(
     schema: Path = typer.Argument(..., help="Schema file."),
     strategy: str = typer.Option(..., "--strategy", "-s", help="Strategy to optimise (a name under `strategies:`)."),
-    data: Path = typer.Option(..., "--data", "-d", help="Market-data tape (.hftt, from `hftc data convert`)."),
+    data: list[Path] = typer.Option(..., "--data", "-d",
+                                    help="Market data: .hftt tapes, or captures (Binance .gz, hftbacktest .npz, Tardis .csv) converted once into a cached tape; repeat for several instruments."),
     trials: int = typer.Option(100, "--trials", "-n", min=1, help="Trials to run now (added to a resumed study)."),
     storage: str | None = typer.Option(
         None,
@@ -94,14 +95,22 @@ def optimize(
         raise typer.Exit(1)
     ir = result.ir
 
-    from hftc.backtest import BacktestOptions
+    from hftc.backtest import BacktestError, BacktestOptions
+    from hftc.backtest.inputs import resolve_tape
+
+    try:
+        tape = resolve_tape(list(data), lambda message: err.print(f"· {message}"),
+                            lambda diagnostics: emit(list(diagnostics), result.sources.lookup))
+    except BacktestError as exc:
+        emit([exc.diagnostic()], result.sources.lookup)
+        raise typer.Exit(1) from None
     from hftc.optimize.run import OptimizeRequest
     from hftc.optimize.run import optimize as run_optimize
 
     out_dir = str(out) if out else os.path.join("hftc-out", ir.package_snake, "optimize", strategy)
     request = OptimizeRequest(
         strategy=strategy,
-        data=str(data),
+        data=str(tape),
         out=out_dir,
         trials=trials,
         storage=storage,
