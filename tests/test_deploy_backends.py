@@ -343,10 +343,139 @@ def test_overlays_build(schema, outputs) -> None:
             for v in spec["volumes"]:
                 if "configMap" in v:
                     assert ("ConfigMap", v["configMap"]["name"]) in names
+                if "persistentVolumeClaim" in v:
+                    assert ("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]) in names
             nets = d["spec"]["template"]["metadata"].get("annotations", {}).get("k8s.v1.cni.cncf.io/networks")
             if nets:
                 for net in json.loads(nets):
                     assert ("NetworkAttachmentDefinition", net["name"]) in names
+
+
+def _optimizer_job(files: dict[str, str]) -> tuple[dict, dict]:
+    (job,) = _docs(files["overlays/prod/optimizer-jobs.yaml"])
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return job, container
+
+
+def test_optimizer_job_runs_the_real_cli(ir) -> None:
+    """The Job's arguments parse as `hftc optimize` options, once the kubelet has expanded the worker index,
+    and every path they name lies in a volume of the pod."""
+    import typer.main
+    from hftc.cli import app
+
+    files, diags = _generate("k8s", ir)
+    job, c = _optimizer_job(files)
+    assert c["command"] == ["hftc"] and c["args"][0] == "optimize"
+    env = {e["name"]: e for e in c["env"]}
+    index = env["HFTC_WORKER_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert index == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    assert "$(HFTC_WORKER_INDEX)" in c["args"]
+    args = [a.replace("$(HFTC_WORKER_INDEX)", "3") for a in c["args"][1:]]
+    command = typer.main.get_command(app).commands["optimize"]
+    params = command.make_context("optimize", args, resilient_parsing=False).params
+    assert params["strategy"] == "mm" and params["seed"] == 3 and params["jobs"] == int(c["resources"]["limits"]["cpu"])
+    assert params["study"] == job["metadata"]["annotations"]["hftc.io/study"] and params["trials"] >= 1
+    assert params["storage"] is None and str(params["schema"]).endswith(".ir.json")
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+
+    def volume_of(path) -> dict:
+        (mount,) = [m for root, m in mounts.items() if str(path).startswith(root + "/")]
+        return volumes[mount["name"]] | {"readOnly": mount.get("readOnly", False)}
+
+    schema_volume = volume_of(params["schema"])
+    assert schema_volume["readOnly"] and schema_volume["configMap"]["name"] == "fx-mm-schema-ir"
+    (config_map,) = _docs(files["base/schema-ir.yaml"])
+    assert Path(params["schema"]).name in config_map["data"]
+    (data,) = params["data"] if isinstance(params["data"], (list, tuple)) else [params["data"]]
+    data_volume = volume_of(data)
+    assert data_volume["readOnly"] and str(data) == "/data/market/mm.hftt"
+    (claim,) = _docs(files["overlays/prod/market-data.yaml"])
+    assert data_volume["persistentVolumeClaim"] == {"claimName": claim["metadata"]["name"], "readOnly": True}
+    assert claim["spec"]["accessModes"] == ["ReadOnlyMany"]
+    assert volume_of(params["storage_file"])["secret"]["secretName"] == "fx-mm-optuna-storage"
+    assert volume_of(params["out"])["emptyDir"] and env["HFTC_CACHE_DIR"]["value"].startswith("/tmp/")
+    assert c["securityContext"]["readOnlyRootFilesystem"]
+    assert not lints.check_guaranteed(ir.deployments[0], job["metadata"]["name"], job["spec"]["template"]["spec"])
+    _allow, egress = _docs(files["overlays/prod/network-policies.yaml"])
+    assert egress["spec"]["egress"] == [{"ports": [{"protocol": "TCP", "port": 5432}]}]
+    readme = files["README.md"]
+    assert "hftc data convert" in readme and "g++" in readme and "mm.hftt" in readme
+    assert not [d for d in diags if d.code == "HFT0629"]
+
+
+def test_schema_configmap_is_the_ir_and_independent_of_the_working_directory(ir, tmp_path, monkeypatch) -> None:
+    from hftc.ir.serialize import ir_from_json, ir_to_dict
+
+    (config_map,) = _docs(_generate("k8s", ir)[0]["base/schema-ir.yaml"])
+    text = config_map["data"]["schema.ir.json"]
+    assert len(text.encode()) < 256 * 1024  # far below the 1 MiB ConfigMap and 256 KiB apply annotation limits
+    loaded = ir_from_json(text)
+    assert json.dumps(ir_to_dict(loaded), separators=(",", ":"), ensure_ascii=False) + "\n" == text
+    assert [(p.name, p.default, p.low, p.high) for s in loaded.strategies for p in s.params] == \
+        [(p.name, p.default, p.low, p.high) for s in ir.strategies for p in s.params]
+    assert loaded.strategies[0].checked() is not None and len(loaded.messages) == len(ir.messages)
+    assert {s.span.file for s in loaded.strategies} == {"fx_market_maker.hftc.yaml"}
+    assert ir_to_dict(loaded)["types"] and "examples/" not in text
+    monkeypatch.chdir(tmp_path)
+    elsewhere = compile_file(str(EXAMPLE.resolve())).ir
+    assert _generate("k8s", elsewhere)[0]["base/schema-ir.yaml"] == _generate("k8s", ir)[0]["base/schema-ir.yaml"]
+
+
+def test_oversized_schema_ir_is_reported(ir, monkeypatch) -> None:
+    from hftc.backends import k8s
+
+    monkeypatch.setattr(k8s, "APPLY_ANNOTATION_LIMIT", 1024)
+    (warn,) = [d for d in _generate("k8s", ir)[1] if d.code == "HFT0629"]
+    assert warn.severity is Severity.WARNING and "--server-side" in warn.help
+    monkeypatch.setattr(k8s, "CONFIGMAP_LIMIT", 2048)
+    (err,) = [d for d in _generate("k8s", ir)[1] if d.code == "HFT0629"]
+    assert err.severity is Severity.ERROR
+
+
+def test_optimize_runs_on_the_schema_configmap_like_the_yaml(ir, tmp_path, monkeypatch) -> None:
+    """What a worker runs: `hftc optimize` on the ConfigMap's IR gives the trials of the YAML schema."""
+    import sys
+
+    from conftest import build_cache
+    from test_optimize import write_synthetic_tape
+
+    monkeypatch.setenv("HFTC_CACHE_DIR", str(build_cache() / "backtest"))
+    (config_map,) = _docs(_generate("k8s", ir)[0]["base/schema-ir.yaml"])
+    schema_ir = tmp_path / "schema.ir.json"
+    schema_ir.write_text(config_map["data"]["schema.ir.json"], encoding="utf-8")
+    tape = write_synthetic_tape(tmp_path / "mm.hftt", steps=3000)
+    fronts = []
+    for schema in (schema_ir, EXAMPLE):
+        run = subprocess.run([sys.executable, "-m", "hftc", "optimize", str(schema), "--strategy", "mm", "--data",
+                              str(tape), "--trials", "4", "--seed", "3", "--study", "k8s", "--out",
+                              str(tmp_path / f"out-{schema.suffix}"), "--json"],
+                             check=False, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        summary = json.loads(run.stdout)
+        assert summary["trials"] == 4 and summary["study"] == "k8s" and summary["failed"] == 0
+        fronts.append([(t["trial"], t["params"], t["values"]) for t in summary["pareto"]])
+        assert (tmp_path / f"out-{schema.suffix}" / "best_params.yaml").is_file()
+    assert fronts[0] == fronts[1] and fronts[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not JSON"),
+    ('{"ir_version": 99}', "IR version 99"),
+    ('{"ir_version": 1, "package": 5}', "not an hftc IR"),
+])
+def test_bad_ir_file_is_a_diagnostic(tmp_path, text, message) -> None:
+    from hftc.cli import app
+    from typer.testing import CliRunner
+
+    bad = tmp_path / "bad.ir.json"
+    bad.write_text(text, encoding="utf-8")
+    done = CliRunner().invoke(app, ["optimize", str(bad), "--strategy", "mm", "--data", str(tmp_path / "t.hftt"),
+                                    "--out", str(tmp_path / "o")])
+    assert done.exit_code == 1
+    assert done.stderr.startswith("error[HFT0010]") and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+    assert "HFT0010" in CODES
 
 
 def test_variant_k8s(variant_ir) -> None:

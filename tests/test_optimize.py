@@ -352,7 +352,7 @@ def test_cli_optimises_walks_forward_and_feeds_build(tmp_path, tape):
 @pytest.mark.parametrize("args, code", [
     (["--strategy", "mn"], "HFT1210"),
     (["--strategy", "mm", "--walk-forward", "1.5"], "HFT1218"),
-    (["--strategy", "mm", "--data", "/nonexistent/tape.hftt"], "HFT1214"),
+    (["--strategy", "mm", "--data", "/nonexistent/tape.hftt"], "HFT1112"),
     (["--strategy", "mm", "--storage", "postgresql+psycopg2://nobody@127.0.0.1:1/none"], "HFT1215"),
 ])
 def test_cli_reports_bad_input_without_traceback(tmp_path, tape, args, code):

@@ -2,11 +2,13 @@
 
 Layout (`kubectl kustomize overlays/<deployment>` builds one deployment):
 
-    base/                       schema-wide: strategy parameters, alert rules, service
-                                account, default-deny and DNS NetworkPolicies
+    base/                       schema-wide: strategy parameters, the compiled schema
+                                (IR JSON) for the optimiser, alert rules, service
+                                accounts, default-deny and DNS NetworkPolicies
     overlays/<deployment>/      namespace, one engine Deployment per site, SR-IOV
                                 NetworkAttachmentDefinition, metrics NetworkPolicy,
-                                PodDisruptionBudget, PodMonitor, Optuna Job
+                                PodDisruptionBudget, PodMonitor, Optuna Job and the
+                                market-data PersistentVolumeClaim it reads
     node-tuning/<deployment>/   PerformanceProfile (OpenShift Node Tuning Operator) and
                                 KubeletConfiguration (static CPU manager, single-NUMA
                                 topology): node set-up, applied by the platform team
@@ -27,8 +29,14 @@ Image contract: the engine listens for Prometheus scrapes on the metrics port
 (`/metrics`) and answers `/livez`, `/readyz` and `/startupz` on the health port
 from its housekeeping thread; it reads its strategy parameters from
 `/etc/hftc/params/<strategy>.yaml` and venue credentials from files under
-`/var/run/secrets/hftc/venue`. The optimiser entry point `hftc-optimize` reads
-the Optuna storage URL from the file given by `--storage-file`.
+`/var/run/secrets/hftc/venue`. The same image runs the optimiser, so it must
+also have the `hftc` command on PATH and a C++20 `g++` (each trial backtests a
+strategy compiled in the pod): the Job runs `hftc optimize` on the schema's IR
+(`hftc ir` output, from a ConfigMap, since the backend never sees the YAML),
+the tape `/data/market/<strategy>.hftt` from a read-only volume and the
+PostgreSQL storage URL read from a Secret file by `--storage-file`. Workers of
+the Indexed Job add trials to one shared study; each seeds its sampler with
+its completion index, passed with Kubernetes' own `$(VAR)` argument expansion.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ import re
 from hftc.backends.k8s import cpuset, lints
 from hftc.backends.prometheus import rule_groups
 from hftc.backends.prometheus.yamlout import dump_all, dump_yaml
-from hftc.diagnostics.model import Diagnostic, warning
+from hftc.diagnostics.model import Diagnostic, error, warning
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Deployment, Schema, Strategy
 
@@ -51,6 +59,18 @@ UID = 10001
 PARAMS_DIR = "/etc/hftc/params"
 VENUE_DIR = "/var/run/secrets/hftc/venue"
 OPTUNA_DIR = "/var/run/secrets/hftc/optuna"
+SCHEMA_DIR = "/etc/hftc/schema"
+SCHEMA_KEY = "schema.ir.json"
+MARKET_DIR = "/data/market"
+OPTIMIZE_OUT = "/tmp/optimize"
+# Optimiser defaults; the schema has no fields for them, so change them with a kustomize patch.
+OPTIMIZER_RESOURCES = {"cpu": "2", "memory": "4Gi"}
+TRIALS_PER_WORKER = 100
+MARKET_DATA_SIZE = "100Gi"
+# ConfigMaps hold 1 MiB; a client-side `kubectl apply` copies the object into a 256 KiB annotation.
+CONFIGMAP_LIMIT = 1024 * 1024
+APPLY_ANNOTATION_LIMIT = 256 * 1024
+COMPLETION_INDEX = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 MONITORING_NAMESPACE = "monitoring"
 CAPABILITY_REASON = (
     "IPC_LOCK: mlockall() the rings, pools and order book so no page is ever faulted in on the hot path; "
@@ -84,12 +104,16 @@ class Names:
         self.optimizer_sa = f"{self.app}-optimizer"
         self.rules = f"{self.app}-rules"
         self.optuna_secret = f"{self.app}-optuna-storage"
+        self.schema_ir = f"{self.app}-schema-ir"
 
     def workload(self, d: Deployment, site: str | None) -> str:
         return f"{self.app}-{dns(d.name)}" + (f"-{dns(site)}" if site else "")
 
     def nad(self, d: Deployment) -> str:
         return f"{self.app}-{dns(d.name)}-sriov"
+
+    def market_data(self, d: Deployment) -> str:
+        return f"{self.app}-{dns(d.name)}-market-data"
 
 
 def _labels(n: Names, component: str, **extra: str) -> dict:
@@ -135,12 +159,57 @@ def _strategy_doc(s: Strategy) -> str:
     return dump_yaml(doc)
 
 
+def _source_relative(path: str, sources: tuple[str, ...]) -> str:
+    """`path` (as the compiler displayed it, relative to its working directory or absolute) named like
+    `ir.sources`, relative to the root schema's folder: the longest source that ends `path`."""
+    parts = path.replace("\\", "/").split("/")
+    best: list[str] = []
+    for source in sources:
+        tail = [p for p in source.split("/") if p not in ("..", ".")]
+        if len(tail) > len(best) and parts[-len(tail):] == tail:
+            best = tail
+    return "/".join(best) if best else parts[-1]
+
+
+def schema_ir_json(ir: Schema) -> str:
+    """The IR as `hftc ir` prints it, compact, with span files renamed relative to the schema's folder so
+    the output does not depend on where `hftc build` ran."""
+    from hftc.ir.serialize import ir_to_dict
+
+    files: set[str] = set()
+
+    def collect(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str) and "line" in node:
+                files.add(node["file"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    data = ir_to_dict(ir)
+    collect(data)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # Spans appear as JSON strings and, inside the strategies' checked programs, as escaped JSON strings.
+    for old in sorted(files, key=len, reverse=True):
+        new = _source_relative(old, ir.sources)
+        for quote in (json.dumps, lambda v: json.dumps(json.dumps(v))[1:-1]):
+            text = text.replace(quote(old), quote(new))
+    return text + "\n"
+
+
 def base_files(ir: Schema, n: Names) -> dict[str, str]:
     ns = n.base_namespace
     params = {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": _meta(n.params, ns, _labels(n, "strategy-params")),
         "data": {f"{s.name}.yaml": _strategy_doc(s) for s in ir.strategies},
+    }
+    schema_ir = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": _meta(n.schema_ir, ns, _labels(n, "optimizer")),
+        "data": {SCHEMA_KEY: schema_ir_json(ir)},
     }
     sa = [{
         "apiVersion": "v1", "kind": "ServiceAccount",
@@ -172,7 +241,10 @@ def base_files(ir: Schema, n: Names) -> dict[str, str]:
         "spec": {"groups": groups},
     }
     files = {
-        "strategy-params.yaml": header(ir, "# Strategy parameters (schema defaults) and the optimiser's search space.\n")
+        **({"schema-ir.yaml": header(ir, "# The compiled schema (`hftc ir`), read by the optimisation Job's "
+                                     "`hftc optimize`.\n") + dump_yaml(schema_ir)} if ir.strategies else {}),
+        "strategy-params.yaml": header(ir, "# Strategy parameters (schema defaults), and for reference the search space\n"
+                                                "# the optimiser takes from the compiled schema.\n")
         + dump_yaml(params),
         "serviceaccounts.yaml": header(ir, "# No API access: neither pod needs a token.\n") + dump_all(sa),
         "network-policies.yaml": header(ir, "# Deny all traffic in the namespace, then allow DNS. Overlays allow the\n"
@@ -300,18 +372,30 @@ def _optimizer(ir: Schema, n: Names, d: Deployment, s: Strategy) -> dict:
     name = f"{n.app}-{dns(d.name)}-optimize-{dns(s.name)}"
     study = f"{ir.package}.{s.name}.{d.name}"
     labels = _labels(n, "optimizer", **{"hftc.io/deployment": dns(d.name), "hftc.io/strategy": dns(s.name)})
-    resources = {"cpu": "2", "memory": "4Gi"}
+    resources = dict(OPTIMIZER_RESOURCES)
     container = {
         "name": "optimizer",
         "image": k.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["hftc-optimize"],
-        "args": ["--strategy", s.name, "--study", study, "--search-space", f"{PARAMS_DIR}/{s.name}.yaml",
-                 "--storage-file", f"{OPTUNA_DIR}/url"],
+        "command": ["hftc"],
+        # `$(HFTC_WORKER_INDEX)` is expanded by the kubelet, not a shell: each worker seeds its sampler
+        # differently, so parallel workers explore different points of the shared study.
+        "args": ["optimize", f"{SCHEMA_DIR}/{SCHEMA_KEY}", "--strategy", s.name,
+                 "--data", f"{MARKET_DIR}/{s.name}.hftt", "--study", study,
+                 "--storage-file", f"{OPTUNA_DIR}/url", "--trials", str(TRIALS_PER_WORKER),
+                 "--jobs", resources["cpu"], "--seed", "$(HFTC_WORKER_INDEX)", "--out", OPTIMIZE_OUT],
+        "env": [
+            {"name": "HFTC_WORKER_INDEX", "valueFrom": {"fieldRef": {"fieldPath": COMPLETION_INDEX}}},
+            # The root filesystem is read-only: compiled strategies, g++ temporaries and outputs go to /tmp.
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "TMPDIR", "value": "/tmp"},
+            {"name": "HFTC_CACHE_DIR", "value": "/tmp/hftc-cache"},
+        ],
         "resources": {"requests": dict(resources), "limits": dict(resources)},
         "securityContext": _restricted_context(),
         "volumeMounts": [
-            {"name": "params", "mountPath": PARAMS_DIR, "readOnly": True},
+            {"name": "schema", "mountPath": SCHEMA_DIR, "readOnly": True},
+            {"name": "market-data", "mountPath": MARKET_DIR, "readOnly": True},
             {"name": "optuna-storage", "mountPath": OPTUNA_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
         ],
@@ -343,7 +427,9 @@ def _optimizer(ir: Schema, n: Names, d: Deployment, s: Strategy) -> dict:
                     "securityContext": _pod_context(),
                     "containers": [container],
                     "volumes": [
-                        {"name": "params", "configMap": {"name": n.params}},
+                        {"name": "schema", "configMap": {"name": n.schema_ir}},
+                        {"name": "market-data", "persistentVolumeClaim": {"claimName": n.market_data(d),
+                                                                          "readOnly": True}},
                         {"name": "optuna-storage", "secret": {"secretName": n.optuna_secret, "defaultMode": 0o440}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
                     ],
@@ -437,13 +523,29 @@ def overlay_files(ir: Schema, n: Names, d: Deployment) -> tuple[dict[str, str], 
     files["pod-monitor.yaml"] = header(ir, "# The scrape timeout equals the interval: Prometheus rejects a timeout\n"
                                        "# longer than the interval, and the default (10s) is.\n") + dump_yaml(monitor)
     jobs = [_optimizer(ir, n, d, s) for s in ir.strategies]
+    for job in jobs:
+        diags += lints.check_guaranteed(d, job["metadata"]["name"], job["spec"]["template"]["spec"])
     if jobs:
-        files["optimizer-jobs.yaml"] = header(ir, f"# Optuna: {k.optimizer_workers} parallel workers per strategy share "
-                                              "one study in PostgreSQL.\n# The storage URL "
-                                              f"(postgresql://...) is read from Secret `{n.optuna_secret}`, key `url`,\n"
-                                              "# mounted as a file; it is never written here. Without the trading "
-                                              "taint's\n# toleration the workers never run on trading nodes.\n") \
-            + dump_all(jobs)
+        files["optimizer-jobs.yaml"] = header(ir, f"# Optuna: {k.optimizer_workers} parallel workers per strategy, "
+                                              f"{TRIALS_PER_WORKER} trials each, add to one study\n# in PostgreSQL. "
+                                              f"The storage URL (postgresql://...) is read from Secret "
+                                              f"`{n.optuna_secret}`,\n# key `url`, mounted as a file; it is never "
+                                              "written here. Without the trading taint's\n# toleration the workers "
+                                              "never run on trading nodes. Guaranteed QoS (requests == limits)\n# "
+                                              "keeps trial timings steady.\n") + dump_all(jobs)
+        claim = {
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": _meta(n.market_data(d), ns, _labels(n, "market-data")),
+            "spec": {"accessModes": ["ReadOnlyMany"], "volumeMode": "Filesystem",
+                     "resources": {"requests": {"storage": MARKET_DATA_SIZE}}},
+        }
+        tapes = ", ".join(f"`{s.name}.hftt`" for s in ir.strategies)
+        files["market-data.yaml"] = header(ir, f"# Market-data tapes for the optimiser, mounted read-only at {MARKET_DIR}: "
+                                           f"{tapes}.\n# Fill the volume before running the Job, with "
+                                           "`hftc data convert CAPTURE... -o <volume>/<strategy>.hftt`\n"
+                                           "# (see README.md). No storageClassName: the cluster default is used; "
+                                           "ReadOnlyMany needs a\n# shared-filesystem class (NFS, CephFS, EFS) or a "
+                                           "pre-provisioned PersistentVolume.\n") + dump_yaml(claim)
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "namespace": ns,
@@ -532,11 +634,13 @@ def readme(ir: Schema, n: Names, deployments: list[Deployment]) -> str:
         "",
         "## Layout",
         "",
-        "- `base/`: strategy parameters (ConfigMap), alert and recording rules (PrometheusRule), service accounts,",
-        "  default-deny and DNS NetworkPolicies.",
+        "- `base/`: strategy parameters (ConfigMap), the compiled schema for the optimiser (ConfigMap with the",
+        "  `hftc ir` JSON), alert and recording rules (PrometheusRule), service accounts, default-deny and DNS",
+        "  NetworkPolicies.",
         "- `overlays/<deployment>/`: namespace, one engine Deployment per site (one replica, `Recreate`, so two",
         "  engines never share a venue session), SR-IOV NetworkAttachmentDefinition, metrics NetworkPolicy,",
-        "  PodDisruptionBudget (`maxUnavailable: 0`), PodMonitor, Optuna optimisation Job.",
+        "  PodDisruptionBudget (`maxUnavailable: 0`), PodMonitor, Optuna optimisation Job and the market-data",
+        "  PersistentVolumeClaim it reads.",
         "- `node-tuning/<deployment>/`: PerformanceProfile (OpenShift Node Tuning Operator) or",
         "  KubeletConfiguration (static CPU manager, single-NUMA-node topology, reserved CPUs) for the nodes.",
         "",
@@ -551,15 +655,47 @@ def readme(ir: Schema, n: Names, deployments: list[Deployment]) -> str:
         *[f"  - `{name}` in `{ns}`: venue credentials, mounted as files under `{VENUE_DIR}`." for ns, name in secrets],
         f"  - `{n.optuna_secret}` in each namespace, key `url`: the PostgreSQL URL of the Optuna study storage.",
         "",
+        "## Optimisation Job",
+        "",
+        "Each strategy gets an Indexed Job per deployment: `optimizer_workers` pods, each running",
+        f"`hftc optimize {SCHEMA_DIR}/{SCHEMA_KEY} --strategy <strategy> --data {MARKET_DIR}/<strategy>.hftt",
+        f"--study <study> --storage-file {OPTUNA_DIR}/url --trials {TRIALS_PER_WORKER} --jobs {OPTIMIZER_RESOURCES['cpu']}",
+        f"--seed <completion index> --out {OPTIMIZE_OUT}`.",
+        "All workers add trials to the same PostgreSQL study (named in the Job's `hftc.io/study` annotation).",
+        "",
+        f"- Market data: the PersistentVolumeClaim `{n.app}-<deployment>-market-data` ({MARKET_DATA_SIZE},",
+        f"  `ReadOnlyMany`) is mounted read-only at `{MARKET_DIR}`. It uses the cluster's default storage",
+        "  class: patch in a `storageClassName` that supports ReadOnlyMany (NFS, CephFS, EFS) or bind it to a",
+        "  pre-provisioned PersistentVolume. Fill the backing share before starting the Job, one tape per strategy:",
+        "  `hftc data convert CAPTURE... -o <share>/<strategy>.hftt`.",
+        f"- Tapes for this schema: {', '.join(f'`{s.name}.hftt`' for s in ir.strategies) or 'none'}.",
+        "- Results stay in the study. Fetch the Pareto front and `best_params.yaml` from anywhere that reaches",
+        "  the database by resuming it: `hftc optimize SCHEMA --strategy <strategy> --data TAPE --storage URL",
+        "  --study <study> --trials 1 --out DIR`, then `hftc build SCHEMA --params DIR/best_params.yaml`.",
+        "",
         "## Engine image contract",
         "",
         "Metrics on the metrics port at `/metrics`; `/livez`, `/readyz` and `/startupz` on the health port, served by",
-        f"the housekeeping thread; strategy parameters in `{PARAMS_DIR}/<strategy>.yaml`; the optimiser entry point",
-        "`hftc-optimize` reads the storage URL from the file given by `--storage-file`. On SIGTERM the engine",
+        f"the housekeeping thread; strategy parameters in `{PARAMS_DIR}/<strategy>.yaml`. On SIGTERM the engine",
         "cancels its resting orders and logs out of the venue within the 30 s termination grace period.",
+        "The optimisation Job runs the same image: it needs the `hftc` command on PATH and a C++20 `g++`, since",
+        "every trial backtests the strategy compiled in the pod (into `/tmp`; the root filesystem is read-only).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _schema_ir_size(ir: Schema, manifest: str) -> list[Diagnostic]:
+    size = len(manifest.encode("utf-8"))
+    if size > CONFIGMAP_LIMIT:
+        return [error("HFT0629", f"the compiled schema takes {size // 1024} KiB, more than a ConfigMap holds "
+                      f"({CONFIGMAP_LIMIT // 1024} KiB), so the optimiser Job cannot get it", None,
+                      help="split the schema, or bake `hftc ir` output into the image and patch the Job's volume")]
+    if size > APPLY_ANNOTATION_LIMIT:
+        return [warning("HFT0629", f"the compiled schema takes {size // 1024} KiB: a client-side `kubectl apply` "
+                        f"fails above {APPLY_ANNOTATION_LIMIT // 1024} KiB", None,
+                        help="apply with `kubectl apply --server-side -k ...`")]
+    return []
 
 
 class K8sBackend:
@@ -580,6 +716,7 @@ class K8sBackend:
             return BackendResult(diagnostics=tuple(diags))
         for rel, text in base_files(ir, n).items():
             files[f"base/{rel}"] = text
+        diags += _schema_ir_size(ir, files.get("base/schema-ir.yaml", ""))
         for d in deployments:
             diags += lints.check_deployment(ir, d)
             plan, plan_diags = lints.cpu_plan(d)

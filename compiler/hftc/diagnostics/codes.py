@@ -137,6 +137,7 @@ _CODES = [
     ("HFT1218", "invalid walk-forward fraction", "`--walk-forward F` optimises on the first F of the data's time span and tests on the rest, so 0 < F < 1, and both parts must hold events."),
     ("HFT1219", "no feasible trial", "No completed trial satisfies every constraint, so there are no parameters to choose. Widen the parameter ranges, relax the constraints or run more trials."),
     ("HFT1220", "invalid optimisation config", "`AIStrategyEngine.optimize_strategy(config)` takes `parameters: {NAME: {min, max}}` naming parameters of the strategy, with min < max inside the declared range, and `objectives: {maximize: [...], minimize: [...]}` naming backtest metrics."),
+    ("HFT1221", "cannot write optimisation output", "`hftc optimize --out DIR` writes the study database (SQLite by default), trials, the Pareto front and best_params.yaml into DIR. The folder could not be created: a file of that name exists, or a parent is not writable."),
     # HFT0530-HFT0549: strategy templates (`template: NAME`, the seed's `type: NAME`).
     ("HFT0530", "template needs more instruments", "A strategy template is written against placeholder instruments (`LEG1`, `LEG2`, ...) that become the strategy's own instruments, in order: the first is `book`, the second the other leg of a pair. The strategy lists fewer instruments than the template trades."),
     ("HFT0531", "incomplete parameter", "A parameter needs `type`, `range` and `default`. Only a parameter of the strategy's template may leave some out: the missing ones are taken from the template's parameter of the same name (for example `gamma: {range: [0.1, 1.0]}` narrows the search range and keeps the template's type and default)."),
@@ -187,6 +188,9 @@ _CODES = [
     # HFT0821-HFT0829: the native Python extension (`--target python-ext`).
     ("HFT0821", "name clash in the Python extension", "The extension module defines runtime classes (LatencyHistogram, PriceLevelBook, OrderBook, OrderResult, RiskGate, RiskLimits, RiskDecision, BookSide, L2Update, DecodeError, EncodeError, HistogramFormatError) and one `<Name>Pipeline` class per generated pipeline. A schema type of the same name would replace one of them. Rename the type."),
     ("HFT0822", "field named like an encode parameter", "The extension's `encode_<message>(fields=None, **kwargs)` and `encode_<message>_into(out, offset=0, fields=None, **kwargs)` take field values as keyword arguments. A field called `fields`, `out`, `offset` or `kwargs` cannot be passed that way; pass it in the `fields` mapping instead."),
+    # HFT0010, HFT0629: compiled IR files, and the k8s optimiser Job that carries one.
+    ("HFT0010", "invalid IR file", "A file named `*.ir.json` is read as an IR compiled by `hftc ir` instead of YAML. This one is not JSON, was written by an hftc with another IR version, or does not match the IR model. Regenerate it with `hftc ir SCHEMA > NAME.ir.json`, or pass the YAML schema."),
+    ("HFT0629", "schema IR too large for a ConfigMap", "The k8s target ships the compiled schema (its IR JSON) to the optimisation Job in a ConfigMap. ConfigMaps hold at most 1 MiB, and a client-side `kubectl apply` also copies the object into an annotation limited to 256 KiB. Above 256 KiB apply with `kubectl apply --server-side`; above 1 MiB split the schema or bake the IR file into the image."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

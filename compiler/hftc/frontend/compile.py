@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from hftc.diagnostics.model import Diagnostic, error, has_errors, sort_diagnostics
 from hftc.frontend.lower import Lowerer
-from hftc.frontend.sources import SourceSet, display_path, read_file
+from hftc.frontend.sources import MAX_FILE_BYTES, SourceSet, decode, display_path, read_file
 from hftc.frontend.templates import TemplateLibrary
 from hftc.ir.model import Schema
 from hftc.loader.yaml_nodes import LoadedYaml
@@ -15,6 +15,7 @@ from hftc.schema.document import MODELS, SchemaDocument, document_kind
 from hftc.schema.validate import validate_document
 
 LANGUAGE_VERSION = 1
+IR_SUFFIX = ".ir.json"
 
 
 @dataclass
@@ -126,8 +127,57 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     return CompileResult(ir, sort_diagnostics(diagnostics + pass_diags), sources)
 
 
+def load_ir_file(path: str) -> CompileResult:
+    """An IR already compiled by `hftc ir` (a `.ir.json` file): where the YAML sources are not at hand,
+    e.g. the optimiser's pod, which gets the schema from a ConfigMap."""
+    import json
+
+    from pydantic import ValidationError
+
+    from hftc.diagnostics.model import Span
+    from hftc.ir.model import IR_VERSION
+    from hftc.ir.serialize import ir_from_json
+
+    sources = SourceSet()
+    file = display_path(path)
+    hint = f"write it with `hftc ir SCHEMA > {os.path.basename(path)}` using this version of hftc"
+    try:
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            return CompileResult(None, [error("HFT0001", f"`{file}` is too large for an IR file", None)], sources)
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return CompileResult(None, [error("HFT0001", f"cannot read `{file}`: no such file", None)], sources)
+    except OSError as exc:
+        return CompileResult(None, [error("HFT0001", f"cannot read `{file}`: {exc.strerror or exc}", None)], sources)
+    text, diags = decode(file, data)
+    if text is None:
+        return CompileResult(None, diags, sources)
+    sources.texts[file] = text
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return CompileResult(None, [error("HFT0010", f"IR file is not JSON: {exc.msg}",
+                                          Span.point(file, exc.lineno, exc.colno), help=hint)], sources)
+    version = raw.get("ir_version") if isinstance(raw, dict) else None
+    if isinstance(raw, dict) and version != IR_VERSION:
+        return CompileResult(None, [error("HFT0010", f"IR version {version} is not supported (this hftc reads "
+                                          f"{IR_VERSION})", Span.point(file, 1, 1), help=hint)], sources)
+    try:
+        ir = ir_from_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "top level"
+        return CompileResult(None, [error("HFT0010", f"not an hftc IR: {where}: {first['msg']}",
+                                          Span.point(file, 1, 1), help=hint)], sources)
+    return CompileResult(ir, [], sources)
+
+
 def compile_file(path: str) -> CompileResult:
-    """Read, validate and lower `path` and its imports, then run every pass."""
+    """Read, validate and lower `path` and its imports, then run every pass; a `.ir.json` file is
+    read as an already compiled IR."""
+    if path.endswith(IR_SUFFIX):
+        return load_ir_file(path)
     sources = SourceSet()
     doc, diagnostics = read_file(path, sources)
     return _compile_loaded(doc, diagnostics, sources)

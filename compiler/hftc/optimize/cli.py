@@ -21,7 +21,7 @@ class Queue(str, Enum):
 
 
 def optimize(
-    schema: Path = typer.Argument(..., help="Schema file."),
+    schema: Path = typer.Argument(..., help="Schema file, or its compiled IR (`*.ir.json`, from `hftc ir`)."),
     strategy: str = typer.Option(..., "--strategy", "-s", help="Strategy to optimise (a name under `strategies:`)."),
     data: list[Path] = typer.Option(..., "--data", "-d",
                                     help="Market data: .hftt tapes, or captures (Binance .gz, hftbacktest .npz, Tardis .csv) converted once into a cached tape; repeat for several instruments."),

@@ -130,7 +130,11 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     if request.walk_forward is not None:
         in_sample, out_of_sample = split_window(tape, request.walk_forward)
     options = request.options if request.options is not None else BacktestOptions()
-    os.makedirs(request.out, exist_ok=True)
+    try:
+        os.makedirs(request.out, exist_ok=True)
+    except OSError as exc:
+        raise OptimizeError([error("HFT1221", f"cannot create the output folder `{request.out}`: {exc.strerror or exc}",
+                                   None, help="pass --out a folder path that can be created and written")]) from None
     storage = open_storage(request.storage_url)  # before the compile: a bad URL fails fast
     if on_compiling is not None:
         on_compiling()
