@@ -125,6 +125,10 @@ def test_generated_crate_builds_tests_and_lints(fx_ir: Schema, cache_dir: Path) 
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "test result: ok" in test.stdout
     assert "snapshot_round_trips ... ok" in test.stdout
+    for name in ("inline_pipeline_sends_the_strategys_orders", "threaded_pipeline_sends_the_same_orders",
+                 "risk_limits_block_an_oversized_order", "snapshot_resets_the_book_and_runs_the_strategy_once",
+                 "trade_becomes_a_trade_message", "instrument_table_maps_venue_ids"):
+        assert f"{name} ... ok" in test.stdout, name
 
 
 def test_edge_schema_crate_lints_and_tests(cache_dir: Path) -> None:
@@ -136,3 +140,255 @@ def test_edge_schema_crate_lints_and_tests(cache_dir: Path) -> None:
     assert clippy.returncode == 0, clippy.stderr[-4000:]
     test = cargo(["test", "--release"], crate, cache_dir)
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
+
+
+# ---- trading components ------------------------------------------------------------------------
+
+THREADS = "threads: {feed: {cpu: 2}, quoter: {cpu: 3}}"
+
+
+def _variant(tmp_path: Path, *replacements: tuple[str, str]) -> Schema:
+    """The example with text replaced, compiled (its import is copied beside it)."""
+    text = (EXAMPLES / "fx_market_maker.hftc.yaml").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    shutil.copy(EXAMPLES / "common.hftc.yaml", tmp_path / "common.hftc.yaml")
+    path = tmp_path / "variant.hftc.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = compile_file(str(path))
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.ir
+
+
+def _rust_view(ir: Schema):
+    from hftc.backends.rust.codegen import Generator
+    from hftc.backends.rust.components import ComponentsView
+
+    v = ComponentsView(ir, Generator(ir))
+    return v.build(), v.diagnostics
+
+
+def test_component_files_and_api(fx_ir: Schema) -> None:
+    files = _tree(fx_ir)
+    for name in ("src/components.rs", "src/strategies.rs", "src/pipelines.rs", "tests/components.rs",
+                 "src/bin/replay.rs"):
+        assert name in files, name
+    lib = files["src/lib.rs"].decode()
+    assert "pub mod components;" in lib and "pub mod pipelines;" in lib and "pub mod strategies;" in lib
+    assert 'name = "replay"' in files["Cargo.toml"].decode()
+    components = files["src/components.rs"].decode()
+    assert "impl<F: FnMut(MarketMsg), G: Grid> Handler for FeedHandler<F, G>" in components
+    assert "impl<G: Grid> OrderGateway for Gateway<G>" in components
+    assert "pub const MAX_LENGTH: usize = 59;" in components
+    assert "max_orders_per_second: 2000," in components and "price_band_bps: 25," in components
+    strategies = files["src/strategies.rs"].decode()
+    assert "impl trading::Strategy for Adapter" in strategies
+    assert "spread_bps: 0.5_f64," in strategies
+    pipelines = files["src/pipelines.rs"].decode()
+    assert "pub const SPLITS: u8 = trading::SPLIT_BEFORE_BOOK;" in pipelines
+    assert "cpu: [2, 3, -1, -1]," in pipelines and "queue_capacity: 4096," in pipelines
+
+
+def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Path) -> None:
+    """Roles, splits, CPUs and limits are the C++ target's, so both send the same orders."""
+    from hftc.backends.cpp.components import build_components
+    from hftc.backends.cpp.view import build_view
+
+    variants = [fx_ir, _variant(tmp_path, (THREADS, "threads: {feed: {cpu: 1}, risk: {cpu: 4}, gateway: {cpu: 5}}")),
+                _variant(tmp_path, (THREADS, "threads: {}"))]
+    for ir in variants:
+        rust, rdiags = _rust_view(ir)
+        cpp, cdiags = build_components(ir, build_view(ir))
+        assert rdiags == [] and cdiags == []
+        (rp,), (cp,) = rust["pipelines"], cpp["pipelines"]
+        assert (rp.split_bits, rp.cpu, rp.queue_capacity, rp.instruments) == \
+            (cp.split_bits, cp.cpu, cp.queue_capacity, cp.instruments)
+        assert [(i.name, i.role) for i in rust["feeds"][0].inputs] == [(i.name, i.role) for i in cpp["feeds"][0].inputs]
+        assert (rp.grid.tick_num, rp.grid.tick_den, rp.grid.lot_num, rp.grid.lot_den) == \
+            (cp.grid.tick_num, cp.grid.tick_den, cp.grid.lot_num, cp.grid.lot_den)
+        r, c = rust["risks"][0], cpp["risks"][0]
+        assert (r.max_position, r.max_order_qty, r.max_orders_per_second, r.price_band_bps, r.max_notional) == \
+            (c.max_position, c.max_order_qty, c.max_orders_per_second, c.price_band_bps, c.max_notional)
+        assert rp.gateway.max_length == cp.gateway.max_length
+        assert {k for k, v in rp.gateway.acc.items() if v} == set(cp.gateway.acc)
+
+
+def test_component_diagnostics(tmp_path: Path) -> None:
+    from hftc.diagnostics.model import Severity
+
+    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
+    report = generate(ir, ["rust"], "/nonexistent")
+    assert [(d.code, d.severity) for d in report.diagnostics] == [("HFT0640", Severity.WARNING)]
+    assert "ExecutionReport" in report.diagnostics[0].message and "Rust" in report.diagnostics[0].message
+    assert "/// Ignored (no role): ExecutionReport." in report.outputs[0].files["src/components.rs"].decode()
+    for replacement, code in ((("output: NewOrder", "output: Trade"), "HFT0642"),
+                              ((THREADS, "threads: {feed: {cpu: 2}, book: {cpu: 3}, quoter: {cpu: 4}}"), "HFT0641"),
+                              (('tick: "0.00001"', 'tick: "0.0000000001"'), "HFT0644")):
+        report = generate(_variant(tmp_path, replacement), ["rust"], "/nonexistent")
+        assert [d.code for d in report.diagnostics] == [code]
+        assert report.diagnostics[0].severity == Severity.ERROR
+        assert not any(rel.endswith(".rs") for out in report.outputs for rel in out.files), "no partial output"
+
+
+def test_schema_without_components_gets_no_component_files() -> None:
+    if not EDGE.exists():
+        pytest.skip(f"{EDGE.name} is absent")
+    files = _tree(compile_file(str(EDGE)).ir)
+    assert not any(n in files for n in ("src/components.rs", "src/pipelines.rs", "tests/components.rs"))
+    assert b"pub mod components;" not in files["src/lib.rs"]
+
+
+# A capture of the example's market data: snapshots, deltas and trades with duplicates, gaps, an
+# unknown side and off-grid prices, timestamps 50 us to 2 ms apart.
+def _capture(ir: Schema, seed: int = 7, n: int = 3000) -> bytes:
+    import random
+
+    from hftc.vectors import Codec
+
+    tick, lot = 10_000, 1000 * 10_000  # mantissas of 0.00001 (Price, 1e-9) and of 1000 (Qty, 1e-4)
+    codec = Codec(ir)
+    msgs = {m.name: m for m in ir.messages}
+    rng = random.Random(seed)
+    out = bytearray()
+    ts, mid, seq, tseq = 1_000_000_000, 108_120, 10, 0
+
+    def enc(name: str, values: dict) -> None:
+        out.extend(codec.encode_message(msgs[name], values, ir.version))
+
+    def snapshot(seq: int, bid_lots: int, ask_lots: int) -> None:
+        levels = [{"side": 1, "price": (mid - 1) * tick, "qty": bid_lots * lot, "orders": []},
+                  {"side": 2, "price": (mid + 2) * tick, "qty": ask_lots * lot, "orders": []}]
+        enc("Snapshot", {"instrument": 0, "seq": seq, "levels": levels, "venue_note": ""})
+
+    snapshot(seq, 5, 5)
+    for _ in range(n):
+        ts += rng.choice((50_000, 100_000, 400_000, 2_000_000))
+        r = rng.random()
+        if r < 0.1:
+            tseq += 1
+            enc("Trade", {"instrument": 0, "seq": tseq, "ts_exchange": ts, "aggressor": rng.choice((1, 2)),
+                          "price": mid * tick, "qty": rng.randint(1, 9) * lot})
+            continue
+        mid += rng.choice((-1, 0, 0, 1))
+        side = rng.choice((1, 2))
+        px = mid - rng.randint(1, 3) if side == 1 else mid + rng.randint(1, 3)
+        seq += 1
+        s = seq - 1 if r < 0.12 else seq  # a duplicate
+        if 0.12 <= r < 0.13:
+            seq += 3  # a gap
+            s = seq
+        enc("BookDelta", {"instrument": 0, "seq": s, "ts_exchange": ts, "side": 9 if 0.99 < r <= 0.992 else side,
+                          "price": px * tick + (1 if r > 0.995 else 0), "qty": rng.choice((0, 1, 2, 5)) * lot,
+                          "order_count": None})
+        if 0.985 < r <= 0.99:
+            seq += 1
+            snapshot(seq, 3, 4)
+    return bytes(out)
+
+
+CPP_REPLAY = r"""// Replays a capture through the generated C++ pipeline, inline, printing each order in hex.
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "fx_mm/codecs.hpp"
+#include "fx_mm/pipeline_tick_to_trade.hpp"
+
+namespace pl = fx::mm::pipelines::tick_to_trade;
+
+struct Printer {
+  using Gateway = pl::Gateway<pl::Grid>;
+  using Wire = std::array<char, Gateway::kMaxLength>;
+  Printer() : wire(std::make_unique<Wire>()), gateway(std::span<char>(*wire)) {}
+  void encode(const hft::trading::OrderRequest& o) noexcept {
+    gateway.encode(o);
+    const auto bytes = gateway.last_encoded();
+    if (bytes.empty()) return;
+    for (const char c : bytes) std::printf("%02x", static_cast<unsigned char>(c));
+    std::printf("\n");
+  }
+  std::unique_ptr<Wire> wire;
+  Gateway gateway;
+};
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  std::ifstream in(argv[1], std::ios::binary);
+  const std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  static const hft::TscClock clock = hft::TscClock::calibrate();
+  auto cfg = pl::config();
+  cfg.cpu = {-1, -1, -1, -1};
+  auto pipe = pl::make<Printer, hft::trading::kInline>(Printer(), clock, cfg);
+  auto sink = [&](const hft::trading::MarketMsg& m) { pipe->publish(m); };
+  pl::FeedHandler<decltype(sink), pl::Grid> feed(sink);
+  std::size_t offset = 0;
+  while (offset < data.size()) {
+    const auto r = fx::mm::dispatch(data.data() + offset, data.size() - offset, feed);
+    if (!r.ok()) return 1;
+    offset += r.length;
+  }
+  pipe->stop();
+  return 0;
+}
+"""
+
+
+def _cpp_replay(ir: Schema, cache_dir: Path) -> Path:
+    """The C++ replay driver over the generated headers, built once per content hash."""
+    import hashlib
+
+    report = generate(ir, ["cpp"], "/nonexistent")
+    assert not report.diagnostics, [d.message for d in report.diagnostics]
+    digest = hashlib.sha256(CPP_REPLAY.encode())
+    runtime = REPO / "runtime_cpp" / "include"
+    for rel, data in sorted(report.outputs[0].files.items()):
+        digest.update(rel.encode() + data)
+    for header in sorted(runtime.rglob("*.hpp")):
+        digest.update(header.read_bytes())
+    root = cache_dir / "rust-components-xl" / digest.hexdigest()[:16]
+    exe = root / "replay_cpp"
+    if exe.exists():
+        return exe
+    for rel, data in report.outputs[0].files.items():
+        target = root / "src" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    (root / "replay.cpp").write_text(CPP_REPLAY, encoding="utf-8")
+    proc = subprocess.run(["g++", "-std=c++20", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+                           "-I", str(root / "src" / "include"), "-I", str(runtime), str(root / "replay.cpp"),
+                           "-o", str(root / "replay_cpp.tmp"), "-pthread"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    (root / "replay_cpp.tmp").rename(exe)
+    return exe
+
+
+def test_cpp_and_rust_pipelines_send_the_same_order_bytes(fx_ir: Schema, cache_dir: Path, tmp_path: Path) -> None:
+    """The same capture through the generated C++ and Rust pipelines: identical orders, byte for byte."""
+    need_cargo()
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(_capture(fx_ir))
+    crate = write_crate(fx_ir, cache_dir / "rust-generated" / "fx_mm")
+    build = cargo(["build", "--release", "--bin", "replay"], crate, cache_dir)
+    assert build.returncode == 0, build.stderr[-4000:]
+    rust = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "replay"), str(capture)],
+                          capture_output=True, text=True, timeout=120)
+    assert rust.returncode == 0, rust.stderr
+    cpp = subprocess.run([str(_cpp_replay(fx_ir, cache_dir)), str(capture)], capture_output=True, text=True,
+                         timeout=120)
+    assert cpp.returncode == 0, cpp.stderr
+    orders = rust.stdout.splitlines()
+    assert len(orders) > 20, rust.stderr
+    assert "dropped by the handler" in rust.stderr and " 0 dropped by the handler" not in rust.stderr
+    assert rust.stdout == cpp.stdout
+    # A truncated capture is an error, reported without a panic.
+    capture.write_bytes(_capture(fx_ir)[:-3])
+    bad = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "replay"), str(capture)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "truncated" in bad.stderr and "panicked" not in bad.stderr

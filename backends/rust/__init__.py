@@ -20,6 +20,11 @@ Layout of `<out>/rust/`:
 * `src/dispatch.rs` — `Handler` trait (one `on_<message>` method each) and `dispatch`.
 * `src/owned.rs` — owned structs (`Vec` groups) with `decode`/`encode`, for tests and tools.
 * `tests/roundtrip.rs` and `src/bin/bench.rs` (`cargo run --release --bin bench`).
+* With a complete pipeline (feed handler, order book, strategy with quote rules, risk gate,
+  order gateway; see `components.py`): `src/components.rs` (grids, feed handlers, gateways,
+  risk limits), `src/strategies.rs` (exprgen's rules plus an adapter implementing
+  `runtime_rust::trading::Strategy`), `src/pipelines.rs`, `tests/components.rs` and
+  `src/bin/replay.rs` (a capture through the first pipeline, printing the encoded orders).
 
 Every module is `#![forbid(unsafe_code)]`; the output passes rustfmt and
 `cargo clippy --all-targets -- -D warnings`.
@@ -30,9 +35,10 @@ from __future__ import annotations
 import os
 
 from hftc.backends.rust.codegen import Generator
+from hftc.backends.rust.components import ComponentsView
 from hftc.backends.rust.testgen import TestGen
 from hftc.backends.templating import environment
-from hftc.diagnostics.model import error
+from hftc.diagnostics.model import Severity, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
 
@@ -63,7 +69,8 @@ def _toml_string(text: str) -> str:
 
 class RustBackend:
     name = "rust"
-    description = "Rust crate (std only): zero-copy SBE-style codecs, dispatcher, round-trip tests, benchmark"
+    description = ("Rust crate (std only): zero-copy SBE-style codecs, dispatcher, trading components and "
+                   "pipelines, round-trip and pipeline tests, benchmark")
     ir_versions = (1,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
@@ -89,7 +96,19 @@ class RustBackend:
                 error("HFT0821", f"rust backend: {p}", None, help="rename the field, group or var-data")
                 for p in sorted(set(gen.problems))))
         tests = TestGen(gen)
-        sources["src/lib.rs"] = self.lib_rs(ir)
+        trading = ComponentsView(ir, gen)
+        view = trading.build()
+        diagnostics = list(trading.diagnostics)
+        if any(d.severity == Severity.ERROR for d in diagnostics):
+            return BackendResult(diagnostics=tuple(diagnostics))
+        if view is not None:
+            env = environment(__file__)
+            sources["src/components.rs"] = env.get_template("components.rs.j2").render(c=view)
+            sources["src/strategies.rs"] = env.get_template("strategies.rs.j2").render(c=view)
+            sources["src/pipelines.rs"] = env.get_template("pipelines.rs.j2").render(c=view)
+            sources["tests/components.rs"] = env.get_template("components_test.rs.j2").render(c=view)
+            sources["src/bin/replay.rs"] = env.get_template("replay.rs.j2").render(c=view)
+        sources["src/lib.rs"] = self.lib_rs(ir, view is not None)
         sources["tests/roundtrip.rs"] = tests.roundtrip()
         sources["src/bin/bench.rs"] = tests.bench()
         description = (ir.description or f"Messages of {ir.package}").strip().splitlines()[0]
@@ -109,6 +128,7 @@ class RustBackend:
             'name = "bench"',
             'path = "src/bin/bench.rs"',
             "",
+            *(["[[bin]]", 'name = "replay"', 'path = "src/bin/replay.rs"', ""] if view is not None else []),
             "[profile.release]",
             "opt-level = 3",
             'lto = "thin"',
@@ -117,10 +137,10 @@ class RustBackend:
         ])
         files = [GeneratedFile("Cargo.toml", cargo)]
         files += [GeneratedFile(path, text, formatter="rustfmt") for path, text in sorted(sources.items())]
-        return BackendResult(files=tuple(files))
+        return BackendResult(files=tuple(files), diagnostics=tuple(diagnostics))
 
     @staticmethod
-    def lib_rs(ir: Schema) -> str:
+    def lib_rs(ir: Schema, trading: bool = False) -> str:
         desc = (ir.description or f"Messages of `{ir.package}`.").strip()
         lines = [f"//! {line}".rstrip() for line in desc.splitlines()]
         lines += [
@@ -131,9 +151,11 @@ class RustBackend:
             "",
             "#![forbid(unsafe_code)]",
             "",
+            *(["pub mod components;"] if trading else []),
             "pub mod dispatch;",
             "pub mod messages;",
             "pub mod owned;",
+            *(["pub mod pipelines;", "pub mod strategies;"] if trading else []),
             "pub mod types;",
             "pub mod wire;",
             "",

@@ -60,8 +60,9 @@ impl Side {
 /// price (bids: key = px; asks: key = -px), so both sides share one code path.
 #[derive(Debug, Clone)]
 struct Window {
-    qty: Vec<i64>,
-    bits: Vec<u64>,
+    /// Slot `s` is `chunks[s / 64].qty[s % 64]`, occupied iff bit `s % 64` of that chunk's
+    /// `bits` is set: an update touches one chunk, and indexing within it needs no bounds check.
+    chunks: Vec<Chunk>,
     mask: u64,
     cap: i64,
     /// Key of the touch; meaningful only while `levels > 0`.
@@ -70,11 +71,23 @@ struct Window {
     dropped: u64,
 }
 
+/// 64 consecutive slots of a window and their occupancy bits.
+#[derive(Debug, Clone)]
+struct Chunk {
+    bits: u64,
+    qty: [i64; 64],
+}
+
 impl Window {
     fn new(cap: usize) -> Self {
         Self {
-            qty: vec![0; cap],
-            bits: vec![0; cap / 64],
+            chunks: vec![
+                Chunk {
+                    bits: 0,
+                    qty: [0; 64]
+                };
+                cap / 64
+            ],
             mask: cap as u64 - 1,
             cap: cap as i64,
             best: 0,
@@ -93,20 +106,67 @@ impl Window {
         self.levels > 0 && key <= self.best && key > self.best - self.cap
     }
 
+    #[inline(always)]
+    fn get_slot(&self, s: usize) -> i64 {
+        self.chunks[s >> 6].qty[s & 63]
+    }
+
     #[inline]
     fn get(&self, key: i64) -> i64 {
         if self.in_window(key) {
-            self.qty[self.slot(key)]
+            self.get_slot(self.slot(key))
         } else {
             0
         }
     }
 
+    /// The hot path, as in the C++ book: one unsigned compare decides whether `key` is inside
+    /// the window, and the quantity slot alone says whether the level exists (a level is stored
+    /// iff its quantity is non-zero), so an update touches the bitmap only when a level appears
+    /// or disappears.
     #[inline]
     fn set(&mut self, key: i64, qty: i64) {
+        // Ticks behind the touch; wraps to a huge value for keys better than the touch.
+        let behind = (self.best as u64).wrapping_sub(key as u64);
+        if self.levels == 0 || behind >= self.cap as u64 {
+            return self.set_outside(key, qty);
+        }
+        let s = self.slot(key);
+        let bit = 1u64 << (s & 63);
+        let chunk = &mut self.chunks[s >> 6];
+        let q = &mut chunk.qty[s & 63];
+        if qty > 0 {
+            if *q == 0 {
+                chunk.bits |= bit;
+                self.levels += 1;
+            }
+            *q = qty;
+            return;
+        }
+        if *q == 0 {
+            return;
+        }
+        *q = 0;
+        chunk.bits &= !bit;
+        self.levels -= 1;
+        if behind == 0 && self.levels > 0 {
+            // The touch was deleted: walk the bitmap to the next level, which exists inside
+            // the window because nothing is stored outside it.
+            if let Some(next) = self.next_below(s) {
+                self.best -= ((s as u64).wrapping_sub(next as u64) & self.mask) as i64;
+            }
+        }
+    }
+
+    /// The cold part of [`set`](Self::set): an empty side, a new touch, or a level deeper than
+    /// the window.
+    #[cold]
+    #[inline(never)]
+    fn set_outside(&mut self, key: i64, qty: i64) {
         if qty <= 0 {
-            self.remove(key);
-        } else if self.levels == 0 {
+            return; // nothing is stored outside the window
+        }
+        if self.levels == 0 {
             self.best = key;
             self.store(key, qty);
         } else if key > self.best {
@@ -118,8 +178,6 @@ impl Window {
             }
             self.best = key;
             self.store(key, qty);
-        } else if key > self.best - self.cap {
-            self.store(key, qty);
         } else {
             self.dropped += 1;
         }
@@ -129,32 +187,13 @@ impl Window {
     fn store(&mut self, key: i64, qty: i64) {
         let s = self.slot(key);
         let bit = 1u64 << (s & 63);
-        let word = &mut self.bits[s >> 6];
+        let chunk = &mut self.chunks[s >> 6];
+        let word = &mut chunk.bits;
         if *word & bit == 0 {
             *word |= bit;
             self.levels += 1;
         }
-        self.qty[s] = qty;
-    }
-
-    #[inline]
-    fn remove(&mut self, key: i64) {
-        if !self.in_window(key) {
-            return;
-        }
-        let s = self.slot(key);
-        let bit = 1u64 << (s & 63);
-        if self.bits[s >> 6] & bit == 0 {
-            return;
-        }
-        self.bits[s >> 6] &= !bit;
-        self.qty[s] = 0;
-        self.levels -= 1;
-        if key == self.best && self.levels > 0 {
-            if let Some(next) = self.next_below(s) {
-                self.best -= ((s as u64).wrapping_sub(next as u64) & self.mask) as i64;
-            }
-        }
+        chunk.qty[s & 63] = qty;
     }
 
     /// Nearest occupied slot strictly "below" slot `s` in circular order, i.e.
@@ -162,9 +201,9 @@ impl Window {
     /// first one found is the right one.
     #[inline]
     fn next_below(&self, s: usize) -> Option<usize> {
-        let nw = self.bits.len();
+        let nw = self.chunks.len();
         let mut w = s >> 6;
-        let below = self.bits[w] & ((1u64 << (s & 63)) - 1);
+        let below = self.chunks[w].bits & ((1u64 << (s & 63)) - 1);
         if below != 0 {
             return Some((w << 6) | (63 - below.leading_zeros()) as usize);
         }
@@ -172,7 +211,7 @@ impl Window {
         // word, which are the farthest away in circular order.
         for _ in 0..nw {
             w = if w == 0 { nw - 1 } else { w - 1 };
-            let word = self.bits[w];
+            let word = self.chunks[w].bits;
             if word != 0 {
                 return Some((w << 6) | (63 - word.leading_zeros()) as usize);
             }
@@ -198,15 +237,15 @@ impl Window {
                 ((1u64 << n) - 1) << b
             };
             let w = s >> 6;
-            let mut hit = self.bits[w] & m;
+            let mut hit = self.chunks[w].bits & m;
             if hit != 0 {
-                self.bits[w] &= !m;
+                self.chunks[w].bits &= !m;
                 let c = hit.count_ones();
                 self.levels -= c as usize;
                 self.dropped += u64::from(c);
                 while hit != 0 {
                     let t = hit.trailing_zeros() as usize;
-                    self.qty[(w << 6) | t] = 0;
+                    self.chunks[w].qty[t] = 0;
                     hit &= hit - 1;
                 }
             }
@@ -215,14 +254,14 @@ impl Window {
     }
 
     fn clear(&mut self) {
-        for (w, word) in self.bits.iter_mut().enumerate() {
-            let mut hit = *word;
+        for chunk in self.chunks.iter_mut() {
+            let mut hit = chunk.bits;
             while hit != 0 {
                 let t = hit.trailing_zeros() as usize;
-                self.qty[(w << 6) | t] = 0;
+                chunk.qty[t] = 0;
                 hit &= hit - 1;
             }
-            *word = 0;
+            chunk.bits = 0;
         }
         self.levels = 0;
     }
@@ -232,7 +271,7 @@ impl Window {
         if self.levels == 0 {
             None
         } else {
-            Some((self.best, self.qty[self.slot(self.best)]))
+            Some((self.best, self.get_slot(self.slot(self.best))))
         }
     }
 
@@ -243,13 +282,13 @@ impl Window {
         }
         let top = self.slot(self.best);
         let mut s = top;
-        f(self.best, self.qty[s]);
+        f(self.best, self.get_slot(s));
         for _ in 1..n.min(self.levels) {
             match self.next_below(s) {
                 Some(next) => {
                     s = next;
                     let dist = ((top as u64).wrapping_sub(s as u64) & self.mask) as i64;
-                    f(self.best - dist, self.qty[s]);
+                    f(self.best - dist, self.get_slot(s));
                 }
                 None => return,
             }
@@ -285,7 +324,7 @@ impl PriceLevelBook {
 
     /// Effective window width per side after rounding.
     pub fn capacity_ticks(&self) -> usize {
-        self.bids.qty.len()
+        self.bids.chunks.len() * 64
     }
 
     #[inline(always)]

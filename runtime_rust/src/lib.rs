@@ -14,3 +14,4 @@ pub mod pool;
 pub mod ring;
 pub mod shm;
 pub mod shm_metrics;
+pub mod trading;

@@ -50,6 +50,48 @@ fn summarize(mut xs: Vec<f64>, high_is_slow: bool) -> (f64, f64) {
     (median, tail)
 }
 
+/// Median cost of reading the clock twice, subtracted from every batch (as the C++ bench does).
+fn clock_overhead_ns() -> f64 {
+    let mut d: Vec<f64> = (0..10_001)
+        .map(|_| {
+            let a = Instant::now();
+            let b = Instant::now();
+            (b - a).as_nanos() as f64
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
+}
+
+/// Runs `body(begin, end)` over `[0, n)` in batches of `batch` items, `passes` times (after
+/// `setup`, untimed), and returns per-item ns of every batch but those of the first pass (a
+/// warm-up), clock overhead subtracted: the C++ bench's `time_batches`, so that both languages'
+/// figures are measured the same way.
+fn time_batches<S>(
+    n: usize,
+    batch: usize,
+    passes: usize,
+    overhead: f64,
+    state: &mut S,
+    mut setup: impl FnMut(&mut S),
+    mut body: impl FnMut(&mut S, usize, usize),
+) -> Vec<f64> {
+    let mut per_item = Vec::with_capacity(n.div_ceil(batch) * passes);
+    for pass in 0..passes {
+        setup(state);
+        for b in (0..n).step_by(batch) {
+            let e = n.min(b + batch);
+            let t = Instant::now();
+            body(state, b, e);
+            let ns = t.elapsed().as_nanos() as f64 - overhead;
+            if pass > 0 {
+                per_item.push(ns.max(0.0) / (e - b) as f64);
+            }
+        }
+    }
+    per_item
+}
+
 struct Result1 {
     name: &'static str,
     unit: &'static str,
@@ -79,44 +121,49 @@ fn naive_index(v: u64) -> usize {
     (shift as usize) * 1024 + (v >> shift) as usize
 }
 
-fn bench_histogram() -> Result1 {
+fn bench_histogram(overhead: f64) -> Result1 {
+    // Latency-like values as in the C++ bench: log-uniform from ~50 ns to ~1 ms, so every
+    // region and many buckets are hit rather than one hot counter.
     let mut s = 1u64;
     let values: Vec<u64> = (0..1 << 16)
         .map(|_| {
-            let x = splitmix64(&mut s);
-            (x >> 34) >> (x % 24)
+            let u = (splitmix64(&mut s) >> 11) as f64 / (1u64 << 53) as f64;
+            (5.6 + 14.4 * u).exp2() as u64
         })
         .collect();
-    // Short batches (about 2 µs) so that a scheduler tick stealing the core
-    // spoils few samples instead of most of the long ones.
-    const BATCH: usize = 1024;
-    let passes = 200;
+    const BATCH: usize = 4096;
     let mut h = LatencyHistogram::new();
-    let mut samples = Vec::with_capacity(passes * values.len() / BATCH);
-    for _ in 0..passes {
-        for chunk in values.chunks(BATCH) {
-            let t = Instant::now();
-            for &v in chunk {
+    let samples = time_batches(
+        values.len(),
+        BATCH,
+        200,
+        overhead,
+        &mut h,
+        |_| {},
+        |h, b, e| {
+            for &v in &values[b..e] {
                 h.record(v);
             }
-            black_box(&mut h);
-            samples.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
-        }
-    }
+            black_box(h);
+        },
+    );
     let (median, p99) = summarize(samples, true);
 
     let mut counts = vec![0u64; 31744];
-    let mut base = Vec::new();
-    for _ in 0..passes / 4 {
-        for chunk in values.chunks(BATCH) {
-            let t = Instant::now();
-            for &v in chunk {
+    let base = time_batches(
+        values.len(),
+        BATCH,
+        50,
+        overhead,
+        &mut counts,
+        |_| {},
+        |counts, b, e| {
+            for &v in &values[b..e] {
                 counts[naive_index(black_box(v))] += 1;
             }
-            black_box(&mut counts);
-            base.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
-        }
-    }
+            black_box(counts);
+        },
+    );
     let (baseline, _) = summarize(base, true);
     Result1 {
         name: "histogram_record",
@@ -152,7 +199,7 @@ fn load_depth(path: &str) -> Result<Vec<(Side, i64, i64)>, String> {
         .collect())
 }
 
-fn bench_l2(path: Option<&str>) -> Result1 {
+fn bench_l2(path: Option<&str>, overhead: f64) -> Result1 {
     let mut out = Result1 {
         name: "l2_update_real",
         unit: "ns",
@@ -176,25 +223,29 @@ fn bench_l2(path: Option<&str>) -> Result1 {
             return out;
         }
     };
-    const BATCH: usize = 1024;
-    let passes = (4_000_000 / updates.len()).clamp(2, 200);
+    // The C++ bench's batches and passes (the first pass is a warm-up).
+    const BATCH: usize = 64;
+    const PASSES: usize = 21;
     let mut book = PriceLevelBook::new(1 << 16);
-    let mut samples = Vec::new();
-    for _ in 0..passes {
-        book.clear();
-        for chunk in updates.chunks(BATCH) {
-            let t = Instant::now();
-            for &(side, px, qty) in chunk {
+    let samples = time_batches(
+        updates.len(),
+        BATCH,
+        PASSES,
+        overhead,
+        &mut book,
+        |book| book.clear(),
+        |book, b, e| {
+            for &(side, px, qty) in &updates[b..e] {
                 book.set_level(side, px, qty);
             }
             black_box(book.best_bid());
-            samples.push(t.elapsed().as_nanos() as f64 / chunk.len() as f64);
-        }
-    }
+        },
+    );
+    let passes = PASSES;
     eprintln!(
-        "book_bench: l2 replayed {} updates x {passes}; {} levels dropped per pass",
+        "book_bench: l2 replayed {} updates x {passes}; {} levels dropped in the last pass",
         updates.len(),
-        book.dropped_levels() / passes as u64
+        book.dropped_levels()
     );
     let (median, p99) = summarize(samples, true);
 
@@ -357,17 +408,21 @@ impl RefBook {
     }
 }
 
-fn bench_l3() -> Result1 {
-    let ops = gen_stream(1 << 20, 42);
+fn bench_l3(overhead: f64) -> Result1 {
+    // The C++ bench's stream length, batches and passes (the first pass is a warm-up).
+    let ops = gen_stream(2_000_000, 42);
     const BATCH: usize = 256;
     let mut book = OrderBook::new(1 << 15);
-    let mut samples = Vec::new();
     let mut errors = 0u64;
-    for _ in 0..8 {
-        book.clear();
-        for chunk in ops.chunks(BATCH) {
-            let t = Instant::now();
-            for &op in chunk {
+    let samples = time_batches(
+        ops.len(),
+        BATCH,
+        6,
+        overhead,
+        &mut book,
+        |book| book.clear(),
+        |book, b, e| {
+            for &op in &ops[b..e] {
                 let ok = match op {
                     Op::Add(id, side, px, q) => book.add(id, side, px, q).is_ok(),
                     Op::Cancel(id) => book.cancel(id).is_ok(),
@@ -377,14 +432,14 @@ fn bench_l3() -> Result1 {
                 errors += u64::from(!ok);
             }
             black_box(book.best_bid());
-            let secs = t.elapsed().as_secs_f64();
-            samples.push(chunk.len() as f64 / secs.max(1e-12));
-        }
-    }
+        },
+    );
     if errors != 0 {
         eprintln!("book_bench: l3 stream produced {errors} rejected messages");
     }
-    let (median, p99) = summarize(samples, false);
+    // ns per message -> messages per second; the slow tail becomes the low-throughput figure.
+    let (ns, ns_p99) = summarize(samples, true);
+    let (median, p99) = (1e9 / ns, 1e9 / ns_p99);
 
     let mut base = Vec::new();
     let mut reference = RefBook::default();
@@ -408,7 +463,13 @@ fn bench_l3() -> Result1 {
 
 fn main() {
     let path = std::env::args().nth(1);
-    let results = [bench_histogram(), bench_l2(path.as_deref()), bench_l3()];
+    let overhead = clock_overhead_ns();
+    eprintln!("book_bench: Instant::now() pair overhead {overhead:.1} ns (subtracted per batch)");
+    let results = [
+        bench_histogram(overhead),
+        bench_l2(path.as_deref(), overhead),
+        bench_l3(overhead),
+    ];
     let items: Vec<String> = results
         .iter()
         .map(|r| {

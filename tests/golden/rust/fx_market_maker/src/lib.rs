@@ -6,9 +6,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod components;
 pub mod dispatch;
 pub mod messages;
 pub mod owned;
+pub mod pipelines;
+pub mod strategies;
 pub mod types;
 pub mod wire;
 

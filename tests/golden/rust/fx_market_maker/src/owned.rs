@@ -60,6 +60,7 @@ impl OwnedMessage for BookDelta {
         Ok(Self::from_decoder(&BookDeltaDecoder::wrap(buf, offset)?))
     }
 
+    #[inline]
     fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
         let mut e = BookDeltaEncoder::wrap_and_apply_header(buf, offset)?;
         e.set_instrument(self.instrument);
@@ -105,6 +106,7 @@ impl OwnedMessage for Trade {
         Ok(Self::from_decoder(&TradeDecoder::wrap(buf, offset)?))
     }
 
+    #[inline]
     fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
         let mut e = TradeEncoder::wrap_and_apply_header(buf, offset)?;
         e.set_instrument(self.instrument);
@@ -149,6 +151,7 @@ impl OwnedMessage for Snapshot {
         Ok(Self::from_decoder(&SnapshotDecoder::wrap(buf, offset)?))
     }
 
+    #[inline]
     fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
         let mut e = SnapshotEncoder::wrap_and_apply_header(buf, offset)?;
         e.set_instrument(self.instrument);
@@ -189,6 +192,7 @@ impl SnapshotLevels {
     }
 
     /// Writes this entry into a started entry of the group.
+    #[inline]
     pub fn encode_entry(&self, e: &mut SnapshotLevelsEncoder<'_>) -> Result<(), EncodeError> {
         e.set_side(self.side);
         e.set_price(self.price);
@@ -220,6 +224,7 @@ impl SnapshotLevelsOrders {
     }
 
     /// Writes this entry into a started entry of the group.
+    #[inline]
     pub fn encode_entry(&self, e: &mut SnapshotLevelsOrdersEncoder<'_>) -> Result<(), EncodeError> {
         e.set_order_id(self.order_id);
         e.set_qty(self.qty);
@@ -265,6 +270,7 @@ impl OwnedMessage for NewOrder {
         Ok(Self::from_decoder(&NewOrderDecoder::wrap(buf, offset)?))
     }
 
+    #[inline]
     fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
         let mut e = NewOrderEncoder::wrap_and_apply_header(buf, offset)?;
         e.set_client_order_id(self.client_order_id);
@@ -319,6 +325,7 @@ impl OwnedMessage for ExecutionReport {
         )?))
     }
 
+    #[inline]
     fn encode(&self, buf: &mut [u8], offset: usize) -> Result<usize, EncodeError> {
         let mut e = ExecutionReportEncoder::wrap_and_apply_header(buf, offset)?;
         e.set_client_order_id(self.client_order_id);

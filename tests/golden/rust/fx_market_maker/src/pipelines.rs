@@ -1,0 +1,82 @@
+//! Pipelines of `fx.mm` over `runtime_rust::trading::Pipeline`: per pipeline, its
+//! strategy adapter, risk limits, thread splits and configuration.
+//!
+//! The feed runs on the thread calling `publish` (pin it with `bind_ingress`); the book runs on
+//! the strategy's thread; see `runtime_rust::trading::pipeline` for the thread-splitting rule.
+
+#![forbid(unsafe_code)]
+
+/// Pipeline `tick_to_trade`. Market data to order on two pinned threads.
+///
+/// Stages, in order:
+/// * `feed` (feed_handler)
+/// * `book` (order_book)
+/// * `quoter` (strategy)
+/// * `risk` (risk_gate)
+/// * `gateway` (order_gateway)
+///
+/// Threads: feed on CPU 2, quoter on CPU 3.
+///
+/// ```no_run
+/// use fx_mm::pipelines::tick_to_trade as pl;
+/// use fx_mm::runtime::clock::TscClock;
+///
+/// let gateway = pl::Gateway::<pl::Grid>::new();
+/// let mut pipe = pl::make(gateway, TscClock::new()).expect("threads start");
+/// let mut feed = pl::FeedHandler::<_, pl::Grid>::new(|m| {
+///     pipe.publish(m);
+/// });
+/// let datagram: &[u8] = &[];
+/// let _ = fx_mm::dispatch_all(datagram, &mut feed);
+/// drop(feed);
+/// pipe.stop();
+/// ```
+pub mod tick_to_trade {
+    use std::io;
+
+    use runtime_rust::clock::TscClock;
+    use runtime_rust::trading::{self, OrderGateway, PipelineConfig, RiskLimits};
+
+    pub use crate::components::{BookGrid as Grid, FeedHandler, Gateway};
+
+    /// The strategy stage: the adapter of strategy `mm`.
+    pub type Strategy = crate::strategies::mm::Adapter;
+
+    /// Thread boundaries from `threads`.
+    pub const SPLITS: u8 = trading::SPLIT_BEFORE_BOOK;
+
+    /// Risk limits of `risk`.
+    pub const LIMITS: RiskLimits = crate::components::RISK_LIMITS;
+
+    /// The pipeline over any gateway (the generated one by default).
+    pub type Pipeline<G = Gateway<Grid>> = trading::Pipeline<Strategy, G>;
+
+    /// Instruments, book depth, queue capacity and CPUs (ingress, then one per thread).
+    pub fn config() -> PipelineConfig {
+        PipelineConfig {
+            instruments: 1,
+            book_depth_ticks: <Grid as trading::Grid>::DEPTH_TICKS,
+            queue_capacity: 4096,
+            cpu: [2, 3, -1, -1],
+        }
+    }
+
+    /// Starts the pipeline as the schema describes it; `stop()` it once publishing has ended.
+    pub fn make<G: OrderGateway + Send + 'static>(
+        gateway: G,
+        clock: TscClock,
+    ) -> io::Result<Pipeline<G>> {
+        make_with(gateway, clock, config(), LIMITS, SPLITS)
+    }
+
+    /// Starts the pipeline with another configuration, limits or split.
+    pub fn make_with<G: OrderGateway + Send + 'static>(
+        gateway: G,
+        clock: TscClock,
+        cfg: PipelineConfig,
+        limits: RiskLimits,
+        splits: u8,
+    ) -> io::Result<Pipeline<G>> {
+        Pipeline::new(cfg, limits, Strategy::default(), gateway, splits, clock)
+    }
+}
