@@ -133,6 +133,18 @@ def test_gateway_without_order_fields_is_an_error(tmp_path: Path) -> None:
     assert codes == ["HFT0642"], codes
 
 
+def test_gateway_without_timestamp_field_generates(tmp_path: Path) -> None:
+    """An order message with no ns timestamp still gets a gateway (the role is left empty)."""
+    ir = _variant(tmp_path, ("ts_sent: {type: uint64, unit: ns}", "sent: {type: uint64}"))
+    c, diags = _components(ir)
+    assert diags == []
+    (gw,) = c["gateways"]
+    assert gw.acc["ts"] == "" and gw.acc["price"] == "price"
+    files, diags = _files(ir)
+    assert not has_errors(diags), [str(d) for d in diags]
+    assert any(name.endswith("components.hpp") for name in files)
+
+
 def test_decimal_coarser_than_the_tick_is_an_error(tmp_path: Path) -> None:
     ir = _variant(tmp_path, ('tick: "0.00001"', 'tick: "0.0000000001"'))
     _, diags = _files(ir)

@@ -10,49 +10,45 @@ A schema with `components` and `pipelines` also gets, over the header-only `hft:
 - `include/<pkg>/pipeline_<name>.hpp`: the `hft::trading::Pipeline` of each pipeline;
 - `tests/components_test.cpp`: codecs -> feed handler -> pipeline -> gateway, inline and threaded.
 
-Feed message roles are decided from field names and types (see `_input_role`):
-
-- trade: the message name contains `Trade`, and it has `price`, `qty` and `aggressor` (or `side`);
-- book delta: it has `side`, `price` and `qty`;
-- snapshot: it has a repeating group with `side`, `price` and `qty` (book reset, then the levels);
-
-in that order of precedence. `price` and `qty` must be decimals, `side` an enum whose values include
-buy/bid and sell/ask (or offer). Optional fields: `instrument` (unsigned integer, the venue's
-instrument id), `seq` (unsigned integer) and the first integer field with unit `ns` (the timestamp
-used when the caller gives no receive time). An input message fitting no role gets HFT0640 and is
-ignored by the generated handler.
+What is generated (feed message roles, gateway field roles, grids, limits, splits, CPUs) and the
+diagnostics HFT0640-HFT0645 come from `hftc.backends.trading_model`, shared with the Rust target;
+this module only gives them C++ names.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from fractions import Fraction
 
 from hftc.backends.cpp.view import ident, member, pascal, snake
-from hftc.diagnostics.model import Diagnostic, error, warning
-from hftc.ir.model import (
-    GROUP_HEADER_SIZE,
-    MESSAGE_HEADER_SIZE,
-    PRIMITIVES,
-    VAR_DATA_LENGTH_SIZE,
-    Component,
-    Field,
-    Message,
-    Schema,
+from hftc.backends.trading_model import (
+    GATEWAY_ROLES,
+    SPLIT_BEFORE_BOOK,
+    SPLIT_BEFORE_GATEWAY,
+    SPLIT_BEFORE_RISK,
+    BookGrid,
+    Feed,
+    FeedInput,
+    GateLimits,
+    Gateway,
+    PipelinePlan,
+    QuotingStrategy,
+    SideRoles,
+    Wording,
+    analyse,
+    split_names,
+    target_views,
 )
+from hftc.diagnostics.model import Diagnostic
+from hftc.ir.model import Schema
 
-_BUY = ("buy", "bid", "b")
-_SELL = ("sell", "ask", "offer", "s")
-_PRICE = ("price", "px")
-_QTY = ("qty", "quantity", "size")
-_ORDER_ID = ("client_order_id", "cl_ord_id", "clordid", "order_id")
-_TS = ("ts_sent", "ts", "ts_ns", "sending_time")
-
-# Thread split bit of a stage kind (hft::trading::split_before).
-_SPLIT = {"order_book": "kSplitBeforeBook", "strategy": "kSplitBeforeBook", "risk_gate": "kSplitBeforeRisk",
-          "order_gateway": "kSplitBeforeGateway"}
-_SPLIT_BIT = {"kSplitBeforeBook": 1, "kSplitBeforeRisk": 2, "kSplitBeforeGateway": 4}
+_WORDING = Wording(handler="handler", pipeline="C++ pipeline", runtime_pipeline="hft::trading::Pipeline")
+_SPLIT_NAMES = {SPLIT_BEFORE_BOOK: "kSplitBeforeBook", SPLIT_BEFORE_RISK: "kSplitBeforeRisk",
+                SPLIT_BEFORE_GATEWAY: "kSplitBeforeGateway"}
+# What a gateway writes into the field of each role (from the price/qty/side it computed, or the order).
+_GATEWAY_VALUE = {"price": "px", "qty": "qty", "side": "side", "client_order_id": "o.client_order_id",
+                  "instrument": "venue_id(o.instrument)", "ts": "o.ts_ns"}
+_CAST_ROLES = ("client_order_id", "instrument", "ts")  # integers of the order, cast to the field's type
 
 
 @dataclass
@@ -94,17 +90,9 @@ class FeedView:
     ignored: list[str]
 
 
-@dataclass
-class GridView:
-    name: str
-    cls: str
-    tick: str
-    lot: str
-    tick_num: int
-    tick_den: int
-    lot_num: int
-    lot_den: int
-    depth: int
+@dataclass(frozen=True)
+class GridView(BookGrid):
+    cls: str  # the grid struct
 
 
 @dataclass
@@ -121,20 +109,12 @@ class GatewayView:
     groups: list[str]  # top-level groups written empty
     data: list[str]  # var-data written empty
     roles: list[tuple[str, str]]  # (role, field accessor)
-    acc: dict[str, str]  # role -> field accessor
+    acc: dict[str, str]  # role -> field accessor ("" = the message has no field for it)
 
 
-@dataclass
-class RiskView:
-    name: str
-    const: str
-    max_position: int
-    max_order_qty: int
-    max_orders_per_second: int
-    price_band_bps: int
-    max_notional: int
-    kill_switch: bool
-    notes: list[str]
+@dataclass(frozen=True)
+class RiskView(GateLimits):
+    const: str  # the hft::trading::RiskLimits constant
 
 
 @dataclass
@@ -170,200 +150,11 @@ class PipelineView:
     instruments: int
 
 
-def _fraction(text: str | None) -> Fraction:
-    return Fraction(text) if text else Fraction(1)
+def split_exprgen_header(text: str) -> tuple[list[str], str, str]:
+    """exprgen's C++ header as (leading comment lines, #include lines, the code from `namespace` on).
 
-
-def _field(fields, names) -> Field | None:
-    for n in names:
-        for f in fields:
-            if f.name == n:
-                return f
-    return None
-
-
-def _side_map(ir: Schema, f: Field | None) -> SideMap | None:
-    if f is None or f.kind != "enum":
-        return None
-    t = ir.type_named(f.type)
-    if t is None:
-        return None
-    buy = [ident(v.name) for v in t.values if v.name.lower() in _BUY]
-    sell = [ident(v.name) for v in t.values if v.name.lower() in _SELL]
-    if not buy or not sell:
-        return None
-    return SideMap(t.name, buy, sell)
-
-
-def _decimal(f: Field | None) -> bool:
-    return f is not None and f.kind == "decimal"
-
-
-def _unsigned(f: Field | None) -> bool:
-    return f is not None and f.kind == "primitive" and f.type in PRIMITIVES and \
-        not PRIMITIVES[f.type].signed and not PRIMITIVES[f.type].is_float
-
-
-def _integer(f: Field) -> bool:
-    return f.kind == "primitive" and f.type in PRIMITIVES and not PRIMITIVES[f.type].is_float and f.type != "char"
-
-
-def _ts_field(fields) -> Field | None:
-    return next((f for f in fields if f.unit == "ns" and _integer(f)), None)
-
-
-def _input_role(ir: Schema, m: Message, view: dict) -> InputView | None:
-    """The feed role of `m` (see the module docstring), or None."""
-    mv = next(x for x in view["messages"] if x.name == m.name)
-    price, qty = _field(m.fields, _PRICE), _field(m.fields, _QTY)
-    role = side_f = group = None
-    if _decimal(price) and _decimal(qty):
-        if "trade" in m.name.lower():
-            side_f = _field(m.fields, ("aggressor", "side"))
-            role = "trade" if _side_map(ir, side_f) else None
-        if role is None:
-            side_f = _field(m.fields, ("side",))
-            role = "delta" if _side_map(ir, side_f) else None
-    if role is None:
-        for g in m.groups:
-            price, qty, side_f = _field(g.fields, _PRICE), _field(g.fields, _QTY), _field(g.fields, ("side",))
-            if _decimal(price) and _decimal(qty) and _side_map(ir, side_f):
-                role, group = "snapshot", g
-                break
-    if role is None:
-        return None
-    inst, seq, ts = _field(m.fields, ("instrument",)), _field(m.fields, ("seq",)), _ts_field(m.fields)
-    fviews = mv.fields if group is None else next(x.fields for x in mv.groups if x.name == member(group.name))
-    side_view = next(f for f in fviews if f.schema_name == side_f.name)
-    view_ = InputView(
-        name=m.name, snake=snake(m.name), role=role, side=member(side_f.name), side_map=_side_map(ir, side_f),
-        price=member(price.name), qty=member(qty.name), instrument=member(inst.name) if _unsigned(inst) else "",
-        seq=member(seq.name) if _unsigned(seq) else "", ts=member(ts.name) if ts else "",
-        group=member(group.name) if group else "", price_type=price.type, qty_type=qty.type,
-        side_unknown_raw=side_view.unknown_raw, side_raw_type=side_view.raw)
-    if group is not None:
-        view_.groups = [(member(g.name), g is group, [member(n.name) for n in g.groups] if g is group else [],
-                         [member(d.name) for d in g.data] if g is group else []) for g in m.groups]
-        view_.data = [member(d.name) for d in m.data]
-    return view_
-
-
-def _grid(c: Component) -> GridView:
-    tick, lot = _fraction(c.tick), _fraction(c.lot)
-    return GridView(c.name, pascal(c.name) + "Grid", c.tick or "1", c.lot or "1", tick.numerator, tick.denominator,
-                    lot.numerator, lot.denominator, c.depth or 64)
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    p = pascal(name)
-    return p if p.lower().endswith(suffix.lower()) else p + suffix
-
-
-def _feed(ir: Schema, c: Component, view: dict, diags: list[Diagnostic]) -> FeedView:
-    inputs, ignored = [], []
-    for i, name in enumerate(c.inputs):
-        m = ir.message_named(name)
-        if m is None:
-            continue
-        role = _input_role(ir, m, view)
-        if role is None:
-            ignored.append(name)
-            span = c.input_spans[i] if i < len(c.input_spans) else c.span
-            diags.append(warning(
-                "HFT0640", f"input `{name}` of feed handler `{c.name}` fits no market data role; the generated "
-                           "handler ignores it", span, label="no book delta, trade or snapshot fields",
-                help="a book delta has `side`, `price`, `qty`; a trade (name containing `Trade`) `price`, `qty` "
-                     "and `aggressor` or `side`; a snapshot a group of `side`, `price`, `qty`; prices and "
-                     "quantities are decimals and `side` an enum with buy/sell values"))
-        else:
-            inputs.append(role)
-    return FeedView(c.name, _suffixed(c.name, "Handler"), inputs, ignored)
-
-
-def _gateway(ir: Schema, c: Component, view: dict, diags: list[Diagnostic]) -> GatewayView | None:
-    m = ir.message_named(c.output or "")
-    if m is None:
-        return None
-    mv = next(x for x in view["messages"] if x.name == m.name)
-    price, qty, side_f = _field(m.fields, _PRICE), _field(m.fields, _QTY), _field(m.fields, ("side",))
-    side = _side_map(ir, side_f)
-    missing = [n for n, ok in (("price (decimal)", _decimal(price)), ("qty (decimal)", _decimal(qty)),
-                               ("side (buy/sell enum)", side is not None)) if not ok]
-    if missing:
-        diags.append(error("HFT0642", f"output `{m.name}` of order gateway `{c.name}` has no field for "
-                                      f"{', '.join(missing)}", c.output_span or c.span,
-                           label="cannot encode an order", help="add the fields, or name them `side`, `price`, `qty`"))
-        return None
-    oid = _field(m.fields, _ORDER_ID)
-    inst = _field(m.fields, ("instrument",))
-    ts = _field(m.fields, _TS) or _ts_field(m.fields)
-    by_name = {f.schema_name: f for f in mv.fields}
-    calls, roles = [], []
-    role_of = {price.name: "price", qty.name: "qty", side_f.name: "side"}
-    if oid is not None and _integer(oid):
-        role_of[oid.name] = "client_order_id"
-    if inst is not None and _integer(inst):
-        role_of[inst.name] = "instrument"
-    if ts is not None and _integer(ts):
-        role_of[ts.name] = "ts"
-    value = {"price": "px", "qty": "qty", "side": "side", "client_order_id": "o.client_order_id",
-             "instrument": "venue_id(o.instrument)", "ts": "o.ts_ns"}
-    for f in m.fields:
-        fv = by_name[f.name]
-        role = role_of.get(f.name)
-        if role is not None:
-            roles.append((role, fv.name))
-            v = value[role]
-            if role in ("client_order_id", "instrument", "ts"):
-                v = f"static_cast<{fv.param}>({v})"
-            calls.append(f"{fv.name}({v})")
-        elif f.optional and fv.kind in ("primitive", "decimal"):
-            calls.append(f"{fv.name}({fv.null})")
-        elif f.optional and fv.kind == "enum":
-            calls.append(f"{fv.name}_raw({fv.raw_null})")
-    max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
-        VAR_DATA_LENGTH_SIZE * len(m.data)
-    return GatewayView(
-        name=c.name, cls=_suffixed(c.name, "Gateway"), message=m.name, snake=snake(m.name), max_length=max_length,
-        price_type=price.type, qty_type=qty.type, side_map=side, calls=calls,
-        groups=[member(g.name) for g in m.groups], data=[member(d.name) for d in m.data], roles=roles,
-        acc=dict(roles))
-
-
-def _risk(c: Component, grid: GridView | None) -> RiskView:
-    lim = c.limits
-    assert lim is not None
-    notes = []
-    band = int(lim.price_band_bps)
-    if band != lim.price_band_bps:
-        notes.append(f"price_band_bps {lim.price_band_bps} rounded down to {band} (the gate takes whole bps)")
-    notional = 0
-    if lim.max_notional:
-        tick = Fraction(grid.tick) if grid else Fraction(1)
-        lot = Fraction(grid.lot) if grid else Fraction(1)
-        notional = int(Fraction(str(lim.max_notional)) / (tick * lot))
-        notes.append(f"max_notional {lim.max_notional} in tick*lot units of book `{grid.name if grid else '-'}`")
-    return RiskView(c.name, "k" + pascal(c.name) + ("" if c.name.lower().endswith("limits") else "Limits"),
-                    lim.max_position, lim.max_order_qty, lim.max_orders_per_second, band, notional,
-                    lim.kill_switch, notes)
-
-
-def _strategy(ir: Schema, name: str, grid: GridView, ns: str) -> StrategyView | None:
-    from hftc.backends.exprgen import emit_cpp
-
-    s = ir.strategy_named(name)
-    if s is None:
-        return None
-    checked = s.checked()
-    if checked is None:
-        return None
-    rules = {r.ident for r in checked.rules}
-    has_bid = {"quote_bid_price", "quote_bid_qty"} <= rules
-    has_ask = {"quote_ask_price", "quote_ask_qty"} <= rules
-    if not (has_bid or has_ask):
-        return None
-    sns = f"{ns}::strategies::{ident(name)}"
-    text = emit_cpp(checked, namespace=sns)
+    The generated strategy headers and the backtest shim both wrap exprgen's code in their own file.
+    """
     head, sep, body = text.partition("#pragma once\n")
     if not sep:
         head, body = "", text
@@ -372,132 +163,102 @@ def _strategy(ir: Schema, name: str, grid: GridView, ns: str) -> StrategyView | 
     includes, sep, rest = body.partition("\nnamespace ")
     if not sep:
         includes, rest = "", body
-    return StrategyView(name=name, ns=sns, includes=includes.strip("\n"), code=(sep.lstrip("\n") + rest).strip("\n"),
-                        preamble=preamble, grid=grid,
-                        instruments=list(checked.instruments) or [name], has_bid=has_bid, has_ask=has_ask,
-                        has_when="when" in rules)
+    return preamble, includes.strip("\n"), (sep.lstrip("\n") + rest).strip("\n")
+
+
+def _side_map(sides: SideRoles) -> SideMap:
+    return SideMap(sides.type.name, [ident(v.name) for v in sides.buy], [ident(v.name) for v in sides.sell])
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    p = pascal(name)
+    return p if p.lower().endswith(suffix.lower()) else p + suffix
+
+
+def _input(fi: FeedInput, view: dict) -> InputView:
+    m, group = fi.message, fi.group
+    mv = next(x for x in view["messages"] if x.name == m.name)
+    fviews = mv.fields if group is None else next(x.fields for x in mv.groups if x.name == member(group.name))
+    side_view = next(f for f in fviews if f.schema_name == fi.side.name)
+    iv = InputView(
+        name=m.name, snake=snake(m.name), role=fi.role, side=member(fi.side.name), side_map=_side_map(fi.sides),
+        price=member(fi.price.name), qty=member(fi.qty.name),
+        instrument=member(fi.instrument.name) if fi.instrument else "", seq=member(fi.seq.name) if fi.seq else "",
+        ts=member(fi.ts.name) if fi.ts else "", group=member(group.name) if group else "",
+        price_type=fi.price.type, qty_type=fi.qty.type, side_unknown_raw=side_view.unknown_raw,
+        side_raw_type=side_view.raw)
+    if group is not None:
+        iv.groups = [(member(g.name), g is group, [member(n.name) for n in g.groups] if g is group else [],
+                      [member(d.name) for d in g.data] if g is group else []) for g in m.groups]
+        iv.data = [member(d.name) for d in m.data]
+    return iv
+
+
+def _feed(feed: Feed, view: dict) -> FeedView:
+    return FeedView(feed.component.name, _suffixed(feed.component.name, "Handler"),
+                    [_input(fi, view) for fi in feed.inputs], list(feed.ignored))
+
+
+def _gateway(g: Gateway, view: dict) -> GatewayView:
+    m = g.message
+    mv = next(x for x in view["messages"] if x.name == m.name)
+    by_name = {f.schema_name: f for f in mv.fields}
+    calls, roles = [], []
+    for f, role in g.fields:
+        fv = by_name[f.name]
+        if role is not None:
+            roles.append((role, fv.name))
+            v = _GATEWAY_VALUE[role]
+            if role in _CAST_ROLES:
+                v = f"static_cast<{fv.param}>({v})"
+            calls.append(f"{fv.name}({v})")
+        elif f.optional and fv.kind in ("primitive", "decimal"):
+            calls.append(f"{fv.name}({fv.null})")
+        elif f.optional and fv.kind == "enum":
+            calls.append(f"{fv.name}_raw({fv.raw_null})")
+    return GatewayView(
+        name=g.component.name, cls=_suffixed(g.component.name, "Gateway"), message=m.name, snake=snake(m.name),
+        max_length=g.max_length, price_type=g.price.type, qty_type=g.qty.type, side_map=_side_map(g.sides),
+        calls=calls, groups=[member(x.name) for x in m.groups], data=[member(d.name) for d in m.data], roles=roles,
+        acc={**dict.fromkeys(GATEWAY_ROLES, ""), **dict(roles)})
+
+
+def _grid(grid: BookGrid) -> GridView:
+    return GridView(**vars(grid), cls=pascal(grid.name) + "Grid")
+
+
+def _risk(limits: GateLimits) -> RiskView:
+    name = limits.name
+    return RiskView(**vars(limits), const="k" + pascal(name) + ("" if name.lower().endswith("limits") else "Limits"))
+
+
+def _strategy(s: QuotingStrategy, grid: GridView, ns: str) -> StrategyView:
+    from hftc.backends.exprgen import emit_cpp
+
+    sns = f"{ns}::strategies::{ident(s.name)}"
+    preamble, includes, code = split_exprgen_header(emit_cpp(s.checked, namespace=sns))
+    return StrategyView(name=s.name, ns=sns, includes=includes, code=code, preamble=preamble, grid=grid,
+                        instruments=list(s.instruments), has_bid=s.has_bid, has_ask=s.has_ask, has_when=s.has_when)
+
+
+def _pipeline(plan: PipelinePlan, *, strategy: StrategyView, feed: FeedView, gateway: GatewayView, risk: RiskView,
+              grid: GridView) -> PipelineView:
+    p = plan.pipeline
+    names = split_names(plan.split_bits, _SPLIT_NAMES)
+    return PipelineView(
+        name=p.name, ident=ident(p.name), description=" ".join(p.description.split()), stages=list(plan.stages),
+        strategy=strategy, feed=feed, gateway=gateway, risk=risk, grid=grid,
+        splits=" | ".join(f"hft::trading::{n}" for n in names) if names else "hft::trading::kInline",
+        split_bits=plan.split_bits, cpu=list(plan.cpu), threads=[(t.stage, t.cpu) for t in p.threads],
+        queue_capacity=p.queue_capacity, instruments=plan.instruments)
 
 
 def build_components(ir: Schema, view: dict) -> tuple[dict | None, list[Diagnostic]]:
     """The components view, or None when the schema has no pipeline to generate."""
-    diags: list[Diagnostic] = []
-    if not ir.components:
+    model, diags = analyse(ir, _WORDING)
+    if model is None:
         return None, diags
     ns = view["ns"]
-    books = [c for c in ir.components if c.kind == "order_book"]
-    grids = {c.name: _grid(c) for c in books}
-    default_grid = grids[books[0].name] if books else None
-    feeds = [_feed(ir, c, view, diags) for c in ir.components if c.kind == "feed_handler"]
-    gateways = {}
-    for c in ir.components:
-        if c.kind == "order_gateway":
-            g = _gateway(ir, c, view, diags)
-            if g is not None:
-                gateways[c.name] = g
-    risks = {c.name: _risk(c, default_grid) for c in ir.components if c.kind == "risk_gate" and c.limits}
-    strategies: dict[str, StrategyView] = {}
-    pipelines: list[PipelineView] = []
-    for p in ir.pipelines:
-        comps = [ir.component_named(s) for s in p.stages]
-        by_kind: dict[str, Component] = {}
-        for c in comps:
-            if c is not None:
-                by_kind.setdefault(c.kind, c)
-        need = [k for k in ("feed_handler", "order_book", "strategy", "risk_gate", "order_gateway") if k not in by_kind]
-        if need:
-            diags.append(warning("HFT0643", f"pipeline `{p.name}` has no {', '.join(need)} stage; no C++ pipeline "
-                                            "is generated for it", p.span, label="incomplete pipeline"))
-            continue
-        book = grids[by_kind["order_book"].name]
-        sname = by_kind["strategy"].strategy or ""
-        key = sname
-        if key in strategies and strategies[key].grid.name != book.name:
-            diags.append(warning("HFT0643", f"strategy `{sname}` already runs on book `{strategies[key].grid.name}`; "
-                                            f"no C++ pipeline is generated for `{p.name}` on book `{book.name}`",
-                                 p.span, label="one book per generated strategy"))
-            continue
-        if key not in strategies:
-            sv = _strategy(ir, sname, book, ns)
-            if sv is None:
-                diags.append(warning("HFT0645", f"strategy `{sname}` of pipeline `{p.name}` has no inline quote "
-                                                "rules; no C++ pipeline is generated for it",
-                                     by_kind["strategy"].strategy_span or p.span, label="no quote.bid/quote.ask",
-                                     help="write `quote.bid`/`quote.ask` rules, or plug a hand-written strategy "
-                                          "into hft::trading::Pipeline"))
-                continue
-            strategies[key] = sv
-        sv = strategies[key]
-        feed = next(f for f in feeds if f.name == by_kind["feed_handler"].name)
-        gw = gateways.get(by_kind["order_gateway"].name)
-        risk = risks.get(by_kind["risk_gate"].name)
-        if gw is None or risk is None:
-            continue
-        inexact = _exactness(ir, gw, book)
-        if inexact:
-            diags.append(error("HFT0644", inexact, by_kind["order_gateway"].span or p.span,
-                               label="inexact price or quantity"))
-            continue
-        kinds = {s: (ir.component_named(s).kind if ir.component_named(s) else "") for s in p.stages}
-        threaded = {t.stage: t for t in p.threads}
-        if "order_book" in {kinds.get(s) for s in threaded} and "strategy" in {kinds.get(s) for s in threaded}:
-            b = next(t for t in p.threads if kinds.get(t.stage) == "order_book")
-            diags.append(error("HFT0641", f"pipeline `{p.name}` starts a thread on both the order book and the "
-                                          "strategy", b.span or p.span, label="book and strategy threaded",
-                               help="the book always runs on the strategy's thread; keep one of the two"))
-            continue
-        bits = 0
-        cpu_by_bit: dict[int, int] = {}
-        cpu0 = -1
-        for t in p.threads:
-            kind = kinds.get(t.stage, "")
-            if kind == "feed_handler" or t.stage == p.stages[0]:
-                cpu0 = t.cpu
-                continue
-            split = _SPLIT.get(kind)
-            if split is None:
-                continue
-            bits |= _SPLIT_BIT[split]
-            cpu_by_bit[_SPLIT_BIT[split]] = t.cpu
-        cpu = [cpu0] + [cpu_by_bit[b] for b in (1, 2, 4) if b in cpu_by_bit]
-        cpu += [-1] * (4 - len(cpu))
-        names = [n for n, b in (("kSplitBeforeBook", 1), ("kSplitBeforeRisk", 2), ("kSplitBeforeGateway", 4))
-                 if bits & b]
-        splits = " | ".join(f"hft::trading::{n}" for n in names) if names else "hft::trading::kInline"
-        pipelines.append(PipelineView(
-            name=p.name, ident=ident(p.name), description=" ".join(p.description.split()),
-            stages=[(s, kinds[s]) for s in p.stages], strategy=sv, feed=feed, gateway=gw, risk=risk, grid=book,
-            splits=splits, split_bits=bits, cpu=cpu, threads=[(t.stage, t.cpu) for t in p.threads],
-            queue_capacity=p.queue_capacity, instruments=max(len(sv.instruments), 1)))
-    if not pipelines:
-        return None, diags
-    return {
-        "ns": ns,
-        "pkg": view["pkg"],
-        "package": view["package"],
-        "grids": list(grids.values()),
-        "default_grid": default_grid,
-        "feeds": feeds,
-        "gateways": list(gateways.values()),
-        "risks": list(risks.values()),
-        "strategies": list(strategies.values()),
-        "pipelines": pipelines,
-        "test": pipelines[0],
-        "t_delta": next((i for i in pipelines[0].feed.inputs if i.role == "delta"), None),
-        "t_snapshot": next((i for i in pipelines[0].feed.inputs if i.role == "snapshot"), None),
-        "t_trade": next((i for i in pipelines[0].feed.inputs if i.role == "trade"), None),
-    }, diags
-
-
-def _exactness(ir: Schema, g: GatewayView, grid: GridView | None) -> str:
-    """Why the gateway's decimals cannot hold every tick/lot multiple exactly, or ""."""
-    if grid is None:
-        return ""
-    for what, tname, step in (("price", g.price_type, grid.tick), ("qty", g.qty_type, grid.lot)):
-        t = ir.type_named(tname)
-        if t is None:
-            continue
-        unit = Fraction(10) ** t.exponent
-        if (Fraction(step) / unit).denominator != 1:
-            return (f"`{tname}` (10^{t.exponent}) cannot represent a {what} step of {step} of book `{grid.name}` "
-                    f"exactly")
-    return ""
+    views = target_views(model, grid=_grid, feed=lambda f: _feed(f, view), gateway=lambda g: _gateway(g, view),
+                         risk=_risk, strategy=lambda s, grid: _strategy(s, grid, ns), pipeline=_pipeline)
+    return {"ns": ns, "pkg": view["pkg"], "package": view["package"], **views}, diags

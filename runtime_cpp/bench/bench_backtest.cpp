@@ -137,10 +137,13 @@ int main(int argc, char** argv) {
     const bt::Summary& s = last.summary;
     const double sec = median(secs), bsec = median(base);
     std::printf(
-        "{\"events\": %llu, \"seconds\": %.6f, \"events_per_s\": %.0f, \"runs\": %d, "
+        "{\"results\": [{\"name\": \"backtest_replay\", \"unit\": \"events/s\", \"median\": %.0f, "
+        "\"p99\": null, \"target\": null, \"baseline\": %.0f}], "
+        "\"events\": %llu, \"seconds\": %.6f, \"events_per_s\": %.0f, \"runs\": %d, "
         "\"baseline_book_only_events_per_s\": %.0f, \"strategy_calls\": %llu, \"orders\": %llu, "
         "\"cancels\": %llu, \"fills\": %llu, \"post_only_rejects\": %llu, \"pnl\": %.6f, "
         "\"queue\": \"%s\", \"latency_ns\": %lld, \"half_spread_ticks\": %g, \"checksum\": %lld}\n",
+        static_cast<double>(s.events) / sec, static_cast<double>(tape.size()) / bsec,
         static_cast<unsigned long long>(s.events), sec, static_cast<double>(s.events) / sec, runs,
         static_cast<double>(tape.size()) / bsec, static_cast<unsigned long long>(s.strategy_calls),
         static_cast<unsigned long long>(s.orders), static_cast<unsigned long long>(s.cancels),

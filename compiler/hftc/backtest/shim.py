@@ -69,25 +69,18 @@ def _param_slots(checked: CheckedStrategy) -> list[ParamSlot]:
 
 def shim_source(shape: StrategyShape) -> str:
     """The complete translation unit for `shape` (deterministic: same strategy, same text)."""
+    from hftc.backends.cpp.components import split_exprgen_header
     from hftc.backends.exprgen import emit_cpp
     from hftc.backends.templating import environment
 
     checked = shape.checked
-    text = emit_cpp(checked, namespace=_NAMESPACE)
-    head, sep, body = text.partition("#pragma once\n")
-    if not sep:
-        head, body = "", text
-    preamble = [line[3:] if line.startswith("// ") else line.lstrip("/") for line in head.splitlines()
-                if line.startswith("//") and "Do not edit" not in line]
-    includes, sep, rest = body.partition("\nnamespace ")
-    if not sep:
-        includes, rest = "", body
+    preamble, includes, code = split_exprgen_header(emit_cpp(checked, namespace=_NAMESPACE))
     r = shape.rules
     view = {
         "name": checked.name,
         "preamble": preamble,
-        "includes": includes.strip("\n"),
-        "code": (sep.lstrip("\n") + rest).strip("\n"),
+        "includes": includes,
+        "code": code,
         "ns": _NAMESPACE,
         "instruments": list(checked.instruments) or [checked.name],
         "params": _param_slots(checked),

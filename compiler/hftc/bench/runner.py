@@ -45,12 +45,35 @@ def _runtime_cpp(progress: Progress, depth: Path | None) -> list[Result]:
                             {"HFT_BUILD_BENCH": "ON", "HFT_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
     results: list[Result] = []
     for bench in benches:
-        progress(f"running {bench}")
-        args = [str(depth)] if depth is not None and bench != "bench_ring" else []
-        if bench != "bench_ring" and depth is None:
+        if bench == "bench_ring":
+            args = []
+        elif bench == "bench_backtest":
+            tape = _backtest_tape(progress)
+            if tape is None:
+                continue
+            args = [str(tape)]
+        elif depth is not None:
+            args = [str(depth)]
+        else:
             continue
+        progress(f"running {bench}")
         results += run_json([str(find_executable(build_dir, bench)), *args], "cpp", bench)
     return results
+
+
+def _backtest_tape(progress: Progress) -> Path | None:
+    """The BTCUSDT capture as a backtest tape (converted once, cached), or None without the data."""
+    data = shared_data_dir()
+    if data is None or not (data / DEPTH_CAPTURE).exists():
+        return None
+    out = build_cache() / "bench" / "btcusdt.hftt"
+    if not out.exists():
+        from hftc.data.convert import convert, write
+
+        progress("converting the BTCUSDT capture into a backtest tape")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(convert([data / DEPTH_CAPTURE]), out)
+    return out
 
 
 def _generated_cpp(ir: Schema, progress: Progress) -> list[Result]:

@@ -1,0 +1,495 @@
+"""What the C++ and Rust targets generate for a schema's trading components, decided once for both.
+
+Both targets must send the same orders for the same input, byte for byte. So everything that is
+not a matter of language is analysed here: the role of each feed input, which order field each
+field of a gateway's message carries, the book grids, the risk limits in the gate's units, the
+strategies with inline quote rules, and each pipeline's thread splits and CPUs. A backend names and
+renders this model; it decides nothing about it.
+
+Feed message roles are decided from field names and types:
+
+- trade: the message name contains `Trade`, and it has `price`, `qty` and `aggressor` (or `side`);
+- book delta: it has `side`, `price` and `qty`;
+- snapshot: it has a repeating group with `side`, `price` and `qty` (book reset, then the levels);
+
+in that order of precedence. `price` and `qty` must be decimals, `side` an enum whose values include
+buy/bid and sell/ask (or offer). Optional fields: `instrument` (unsigned integer, the venue's
+instrument id), `seq` (unsigned integer) and the first integer field with unit `ns` (the timestamp
+used when the caller gives no receive time). An input message fitting no role gets HFT0640 and is
+ignored by the generated handler.
+
+An order gateway's message needs `side`, `price` and `qty` (HFT0642 otherwise); a client order id,
+`instrument` and a timestamp are filled when present, each field carrying at most one role (the
+first that claims it, in that order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from hftc.diagnostics.model import Diagnostic, error, warning
+from hftc.ir.expr import CheckedStrategy
+from hftc.ir.model import (
+    GROUP_HEADER_SIZE,
+    MESSAGE_HEADER_SIZE,
+    PRIMITIVES,
+    VAR_DATA_LENGTH_SIZE,
+    Component,
+    EnumValue,
+    Field,
+    Group,
+    Message,
+    Pipeline,
+    Schema,
+    TypeDef,
+)
+
+_BUY = ("buy", "bid", "b")
+_SELL = ("sell", "ask", "offer", "s")
+_PRICE = ("price", "px")
+_QTY = ("qty", "quantity", "size")
+_ORDER_ID = ("client_order_id", "cl_ord_id", "clordid", "order_id")
+_TS = ("ts_sent", "ts", "ts_ns", "sending_time")
+_STAGE_KINDS = ("feed_handler", "order_book", "strategy", "risk_gate", "order_gateway")
+
+#: Thread split bits of the runtimes' pipelines (`split_before` in both): a thread starts before
+#: the book (and the strategy, which always shares the book's thread), the risk gate, the gateway.
+SPLIT_BEFORE_BOOK = 1
+SPLIT_BEFORE_RISK = 2
+SPLIT_BEFORE_GATEWAY = 4
+SPLIT_BITS = (SPLIT_BEFORE_BOOK, SPLIT_BEFORE_RISK, SPLIT_BEFORE_GATEWAY)
+_SPLIT_OF_KIND = {"order_book": SPLIT_BEFORE_BOOK, "strategy": SPLIT_BEFORE_BOOK, "risk_gate": SPLIT_BEFORE_RISK,
+                  "order_gateway": SPLIT_BEFORE_GATEWAY}
+
+#: Roles of an order gateway's fields, in the order they claim a field.
+GATEWAY_ROLES = ("price", "qty", "side", "client_order_id", "instrument", "ts")
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a target speaks of what it generates, in the diagnostics it reports."""
+
+    handler: str  # "the generated <handler> ignores it"
+    pipeline: str  # "no <pipeline> is generated"
+    runtime_pipeline: str  # the runtime type to wire stages by hand
+
+
+@dataclass(frozen=True)
+class SideRoles:
+    """An enum type and which of its values mean buy (bid) and sell (ask), in schema order."""
+
+    type: TypeDef
+    buy: tuple[EnumValue, ...]
+    sell: tuple[EnumValue, ...]
+
+
+@dataclass(frozen=True)
+class FeedInput:
+    """A feed input message and the fields carrying its market data role."""
+
+    message: Message
+    role: str  # delta | trade | snapshot
+    side: Field  # on the message, or on the levels group's entry for a snapshot
+    sides: SideRoles
+    price: Field
+    qty: Field
+    instrument: Field | None  # unsigned integer
+    seq: Field | None  # unsigned integer
+    ts: Field | None  # the first integer field with unit `ns`
+    group: Group | None  # snapshot: the levels group
+
+
+@dataclass(frozen=True)
+class Feed:
+    component: Component
+    inputs: tuple[FeedInput, ...]
+    ignored: tuple[str, ...]  # input messages fitting no role
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """An order gateway's output message and the order field each of its fields carries."""
+
+    component: Component
+    message: Message
+    price: Field
+    qty: Field
+    side: Field
+    sides: SideRoles
+    fields: tuple[tuple[Field, str | None], ...]  # every top-level field, schema order, with its role
+    max_length: int  # bytes of an encoded order: header, block, empty groups and var-data
+
+
+@dataclass(frozen=True)
+class BookGrid:
+    """An order book's integer grid: prices count ticks, quantities lots."""
+
+    name: str
+    tick: str  # exact decimal text
+    lot: str
+    tick_num: int
+    tick_den: int
+    lot_num: int
+    lot_den: int
+    depth: int
+
+
+@dataclass(frozen=True)
+class GateLimits:
+    """A risk gate's limits in the units the gate takes: lots, whole bps, tick*lot notional."""
+
+    name: str
+    max_position: int
+    max_order_qty: int
+    max_orders_per_second: int
+    price_band_bps: int
+    max_notional: int
+    kill_switch: bool
+    notes: tuple[str, ...]  # what the conversion did, for a comment beside the limits
+
+
+@dataclass(frozen=True)
+class QuotingStrategy:
+    """A strategy with inline quote rules, and the book it runs on (one per generated strategy)."""
+
+    name: str
+    checked: CheckedStrategy
+    grid: BookGrid
+    instruments: tuple[str, ...]  # the strategy's, or its own name when it declares none
+    has_bid: bool
+    has_ask: bool
+    has_when: bool
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    """A pipeline both targets generate: its stages' models, splits and CPUs."""
+
+    pipeline: Pipeline
+    stages: tuple[tuple[str, str], ...]  # (stage, component kind)
+    feed: Feed
+    grid: BookGrid
+    strategy: QuotingStrategy
+    risk: GateLimits
+    gateway: Gateway
+    split_bits: int  # SPLIT_BEFORE_* bits
+    cpu: tuple[int, ...]  # 4 entries: the feed thread, then one per split in bit order; -1 unpinned
+    instruments: int
+
+
+@dataclass(frozen=True)
+class TradingModel:
+    """The trading components of a schema with at least one pipeline to generate."""
+
+    grids: tuple[BookGrid, ...]  # one per order book, schema order
+    feeds: tuple[Feed, ...]
+    gateways: tuple[Gateway, ...]  # those whose message can carry an order
+    risks: tuple[GateLimits, ...]
+    strategies: tuple[QuotingStrategy, ...]
+    pipelines: tuple[PipelinePlan, ...]
+
+    @property
+    def default_grid(self) -> BookGrid | None:
+        """The first book's grid: the unit of every risk gate's notional."""
+        return self.grids[0] if self.grids else None
+
+
+def split_names(bits: int, names: dict[int, str]) -> list[str]:
+    """The target's names of the split bits set in `bits`, in bit order."""
+    return [names[b] for b in SPLIT_BITS if bits & b]
+
+
+def _field(fields, names) -> Field | None:
+    for n in names:
+        for f in fields:
+            if f.name == n:
+                return f
+    return None
+
+
+def _decimal(f: Field | None) -> bool:
+    return f is not None and f.kind == "decimal"
+
+
+def _unsigned(f: Field | None) -> bool:
+    return f is not None and f.kind == "primitive" and f.type in PRIMITIVES and \
+        not PRIMITIVES[f.type].signed and not PRIMITIVES[f.type].is_float
+
+
+def _integer(f: Field) -> bool:
+    return f.kind == "primitive" and f.type in PRIMITIVES and not PRIMITIVES[f.type].is_float and f.type != "char"
+
+
+def _ts_field(fields) -> Field | None:
+    return next((f for f in fields if f.unit == "ns" and _integer(f)), None)
+
+
+def side_roles(ir: Schema, f: Field | None) -> SideRoles | None:
+    """The buy and sell values of enum field `f`, or None when it is no such enum."""
+    if f is None or f.kind != "enum":
+        return None
+    t = ir.type_named(f.type)
+    if t is None:
+        return None
+    buy = tuple(v for v in t.values if v.name.lower() in _BUY)
+    sell = tuple(v for v in t.values if v.name.lower() in _SELL)
+    if not buy or not sell:
+        return None
+    return SideRoles(t, buy, sell)
+
+
+def feed_input(ir: Schema, m: Message) -> FeedInput | None:
+    """The market data role of `m` (see the module docstring), or None."""
+    price, qty = _field(m.fields, _PRICE), _field(m.fields, _QTY)
+    role = side = group = None
+    if _decimal(price) and _decimal(qty):
+        if "trade" in m.name.lower():
+            side = _field(m.fields, ("aggressor", "side"))
+            role = "trade" if side_roles(ir, side) else None
+        if role is None:
+            side = _field(m.fields, ("side",))
+            role = "delta" if side_roles(ir, side) else None
+    if role is None:
+        for g in m.groups:
+            price, qty, side = _field(g.fields, _PRICE), _field(g.fields, _QTY), _field(g.fields, ("side",))
+            if _decimal(price) and _decimal(qty) and side_roles(ir, side):
+                role, group = "snapshot", g
+                break
+    if role is None:
+        return None
+    inst, seq = _field(m.fields, ("instrument",)), _field(m.fields, ("seq",))
+    return FeedInput(m, role, side, side_roles(ir, side), price, qty, inst if _unsigned(inst) else None,
+                     seq if _unsigned(seq) else None, _ts_field(m.fields), group)
+
+
+def _feed(ir: Schema, c: Component, wording: Wording, diags: list[Diagnostic]) -> Feed:
+    inputs, ignored = [], []
+    for i, name in enumerate(c.inputs):
+        m = ir.message_named(name)
+        if m is None:
+            continue
+        fi = feed_input(ir, m)
+        if fi is None:
+            ignored.append(name)
+            span = c.input_spans[i] if i < len(c.input_spans) else c.span
+            diags.append(warning(
+                "HFT0640", f"input `{name}` of feed handler `{c.name}` fits no market data role; the generated "
+                           f"{wording.handler} ignores it", span, label="no book delta, trade or snapshot fields",
+                help="a book delta has `side`, `price`, `qty`; a trade (name containing `Trade`) `price`, `qty` "
+                     "and `aggressor` or `side`; a snapshot a group of `side`, `price`, `qty`; prices and "
+                     "quantities are decimals and `side` an enum with buy/sell values"))
+        else:
+            inputs.append(fi)
+    return Feed(c, tuple(inputs), tuple(ignored))
+
+
+def _gateway(ir: Schema, c: Component, diags: list[Diagnostic]) -> Gateway | None:
+    m = ir.message_named(c.output or "")
+    if m is None:
+        return None
+    price, qty, side = _field(m.fields, _PRICE), _field(m.fields, _QTY), _field(m.fields, ("side",))
+    sides = side_roles(ir, side)
+    missing = [n for n, ok in (("price (decimal)", _decimal(price)), ("qty (decimal)", _decimal(qty)),
+                               ("side (buy/sell enum)", sides is not None)) if not ok]
+    if missing:
+        diags.append(error("HFT0642", f"output `{m.name}` of order gateway `{c.name}` has no field for "
+                                      f"{', '.join(missing)}", c.output_span or c.span,
+                           label="cannot encode an order", help="add the fields, or name them `side`, `price`, `qty`"))
+        return None
+    role_of = {price.name: "price", qty.name: "qty", side.name: "side"}
+    optional = (("client_order_id", _field(m.fields, _ORDER_ID)), ("instrument", _field(m.fields, ("instrument",))),
+                ("ts", _field(m.fields, _TS) or _ts_field(m.fields)))
+    for role, f in optional:
+        if f is not None and _integer(f) and f.name not in role_of:
+            role_of[f.name] = role
+    max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
+        VAR_DATA_LENGTH_SIZE * len(m.data)
+    return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length)
+
+
+def _grid(c: Component) -> BookGrid:
+    tick = Fraction(c.tick) if c.tick else Fraction(1)
+    lot = Fraction(c.lot) if c.lot else Fraction(1)
+    return BookGrid(c.name, c.tick or "1", c.lot or "1", tick.numerator, tick.denominator, lot.numerator,
+                    lot.denominator, c.depth or 64)
+
+
+def gate_limits(c: Component, grid: BookGrid | None) -> GateLimits:
+    """The limits of risk gate `c`; `max_notional` becomes tick*lot units of `grid` (rounded down)."""
+    lim = c.limits
+    assert lim is not None
+    notes = []
+    band = int(lim.price_band_bps)
+    if band != lim.price_band_bps:
+        notes.append(f"price_band_bps {lim.price_band_bps} rounded down to {band} (the gate takes whole bps)")
+    notional = 0
+    if lim.max_notional:
+        tick = Fraction(grid.tick) if grid else Fraction(1)
+        lot = Fraction(grid.lot) if grid else Fraction(1)
+        notional = int(Fraction(str(lim.max_notional)) / (tick * lot))
+        notes.append(f"max_notional {lim.max_notional} in tick*lot units of book `{grid.name if grid else '-'}`")
+    return GateLimits(c.name, lim.max_position, lim.max_order_qty, lim.max_orders_per_second, band, notional,
+                      lim.kill_switch, tuple(notes))
+
+
+def _quoting_strategy(ir: Schema, name: str, grid: BookGrid) -> QuotingStrategy | None:
+    s = ir.strategy_named(name)
+    checked = s.checked() if s is not None else None
+    if checked is None:
+        return None
+    rules = {r.ident for r in checked.rules}
+    has_bid = {"quote_bid_price", "quote_bid_qty"} <= rules
+    has_ask = {"quote_ask_price", "quote_ask_qty"} <= rules
+    if not (has_bid or has_ask):
+        return None
+    return QuotingStrategy(name, checked, grid, tuple(checked.instruments) or (name,), has_bid, has_ask,
+                           "when" in rules)
+
+
+def _inexact(ir: Schema, g: Gateway, grid: BookGrid) -> str:
+    """Why the gateway's decimals cannot hold every tick/lot multiple exactly, or ""."""
+    for what, tname, step in (("price", g.price.type, grid.tick), ("qty", g.qty.type, grid.lot)):
+        t = ir.type_named(tname)
+        if t is None:
+            continue
+        unit = Fraction(10) ** t.exponent
+        if (Fraction(step) / unit).denominator != 1:
+            return (f"`{tname}` (10^{t.exponent}) cannot represent a {what} step of {step} of book `{grid.name}` "
+                    f"exactly")
+    return ""
+
+
+def _splits_and_cpus(p: Pipeline, kinds: dict[str, str]) -> tuple[int, tuple[int, ...]]:
+    """The split bits of `p`'s threads and the CPU of each thread (feed first, then by bit)."""
+    bits, cpu0, cpu_by_bit = 0, -1, {}
+    for t in p.threads:
+        kind = kinds.get(t.stage, "")
+        if kind == "feed_handler" or t.stage == p.stages[0]:
+            cpu0 = t.cpu
+            continue
+        bit = _SPLIT_OF_KIND.get(kind)
+        if bit is None:
+            continue
+        bits |= bit
+        cpu_by_bit[bit] = t.cpu
+    cpu = [cpu0] + [cpu_by_bit[b] for b in SPLIT_BITS if b in cpu_by_bit]
+    return bits, tuple(cpu + [-1] * (4 - len(cpu)))
+
+
+def analyse(ir: Schema, wording: Wording) -> tuple[TradingModel | None, list[Diagnostic]]:
+    """The trading model of `ir`, or None when it has no pipeline to generate; and the diagnostics."""
+    diags: list[Diagnostic] = []
+    if not ir.components:
+        return None, diags
+    books = [c for c in ir.components if c.kind == "order_book"]
+    grids = {c.name: _grid(c) for c in books}
+    default_grid = grids[books[0].name] if books else None
+    feeds = {c.name: _feed(ir, c, wording, diags) for c in ir.components if c.kind == "feed_handler"}
+    gateways = {}
+    for c in ir.components:
+        if c.kind == "order_gateway":
+            g = _gateway(ir, c, diags)
+            if g is not None:
+                gateways[c.name] = g
+    risks = {c.name: gate_limits(c, default_grid) for c in ir.components if c.kind == "risk_gate" and c.limits}
+    strategies: dict[str, QuotingStrategy] = {}
+    pipelines: list[PipelinePlan] = []
+    for p in ir.pipelines:
+        by_kind: dict[str, Component] = {}
+        for s in p.stages:
+            c = ir.component_named(s)
+            if c is not None:
+                by_kind.setdefault(c.kind, c)
+        need = [k for k in _STAGE_KINDS if k not in by_kind]
+        if need:
+            diags.append(warning("HFT0643", f"pipeline `{p.name}` has no {', '.join(need)} stage; no "
+                                            f"{wording.pipeline} is generated for it", p.span,
+                                 label="incomplete pipeline"))
+            continue
+        grid = grids[by_kind["order_book"].name]
+        sname = by_kind["strategy"].strategy or ""
+        if sname in strategies and strategies[sname].grid.name != grid.name:
+            diags.append(warning("HFT0643", f"strategy `{sname}` already runs on book `{strategies[sname].grid.name}`; "
+                                            f"no {wording.pipeline} is generated for `{p.name}` on book `{grid.name}`",
+                                 p.span, label="one book per generated strategy"))
+            continue
+        if sname not in strategies:
+            qs = _quoting_strategy(ir, sname, grid)
+            if qs is None:
+                diags.append(warning("HFT0645", f"strategy `{sname}` of pipeline `{p.name}` has no inline quote "
+                                                f"rules; no {wording.pipeline} is generated for it",
+                                     by_kind["strategy"].strategy_span or p.span, label="no quote.bid/quote.ask",
+                                     help="write `quote.bid`/`quote.ask` rules, or plug a hand-written strategy "
+                                          f"into {wording.runtime_pipeline}"))
+                continue
+            strategies[sname] = qs
+        strategy = strategies[sname]
+        gateway = gateways.get(by_kind["order_gateway"].name)
+        risk = risks.get(by_kind["risk_gate"].name)
+        if gateway is None or risk is None:
+            continue
+        inexact = _inexact(ir, gateway, grid)
+        if inexact:
+            diags.append(error("HFT0644", inexact, by_kind["order_gateway"].span or p.span,
+                               label="inexact price or quantity"))
+            continue
+        kinds = {s: (ir.component_named(s).kind if ir.component_named(s) else "") for s in p.stages}
+        if {"order_book", "strategy"} <= {kinds.get(t.stage) for t in p.threads}:
+            b = next(t for t in p.threads if kinds.get(t.stage) == "order_book")
+            diags.append(error("HFT0641", f"pipeline `{p.name}` starts a thread on both the order book and the "
+                                          "strategy", b.span or p.span, label="book and strategy threaded",
+                               help="the book always runs on the strategy's thread; keep one of the two"))
+            continue
+        bits, cpu = _splits_and_cpus(p, kinds)
+        pipelines.append(PipelinePlan(
+            pipeline=p, stages=tuple((s, kinds[s]) for s in p.stages), feed=feeds[by_kind["feed_handler"].name],
+            grid=grid, strategy=strategy, risk=risk, gateway=gateway, split_bits=bits, cpu=cpu,
+            instruments=max(len(strategy.instruments), 1)))
+    if not pipelines:
+        return None, diags
+    return TradingModel(tuple(grids.values()), tuple(feeds.values()), tuple(gateways.values()),
+                        tuple(risks.values()), tuple(strategies.values()), tuple(pipelines)), diags
+
+
+def target_views(
+    model: TradingModel,
+    *,
+    grid: Callable[[BookGrid], Any],
+    feed: Callable[[Feed], Any],
+    gateway: Callable[[Gateway], Any],
+    risk: Callable[[GateLimits], Any],
+    strategy: Callable[[QuotingStrategy, Any], Any],
+    pipeline: Callable[..., Any],
+) -> dict[str, Any]:
+    """The model as a target's views, each object rendered once by the target's function.
+
+    `strategy` gets the view of the strategy's grid; `pipeline` gets the plan and, by keyword, the
+    views of its strategy, feed, gateway, risk and grid. The result holds the lists of views, the
+    first book's grid (`default_grid`), the first pipeline (`test`, which the generated tests run)
+    and its feed's first delta, snapshot and trade inputs (`t_delta`, ..., or None).
+    """
+    grids = {g.name: grid(g) for g in model.grids}
+    feeds = {f.component.name: feed(f) for f in model.feeds}
+    gateways = {g.component.name: gateway(g) for g in model.gateways}
+    risks = {r.name: risk(r) for r in model.risks}
+    strategies = {s.name: strategy(s, grids[s.grid.name]) for s in model.strategies}
+    pipelines = [pipeline(plan, strategy=strategies[plan.strategy.name], feed=feeds[plan.feed.component.name],
+                          gateway=gateways[plan.gateway.component.name], risk=risks[plan.risk.name],
+                          grid=grids[plan.grid.name]) for plan in model.pipelines]
+    test = pipelines[0]
+    return {
+        "grids": list(grids.values()),
+        "default_grid": grids[model.default_grid.name] if model.default_grid else None,
+        "feeds": list(feeds.values()),
+        "gateways": list(gateways.values()),
+        "risks": list(risks.values()),
+        "strategies": list(strategies.values()),
+        "pipelines": pipelines,
+        "test": test,
+        "t_delta": next((i for i in test.feed.inputs if i.role == "delta"), None),
+        "t_snapshot": next((i for i in test.feed.inputs if i.role == "snapshot"), None),
+        "t_trade": next((i for i in test.feed.inputs if i.role == "trade"), None),
+    }
