@@ -12,6 +12,10 @@
 // ring for its batch and cached-index variants, the bare ping-pong for round trips.
 // Producer / ping thread on CPU 0, consumer / pong thread on CPU 1.
 //
+// runtime_rust's `ring_bench` mirrors this method (item types and counts, capacity, start
+// gate, warm-up run, run count and time budget, spin limit, checksum, percentiles) under the
+// same result names, so `hftc bench --lang all` compares the two rings line by line.
+//
 //   bench_ring [--quick]     (--quick: tiny counts, one run; a smoke test)
 #include <algorithm>
 #include <array>
