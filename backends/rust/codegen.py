@@ -724,6 +724,8 @@ class Generator:
                     "    }",
                     "",
                 ]
+                if self.fixed_entries(entry):
+                    lines += self.encode_group_from(item, entry, buf, base, limit)
             else:
                 lines += [
                     f"    /// Writes the var-data `{item.name}` ({item.encoding}), in schema order.",
@@ -735,6 +737,38 @@ class Generator:
                     "",
                 ]
         return lines
+
+    @staticmethod
+    def fixed_entries(entry: Owner) -> bool:
+        """Entries of one size (fields, no nested groups or var-data): all reserved at once."""
+        return bool(entry.node.fields) and not entry.items
+
+    def encode_group_from(self, g: Group, entry: Owner, buf: str, base: str, limit: str) -> list[str]:
+        n = entry.node.block_length
+        return [
+            f"    /// Writes the whole group `{g.name}`, one entry per item of `entries`, each block started",
+            "    /// as `next_entry()` starts it and then set by `fill`. Room for the header and every entry is",
+            "    /// checked once up front, so the entries are written at constant offsets without more checks.",
+            "    /// Instead of `encode_" + g.name + "`; groups and var-data must be written once each, in schema order.",
+            "    #[inline]",
+            f"    pub fn encode_{g.name}_from<T>(",
+            "        &mut self,",
+            "        entries: &[T],",
+            f"        mut fill: impl FnMut(&T, &mut {entry.encoder}<'_>) -> Result<(), EncodeError>,",
+            "    ) -> Result<&mut Self, EncodeError> {",
+            "        let count = wire::entry_count(entries.len())?;",
+            f"        let blocks = wire::put_group_entries({buf}, {base}, {limit}, {n}, count)?;",
+            f"        for (x, block) in entries.iter().zip(blocks.chunks_exact_mut({n})) {{",
+            f"            let block: &mut [u8; {n}] = block",
+            "                .try_into()",
+            f"                .map_err(|_| EncodeError::BufferTooSmall {{ needed: {n}, capacity: 0 }})?;",
+            f"            *block = {entry.group_encoder}::INIT_BLOCK;",
+            f"            fill(x, &mut {entry.encoder} {{ block }})?;",
+            "        }",
+            "        Ok(self)",
+            "    }",
+            "",
+        ]
 
     def encoder(self, o: Owner) -> list[str]:
         node = o.node
@@ -895,6 +929,7 @@ class Generator:
         for g in o.node.groups:
             claim(g.name, f"group `{g.name}`")
             claim("encode_" + g.name, f"group `{g.name}`")
+            claim(f"encode_{g.name}_from", f"group `{g.name}`")
         for d in o.node.data:
             claim(d.name, f"var-data `{d.name}`")
             claim("put_" + d.name, f"var-data `{d.name}`")
@@ -1053,6 +1088,9 @@ class Generator:
             else:
                 sets.append(f"        e.set_{f.name}(self.{ident(f.name)});")
         for g, ent in zip(node.groups, o.entries):
+            if self.fixed_entries(ent):
+                sets.append(f"        e.encode_{g.name}_from(&self.{ident(g.name)}, |x, entry| x.encode_entry(entry))?;")
+                continue
             sets += [
                 "        {",
                 f"            let mut group = e.encode_{g.name}(wire::entry_count(self.{ident(g.name)}.len())?)?;",

@@ -6,6 +6,82 @@ from hftc.backends.rust.codegen import Generator, Owner, owners, required_versio
 from hftc.backends.rust.naming import RUST_PRIMITIVES, bytes_literal, ident, snake
 from hftc.ir.model import PRIMITIVES, Field
 
+MT64 = """\
+/// `std::mt19937_64`, so the benchmark encodes the very values the C++ benchmark does.
+struct Mt64 {
+    state: [u64; 312],
+    next: usize,
+}
+
+// A schema without floats, var-data or some other kind of field leaves helpers unused.
+#[allow(dead_code)]
+impl Mt64 {
+    fn new(seed: u64) -> Self {
+        let mut state = [0u64; 312];
+        state[0] = seed;
+        for i in 1..312 {
+            let prev = state[i - 1];
+            state[i] = 6_364_136_223_846_793_005u64
+                .wrapping_mul(prev ^ (prev >> 62))
+                .wrapping_add(i as u64);
+        }
+        Mt64 { state, next: 312 }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        if self.next == 312 {
+            for i in 0..312 {
+                let x = (self.state[i] & 0xffff_ffff_8000_0000) | (self.state[(i + 1) % 312] & 0x7fff_ffff);
+                let mag = if x & 1 == 1 { 0xb502_6f5a_a966_19e9 } else { 0 };
+                self.state[i] = self.state[(i + 156) % 312] ^ (x >> 1) ^ mag;
+            }
+            self.next = 0;
+        }
+        let mut x = self.state[self.next];
+        self.next += 1;
+        x ^= (x >> 29) & 0x5555_5555_5555_5555;
+        x ^= (x << 17) & 0x71d6_7fff_eda6_0000;
+        x ^= (x << 37) & 0xfff7_eee0_0000_0000;
+        x ^ (x >> 43)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `rand_float`: a 21-bit integer over 1024, exact in f32 and f64.
+    fn float(&mut self) -> f64 {
+        ((self.next_u64() % 2_000_001) as i64 - 1_000_000) as f64 / 1024.0
+    }
+
+    /// `rand_text`: up to `max` lowercase letters.
+    fn text(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        (0..len).map(|_| b'a' + self.below(26) as u8).collect()
+    }
+
+    fn chars<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for (c, t) in out.iter_mut().zip(self.text(N)) {
+            *c = t;
+        }
+        out
+    }
+
+    /// `rand_var_text` for `Shape::one`: 0 to 40 letters, "x" when that draws none.
+    fn var_text(&mut self) -> Vec<u8> {
+        let s = self.text(40);
+        if s.is_empty() { b"x".to_vec() } else { s }
+    }
+
+    /// `rand_var_bytes` for `Shape::one`: 1 to 40 random bytes.
+    fn var_bytes(&mut self) -> Vec<u8> {
+        let len = 1 + self.below(40);
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+"""
+
 RNG = """\
 /// splitmix64: small, seeded, reproducible.
 struct Rng(u64);
@@ -383,6 +459,10 @@ class TestGen:
             f"//! Encode and decode time per message of `{ir.package}`, against a raw `copy_from_slice` of the",
             "//! same bytes. Prints JSON: {\"results\": [{name, unit, median, p99, target, baseline}]}, where",
             "//! target is 1.2x the baseline's median. Run with `cargo run --release --bin bench`.",
+            "//!",
+            "//! Each message is the C++ benchmark's: `std::mt19937_64` seeded 42 drawing every value the way",
+            "//! the C++ models' `randomize(rng, Shape::one, x)` does (one entry per group, 1 to 40 bytes of",
+            "//! var-data), so both languages encode and decode the same bytes.",
             "",
             "#![forbid(unsafe_code)]",
             "",
@@ -393,7 +473,7 @@ class TestGen:
         examples: list[str] = []
         for m in ir.messages:
             for o in owners(m).walk():
-                examples += self.example_fn(o)
+                examples += self.bench_value_fn(o)
         all_text = text + "\n".join(examples)
         types = [t.name for t in ir.types if t.kind in ("decimal", "enum", "set", "composite") and t.name in all_text]
         if decoders:
@@ -447,12 +527,17 @@ class TestGen:
             "    )",
             "}",
             "",
+            "/// The encode buffer: like the C++ benchmark's, 64-byte aligned and of a size known when compiling.",
+            "#[repr(align(64))]",
+            "struct Buf([u8; 1 << 16]);",
+            "",
             "fn bench<M: OwnedMessage>(name: &str, x: &M, sum: impl Fn(&[u8]) -> u64, out: &mut Vec<String>) {",
-            "    let mut buf = vec![0u8; 1 << 16];",
-            "    let n = x.encode(&mut buf, 0).expect(\"encode\");",
+            "    let mut buf = Buf([0u8; 1 << 16]);",
+            "    let buf = &mut buf.0;",
+            "    let n = x.encode(buf, 0).expect(\"encode\");",
             "    let bytes = buf[..n].to_vec();",
             "    let encode = measure(|| {",
-            "        let n = black_box(x).encode(&mut buf, 0).unwrap_or(0);",
+            "        let n = black_box(x).encode(buf, 0).unwrap_or(0);",
             "        black_box(n);",
             "    });",
             "    let encode_baseline = measure(|| {",
@@ -476,7 +561,7 @@ class TestGen:
         ]
         for m in ir.messages:
             lines += [
-                f"    bench(\"{m.name}\", &example_{snake(m.name)}(), |b| {{",
+                f"    bench(\"{m.name}\", &bench_{snake(m.name)}(&mut Mt64::new(42)), |b| {{",
                 f"        {m.name}Decoder::wrap(b, 0).map_or(0, |d| sum_{snake(m.name)}(&d))",
                 "    }, &mut out);",
             ]
@@ -485,44 +570,58 @@ class TestGen:
             "}",
             "",
         ]
-        return "\n".join(lines + body + examples)
+        return "\n".join(lines + body + [MT64] + examples)
 
-    def example_value(self, name: str, i: int) -> str:
+    def cpp_random_type(self, name: str) -> str:
+        """A value drawn from `rng` (`Mt64`) exactly as the C++ models' `randomize` draws it."""
         if name == "char":
-            return "b'x'"
+            return "rng.next_u64() as u8"
         if name in PRIMITIVES:
             rt = RUST_PRIMITIVES[name]
             if rt.startswith("f"):
-                return f"{i}.5"
-            return str(i % 100 + 1)
+                return f"rng.float() as {rt}" if rt == "f32" else "rng.float()"
+            return "rng.next_u64()" if rt == "u64" else f"rng.next_u64() as {rt}"
         t = self.t.typedef(name)
         if t.kind == "decimal":
-            return f"{t.name}::from_mantissa({1_000 + i})"
+            enc = RUST_PRIMITIVES[t.encoding or "int64"]
+            return f"{t.name}::from_mantissa({'rng.next_u64()' if enc == 'u64' else f'rng.next_u64() as {enc}'})"
         if t.kind == "enum":
-            return f"{t.name}::from_raw({t.values[0].value if t.values else 0})"
+            enc = RUST_PRIMITIVES[t.encoding or "uint8"]
+            if not t.values:
+                return f"{t.name}::from_raw(rng.next_u64() as {enc})"
+            values = ", ".join(f"{v.value}{enc}" if i == 0 else str(v.value) for i, v in enumerate(t.values))
+            return f"{t.name}::from_raw([{values}][rng.below({len(t.values)})])"
         if t.kind == "set":
-            return f"{t.name}::from_bits(1)"
+            enc = RUST_PRIMITIVES[t.encoding or "uint8"]
+            mask = sum(1 << c.bit for c in t.choices)
+            return f"{t.name}::from_bits((rng.next_u64() & {mask}) as {enc})"
         if t.kind == "char":
-            k = min(4, t.length)
-            return f"core::array::from_fn(|i| if i < {k} {{ b'a' + i as u8 }} else {{ 0 }})"
+            return f"rng.chars::<{t.length}>()"
         if t.kind == "composite":
-            inner = ", ".join(f"{ident(f.name)}: {self.example_value(f.type, i + j)}" for j, f in enumerate(t.fields))
+            inner = ", ".join(f"{ident(f.name)}: {self.cpp_random_type(f.type)}" for f in t.fields)
             return f"{t.name} {{ {inner} }}"
         if t.kind == "array":
-            return f"core::array::from_fn(|_| {self.example_value(t.element or '', i)})"
+            return f"core::array::from_fn(|_| {self.cpp_random_type(t.element or '')})"
         raise ValueError(t.kind)
 
-    def example_fn(self, o: Owner) -> list[str]:
-        """One entry per group, short var-data: the shape the C++ benchmark uses."""
+    def bench_value_fn(self, o: Owner) -> list[str]:
+        """The C++ benchmark's value (`randomize(rng, Shape::one, x)`): one entry per group."""
         node = o.node
         parts = []
-        for i, f in enumerate(node.fields):
-            v = self.example_value(f.type, i)
-            parts.append(f"        {ident(f.name)}: {'Some(' + v + ')' if self.t.nullable(f) else v},")
+        for f in node.fields:
+            v = self.cpp_random_type(f.type)
+            null = self.g.null_literal(f) if self.t.nullable(f) else ""
+            if "NAN" in null:
+                v = f"Some({v})"  # random floats are finite, never the NaN null
+            elif null:
+                v = f"{{ let v = {v}; if v == {null} {{ None }} else {{ Some(v) }} }}"
+            parts.append(f"        {ident(f.name)}: {v},")
         for g, e in zip(node.groups, o.entries):
-            parts.append(f"        {ident(g.name)}: vec![example_{snake(e.name)}()],")
+            parts.append(f"        {ident(g.name)}: vec![bench_{snake(e.name)}(rng)],")
         for d in node.data:
-            parts.append(f"        {ident(d.name)}: b\"example text\".to_vec(),")
+            parts.append(f"        {ident(d.name)}: rng.{'var_bytes' if d.encoding == 'bytes' else 'var_text'}(),")
+        arg = "rng" if parts else "_rng"
+        head = f"fn bench_{snake(o.name)}({arg}: &mut Mt64) -> owned::{o.name} {{"
         if parts:
-            return [f"fn example_{snake(o.name)}() -> owned::{o.name} {{", f"    owned::{o.name} {{", *parts, "    }", "}", ""]
-        return [f"fn example_{snake(o.name)}() -> owned::{o.name} {{", f"    owned::{o.name} {{}}", "}", ""]
+            return [head, f"    owned::{o.name} {{", *parts, "    }", "}", ""]
+        return [head, f"    owned::{o.name} {{}}", "}", ""]

@@ -853,6 +853,30 @@ impl SnapshotLevelsEncoder<'_> {
             remaining: count,
         })
     }
+
+    /// Writes the whole group `orders`, one entry per item of `entries`, each block started
+    /// as `next_entry()` starts it and then set by `fill`. Room for the header and every entry is
+    /// checked once up front, so the entries are written at constant offsets without more checks.
+    /// Instead of `encode_orders`; groups and var-data must be written once each, in schema order.
+    #[inline]
+    pub fn encode_orders_from<T>(
+        &mut self,
+        entries: &[T],
+        mut fill: impl FnMut(&T, &mut SnapshotLevelsOrdersEncoder<'_>) -> Result<(), EncodeError>,
+    ) -> Result<&mut Self, EncodeError> {
+        let count = wire::entry_count(entries.len())?;
+        let blocks = wire::put_group_entries(self.rest, self.base, self.limit, 16, count)?;
+        for (x, block) in entries.iter().zip(blocks.chunks_exact_mut(16)) {
+            let block: &mut [u8; 16] =
+                block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                    needed: 16,
+                    capacity: 0,
+                })?;
+            *block = SnapshotLevelsOrdersGroupEncoder::INIT_BLOCK;
+            fill(x, &mut SnapshotLevelsOrdersEncoder { block })?;
+        }
+        Ok(self)
+    }
 }
 
 /// Decodes a entry of the group `orders` in place: every length was checked when it was wrapped.

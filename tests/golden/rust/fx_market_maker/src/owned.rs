@@ -197,12 +197,7 @@ impl SnapshotLevels {
         e.set_side(self.side);
         e.set_price(self.price);
         e.set_qty(self.qty);
-        {
-            let mut group = e.encode_orders(wire::entry_count(self.orders.len())?)?;
-            for entry in &self.orders {
-                entry.encode_entry(&mut group.next_entry()?)?;
-            }
-        }
+        e.encode_orders_from(&self.orders, |x, entry| x.encode_entry(entry))?;
         Ok(())
     }
 }

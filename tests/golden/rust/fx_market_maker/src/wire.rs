@@ -395,6 +395,29 @@ pub fn put_group_header(
     Ok(())
 }
 
+/// Writes a group header for `count` entries of `block_length` bytes at the cursor, checking room
+/// for the header and every entry at once; returns the entries' bytes and moves the cursor past them.
+#[inline]
+pub fn put_group_entries<'b>(
+    buf: &'b mut [u8],
+    base: usize,
+    limit: &mut usize,
+    block_length: u16,
+    count: u16,
+) -> Result<&'b mut [u8], EncodeError> {
+    let at = *limit - base;
+    let end = room(
+        buf,
+        at,
+        GROUP_HEADER_SIZE + usize::from(block_length) * usize::from(count),
+    )?;
+    let (header, entries) = buf[at..end].split_at_mut(GROUP_HEADER_SIZE);
+    block_length.write(header);
+    count.write(&mut header[2..]);
+    *limit = end + base;
+    Ok(entries)
+}
+
 /// Writes var-data at the cursor and moves it past.
 #[inline]
 pub fn put_var(

@@ -1,6 +1,10 @@
 //! Encode and decode time per message of `fx.mm`, against a raw `copy_from_slice` of the
 //! same bytes. Prints JSON: {"results": [{name, unit, median, p99, target, baseline}]}, where
 //! target is 1.2x the baseline's median. Run with `cargo run --release --bin bench`.
+//!
+//! Each message is the C++ benchmark's: `std::mt19937_64` seeded 42 drawing every value the way
+//! the C++ models' `randomize(rng, Shape::one, x)` does (one entry per group, 1 to 40 bytes of
+//! var-data), so both languages encode and decode the same bytes.
 
 #![forbid(unsafe_code)]
 
@@ -48,12 +52,17 @@ fn result(name: &str, codec: (f64, f64), baseline: (f64, f64)) -> String {
     )
 }
 
+/// The encode buffer: like the C++ benchmark's, 64-byte aligned and of a size known when compiling.
+#[repr(align(64))]
+struct Buf([u8; 1 << 16]);
+
 fn bench<M: OwnedMessage>(name: &str, x: &M, sum: impl Fn(&[u8]) -> u64, out: &mut Vec<String>) {
-    let mut buf = vec![0u8; 1 << 16];
-    let n = x.encode(&mut buf, 0).expect("encode");
+    let mut buf = Buf([0u8; 1 << 16]);
+    let buf = &mut buf.0;
+    let n = x.encode(buf, 0).expect("encode");
     let bytes = buf[..n].to_vec();
     let encode = measure(|| {
-        let n = black_box(x).encode(&mut buf, 0).unwrap_or(0);
+        let n = black_box(x).encode(buf, 0).unwrap_or(0);
         black_box(n);
     });
     let encode_baseline = measure(|| {
@@ -76,31 +85,31 @@ fn main() {
     let mut out = Vec::new();
     bench(
         "BookDelta",
-        &example_book_delta(),
+        &bench_book_delta(&mut Mt64::new(42)),
         |b| BookDeltaDecoder::wrap(b, 0).map_or(0, |d| sum_book_delta(&d)),
         &mut out,
     );
     bench(
         "Trade",
-        &example_trade(),
+        &bench_trade(&mut Mt64::new(42)),
         |b| TradeDecoder::wrap(b, 0).map_or(0, |d| sum_trade(&d)),
         &mut out,
     );
     bench(
         "Snapshot",
-        &example_snapshot(),
+        &bench_snapshot(&mut Mt64::new(42)),
         |b| SnapshotDecoder::wrap(b, 0).map_or(0, |d| sum_snapshot(&d)),
         &mut out,
     );
     bench(
         "NewOrder",
-        &example_new_order(),
+        &bench_new_order(&mut Mt64::new(42)),
         |b| NewOrderDecoder::wrap(b, 0).map_or(0, |d| sum_new_order(&d)),
         &mut out,
     );
     bench(
         "ExecutionReport",
-        &example_execution_report(),
+        &bench_execution_report(&mut Mt64::new(42)),
         |b| ExecutionReportDecoder::wrap(b, 0).map_or(0, |d| sum_execution_report(&d)),
         &mut out,
     );
@@ -193,77 +202,163 @@ fn sum_execution_report(d: &ExecutionReportDecoder<'_>) -> u64 {
     h
 }
 
-fn example_book_delta() -> owned::BookDelta {
+/// `std::mt19937_64`, so the benchmark encodes the very values the C++ benchmark does.
+struct Mt64 {
+    state: [u64; 312],
+    next: usize,
+}
+
+// A schema without floats, var-data or some other kind of field leaves helpers unused.
+#[allow(dead_code)]
+impl Mt64 {
+    fn new(seed: u64) -> Self {
+        let mut state = [0u64; 312];
+        state[0] = seed;
+        for i in 1..312 {
+            let prev = state[i - 1];
+            state[i] = 6_364_136_223_846_793_005u64
+                .wrapping_mul(prev ^ (prev >> 62))
+                .wrapping_add(i as u64);
+        }
+        Mt64 { state, next: 312 }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        if self.next == 312 {
+            for i in 0..312 {
+                let x = (self.state[i] & 0xffff_ffff_8000_0000)
+                    | (self.state[(i + 1) % 312] & 0x7fff_ffff);
+                let mag = if x & 1 == 1 { 0xb502_6f5a_a966_19e9 } else { 0 };
+                self.state[i] = self.state[(i + 156) % 312] ^ (x >> 1) ^ mag;
+            }
+            self.next = 0;
+        }
+        let mut x = self.state[self.next];
+        self.next += 1;
+        x ^= (x >> 29) & 0x5555_5555_5555_5555;
+        x ^= (x << 17) & 0x71d6_7fff_eda6_0000;
+        x ^= (x << 37) & 0xfff7_eee0_0000_0000;
+        x ^ (x >> 43)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `rand_float`: a 21-bit integer over 1024, exact in f32 and f64.
+    fn float(&mut self) -> f64 {
+        ((self.next_u64() % 2_000_001) as i64 - 1_000_000) as f64 / 1024.0
+    }
+
+    /// `rand_text`: up to `max` lowercase letters.
+    fn text(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        (0..len).map(|_| b'a' + self.below(26) as u8).collect()
+    }
+
+    fn chars<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for (c, t) in out.iter_mut().zip(self.text(N)) {
+            *c = t;
+        }
+        out
+    }
+
+    /// `rand_var_text` for `Shape::one`: 0 to 40 letters, "x" when that draws none.
+    fn var_text(&mut self) -> Vec<u8> {
+        let s = self.text(40);
+        if s.is_empty() {
+            b"x".to_vec()
+        } else {
+            s
+        }
+    }
+
+    /// `rand_var_bytes` for `Shape::one`: 1 to 40 random bytes.
+    fn var_bytes(&mut self) -> Vec<u8> {
+        let len = 1 + self.below(40);
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+fn bench_book_delta(rng: &mut Mt64) -> owned::BookDelta {
     owned::BookDelta {
-        instrument: 1,
-        seq: 2,
-        ts_exchange: 3,
-        side: Side::from_raw(1),
-        price: Price::from_mantissa(1004),
-        qty: Qty::from_mantissa(1005),
-        order_count: Some(7),
+        instrument: rng.next_u64() as u32,
+        seq: rng.next_u64(),
+        ts_exchange: rng.next_u64(),
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
+        order_count: {
+            let v = rng.next_u64() as u16;
+            if v == u16::MAX {
+                None
+            } else {
+                Some(v)
+            }
+        },
     }
 }
 
-fn example_trade() -> owned::Trade {
+fn bench_trade(rng: &mut Mt64) -> owned::Trade {
     owned::Trade {
-        instrument: 1,
-        seq: 2,
-        ts_exchange: 3,
-        aggressor: Side::from_raw(1),
-        price: Price::from_mantissa(1004),
-        qty: Qty::from_mantissa(1005),
+        instrument: rng.next_u64() as u32,
+        seq: rng.next_u64(),
+        ts_exchange: rng.next_u64(),
+        aggressor: Side::from_raw([1u8, 2][rng.below(2)]),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
     }
 }
 
-fn example_snapshot() -> owned::Snapshot {
+fn bench_snapshot(rng: &mut Mt64) -> owned::Snapshot {
     owned::Snapshot {
-        instrument: 1,
-        seq: 2,
-        levels: vec![example_snapshot_levels()],
-        venue_note: b"example text".to_vec(),
+        instrument: rng.next_u64() as u32,
+        seq: rng.next_u64(),
+        levels: vec![bench_snapshot_levels(rng)],
+        venue_note: rng.var_text(),
     }
 }
 
-fn example_snapshot_levels() -> owned::SnapshotLevels {
+fn bench_snapshot_levels(rng: &mut Mt64) -> owned::SnapshotLevels {
     owned::SnapshotLevels {
-        side: Side::from_raw(1),
-        price: Price::from_mantissa(1001),
-        qty: Qty::from_mantissa(1002),
-        orders: vec![example_snapshot_levels_orders()],
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
+        orders: vec![bench_snapshot_levels_orders(rng)],
     }
 }
 
-fn example_snapshot_levels_orders() -> owned::SnapshotLevelsOrders {
+fn bench_snapshot_levels_orders(rng: &mut Mt64) -> owned::SnapshotLevelsOrders {
     owned::SnapshotLevelsOrders {
-        order_id: 1,
-        qty: Qty::from_mantissa(1001),
+        order_id: rng.next_u64(),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
     }
 }
 
-fn example_new_order() -> owned::NewOrder {
+fn bench_new_order(rng: &mut Mt64) -> owned::NewOrder {
     owned::NewOrder {
-        client_order_id: 1,
-        instrument: 2,
-        symbol: core::array::from_fn(|i| if i < 4 { b'a' + i as u8 } else { 0 }),
-        side: Side::from_raw(1),
-        price: Price::from_mantissa(1004),
-        qty: Qty::from_mantissa(1005),
-        flags: OrderFlags::from_bits(1),
-        tif: TimeInForce::from_raw(0),
-        ts_sent: 9,
+        client_order_id: rng.next_u64(),
+        instrument: rng.next_u64() as u32,
+        symbol: rng.chars::<12>(),
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
+        flags: OrderFlags::from_bits((rng.next_u64() & 7) as u8),
+        tif: TimeInForce::from_raw([0u8, 1, 2, 3][rng.below(4)]),
+        ts_sent: rng.next_u64(),
     }
 }
 
-fn example_execution_report() -> owned::ExecutionReport {
+fn bench_execution_report(rng: &mut Mt64) -> owned::ExecutionReport {
     owned::ExecutionReport {
-        client_order_id: 1,
-        exec_id: 2,
-        side: Side::from_raw(1),
-        last_price: Price::from_mantissa(1003),
-        last_qty: Qty::from_mantissa(1004),
-        leaves_qty: Qty::from_mantissa(1005),
-        ts_exchange: 7,
-        reject_reason: b"example text".to_vec(),
+        client_order_id: rng.next_u64(),
+        exec_id: rng.next_u64(),
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        last_price: Price::from_mantissa(rng.next_u64() as i64),
+        last_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        leaves_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        ts_exchange: rng.next_u64(),
+        reject_reason: rng.var_text(),
     }
 }
