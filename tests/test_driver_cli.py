@@ -188,6 +188,13 @@ def test_version_and_help_in_a_real_process() -> None:
     assert subprocess.run([str(exe), "--help"], capture_output=True, text=True).returncode == 0
 
 
+def test_the_command_line_loads_without_the_heavy_libraries() -> None:
+    """`hftc --help` stays fast: commands import numpy, optuna and pydantic models only when they run."""
+    code = "import sys, hftc.cli; print(sorted({'numpy', 'optuna', 'pyarrow', 'pydantic'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"", b"hftc: 1\npackage: x\nversion: 99999999999999999999999\n",
                                      b"[[[[[[[[[[", b"\t\thftc: 1", b"hftc: 1\npackage: x\nmessages: 7\n"])
 def test_broken_files_never_print_a_traceback(tmp_path, content) -> None:

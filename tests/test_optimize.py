@@ -435,3 +435,30 @@ def test_real_tape_few_trials(tmp_path):
     summary = json.loads(done.stdout)
     assert summary["trials"] == 6 and summary["chosen"] is not None
     assert summary["chosen"]["metrics"]["fills"] > 0 and summary["chosen"]["metrics"]["max_leverage"] <= 3.0
+
+
+def test_cli_reports_an_unwritable_out_folder(tmp_path, tape):
+    from typer.testing import CliRunner
+
+    from hftc.cli import app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    done = CliRunner().invoke(app, ["optimize", str(SCHEMA), "--strategy", "mm", "--data", str(tape),
+                                    "--trials", "2", "--out", str(blocker)])
+    assert done.exit_code == 1
+    assert done.stderr.startswith("error[HFT1221]")
+    assert blocker.read_text() == "not a folder\n"
+
+
+def test_cli_takes_a_capture_like_backtest(tmp_path, tape):
+    """`--data` accepts what `hftc backtest` accepts: here an hftbacktest npz, converted once."""
+    from hftc.data.hftbacktest import write_npz
+    from hftc.data.tape import open_tape
+
+    capture = write_npz(open_tape(tape), 0, tmp_path / "eurusd.npz")
+    done = run_cli("optimize", str(SCHEMA), "--strategy", "mm", "--data", str(capture), "--trials", "2",
+                   "--seed", "1", "--out", str(tmp_path / "opt"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["trials"] == 2
+    assert "converting eurusd.npz" in done.stderr

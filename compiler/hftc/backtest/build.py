@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from hftc.fileio import write_atomically
 from hftc.backtest.errors import BacktestError
 
 #: exprgen needs IEEE binary64 without FMA contraction and libm's exp/log for bit-identical math.
@@ -79,16 +80,6 @@ def cache_key(source: str, include: Path, cxx: str) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def _formatted(source: str) -> str:
     """The source as clang-format lays it out (the kept .cpp is read by people); as is without it.
@@ -125,7 +116,7 @@ def build_library(source: str, name: str) -> Built:
     with lock:
         if library.exists():
             return Built(library, src, key, True, 0.0)
-        _write_atomic(src, _formatted(source).encode())
+        write_atomically(src, _formatted(source).encode())
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=library.name + ".", suffix=".tmp")
         os.close(fd)
         start = time.perf_counter()

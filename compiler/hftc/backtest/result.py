@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from hftc.backtest.errors import BacktestError
+from hftc.fileio import umask, write_atomically
 
 #: The keys `hftc backtest --json` prints, in this order.
 JSON_KEYS = ("events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown", "turnover",
@@ -97,7 +98,7 @@ def write_files(target: Path, files: dict[str, bytes]) -> None:
         if not target.exists():
             tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
             try:
-                os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
+                os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it private; results are ordinary files
                 for name, data in files.items():
                     (tmp / name).write_bytes(data)
                 os.rename(tmp, target)
@@ -106,24 +107,11 @@ def write_files(target: Path, files: dict[str, bytes]) -> None:
                 raise
             return
         for name, data in files.items():
-            fd, tmp_name = tempfile.mkstemp(dir=target, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.chmod(tmp_name, 0o666 & ~_umask())
-                os.replace(tmp_name, target / name)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+            write_atomically(target / name, data)
     except OSError as exc:
         raise BacktestError("HFT1114", f"cannot write results to {target}: {exc.strerror or exc}",
                             help="check that the folder is writable; nothing was left half-written") from None
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _jsonable(value):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hftc.data.decimals import Scale, infer_step
+from hftc.fileio import write_atomically
 from hftc.data.errors import DataError
 from hftc.data.events import InstrumentEvents, Steps
 from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Tape
@@ -352,17 +352,4 @@ def write_npz(tape: Tape, instrument_index: int, path: str | os.PathLike) -> Pat
     rows = tape_to_events(tape, instrument_index)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, data=rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(buffer.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_atomically(path, buffer.getvalue())

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from hftc.data.errors import DataError
+from hftc.fileio import write_atomically
 
 MAGIC = b"HFTTAPE1"
 VERSION = 1
@@ -179,29 +179,17 @@ def write_tape(path: str | os.PathLike, instruments: Sequence[Instrument], colum
     first = _align(meta_off + len(meta_bytes))
     header = HEADER.pack(MAGIC, VERSION, len(instruments), count, instr_off, meta_off, len(meta_bytes), first, 0)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(header)
-            out.write(table)
-            out.write(meta_bytes)
-            at = meta_off + len(meta_bytes)
-            for offset, array in zip(column_offsets(first, count), arrays):
-                out.write(b"\0" * (offset - at))
-                out.write(array.tobytes())
-                at = offset + array.nbytes
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    def write(out) -> None:
+        out.write(header)
+        out.write(table)
+        out.write(meta_bytes)
+        at = meta_off + len(meta_bytes)
+        for offset, array in zip(column_offsets(first, count), arrays):
+            out.write(b"\0" * (offset - at))
+            out.write(array.tobytes())
+            at = offset + array.nbytes
+
+    return write_atomically(path, write, fsync=True)
 
 
 def _check_values(cols: Mapping[str, np.ndarray], instruments: int, where: str, exc) -> None:

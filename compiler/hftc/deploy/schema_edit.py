@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from hftc.diagnostics.model import Diagnostic, has_errors
+from hftc.fileio import write_atomically
 
 
 class SchemaEditError(ValueError):
@@ -141,18 +141,9 @@ def write_validated(path: str, new_text: str) -> WriteResult:
     result = compile_text(path, new_text)
     if not result.ok or has_errors(result.diagnostics):
         return WriteResult(False, result.diagnostics, result.sources)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".hftc-deploy-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new_text)
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-        tmp = ""
-    finally:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
+        mode: int | None = os.stat(path).st_mode & 0o7777  # keep the schema's permissions
+    except OSError:
+        mode = None
+    write_atomically(path, new_text.encode("utf-8"), mode=mode)
     return WriteResult(True, result.diagnostics, result.sources)

@@ -12,11 +12,11 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hftc.fileio import write_atomically
 from hftc.optimize.pareto import TrialRecord
 from hftc.optimize.plot import pareto_svg
 from hftc.optimize.study import StudyOutcome, redact
@@ -42,18 +42,6 @@ class Report:
     walk_forward: list[WalkForwardRow] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _number(value) -> str:
@@ -229,4 +217,4 @@ def render_table(report: Report, console) -> None:
 
 
 __all__ = ["CHOICE_RULE", "Report", "WalkForwardRow", "best_params_yaml", "render_table", "summary_json",
-           "trials_csv", "walk_forward_csv", "write_atomically", "write_outputs"]
+           "trials_csv", "walk_forward_csv", "write_outputs"]
