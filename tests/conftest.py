@@ -32,6 +32,19 @@ def build_cache() -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_backtest_cache():
+    """Compiled strategy libraries and converted tapes live in the build cache, shared by every test,
+    the subprocesses they start and later CI runs (HFTC_CACHE_DIR is inherited)."""
+    old = os.environ.get("HFTC_CACHE_DIR")
+    os.environ["HFTC_CACHE_DIR"] = str(build_cache() / "backtest")
+    yield
+    if old is None:
+        os.environ.pop("HFTC_CACHE_DIR", None)
+    else:
+        os.environ["HFTC_CACHE_DIR"] = old
+
+
 class Golden:
     """Compare text with `tests/golden/<name>`, or rewrite it under --update-goldens."""
 

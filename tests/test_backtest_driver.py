@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, build_cache, require_shared_data
+from conftest import REPO, require_shared_data
 
 T0 = 1_723_161_600_000_000_000  # 2024-08-09 00:00 UTC, in ns
 
@@ -71,18 +70,6 @@ strategies:
       bid: {price: "book.bid", qty: "0.1"}
       ask: {price: "book.ask", qty: "0.1"}
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _shared_cache():
-    """Libraries and converted tapes go to the build cache shared by tests and CI runs."""
-    old = os.environ.get("HFTC_CACHE_DIR")
-    os.environ["HFTC_CACHE_DIR"] = str(build_cache() / "backtest")
-    yield
-    if old is None:
-        os.environ.pop("HFTC_CACHE_DIR", None)
-    else:
-        os.environ["HFTC_CACHE_DIR"] = old
 
 
 def _compile(tmp: Path, text: str, name: str = "schema.yaml"):

@@ -437,10 +437,8 @@ def test_optimize_runs_on_the_schema_configmap_like_the_yaml(ir, tmp_path, monke
     """What a worker runs: `hftc optimize` on the ConfigMap's IR gives the trials of the YAML schema."""
     import sys
 
-    from conftest import build_cache
     from test_optimize import write_synthetic_tape
 
-    monkeypatch.setenv("HFTC_CACHE_DIR", str(build_cache() / "backtest"))
     (config_map,) = _docs(_generate("k8s", ir)[0]["base/schema-ir.yaml"])
     schema_ir = tmp_path / "schema.ir.json"
     schema_ir.write_text(config_map["data"]["schema.ir.json"], encoding="utf-8")
