@@ -167,7 +167,8 @@ fn check_geometry(item_size: usize, capacity: u64) -> Result<usize, ShmError> {
         })
 }
 
-mod sys {
+/// The mmap(2) binding shared by the shared-memory ring and the shared-memory metrics.
+pub(crate) mod sys {
     use std::ffi::c_void;
 
     pub const PROT_READ: i32 = 1;

@@ -32,26 +32,7 @@ use crate::metrics::layout::{region_bytes, ENTRY_BYTES, E_LABELS, E_NAME, E_TYPE
 use crate::metrics::layout::{HEADER_BYTES, LABEL_BYTES, NAME_BYTES};
 use crate::metrics::{Memory, Registry, View, LATENCY_BOUNDS_NS};
 
-mod sys {
-    use std::ffi::c_void;
-
-    pub const PROT_READ: i32 = 1;
-    pub const PROT_WRITE: i32 = 2;
-    pub const MAP_SHARED: i32 = 1;
-
-    // POSIX; `off_t` is 64 bits on the 64-bit Linux targets this runs on.
-    unsafe extern "C" {
-        pub fn mmap(
-            addr: *mut c_void,
-            len: usize,
-            prot: i32,
-            flags: i32,
-            fd: i32,
-            offset: i64,
-        ) -> *mut c_void;
-        pub fn munmap(addr: *mut c_void, len: usize) -> i32;
-    }
-}
+use crate::shm::sys;
 
 /// Maps a shared-memory name (with or without the leading `/`) to its file.
 fn shm_path(name: &str) -> io::Result<PathBuf> {
