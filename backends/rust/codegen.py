@@ -406,8 +406,12 @@ class Generator:
             return f"{f.type}::from_mantissa({int_literal(int(null), enc)})"
         raise ValueError(k)
 
-    def getter(self, f: Field, is_message: bool) -> list[str]:
+    def getter(self, f: Field, fixed: int) -> list[str]:
+        """Fields every version carries read from `self.fixed`, an array of `fixed` bytes, so
+        their offsets need no run-time bounds check; later fields from the whole `self.block`."""
         k = self.t.kind(f)
+        source = f"        let block: &'a [u8] = self.block;" if f.since_version else \
+            f"        let block: &'a [u8; {fixed}] = self.fixed;"
         name = ident(f.name)
         o, n = f.offset, f.size
         rng = f"block[{o}..{o + n}]"
@@ -430,14 +434,14 @@ class Generator:
             lines += [
                 "    #[inline]",
                 f"    pub fn {name}(&self) -> &'a {rt} {{",
-                "        let block: &'a [u8] = self.block;",
+                source,
                 f"        let b: &'a [u8] = {src_exact};",
                 f"        <&{rt}>::try_from(b).unwrap_or(&[0; {n}])",
                 "    }",
                 "",
             ]
             return lines
-        lines += ["    #[inline]", f"    pub fn {name}(&self) -> {self.value_type(f)} {{", "        let block: &'a [u8] = self.block;"]
+        lines += ["    #[inline]", f"    pub fn {name}(&self) -> {self.value_type(f)} {{", source]
         if self.t.nullable(f):
             lines.append(f"        let v = <{rt}>::read({src});")
             null = self.t.field_null(f)
@@ -456,7 +460,7 @@ class Generator:
                 f"    /// The integer on the wire of `{f.name}`, even when not a member.",
                 "    #[inline]",
                 f"    pub fn {f.name}_raw(&self) -> {enc} {{",
-                "        let block: &'a [u8] = self.block;",
+                source,
                 f"        {enc}::read({src})",
                 "    }",
                 "",
@@ -532,26 +536,46 @@ class Generator:
 
     # ---- decoders -------------------------------------------------------------------------------
 
-    def scan_lines(self, o: Owner) -> list[str]:
+    @staticmethod
+    def item_var(item: Group | VarData) -> str:
+        """The decoder field (and local) holding a group's entries or a var-data's bytes.
+
+        The suffixes keep these apart from each other and from the decoder's own names."""
+        return f"{item.name}_entries" if isinstance(item, Group) else f"{item.name}_bytes"
+
+    def scan_lines(self, o: Owner, checked: bool) -> list[str]:
+        """Locate every group and var-data after the block, from `pos` on.
+
+        Checked (when wrapping): every length against the buffer, `?` on failure. Trusted
+        (when iterating a group of a message already checked): no error handling."""
         lines = []
-        for k, item in enumerate(o.items):
-            gate = item.since_version > 0
-            ind = "            " if gate else "        "
-            if gate:
-                lines.append(f"        if version >= {item.since_version} {{")
-            lines.append(f"{ind}items[{k}] = pos;")
+        for item in o.items:
+            var = self.item_var(item)
             if isinstance(item, Group):
                 entry = o.entries[o.node.groups.index(item)]
-                lines.append(f"{ind}pos = wire::skip_group::<{entry.decoder}<'a>>(buf, pos, version)?;")
+                call = (f"wire::take_group::<{entry.decoder}<'a>>(buf, pos, version)?" if checked
+                        else f"wire::group_at::<{entry.decoder}<'a>>(buf, pos, version)")
+                absent = "GroupIter::empty()"
             else:
-                lines.append(f"{ind}pos = wire::skip_var(buf, pos)?;")
-            if gate:
-                lines.append("        }")
+                call = "wire::take_var(buf, pos)?" if checked else "wire::var_at(buf, pos)"
+                absent = "&[][..]"
+            if item.since_version:
+                lines += [
+                    f"        // `{item.name}` is absent before version {item.since_version}.",
+                    f"        let ({var}, pos) = if version >= {item.since_version} {{",
+                    f"            {call}",
+                    "        } else {",
+                    f"            ({absent}, pos)",
+                    "        };",
+                ]
+            else:
+                lines.append(f"        let ({var}, pos) = {call};")
         return lines
 
     def item_accessors(self, o: Owner) -> list[str]:
         lines = []
-        for k, item in enumerate(o.items):
+        for item in o.items:
+            var = self.item_var(item)
             absent = f" Empty when the acting version predates {item.since_version}." if item.since_version else ""
             if isinstance(item, Group):
                 entry = o.entries[o.node.groups.index(item)]
@@ -559,7 +583,7 @@ class Generator:
                     *doc((item.description or f"The entries of `{item.name}`.") + absent, "    "),
                     "    #[inline]",
                     f"    pub fn {ident(item.name)}(&self) -> GroupIter<'a, {entry.decoder}<'a>> {{",
-                    f"        GroupIter::new(self.buf, self.items[{k}], self.version)",
+                    f"        self.{var}",
                     "    }",
                     "",
                 ]
@@ -568,7 +592,7 @@ class Generator:
                     *doc((item.description or f"The var-data `{item.name}` ({item.encoding}).") + absent, "    "),
                     "    #[inline]",
                     f"    pub fn {ident(item.name)}(&self) -> &'a [u8] {{",
-                    f"        wire::var_data(self.buf, self.items[{k}])",
+                    f"        self.{var}",
                     "    }",
                     "",
                 ]
@@ -577,7 +601,7 @@ class Generator:
                         f"    /// `{item.name}` as text; `InvalidUtf8` when it is not UTF-8.",
                         "    #[inline]",
                         f"    pub fn {item.name}_str(&self) -> Result<&'a str, DecodeError> {{",
-                        f"        wire::var_str(self.buf, self.items[{k}])",
+                        f"        wire::utf8(self.{var})",
                         "    }",
                         "",
                     ]
@@ -585,15 +609,23 @@ class Generator:
 
     def decoder(self, o: Owner) -> list[str]:
         node = o.node
-        n_items = len(o.items)
-        versioned = o.is_message or bool(node.groups) or any(f.since_version for f in node.fields)
-        version_param = versioned or any(i.since_version for i in o.items)
-        fields = ["    block: &'a [u8],"] + (["    version: u16,"] if versioned else [])
-        if n_items:
-            fields += ["    buf: &'a [u8],", f"    items: [usize; {n_items}],"]
-        fields.append("    end: usize,")
+        # The acting version is kept for the message, and for entries whose fields need it.
+        versioned = o.is_message or any(f.since_version for f in node.fields)
+        version_param = versioned or bool(node.groups) or any(i.since_version for i in o.items)
+        # Fields every version carries lie in the first `fixed` bytes, which wrapping checked.
+        fixed = max((f.offset + f.size for f in node.fields if not f.since_version), default=0)
+        keep_block = o.is_message or any(f.since_version for f in node.fields) or not (fixed or o.items)
+        fields = ((["    block: &'a [u8],"] if keep_block else [])
+                  + ([f"    fixed: &'a [u8; {fixed}],"] if fixed else [])
+                  + (["    version: u16,"] if versioned else []))
+        for item in o.items:
+            if isinstance(item, Group):
+                entry = o.entries[o.node.groups.index(item)]
+                fields.append(f"    {self.item_var(item)}: GroupIter<'a, {entry.decoder}<'a>>,")
+            else:
+                fields.append(f"    {self.item_var(item)}: &'a [u8],")
         if o.is_message:
-            fields.append("    offset: usize,")
+            fields.append("    length: usize,")
         what = f"`{node.name}` message" if o.is_message else f"entry of the group `{node.name}`"
         lines = [
             *doc(f"Decodes a {what} in place: every length was checked when it was wrapped."),
@@ -603,15 +635,8 @@ class Generator:
             "}",
             "",
         ]
-        # construction
-        ctor = ["            block,"] + (["            version,"] if versioned else [])
-        if n_items:
-            ctor += ["            buf,", "            items,"]
-        ctor.append("            end: pos,")
-        scan = []
-        if n_items:
-            scan = [f"        let mut items = [wire::ABSENT; {n_items}];", *self.scan_lines(o)]
-        mut = "mut " if n_items else ""
+        ctor = ((["block"] if keep_block else []) + ([f"fixed: wire::head::<{fixed}>(block)"] if fixed else [])
+                + (["version"] if versioned else []) + [self.item_var(i) for i in o.items])
         impl = [f"impl<'a> {o.decoder}<'a> {{"]
         if o.is_message:
             m = node
@@ -640,18 +665,18 @@ class Generator:
                 "        }",
                 "        let start = offset + MESSAGE_HEADER_SIZE;",
                 "        let block = wire::slice(buf, start, block_length)?;",
-                f"        let {mut}pos = start + block_length;",
-                *scan,
+                "        let pos = start + block_length;",
+                *self.scan_lines(o, checked=True),
                 "        Ok(Self {",
-                *ctor,
-                "            offset,",
+                *[f"            {c}," for c in ctor],
+                "            length: pos - offset,",
                 "        })",
                 "    }",
                 "",
                 "    /// Bytes from the header to the end of the message.",
                 "    #[inline]",
                 "    pub fn encoded_length(&self) -> usize {",
-                "        self.end - self.offset",
+                "        self.length",
                 "    }",
                 "",
                 "    /// The schema version the message was written with (the header's).",
@@ -670,33 +695,42 @@ class Generator:
         else:
             impl += [*self.required_fn(node)]
         for f in node.fields:
-            impl += self.getter(f, o.is_message)
+            impl += self.getter(f, fixed)
         impl += self.item_accessors(o)
         if impl[-1] == "":
             impl.pop()
         impl.append("}")
         lines += impl + [""]
         if not o.is_message:
+            version_arg = "version" if version_param else "_version"
+            built = "Self { " + ", ".join(ctor) + " }"
+            # Iterating: an entry that keeps only its fixed fields reads them with one bounds check.
+            trusted_block = (["        let block = wire::block_at(buf, offset, block_length);"] if keep_block or not fixed
+                             else [])
+            trusted = built if trusted_block else built.replace(
+                f"fixed: wire::head::<{fixed}>(block)", f"fixed: wire::head_at::<{fixed}>(buf, offset)")
             lines += [
                 f"impl<'a> Entry<'a> for {o.decoder}<'a> {{",
                 f"    const BLOCK_LENGTH: usize = {node.block_length};",
-                f"    const HAS_ITEMS: bool = {'true' if n_items else 'false'};",
+                f"    const HAS_ITEMS: bool = {'true' if o.items else 'false'};",
                 "    #[inline]",
                 "    fn required_block(version: u16) -> usize {",
                 "        Self::required_block(version)",
                 "    }",
                 "    #[inline]",
-                "    fn decode_at(buf: &'a [u8], offset: usize, block_length: usize, " + ("version" if version_param else "_version") + ": u16) -> Result<Self, DecodeError> {",
+                f"    fn decode_at(buf: &'a [u8], offset: usize, block_length: usize, {version_arg}: u16) "
+                "-> Result<(Self, usize), DecodeError> {",
                 "        let block = wire::slice(buf, offset, block_length)?;",
-                f"        let {mut}pos = offset + block_length;",
-                *scan,
-                "        Ok(Self {",
-                *ctor,
-                "        })",
+                "        let pos = offset + block_length;",
+                *self.scan_lines(o, checked=True),
+                f"        Ok(({built}, pos))",
                 "    }",
                 "    #[inline]",
-                "    fn end(&self) -> usize {",
-                "        self.end",
+                f"    fn at(buf: &'a [u8], offset: usize, block_length: usize, {version_arg}: u16) -> (Self, usize) {{",
+                *trusted_block,
+                "        let pos = offset + block_length;",
+                *self.scan_lines(o, checked=False),
+                f"        ({trusted}, pos)",
                 "    }",
                 "}",
                 "",

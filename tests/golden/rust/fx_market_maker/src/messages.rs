@@ -17,9 +17,9 @@ use crate::wire::{
 #[derive(Clone, Copy)]
 pub struct BookDeltaDecoder<'a> {
     block: &'a [u8],
+    fixed: &'a [u8; 37],
     version: u16,
-    end: usize,
-    offset: usize,
+    length: usize,
 }
 
 impl<'a> BookDeltaDecoder<'a> {
@@ -68,16 +68,16 @@ impl<'a> BookDeltaDecoder<'a> {
         let pos = start + block_length;
         Ok(Self {
             block,
+            fixed: wire::head::<37>(block),
             version,
-            end: pos,
-            offset,
+            length: pos - offset,
         })
     }
 
     /// Bytes from the header to the end of the message.
     #[inline]
     pub fn encoded_length(&self) -> usize {
-        self.end - self.offset
+        self.length
     }
 
     /// The schema version the message was written with (the header's).
@@ -95,49 +95,49 @@ impl<'a> BookDeltaDecoder<'a> {
     /// `instrument` at offset 0.
     #[inline]
     pub fn instrument(&self) -> u32 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u32>::read(block)
     }
 
     /// `seq` at offset 4.
     #[inline]
     pub fn seq(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u64>::read(&block[4..])
     }
 
     /// Venue timestamp. Unit: ns.
     #[inline]
     pub fn ts_exchange(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u64>::read(&block[12..])
     }
 
     /// `side` at offset 20.
     #[inline]
     pub fn side(&self) -> Side {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Side>::read(&block[20..])
     }
 
     /// The integer on the wire of `side`, even when not a member.
     #[inline]
     pub fn side_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         u8::read(&block[20..])
     }
 
     /// `price` at offset 21.
     #[inline]
     pub fn price(&self) -> Price {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Price>::read(&block[21..])
     }
 
     /// New absolute size of the level; 0 deletes it.
     #[inline]
     pub fn qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Qty>::read(&block[29..])
     }
 
@@ -259,9 +259,9 @@ impl<'a> BookDeltaEncoder<'a> {
 #[derive(Clone, Copy)]
 pub struct TradeDecoder<'a> {
     block: &'a [u8],
+    fixed: &'a [u8; 37],
     version: u16,
-    end: usize,
-    offset: usize,
+    length: usize,
 }
 
 impl<'a> TradeDecoder<'a> {
@@ -306,16 +306,16 @@ impl<'a> TradeDecoder<'a> {
         let pos = start + block_length;
         Ok(Self {
             block,
+            fixed: wire::head::<37>(block),
             version,
-            end: pos,
-            offset,
+            length: pos - offset,
         })
     }
 
     /// Bytes from the header to the end of the message.
     #[inline]
     pub fn encoded_length(&self) -> usize {
-        self.end - self.offset
+        self.length
     }
 
     /// The schema version the message was written with (the header's).
@@ -333,49 +333,49 @@ impl<'a> TradeDecoder<'a> {
     /// `instrument` at offset 0.
     #[inline]
     pub fn instrument(&self) -> u32 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u32>::read(block)
     }
 
     /// `seq` at offset 4.
     #[inline]
     pub fn seq(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u64>::read(&block[4..])
     }
 
     /// Unit: ns.
     #[inline]
     pub fn ts_exchange(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <u64>::read(&block[12..])
     }
 
     /// `aggressor` at offset 20.
     #[inline]
     pub fn aggressor(&self) -> Side {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Side>::read(&block[20..])
     }
 
     /// The integer on the wire of `aggressor`, even when not a member.
     #[inline]
     pub fn aggressor_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         u8::read(&block[20..])
     }
 
     /// `price` at offset 21.
     #[inline]
     pub fn price(&self) -> Price {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Price>::read(&block[21..])
     }
 
     /// `qty` at offset 29.
     #[inline]
     pub fn qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 37] = self.fixed;
         <Qty>::read(&block[29..])
     }
 }
@@ -474,11 +474,11 @@ impl<'a> TradeEncoder<'a> {
 #[derive(Clone, Copy)]
 pub struct SnapshotDecoder<'a> {
     block: &'a [u8],
+    fixed: &'a [u8; 12],
     version: u16,
-    buf: &'a [u8],
-    items: [usize; 2],
-    end: usize,
-    offset: usize,
+    levels_entries: GroupIter<'a, SnapshotLevelsDecoder<'a>>,
+    venue_note_bytes: &'a [u8],
+    length: usize,
 }
 
 impl<'a> SnapshotDecoder<'a> {
@@ -520,26 +520,24 @@ impl<'a> SnapshotDecoder<'a> {
         }
         let start = offset + MESSAGE_HEADER_SIZE;
         let block = wire::slice(buf, start, block_length)?;
-        let mut pos = start + block_length;
-        let mut items = [wire::ABSENT; 2];
-        items[0] = pos;
-        pos = wire::skip_group::<SnapshotLevelsDecoder<'a>>(buf, pos, version)?;
-        items[1] = pos;
-        pos = wire::skip_var(buf, pos)?;
+        let pos = start + block_length;
+        let (levels_entries, pos) =
+            wire::take_group::<SnapshotLevelsDecoder<'a>>(buf, pos, version)?;
+        let (venue_note_bytes, pos) = wire::take_var(buf, pos)?;
         Ok(Self {
             block,
+            fixed: wire::head::<12>(block),
             version,
-            buf,
-            items,
-            end: pos,
-            offset,
+            levels_entries,
+            venue_note_bytes,
+            length: pos - offset,
         })
     }
 
     /// Bytes from the header to the end of the message.
     #[inline]
     pub fn encoded_length(&self) -> usize {
-        self.end - self.offset
+        self.length
     }
 
     /// The schema version the message was written with (the header's).
@@ -557,33 +555,33 @@ impl<'a> SnapshotDecoder<'a> {
     /// `instrument` at offset 0.
     #[inline]
     pub fn instrument(&self) -> u32 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 12] = self.fixed;
         <u32>::read(block)
     }
 
     /// `seq` at offset 4.
     #[inline]
     pub fn seq(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 12] = self.fixed;
         <u64>::read(&block[4..])
     }
 
     /// One price level.
     #[inline]
     pub fn levels(&self) -> GroupIter<'a, SnapshotLevelsDecoder<'a>> {
-        GroupIter::new(self.buf, self.items[0], self.version)
+        self.levels_entries
     }
 
     /// The var-data `venue_note` (utf8).
     #[inline]
     pub fn venue_note(&self) -> &'a [u8] {
-        wire::var_data(self.buf, self.items[1])
+        self.venue_note_bytes
     }
 
     /// `venue_note` as text; `InvalidUtf8` when it is not UTF-8.
     #[inline]
     pub fn venue_note_str(&self) -> Result<&'a str, DecodeError> {
-        wire::var_str(self.buf, self.items[1])
+        wire::utf8(self.venue_note_bytes)
     }
 }
 
@@ -675,11 +673,8 @@ impl<'a> SnapshotEncoder<'a> {
 /// Decodes a entry of the group `levels` in place: every length was checked when it was wrapped.
 #[derive(Clone, Copy)]
 pub struct SnapshotLevelsDecoder<'a> {
-    block: &'a [u8],
-    version: u16,
-    buf: &'a [u8],
-    items: [usize; 1],
-    end: usize,
+    fixed: &'a [u8; 17],
+    orders_entries: GroupIter<'a, SnapshotLevelsOrdersDecoder<'a>>,
 }
 
 impl<'a> SnapshotLevelsDecoder<'a> {
@@ -692,35 +687,35 @@ impl<'a> SnapshotLevelsDecoder<'a> {
     /// `side` at offset 0.
     #[inline]
     pub fn side(&self) -> Side {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 17] = self.fixed;
         <Side>::read(block)
     }
 
     /// The integer on the wire of `side`, even when not a member.
     #[inline]
     pub fn side_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 17] = self.fixed;
         u8::read(block)
     }
 
     /// `price` at offset 1.
     #[inline]
     pub fn price(&self) -> Price {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 17] = self.fixed;
         <Price>::read(&block[1..])
     }
 
     /// `qty` at offset 9.
     #[inline]
     pub fn qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 17] = self.fixed;
         <Qty>::read(&block[9..])
     }
 
     /// Resting orders at the level, when the venue shows them.
     #[inline]
     pub fn orders(&self) -> GroupIter<'a, SnapshotLevelsOrdersDecoder<'a>> {
-        GroupIter::new(self.buf, self.items[0], self.version)
+        self.orders_entries
     }
 }
 
@@ -737,23 +732,31 @@ impl<'a> Entry<'a> for SnapshotLevelsDecoder<'a> {
         offset: usize,
         block_length: usize,
         version: u16,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<(Self, usize), DecodeError> {
         let block = wire::slice(buf, offset, block_length)?;
-        let mut pos = offset + block_length;
-        let mut items = [wire::ABSENT; 1];
-        items[0] = pos;
-        pos = wire::skip_group::<SnapshotLevelsOrdersDecoder<'a>>(buf, pos, version)?;
-        Ok(Self {
-            block,
-            version,
-            buf,
-            items,
-            end: pos,
-        })
+        let pos = offset + block_length;
+        let (orders_entries, pos) =
+            wire::take_group::<SnapshotLevelsOrdersDecoder<'a>>(buf, pos, version)?;
+        Ok((
+            Self {
+                fixed: wire::head::<17>(block),
+                orders_entries,
+            },
+            pos,
+        ))
     }
     #[inline]
-    fn end(&self) -> usize {
-        self.end
+    fn at(buf: &'a [u8], offset: usize, block_length: usize, version: u16) -> (Self, usize) {
+        let pos = offset + block_length;
+        let (orders_entries, pos) =
+            wire::group_at::<SnapshotLevelsOrdersDecoder<'a>>(buf, pos, version);
+        (
+            Self {
+                fixed: wire::head_at::<17>(buf, offset),
+                orders_entries,
+            },
+            pos,
+        )
     }
 }
 
@@ -882,8 +885,7 @@ impl SnapshotLevelsEncoder<'_> {
 /// Decodes a entry of the group `orders` in place: every length was checked when it was wrapped.
 #[derive(Clone, Copy)]
 pub struct SnapshotLevelsOrdersDecoder<'a> {
-    block: &'a [u8],
-    end: usize,
+    fixed: &'a [u8; 16],
 }
 
 impl<'a> SnapshotLevelsOrdersDecoder<'a> {
@@ -896,14 +898,14 @@ impl<'a> SnapshotLevelsOrdersDecoder<'a> {
     /// `order_id` at offset 0.
     #[inline]
     pub fn order_id(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 16] = self.fixed;
         <u64>::read(block)
     }
 
     /// `qty` at offset 8.
     #[inline]
     pub fn qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 16] = self.fixed;
         <Qty>::read(&block[8..])
     }
 }
@@ -921,14 +923,25 @@ impl<'a> Entry<'a> for SnapshotLevelsOrdersDecoder<'a> {
         offset: usize,
         block_length: usize,
         _version: u16,
-    ) -> Result<Self, DecodeError> {
+    ) -> Result<(Self, usize), DecodeError> {
         let block = wire::slice(buf, offset, block_length)?;
         let pos = offset + block_length;
-        Ok(Self { block, end: pos })
+        Ok((
+            Self {
+                fixed: wire::head::<16>(block),
+            },
+            pos,
+        ))
     }
     #[inline]
-    fn end(&self) -> usize {
-        self.end
+    fn at(buf: &'a [u8], offset: usize, block_length: usize, _version: u16) -> (Self, usize) {
+        let pos = offset + block_length;
+        (
+            Self {
+                fixed: wire::head_at::<16>(buf, offset),
+            },
+            pos,
+        )
     }
 }
 
@@ -995,9 +1008,9 @@ impl SnapshotLevelsOrdersEncoder<'_> {
 #[derive(Clone, Copy)]
 pub struct NewOrderDecoder<'a> {
     block: &'a [u8],
+    fixed: &'a [u8; 51],
     version: u16,
-    end: usize,
-    offset: usize,
+    length: usize,
 }
 
 impl<'a> NewOrderDecoder<'a> {
@@ -1042,16 +1055,16 @@ impl<'a> NewOrderDecoder<'a> {
         let pos = start + block_length;
         Ok(Self {
             block,
+            fixed: wire::head::<51>(block),
             version,
-            end: pos,
-            offset,
+            length: pos - offset,
         })
     }
 
     /// Bytes from the header to the end of the message.
     #[inline]
     pub fn encoded_length(&self) -> usize {
-        self.end - self.offset
+        self.length
     }
 
     /// The schema version the message was written with (the header's).
@@ -1069,21 +1082,21 @@ impl<'a> NewOrderDecoder<'a> {
     /// `client_order_id` at offset 0.
     #[inline]
     pub fn client_order_id(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <u64>::read(block)
     }
 
     /// `instrument` at offset 8.
     #[inline]
     pub fn instrument(&self) -> u32 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <u32>::read(&block[8..])
     }
 
     /// `symbol` at offset 12.
     #[inline]
     pub fn symbol(&self) -> &'a [u8; 12] {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         let b: &'a [u8] = &block[12..24];
         <&[u8; 12]>::try_from(b).unwrap_or(&[0; 12])
     }
@@ -1091,56 +1104,56 @@ impl<'a> NewOrderDecoder<'a> {
     /// `side` at offset 24.
     #[inline]
     pub fn side(&self) -> Side {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <Side>::read(&block[24..])
     }
 
     /// The integer on the wire of `side`, even when not a member.
     #[inline]
     pub fn side_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         u8::read(&block[24..])
     }
 
     /// `price` at offset 25.
     #[inline]
     pub fn price(&self) -> Price {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <Price>::read(&block[25..])
     }
 
     /// `qty` at offset 33.
     #[inline]
     pub fn qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <Qty>::read(&block[33..])
     }
 
     /// `flags` at offset 41.
     #[inline]
     pub fn flags(&self) -> OrderFlags {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <OrderFlags>::read(&block[41..])
     }
 
     /// `tif` at offset 42.
     #[inline]
     pub fn tif(&self) -> TimeInForce {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <TimeInForce>::read(&block[42..])
     }
 
     /// The integer on the wire of `tif`, even when not a member.
     #[inline]
     pub fn tif_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         u8::read(&block[42..])
     }
 
     /// Unit: ns.
     #[inline]
     pub fn ts_sent(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 51] = self.fixed;
         <u64>::read(&block[43..])
     }
 }
@@ -1268,11 +1281,10 @@ impl<'a> NewOrderEncoder<'a> {
 #[derive(Clone, Copy)]
 pub struct ExecutionReportDecoder<'a> {
     block: &'a [u8],
+    fixed: &'a [u8; 49],
     version: u16,
-    buf: &'a [u8],
-    items: [usize; 1],
-    end: usize,
-    offset: usize,
+    reject_reason_bytes: &'a [u8],
+    length: usize,
 }
 
 impl<'a> ExecutionReportDecoder<'a> {
@@ -1314,24 +1326,21 @@ impl<'a> ExecutionReportDecoder<'a> {
         }
         let start = offset + MESSAGE_HEADER_SIZE;
         let block = wire::slice(buf, start, block_length)?;
-        let mut pos = start + block_length;
-        let mut items = [wire::ABSENT; 1];
-        items[0] = pos;
-        pos = wire::skip_var(buf, pos)?;
+        let pos = start + block_length;
+        let (reject_reason_bytes, pos) = wire::take_var(buf, pos)?;
         Ok(Self {
             block,
+            fixed: wire::head::<49>(block),
             version,
-            buf,
-            items,
-            end: pos,
-            offset,
+            reject_reason_bytes,
+            length: pos - offset,
         })
     }
 
     /// Bytes from the header to the end of the message.
     #[inline]
     pub fn encoded_length(&self) -> usize {
-        self.end - self.offset
+        self.length
     }
 
     /// The schema version the message was written with (the header's).
@@ -1349,69 +1358,69 @@ impl<'a> ExecutionReportDecoder<'a> {
     /// `client_order_id` at offset 0.
     #[inline]
     pub fn client_order_id(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <u64>::read(block)
     }
 
     /// `exec_id` at offset 8.
     #[inline]
     pub fn exec_id(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <u64>::read(&block[8..])
     }
 
     /// `side` at offset 16.
     #[inline]
     pub fn side(&self) -> Side {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <Side>::read(&block[16..])
     }
 
     /// The integer on the wire of `side`, even when not a member.
     #[inline]
     pub fn side_raw(&self) -> u8 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         u8::read(&block[16..])
     }
 
     /// `last_price` at offset 17.
     #[inline]
     pub fn last_price(&self) -> Price {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <Price>::read(&block[17..])
     }
 
     /// `last_qty` at offset 25.
     #[inline]
     pub fn last_qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <Qty>::read(&block[25..])
     }
 
     /// `leaves_qty` at offset 33.
     #[inline]
     pub fn leaves_qty(&self) -> Qty {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <Qty>::read(&block[33..])
     }
 
     /// Unit: ns.
     #[inline]
     pub fn ts_exchange(&self) -> u64 {
-        let block: &'a [u8] = self.block;
+        let block: &'a [u8; 49] = self.fixed;
         <u64>::read(&block[41..])
     }
 
     /// Empty unless rejected.
     #[inline]
     pub fn reject_reason(&self) -> &'a [u8] {
-        wire::var_data(self.buf, self.items[0])
+        self.reject_reason_bytes
     }
 
     /// `reject_reason` as text; `InvalidUtf8` when it is not UTF-8.
     #[inline]
     pub fn reject_reason_str(&self) -> Result<&'a str, DecodeError> {
-        wire::var_str(self.buf, self.items[0])
+        wire::utf8(self.reject_reason_bytes)
     }
 }
 

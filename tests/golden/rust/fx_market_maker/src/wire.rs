@@ -19,8 +19,6 @@ pub const MESSAGE_HEADER_SIZE: usize = 8;
 pub const GROUP_HEADER_SIZE: usize = 4;
 /// Bytes of the length prefix of var-data.
 pub const VAR_LENGTH_SIZE: usize = 4;
-/// Position of a group or var-data the acting version does not carry.
-pub const ABSENT: usize = usize::MAX;
 
 /// Why bytes could not be decoded. Decoding never panics: it returns one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,7 +205,12 @@ pub fn room(buf: &[u8], offset: usize, len: usize) -> Result<usize, EncodeError>
     }
 }
 
-/// A group's entry as a decoder: how to wrap one and where it ends.
+/// A group's entry as a decoder: how to check one, and how to read one already checked.
+///
+/// A message is checked once, when it is wrapped (`decode_at` on every entry of every
+/// group, nested ones included); iterating its groups afterwards uses `at`, which trusts
+/// those checks and so does no error handling. `at` never panics either: on bytes that
+/// were not checked it reads empty blocks and groups.
 pub trait Entry<'a>: Sized {
     /// The block length this schema writes.
     const BLOCK_LENGTH: usize;
@@ -215,24 +218,27 @@ pub trait Entry<'a>: Sized {
     const HAS_ITEMS: bool;
     /// The block bytes the fields of `version` and older need.
     fn required_block(version: u16) -> usize;
-    /// Wraps the entry whose block starts at `offset`, checking its nested items.
+    /// Checks the entry whose block starts at `offset` and its nested items; returns it and
+    /// the position one past its last byte.
     fn decode_at(
         buf: &'a [u8],
         offset: usize,
         block_length: usize,
         version: u16,
-    ) -> Result<Self, DecodeError>;
-    /// One past the entry's last byte.
-    fn end(&self) -> usize;
+    ) -> Result<(Self, usize), DecodeError>;
+    /// The entry whose block starts at `offset`, in a message already checked, and the
+    /// position one past its last byte.
+    fn at(buf: &'a [u8], offset: usize, block_length: usize, version: u16) -> (Self, usize);
 }
 
-/// Checks the group at `pos` (header and every entry); returns the position after it.
+/// Checks the group at `pos` (header and every entry); returns its entries and the
+/// position after it.
 #[inline]
-pub fn skip_group<'a, E: Entry<'a>>(
+pub fn take_group<'a, E: Entry<'a>>(
     buf: &'a [u8],
     pos: usize,
     version: u16,
-) -> Result<usize, DecodeError> {
+) -> Result<(GroupIter<'a, E>, usize), DecodeError> {
     let header = slice(buf, pos, GROUP_HEADER_SIZE)?;
     let block_length = usize::from(u16::read(header));
     let count = usize::from(u16::read(&header[2..]));
@@ -243,50 +249,116 @@ pub fn skip_group<'a, E: Entry<'a>>(
             required,
         });
     }
-    let mut at = pos + GROUP_HEADER_SIZE;
-    if E::HAS_ITEMS {
+    let start = pos + GROUP_HEADER_SIZE;
+    let end = if E::HAS_ITEMS {
+        let mut at = start;
         for _ in 0..count {
-            at = E::decode_at(buf, at, block_length, version)?.end();
+            at = E::decode_at(buf, at, block_length, version)?.1;
         }
-        Ok(at)
+        at
     } else {
         let len = block_length * count;
-        slice(buf, at, len)?;
-        at += len;
-        Ok(at)
-    }
+        slice(buf, start, len)?;
+        start + len
+    };
+    Ok((
+        GroupIter {
+            buf,
+            pos: start,
+            remaining: count,
+            block_length,
+            version,
+            entry: PhantomData,
+        },
+        end,
+    ))
 }
 
-/// Checks the var-data at `pos`; returns the position after it.
+/// The group at `pos` of a message already checked, and the position after it.
 #[inline]
-pub fn skip_var(buf: &[u8], pos: usize) -> Result<usize, DecodeError> {
+pub fn group_at<'a, E: Entry<'a>>(
+    buf: &'a [u8],
+    pos: usize,
+    version: u16,
+) -> (GroupIter<'a, E>, usize) {
+    let (block_length, count) = match buf.get(pos..pos.saturating_add(GROUP_HEADER_SIZE)) {
+        Some(h) => (usize::from(u16::read(h)), usize::from(u16::read(&h[2..]))),
+        None => return (GroupIter::empty(), pos),
+    };
+    let start = pos + GROUP_HEADER_SIZE;
+    let group = GroupIter {
+        buf,
+        pos: start,
+        remaining: count,
+        block_length,
+        version,
+        entry: PhantomData,
+    };
+    let end = if E::HAS_ITEMS {
+        let mut at = start;
+        for _ in 0..count {
+            at = E::at(buf, at, block_length, version).1;
+        }
+        at
+    } else {
+        start.saturating_add(block_length.saturating_mul(count))
+    };
+    (group, end)
+}
+
+/// Checks the var-data at `pos`; returns its bytes and the position after it.
+#[inline(always)]
+pub fn take_var(buf: &[u8], pos: usize) -> Result<(&[u8], usize), DecodeError> {
     let len = u32::read(slice(buf, pos, VAR_LENGTH_SIZE)?) as usize;
     let start = pos + VAR_LENGTH_SIZE;
-    slice(buf, start, len)?;
-    Ok(start + len)
+    let bytes = slice(buf, start, len)?;
+    Ok((bytes, start + len))
 }
 
-/// The bytes of the var-data at `pos` (checked when the message was wrapped); empty when absent.
+/// The var-data at `pos` of a message already checked, and the position after it.
 #[inline]
-pub fn var_data(buf: &[u8], pos: usize) -> &[u8] {
-    if pos == ABSENT {
-        return &[];
-    }
-    let len = buf.get(pos..).map_or(0, |b| {
-        if b.len() >= 4 {
-            u32::read(b) as usize
-        } else {
-            0
-        }
-    });
+pub fn var_at(buf: &[u8], pos: usize) -> (&[u8], usize) {
+    let len = buf
+        .get(pos..pos.saturating_add(VAR_LENGTH_SIZE))
+        .map_or(0, |b| u32::read(b) as usize);
     let start = pos.saturating_add(VAR_LENGTH_SIZE);
-    buf.get(start..start.saturating_add(len)).unwrap_or(&[])
+    let end = start.saturating_add(len);
+    (buf.get(start..end).unwrap_or(&[]), end)
 }
 
-/// The var-data at `pos` as UTF-8 text.
+/// Var-data as UTF-8 text.
 #[inline]
-pub fn var_str(buf: &[u8], pos: usize) -> Result<&str, DecodeError> {
-    core::str::from_utf8(var_data(buf, pos)).map_err(|_| DecodeError::InvalidUtf8)
+pub fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)
+}
+
+/// The first `N` bytes of a checked block, as an array so reading a field at a constant offset
+/// needs no bounds check. (A block shorter than `N` fails its check, so the zeros are never read.)
+#[inline(always)]
+pub fn head<const N: usize>(block: &[u8]) -> &[u8; N] {
+    block.first_chunk::<N>().unwrap_or(&Zeros::<N>::BYTES)
+}
+
+/// The first `N` bytes of the checked block at `offset`, as [`head`] gives them.
+#[inline(always)]
+pub fn head_at<const N: usize>(buf: &[u8], offset: usize) -> &[u8; N] {
+    buf.get(offset..)
+        .and_then(<[u8]>::first_chunk::<N>)
+        .unwrap_or(&Zeros::<N>::BYTES)
+}
+
+/// `N` zero bytes with a `'static` address.
+struct Zeros<const N: usize>;
+
+impl<const N: usize> Zeros<N> {
+    const BYTES: [u8; N] = [0; N];
+}
+
+/// The block of `block_length` bytes at `offset` of a message already checked.
+#[inline(always)]
+pub fn block_at(buf: &[u8], offset: usize, block_length: usize) -> &[u8] {
+    buf.get(offset..offset.saturating_add(block_length))
+        .unwrap_or(&[])
 }
 
 /// A char array up to its first NUL.
@@ -312,6 +384,9 @@ pub fn put_chars(b: &mut [u8], value: &[u8]) -> Result<(), EncodeError> {
 }
 
 /// The entries of one repeating group, decoded in order.
+///
+/// Only the decoders make these, from a message they have checked, so iterating reads
+/// entries without checking their lengths again.
 #[derive(Clone, Copy)]
 pub struct GroupIter<'a, E> {
     buf: &'a [u8],
@@ -323,23 +398,15 @@ pub struct GroupIter<'a, E> {
 }
 
 impl<'a, E: Entry<'a>> GroupIter<'a, E> {
-    /// The group whose header is at `pos` (checked when the message was wrapped); empty when absent.
+    /// A group the acting version does not carry: no entries.
     #[inline]
-    pub fn new(buf: &'a [u8], pos: usize, version: u16) -> Self {
-        let header = if pos == ABSENT {
-            None
-        } else {
-            buf.get(pos..).filter(|b| b.len() >= GROUP_HEADER_SIZE)
-        };
-        let (block_length, remaining) = header.map_or((E::BLOCK_LENGTH, 0), |h| {
-            (usize::from(u16::read(h)), usize::from(u16::read(&h[2..])))
-        });
+    pub(crate) fn empty() -> Self {
         Self {
-            buf,
-            pos: pos.saturating_add(GROUP_HEADER_SIZE),
-            remaining,
-            block_length,
-            version,
+            buf: &[],
+            pos: 0,
+            remaining: 0,
+            block_length: E::BLOCK_LENGTH,
+            version: 0,
             entry: PhantomData,
         }
     }
@@ -353,17 +420,10 @@ impl<'a, E: Entry<'a>> Iterator for GroupIter<'a, E> {
         if self.remaining == 0 {
             return None;
         }
-        match E::decode_at(self.buf, self.pos, self.block_length, self.version) {
-            Ok(entry) => {
-                self.pos = entry.end();
-                self.remaining -= 1;
-                Some(entry)
-            }
-            Err(_) => {
-                self.remaining = 0;
-                None
-            }
-        }
+        let (entry, end) = E::at(self.buf, self.pos, self.block_length, self.version);
+        self.pos = end;
+        self.remaining -= 1;
+        Some(entry)
     }
 
     #[inline]

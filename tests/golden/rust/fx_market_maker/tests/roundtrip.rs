@@ -92,6 +92,15 @@ fn check<M: OwnedMessage + PartialEq + core::fmt::Debug + Clone>(
             "encoded into {len} of {n} bytes"
         );
     }
+    // Any one byte changed (lengths and counts included): an error or a message, never a panic.
+    for i in 0..n {
+        for v in [0x00, 0x01, 0x7f, 0xff] {
+            let mut bad = bytes.clone();
+            bad[i] = v;
+            let _ = M::decode(&bad, 0);
+            let _ = fx_mm::dispatch(&bad, 0, &mut Ignore);
+        }
+    }
     // A newer writer: a longer block (unknown trailing fields) and a higher version.
     let block_length = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
     let mut newer = bytes[..8 + block_length].to_vec();
