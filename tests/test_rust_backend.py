@@ -142,6 +142,44 @@ def test_edge_schema_crate_lints_and_tests(cache_dir: Path) -> None:
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
 
 
+@pytest.mark.parametrize("name", ["fx_mm", "edge_cases"])
+def test_rust_and_cpp_benchmarks_time_the_same_messages(fx_ir: Schema, cache_dir: Path, name: str) -> None:
+    """`hftc bench --lang all` compares the two codec benchmarks row by row, which only means
+    something if both encode and decode the same bytes: their `--inputs` must agree."""
+    import json
+
+    need_cargo()
+    if shutil.which("cmake") is None or shutil.which("ninja") is None:
+        pytest.skip("cmake and ninja are needed")
+    if name == "edge_cases" and not EDGE.exists():
+        pytest.skip(f"{EDGE.name} is absent")
+    ir = fx_ir if name == "fx_mm" else compile_file(str(EDGE)).ir
+    crate = write_crate(ir, cache_dir / "rust-generated" / name)
+    built = cargo(["build", "--release", "--bin", "bench"], crate, cache_dir)
+    assert built.returncode == 0, built.stderr[-4000:]
+    rust = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "bench"), "--inputs"], check=True,
+                          capture_output=True, text=True, timeout=120).stdout
+
+    source = cache_dir / "bench-inputs" / name / "src"
+    for rel, data in generate(ir, ["cpp"], "/nonexistent").outputs[0].files.items():
+        target = source / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    build = cache_dir / "bench-inputs" / name / "build"
+    run = lambda args: subprocess.run(args, check=True, capture_output=True, text=True, timeout=900)  # noqa: E731
+    if not (build / "CMakeCache.txt").exists():
+        run(["cmake", "-G", "Ninja", "-S", str(source), "-B", str(build), f"-DHFTC_RUNTIME_DIR={REPO / 'runtime_cpp'}",
+             "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BENCH_ARCH="])
+    run(["ninja", "-C", str(build), "bench_codecs"])
+    cpp = run([str(build / "bench_codecs"), "--inputs"]).stdout
+
+    rust_inputs, cpp_inputs = json.loads(rust)["inputs"], json.loads(cpp)["inputs"]
+    assert set(rust_inputs) == {m.name for m in ir.messages}
+    for message, hex_bytes in cpp_inputs.items():
+        assert rust_inputs[message] == hex_bytes, message
+
+
 # ---- trading components ------------------------------------------------------------------------
 
 THREADS = "threads: {feed: {cpu: 2}, quoter: {cpu: 3}}"

@@ -5,9 +5,13 @@
 // (plus the same number of group and var-data bytes). Decoding reads every field into a
 // checksum in both cases. Prints JSON: {"results": [{name, unit, median, p99, target,
 // baseline}]}, where target is 1.2x the baseline's median.
+//
+// `bench_codecs --inputs` prints {"inputs": {message: hex}} instead: the bytes each message's
+// benchmark encodes and decodes, which the Rust benchmark must match to be comparable.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "model.hpp"
@@ -45,6 +49,21 @@ Stats measure(F&& op) {
   }
   std::sort(ns.begin(), ns.end());
   return {ns[ns.size() / 2], ns[ns.size() * 99 / 100]};
+}
+
+// The message every benchmark of `Model` uses: seed 42, one entry per group.
+template <class Model>
+Model sample() {
+  model::Rng rng(42);
+  Model x;
+  model::randomize(rng, model::Shape::one, x);
+  return x;
+}
+
+[[maybe_unused]] void print_input(const char* name, const std::vector<char>& bytes, bool first) {
+  std::printf("%s\n    \"%s\": \"", first ? "" : ",", name);
+  for (const char c : bytes) std::printf("%02x", static_cast<unsigned char>(c));
+  std::printf("\"");
 }
 
 #pragma pack(push, 1)
@@ -102,9 +121,7 @@ static_assert(sizeof(EmptyPacked) == 8 + Empty::kBlockLength);
 }
 
 void bench_everything() {
-  model::Rng rng(42);
-  model::EverythingModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::EverythingModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(EverythingPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -199,9 +216,7 @@ void bench_everything() {
 }
 
 void bench_nested() {
-  model::Rng rng(42);
-  model::NestedModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::NestedModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(NestedPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -244,9 +259,7 @@ void bench_nested() {
 }
 
 void bench_empty() {
-  model::Rng rng(42);
-  model::EmptyModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::EmptyModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(EmptyPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -288,7 +301,15 @@ void bench_empty() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--inputs") {
+    std::printf("{\"inputs\": {");
+    print_input("Everything", model::encode_bytes(sample<model::EverythingModel>()), true);
+    print_input("Nested", model::encode_bytes(sample<model::NestedModel>()), false);
+    print_input("Empty", model::encode_bytes(sample<model::EmptyModel>()), false);
+    std::printf("\n}}\n");
+    return 0;
+  }
   std::printf("{\"results\": [");
   bench_everything();
   bench_nested();

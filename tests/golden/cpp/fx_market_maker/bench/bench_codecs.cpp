@@ -5,9 +5,13 @@
 // (plus the same number of group and var-data bytes). Decoding reads every field into a
 // checksum in both cases. Prints JSON: {"results": [{name, unit, median, p99, target,
 // baseline}]}, where target is 1.2x the baseline's median.
+//
+// `bench_codecs --inputs` prints {"inputs": {message: hex}} instead: the bytes each message's
+// benchmark encodes and decodes, which the Rust benchmark must match to be comparable.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "model.hpp"
@@ -45,6 +49,21 @@ Stats measure(F&& op) {
   }
   std::sort(ns.begin(), ns.end());
   return {ns[ns.size() / 2], ns[ns.size() * 99 / 100]};
+}
+
+// The message every benchmark of `Model` uses: seed 42, one entry per group.
+template <class Model>
+Model sample() {
+  model::Rng rng(42);
+  Model x;
+  model::randomize(rng, model::Shape::one, x);
+  return x;
+}
+
+[[maybe_unused]] void print_input(const char* name, const std::vector<char>& bytes, bool first) {
+  std::printf("%s\n    \"%s\": \"", first ? "" : ",", name);
+  for (const char c : bytes) std::printf("%02x", static_cast<unsigned char>(c));
+  std::printf("\"");
 }
 
 #pragma pack(push, 1)
@@ -113,9 +132,7 @@ static_assert(sizeof(ExecutionReportPacked) == 8 + ExecutionReport::kBlockLength
 }
 
 void bench_book_delta() {
-  model::Rng rng(42);
-  model::BookDeltaModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::BookDeltaModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(BookDeltaPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -170,9 +187,7 @@ void bench_book_delta() {
 }
 
 void bench_trade() {
-  model::Rng rng(42);
-  model::TradeModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::TradeModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(TradePacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -225,9 +240,7 @@ void bench_trade() {
 }
 
 void bench_snapshot() {
-  model::Rng rng(42);
-  model::SnapshotModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::SnapshotModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(SnapshotPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -272,9 +285,7 @@ void bench_snapshot() {
 }
 
 void bench_new_order() {
-  model::Rng rng(42);
-  model::NewOrderModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::NewOrderModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(NewOrderPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -333,9 +344,7 @@ void bench_new_order() {
 }
 
 void bench_execution_report() {
-  model::Rng rng(42);
-  model::ExecutionReportModel x;
-  model::randomize(rng, model::Shape::one, x);
+  const auto x = sample<model::ExecutionReportModel>();
   const std::vector<char> bytes = model::encode_bytes(x);
   const std::vector<char> tail(bytes.begin() + sizeof(ExecutionReportPacked), bytes.end());
   alignas(64) static char buf[1 << 16];
@@ -391,7 +400,18 @@ void bench_execution_report() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--inputs") {
+    std::printf("{\"inputs\": {");
+    print_input("BookDelta", model::encode_bytes(sample<model::BookDeltaModel>()), true);
+    print_input("Trade", model::encode_bytes(sample<model::TradeModel>()), false);
+    print_input("Snapshot", model::encode_bytes(sample<model::SnapshotModel>()), false);
+    print_input("NewOrder", model::encode_bytes(sample<model::NewOrderModel>()), false);
+    print_input("ExecutionReport", model::encode_bytes(sample<model::ExecutionReportModel>()),
+                false);
+    std::printf("\n}}\n");
+    return 0;
+  }
   std::printf("{\"results\": [");
   bench_book_delta();
   bench_trade();

@@ -4,7 +4,8 @@
 //!
 //! Each message is the C++ benchmark's: `std::mt19937_64` seeded 42 drawing every value the way
 //! the C++ models' `randomize(rng, Shape::one, x)` does (one entry per group, 1 to 40 bytes of
-//! var-data), so both languages encode and decode the same bytes.
+//! var-data), so both languages encode and decode the same bytes. `--inputs` prints those bytes
+//! ({"inputs": {message: hex}}) instead of timing, as the C++ benchmark's `--inputs` does.
 
 #![forbid(unsafe_code)]
 
@@ -89,7 +90,29 @@ fn bench<M: OwnedMessage>(name: &str, x: &M, sum: impl Fn(&[u8]) -> u64, out: &m
     out.push(result(&format!("{name}.decode"), decode, decode_baseline));
 }
 
+/// `"name": "hex"` of the bytes `x` encodes to: what `--inputs` prints.
+fn input<M: OwnedMessage>(name: &str, x: &M) -> String {
+    let mut buf = vec![0u8; 1 << 16];
+    let n = x.encode(&mut buf, 0).expect("encode");
+    let hex: String = buf[..n].iter().map(|b| format!("{b:02x}")).collect();
+    format!("    \"{name}\": \"{hex}\"")
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--inputs") {
+        let inputs: Vec<String> = vec![
+            input("BookDelta", &bench_book_delta(&mut Mt64::new(42))),
+            input("Trade", &bench_trade(&mut Mt64::new(42))),
+            input("Snapshot", &bench_snapshot(&mut Mt64::new(42))),
+            input("NewOrder", &bench_new_order(&mut Mt64::new(42))),
+            input(
+                "ExecutionReport",
+                &bench_execution_report(&mut Mt64::new(42)),
+            ),
+        ];
+        println!("{{\"inputs\": {{\n{}\n}}}}", inputs.join(",\n"));
+        return;
+    }
     let mut out = Vec::new();
     bench(
         "BookDelta",
