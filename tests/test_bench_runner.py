@@ -43,8 +43,24 @@ def test_schema_targets_override_the_benchmarks(monkeypatch) -> None:
     ir = compile_file("examples/fx_market_maker.hftc.yaml").ir
     results = apply_schema_targets(ir, [_result("tick_to_order_p99", "ns", 190.0, 300.0),
                                         _result("pipeline_throughput_inline", "msgs/s", 2.5e7),
-                                        _result("l2_update_real", "ns", 6.0, 20.0)])
+                                        _result("l2_update_binance_btcusdt", "ns/update", 6.0, 20.0)])
     assert [r.target for r in results] == [500, 10_000_000, 20.0]  # the schema's targets.latency_p99_ns and throughput
+
+
+def test_rust_is_paired_with_cpp_by_name_and_unit() -> None:
+    from hftc.bench.compare import rust_vs_cpp
+
+    def lang(r: Result, which: str) -> Result:
+        return Result(r.name, r.unit, r.median, r.p99, r.target, r.baseline, which, "test")
+
+    results = [lang(_result("Snapshot.decode", "ns", 18.0), "cpp"), lang(_result("ring_64B", "items/s", 36e6), "cpp"),
+               lang(_result("only_cpp", "ns", 1.0), "cpp"), lang(_result("units_differ", "ns", 1.0), "cpp"),
+               lang(_result("ring_64B", "items/s", 24e6), "rust"), lang(_result("Snapshot.decode", "ns", 21.6), "rust"),
+               lang(_result("units_differ", "ns/op", 1.0), "rust"), lang(_result("only_rust", "ns", 1.0), "rust")]
+    pairs = rust_vs_cpp(results)
+    assert [(p.name, p.cpp, p.rust) for p in pairs] == [("Snapshot.decode", 18.0, 21.6), ("ring_64B", 36e6, 24e6)]
+    assert [round(p.rust_slower_by, 2) for p in pairs] == [1.2, 1.5]  # time: rust/cpp; throughput: cpp/rust
+    assert pairs[1].to_json()["rust_slower_by"] == 1.5
 
 
 def test_verdict_knows_which_way_is_better() -> None:

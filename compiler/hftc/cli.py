@@ -223,7 +223,11 @@ def bench(
     progress = (lambda msg: None) if json_output else (lambda msg: print(f"· {msg}", file=sys.stderr))
     results, problems = run_benchmarks(result.ir, langs, progress)
     if json_output:
-        print(json_module.dumps({"results": [r.to_json() for r in results], "problems": problems}, indent=2))
+        from hftc.bench.compare import rust_vs_cpp
+
+        print(json_module.dumps({"results": [r.to_json() for r in results],
+                                 "rust_vs_cpp": [p.to_json() for p in rust_vs_cpp(results)],
+                                 "problems": problems}, indent=2))
     else:
         from hftc.bench.table import render
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hftc.bench.compare import higher_is_better, rust_vs_cpp
 from hftc.bench.native import Result
 
 
@@ -15,14 +16,10 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def _higher_is_better(unit: str) -> bool:
-    return "/s" in unit or unit.endswith("per_s")
-
-
 def verdict(r: Result) -> str:
     if r.median is None or r.target is None:
         return ""
-    ok = r.median >= r.target if _higher_is_better(r.unit) else r.median <= r.target
+    ok = r.median >= r.target if higher_is_better(r.unit) else r.median <= r.target
     return "meets" if ok else "misses"
 
 
@@ -42,5 +39,13 @@ def render(results: list[Result], problems: list[str]) -> None:
     if not console.is_terminal:
         console = Console(width=150)  # a pipe or a log file: don't squash the columns
     console.print(table)
+    pairs = rust_vs_cpp(results)
+    if pairs:
+        side = Table(title="Rust beside C++ (same run; above 1: Rust slower)")
+        for column in ("benchmark", "unit", "C++", "Rust", "Rust slower by"):
+            side.add_column(column, justify="left" if column == "benchmark" else "right")
+        for pair in pairs:
+            side.add_row(pair.name, pair.unit, _fmt(pair.cpp), _fmt(pair.rust), f"{pair.rust_slower_by:.2f}×")
+        console.print(side)
     for p in problems:
         console.print(f"[yellow]note:[/yellow] {p}")

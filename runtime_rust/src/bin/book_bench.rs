@@ -1,4 +1,5 @@
-//! Benchmarks for the histogram and the order books.
+//! Benchmarks for the histogram and the order books, under the names and units of
+//! `runtime_cpp`'s `bench_book_hist`, so `hftc bench --lang all` pairs them.
 //!
 //! `book_bench [DEPTH_FILE]` prints one JSON object
 //! `{"results": [{"name","unit","median","p99","target","baseline"}...]}` with
@@ -6,12 +7,12 @@
 //! * `histogram_record` (ns per `record`): log-uniform values, timed in
 //!   batches. `baseline` is the same bucket layout computed through `f64::log2`,
 //!   the obvious implementation `record` avoids.
-//! * `l2_update_real` (ns per `set_level`): replays DEPTH_FILE, real exchange
+//! * `l2_update_binance_btcusdt` (ns per `set_level`): replays DEPTH_FILE, real exchange
 //!   depth updates pre-decoded into packed little-endian 25-byte records
 //!   `{i64 local_ts; i8 side; i64 px_ticks; i64 qty_lots}` (side 0 = bid,
 //!   anything else = ask). `baseline` replays the same updates into a
 //!   `BTreeMap` per side. Without DEPTH_FILE the entry's numbers are `null`.
-//! * `l3_throughput` (messages per second): a synthetic add / cancel /
+//! * `l3_synthetic_add_cancel_execute` (messages per second): a synthetic add / cancel /
 //!   execute / modify stream from splitmix64 with about 10 000 live orders
 //!   near the touch. `baseline` is a `BTreeMap<price, VecDeque>` + `HashMap`
 //!   book on the same stream.
@@ -167,7 +168,7 @@ fn bench_histogram(overhead: f64) -> Result1 {
     let (baseline, _) = summarize(base, true);
     Result1 {
         name: "histogram_record",
-        unit: "ns",
+        unit: "ns/op",
         median: Some(median),
         p99: Some(p99),
         target: 5.0,
@@ -201,15 +202,15 @@ fn load_depth(path: &str) -> Result<Vec<(Side, i64, i64)>, String> {
 
 fn bench_l2(path: Option<&str>, overhead: f64) -> Result1 {
     let mut out = Result1 {
-        name: "l2_update_real",
-        unit: "ns",
+        name: "l2_update_binance_btcusdt",
+        unit: "ns/update",
         median: None,
         p99: None,
         target: 50.0,
         baseline: None,
     };
     let Some(path) = path else {
-        eprintln!("book_bench: no depth file given, l2_update_real not measured");
+        eprintln!("book_bench: no depth file given, l2_update_binance_btcusdt not measured");
         return out;
     };
     let updates = match load_depth(path) {
@@ -452,7 +453,7 @@ fn bench_l3(overhead: f64) -> Result1 {
         base.push(chunk.len() as f64 / t.elapsed().as_secs_f64().max(1e-12));
     }
     Result1 {
-        name: "l3_throughput",
+        name: "l3_synthetic_add_cancel_execute",
         unit: "msgs/s",
         median: Some(median),
         p99: Some(p99),
