@@ -25,16 +25,19 @@ def _tree(ir: Schema, options: dict | None = None) -> dict[str, bytes]:
     return report.outputs[0].files
 
 
-def write_crate(ir: Schema, root: Path) -> Path:
-    """The generated crate under `root`, depending on this checkout's runtime; unchanged files
-    are not rewritten, so cargo's incremental build is reused."""
-    files = _tree(ir, {"runtime_rust_path": str(RUNTIME)})
+def write_tree(files: dict[str, bytes], root: Path) -> Path:
+    """`files` under `root`; unchanged files are not rewritten, so incremental builds are reused."""
     for rel, data in files.items():
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
     return root
+
+
+def write_crate(ir: Schema, root: Path) -> Path:
+    """The generated crate under `root`, depending on this checkout's runtime."""
+    return write_tree(_tree(ir, {"runtime_rust_path": str(RUNTIME)}), root)
 
 
 def cargo(args: list[str], crate: Path, cache_dir: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
@@ -142,6 +145,33 @@ def test_edge_schema_crate_lints_and_tests(cache_dir: Path) -> None:
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
 
 
+MINIMAL_YAML = """\
+hftc: 1
+package: minimal.test
+version: 1
+schema_id: 9
+messages:
+  Tick:
+    id: 1
+    fields:
+      seq: uint64
+"""
+
+
+def test_minimal_schema_crate_lints_and_tests(tmp_path: Path, cache_dir: Path) -> None:
+    """One message, one integer: helpers the generated tests and benchmark share go unused and
+    must not fail `clippy -D warnings`."""
+    need_cargo()
+    path = tmp_path / "minimal.hftc.yaml"
+    path.write_text(MINIMAL_YAML, encoding="utf-8")
+    crate = write_crate(compile_file(str(path)).ir, cache_dir / "rust-generated" / "minimal")
+    clippy = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], crate, cache_dir)
+    assert clippy.returncode == 0, clippy.stderr[-4000:]
+    test = cargo(["test"], crate, cache_dir)
+    assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
+    assert "tick_round_trips ... ok" in test.stdout
+
+
 @pytest.mark.parametrize("name", ["fx_mm", "edge_cases"])
 def test_rust_and_cpp_benchmarks_time_the_same_messages(fx_ir: Schema, cache_dir: Path, name: str) -> None:
     """`hftc bench --lang all` compares the two codec benchmarks row by row, which only means
@@ -160,14 +190,12 @@ def test_rust_and_cpp_benchmarks_time_the_same_messages(fx_ir: Schema, cache_dir
     rust = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "bench"), "--inputs"], check=True,
                           capture_output=True, text=True, timeout=120).stdout
 
-    source = cache_dir / "bench-inputs" / name / "src"
-    for rel, data in generate(ir, ["cpp"], "/nonexistent").outputs[0].files.items():
-        target = source / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists() or target.read_bytes() != data:
-            target.write_bytes(data)
+    source = write_tree(generate(ir, ["cpp"], "/nonexistent").outputs[0].files, cache_dir / "bench-inputs" / name / "src")
     build = cache_dir / "bench-inputs" / name / "build"
-    run = lambda args: subprocess.run(args, check=True, capture_output=True, text=True, timeout=900)  # noqa: E731
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, check=True, capture_output=True, text=True, timeout=900)
+
     if not (build / "CMakeCache.txt").exists():
         run(["cmake", "-G", "Ninja", "-S", str(source), "-B", str(build), f"-DHFTC_RUNTIME_DIR={REPO / 'runtime_cpp'}",
              "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BENCH_ARCH="])

@@ -635,8 +635,14 @@ class Generator:
             "}",
             "",
         ]
-        ctor = ((["block"] if keep_block else []) + ([f"fixed: wire::head::<{fixed}>(block)"] if fixed else [])
-                + (["version"] if versioned else []) + [self.item_var(i) for i in o.items])
+
+        def built(fixed_from: str, *extra: str) -> str:
+            """`Self { .. }`, the fixed-field array taken by the expression `fixed_from`."""
+            parts = ((["block"] if keep_block else []) + ([f"fixed: {fixed_from}"] if fixed else [])
+                     + (["version"] if versioned else []) + [self.item_var(i) for i in o.items] + list(extra))
+            return "Self { " + ", ".join(parts) + " }"
+
+        from_block = f"wire::head::<{fixed}>(block)"
         impl = [f"impl<'a> {o.decoder}<'a> {{"]
         if o.is_message:
             m = node
@@ -667,10 +673,7 @@ class Generator:
                 "        let block = wire::slice(buf, start, block_length)?;",
                 "        let pos = start + block_length;",
                 *self.scan_lines(o, checked=True),
-                "        Ok(Self {",
-                *[f"            {c}," for c in ctor],
-                "            length: pos - offset,",
-                "        })",
+                f"        Ok({built(from_block, 'length: pos - offset')})",
                 "    }",
                 "",
                 "    /// Bytes from the header to the end of the message.",
@@ -703,12 +706,10 @@ class Generator:
         lines += impl + [""]
         if not o.is_message:
             version_arg = "version" if version_param else "_version"
-            built = "Self { " + ", ".join(ctor) + " }"
+            bind = "let block = " if keep_block or fixed else ""
             # Iterating: an entry that keeps only its fixed fields reads them with one bounds check.
-            trusted_block = (["        let block = wire::block_at(buf, offset, block_length);"] if keep_block or not fixed
-                             else [])
-            trusted = built if trusted_block else built.replace(
-                f"fixed: wire::head::<{fixed}>(block)", f"fixed: wire::head_at::<{fixed}>(buf, offset)")
+            trusted_block = ["        let block = wire::block_at(buf, offset, block_length);"] if keep_block else []
+            trusted = built(from_block if keep_block else f"wire::head_at::<{fixed}>(buf, offset)")
             lines += [
                 f"impl<'a> Entry<'a> for {o.decoder}<'a> {{",
                 f"    const BLOCK_LENGTH: usize = {node.block_length};",
@@ -720,10 +721,10 @@ class Generator:
                 "    #[inline]",
                 f"    fn decode_at(buf: &'a [u8], offset: usize, block_length: usize, {version_arg}: u16) "
                 "-> Result<(Self, usize), DecodeError> {",
-                "        let block = wire::slice(buf, offset, block_length)?;",
+                f"        {bind}wire::slice(buf, offset, block_length)?;",
                 "        let pos = offset + block_length;",
                 *self.scan_lines(o, checked=True),
-                f"        Ok(({built}, pos))",
+                f"        Ok(({built(from_block)}, pos))",
                 "    }",
                 "    #[inline]",
                 f"    fn at(buf: &'a [u8], offset: usize, block_length: usize, {version_arg}: u16) -> (Self, usize) {{",

@@ -86,6 +86,8 @@ RNG = """\
 /// splitmix64: small, seeded, reproducible.
 struct Rng(u64);
 
+// A schema without chars, optional fields or some other kind of field leaves helpers unused.
+#[allow(dead_code)]
 impl Rng {
     fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);

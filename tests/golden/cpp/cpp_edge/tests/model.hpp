@@ -336,6 +336,71 @@ inline EverythingModel at_version(EverythingModel x, [[maybe_unused]] std::uint1
 
 // Nested
 
+struct NestedWrappersLeaf {
+  using Flyweight = Nested::Wrappers::Leaf;
+  std::uint32_t x{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] NestedWrappersLeaf& x) {
+  x.x = rand_int<std::uint32_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const NestedWrappersLeaf& x,
+                   [[maybe_unused]] Nested::Wrappers::Leaf& e) {
+  e.x(x.x);
+}
+
+inline NestedWrappersLeaf decode([[maybe_unused]] const Nested::Wrappers::Leaf& d) {
+  NestedWrappersLeaf x;
+  x.x = std::uint32_t(d.x());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const Nested::Wrappers::Leaf& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.x());
+  return h;
+}
+
+struct NestedWrappers {
+  using Flyweight = Nested::Wrappers;
+  std::vector<NestedWrappersLeaf> leaf;
+  std::vector<std::uint8_t> wrapped;
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] NestedWrappers& x) {
+  x.leaf.resize(rand_count(rng, shape));
+  for (auto& y : x.leaf) randomize(rng, shape, y);
+  x.wrapped = rand_var_bytes(rng, shape);
+}
+
+inline void encode([[maybe_unused]] const NestedWrappers& x, [[maybe_unused]] Nested::Wrappers& e) {
+  {
+    auto g = e.encode_leaf(static_cast<std::uint16_t>(x.leaf.size()));
+    for (const auto& y : x.leaf) encode(y, g.next());
+  }
+  e.put_wrapped(x.wrapped);
+}
+
+inline NestedWrappers decode([[maybe_unused]] const Nested::Wrappers& d) {
+  NestedWrappers x;
+  for (auto g = d.leaf(); g.has_next();) x.leaf.push_back(decode(g.next()));
+  {
+    const auto s = d.wrapped();
+    x.wrapped.assign(s.begin(), s.end());
+  }
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const Nested::Wrappers& d) {
+  std::uint64_t h = 0;
+  for (auto g = d.leaf(); g.has_next();) h = mix(h, checksum(g.next()));
+  h = fold(h, d.wrapped());
+  return h;
+}
+
 struct NestedSecond {
   using Flyweight = Nested::Second;
   float f32{};
@@ -468,6 +533,7 @@ struct NestedModel {
   std::uint64_t id{};
   std::vector<NestedOuter> outer;
   std::vector<NestedSecond> second;
+  std::vector<NestedWrappers> wrappers;
   std::string trailer;
 };
 
@@ -478,6 +544,8 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
   for (auto& y : x.outer) randomize(rng, shape, y);
   x.second.resize(rand_count(rng, shape));
   for (auto& y : x.second) randomize(rng, shape, y);
+  x.wrappers.resize(rand_count(rng, shape));
+  for (auto& y : x.wrappers) randomize(rng, shape, y);
   x.trailer = rand_var_text(rng, shape);
 }
 
@@ -491,6 +559,10 @@ inline void encode([[maybe_unused]] const NestedModel& x, [[maybe_unused]] Neste
     auto g = e.encode_second(static_cast<std::uint16_t>(x.second.size()));
     for (const auto& y : x.second) encode(y, g.next());
   }
+  {
+    auto g = e.encode_wrappers(static_cast<std::uint16_t>(x.wrappers.size()));
+    for (const auto& y : x.wrappers) encode(y, g.next());
+  }
   e.put_trailer(x.trailer);
 }
 
@@ -499,6 +571,7 @@ inline NestedModel decode([[maybe_unused]] const Nested& d) {
   x.id = std::uint64_t(d.id());
   for (auto g = d.outer(); g.has_next();) x.outer.push_back(decode(g.next()));
   for (auto g = d.second(); g.has_next();) x.second.push_back(decode(g.next()));
+  for (auto g = d.wrappers(); g.has_next();) x.wrappers.push_back(decode(g.next()));
   x.trailer = std::string(d.trailer());
   return x;
 }
@@ -508,6 +581,7 @@ inline std::uint64_t checksum([[maybe_unused]] const Nested& d) {
   h = fold(h, d.id());
   for (auto g = d.outer(); g.has_next();) h = mix(h, checksum(g.next()));
   for (auto g = d.second(); g.has_next();) h = mix(h, checksum(g.next()));
+  for (auto g = d.wrappers(); g.has_next();) h = mix(h, checksum(g.next()));
   h = fold(h, d.trailer());
   return h;
 }

@@ -84,6 +84,22 @@ std::string show(const T& v) {
   EXPECT_EQ(a.blob, b.blob) << at << ".blob";
 }
 
+[[maybe_unused]] void expect_same([[maybe_unused]] const NestedWrappersLeaf& a,
+                                  [[maybe_unused]] const NestedWrappersLeaf& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.x, b.x)) << at << ".x: " << show(a.x) << " != " << show(b.x);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const NestedWrappers& a,
+                                  [[maybe_unused]] const NestedWrappers& b,
+                                  [[maybe_unused]] const std::string& at) {
+  ASSERT_EQ(a.leaf.size(), b.leaf.size()) << at << ".leaf";
+  for (std::size_t i = 0; i < a.leaf.size(); ++i) {
+    expect_same(a.leaf[i], b.leaf[i], at + ".leaf[" + std::to_string(i) + "]");
+  }
+  EXPECT_EQ(a.wrapped, b.wrapped) << at << ".wrapped";
+}
+
 [[maybe_unused]] void expect_same([[maybe_unused]] const NestedSecond& a,
                                   [[maybe_unused]] const NestedSecond& b,
                                   [[maybe_unused]] const std::string& at) {
@@ -127,6 +143,10 @@ std::string show(const T& v) {
   ASSERT_EQ(a.second.size(), b.second.size()) << at << ".second";
   for (std::size_t i = 0; i < a.second.size(); ++i) {
     expect_same(a.second[i], b.second[i], at + ".second[" + std::to_string(i) + "]");
+  }
+  ASSERT_EQ(a.wrappers.size(), b.wrappers.size()) << at << ".wrappers";
+  for (std::size_t i = 0; i < a.wrappers.size(); ++i) {
+    expect_same(a.wrappers[i], b.wrappers[i], at + ".wrappers[" + std::to_string(i) + "]");
   }
   EXPECT_EQ(a.trailer, b.trailer) << at << ".trailer";
 }

@@ -11,6 +11,7 @@ namespace edge::cases {
 //      0: id, uint64
 // then group `outer`
 // then group `second`
+// then group `wrappers`
 // then var-data `trailer`
 class Nested : public wire::MessageBase {
  public:
@@ -227,6 +228,104 @@ class Nested : public wire::MessageBase {
     friend class Nested;
   };
 
+  // An entry of group `wrappers`: Entries with no fields, only a nested group and var-data.
+  // Each entry: a 0-byte block, then its nested groups, then its var-data.
+  class Wrappers : public wire::GroupBase {
+   public:
+    static constexpr std::uint16_t kBlockLength = 0;
+    static constexpr std::uint16_t kMinBlockLength = 0;  // fields every version carries
+
+    // An entry of group `leaf`.
+    // Each entry: a 4-byte block, then its nested groups, then its var-data.
+    class Leaf : public wire::GroupBase {
+     public:
+      static constexpr std::uint16_t kBlockLength = 4;
+      static constexpr std::uint16_t kMinBlockLength = 4;  // fields every version carries
+
+      // Moves to the next entry, when decoding and when encoding.
+      Leaf& next() noexcept {
+        advance();
+        return *this;
+      }
+
+      // x at offset 0, 4 bytes: uint32.
+      std::uint32_t x() const noexcept { return wire::get<std::uint32_t>(entry_ + 0); }
+      Leaf& x(std::uint32_t v) noexcept {
+        wire::put(entry_ + 0, v);
+        return *this;
+      }
+
+      // Reads past this entry's nested groups and var-data.
+      void walk_entry() const noexcept {}
+
+      // Prints this entry, reading its nested groups and var-data.
+      void print_entry(std::ostream& os) const {
+        os << '{';
+        os << "x=";
+        wire::print(os, x());
+
+        os << '}';
+      }
+
+     private:
+      friend class Wrappers;
+    };
+
+    // Moves to the next entry, when decoding and when encoding.
+    Wrappers& next() noexcept {
+      advance();
+      return *this;
+    }
+
+    // Group `leaf` (since v0): read it, entry by entry, before what follows it.
+    Leaf leaf() const noexcept {
+      Leaf g;
+      g.open_decode(cursor(), 0, Leaf::kMinBlockLength);
+      return g;
+    }
+    // Writes the group header; then call next() exactly `count` times, filling each entry.
+    Leaf encode_leaf(std::uint16_t count) noexcept {
+      Leaf g;
+      g.open_encode(cursor(), count, Leaf::kBlockLength);
+      return g;
+    }
+
+    // Var-data `wrapped` (bytes, since v0): uint32 length, then the bytes.
+    // Read it once, in schema order; the view points into the buffer.
+    std::span<const std::uint8_t> wrapped() const noexcept {
+      const std::string_view s = cursor().read_var(0);
+      return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+    }
+    Wrappers& put_wrapped(std::span<const std::uint8_t> v) noexcept {
+      cursor().write_var(v.data(), v.size());
+      return *this;
+    }
+
+    // Reads past this entry's nested groups and var-data.
+    void walk_entry() const noexcept {
+      for (auto g = leaf(); g.has_next();) g.next().walk_entry();
+      (void)wrapped();
+    }
+
+    // Prints this entry, reading its nested groups and var-data.
+    void print_entry(std::ostream& os) const {
+      os << '{';
+      os << "leaf=[";
+      for (auto g = leaf(); g.has_next();) {
+        if (g.index() != 0) os << ", ";
+        g.next().print_entry(os);
+      }
+      os << ']';
+      os << ", wrapped=";
+      wire::print(os, wrapped());
+
+      os << '}';
+    }
+
+   private:
+    friend class Nested;
+  };
+
   // Encoding: writes the message header at `offset`; encoded_length() includes it.
   Nested& wrap_and_apply_header(char* buf, std::size_t offset, std::size_t capacity) noexcept {
     start(buf, offset, capacity, offset + wire::MessageHeader::kSize, kBlockLength, kSchemaVersion,
@@ -290,6 +389,19 @@ class Nested : public wire::MessageBase {
     return g;
   }
 
+  // Group `wrappers` (since v0): read it, entry by entry, before what follows it.
+  Wrappers wrappers() const noexcept {
+    Wrappers g;
+    g.open_decode(cursor(), 0, Wrappers::kMinBlockLength);
+    return g;
+  }
+  // Writes the group header; then call next() exactly `count` times, filling each entry.
+  Wrappers encode_wrappers(std::uint16_t count) noexcept {
+    Wrappers g;
+    g.open_encode(cursor(), count, Wrappers::kBlockLength);
+    return g;
+  }
+
   // Var-data `trailer` (utf8, since v0): uint32 length, then the bytes.
   // Read it once, in schema order; the view points into the buffer.
   std::string_view trailer() const noexcept { return cursor().read_var(0); }
@@ -303,6 +415,7 @@ class Nested : public wire::MessageBase {
   CodecError walk() const noexcept {
     for (auto g = outer(); g.has_next();) g.next().walk_entry();
     for (auto g = second(); g.has_next();) g.next().walk_entry();
+    for (auto g = wrappers(); g.has_next();) g.next().walk_entry();
     (void)trailer();
     return error();
   }
@@ -323,6 +436,12 @@ inline std::ostream& operator<<(std::ostream& os, const Nested& message) {
   os << ']';
   os << ", second=[";
   for (auto g = m.second(); g.has_next();) {
+    if (g.index() != 0) os << ", ";
+    g.next().print_entry(os);
+  }
+  os << ']';
+  os << ", wrappers=[";
+  for (auto g = m.wrappers(); g.has_next();) {
     if (g.index() != 0) os << ", ";
     g.next().print_entry(os);
   }
