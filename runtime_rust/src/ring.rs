@@ -24,6 +24,9 @@
 //! * Each handle keeps its position privately and mirrors it into a shared
 //!   counter on its own 64-byte cache line ([`CachePadded`]); the counters are
 //!   only read by [`Producer::len`] / [`Consumer::len`], never by push or pop.
+//! * The producer writes an item whose size is a multiple of 64 bytes in whole
+//!   64-byte chunks (one store each with AVX-512) rather than field by field;
+//!   measured, this tripled 64-byte throughput (see `write_item`).
 //! * Nothing is allocated after [`channel`] returns. The slot array starts on a
 //!   cache line (as in C++); each handle keeps its own copy of the array pointer
 //!   and index mask, so a push or pop follows no shared pointer and needs no
@@ -154,6 +157,42 @@ impl<T> Drop for Shared<T> {
     }
 }
 
+/// Writes `value` to `dst`, the item of a slot that the producer owns.
+///
+/// On x86-64, an item whose size is a multiple of 64 bytes is copied in 64-byte
+/// chunks typed `MaybeUninit<__m512i>`: an untyped copy, so padding bytes inside
+/// `T` are fine, that LLVM keeps whole. With AVX-512 each chunk is one store, and
+/// an item built in registers never goes through the stack. A plain `T` write is
+/// split by LLVM into the item's parts (a 64-byte item made of a word and zeros
+/// became three stores into the slot). Measured with `ring_bench`, 64-byte items,
+/// a `target-cpu=native` build on an AVX-512 machine, the two alternated: about
+/// 23 M items/s with the plain write and 75 M with the chunked one. Without
+/// AVX-512 the chunks are lowered to narrower stores, as the plain write is.
+///
+/// # Safety
+/// `dst` must be valid for writes of one `T` (alignment of `T` not required for
+/// the chunked copy, but `dst` comes from a slot, so it is aligned anyway).
+#[inline(always)]
+unsafe fn write_item<T: Copy>(dst: *mut T, value: T) {
+    #[cfg(target_arch = "x86_64")]
+    if size_of::<T>().is_multiple_of(64) {
+        use std::arch::x86_64::__m512i;
+        let src = (&value as *const T).cast::<MaybeUninit<__m512i>>();
+        let dst = dst.cast::<MaybeUninit<__m512i>>();
+        for k in 0..size_of::<T>() / 64 {
+            // SAFETY: chunk `k` lies inside `value` (a local `T`) and inside the
+            // `T` at `dst` (valid for writes, by the caller's contract), since
+            // `64 * (k + 1) <= size_of::<T>()`; the unaligned forms need no
+            // alignment, and `MaybeUninit` carries any bytes, padding included.
+            unsafe { dst.add(k).write_unaligned(src.add(k).read_unaligned()) };
+        }
+        return;
+    }
+    // SAFETY: `dst` is valid for writes of one `T` (the caller's contract) and
+    // aligned (it points into a slot).
+    unsafe { dst.write(value) }
+}
+
 /// A handle's private copy of where the slots are: the base pointer and the
 /// index mask, kept in the handle itself so the hot path neither follows the
 /// `Arc` nor bounds-checks (`seq & mask` is always in range), and the compiler
@@ -245,7 +284,7 @@ impl<T: Copy + Send> Producer<T> {
         // SAFETY: the slot's sequence is `seq` ("free for seq", checked by the
         // caller with an acquire load), so the consumer has finished with its
         // previous item and will not read it until the release store below.
-        unsafe { (*slot.value.get()).write(value) };
+        unsafe { write_item(slot.value.get().cast::<T>(), value) };
         // Release: publishes the item write to the consumer's acquire load.
         slot.seq.store(seq.wrapping_add(1), Ordering::Release);
     }
@@ -575,6 +614,60 @@ mod tests {
         }
         t.join().unwrap();
         assert!(c.try_pop().is_none());
+    }
+
+    /// 128 bytes with 7 padding bytes after `tag`: two 64-byte chunks per item
+    /// (the chunked item copy), padding included.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    #[repr(C)]
+    struct Padded {
+        tag: u8,
+        seq: u64,
+        rest: [u32; 28],
+    }
+
+    fn padded(s: u64) -> Padded {
+        Padded {
+            tag: s as u8,
+            seq: s,
+            rest: std::array::from_fn(|i| (s as u32).wrapping_mul(31).wrapping_add(i as u32)),
+        }
+    }
+
+    #[test]
+    fn multi_chunk_items_with_padding_round_trip() {
+        assert_eq!(size_of::<Padded>(), 128);
+        let (mut p, mut c) = channel::<Padded>(8);
+        let mut next_in = 0u64;
+        let mut next_out = 0u64;
+        for round in 0..20u64 {
+            // Alternate single and batch operations so both cross the wrap.
+            if round % 2 == 0 {
+                while p.try_push(padded(next_in)).is_ok() {
+                    next_in += 1;
+                }
+                while let Some(v) = c.try_pop() {
+                    assert_eq!(v, padded(next_out));
+                    next_out += 1;
+                }
+            } else {
+                let batch: Vec<Padded> = (next_in..next_in + 5).map(padded).collect();
+                next_in += p.push_slice(&batch) as u64;
+                let mut out = [padded(0); 3];
+                loop {
+                    let n = c.pop_slice(&mut out);
+                    if n == 0 {
+                        break;
+                    }
+                    for v in &out[..n] {
+                        assert_eq!(*v, padded(next_out));
+                        next_out += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(next_in, next_out);
+        assert!(next_in > 80, "the ring wrapped several times");
     }
 
     #[test]
