@@ -100,7 +100,7 @@ def test_api_surface(fx_ir: Schema) -> None:
     ):
         assert needle in messages, needle
     types = _tree(fx_ir)["src/types.rs"].decode()
-    assert "Unknown(u8)," in types and "impl FromStr for Price" in types
+    assert "#[repr(u8)]" in types and "Unknown(u8) = 0," in types and "impl FromStr for Price" in types
     dispatch = _tree(fx_ir)["src/dispatch.rs"].decode()
     assert "fn on_book_delta(&mut self, message: BookDeltaDecoder<'_>)" in dispatch
 

@@ -5,6 +5,7 @@ Code is assembled line by line; the driver formats it with rustfmt.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -55,6 +56,16 @@ class Owner:
         yield self
         for e in self.entries:
             yield from e.walk()
+
+
+def unknown_discriminant(variants: list[tuple[str, int]], encoding) -> int | None:
+    """The first value of the wire type, counting up from 0 (then down from -1), that no member
+    uses: `Unknown`'s discriminant. None when the members use every value (the enum then keeps
+    implicit discriminants)."""
+    used = {value for _, value in variants}
+    lo, hi = int(encoding.min_value), int(encoding.max_value)
+    candidates = itertools.chain(range(0, hi + 1), range(-1, lo - 1, -1))
+    return next((v for v in candidates if v not in used), None)
 
 
 def owners(m: Message) -> Owner:
@@ -216,14 +227,20 @@ class Generator:
             *doc((t.description + "\n\n" if t.description else "")
                  + f"On the wire: `{enc}`. Values this schema does not know (and the null value) decode as"
                  " `Unknown(raw)`, never an error."),
-            "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]",
-            f"pub enum {t.name} {{",
         ]
+        free = unknown_discriminant(variants, PRIMITIVES[t.encoding or "uint8"])
+        if free is not None:
+            lines += [
+                "// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and",
+                "// `from_raw` compile to a select instead of a branch per member.",
+                f"#[repr({enc})]",
+            ]
+        lines += ["#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]", f"pub enum {t.name} {{"]
         for (name, value), v in zip(variants, t.values):
-            lines += [f"    /// `{v.name}` = {value}.", f"    {name},"]
+            lines += [f"    /// `{v.name}` = {value}.", f"    {name}{'' if free is None else f' = {value}'},"]
         lines += [
             "    /// A value this schema does not name.",
-            f"    Unknown({enc}),",
+            f"    Unknown({enc}){'' if free is None else f' = {free}'},",
             "}",
             "",
             f"impl {t.name} {{",

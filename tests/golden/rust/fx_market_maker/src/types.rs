@@ -173,14 +173,17 @@ impl Fixed for Qty {
 /// Side of an order or a book level.
 ///
 /// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and
+// `from_raw` compile to a select instead of a branch per member.
+#[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
     /// `buy` = 1.
-    Buy,
+    Buy = 1,
     /// `sell` = 2.
-    Sell,
+    Sell = 2,
     /// A value this schema does not name.
-    Unknown(u8),
+    Unknown(u8) = 0,
 }
 
 impl Side {
@@ -310,18 +313,21 @@ impl Fixed for OrderFlags {
 /// How long an order rests.
 ///
 /// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and
+// `from_raw` compile to a select instead of a branch per member.
+#[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeInForce {
     /// `day` = 0.
-    Day,
+    Day = 0,
     /// `ioc` = 1.
-    Ioc,
+    Ioc = 1,
     /// `fok` = 2.
-    Fok,
+    Fok = 2,
     /// `gtc` = 3.
-    Gtc,
+    Gtc = 3,
     /// A value this schema does not name.
-    Unknown(u8),
+    Unknown(u8) = 4,
 }
 
 impl TimeInForce {
