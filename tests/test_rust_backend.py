@@ -458,3 +458,35 @@ def test_cpp_and_rust_pipelines_send_the_same_order_bytes(fx_ir: Schema, cache_d
     bad = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "replay"), str(capture)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "truncated" in bad.stderr and "panicked" not in bad.stderr
+
+
+def _enum_schema(tmp_path: Path) -> Path:
+    """Two enums with no spare value on one side of zero or at all: `Dense` (int8) uses 0..=127,
+    so `Unknown` goes to -1; `Full` (uint8) uses every value, so it keeps implicit discriminants."""
+    dense = ", ".join(f"d{i}: {i}" for i in range(128))
+    full = ", ".join(f"f{i}: {i}" for i in range(256))
+    path = tmp_path / "enums.hftc.yaml"
+    path.write_text(
+        "hftc: 1\npackage: enums.test\nversion: 1\nschema_id: 11\n"
+        f"types:\n  Dense: {{enum: int8, values: {{{dense}}}}}\n  Full: {{enum: uint8, values: {{{full}}}}}\n"
+        "messages:\n  Pick:\n    id: 1\n    fields: {dense: Dense, full: Full}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_enum_discriminants_take_a_free_value_or_stay_implicit(tmp_path: Path, cache_dir: Path) -> None:
+    ir = compile_file(str(_enum_schema(tmp_path))).ir
+    types = _tree(ir)["src/types.rs"].decode()
+    dense = types[types.index("pub enum Dense"):types.index("impl Dense")]
+    full = types[types.index("pub enum Full"):types.index("impl Full")]
+    assert "#[repr(i8)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum Dense" in types
+    assert "D127 = 127," in dense and "Unknown(i8) = -1," in dense
+    assert "#[repr(u8)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum Full" not in types
+    assert "    F255,\n" in full and "    Unknown(u8),\n" in full
+    need_cargo()
+    crate = write_crate(ir, cache_dir / "rust-generated" / "enums")
+    test = cargo(["test"], crate, cache_dir)
+    assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
+    assert "dense_unknown_values_are_kept ... ok" in test.stdout
+    assert "full_raw_values_round_trip ... ok" in test.stdout

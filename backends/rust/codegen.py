@@ -20,7 +20,7 @@ from hftc.backends.rust.naming import (
     snake,
     upper,
 )
-from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, VarData
+from hftc.ir.model import PRIMITIVES, Field, Group, Message, PrimitiveInfo, Schema, VarData
 
 
 def doc(text: str, indent: str = "") -> list[str]:
@@ -58,11 +58,10 @@ class Owner:
             yield from e.walk()
 
 
-def unknown_discriminant(variants: list[tuple[str, int]], encoding) -> int | None:
-    """The first value of the wire type, counting up from 0 (then down from -1), that no member
-    uses: `Unknown`'s discriminant. None when the members use every value (the enum then keeps
-    implicit discriminants)."""
-    used = {value for _, value in variants}
+def unknown_discriminant(used: set[int], encoding: PrimitiveInfo) -> int | None:
+    """The first value of the wire type, counting up from 0 (then down from -1), that is not in
+    `used` (an enum's member values): `Unknown`'s discriminant, and the value the generated tests
+    decode as unknown. None when the members use every value."""
     lo, hi = int(encoding.min_value), int(encoding.max_value)
     candidates = itertools.chain(range(0, hi + 1), range(-1, lo - 1, -1))
     return next((v for v in candidates if v not in used), None)
@@ -228,7 +227,7 @@ class Generator:
                  + f"On the wire: `{enc}`. Values this schema does not know (and the null value) decode as"
                  " `Unknown(raw)`, never an error."),
         ]
-        free = unknown_discriminant(variants, PRIMITIVES[t.encoding or "uint8"])
+        free = unknown_discriminant({value for _, value in variants}, PRIMITIVES[t.encoding or "uint8"])
         if free is not None:
             lines += [
                 "// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and",

@@ -25,9 +25,9 @@
 //!   and `p99` over all samples; the TSC reads are fenced as in C++.
 //!
 //! Reading `ring_64B` next to the C++ figure: on a shared 2-core machine it moves
-//! between levels that last for seconds and hit both languages alike (one
-//! binary measured about 7 M, 23 M and 80 M items/s here), so compare runs made
-//! back to back. On that machine (AVX-512, `target-cpu=native`) the producer's item
+//! between levels that last for seconds and hit both languages alike (roughly
+//! 3x apart; `rtt_bare_pingpong` shows which: ~130 ns fast, ~500 ns slow), so
+//! compare runs made back to back. On that machine (AVX-512, `target-cpu=native`) the producer's item
 //! store decides the figure: written as a plain `T`, LLVM split the item into
 //! three stores and this ring ran at ~23 M against ~37 M for the GCC-built C++
 //! ring (one 64-byte store); the ring now copies such items in whole 64-byte

@@ -368,8 +368,8 @@ fn qty_text_is_exact() {
 
 #[test]
 fn side_unknown_values_are_kept() {
-    assert_eq!(Side::from_raw(3), Side::Unknown(3));
-    assert_eq!(Side::from_raw(3).raw(), 3u8);
+    assert_eq!(Side::from_raw(0), Side::Unknown(0));
+    assert_eq!(Side::from_raw(0).raw(), 0u8);
     assert_eq!(Side::from_raw(1).raw(), 1);
 }
 
