@@ -13,11 +13,12 @@ BookDelta messages laid end to end is decoded three ways, all to the same column
 The suite runs these once each as correctness checks (`--benchmark-disable` is the project's
 default). To time them, with medians of repeated rounds per row:
 
-    pytest benchmarks/test_python_batch_decode.py --benchmark-enable [--bench-count 1000000]
+    HFTC_BENCH_COUNT=1000000 pytest benchmarks/test_python_batch_decode.py --benchmark-enable
 """
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from pathlib import Path
@@ -58,8 +59,8 @@ def codecs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
 
 
 @pytest.fixture(scope="module")
-def buffer(codecs: tuple[Any, Any], request: pytest.FixtureRequest) -> bytes:
-    count = request.config.getoption("--bench-count")
+def buffer(codecs: tuple[Any, Any]) -> bytes:
+    count = int(os.environ.get("HFTC_BENCH_COUNT", "20000"))
     _, batch = codecs
     rng = np.random.default_rng(7)
     recs = batch.BookDelta.zeros(count)
