@@ -107,3 +107,22 @@ def test_only_and_quick_pick_programs_and_flags() -> None:
     result = CliRunner().invoke(app, ["bench", str(REPO / "examples" / "fx_market_maker.hftc.yaml"),
                                       "--only", "bench_ring,nope"])
     assert result.exit_code == 2 and "unknown benchmark nope" in result.output and "ring_bench" in result.output
+
+
+def test_a_build_folder_of_another_source_folder_is_reconfigured(tmp_path) -> None:
+    """hftc reinstalled elsewhere (another venv) with the same build cache: CMake would refuse
+    the old folder, so the bench starts it afresh."""
+    import shutil
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    from hftc.bench.native import cmake_build
+
+    build = tmp_path / "build"
+    for name in ("first", "second"):
+        source = tmp_path / name
+        source.mkdir()
+        (source / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20)\nproject(p NONE)\n"
+                                               "add_custom_target(hello ALL)\n")
+        cmake_build(source, build, ["hello"], {})
+        assert f"CMAKE_HOME_DIRECTORY:INTERNAL={source}" in (build / "CMakeCache.txt").read_text()
