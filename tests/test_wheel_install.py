@@ -4,7 +4,8 @@ build files (bench, backtest) and generate projects that build on their own (C++
 without HFTC_RUNTIME_DIR, the Rust crate tested after being moved elsewhere).
 
 Slow (about 2-3 minutes on 2 cores with warm caches): the wheel's CMake build folder, the
-runtime benchmark builds and cargo's target folder live in the build cache.
+venv's dependencies, the runtime benchmark builds and cargo's target folder live in the
+build cache.
 """
 
 from __future__ import annotations
@@ -47,6 +48,33 @@ class Install:
         return _run([self.hftc, *args], self.home, self.env, timeout)
 
 
+def _venv_with(wheel: Path, cache: Path) -> Path:
+    """A venv (not the one running the tests) with `wheel` installed; its bin folder.
+
+    The venv is made and the wheel installed with its dependencies once per set of declared
+    dependencies (so a missing or wrong one fails here); later runs reinstall only hftc.
+    """
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = sorted(line for line in archive.read(name).decode().splitlines() if line.startswith("Requires-Dist:"))
+    key = hashlib.sha256("\n".join([sys.version, *requires]).encode()).hexdigest()[:12]
+    env_dir = cache / f"venv-{key}"
+    bin_dir = env_dir / "bin"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    if (env_dir / ".complete").exists():
+        _run([str(bin_dir / "pip"), "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], cache, env, 900)
+    else:
+        shutil.rmtree(env_dir, ignore_errors=True)
+        venv.create(env_dir, with_pip=True)
+        _run([str(bin_dir / "pip"), "install", "-q", str(wheel)], cache, env, timeout=900)
+        (env_dir / ".complete").touch()
+    _run([str(bin_dir / "pip"), "check"], cache, env)
+    return bin_dir
+
+
 @pytest.fixture(scope="module")
 def install(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Install:
     for tool in ("cmake", "g++"):
@@ -57,10 +85,7 @@ def install(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Instal
     _run([sys.executable, "-m", "pip", "wheel", str(REPO), "-w", str(dist), "--no-deps", "-q",
           f"--config-settings=build-dir={cache_dir / 'wheel-build'}"], REPO, dict(os.environ), timeout=900)
     [wheel] = dist.glob("hftc-*.whl")
-    env_dir = root / "venv"
-    venv.create(env_dir, with_pip=True)
-    bin_dir = env_dir / "bin"
-    _run([str(bin_dir / "pip"), "install", "-q", str(wheel)], root, dict(os.environ), timeout=900)
+    bin_dir = _venv_with(wheel, cache_dir / "wheel-user")
     home = root / "user"
     home.mkdir()
     for schema in EXAMPLES.glob("*.hftc.yaml"):
