@@ -215,3 +215,15 @@ def test_subdirectory_consumer_builds_no_tests_and_missing_gtest_is_a_message(pr
     assert "GoogleTest not found: the fx_mm tests are skipped" in proc.stdout
     targets = _run(["ninja", "-C", str(tmp_path / "nogtest"), "-t", "targets", "all"]).stdout
     assert "fx_mm_roundtrip_test:" not in targets and "fx_mm_engine:" in targets
+
+
+def test_a_missing_runtime_is_a_diagnostic(monkeypatch, tmp_path: Path) -> None:
+    import hftc.paths
+
+    monkeypatch.setattr(hftc.paths, "runtime_cpp_dir", lambda: tmp_path)
+    ir = compile_file(str(SCHEMAS["fx_market_maker"])).ir
+    report = generate(ir, ["cpp"], "unused")
+    assert [d.code for d in report.diagnostics if d.code == "HFT0808"] == ["HFT0808"]
+    assert has_errors(report.diagnostics)
+    codecs_only = generate(compile_file(str(SCHEMAS["cpp_edge"])).ir, ["cpp"], "unused")  # needs no runtime
+    assert not has_errors(codecs_only.diagnostics)

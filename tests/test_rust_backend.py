@@ -504,3 +504,13 @@ def test_enum_discriminants_take_a_free_value_or_stay_implicit(tmp_path: Path, c
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "dense_unknown_values_are_kept ... ok" in test.stdout
     assert "full_raw_values_round_trip ... ok" in test.stdout
+
+
+def test_a_missing_runtime_is_a_diagnostic_not_a_broken_crate(fx_ir: Schema, monkeypatch) -> None:
+    import hftc.paths
+
+    monkeypatch.setattr(hftc.paths, "runtime_rust_dir", lambda: None)
+    report = generate(fx_ir, ["rust"], "/nonexistent")
+    assert [d.code for d in report.diagnostics] == ["HFT0808"]
+    assert "runtime_rust/Cargo.toml) was not found" in report.diagnostics[0].message
+    assert set(report.outputs[0].files) == {"hftc-manifest.json"}  # no crate without its runtime

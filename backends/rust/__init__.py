@@ -43,6 +43,7 @@ from hftc.diagnostics.model import Severity, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
 
+
 def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
