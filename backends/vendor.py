@@ -55,10 +55,17 @@ def rust_runtime_files(runtime: Path | None) -> dict[str, str]:
 def cpp_runtime_headers(include: Path, sources: list[str]) -> dict[str, str]:
     """The runtime headers (`hft/...`) that `sources` include, directly or through each other,
     keyed by their path under `runtime/include/`."""
+    roots = [name for text in sources for name in _INCLUDE.findall(text)]
+    return {f"{CPP_VENDOR_DIR}/{name}": text for name, text in header_closure(include, roots).items()}
+
+
+def header_closure(include: Path, roots: list[str]) -> dict[str, str]:
+    """`roots` (paths such as `hft/clock.hpp` under `include`) and every runtime header they
+    include, transitively: relative path -> text, sorted by path."""
     if not (include / "hft").is_dir():
         raise RuntimeNotFound(f"the C++ runtime headers (include/hft/) were not found{_at(include)}")
     found: dict[str, str] = {}
-    pending = [name for text in sources for name in _INCLUDE.findall(text)]
+    pending = list(roots)
     while pending:
         name = pending.pop()
         if name in found:
@@ -68,7 +75,7 @@ def cpp_runtime_headers(include: Path, sources: list[str]) -> dict[str, str]:
             raise RuntimeNotFound(f"the C++ runtime header {name} was not found under {include}")
         found[name] = header.read_text(encoding="utf-8")
         pending += _INCLUDE.findall(found[name])
-    return {f"{CPP_VENDOR_DIR}/{name}": found[name] for name in sorted(found)}
+    return {name: found[name] for name in sorted(found)}
 
 
 def _at(path: Path | None) -> str:
