@@ -212,17 +212,32 @@ def bench(
     schema: Path = typer.Argument(..., help="Schema file."),
     lang: BenchLang = typer.Option(BenchLang.cpp, "--lang", help="cpp, rust, or all (side by side)."),
     json_output: bool = typer.Option(False, "--json", help="Print {\"results\": [...]} for machines."),
+    only: Optional[str] = typer.Option(None, "--only", help="Run only these benchmark programs (comma-separated): "
+                                       "bench_ring, bench_book_hist, bench_tick_to_order, bench_backtest, "
+                                       "bench_codecs (C++); ring_bench, book_bench, bench (Rust)."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer repetitions where a program supports it "
+                               "(bench_ring, bench_tick_to_order, ring_bench): a smoke run, not a measurement."),
 ) -> None:
     """Build and run the benchmarks (-O3 -march=native) and compare with targets and baselines."""
     import json as json_module
 
-    from hftc.bench.runner import run_benchmarks
+    from hftc.bench.runner import PROGRAMS, Selection, run_benchmarks
 
+    picked = None
+    if only is not None:
+        picked = frozenset(name.strip() for name in only.split(",") if name.strip())
+        unknown = sorted(picked - set(PROGRAMS))
+        if unknown or not picked:
+            print(f"error: --only: unknown benchmark {', '.join(unknown) or '(none given)'}; "
+                  f"known: {', '.join(PROGRAMS)}", file=sys.stderr)
+            raise typer.Exit(2)
     result = _compile(schema, ErrorFormat.text)
     langs = ["cpp", "rust"] if lang is BenchLang.all else [lang.value]
     progress = (lambda msg: None) if json_output else (lambda msg: print(f"· {msg}", file=sys.stderr))
-    results, problems = run_benchmarks(result.ir, langs, progress)
+    results, problems = run_benchmarks(result.ir, langs, progress, pick=Selection(picked, quick))
     if json_output:
+        for problem in problems:  # the JSON carries them too; say them where a person looks
+            print(f"note: {problem}", file=sys.stderr)
         from hftc.bench.compare import rust_vs_cpp
 
         print(json_module.dumps({"results": [r.to_json() for r in results],

@@ -71,18 +71,7 @@ def generate(ir: Schema, targets: list[str], out_dir: str, options: dict | None 
     return report
 
 
-def default_options(targets: list[str], out_dir: str) -> dict:
-    """Options that depend on where the output goes (the Rust crate's path to runtime_rust)."""
-    options: dict = {}
-    if "rust" in targets:
-        from hftc.backends.rust import runtime_rust_path_for
-
-        options["runtime_rust_path"] = runtime_rust_path_for(out_dir)
-    return options
-
-
 def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, options: dict | None = None) -> BuildReport:
-    options = {**default_options(targets, out_dir), **(options or {})}
     report = generate(ir, targets, out_dir, options)
     if has_errors(report.diagnostics):
         return report  # write nothing when anything failed
