@@ -13,9 +13,9 @@ a risk gate and an order gateway also gets, over `runtime_rust::trading`:
 - `src/bin/replay.rs`: a capture of encoded messages through the first pipeline, inline, printing
   the encoded orders (the C++ and Rust pipelines are compared byte for byte with it).
 
-Roles, splits, CPUs and limits come from `hftc.backends.trading_model`, the analysis the C++ target
-uses too, so that both languages send the same orders for the same input; the same diagnostics
-(HFT0640-HFT0645) are reported, worded for this target. This module only gives them Rust names.
+Roles, splits, CPUs and limits come from `hftc.passes.trading`, the analysis the C++ target
+uses too, so that both languages send the same orders for the same input; its diagnostics are
+reported by the passes. This module only gives them Rust names.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from hftc.backends.exprgen import outputs
 from hftc.backends.rust.codegen import Generator
 from hftc.backends.rust.naming import RUST_PRIMITIVES, camel, ident, snake, upper
-from hftc.backends.trading_model import (
+from hftc.passes.trading import (
     GATEWAY_ROLES,
     SPLIT_BEFORE_BOOK,
     SPLIT_BEFORE_GATEWAY,
@@ -38,8 +38,8 @@ from hftc.backends.trading_model import (
     PipelinePlan,
     QuotingStrategy,
     SideRoles,
-    Wording,
     analyse,
+    is_integer,
     split_names,
     target_views,
 )
@@ -47,8 +47,6 @@ from hftc.diagnostics.model import Diagnostic
 from hftc.ir.expr import Type
 from hftc.ir.model import Schema
 
-_WORDING = Wording(handler="Rust handler", pipeline="Rust pipeline",
-                   runtime_pipeline="runtime_rust::trading::Pipeline")
 _SPLIT_NAMES = {SPLIT_BEFORE_BOOK: "SPLIT_BEFORE_BOOK", SPLIT_BEFORE_RISK: "SPLIT_BEFORE_RISK",
                 SPLIT_BEFORE_GATEWAY: "SPLIT_BEFORE_GATEWAY"}
 # What a gateway writes into the field of each role: its own price/qty/side, or (expression, Rust
@@ -267,8 +265,7 @@ class ComponentsView:
 
     def build(self) -> dict | None:
         ir = self.ir
-        model, diags = analyse(ir, _WORDING)
-        self.diagnostics.extend(diags)
+        model, _diags = analyse(ir)  # the `components` pass reported these
         if model is None:
             return None
         views = target_views(model, grid=self.grid, feed=self.feed, gateway=self.gateway, risk=self.risk,
