@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from hftc.backends.cpp.view import ident, member, pascal, snake
+from hftc.backends.cpp.view import cpp_type, ident, member, pascal, snake
 from hftc.passes.trading import (
     GATEWAY_ROLES,
     SPLIT_BEFORE_BOOK,
@@ -115,6 +115,7 @@ class GatewayView:
     max_length: int
     price_type: str
     qty_type: str
+    qty_int: bool  # an integer quantity (whole units)
     side_map: SideMap
     calls: list[str]  # chained setter calls, schema order
     groups: list[str]  # top-level groups written empty
@@ -199,12 +200,13 @@ def _input(fi: FeedInput, view: dict) -> InputView:
         name=m.name, snake=snake(m.name), role=fi.role, side=_acc(fi.side),
         side_map=_side_map(fi.sides) if fi.sides else None, price=_acc(fi.price), qty=_acc(fi.qty),
         instrument=_acc(fi.instrument), seq=_acc(fi.seq), ts=_acc(fi.ts), group=_acc(group),
-        price_type=fi.price.type if fi.price else "", qty_type=fi.qty.type if fi.qty else "",
+        price_type=cpp_type(fi.price.type) if fi.price else "", qty_type=cpp_type(fi.qty.type) if fi.qty else "",
         side_unknown_raw=side_view.unknown_raw if side_view else "", side_raw_type=side_view.raw if side_view else "",
         symbol=_acc(fi.symbol), bid_price=_acc(fi.bid_price), bid_qty=_acc(fi.bid_qty), ask_price=_acc(fi.ask_price),
-        ask_qty=_acc(fi.ask_qty), bid_price_type=fi.bid_price.type if fi.bid_price else "",
-        bid_qty_type=fi.bid_qty.type if fi.bid_qty else "", ask_price_type=fi.ask_price.type if fi.ask_price else "",
-        ask_qty_type=fi.ask_qty.type if fi.ask_qty else "")
+        ask_qty=_acc(fi.ask_qty), bid_price_type=cpp_type(fi.bid_price.type) if fi.bid_price else "",
+        bid_qty_type=cpp_type(fi.bid_qty.type) if fi.bid_qty else "",
+        ask_price_type=cpp_type(fi.ask_price.type) if fi.ask_price else "",
+        ask_qty_type=cpp_type(fi.ask_qty.type) if fi.ask_qty else "")
     if group is not None:
         iv.groups = [(member(g.name), g is group, [member(n.name) for n in g.groups] if g is group else [],
                       [member(d.name) for d in g.data] if g is group else []) for g in m.groups]
@@ -238,7 +240,8 @@ def _gateway(g: Gateway, view: dict) -> GatewayView:
             calls.append(f"{fv.name}_raw({fv.raw_null})")
     return GatewayView(
         name=g.component.name, cls=_suffixed(g.component.name, "Gateway"), message=m.name, snake=snake(m.name),
-        max_length=g.max_length, price_type=g.price.type, qty_type=g.qty.type, side_map=_side_map(g.sides),
+        max_length=g.max_length, price_type=g.price.type, qty_type=cpp_type(g.qty.type), qty_int=is_integer(g.qty),
+        side_map=_side_map(g.sides),
         calls=calls, groups=[member(x.name) for x in m.groups], data=[member(d.name) for d in m.data], roles=roles,
         acc={**dict.fromkeys(GATEWAY_ROLES, ""), **dict(roles)})
 

@@ -70,10 +70,10 @@ class InputView:
     name: str
     handler: str  # on_<snake>
     decoder: str
-    role: str  # delta | trade | snapshot
-    side: str  # accessor (on the message, or on the group entry for snapshots)
+    role: str  # delta | trade | snapshot | bbo | fill
+    side: str  # accessor (on the message, or on the group entry for snapshots); "" for bbo
     side_set_raw: str  # encoder setter of the raw side (tests)
-    side_map: SideMap
+    side_map: SideMap | None
     price: str
     qty: str
     price_type: str
@@ -85,6 +85,15 @@ class InputView:
     seq_cast: bool
     instrument_cast: bool
     group: str = ""
+    symbol: str = ""  # accessor of the char field keying the feed's symbol table
+    qty_int: bool = False  # an integer quantity (whole units)
+    # bbo: (accessor, Rust type, is an integer) of each
+    bid_price: str = ""
+    bid_qty: str = ""
+    ask_price: str = ""
+    ask_qty: str = ""
+    bbo_types: dict = field(default_factory=dict)  # accessor -> schema type
+    bbo_int: set = field(default_factory=set)  # accessors of integer quantities
     # tests: schema-order (name, is the levels group, nested groups, entry var-data) and var-data
     groups: list = field(default_factory=list)
     data: list = field(default_factory=list)
@@ -102,6 +111,9 @@ class FeedView:
     cls: str
     inputs: list[InputView]
     ignored: list[str]
+    symbols: list[str]  # the `instruments` table, by instrument index
+    symbols_const: str
+    side_maps: list[SideMap]  # one per side enum of the inputs
 
 
 @dataclass
@@ -114,6 +126,8 @@ class GatewayView:
     max_length: int
     price_type: str
     qty_type: str
+    qty_int: bool  # an integer quantity (whole units)
+    qty_rust: str  # its Rust type
     side_map: SideMap
     sets: list[str]  # setter calls, schema order
     groups: list[str]
@@ -186,15 +200,26 @@ class ComponentsView:
 
     def input_view(self, fi: FeedInput) -> InputView:
         m, group, inst, seq, ts = fi.message, fi.group, fi.instrument, fi.seq, fi.ts
+
+        def acc(f) -> str:
+            return ident(f.name) if f is not None else ""
+
         view = InputView(
             name=m.name, handler=f"on_{snake(m.name)}", decoder=f"{m.name}Decoder", role=fi.role,
-            side=ident(fi.side.name), side_set_raw=f"set_{fi.side.name}_raw", side_map=self.side_map(fi.sides),
-            price=ident(fi.price.name), qty=ident(fi.qty.name), price_type=fi.price.type, qty_type=fi.qty.type,
-            instrument=ident(inst.name) if inst else "", seq=ident(seq.name) if seq else "",
-            ts=ident(ts.name) if ts else "",
+            side=acc(fi.side), side_set_raw=f"set_{fi.side.name}_raw" if fi.side else "",
+            side_map=self.side_map(fi.sides) if fi.sides else None,
+            price=acc(fi.price), qty=acc(fi.qty), price_type=fi.price.type if fi.price else "",
+            qty_type=fi.qty.type if fi.qty else "", instrument=acc(inst), seq=acc(seq), ts=acc(ts),
             ts_cast=ts is not None and ts.type != "uint64", seq_cast=seq is not None and seq.type != "uint64",
             instrument_cast=inst is not None and inst.type not in ("uint8", "uint16", "uint32", "uint64"),
-            group=ident(group.name) if group else "")
+            group=acc(group), symbol=acc(fi.symbol), qty_int=is_integer(fi.qty),
+            bid_price=acc(fi.bid_price), bid_qty=acc(fi.bid_qty), ask_price=acc(fi.ask_price),
+            ask_qty=acc(fi.ask_qty))
+        for f in (fi.bid_price, fi.bid_qty, fi.ask_price, fi.ask_qty):
+            if f is not None:
+                view.bbo_types[ident(f.name)] = f.type
+                if is_integer(f):
+                    view.bbo_int.add(ident(f.name))
         fields = m.fields if group is None else group.fields
         view.optional = {f.name for f in [*m.fields, *fields] if self.gen.t.nullable(f)}
         if group is not None:
@@ -205,8 +230,10 @@ class ComponentsView:
 
     def feed(self, feed: Feed) -> FeedView:
         name = feed.component.name
-        return FeedView(name, _suffixed(name, "Handler"), [self.input_view(fi) for fi in feed.inputs],
-                        list(feed.ignored))
+        inputs = [self.input_view(fi) for fi in feed.inputs]
+        side_maps = list({i.side_map.enum: i.side_map for i in inputs if i.side_map is not None}.values())
+        return FeedView(name, _suffixed(name, "Handler"), inputs, list(feed.ignored), list(feed.symbols),
+                        upper(name) + "_SYMBOLS", side_maps)
 
     def gateway(self, g: Gateway) -> GatewayView:
         m = g.message
@@ -228,7 +255,9 @@ class ComponentsView:
         return GatewayView(
             name=g.component.name, cls=_suffixed(g.component.name, "Gateway"), message=m.name,
             encoder=f"{m.name}Encoder", decoder=f"{m.name}Decoder", max_length=g.max_length,
-            price_type=g.price.type, qty_type=g.qty.type, side_map=self.side_map(g.sides), sets=sets,
+            price_type=g.price.type, qty_type=g.qty.type, qty_int=is_integer(g.qty), qty_rust=self.gen.t.rust(g.qty.type),
+            side_map=self.side_map(g.sides),
+            sets=sets,
             groups=[x.name for x in m.groups], data=[d.name for d in m.data], acc=acc, acc_type=acc_type,
             uses_order=any("o." in x for x in sets), uses_venue=any("venue_id" in x for x in sets))
 
@@ -274,15 +303,17 @@ class ComponentsView:
         used_decimals = set()
         for f in feeds:
             for i in f.inputs:
-                used_decimals |= {i.price_type, i.qty_type}
+                used_decimals |= {i.price_type, i.qty_type, *i.bbo_types.values()}
         for g in gateways:
             used_decimals |= {g.price_type, g.qty_type}
         decimals = []
         for t in ir.types:
             if t.kind == "decimal" and t.name in used_decimals:
                 decimals.append((t.name, RUST_PRIMITIVES[t.encoding or "int64"]))
-        sides = {i.side_map.enum for f in feeds for i in f.inputs} | {g.side_map.enum for g in gateways}
+        sides = {i.side_map.enum for f in feeds for i in f.inputs if i.side_map} | {g.side_map.enum for g in gateways}
+        integer_qty = any(i.qty_int or i.bbo_int for f in feeds for i in f.inputs) or any(g.qty_int for g in gateways)
         return {
+            "integer_qty": integer_qty,
             "type_imports": sorted(sides | {name for name, _ in decimals}),
             "package": ir.package,
             "crate": ir.package_snake,
