@@ -75,6 +75,9 @@ class InputView:
     price_type: str = ""
     qty_type: str = ""
     symbol: str = ""  # accessor of the char field keying the feed's symbol table
+    seq_expr: str = "0"  # the sequence number, 0 when absent or null
+    ts_expr: str = "0"  # the timestamp (std::uint64_t), 0 when absent or null
+    instrument_null: str = ""  # "m.has_<instrument>()" when the field is optional
     bid_price: str = ""  # bbo accessors and types
     bid_qty: str = ""
     ask_price: str = ""
@@ -191,6 +194,11 @@ def _acc(f) -> str:
     return member(f.name) if f is not None else ""
 
 
+def _or_zero(f, value: str) -> str:
+    """`value`, or 0 when optional field `f` holds its null."""
+    return f"(m.has_{member(f.name)}() ? {value} : 0)" if f.optional else value
+
+
 def _input(fi: FeedInput, view: dict) -> InputView:
     m, group = fi.message, fi.group
     mv = next(x for x in view["messages"] if x.name == m.name)
@@ -207,6 +215,12 @@ def _input(fi: FeedInput, view: dict) -> InputView:
         bid_qty_type=cpp_type(fi.bid_qty.type) if fi.bid_qty else "",
         ask_price_type=cpp_type(fi.ask_price.type) if fi.ask_price else "",
         ask_qty_type=cpp_type(fi.ask_qty.type) if fi.ask_qty else "")
+    if fi.seq is not None:
+        iv.seq_expr = _or_zero(fi.seq, f"m.{iv.seq}()")
+    if fi.ts is not None:
+        iv.ts_expr = _or_zero(fi.ts, f"static_cast<std::uint64_t>(m.{iv.ts}())")
+    if fi.instrument is not None and fi.instrument.optional:
+        iv.instrument_null = f"m.has_{iv.instrument}()"
     if group is not None:
         iv.groups = [(member(g.name), g is group, [member(n.name) for n in g.groups] if g is group else [],
                       [member(d.name) for d in g.data] if g is group else []) for g in m.groups]

@@ -86,6 +86,9 @@ class InputView:
     instrument_cast: bool
     group: str = ""
     symbol: str = ""  # accessor of the char field keying the feed's symbol table
+    seq_expr: str = "0"  # the sequence number (u64), 0 when absent or null
+    ts_expr: str = "0"  # the timestamp (u64), 0 when absent or null
+    instrument_expr: str = ""  # Option<InstrumentId> of the venue id through `self.instruments`
     qty_int: bool = False  # an integer quantity (whole units)
     # bbo: (accessor, Rust type, is an integer) of each
     bid_price: str = ""
@@ -215,6 +218,20 @@ class ComponentsView:
             group=acc(group), symbol=acc(fi.symbol), qty_int=is_integer(fi.qty),
             bid_price=acc(fi.bid_price), bid_qty=acc(fi.bid_qty), ask_price=acc(fi.ask_price),
             ask_qty=acc(fi.ask_qty))
+        nullable = self.gen.t.nullable
+        if seq is not None:
+            view.seq_expr = f"m.{view.seq}().map_or(0, u64::from)" if nullable(seq) else \
+                (f"u64::from(m.{view.seq}())" if view.seq_cast else f"m.{view.seq}()")
+        if ts is not None:
+            as_u64 = " as u64" if view.ts_cast else ""
+            view.ts_expr = (f"m.{view.ts}().map_or(0, |t| t{as_u64})" if as_u64 else f"m.{view.ts}().unwrap_or(0)") \
+                if nullable(ts) else f"m.{view.ts}(){as_u64}"
+        if inst is not None:
+            def venue(x: str) -> str:
+                return f"{x} as u64" if view.instrument_cast else f"u64::from({x})"
+
+            view.instrument_expr = f"m.{view.instrument}().and_then(|v| self.instruments.index_of({venue('v')}))" \
+                if nullable(inst) else f"self.instruments.index_of({venue(f'm.{view.instrument}()')})"
         for f in (fi.bid_price, fi.bid_qty, fi.ask_price, fi.ask_qty):
             if f is not None:
                 view.bbo_types[ident(f.name)] = f.type
