@@ -238,6 +238,8 @@ class Lowerer:
                                 input_spans=tuple(doc.span_of(path + ("input", i)) for i in range(len(c.input))),
                                 instruments=tuple(c.instruments),
                                 instruments_span=doc.span_of(path + ("instruments",)) if c.instruments else None,
+                                symbol_spans=tuple(doc.span_of(path + ("instruments", i))
+                                                   for i in range(len(c.instruments))),
                                 **common)
         if c.kind == "order_book":
             tick = exact_decimal(c.tick)

@@ -186,6 +186,7 @@ class Component:
     input_spans: tuple[Span, ...] = ()
     instruments: tuple[str, ...] = ()  # feed handler: venue symbols, the instrument index is the position
     instruments_span: Optional[Span] = None
+    symbol_spans: tuple[Span, ...] = ()  # one per entry of `instruments`
     output_span: Optional[Span] = None
     strategy_span: Optional[Span] = None
 

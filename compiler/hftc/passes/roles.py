@@ -51,8 +51,8 @@ def fits_kind(ir: Schema, f: Field, kind: str) -> bool:
     """Whether field `f` can carry a field role of `kind` (hftc.ir.roles.FIELD_KINDS)."""
     if kind == "decimal":
         return f.kind == "decimal"
-    if kind == "quantity":
-        return f.kind == "decimal" or _integer(f)
+    if kind == "quantity":  # an optional integer's null would read as a quantity
+        return f.kind == "decimal" or (_integer(f) and not f.optional)
     if kind == "side":
         return is_buy_sell_enum(ir, f)
     if kind == "unsigned":
@@ -255,24 +255,28 @@ def _check_instruments(ir: Schema, c: Component, diags: list[Diagnostic]) -> Non
         if m is not None and m.field_for("symbol") and not m.field_for("instrument"):
             keyed.append(m)
     span = c.instruments_span or c.span
+
+    def at(i: int) -> Span | None:
+        return c.symbol_spans[i] if i < len(c.symbol_spans) else span
+
     seen: set[str] = set()
-    for s in c.instruments:
+    for i, s in enumerate(c.instruments):
         if s in seen:
             diags.append(error("HFT0650", f"symbol `{s}` is listed twice in `instruments` of feed handler "
-                                          f"`{c.name}`", span, label="duplicate symbol",
+                                          f"`{c.name}`", at(i), label="duplicate symbol",
                                help="each symbol is one instrument; its index is its position in the list"))
         seen.add(s)
-        if not s or "\0" in s:
-            diags.append(error("HFT0650", f"feed handler `{c.name}` lists an empty symbol", span,
-                               label="empty symbol"))
-    for m in keyed:
+        if not s or "\0" in s or '"' in s or "\\" in s:
+            diags.append(error("HFT0650", f"feed handler `{c.name}` lists a symbol that is empty or holds a NUL, "
+                                          "quote or backslash", at(i), label="bad symbol"))
+    for m in keyed[:1]:
         f = next(f for f in m.fields if f.name == m.field_for("symbol"))
         t = ir.type_named(f.type)
         width = t.length if t is not None and t.length else f.size
-        too_long = [s for s in c.instruments if width and len(s.encode("utf-8")) > width]
-        if too_long:
-            diags.append(error("HFT0650", f"symbol `{too_long[0]}` of feed handler `{c.name}` is longer than "
-                                          f"`{m.name}.{f.name}` ({width} bytes)", span, label="cannot match"))
+        for i, s in enumerate(c.instruments):
+            if width and len(s.encode("utf-8")) > width:
+                diags.append(error("HFT0650", f"symbol `{s}` of feed handler `{c.name}` is longer than "
+                                              f"`{m.name}.{f.name}` ({width} bytes)", at(i), label="cannot match"))
         if not c.instruments:
             span_in = c.input_spans[c.inputs.index(m.name)] if m.name in c.inputs and c.input_spans else c.span
             diags.append(error("HFT0650", f"input `{m.name}` of feed handler `{c.name}` is keyed by `{f.name}` "
