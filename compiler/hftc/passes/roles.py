@@ -200,20 +200,8 @@ def _uses(ir: Schema) -> tuple[dict[str, tuple[Component, Span | None]], dict[st
 
 
 def _infer(ir: Schema, m: Message, inputs, outputs, diags: list[Diagnostic]) -> Message:
-    if m.name in inputs:
-        for role in INFERRED_FEED_ROLES:
-            pairs, problems = fit(ir, m, role, {}, declared=False)
-            if not problems:
-                return replace(m, role=role, field_roles=pairs)
-        c, span = inputs[m.name]
-        diags.append(warning(
-            "HFT0640", f"input `{m.name}` of feed handler `{c.name}` fits no market data role; the generated "
-                       f"handlers ignore it", span, label="no depth update, trade, snapshot or BBO fields",
-            help="declare its role (`role: depth_update`, with `fields_map` for fields named otherwise), or "
-                 "follow the conventions: a depth update has `side`, `price`, `qty`; a trade (name containing "
-                 "`Trade`) `price`, `qty` and `aggressor` or `side`; a snapshot a group of `side`, `price`, "
-                 "`qty`; a BBO `bid_px`, `bid_qty`, `ask_px`, `ask_qty`"))
-    elif m.name in outputs:
+    """The conventional role of `m`: a new order when a gateway encodes it, else a feed role."""
+    if m.name in outputs:
         pairs, problems = fit(ir, m, "new_order", {}, declared=False)
         if not problems:
             return replace(m, role="new_order", field_roles=pairs)
@@ -223,6 +211,20 @@ def _infer(ir: Schema, m: Message, inputs, outputs, diags: list[Diagnostic]) -> 
                            c.output_span or c.span, label="cannot encode an order",
                            help="add the fields, name them `side`, `price`, `qty`, or declare `role: new_order` "
                                 "with a `fields_map`"))
+    if m.name in inputs:
+        for role in INFERRED_FEED_ROLES:
+            pairs, problems = fit(ir, m, role, {}, declared=False)
+            if not problems:
+                return replace(m, role=role, field_roles=pairs)
+    if m.name in inputs:
+        c, span = inputs[m.name]
+        diags.append(warning(
+            "HFT0640", f"input `{m.name}` of feed handler `{c.name}` fits no market data role; the generated "
+                       f"handlers ignore it", span, label="no depth update, trade, snapshot or BBO fields",
+            help="declare its role (`role: depth_update`, with `fields_map` for fields named otherwise), or "
+                 "follow the conventions: a depth update has `side`, `price`, `qty`; a trade (name containing "
+                 "`Trade`) `price`, `qty` and `aggressor` or `side`; a snapshot a group of `side`, `price`, "
+                 "`qty`; a BBO `bid_px`, `bid_qty`, `ask_px`, `ask_qty`"))
     return replace(m, role=None, field_roles=())
 
 
