@@ -10,7 +10,6 @@ and Release and pass; their Rust crates pass `cargo clippy -D warnings` and `car
 from __future__ import annotations
 
 import shutil
-import subprocess
 import typing
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from hftc.frontend import compile_file
 from hftc.ir.roles import FIELD_KINDS, ROLES
 from hftc.ir.serialize import ir_from_json, ir_to_json
 from hftc.schema.messages import FieldRole, MessageRole
+from test_cpp_components import _run, _write_tree
 
 RUNTIME = REPO / "runtime_cpp"
 SCHEMAS = {"roles_symbol_bbo": "roles_bbo", "roles_depth_snapshot": "roles_depth"}  # file -> C++ pkg
@@ -103,21 +103,6 @@ def _need(*tools: str) -> None:
     for tool in tools:
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is not installed")
-
-
-def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return proc
-
-
-def _write_tree(root: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        path = root / rel
-        if path.exists() and path.read_bytes() == data:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
 
 
 @pytest.mark.parametrize("build_type", ["Debug", "Release"])

@@ -19,7 +19,6 @@ from fractions import Fraction
 from typing import Any
 
 from hftc.diagnostics.model import Diagnostic, error, warning
-from hftc.ir.roles import BUY_NAMES, SELL_NAMES
 from hftc.ir.expr import CheckedStrategy
 from hftc.ir.model import (
     GROUP_HEADER_SIZE,
@@ -35,6 +34,7 @@ from hftc.ir.model import (
     Schema,
     TypeDef,
 )
+from hftc.ir.roles import BUY_NAMES, SELL_NAMES
 
 _STAGE_KINDS = ("feed_handler", "order_book", "strategy", "risk_gate", "order_gateway")
 
