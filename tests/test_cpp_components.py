@@ -32,8 +32,8 @@ def _compile(path: Path):
     return result.ir
 
 
-def _variant(tmp_path: Path, *replacements: tuple[str, str]):
-    """The example with text replaced, compiled (its import is copied beside it)."""
+def _variant_result(tmp_path: Path, *replacements: tuple[str, str]):
+    """The example with text replaced, compiled (its import is copied beside it): the result."""
     text = EXAMPLE.read_text(encoding="utf-8")
     for old, new in replacements:
         assert old in text, old
@@ -41,7 +41,19 @@ def _variant(tmp_path: Path, *replacements: tuple[str, str]):
     shutil.copy(EXAMPLES / "common.hftc.yaml", tmp_path / "common.hftc.yaml")
     path = tmp_path / "variant.hftc.yaml"
     path.write_text(text, encoding="utf-8")
-    return _compile(path)
+    return compile_file(str(path))
+
+
+def _variant(tmp_path: Path, *replacements: tuple[str, str]):
+    """The variant's IR, which must compile."""
+    result = _variant_result(tmp_path, *replacements)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.ir
+
+
+def _variant_codes(tmp_path: Path, *replacements: tuple[str, str]) -> list[tuple[str, Severity]]:
+    """What compiling (so `hftc lint`) reports for the variant: the components' checks are passes."""
+    return [(d.code, d.severity) for d in _variant_result(tmp_path, *replacements).diagnostics]
 
 
 def _components(ir):
@@ -113,24 +125,34 @@ def test_thread_splits_follow_the_stage_kinds(tmp_path: Path) -> None:
 
 
 def test_book_and_strategy_both_threaded_is_an_error(tmp_path: Path) -> None:
-    ir = _variant(tmp_path, (THREADS, "threads: {feed: {cpu: 2}, book: {cpu: 3}, quoter: {cpu: 4}}"))
-    _, diags = _files(ir)
-    assert [(d.code, d.severity) for d in diags] == [("HFT0641", Severity.ERROR)]
+    codes = _variant_codes(tmp_path, (THREADS, "threads: {feed: {cpu: 2}, book: {cpu: 3}, quoter: {cpu: 4}}"))
+    assert codes == [("HFT0641", Severity.ERROR)]
 
 
 def test_input_without_role_warns_and_is_ignored(tmp_path: Path) -> None:
-    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
-    files, diags = _files(ir)
-    assert [(d.code, d.severity) for d in diags] == [("HFT0640", Severity.WARNING)]
-    assert "ExecutionReport" in diags[0].message
+    replacement = ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]")
+    result = _variant_result(tmp_path, replacement)
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("HFT0640", Severity.WARNING)]
+    assert "ExecutionReport" in result.diagnostics[0].message
+    files, diags = _files(result.ir)
+    assert diags == []  # reported once, by the passes
     assert "// Ignored (no role): ExecutionReport." in files["include/fx_mm/components.hpp"].decode()
 
 
+def test_declared_execution_report_becomes_fills(tmp_path: Path) -> None:
+    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"),
+                  ("    description: Venue's answer to an order.\n",
+                   "    description: Venue's answer to an order.\n    role: execution_report\n"
+                   "    fields_map: {price: last_price, qty: last_qty}\n"))
+    files, diags = _files(ir)
+    assert diags == []
+    header = files["include/fx_mm/components.hpp"].decode()
+    assert "ExecutionReport (fill)" in header and "hft::trading::fill_msg(inst, side, px, qty, ts)" in header
+
+
 def test_gateway_without_order_fields_is_an_error(tmp_path: Path) -> None:
-    ir = _variant(tmp_path, ("output: NewOrder", "output: Trade"))
-    _, diags = _files(ir)
-    codes = [d.code for d in diags]
-    assert codes == ["HFT0642"], codes
+    codes = _variant_codes(tmp_path, ("output: NewOrder", "output: Trade"))
+    assert codes == [("HFT0642", Severity.ERROR)], codes
 
 
 def test_gateway_without_timestamp_field_generates(tmp_path: Path) -> None:
@@ -146,17 +168,21 @@ def test_gateway_without_timestamp_field_generates(tmp_path: Path) -> None:
 
 
 def test_decimal_coarser_than_the_tick_is_an_error(tmp_path: Path) -> None:
-    ir = _variant(tmp_path, ('tick: "0.00001"', 'tick: "0.0000000001"'))
-    _, diags = _files(ir)
-    assert [(d.code, d.severity) for d in diags] == [("HFT0644", Severity.ERROR)]
+    codes = _variant_codes(tmp_path, ('tick: "0.00001"', 'tick: "0.0000000001"'))
+    assert codes == [("HFT0644", Severity.ERROR)]
 
 
 def test_trade_role_needs_the_name(tmp_path: Path) -> None:
     # Renamed, the trade message has `aggressor` instead of `side`: no role at all.
-    ir = _variant(tmp_path, ("  Trade:\n", "  Print:\n"), ("[BookDelta, Trade, Snapshot]", "[BookDelta, Print, Snapshot]"))
-    c, diags = _components(ir)
-    assert [d.code for d in diags] == ["HFT0640"]
+    replacements = (("  Trade:\n", "  Print:\n"), ("[BookDelta, Trade, Snapshot]", "[BookDelta, Print, Snapshot]"))
+    assert [code for code, _ in _variant_codes(tmp_path, *replacements)] == ["HFT0640"]
+    c, _ = _components(_variant(tmp_path, *replacements))
     assert [i.name for i in c["feeds"][0].inputs] == ["BookDelta", "Snapshot"]
+    # Declared, it is a trade again.
+    declared = _variant(tmp_path, *replacements, ("  Print:\n", "  Print:\n    role: trade\n"))
+    c, _ = _components(declared)
+    assert [(i.name, i.role) for i in c["feeds"][0].inputs] == [("BookDelta", "delta"), ("Print", "trade"),
+                                                                 ("Snapshot", "snapshot")]
 
 
 # -------------------------------------------------------------------------- generated project

@@ -10,7 +10,7 @@ import pytest
 
 from hftc.diagnostics.model import Severity
 from hftc.diagnostics.render import render_all
-from hftc.frontend import compile_file
+from hftc.driver.lint import lint_file
 
 from conftest import REPO
 
@@ -24,7 +24,7 @@ def _repo_cwd(monkeypatch):
 
 
 def _lint(path: Path):
-    result = compile_file(os.path.relpath(path, REPO))
+    result = lint_file(os.path.relpath(path, REPO))
     return result, render_all(result.diagnostics, "text", result.sources.lookup)
 
 
@@ -63,9 +63,9 @@ def test_json_format_is_one_object_per_line() -> None:
     result, _ = _lint(REPO / "tests" / "diagnostics" / "budget_exceeded.yaml")
     out = render_all(result.diagnostics, "json", result.sources.lookup)
     records = [json.loads(line) for line in out.splitlines()]
-    assert records[0]["code"] == "HFT0402"
-    assert records[0]["span"]["file"] == "tests/diagnostics/budget_exceeded.yaml"
-    assert len(records[0]["secondary"]) == 2  # both stage budgets are pointed at
+    (budget,) = [r for r in records if r["code"] == "HFT0402"]
+    assert budget["span"]["file"] == "tests/diagnostics/budget_exceeded.yaml"
+    assert len(budget["secondary"]) == 2  # both stage budgets are pointed at
 
 
 def test_github_format(golden) -> None:
@@ -78,3 +78,32 @@ def test_did_you_mean_for_keys_and_names() -> None:
     assert result.diagnostics[0].help == "did you mean `messages`?"
     result, _ = _lint(REPO / "tests" / "diagnostics" / "unknown_type.yaml")
     assert result.diagnostics[0].help == "did you mean `Price`?"
+
+
+def test_lint_reports_what_build_reports() -> None:
+    """Every diagnostic `hftc build` reports for a target is in `hftc lint`'s output."""
+    from hftc.driver.build import generate
+    from hftc.driver.registry import known_targets
+    from hftc.frontend import compile_file
+
+    for case in ("lint_backend_checks.yaml", "lints.yaml"):
+        linted = {(d.code, d.message) for d in _lint(REPO / "tests" / "diagnostics" / case)[0].diagnostics}
+        ir = compile_file(f"tests/diagnostics/{case}").ir
+        for target in known_targets():
+            built = {(d.code, d.message) for d in generate(ir, [target], "unused").diagnostics
+                     if not d.code.startswith("HFT08")}  # formatter availability, not the schema
+            assert built <= linted, (case, target, built - linted)
+    codes = {d.code for d in _lint(REPO / "tests" / "diagnostics" / "lint_backend_checks.yaml")[0].diagnostics}
+    assert {"HFT0611", "HFT0626", "HFT0821"} <= codes
+
+
+def test_role_diagnostics_point_at_the_declaration() -> None:
+    result, _ = _lint(REPO / "tests" / "diagnostics" / "fields_map_bad.yaml")
+    by_code = {}
+    for d in result.diagnostics:
+        by_code.setdefault(d.code, []).append(d)
+    unknown = by_code["HFT0647"][0]
+    assert (unknown.span.line, unknown.help) == (15, "did you mean `px`?")
+    assert by_code["HFT0648"][0].span.line == 15 and "`level_side` is `Side`" in by_code["HFT0648"][0].message
+    assert by_code["HFT0649"][0].span.line == 31
+    assert all(d.severity is Severity.ERROR for d in result.diagnostics if d.code in ("HFT0647", "HFT0648", "HFT0649"))

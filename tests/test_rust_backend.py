@@ -294,21 +294,20 @@ def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Pat
         assert {k for k, v in rp.gateway.acc.items() if v} == set(cp.gateway.acc)
 
 
-def test_component_diagnostics(tmp_path: Path) -> None:
-    from hftc.diagnostics.model import Severity
-
+def test_component_diagnostics_come_from_the_passes(tmp_path: Path) -> None:
+    """The shared analysis reports once, at compile time, so the Rust target reports nothing more
+    and an IR with a component error still yields no partial crate."""
     ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
     report = generate(ir, ["rust"], "/nonexistent")
-    assert [(d.code, d.severity) for d in report.diagnostics] == [("HFT0640", Severity.WARNING)]
-    assert "ExecutionReport" in report.diagnostics[0].message and "Rust" in report.diagnostics[0].message
+    assert report.diagnostics == []
     assert "/// Ignored (no role): ExecutionReport." in report.outputs[0].files["src/components.rs"].decode()
-    for replacement, code in ((("output: NewOrder", "output: Trade"), "HFT0642"),
-                              ((THREADS, "threads: {feed: {cpu: 2}, book: {cpu: 3}, quoter: {cpu: 4}}"), "HFT0641"),
-                              (('tick: "0.00001"', 'tick: "0.0000000001"'), "HFT0644")):
-        report = generate(_variant(tmp_path, replacement), ["rust"], "/nonexistent")
-        assert [d.code for d in report.diagnostics] == [code]
-        assert report.diagnostics[0].severity == Severity.ERROR
-        assert not any(rel.endswith(".rs") for out in report.outputs for rel in out.files), "no partial output"
+    text = (EXAMPLES / "fx_market_maker.hftc.yaml").read_text(encoding="utf-8").replace("output: NewOrder", "output: Trade")
+    shutil.copy(EXAMPLES / "common.hftc.yaml", tmp_path / "common.hftc.yaml")
+    (tmp_path / "broken.hftc.yaml").write_text(text, encoding="utf-8")
+    result = compile_file(str(tmp_path / "broken.hftc.yaml"))
+    assert [d.code for d in result.diagnostics] == ["HFT0642"]
+    report = generate(result.ir, ["rust"], "/nonexistent")
+    assert not any(rel.endswith("components.rs") for out in report.outputs for rel in out.files), "no partial output"
 
 
 def test_schema_without_components_gets_no_component_files() -> None:

@@ -96,7 +96,7 @@ def test_layout_of_example() -> None:
 
 def test_budget_check_points_at_target_and_stages() -> None:
     result = compile_file("tests/diagnostics/budget_exceeded.yaml")
-    [d] = result.diagnostics
+    [d] = [d for d in result.diagnostics if d.code != "HFT0643"]  # no book: no pipeline generated
     assert d.code == "HFT0402"
     assert d.span.line == 9  # the target
     assert [s.span.line for s in d.secondary] == [4, 5]  # both stage budgets

@@ -10,8 +10,8 @@ A schema with `components` and `pipelines` also gets, over the header-only `hft:
 - `include/<pkg>/pipeline_<name>.hpp`: the `hft::trading::Pipeline` of each pipeline;
 - `tests/components_test.cpp`: codecs -> feed handler -> pipeline -> gateway, inline and threaded.
 
-What is generated (feed message roles, gateway field roles, grids, limits, splits, CPUs) and the
-diagnostics HFT0640-HFT0645 come from `hftc.backends.trading_model`, shared with the Rust target;
+What is generated (feed message roles, gateway field roles, grids, limits, splits, CPUs) comes
+from `hftc.passes.trading`, shared with the Rust target, whose diagnostics the passes report;
 this module only gives them C++ names.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from hftc.backends.cpp.view import ident, member, pascal, snake
-from hftc.backends.trading_model import (
+from hftc.backends.cpp.view import cpp_type, ident, member, pascal, snake
+from hftc.passes.trading import (
     GATEWAY_ROLES,
     SPLIT_BEFORE_BOOK,
     SPLIT_BEFORE_GATEWAY,
@@ -34,15 +34,14 @@ from hftc.backends.trading_model import (
     PipelinePlan,
     QuotingStrategy,
     SideRoles,
-    Wording,
     analyse,
+    is_integer,
     split_names,
     target_views,
 )
 from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import Schema
 
-_WORDING = Wording(handler="handler", pipeline="C++ pipeline", runtime_pipeline="hft::trading::Pipeline")
 _SPLIT_NAMES = {SPLIT_BEFORE_BOOK: "kSplitBeforeBook", SPLIT_BEFORE_RISK: "kSplitBeforeRisk",
                 SPLIT_BEFORE_GATEWAY: "kSplitBeforeGateway"}
 # What a gateway writes into the field of each role (from the price/qty/side it computed, or the order).
@@ -64,9 +63,9 @@ class InputView:
 
     name: str
     snake: str
-    role: str  # delta | trade | snapshot
-    side: str  # accessor (on the message, or on the group entry for snapshots)
-    side_map: SideMap
+    role: str  # delta | trade | snapshot | bbo | fill
+    side: str  # accessor (on the message, or on the group entry for snapshots); "" for bbo
+    side_map: SideMap | None
     price: str
     qty: str
     instrument: str  # "" = none
@@ -75,6 +74,18 @@ class InputView:
     group: str  # snapshot: the group accessor
     price_type: str = ""
     qty_type: str = ""
+    symbol: str = ""  # accessor of the char field keying the feed's symbol table
+    seq_expr: str = "0"  # the sequence number, 0 when absent or null
+    ts_expr: str = "0"  # the timestamp (std::uint64_t), 0 when absent or null
+    instrument_null: str = ""  # "m.has_<instrument>()" when the field is optional
+    bid_price: str = ""  # bbo accessors and types
+    bid_qty: str = ""
+    ask_price: str = ""
+    ask_qty: str = ""
+    bid_price_type: str = ""
+    bid_qty_type: str = ""
+    ask_price_type: str = ""
+    ask_qty_type: str = ""
     side_unknown_raw: str = ""  # a raw side value outside the enum (tests)
     side_raw_type: str = ""  # the enum's encoding
     # snapshot (tests): (group, is the levels group, nested groups, entry var-data) in schema order
@@ -88,6 +99,9 @@ class FeedView:
     cls: str
     inputs: list[InputView]
     ignored: list[str]
+    symbols: list[str]  # the `instruments` table, by instrument index
+    symbols_const: str  # its C++ constant
+    side_maps: list[SideMap]  # one per side enum of the inputs
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class GatewayView:
     max_length: int
     price_type: str
     qty_type: str
+    qty_int: bool  # an integer quantity (whole units)
     side_map: SideMap
     calls: list[str]  # chained setter calls, schema order
     groups: list[str]  # top-level groups written empty
@@ -175,18 +190,37 @@ def _suffixed(name: str, suffix: str) -> str:
     return p if p.lower().endswith(suffix.lower()) else p + suffix
 
 
+def _acc(f) -> str:
+    return member(f.name) if f is not None else ""
+
+
+def _or_zero(f, value: str) -> str:
+    """`value`, or 0 when optional field `f` holds its null."""
+    return f"(m.has_{member(f.name)}() ? {value} : 0)" if f.optional else value
+
+
 def _input(fi: FeedInput, view: dict) -> InputView:
     m, group = fi.message, fi.group
     mv = next(x for x in view["messages"] if x.name == m.name)
     fviews = mv.fields if group is None else next(x.fields for x in mv.groups if x.name == member(group.name))
-    side_view = next(f for f in fviews if f.schema_name == fi.side.name)
+    side_view = next((f for f in fviews if fi.side is not None and f.schema_name == fi.side.name), None)
     iv = InputView(
-        name=m.name, snake=snake(m.name), role=fi.role, side=member(fi.side.name), side_map=_side_map(fi.sides),
-        price=member(fi.price.name), qty=member(fi.qty.name),
-        instrument=member(fi.instrument.name) if fi.instrument else "", seq=member(fi.seq.name) if fi.seq else "",
-        ts=member(fi.ts.name) if fi.ts else "", group=member(group.name) if group else "",
-        price_type=fi.price.type, qty_type=fi.qty.type, side_unknown_raw=side_view.unknown_raw,
-        side_raw_type=side_view.raw)
+        name=m.name, snake=snake(m.name), role=fi.role, side=_acc(fi.side),
+        side_map=_side_map(fi.sides) if fi.sides else None, price=_acc(fi.price), qty=_acc(fi.qty),
+        instrument=_acc(fi.instrument), seq=_acc(fi.seq), ts=_acc(fi.ts), group=_acc(group),
+        price_type=cpp_type(fi.price.type) if fi.price else "", qty_type=cpp_type(fi.qty.type) if fi.qty else "",
+        side_unknown_raw=side_view.unknown_raw if side_view else "", side_raw_type=side_view.raw if side_view else "",
+        symbol=_acc(fi.symbol), bid_price=_acc(fi.bid_price), bid_qty=_acc(fi.bid_qty), ask_price=_acc(fi.ask_price),
+        ask_qty=_acc(fi.ask_qty), bid_price_type=cpp_type(fi.bid_price.type) if fi.bid_price else "",
+        bid_qty_type=cpp_type(fi.bid_qty.type) if fi.bid_qty else "",
+        ask_price_type=cpp_type(fi.ask_price.type) if fi.ask_price else "",
+        ask_qty_type=cpp_type(fi.ask_qty.type) if fi.ask_qty else "")
+    if fi.seq is not None:
+        iv.seq_expr = _or_zero(fi.seq, f"m.{iv.seq}()")
+    if fi.ts is not None:
+        iv.ts_expr = _or_zero(fi.ts, f"static_cast<std::uint64_t>(m.{iv.ts}())")
+    if fi.instrument is not None and fi.instrument.optional:
+        iv.instrument_null = f"m.has_{iv.instrument}()"
     if group is not None:
         iv.groups = [(member(g.name), g is group, [member(n.name) for n in g.groups] if g is group else [],
                       [member(d.name) for d in g.data] if g is group else []) for g in m.groups]
@@ -195,8 +229,10 @@ def _input(fi: FeedInput, view: dict) -> InputView:
 
 
 def _feed(feed: Feed, view: dict) -> FeedView:
-    return FeedView(feed.component.name, _suffixed(feed.component.name, "Handler"),
-                    [_input(fi, view) for fi in feed.inputs], list(feed.ignored))
+    inputs = [_input(fi, view) for fi in feed.inputs]
+    side_maps = list({i.side_map.enum: i.side_map for i in inputs if i.side_map is not None}.values())
+    return FeedView(feed.component.name, _suffixed(feed.component.name, "Handler"), inputs, list(feed.ignored),
+                    list(feed.symbols), "k" + pascal(feed.component.name) + "Symbols", side_maps)
 
 
 def _gateway(g: Gateway, view: dict) -> GatewayView:
@@ -218,7 +254,8 @@ def _gateway(g: Gateway, view: dict) -> GatewayView:
             calls.append(f"{fv.name}_raw({fv.raw_null})")
     return GatewayView(
         name=g.component.name, cls=_suffixed(g.component.name, "Gateway"), message=m.name, snake=snake(m.name),
-        max_length=g.max_length, price_type=g.price.type, qty_type=g.qty.type, side_map=_side_map(g.sides),
+        max_length=g.max_length, price_type=g.price.type, qty_type=cpp_type(g.qty.type), qty_int=is_integer(g.qty),
+        side_map=_side_map(g.sides),
         calls=calls, groups=[member(x.name) for x in m.groups], data=[member(d.name) for d in m.data], roles=roles,
         acc={**dict.fromkeys(GATEWAY_ROLES, ""), **dict(roles)})
 
@@ -255,10 +292,12 @@ def _pipeline(plan: PipelinePlan, *, strategy: StrategyView, feed: FeedView, gat
 
 def build_components(ir: Schema, view: dict) -> tuple[dict | None, list[Diagnostic]]:
     """The components view, or None when the schema has no pipeline to generate."""
-    model, diags = analyse(ir, _WORDING)
+    model, _diags = analyse(ir)  # the `components` pass reported these
     if model is None:
-        return None, diags
+        return None, []
     ns = view["ns"]
     views = target_views(model, grid=_grid, feed=lambda f: _feed(f, view), gateway=lambda g: _gateway(g, view),
                          risk=_risk, strategy=lambda s, grid: _strategy(s, grid, ns), pipeline=_pipeline)
-    return {"ns": ns, "pkg": view["pkg"], "package": view["package"], **views}, diags
+    integer_qty = any(is_integer(f) for feed in model.feeds for fi in feed.inputs for f in fi.qty_fields) or \
+        any(is_integer(g.qty) for g in model.gateways)
+    return {"ns": ns, "pkg": view["pkg"], "package": view["package"], "integer_qty": integer_qty, **views}, []

@@ -2,8 +2,9 @@
 
 The engine runs the schema's first C++ pipeline on a synthetic market, encoded with the
 generated codecs and fed through the generated feed handler, and exports the runtime metrics
-that the prometheus and grafana targets expect. It needs a feed input with the book-delta role
-(the synthetic market is made of deltas); without one no engine is generated.
+that the prometheus and grafana targets expect. It needs a feed input with the depth update or
+the BBO role (the synthetic market is made of one or the other); without one no engine is
+generated. A symbol-keyed feed is sent the symbols of its `instruments` table.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ from __future__ import annotations
 
 def engine_view(components: dict | None) -> dict | None:
     """What engine_main.cpp.j2 needs beyond the components view, or None when there is no engine."""
-    if components is None or components["t_delta"] is None:
+    if components is None or (components["t_delta"] is None and components["t_bbo"] is None):
         return None
     p = components["test"]
     stage = {}
     for name, kind in p.stages:
         stage.setdefault(kind, name)
-    instruments = list(p.strategy.instruments) or [f"instrument{i}" for i in range(p.instruments)]
+    instruments = list(p.feed.symbols) or list(p.strategy.instruments) or \
+        [f"instrument{i}" for i in range(p.instruments)]
     instruments += [f"instrument{i}" for i in range(len(instruments), p.instruments)]
     return {
         "pipeline": p,
-        "delta": components["t_delta"],
+        "delta": components["t_delta"],  # the market as depth updates, or else
+        "bbo": None if components["t_delta"] else components["t_bbo"],  # as BBOs
         "instruments": instruments[: p.instruments],
         "feed_stage": stage["feed_handler"],
         "book_stage": stage["order_book"],

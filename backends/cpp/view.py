@@ -31,6 +31,11 @@ _CPP_PRIMITIVE = {
 }
 
 
+def cpp_type(type_name: str) -> str:
+    """The C++ type of a primitive, or the schema type's own name."""
+    return _CPP_PRIMITIVE.get(type_name, type_name)
+
+
 # Members of wire::MessageBase / wire::GroupBase and generated methods that accessors must not hide.
 RESERVED_MEMBERS = frozenset([
     "ok", "error", "acting_version", "acting_block_length", "encoded_length", "rewind", "reset", "fail_wrap",

@@ -61,6 +61,15 @@ def _groups(owner: Message | Group, prefix: str, ir: Schema, depth: int) -> list
     return out
 
 
+def _role_line(m: Message) -> str:
+    """`Role: bbo (declared); bid_price = best_bid, ...`, or "" for a message with no feed role."""
+    if m.role is None:
+        return ""
+    fields = ", ".join(f"{r} = `{f}`" for r, f in m.field_roles)
+    how = "declared" if m.role_declared else "inferred from field names"
+    return f"Role: `{m.role}` ({how})" + (f"; {fields}" if fields else "") + "."
+
+
 def build_view(ir: Schema) -> dict:
     messages = []
     for m in ir.messages:
@@ -69,6 +78,7 @@ def build_view(ir: Schema) -> dict:
             "rows": _rows(m.fields, ir),
             "groups": _groups(m, m.name, ir, 1),
             "data": [f"{d.name} ({d.encoding}, uint32 length prefix)" for d in m.data],
+            "role": _role_line(m),
         })
     return {
         "ir": ir,

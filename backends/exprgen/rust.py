@@ -497,12 +497,15 @@ def emit_rust(strategy: CheckedStrategy, module: str | None = None) -> str:
         "        pub last_trade_side: i64,",
         "    }",
         "",
-        "    #[derive(Debug, Clone, Copy, PartialEq)]",
+        # Without parameters a derived Default is the same (clippy: derivable_impls).
+        f"    #[derive(Debug, Clone, Copy, {'' if s.params else 'Default, '}PartialEq)]",
         "    pub struct Params {",
     ]
     for p in s.params:
         out.append(f"        pub {ident(p.name)}: {_RTYPE[p.type]},")
-    out += ["    }", "", "    impl Default for Params {", "        fn default() -> Self {", "            Params {"]
+    out += ["    }", ""]
+    if s.params:
+        out += ["    impl Default for Params {", "        fn default() -> Self {", "            Params {"]
     for p in s.params:
         if p.type is Type.FLOAT:
             default = _float_lit(float(p.default))
@@ -511,11 +514,9 @@ def emit_rust(strategy: CheckedStrategy, module: str | None = None) -> str:
         else:
             default = "true" if p.default else "false"
         out.append(f"                {ident(p.name)}: {default},")
+    if s.params:
+        out += ["            }", "        }", "    }", ""]
     out += [
-        "            }",
-        "        }",
-        "    }",
-        "",
         "    #[derive(Debug, Clone, Copy, Default, PartialEq)]",
         "    pub struct Outputs {",
     ]
@@ -560,6 +561,7 @@ def emit_rust(strategy: CheckedStrategy, module: str | None = None) -> str:
         "            clippy::bool_comparison,",
         "            clippy::eq_op,",
         "            clippy::erasing_op,",
+        "            clippy::field_reassign_with_default,",
         "            clippy::identity_op,",
         "            clippy::if_same_then_else,",
         "            clippy::neg_cmp_op_on_partial_ord,",

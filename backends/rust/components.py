@@ -13,9 +13,9 @@ a risk gate and an order gateway also gets, over `runtime_rust::trading`:
 - `src/bin/replay.rs`: a capture of encoded messages through the first pipeline, inline, printing
   the encoded orders (the C++ and Rust pipelines are compared byte for byte with it).
 
-Roles, splits, CPUs and limits come from `hftc.backends.trading_model`, the analysis the C++ target
-uses too, so that both languages send the same orders for the same input; the same diagnostics
-(HFT0640-HFT0645) are reported, worded for this target. This module only gives them Rust names.
+Roles, splits, CPUs and limits come from `hftc.passes.trading`, the analysis the C++ target
+uses too, so that both languages send the same orders for the same input; its diagnostics are
+reported by the passes. This module only gives them Rust names.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from hftc.backends.exprgen import outputs
 from hftc.backends.rust.codegen import Generator
 from hftc.backends.rust.naming import RUST_PRIMITIVES, camel, ident, snake, upper
-from hftc.backends.trading_model import (
+from hftc.passes.trading import (
     GATEWAY_ROLES,
     SPLIT_BEFORE_BOOK,
     SPLIT_BEFORE_GATEWAY,
@@ -38,8 +38,8 @@ from hftc.backends.trading_model import (
     PipelinePlan,
     QuotingStrategy,
     SideRoles,
-    Wording,
     analyse,
+    is_integer,
     split_names,
     target_views,
 )
@@ -47,8 +47,6 @@ from hftc.diagnostics.model import Diagnostic
 from hftc.ir.expr import Type
 from hftc.ir.model import Schema
 
-_WORDING = Wording(handler="Rust handler", pipeline="Rust pipeline",
-                   runtime_pipeline="runtime_rust::trading::Pipeline")
 _SPLIT_NAMES = {SPLIT_BEFORE_BOOK: "SPLIT_BEFORE_BOOK", SPLIT_BEFORE_RISK: "SPLIT_BEFORE_RISK",
                 SPLIT_BEFORE_GATEWAY: "SPLIT_BEFORE_GATEWAY"}
 # What a gateway writes into the field of each role: its own price/qty/side, or (expression, Rust
@@ -72,10 +70,10 @@ class InputView:
     name: str
     handler: str  # on_<snake>
     decoder: str
-    role: str  # delta | trade | snapshot
-    side: str  # accessor (on the message, or on the group entry for snapshots)
+    role: str  # delta | trade | snapshot | bbo | fill
+    side: str  # accessor (on the message, or on the group entry for snapshots); "" for bbo
     side_set_raw: str  # encoder setter of the raw side (tests)
-    side_map: SideMap
+    side_map: SideMap | None
     price: str
     qty: str
     price_type: str
@@ -87,6 +85,18 @@ class InputView:
     seq_cast: bool
     instrument_cast: bool
     group: str = ""
+    symbol: str = ""  # accessor of the char field keying the feed's symbol table
+    seq_expr: str = "0"  # the sequence number (u64), 0 when absent or null
+    ts_expr: str = "0"  # the timestamp (u64), 0 when absent or null
+    instrument_expr: str = ""  # Option<InstrumentId> of the venue id through `self.instruments`
+    qty_int: bool = False  # an integer quantity (whole units)
+    # bbo: (accessor, Rust type, is an integer) of each
+    bid_price: str = ""
+    bid_qty: str = ""
+    ask_price: str = ""
+    ask_qty: str = ""
+    bbo_types: dict = field(default_factory=dict)  # accessor -> schema type
+    bbo_int: set = field(default_factory=set)  # accessors of integer quantities
     # tests: schema-order (name, is the levels group, nested groups, entry var-data) and var-data
     groups: list = field(default_factory=list)
     data: list = field(default_factory=list)
@@ -104,6 +114,9 @@ class FeedView:
     cls: str
     inputs: list[InputView]
     ignored: list[str]
+    symbols: list[str]  # the `instruments` table, by instrument index
+    symbols_const: str
+    side_maps: list[SideMap]  # one per side enum of the inputs
 
 
 @dataclass
@@ -116,6 +129,8 @@ class GatewayView:
     max_length: int
     price_type: str
     qty_type: str
+    qty_int: bool  # an integer quantity (whole units)
+    qty_rust: str  # its Rust type
     side_map: SideMap
     sets: list[str]  # setter calls, schema order
     groups: list[str]
@@ -188,15 +203,40 @@ class ComponentsView:
 
     def input_view(self, fi: FeedInput) -> InputView:
         m, group, inst, seq, ts = fi.message, fi.group, fi.instrument, fi.seq, fi.ts
+
+        def acc(f) -> str:
+            return ident(f.name) if f is not None else ""
+
         view = InputView(
             name=m.name, handler=f"on_{snake(m.name)}", decoder=f"{m.name}Decoder", role=fi.role,
-            side=ident(fi.side.name), side_set_raw=f"set_{fi.side.name}_raw", side_map=self.side_map(fi.sides),
-            price=ident(fi.price.name), qty=ident(fi.qty.name), price_type=fi.price.type, qty_type=fi.qty.type,
-            instrument=ident(inst.name) if inst else "", seq=ident(seq.name) if seq else "",
-            ts=ident(ts.name) if ts else "",
+            side=acc(fi.side), side_set_raw=f"set_{fi.side.name}_raw" if fi.side else "",
+            side_map=self.side_map(fi.sides) if fi.sides else None,
+            price=acc(fi.price), qty=acc(fi.qty), price_type=fi.price.type if fi.price else "",
+            qty_type=fi.qty.type if fi.qty else "", instrument=acc(inst), seq=acc(seq), ts=acc(ts),
             ts_cast=ts is not None and ts.type != "uint64", seq_cast=seq is not None and seq.type != "uint64",
             instrument_cast=inst is not None and inst.type not in ("uint8", "uint16", "uint32", "uint64"),
-            group=ident(group.name) if group else "")
+            group=acc(group), symbol=acc(fi.symbol), qty_int=is_integer(fi.qty),
+            bid_price=acc(fi.bid_price), bid_qty=acc(fi.bid_qty), ask_price=acc(fi.ask_price),
+            ask_qty=acc(fi.ask_qty))
+        nullable = self.gen.t.nullable
+        if seq is not None:
+            view.seq_expr = f"m.{view.seq}().map_or(0, u64::from)" if nullable(seq) else \
+                (f"u64::from(m.{view.seq}())" if view.seq_cast else f"m.{view.seq}()")
+        if ts is not None:
+            as_u64 = " as u64" if view.ts_cast else ""
+            view.ts_expr = (f"m.{view.ts}().map_or(0, |t| t{as_u64})" if as_u64 else f"m.{view.ts}().unwrap_or(0)") \
+                if nullable(ts) else f"m.{view.ts}(){as_u64}"
+        if inst is not None:
+            def venue(x: str) -> str:
+                return f"{x} as u64" if view.instrument_cast else f"u64::from({x})"
+
+            view.instrument_expr = f"m.{view.instrument}().and_then(|v| self.instruments.index_of({venue('v')}))" \
+                if nullable(inst) else f"self.instruments.index_of({venue(f'm.{view.instrument}()')})"
+        for f in (fi.bid_price, fi.bid_qty, fi.ask_price, fi.ask_qty):
+            if f is not None:
+                view.bbo_types[ident(f.name)] = f.type
+                if is_integer(f):
+                    view.bbo_int.add(ident(f.name))
         fields = m.fields if group is None else group.fields
         view.optional = {f.name for f in [*m.fields, *fields] if self.gen.t.nullable(f)}
         if group is not None:
@@ -207,8 +247,10 @@ class ComponentsView:
 
     def feed(self, feed: Feed) -> FeedView:
         name = feed.component.name
-        return FeedView(name, _suffixed(name, "Handler"), [self.input_view(fi) for fi in feed.inputs],
-                        list(feed.ignored))
+        inputs = [self.input_view(fi) for fi in feed.inputs]
+        side_maps = list({i.side_map.enum: i.side_map for i in inputs if i.side_map is not None}.values())
+        return FeedView(name, _suffixed(name, "Handler"), inputs, list(feed.ignored), list(feed.symbols),
+                        upper(name) + "_SYMBOLS", side_maps)
 
     def gateway(self, g: Gateway) -> GatewayView:
         m = g.message
@@ -230,7 +272,9 @@ class ComponentsView:
         return GatewayView(
             name=g.component.name, cls=_suffixed(g.component.name, "Gateway"), message=m.name,
             encoder=f"{m.name}Encoder", decoder=f"{m.name}Decoder", max_length=g.max_length,
-            price_type=g.price.type, qty_type=g.qty.type, side_map=self.side_map(g.sides), sets=sets,
+            price_type=g.price.type, qty_type=g.qty.type, qty_int=is_integer(g.qty), qty_rust=self.gen.t.rust(g.qty.type),
+            side_map=self.side_map(g.sides),
+            sets=sets,
             groups=[x.name for x in m.groups], data=[d.name for d in m.data], acc=acc, acc_type=acc_type,
             uses_order=any("o." in x for x in sets), uses_venue=any("venue_id" in x for x in sets))
 
@@ -267,8 +311,7 @@ class ComponentsView:
 
     def build(self) -> dict | None:
         ir = self.ir
-        model, diags = analyse(ir, _WORDING)
-        self.diagnostics.extend(diags)
+        model, _diags = analyse(ir)  # the `components` pass reported these
         if model is None:
             return None
         views = target_views(model, grid=self.grid, feed=self.feed, gateway=self.gateway, risk=self.risk,
@@ -277,15 +320,17 @@ class ComponentsView:
         used_decimals = set()
         for f in feeds:
             for i in f.inputs:
-                used_decimals |= {i.price_type, i.qty_type}
+                used_decimals |= {i.price_type, i.qty_type, *i.bbo_types.values()}
         for g in gateways:
             used_decimals |= {g.price_type, g.qty_type}
         decimals = []
         for t in ir.types:
             if t.kind == "decimal" and t.name in used_decimals:
                 decimals.append((t.name, RUST_PRIMITIVES[t.encoding or "int64"]))
-        sides = {i.side_map.enum for f in feeds for i in f.inputs} | {g.side_map.enum for g in gateways}
+        sides = {i.side_map.enum for f in feeds for i in f.inputs if i.side_map} | {g.side_map.enum for g in gateways}
+        integer_qty = any(i.qty_int or i.bbo_int for f in feeds for i in f.inputs) or any(g.qty_int for g in gateways)
         return {
+            "integer_qty": integer_qty,
             "type_imports": sorted(sides | {name for name, _ in decimals}),
             "package": ir.package,
             "crate": ir.package_snake,

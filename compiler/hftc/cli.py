@@ -116,13 +116,13 @@ def lint(
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
     deny_warnings: bool = typer.Option(False, "--deny-warnings", help="Exit 1 on warnings too."),
 ) -> None:
-    """Check schemas and report every problem; write nothing."""
+    """Check schemas and report every problem, those of every build target included; write nothing."""
     from hftc.diagnostics.model import Severity, has_errors
-    from hftc.frontend import compile_file
+    from hftc.driver.lint import lint_file
 
     failed = False
     for schema in schemas:
-        result = compile_file(str(schema))
+        result = lint_file(str(schema))
         _emit(result.diagnostics, error_format, result.sources.lookup)
         warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
         failed |= (not result.ok) or has_errors(result.diagnostics) or (deny_warnings and warned)

@@ -71,6 +71,30 @@ def generate(ir: Schema, targets: list[str], out_dir: str, options: dict | None 
     return report
 
 
+def check_targets(ir: Schema, targets: list[str] | None = None) -> list[Diagnostic]:
+    """What `hftc build` would report for each target (every known one by default), nothing
+    written or formatted: `hftc lint` adds these to the passes' diagnostics, so a schema that
+    lints clean builds for every target."""
+    targets = list(targets if targets is not None else known_targets())
+    report = BuildReport()
+    seen: set[tuple] = set()
+    for target in targets:
+        backend = load_backend(target)
+        if backend is None or ir.ir_version not in backend.ir_versions:
+            continue
+        try:
+            result = backend.generate(ir, BackendOptions())
+        except Exception as exc:  # a backend bug must surface as a diagnostic, not a traceback
+            report.diagnostics.append(error("HFT0802", f"backend `{target}` failed: {type(exc).__name__}: {exc}", None))
+            continue
+        for d in result.diagnostics:
+            key = (d.code, d.message, d.span)
+            if key not in seen:
+                seen.add(key)
+                report.diagnostics.append(d)
+    return report.diagnostics
+
+
 def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, options: dict | None = None) -> BuildReport:
     report = generate(ir, targets, out_dir, options)
     if has_errors(report.diagnostics):

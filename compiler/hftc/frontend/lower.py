@@ -224,7 +224,10 @@ class Lowerer:
         return ir.Message(name, m.id, fields=self._inherit(self._fields(doc, path + ("fields",), m.fields), since),
                           groups=groups, data=self._inherit_data(self._data(doc, path + ("data",), m.data), since),
                           since_version=since, deprecated=m.deprecated, description=m.description,
-                          span=doc.span_of(path, key=True))
+                          span=doc.span_of(path, key=True), role=m.role, role_declared=m.role is not None,
+                          field_roles=tuple(m.fields_map.items()),
+                          role_span=doc.span_of(path + ("role",)) if m.role is not None else None,
+                          fields_map_spans=tuple((r, doc.span_of(path + ("fields_map", r))) for r in m.fields_map))
 
     def _component(self, doc: LoadedYaml, path: tuple, name: str, c: Any) -> ir.Component:
         span = doc.span_of(path, key=True)
@@ -233,6 +236,10 @@ class Lowerer:
         if c.kind == "feed_handler":
             return ir.Component(name, c.kind, inputs=tuple(c.input),
                                 input_spans=tuple(doc.span_of(path + ("input", i)) for i in range(len(c.input))),
+                                instruments=tuple(c.instruments),
+                                instruments_span=doc.span_of(path + ("instruments",)) if c.instruments else None,
+                                symbol_spans=tuple(doc.span_of(path + ("instruments", i))
+                                                   for i in range(len(c.instruments))),
                                 **common)
         if c.kind == "order_book":
             tick = exact_decimal(c.tick)

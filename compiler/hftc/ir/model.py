@@ -136,6 +136,17 @@ class Message:
     deprecated: Optional[int] = None
     description: str = ""
     span: Optional[Span] = None
+    # Feed role (hftc.ir.roles): declared, or inferred by the roles pass; None when it has none.
+    role: Optional[str] = None
+    role_declared: bool = False
+    # (field role, field name), resolved by the roles pass; `fields_map` entries as declared.
+    field_roles: Pairs = ()
+    role_span: Optional[Span] = None
+    fields_map_spans: tuple[tuple[str, Span], ...] = ()
+
+    def field_for(self, role: str) -> Optional[str]:
+        """The name of the field (or group, for `levels`) carrying `role`, once resolved."""
+        return next((f for r, f in self.field_roles if r == role), None)
 
     @property
     def is_fixed_layout(self) -> bool:
@@ -173,6 +184,9 @@ class Component:
     span: Optional[Span] = None
     budget_span: Optional[Span] = None
     input_spans: tuple[Span, ...] = ()
+    instruments: tuple[str, ...] = ()  # feed handler: venue symbols, the instrument index is the position
+    instruments_span: Optional[Span] = None
+    symbol_spans: tuple[Span, ...] = ()  # one per entry of `instruments`
     output_span: Optional[Span] = None
     strategy_span: Optional[Span] = None
 

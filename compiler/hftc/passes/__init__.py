@@ -10,7 +10,7 @@ from typing import Callable
 
 from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import Schema
-from hftc.passes import budgets, layout, lints, resolve, strategies, typecheck, versioning
+from hftc.passes import budgets, components, layout, lints, resolve, roles, strategies, typecheck, versioning
 
 Pass = Callable[[Schema], tuple[Schema, list[Diagnostic]]]
 
@@ -21,6 +21,8 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("layout", layout.run),
     ("versioning", versioning.run),
     ("budgets", budgets.run),
+    ("roles", roles.run),
+    ("components", components.run),
     ("lints", lints.run),
 )
 

@@ -22,6 +22,11 @@ class FieldSpec(Surface):
 
 FieldDef = Union[str, FieldSpec]
 
+#: The roles of hftc.ir.roles.ROLES (a test keeps the two in step).
+MessageRole = Literal["depth_update", "trade", "snapshot", "bbo", "execution_report", "new_order"]
+FieldRole = Literal["price", "qty", "side", "bid_price", "bid_qty", "ask_price", "ask_qty", "levels",
+                    "instrument", "symbol", "seq", "ts", "client_order_id"]
+
 
 class VarDataSpec(Surface):
     """Length-prefixed bytes after the fixed block and the groups."""
@@ -55,6 +60,14 @@ class MessageSpec(Surface):
     since_version: Optional[int] = F("Schema version that added the message.", 1, default=None, ge=0, le=65535)
     deprecated: Optional[int] = F("Schema version from which the message is no longer sent.", 3, default=None, ge=0, le=65535)
     description: str = F("What the message means.", "Incremental book update.", default="")
+    role: Optional[MessageRole] = F(
+        "What the message is to a trading pipeline: a feed handler's input (depth_update, trade, snapshot, bbo, "
+        "execution_report) or an order gateway's output (new_order). Inferred from field names when absent; "
+        "see the README's \"Feed roles\".", "bbo", default=None)
+    fields_map: dict[FieldRole, str] = F(
+        "Which field carries each field role of `role`, for fields not named by convention (`levels` names a "
+        "group; a snapshot's `side`, `price`, `qty` are fields of its entries).",
+        {"bid_price": "best_bid_px", "bid_qty": "best_bid_size"}, default_factory=dict)
 
 
 GroupSpec.model_rebuild()

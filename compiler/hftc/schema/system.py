@@ -25,6 +25,9 @@ class FeedHandler(_ComponentBase):
 
     kind: Literal["feed_handler"] = F("Component kind.", "feed_handler")
     input: list[str] = F("Messages it decodes.", ["BookDelta", "Trade"], default_factory=list)
+    instruments: list[str] = F(
+        "Venue symbols of a feed keyed by a `symbol` char field: the instrument index of each is its position.",
+        ["BTCUSDT", "ETHUSDT"], default_factory=list)
 
 
 class OrderBookComponent(_ComponentBase):

@@ -7,15 +7,19 @@
 //! * order gateways: `OrderRequest` -> the output message, in a buffer the gateway owns;
 //! * risk limits of the risk gates.
 //!
-//! Feed message roles, decided from field names and types:
-//! * trade: the name contains `Trade`, with `price`, `qty` and `aggressor` (or `side`);
-//! * book delta: `side`, `price`, `qty` (the absolute size of the level, 0 deletes it);
+//! Feed message roles (declared with `role:` or inferred from field names, see the README's
+//! "Feed roles"):
+//! * trade: `price`, `qty`, `side` (the aggressor);
+//! * depth update (delta): `side`, `price`, `qty` (the absolute size of the level, 0 deletes it);
 //! * snapshot: a group of `side`, `price`, `qty`: a book reset, then one delta per level, all
 //!   but the last flagged `MSG_MORE` so the strategy runs once, on the whole book;
+//! * bbo: `bid_price`, `bid_qty`, `ask_price`, `ask_qty`: a book reset, then both top levels;
+//! * execution report (fill): `side`, `price`, `qty` of an own execution.
 //!
-//! `price`/`qty` are decimals, `side` an enum with buy/sell values. Optional: `instrument` (the
-//! venue's id), `seq` (per instrument and stream; 0 = unsequenced) and an integer field with unit
-//! `ns` (the timestamp, unless the caller sets a receive time).
+//! Prices are decimals, quantities decimals or integers (whole units), `side` an enum with
+//! buy/sell values. Optional: `instrument` (the venue's id) or `symbol` (looked up in the feed
+//! handler's `instruments`), `seq` (per instrument and stream; 0 = unsequenced) and a timestamp
+//! (ns, unless the caller sets a receive time).
 //!
 //! Instruments: `MarketMsg` and `OrderRequest` carry a dense index (0 .. instruments - 1).
 //! Handlers and gateways translate with an `InstrumentTable` of venue ids (index -> venue id);
@@ -117,6 +121,11 @@ impl<F: FnMut(MarketMsg), G: Grid> FeedHandler<F, G> {
     /// Messages dropped so far, by reason.
     pub fn drops(&self) -> &FeedDrops {
         &self.drops
+    }
+
+    /// The venue instrument ids the handler translates.
+    pub fn instruments(&self) -> &InstrumentTable {
+        &self.instruments
     }
 
     /// The sink.

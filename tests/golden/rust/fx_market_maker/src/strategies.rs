@@ -84,6 +84,7 @@ pub mod mm {
                 clippy::bool_comparison,
                 clippy::eq_op,
                 clippy::erasing_op,
+                clippy::field_reassign_with_default,
                 clippy::identity_op,
                 clippy::if_same_then_else,
                 clippy::neg_cmp_op_on_partial_ord,

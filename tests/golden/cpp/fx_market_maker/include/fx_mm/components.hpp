@@ -6,14 +6,18 @@
 //  - order gateways: hft::trading::OrderRequest -> the output message, in a caller-owned buffer;
 //  - risk limits (hft::trading::RiskLimits) of the risk gates.
 //
-// Feed message roles, decided from field names and types:
-//  - trade: the name contains `Trade`, with `price`, `qty` and `aggressor` (or `side`);
-//  - book delta: `side`, `price`, `qty` (the absolute size of the level, 0 deletes it);
+// Feed message roles (declared with `role:` or inferred from field names, see the README's
+// "Feed roles"):
+//  - trade: `price`, `qty`, `side` (the aggressor);
+//  - depth update (delta): `side`, `price`, `qty` (the absolute size of the level, 0 deletes it);
 //  - snapshot: a group of `side`, `price`, `qty`: a book reset, then one delta per level,
 //    all but the last flagged kMsgMore so the strategy runs once, on the whole book;
-// `price`/`qty` are decimals, `side` an enum with buy/sell values. Optional: `instrument` (the
-// venue's id), `seq` (per instrument and stream; 0 = unsequenced) and an integer field with unit
-// `ns` (the timestamp, unless the caller sets a receive time).
+//  - bbo: `bid_price`, `bid_qty`, `ask_price`, `ask_qty`: a book reset, then both top levels;
+//  - execution report (fill): `side`, `price`, `qty` of an own execution.
+// Prices are decimals, quantities decimals or integers (whole units), `side` an enum with
+// buy/sell values. Optional: `instrument` (the venue's id) or `symbol` (looked up in the feed
+// handler's `instruments`), `seq` (per instrument and stream; 0 = unsequenced) and a timestamp
+// (ns, unless the caller sets a receive time).
 //
 // Instruments: MarketMsg and OrderRequest carry a dense index (0 .. instruments - 1). Handlers
 // and gateways translate with a caller-provided table of venue ids (index -> venue id); without

@@ -1,26 +1,14 @@
 """What the C++ and Rust targets generate for a schema's trading components, decided once for both.
 
 Both targets must send the same orders for the same input, byte for byte. So everything that is
-not a matter of language is analysed here: the role of each feed input, which order field each
-field of a gateway's message carries, the book grids, the risk limits in the gate's units, the
-strategies with inline quote rules, and each pipeline's thread splits and CPUs. A backend names and
-renders this model; it decides nothing about it.
+not a matter of language is analysed here: each feed input's role and fields, which order field
+each field of a gateway's message carries, the book grids, the risk limits in the gate's units,
+the strategies with inline quote rules, and each pipeline's thread splits and CPUs. A backend
+names and renders this model; it decides nothing about it.
 
-Feed message roles are decided from field names and types:
-
-- trade: the message name contains `Trade`, and it has `price`, `qty` and `aggressor` (or `side`);
-- book delta: it has `side`, `price` and `qty`;
-- snapshot: it has a repeating group with `side`, `price` and `qty` (book reset, then the levels);
-
-in that order of precedence. `price` and `qty` must be decimals, `side` an enum whose values include
-buy/bid and sell/ask (or offer). Optional fields: `instrument` (unsigned integer, the venue's
-instrument id), `seq` (unsigned integer) and the first integer field with unit `ns` (the timestamp
-used when the caller gives no receive time). An input message fitting no role gets HFT0640 and is
-ignored by the generated handler.
-
-An order gateway's message needs `side`, `price` and `qty` (HFT0642 otherwise); a client order id,
-`instrument` and a timestamp are filled when present, each field carrying at most one role (the
-first that claims it, in that order).
+Roles and their fields come from the roles pass (hftc.passes.roles), which declared `role:`s and
+the naming conventions both feed. The `components` pass runs `analyse` so that `hftc lint` reports
+its diagnostics (HFT0641, HFT0643-HFT0645) exactly as `hftc build` would.
 """
 
 from __future__ import annotations
@@ -46,13 +34,8 @@ from hftc.ir.model import (
     Schema,
     TypeDef,
 )
+from hftc.ir.roles import BUY_NAMES, SELL_NAMES
 
-_BUY = ("buy", "bid", "b")
-_SELL = ("sell", "ask", "offer", "s")
-_PRICE = ("price", "px")
-_QTY = ("qty", "quantity", "size")
-_ORDER_ID = ("client_order_id", "cl_ord_id", "clordid", "order_id")
-_TS = ("ts_sent", "ts", "ts_ns", "sending_time")
 _STAGE_KINDS = ("feed_handler", "order_book", "strategy", "risk_gate", "order_gateway")
 
 #: Thread split bits of the runtimes' pipelines (`split_before` in both): a thread starts before
@@ -77,6 +60,11 @@ class Wording:
     runtime_pipeline: str  # the runtime type to wire stages by hand
 
 
+#: How the `components` pass words the diagnostics: they hold for both targets.
+NEUTRAL = Wording(handler="handlers", pipeline="C++ or Rust pipeline",
+                  runtime_pipeline="hft::trading::Pipeline or runtime_rust::trading::Pipeline")
+
+
 @dataclass(frozen=True)
 class SideRoles:
     """An enum type and which of its values mean buy (bid) and sell (ask), in schema order."""
@@ -86,20 +74,38 @@ class SideRoles:
     sell: tuple[EnumValue, ...]
 
 
+#: The model's name of each feed role (the runtimes' message kinds).
+_MODEL_ROLE = {"depth_update": "delta", "trade": "trade", "snapshot": "snapshot", "bbo": "bbo",
+               "execution_report": "fill"}
+
+
 @dataclass(frozen=True)
 class FeedInput:
     """A feed input message and the fields carrying its market data role."""
 
     message: Message
-    role: str  # delta | trade | snapshot
-    side: Field  # on the message, or on the levels group's entry for a snapshot
-    sides: SideRoles
-    price: Field
-    qty: Field
+    role: str  # delta | trade | snapshot | bbo | fill
+    side: Field | None  # on the message, or on the levels group's entry for a snapshot; None for bbo
+    sides: SideRoles | None
+    price: Field | None  # None for bbo
+    qty: Field | None
     instrument: Field | None  # unsigned integer
     seq: Field | None  # unsigned integer
     ts: Field | None  # the first integer field with unit `ns`
     group: Group | None  # snapshot: the levels group
+    symbol: Field | None = None  # char array keying the feed's `instruments`, when no `instrument`
+    bid_price: Field | None = None  # bbo
+    bid_qty: Field | None = None
+    ask_price: Field | None = None
+    ask_qty: Field | None = None
+
+    @property
+    def qty_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in (self.qty, self.bid_qty, self.ask_qty) if f is not None)
+
+    @property
+    def price_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in (self.price, self.bid_price, self.ask_price) if f is not None)
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class Feed:
     component: Component
     inputs: tuple[FeedInput, ...]
     ignored: tuple[str, ...]  # input messages fitting no role
+    symbols: tuple[str, ...] = ()  # the `instruments` table: symbol of each instrument index
 
 
 @dataclass(frozen=True)
@@ -202,29 +209,10 @@ def split_names(bits: int, names: dict[int, str]) -> list[str]:
     return [names[b] for b in SPLIT_BITS if bits & b]
 
 
-def _field(fields, names) -> Field | None:
-    for n in names:
-        for f in fields:
-            if f.name == n:
-                return f
-    return None
-
-
-def _decimal(f: Field | None) -> bool:
-    return f is not None and f.kind == "decimal"
-
-
-def _unsigned(f: Field | None) -> bool:
+def is_integer(f: Field | None) -> bool:
+    """An integer primitive (not char, not float): quantities counted in whole units, ids, times."""
     return f is not None and f.kind == "primitive" and f.type in PRIMITIVES and \
-        not PRIMITIVES[f.type].signed and not PRIMITIVES[f.type].is_float
-
-
-def _integer(f: Field) -> bool:
-    return f.kind == "primitive" and f.type in PRIMITIVES and not PRIMITIVES[f.type].is_float and f.type != "char"
-
-
-def _ts_field(fields) -> Field | None:
-    return next((f for f in fields if f.unit == "ns" and _integer(f)), None)
+        not PRIMITIVES[f.type].is_float and f.type != "char"
 
 
 def side_roles(ir: Schema, f: Field | None) -> SideRoles | None:
@@ -234,77 +222,59 @@ def side_roles(ir: Schema, f: Field | None) -> SideRoles | None:
     t = ir.type_named(f.type)
     if t is None:
         return None
-    buy = tuple(v for v in t.values if v.name.lower() in _BUY)
-    sell = tuple(v for v in t.values if v.name.lower() in _SELL)
+    buy = tuple(v for v in t.values if v.name.lower() in BUY_NAMES)
+    sell = tuple(v for v in t.values if v.name.lower() in SELL_NAMES)
     if not buy or not sell:
         return None
     return SideRoles(t, buy, sell)
 
 
+def _named(fields, name: str | None) -> Field | None:
+    return next((f for f in fields if f.name == name), None) if name else None
+
+
 def feed_input(ir: Schema, m: Message) -> FeedInput | None:
-    """The market data role of `m` (see the module docstring), or None."""
-    price, qty = _field(m.fields, _PRICE), _field(m.fields, _QTY)
-    role = side = group = None
-    if _decimal(price) and _decimal(qty):
-        if "trade" in m.name.lower():
-            side = _field(m.fields, ("aggressor", "side"))
-            role = "trade" if side_roles(ir, side) else None
-        if role is None:
-            side = _field(m.fields, ("side",))
-            role = "delta" if side_roles(ir, side) else None
-    if role is None:
-        for g in m.groups:
-            price, qty, side = _field(g.fields, _PRICE), _field(g.fields, _QTY), _field(g.fields, ("side",))
-            if _decimal(price) and _decimal(qty) and side_roles(ir, side):
-                role, group = "snapshot", g
-                break
-    if role is None:
+    """The market data role of `m` as the roles pass resolved it, or None."""
+    role = _MODEL_ROLE.get(m.role or "")
+    if role is None or not m.field_roles:
         return None
-    inst, seq = _field(m.fields, ("instrument",)), _field(m.fields, ("seq",))
-    return FeedInput(m, role, side, side_roles(ir, side), price, qty, inst if _unsigned(inst) else None,
-                     seq if _unsigned(seq) else None, _ts_field(m.fields), group)
+    group = next((g for g in m.groups if g.name == m.field_for("levels")), None)
+    level_fields = group.fields if group is not None else m.fields
+
+    def top(r: str) -> Field | None:
+        return _named(m.fields, m.field_for(r))
+
+    side = _named(level_fields, m.field_for("side"))
+    inst = top("instrument")
+    return FeedInput(m, role, side, side_roles(ir, side), _named(level_fields, m.field_for("price")),
+                     _named(level_fields, m.field_for("qty")), inst, top("seq"), top("ts"), group,
+                     symbol=top("symbol") if inst is None else None, bid_price=top("bid_price"),
+                     bid_qty=top("bid_qty"), ask_price=top("ask_price"), ask_qty=top("ask_qty"))
 
 
-def _feed(ir: Schema, c: Component, wording: Wording, diags: list[Diagnostic]) -> Feed:
+def _feed(ir: Schema, c: Component) -> Feed:
     inputs, ignored = [], []
-    for i, name in enumerate(c.inputs):
+    for name in c.inputs:
         m = ir.message_named(name)
         if m is None:
             continue
         fi = feed_input(ir, m)
         if fi is None:
-            ignored.append(name)
-            span = c.input_spans[i] if i < len(c.input_spans) else c.span
-            diags.append(warning(
-                "HFT0640", f"input `{name}` of feed handler `{c.name}` fits no market data role; the generated "
-                           f"{wording.handler} ignores it", span, label="no book delta, trade or snapshot fields",
-                help="a book delta has `side`, `price`, `qty`; a trade (name containing `Trade`) `price`, `qty` "
-                     "and `aggressor` or `side`; a snapshot a group of `side`, `price`, `qty`; prices and "
-                     "quantities are decimals and `side` an enum with buy/sell values"))
+            ignored.append(name)  # the roles pass reported it (HFT0640, or the declaration's errors)
         else:
             inputs.append(fi)
-    return Feed(c, tuple(inputs), tuple(ignored))
+    return Feed(c, tuple(inputs), tuple(ignored), c.instruments)
 
 
-def _gateway(ir: Schema, c: Component, diags: list[Diagnostic]) -> Gateway | None:
+def _gateway(ir: Schema, c: Component) -> Gateway | None:
     m = ir.message_named(c.output or "")
-    if m is None:
-        return None
-    price, qty, side = _field(m.fields, _PRICE), _field(m.fields, _QTY), _field(m.fields, ("side",))
+    if m is None or m.role != "new_order" or not m.field_roles:
+        return None  # the roles pass reported why (HFT0642, HFT0646-HFT0649)
+    price, qty, side = (_named(m.fields, m.field_for(r)) for r in ("price", "qty", "side"))
     sides = side_roles(ir, side)
-    missing = [n for n, ok in (("price (decimal)", _decimal(price)), ("qty (decimal)", _decimal(qty)),
-                               ("side (buy/sell enum)", sides is not None)) if not ok]
-    if missing:
-        diags.append(error("HFT0642", f"output `{m.name}` of order gateway `{c.name}` has no field for "
-                                      f"{', '.join(missing)}", c.output_span or c.span,
-                           label="cannot encode an order", help="add the fields, or name them `side`, `price`, `qty`"))
+    if price is None or qty is None or sides is None:
         return None
-    role_of = {price.name: "price", qty.name: "qty", side.name: "side"}
-    optional = (("client_order_id", _field(m.fields, _ORDER_ID)), ("instrument", _field(m.fields, ("instrument",))),
-                ("ts", _field(m.fields, _TS) or _ts_field(m.fields)))
-    for role, f in optional:
-        if f is not None and _integer(f) and f.name not in role_of:
-            role_of[f.name] = role
+    role_of = {f: r for r, f in m.field_roles}
     max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
         VAR_DATA_LENGTH_SIZE * len(m.data)
     return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length)
@@ -353,9 +323,9 @@ def _inexact(ir: Schema, g: Gateway, grid: BookGrid) -> str:
     """Why the gateway's decimals cannot hold every tick/lot multiple exactly, or ""."""
     for what, tname, step in (("price", g.price.type, grid.tick), ("qty", g.qty.type, grid.lot)):
         t = ir.type_named(tname)
-        if t is None:
+        if t is None and tname not in PRIMITIVES:
             continue
-        unit = Fraction(10) ** t.exponent
+        unit = Fraction(10) ** (t.exponent if t is not None else 0)  # an integer counts whole units
         if (Fraction(step) / unit).denominator != 1:
             return (f"`{tname}` (10^{t.exponent}) cannot represent a {what} step of {step} of book `{grid.name}` "
                     f"exactly")
@@ -379,7 +349,7 @@ def _splits_and_cpus(p: Pipeline, kinds: dict[str, str]) -> tuple[int, tuple[int
     return bits, tuple(cpu + [-1] * (4 - len(cpu)))
 
 
-def analyse(ir: Schema, wording: Wording) -> tuple[TradingModel | None, list[Diagnostic]]:
+def analyse(ir: Schema, wording: Wording = NEUTRAL) -> tuple[TradingModel | None, list[Diagnostic]]:
     """The trading model of `ir`, or None when it has no pipeline to generate; and the diagnostics."""
     diags: list[Diagnostic] = []
     if not ir.components:
@@ -387,11 +357,11 @@ def analyse(ir: Schema, wording: Wording) -> tuple[TradingModel | None, list[Dia
     books = [c for c in ir.components if c.kind == "order_book"]
     grids = {c.name: _grid(c) for c in books}
     default_grid = grids[books[0].name] if books else None
-    feeds = {c.name: _feed(ir, c, wording, diags) for c in ir.components if c.kind == "feed_handler"}
+    feeds = {c.name: _feed(ir, c) for c in ir.components if c.kind == "feed_handler"}
     gateways = {}
     for c in ir.components:
         if c.kind == "order_gateway":
-            g = _gateway(ir, c, diags)
+            g = _gateway(ir, c)
             if g is not None:
                 gateways[c.name] = g
     risks = {c.name: gate_limits(c, default_grid) for c in ir.components if c.kind == "risk_gate" and c.limits}
@@ -431,6 +401,13 @@ def analyse(ir: Schema, wording: Wording) -> tuple[TradingModel | None, list[Dia
         risk = risks.get(by_kind["risk_gate"].name)
         if gateway is None or risk is None:
             continue
+        feed = feeds[by_kind["feed_handler"].name]
+        if feed.symbols and len(strategy.instruments) > len(feed.symbols):
+            diags.append(error("HFT0650", f"strategy `{sname}` trades {len(strategy.instruments)} instruments but "
+                                          f"feed handler `{feed.component.name}` lists {len(feed.symbols)} symbols",
+                               feed.component.instruments_span or p.span, label="instruments without a symbol",
+                               help="list one symbol per instrument of the strategy, in the same order"))
+            continue
         inexact = _inexact(ir, gateway, grid)
         if inexact:
             diags.append(error("HFT0644", inexact, by_kind["order_gateway"].span or p.span,
@@ -447,7 +424,7 @@ def analyse(ir: Schema, wording: Wording) -> tuple[TradingModel | None, list[Dia
         pipelines.append(PipelinePlan(
             pipeline=p, stages=tuple((s, kinds[s]) for s in p.stages), feed=feeds[by_kind["feed_handler"].name],
             grid=grid, strategy=strategy, risk=risk, gateway=gateway, split_bits=bits, cpu=cpu,
-            instruments=max(len(strategy.instruments), 1)))
+            instruments=max(len(strategy.instruments), len(feeds[by_kind["feed_handler"].name].symbols), 1)))
     if not pipelines:
         return None, diags
     return TradingModel(tuple(grids.values()), tuple(feeds.values()), tuple(gateways.values()),
@@ -469,7 +446,7 @@ def target_views(
     `strategy` gets the view of the strategy's grid; `pipeline` gets the plan and, by keyword, the
     views of its strategy, feed, gateway, risk and grid. The result holds the lists of views, the
     first book's grid (`default_grid`), the first pipeline (`test`, which the generated tests run)
-    and its feed's first delta, snapshot and trade inputs (`t_delta`, ..., or None).
+    and its feed's first delta, snapshot, trade and BBO inputs (`t_delta`, ..., or None).
     """
     grids = {g.name: grid(g) for g in model.grids}
     feeds = {f.component.name: feed(f) for f in model.feeds}
@@ -492,4 +469,5 @@ def target_views(
         "t_delta": next((i for i in test.feed.inputs if i.role == "delta"), None),
         "t_snapshot": next((i for i in test.feed.inputs if i.role == "snapshot"), None),
         "t_trade": next((i for i in test.feed.inputs if i.role == "trade"), None),
+        "t_bbo": next((i for i in test.feed.inputs if i.role == "bbo"), None),
     }

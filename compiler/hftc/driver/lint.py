@@ -1,0 +1,16 @@
+"""`hftc lint`: every diagnostic `hftc build` could report, for any target, without building."""
+
+from __future__ import annotations
+
+from hftc.diagnostics.model import sort_diagnostics
+from hftc.driver.build import check_targets
+from hftc.frontend import compile_file
+from hftc.frontend.compile import CompileResult
+
+
+def lint_file(path: str) -> CompileResult:
+    """The schema compiled, with the checks of every build target added once it compiles."""
+    result = compile_file(path)
+    if result.ok:
+        result.diagnostics = sort_diagnostics(result.diagnostics + check_targets(result.ir))
+    return result

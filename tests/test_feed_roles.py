@@ -1,0 +1,140 @@
+"""Feed roles: declared and inferred roles, field maps, symbol tables and integer quantities.
+
+The role schemas under tests/schemas are a small matrix of what the schema language accepts
+(numeric instrument, symbol-keyed or unkeyed feeds; decimal and integer quantities; depth,
+trade, snapshot, BBO and execution-report inputs; with and without optional fields). Their
+generated C++ engine and components test build under -Wall -Wextra -Wpedantic -Werror in Debug
+and Release and pass; their Rust crates pass `cargo clippy -D warnings` and `cargo test`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import typing
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, REPO
+from hftc.diagnostics.model import has_errors
+from hftc.driver.build import generate
+from hftc.frontend import compile_file
+from hftc.ir.roles import FIELD_KINDS, ROLES
+from hftc.ir.serialize import ir_from_json, ir_to_json
+from hftc.schema.messages import FieldRole, MessageRole
+from test_cpp_components import _run, _write_tree
+
+RUNTIME = REPO / "runtime_cpp"
+SCHEMAS = {"roles_symbol_bbo": "roles_bbo", "roles_depth_snapshot": "roles_depth"}  # file -> C++ pkg
+
+
+def _ir(name: str):
+    result = compile_file(str(REPO / "tests" / "schemas" / f"{name}.hftc.yaml"))
+    assert result.ok and not result.diagnostics, [str(d) for d in result.diagnostics]
+    return result.ir
+
+
+def _roles(ir) -> dict[str, tuple[str | None, dict[str, str]]]:
+    return {m.name: (m.role, dict(m.field_roles)) for m in ir.messages}
+
+
+def test_schema_literals_follow_the_role_table() -> None:
+    assert set(typing.get_args(MessageRole)) == set(ROLES)
+    assert set(typing.get_args(FieldRole)) == set(FIELD_KINDS)
+
+
+def test_conventions_infer_the_examples_roles() -> None:
+    roles = _roles(compile_file(str(EXAMPLES / "fx_market_maker.hftc.yaml")).ir)
+    assert roles["BookDelta"][0] == "depth_update" and roles["BookDelta"][1]["ts"] == "ts_exchange"
+    assert roles["Trade"] == ("trade", {"side": "aggressor", "price": "price", "qty": "qty", "instrument": "instrument",
+                                        "seq": "seq", "ts": "ts_exchange"})
+    assert roles["Snapshot"][1]["levels"] == "levels"
+    assert roles["NewOrder"][0] == "new_order" and roles["NewOrder"][1]["client_order_id"] == "client_order_id"
+    assert roles["ExecutionReport"] == (None, {})  # not an input: no role, and never inferred as one
+
+
+def test_declared_roles_and_field_maps_resolve() -> None:
+    roles = _roles(_ir("roles_symbol_bbo"))
+    assert roles["Quote"] == ("bbo", {"bid_price": "best_bid", "bid_qty": "bid_size", "ask_price": "best_ask",
+                                      "ask_qty": "ask_size", "symbol": "symbol"})
+    assert roles["Fill"][1] == {"side": "side", "price": "last_px", "qty": "last_shares", "symbol": "symbol"}
+    assert roles["Order"][1]["qty"] == "shares" and roles["Order"][1]["client_order_id"] == "cl_id"
+    depth = _roles(_ir("roles_depth_snapshot"))
+    assert depth["Book"][1] == {"levels": "entries", "side": "side", "price": "price", "qty": "amount",
+                                "instrument": "instrument", "seq": "seq"}
+    assert depth["Top"][0] == "bbo"  # inferred: bid_px, bid_qty, ask_px, ask_qty
+
+
+def test_roles_survive_the_ir_json_round_trip() -> None:
+    ir = _ir("roles_symbol_bbo")
+    back = ir_from_json(ir_to_json(ir))
+    assert back == ir
+    assert back.component_named("feed").instruments == ("AAPL", "MSFT")
+
+
+def test_symbol_table_and_integer_quantities_in_the_generated_code() -> None:
+    report = generate(_ir("roles_symbol_bbo"), ["cpp", "rust"], "unused")
+    assert not has_errors(report.diagnostics), [str(d) for d in report.diagnostics]
+    cpp, rust = (out.files for out in report.outputs)
+    header = cpp["include/roles_bbo/components.hpp"].decode()
+    assert 'inline constexpr std::array<std::string_view, 2> kFeedSymbols = {\n    "AAPL",\n    "MSFT",\n};' in header
+    assert "requires std::is_integral_v<I>" in header  # exact integer <-> lots
+    assert "hft::trading::book_reset(inst, seq, ts)" in header and "fill_msg(inst, side, px, qty, ts)" in header
+    engine = cpp["src/engine_main.cpp"].decode()
+    assert "msg.symbol(components::kFeedSymbols[instrument]);" in engine
+    assert "roles_bbo_engine" in cpp["CMakeLists.txt"].decode()
+    components = rust["src/components.rs"].decode()
+    assert 'pub const FEED_SYMBOLS: [&[u8]; 2] = [b"AAPL", b"MSFT"];' in components
+    assert "impl ExactDecimal for WholeUnits" in components
+
+
+def test_engine_without_instrument_key_marks_the_parameter_unused() -> None:
+    """The engine's synthetic market keeps an instrument index even when no field carries it."""
+    report = generate(_ir("roles_depth_snapshot"), ["cpp"], "unused")
+    engine = report.outputs[0].files["src/engine_main.cpp"].decode()
+    assert "[[maybe_unused]] std::uint32_t instrument" in engine
+    with_key = generate(_ir("roles_symbol_bbo"), ["cpp"], "unused").outputs[0].files["src/engine_main.cpp"].decode()
+    assert "[[maybe_unused]]" not in with_key
+
+
+# ------------------------------------------------------------------------- generated builds
+
+
+def _need(*tools: str) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.skip(f"`{tool}` is not installed")
+
+
+@pytest.mark.parametrize("build_type", ["Debug", "Release"])
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_generated_engine_and_components_build_warning_free_and_pass(schema: str, build_type: str,
+                                                                    cache_dir: Path) -> None:
+    _need("cmake", "ninja", "g++")
+    pkg = SCHEMAS[schema]
+    report = generate(_ir(schema), ["cpp"], "unused")
+    assert not report.diagnostics, [str(d) for d in report.diagnostics]
+    root = cache_dir / "feed_roles" / schema
+    _write_tree(root / "src", report.outputs[0].files)
+    build = root / build_type.lower()
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-G", "Ninja", "-S", str(root / "src"), "-B", str(build), "-DCMAKE_CXX_COMPILER=g++",
+              f"-DCMAKE_BUILD_TYPE={build_type}", f"-DHFTC_RUNTIME_DIR={RUNTIME}", "-DHFTC_BUILD_BENCH=OFF"])
+    _run(["nice", "ninja", "-j", "2", "-C", str(build), f"{pkg}_engine", f"{pkg}_components_test"], timeout=900)
+    tests = _run([str(build / f"{pkg}_components_test")], timeout=300)
+    assert "[  PASSED  ]" in tests.stdout and "FAILED" not in tests.stdout, tests.stdout[-3000:]
+    engine = _run([str(build / f"{pkg}_engine"), "--duration-s", "0.5", "--inline", "--no-pin", "--rate-hz", "20000",
+                   "--fill-ratio", "0.5"], timeout=60)
+    assert f"{pkg}_engine:" in engine.stderr and " 0 messages" not in engine.stderr, engine.stderr
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_generated_rust_crate_lints_and_tests(schema: str, cache_dir: Path) -> None:
+    from test_rust_backend import cargo, need_cargo, write_crate
+
+    need_cargo()
+    crate = write_crate(_ir(schema), cache_dir / "rust-generated" / schema)
+    clippy = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], crate, cache_dir)
+    assert clippy.returncode == 0, clippy.stderr[-4000:]
+    test = cargo(["test"], crate, cache_dir)
+    assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
+    assert "bbo_resets_the_book_to_its_top_levels ... ok" in test.stdout
