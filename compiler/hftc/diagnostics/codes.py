@@ -41,6 +41,7 @@ _CODES = [
     ("HFT0202", "import cycle", "Files import each other in a cycle. Move the shared definitions to a file that both import."),
     ("HFT0203", "duplicate definition", "The same name is defined twice, in this file or in an imported file. Names share one namespace per kind (types, messages, components, ...)."),
     ("HFT0204", "imported file is not a schema", "Only full schema documents (`hftc: 1`) can be imported."),
+    ("HFT0205", "import outside the allowed folders", "Imports may only name files inside the folder tree of the schema being compiled or under a root given with `--import-path`. Absolute paths, `..` and symbolic links that lead elsewhere are refused without reading the file, so a schema cannot make the compiler read (and quote in a diagnostic) an arbitrary file such as /etc/passwd. Move the file into the schema's folder, or pass its folder with `--import-path DIR`."),
     ("HFT0301", "unknown type", "A field or type refers to a type that is neither a primitive (int8..int64, uint8..uint64, float32, float64, char) nor defined under `types:` (here or in an import)."),
     ("HFT0302", "duplicate message id", "Every message needs a distinct `id`: it is the template id on the wire that the dispatcher switches on."),
     ("HFT0303", "enum value does not fit its encoding", "Each enum value must fit the enum's encoding type and must not equal the encoding's null value, which is reserved to mean 'absent'."),
