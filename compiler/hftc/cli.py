@@ -435,7 +435,32 @@ def main() -> None:
     except Exception as exc:  # a bug in hftc itself: report it briefly, never dump a traceback
         if os.environ.get("HFTC_DEBUG"):
             raise
-        print(f"error[HFT0000]: internal compiler error: {type(exc).__name__}: {exc}\n"
-              "  = help: this is a bug in hftc; rerun with HFTC_DEBUG=1 for the traceback and report it",
-              file=sys.stderr)
+        _report_internal_error(exc)
         sys.exit(3)
+
+
+def _requested_error_format(argv: list[str]) -> str:
+    """The --error-format of the command line, read directly: the parsed value is lost with the exception."""
+    for i, arg in enumerate(argv):
+        if arg == "--error-format" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--error-format="):
+            return arg.split("=", 1)[1]
+    return "text"
+
+
+def _report_internal_error(exc: Exception) -> None:
+    """HFT0000 in the format the caller asked for (a JSON consumer must still get JSON), briefly."""
+    from hftc.diagnostics.model import error
+    from hftc.diagnostics.render import render_all
+
+    fmt = _requested_error_format(sys.argv)
+    detail = str(exc)
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    help_text = "this is a bug in hftc; rerun with HFTC_DEBUG=1 for the traceback and report it"
+    if fmt in ("json", "github"):
+        diag = error("HFT0000", f"internal compiler error: {type(exc).__name__}: {detail}", None, help=help_text)
+        print(render_all([diag], fmt, {}), file=sys.stdout)
+        return
+    print(f"error[HFT0000]: internal compiler error: {type(exc).__name__}: {detail}\n  = help: {help_text}",
+          file=sys.stderr)
