@@ -73,17 +73,18 @@ class BacktestResult:
         """Exactly the keys of `hftc backtest --json`."""
         return {k: self.summary[k] for k in JSON_KEYS}
 
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike, extra: dict[str, bytes] | None = None) -> Path:
         """fills.csv/.parquet, equity.csv/.parquet and summary.json into `directory`.
 
         The files are replaced together (see write_files), so a reader never sees a half-written
-        file nor a mix of two runs.
+        file nor a mix of two runs. `extra` files (report.html) join the same replacement.
         """
         target = Path(directory)
         files = {
             "summary.json": (json.dumps(_jsonable(self.summary), indent=2, sort_keys=True) + "\n").encode(),
             "fills.csv": _csv(self.fills), "equity.csv": _csv(self.equity),
             "fills.parquet": _parquet(self.fills), "equity.parquet": _parquet(self.equity),
+            **(extra or {}),
         }
         write_files(target, files)
         return target
