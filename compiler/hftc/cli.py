@@ -291,7 +291,7 @@ def deploy(
         where = f"line {item.line}" if item.line else "request"
         say(f"warning: {where}: {item.reason}")
         if 0 < item.line <= len(lines):
-            say(f"  {item.line:>3} | {lines[item.line - 1].rstrip()}")
+            say(f"  {item.line:>3} | {item.text.rstrip()}")  # clipped by the parser
     for note in config.assumptions:
         say(f"note: {note}")
     if config.missing:
