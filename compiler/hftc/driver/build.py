@@ -9,9 +9,10 @@ from hftc import __version__
 from hftc.diagnostics.model import Diagnostic, error, has_errors
 from hftc.driver.format import FormatError, format_text
 from hftc.driver.registry import known_targets, load_backend
-from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_tree_atomically
+from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_trees
 from hftc.ir.backend import BackendOptions
 from hftc.ir.model import Schema
+from hftc.transaction import recover
 
 DEFAULT_TARGETS = ("docs",)
 
@@ -99,6 +100,12 @@ def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, opt
     report = generate(ir, targets, out_dir, options)
     if has_errors(report.diagnostics):
         return report  # write nothing when anything failed
+    try:
+        recover(out_dir)  # finish (or undo) a killed build first, so --check compares what readers see
+    except OSError as exc:
+        report.diagnostics.append(error("HFT0805", f"cannot finish an interrupted build in {out_dir}: "
+                                        f"{exc.strerror or exc}", None))
+        return report
     for out in report.outputs:
         if check:
             stale = stale_files(out.directory, out.files)
@@ -107,9 +114,10 @@ def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, opt
                 report.diagnostics.append(error("HFT0804", f"output of `{out.target}` in {out.directory} is stale "
                                                 f"({len(stale)} file{'s' if len(stale) != 1 else ''} differ)", None,
                                                 notes=tuple(stale[:10]), help="run `hftc build` to refresh it"))
-            continue
-        try:
-            write_tree_atomically(out.directory, out.files, out.executables)
-        except OSError as exc:
-            report.diagnostics.append(error("HFT0805", f"cannot write {out.directory}: {exc.strerror or exc}", None))
+    if check or not report.outputs:
+        return report
+    try:  # every target or none: a multi-target build never leaves a mix of old and new
+        write_trees(out_dir, {os.path.basename(out.directory): (out.files, out.executables) for out in report.outputs})
+    except OSError as exc:
+        report.diagnostics.append(error("HFT0805", f"cannot write {out_dir}: {exc.strerror or exc}", None))
     return report
