@@ -410,6 +410,10 @@ app.command("optimize")(optimize_cmd)
 
 from hftc.data.cli import data_app  # noqa: E402  (imports only typer)
 
+from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
+
+app.command("new")(new_cmd)
+
 app.add_typer(data_app, name="data")
 
 
