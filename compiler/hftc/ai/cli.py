@@ -49,7 +49,7 @@ def new_cmd(
     import json
 
     from hftc.ai.config import ConfigError, load_config
-    from hftc.ai.new import model_schema, plan_schema
+    from hftc.ai.new import model_schema, plan_schema, rejected_path
     from hftc.ai.providers import ProviderError
     from hftc.diagnostics.model import warning
     from hftc.fileio import write_atomically
@@ -110,7 +110,7 @@ def new_cmd(
 
     if result.text is None:
         _emit(result.diagnostics, result.lookup, fmt)
-        shown = output.with_name(output.name + ".rejected.yaml")
+        shown = Path(rejected_path(str(output)))
         if result.rejected_text:
             write_atomically(str(shown), result.rejected_text.encode("utf-8"))
         code = "HFT1304" if result.outcome is not None or result.rejected_text else "HFT1307"

@@ -67,13 +67,13 @@ class Outcome:
     feedback: str = ""
 
 
-def _quote(text: str) -> str:
+def quote_data(text: str) -> str:
     """Request text as inert data: it cannot close the <request> element it sits in."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def user_message(request: str, context: str, previous: str | None, feedback: str) -> str:
-    parts = [f"<request>\n{_quote(request.strip())}\n</request>", f"<context>\n{context.strip()}\n</context>"]
+    parts = [f"<request>\n{quote_data(request.strip())}\n</request>", f"<context>\n{context.strip()}\n</context>"]
     if previous is not None:
         parts.append(f"<previous_answer>\n{previous}\n</previous_answer>")
         parts.append(f"<diagnostics>\n{feedback.strip()}\n</diagnostics>")

@@ -15,11 +15,14 @@ from hftc.ai.accounting import RunUsage
 from hftc.ai.blueprint import build_document
 from hftc.ai.cache import CachedProvider, CacheMiss, ReplyCache, default_cache_dir
 from hftc.ai.config import AIConfig
-from hftc.ai.generate import PROMPT_VERSION, Candidate, Outcome, Task, generate
+from hftc.ai.generate import PROMPT_VERSION, Candidate, Outcome, Task, generate, quote_data
 from hftc.ai.planner import Plan, plan_request
 from hftc.ai.venues import VENUES
 from hftc.ai.writer import dump_document
 from hftc.diagnostics.model import Diagnostic
+
+
+CANDIDATE_NAME = "answer.hftc.yaml"
 
 
 def schema_document_schema() -> dict[str, Any]:
@@ -64,7 +67,8 @@ def _context(plan: Plan, draft: dict[str, Any] | None) -> str:
                      + json.dumps(draft, ensure_ascii=False, separators=(",", ":")))
     if plan.unmapped or plan.problems:
         missed = [u.text + ": " + u.reason for u in plan.unmapped] + plan.problems
-        parts.append("The planner could not map:\n" + "\n".join(f"- {m}" for m in missed))
+        # Request words, quoted like the request itself: they cannot open or close an element.
+        parts.append("The planner could not map:\n" + "\n".join(f"- {quote_data(m)}" for m in missed))
     return "\n\n".join(parts)
 
 
@@ -98,7 +102,10 @@ def plan_schema(request: str, output: str) -> NewResult:
     candidate = check_document(build_document(plan), output, header)
     if candidate.clean:
         return NewResult(candidate.text, plan, "planner", candidate.diagnostics, candidate.lookup)
-    return NewResult(None, plan, "planner", candidate.diagnostics, candidate.lookup, problems=candidate.problems,
+    problems = candidate.problems or ["the planned schema is not lint-clean"]
+    diagnostics, lookup = _shown_against_rejected(output, candidate.text) if candidate.text else \
+        (candidate.diagnostics, candidate.lookup)
+    return NewResult(None, plan, "planner", diagnostics, lookup, problems=problems,
                      rejected_text=candidate.text or None)
 
 
@@ -115,8 +122,10 @@ def model_schema(request: str, output: str, config: AIConfig, offline: bool,
     draft = None if plan.problems else build_document(plan)
     model = config.model or ""
     how = f"{config.provider} {model}"
+    # Candidates compile under a fixed name, so the diagnostics sent back (and so the cache keys of
+    # repair rounds) do not depend on where the output goes.
     task = Task("hftc_schema", schema_document_schema(), _context(plan, draft),
-                lambda value: check_document(value, output, header_lines(request, how)))
+                lambda value: check_document(value, CANDIDATE_NAME, header_lines(request, how)))
     folder = cache_dir or (Path(config.cache_dir) if config.cache_dir else default_cache_dir())
     cache = ReplyCache(folder)
     inner = None if offline else (make or make_provider)(config)
@@ -135,6 +144,21 @@ def model_schema(request: str, output: str, config: AIConfig, offline: bool,
     problems = list(candidate.problems) if candidate else []
     problems.append(f"no answer was lint-clean after {outcome.rounds} round(s) "
                     f"({config.repair_rounds} repair round(s) allowed)")
-    return NewResult(None, plan, how, candidate.diagnostics if candidate else [], candidate.lookup if candidate else None,
-                     problems=problems, usage=usage, outcome=outcome,
-                     rejected_text=(candidate.text or None) if candidate else None)
+    rejected = (candidate.text or None) if candidate else None
+    diagnostics, lookup = (candidate.diagnostics, candidate.lookup) if candidate else ([], None)
+    if rejected is not None:
+        diagnostics, lookup = _shown_against_rejected(output, rejected)
+    return NewResult(None, plan, how, diagnostics, lookup, problems=problems, usage=usage, outcome=outcome,
+                     rejected_text=rejected)
+
+
+def rejected_path(output: str) -> str:
+    return output + ".rejected.yaml"
+
+
+def _shown_against_rejected(output: str, text: str) -> tuple[list[Diagnostic], Any]:
+    """The findings on a rejected candidate, against the file it is saved to, for the user."""
+    from hftc.frontend.compile import compile_text
+
+    shown = compile_text(rejected_path(output), text)
+    return list(shown.diagnostics), shown.sources.lookup

@@ -48,8 +48,8 @@ _ALERT_LOSS = re.compile(r"\balert\w*\s+(?:me\s+)?(?:if|when|on)\s+(?:the\s+)?(?
                          r"(?:is\s+|goes\s+)?(?:below|under|exceeds?|above|over|<|>)\s+-?\$?(?P<num>\d{1,12})", re.I)
 _REFRESH = re.compile(r"\b(?:every|refresh(?:ed)?\s+every|updates?\s+every)\s+(?P<num>\d{1,7})\s*"
                       r"(?P<unit>ms|milliseconds?|s|seconds?)\b", re.I)
-_REALTIME = re.compile(r"\b(?:in\s+)?(?:real[\s\-]?time(?!\s+(?:linux\s+)?kernel)|live(?=\s+(?:monitoring|dashboards?|"
-                       r"updates|metrics)))\b", re.I)
+_REALTIME = re.compile(r"\b(?:monitor\w*\s+(?:it\s+|them\s+)?live|(?:in\s+)?(?:real[\s\-]?time(?!\s+(?:linux\s+)?kernel)|live(?=\s+(?:monitoring|dashboards?|"
+                       r"updates|metrics))))\b", re.I)
 _MONITOR = re.compile(r"\b(?:monitor(?:ing|ed)?|watch|dashboards?|observability|alerts?|alerting)\b"
                       r"(?:\s+(?:the\s+)?(?:performance|latency|metrics))?", re.I)
 # Words of a system request that carry nothing once the values around them were read.

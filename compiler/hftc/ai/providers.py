@@ -9,6 +9,7 @@ the SDKs' own; every error leaves here as `ProviderError` with keys scrubbed.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -114,6 +115,9 @@ class AnthropicProvider:
         self._client = anthropic.Anthropic(
             api_key=config.api_key.reveal() if config.api_key else None, base_url=config.base_url,
             timeout=config.timeout_s, max_retries=config.retries)
+        # Newer SDKs dropped sampling parameters from Messages.create; send temperature only where taken.
+        self._sampling = ({"temperature": config.temperature}
+                          if "temperature" in inspect.signature(self._client.messages.create).parameters else {})
 
     def complete(self, prompt: Prompt) -> Reply:
         schema = dict(prompt.schema)
@@ -122,12 +126,12 @@ class AnthropicProvider:
             response = self._client.messages.create(
                 model=self.model,
                 max_tokens=self.config.max_tokens,
-                temperature=self.config.temperature,
                 system=prompt.system,
                 messages=[{"role": "user", "content": prompt.user}],
                 tools=[{"name": ANSWER_TOOL, "description": f"Give the answer: one {prompt.schema_name} document.",
                         "input_schema": schema}],
                 tool_choice={"type": "tool", "name": ANSWER_TOOL},
+                **self._sampling,
             )
         except self._errors as exc:
             raise _describe(exc, self.config, f"anthropic ({self.model})") from None
