@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from hftc.ai.blueprint import build_document
 from hftc.ai.config import AIConfig, ConfigError, Secret, add_custom_model, load_config, redact
 from hftc.ai.generate import SYSTEM_RULES
@@ -20,6 +18,7 @@ from hftc.ai.planner import plan_request
 from hftc.cli import app
 from hftc.frontend import compile_file
 from llm_loopback import LoopbackLLM, Step
+from typer.testing import CliRunner
 
 SEED = ("Create a market-making strategy for EUR/USD with 100ns latency target, deploy to NY4 colocation, "
         "and monitor performance in real-time")

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from hftc.ai.blueprint import build_document, stage_budgets
 from hftc.ai.new import plan_schema
 from hftc.ai.planner import plan_request

@@ -65,9 +65,12 @@ def new_cmd(
         config = load_config(config_file)
     except ConfigError as exc:
         raise _fail("HFT1301", str(exc), fmt, exit_code=2)
-    overrides = {"provider": provider, "model": model, "temperature": temperature, "timeout_s": timeout,
-                 "retries": retries, "repair_rounds": repair_rounds}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = dataclasses.replace(
+        config, provider=provider or config.provider, model=model or config.model,
+        temperature=config.temperature if temperature is None else temperature,
+        timeout_s=config.timeout_s if timeout is None else timeout,
+        retries=config.retries if retries is None else retries,
+        repair_rounds=config.repair_rounds if repair_rounds is None else repair_rounds)
 
     progress = _say if fmt == "text" else (lambda _m: None)
     if config.configured:

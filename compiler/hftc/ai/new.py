@@ -21,7 +21,6 @@ from hftc.ai.venues import VENUES
 from hftc.ai.writer import dump_document
 from hftc.diagnostics.model import Diagnostic
 
-
 CANDIDATE_NAME = "answer.hftc.yaml"
 
 

@@ -24,8 +24,8 @@ CRYPTO_QUOTES = frozenset("USDT USDC FDUSD BUSD USD BTC ETH".split())
 _PAIR = re.compile(r"(?<![A-Za-z])(?P<base>[A-Za-z]{3,5})\s*[/\-]\s*(?P<quote>[A-Za-z]{3,5})(?![A-Za-z])")
 _JOINED = re.compile(r"(?<![A-Za-z])(?P<sym>[A-Z]{6,9})(?![A-Za-z])")
 _STRATEGY = [
-    (re.compile(r"\bmarket[\s\-_]?mak(?:ing|er)s?(?:\s+(?:strategy|strategies|engine|bot|system))?\b|\bquoting\b", re.I),
-     "market_making"),
+    (re.compile(r"\bmarket[\s\-_]?mak(?:ing|er)s?(?:\s+(?:strategy|strategies|engine|bot|system))?\b|\bquoting\b",
+                re.I), "market_making"),
     (re.compile(r"\b(?:pairs?[\s\-_]?trad(?:ing|er)|stat(?:istical)?[\s\-_]?arb(?:itrage)?|mean[\s\-_]?reversion)"
                 r"(?:\s+(?:strategy|strategies|engine|bot|system))?\b", re.I), "pairs_trading"),
 ]
@@ -48,14 +48,15 @@ _ALERT_LOSS = re.compile(r"\balert\w*\s+(?:me\s+)?(?:if|when|on)\s+(?:the\s+)?(?
                          r"(?:is\s+|goes\s+)?(?:below|under|exceeds?|above|over|<|>)\s+-?\$?(?P<num>\d{1,12})", re.I)
 _REFRESH = re.compile(r"\b(?:every|refresh(?:ed)?\s+every|updates?\s+every)\s+(?P<num>\d{1,7})\s*"
                       r"(?P<unit>ms|milliseconds?|s|seconds?)\b", re.I)
-_REALTIME = re.compile(r"\b(?:monitor\w*\s+(?:it\s+|them\s+)?live|(?:in\s+)?(?:real[\s\-]?time(?!\s+(?:linux\s+)?kernel)|live(?=\s+(?:monitoring|dashboards?|"
-                       r"updates|metrics))))\b", re.I)
+_REALTIME = re.compile(r"\b(?:monitor\w*\s+(?:it\s+|them\s+)?live|(?:in\s+)?(?:real[\s\-]?time"
+                       r"(?!\s+(?:linux\s+)?kernel)|live(?=\s+(?:monitoring|dashboards?|updates|metrics))))\b", re.I)
 _MONITOR = re.compile(r"\b(?:monitor(?:ing|ed)?|watch|dashboards?|observability|alerts?|alerting)\b"
                       r"(?:\s+(?:the\s+)?(?:performance|latency|metrics))?", re.I)
 # Words of a system request that carry nothing once the values around them were read.
 _FILLER = re.compile(r"(?<![\w\-./])(?:create|build|make|write|generate|set\s+up|setup|give|need|want|design|implement|"
                      r"strategy|strategies|system|engine|trading|schema|please|me|us|an?|the|for|on|of|with|and|"
-                     r"then|it|its|that|which|also|to|in|at|between|across|using|performance|target|targets|monitor)(?![\w\-./])", re.I)
+                     r"then|it|its|that|which|also|to|in|at|between|across|using|performance|target|targets|"
+                     r"monitor)(?![\w\-./])", re.I)
 
 _NS_PER = {"ns": 1, "nanosecond": 1, "nanoseconds": 1, "us": 1000, "µs": 1000, "microsecond": 1000,
            "microseconds": 1000, "ms": 1_000_000, "millisecond": 1_000_000, "milliseconds": 1_000_000}
@@ -137,7 +138,8 @@ def _split_joined(sym: str) -> tuple[str, str] | None:
     return None
 
 
-def _read_line(r: _Reader, text: str, kinds: set[str], venues: list[str], monitoring: dict[str, Any]) -> str:
+def _read_line(r: _Reader, text: str, kinds: set[str], tags: list[str], monitoring: dict[str, Any]) -> str:
+    """Read one line; `tags` collects strategy kinds, venues and latency words for the choices made later."""
     plan = r.plan
 
     def add(found: tuple[str, str] | None, shown: str) -> bool:
@@ -158,22 +160,29 @@ def _read_line(r: _Reader, text: str, kinds: set[str], venues: list[str], monito
     text = r.take(_PAIR, text, pair)
     text = r.take(_JOINED, text, joined)
     for pattern, kind in _STRATEGY:
-        text = r.take(pattern, text, lambda m, kind=kind: (venues.append(f"strategy:{kind}"), None)[1])
-    text = r.take(_BINANCE, text, lambda m: venues.append(
-        "binance_futures" if re.match(r"fut|perp|usd", (m.group("kind") or m.group("kind2") or ""), re.I)
-        else "binance_spot"))
-    text = r.take(_OTHER_VENUE, text, lambda m: venues.append(f"other:{m.group(0)}"))
+        def strategy(_m: re.Match[str], kind: str = kind) -> None:
+            tags.append(f"strategy:{kind}")
+
+        text = r.take(pattern, text, strategy)
+
+    def binance(m: re.Match[str]) -> None:
+        kind = m.group("kind") or m.group("kind2") or ""
+        tags.append("binance_futures" if re.match(r"fut|perp|usd", kind, re.I) else "binance_spot")
+
+    text = r.take(_BINANCE, text, binance)
+    text = r.take(_OTHER_VENUE, text, lambda m: tags.append(f"other:{m.group(0)}"))
 
     def sub(m: re.Match[str]) -> None:
         unit = m.group("unit").lower()
         ns = 1_000_000 if unit in ("ms", "millisecond") else 1000
-        venues.append(f"latency:{ns - ns // 10}")
+        tags.append(f"latency:{ns - ns // 10}")
         r.note(f"latency target {ns - ns // 10} ns from `{m.group(0).strip()}`")
 
     text = r.take(_SUB, text, sub)
 
     def throughput(m: re.Match[str]) -> None:
-        mult = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}.get((m.group("mult") or "").lower(), 1)
+        mults = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}
+        mult = mults.get((m.group("mult") or "").lower(), 1)
         value = int(Decimal(m.group("num")) * mult)
         plan.throughput_msgs_per_s = value
         r.note(f"throughput target {value} msgs/s from `{m.group(0).strip()}`")

@@ -123,7 +123,7 @@ class AnthropicProvider:
         schema = dict(prompt.schema)
         schema.setdefault("type", "object")
         try:
-            response = self._client.messages.create(
+            response = self._client.messages.create(  # type: ignore[call-overload]  # plain-dict tool
                 model=self.model,
                 max_tokens=self.config.max_tokens,
                 system=prompt.system,
