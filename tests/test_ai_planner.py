@@ -93,3 +93,15 @@ def test_every_venue_set_builds_a_clean_schema(tmp_path: Path) -> None:
         plan.venue = name
         text = json.dumps(build_document(plan))
         assert compile_text(str(tmp_path / f"{name}.hftc.yaml"), text).diagnostics == []
+
+
+@pytest.mark.parametrize("name", ["seed", "binance_futures"])
+def test_planned_schema_builds_an_engine_without_warnings(name: str, tmp_path: Path) -> None:
+    """Beyond lint: the backends find every feed role, the gateway fields and the quote rules they need."""
+    from hftc.driver.build import build
+
+    result = plan_schema(GOLDEN_REQUESTS[name], str(tmp_path / "x.hftc.yaml"))
+    assert result.text is not None
+    compiled = compile_text(str(tmp_path / "x.hftc.yaml"), result.text)
+    report = build(compiled.ir, ["cpp", "rust", "k8s", "prometheus"], str(tmp_path / "out"))
+    assert [d.code for d in report.diagnostics] == []

@@ -33,8 +33,8 @@ class VenueSet:
 VENUES: dict[str, VenueSet] = {
     v.name: v for v in (
         VenueSet("generic_l2", "generic L2 feed and order entry", ("BookDelta", "Trade", "Snapshot"), "NewOrder"),
-        VenueSet("binance_spot", "Binance spot", ("DepthUpdate", "Trade"), "NewOrder"),
-        VenueSet("binance_futures", "Binance USD-M futures", ("DepthUpdate", "AggTrade"), "NewOrder"),
+        VenueSet("binance_spot", "Binance spot", ("DepthUpdate", "Trade", "DepthSnapshot"), "NewOrder"),
+        VenueSet("binance_futures", "Binance USD-M futures", ("DepthUpdate", "AggTrade", "DepthSnapshot"), "NewOrder"),
     )
 }
 
