@@ -123,3 +123,57 @@ def new_cmd(
     write_atomically(str(output), result.text.encode("utf-8"))
     if fmt == "text":
         _say(f"wrote {output} ({result.how}; lint-clean)")
+
+
+def model_deployment(request: str, schema: Path, old_text: str, name: str | None, provider: str | None,
+                     offline: bool, error_format: str):
+    """For `hftc deploy --prompt`: the entry a configured model gives (a DeploymentConfig), or None when no
+    provider is configured, so the rule parser reads the request. Prints and exits on failure."""
+    import dataclasses
+
+    from hftc.ai.config import DEFAULT_MODEL, ConfigError, load_config
+    from hftc.ai.deploy_prompt import deployment_from_model
+    from hftc.ai.providers import ProviderError
+
+    fmt = error_format if error_format in ("text", "json", "github") else "text"
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise _fail("HFT1301", str(exc), fmt, exit_code=2)
+    config = dataclasses.replace(config, provider=provider or config.provider)
+    if not config.configured:
+        return None
+    try:
+        resolved = config.resolved()
+    except ConfigError as exc:
+        if not offline:
+            raise _fail("HFT1301", str(exc), fmt, help="or run without a provider: the rule parser", exit_code=2)
+        resolved = dataclasses.replace(config, model=config.model or DEFAULT_MODEL.get(config.provider or ""))
+    try:
+        got = deployment_from_model(request, str(schema), old_text, name, resolved, offline,
+                                    progress=_say if fmt == "text" else (lambda _m: None))
+    except ProviderError as exc:
+        raise _fail("HFT1302", str(exc), fmt, help="check the provider settings, or pass --offline")
+    if fmt == "text":
+        if got.note:
+            _say(f"note: {got.note}")
+        if got.usage.calls:
+            _say("usage: " + got.usage.summary(config.prices))
+    if got.config is None:
+        from hftc.ai.new import rejected_path, shown_against_rejected
+        from hftc.fileio import write_atomically
+
+        candidate = got.outcome.candidate if got.outcome else None
+        saved = ""
+        if candidate is not None and candidate.text:  # findings against the saved edited schema, not SCHEMA
+            write_atomically(rejected_path(str(schema)), candidate.text.encode("utf-8"))
+            _emit(*shown_against_rejected(str(schema), candidate.text), fmt)
+            saved = f"; the last edited schema is in {rejected_path(str(schema))}"
+        elif candidate is not None:
+            _emit(candidate.diagnostics, candidate.lookup, fmt)
+        problems = list(candidate.problems) if candidate else []
+        rounds = got.outcome.rounds if got.outcome else 0
+        raise _fail("HFT1304", "; ".join(problems + [f"no entry was clean after {rounds} round(s)"]), fmt,
+                    help=f"{schema} is unchanged{saved}; rephrase the request or run without --provider "
+                         "(the rule parser)")
+    return got.config

@@ -102,7 +102,7 @@ def plan_schema(request: str, output: str) -> NewResult:
     if candidate.clean:
         return NewResult(candidate.text, plan, "planner", candidate.diagnostics, candidate.lookup)
     problems = candidate.problems or ["the planned schema is not lint-clean"]
-    diagnostics, lookup = _shown_against_rejected(output, candidate.text) if candidate.text else \
+    diagnostics, lookup = shown_against_rejected(output, candidate.text) if candidate.text else \
         (candidate.diagnostics, candidate.lookup)
     return NewResult(None, plan, "planner", diagnostics, lookup, problems=problems,
                      rejected_text=candidate.text or None)
@@ -146,7 +146,7 @@ def model_schema(request: str, output: str, config: AIConfig, offline: bool,
     rejected = (candidate.text or None) if candidate else None
     diagnostics, lookup = (candidate.diagnostics, candidate.lookup) if candidate else ([], None)
     if rejected is not None:
-        diagnostics, lookup = _shown_against_rejected(output, rejected)
+        diagnostics, lookup = shown_against_rejected(output, rejected)
     return NewResult(None, plan, how, diagnostics, lookup, problems=problems, usage=usage, outcome=outcome,
                      rejected_text=rejected)
 
@@ -155,7 +155,7 @@ def rejected_path(output: str) -> str:
     return output + ".rejected.yaml"
 
 
-def _shown_against_rejected(output: str, text: str) -> tuple[list[Diagnostic], Any]:
+def shown_against_rejected(output: str, text: str) -> tuple[list[Diagnostic], Any]:
     """The findings on a rejected candidate, against the file it is saved to, for the user."""
     from hftc.frontend.compile import compile_text
 
