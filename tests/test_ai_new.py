@@ -383,3 +383,18 @@ def test_answer_must_be_a_self_contained_full_schema(env: Path, server: Loopback
     feedback = [r.body["messages"][1]["content"] for r in server.requests[1:]]
     assert "not an object" in feedback[0] and "not a full schema" in feedback[1]
     assert "`imports` is not allowed" in result.stderr and "root:" not in result.stderr
+
+
+def test_request_from_stdin_and_json_diagnostics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HFTC_AI_PROVIDER", raising=False)
+    monkeypatch.setenv("HFTC_AI_CONFIG", str(tmp_path / "none.toml"))
+    out = tmp_path / "x.hftc.yaml"
+    result = CliRunner().invoke(app, ["new", "-", "-o", str(out)], input=SEED + "\nand a blue-green rollout\n")
+    assert result.exit_code == 0, result.stderr
+    assert "request line 2: not understood: `blue-green` `rollout`" in result.stderr
+    assert compile_file(str(out)).diagnostics == []
+    result = _run(["new", "nothing useful here", "-o", str(tmp_path / "y.hftc.yaml"), "--error-format", "json"])
+    assert result.exit_code == 1
+    codes = [json.loads(line)["code"] for line in result.stdout.splitlines() if line.strip()]
+    assert codes == ["HFT1306", "HFT1307"]
+    assert CliRunner().invoke(app, ["new", "  ", "-o", str(tmp_path / "z.hftc.yaml")]).exit_code == 2

@@ -289,9 +289,19 @@ def _read_deployment(r: _Reader, rest: str, tags: list[str]) -> None:
     plan = r.plan
     config = DeploymentConfig.from_prompt(rest)
     entry = config.to_dict()
-    originals = plan.request.splitlines()
-    plan.unmapped = [u._replace(text=originals[u.line - 1].strip()) if 0 < u.line <= len(originals) else u
-                     for u in config.unrecognized]
+    originals, left = plan.request.splitlines(), rest.splitlines()
+
+    def named(u: Unrecognized) -> Unrecognized:
+        """The original line, and the words left on it when the rules matched nothing at all."""
+        if not 0 < u.line <= len(originals):
+            return u
+        reason = u.reason
+        if reason == "not understood":
+            words = re.findall(r"[^\s,;:()\[\]{}'\"`]+", left[u.line - 1])
+            reason += ": " + " ".join(f"`{w}`" for w in words) if words else ""
+        return u._replace(text=originals[u.line - 1].strip(), reason=reason)
+
+    plan.unmapped = [named(u) for u in config.unrecognized]
     cloud_missing = [m for m in config.missing if m.startswith("cloud")]
     if cloud_missing and "cloud" in entry:
         del entry["cloud"]
