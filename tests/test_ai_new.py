@@ -398,3 +398,24 @@ def test_request_from_stdin_and_json_diagnostics(tmp_path: Path, monkeypatch: py
     codes = [json.loads(line)["code"] for line in result.stdout.splitlines() if line.strip()]
     assert codes == ["HFT1306", "HFT1307"]
     assert CliRunner().invoke(app, ["new", "  ", "-o", str(tmp_path / "z.hftc.yaml")]).exit_code == 2
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_both_protocols_retry_and_time_out(env: Path, server: LoopbackLLM, provider: str) -> None:
+    server.play(Step(status=429), Step(status=500), Step(answer=_document()))
+    result = _run(["new", SEED, "-o", str(env / "a.hftc.yaml"), "--provider", provider, "--retries", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert len(server.requests) == 3
+    server.play(Step(answer=_document("slow.mm"), delay_s=3.0))
+    start = time.monotonic()
+    result = _run(["new", SEED + " now", "-o", str(env / "b.hftc.yaml"), "--provider", provider,
+                   "--timeout", "0.5", "--retries", "0"])
+    assert time.monotonic() - start < 2.5
+    assert result.exit_code == 1 and "error[HFT1302]" in result.stderr and "Timeout" in result.stderr
+
+
+def test_anthropic_text_instead_of_tool_call_is_repaired(env: Path, server: LoopbackLLM) -> None:
+    server.play(Step(text="I cannot use tools today."), Step(answer=_document()))
+    result = _run(["new", SEED, "-o", str(env / "a.hftc.yaml"), "--provider", "anthropic"])
+    assert result.exit_code == 0, result.stderr
+    assert "the answer is not JSON" in server.requests[1].body["messages"][0]["content"]

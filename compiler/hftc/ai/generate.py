@@ -121,5 +121,6 @@ def generate(task: Task, request: str, provider: CachedProvider, repair_rounds: 
             return outcome
         feedback = render_feedback(candidate)
         outcome.feedback = feedback
-        progress(f"round {round_no + 1}: not accepted; " + feedback.splitlines()[0] if feedback else "")
+        if feedback:
+            progress(f"round {round_no + 1}: not accepted; {feedback.splitlines()[0]}")
     return outcome
