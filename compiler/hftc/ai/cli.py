@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
 
 
 def _say(text: str) -> None:
@@ -42,7 +49,7 @@ def new_cmd(
     config_file: Optional[Path] = typer.Option(None, "--config", help="AI config file (default: $HFTC_AI_CONFIG, then ~/.config/hftc/ai.toml)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Reply cache folder (default: $HFTC_AI_CACHE, then the build cache)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write a JSON report: plan, rounds, tokens and cost."),
-    error_format: str = typer.Option("text", "--error-format", help="Diagnostics as text, json or github."),
+    error_format: Format = typer.Option(Format.text, "--error-format", help="Diagnostics as text, json or github."),
 ) -> None:
     """Write a complete, lint-clean schema from a plain-English request."""
     import dataclasses
@@ -54,7 +61,7 @@ def new_cmd(
     from hftc.diagnostics.model import warning
     from hftc.fileio import write_atomically
 
-    fmt = error_format if error_format in ("text", "json", "github") else "text"
+    fmt = error_format.value
     text = sys.stdin.read() if request == "-" else request
     if not text.strip():
         raise _fail("HFT1307", "the request is empty", fmt, help='say what to build, e.g. hftc new "market making '
@@ -135,7 +142,7 @@ def model_deployment(request: str, schema: Path, old_text: str, name: str | None
     from hftc.ai.deploy_prompt import deployment_from_model
     from hftc.ai.providers import ProviderError
 
-    fmt = error_format if error_format in ("text", "json", "github") else "text"
+    fmt = error_format
     try:
         config = load_config()
     except ConfigError as exc:
