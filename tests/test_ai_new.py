@@ -419,3 +419,13 @@ def test_anthropic_text_instead_of_tool_call_is_repaired(env: Path, server: Loop
     result = _run(["new", SEED, "-o", str(env / "a.hftc.yaml"), "--provider", "anthropic"])
     assert result.exit_code == 0, result.stderr
     assert "the answer is not JSON" in server.requests[1].body["messages"][0]["content"]
+
+
+def test_prompt_golden(golden) -> None:
+    """What the model sees for the seed request. A change here changes cache keys: bump PROMPT_VERSION."""
+    from hftc.ai.generate import PROMPT_VERSION, user_message
+    from hftc.ai.new import _context
+
+    plan = plan_request(SEED + f"; {INJECTION}")
+    text = user_message(plan.request, _context(plan, build_document(plan)), None, "")
+    golden.check("ai/prompt_seed.txt", f"{PROMPT_VERSION}\n--- system ---\n{SYSTEM_RULES}--- user ---\n{text}\n")

@@ -17,7 +17,7 @@ from hftc.ai.cache import CachedProvider, CacheMiss, ReplyCache, default_cache_d
 from hftc.ai.config import AIConfig
 from hftc.ai.generate import PROMPT_VERSION, Candidate, Outcome, Task, generate, quote_data
 from hftc.ai.planner import Plan, plan_request
-from hftc.ai.venues import VENUES
+from hftc.ai.venues import VENUES, venue_definitions
 from hftc.ai.writer import dump_document
 from hftc.diagnostics.model import Diagnostic
 
@@ -53,9 +53,12 @@ def check_document(value: Any, output: str, header: list[str]) -> Candidate:
 
 
 def _context(plan: Plan, draft: dict[str, Any] | None) -> str:
-    venues = "\n".join(f"- {v.name}: {v.title}; feed {', '.join(v.feed)}; orders {v.order}" for v in VENUES.values())
+    venues = "\n".join(
+        f"- {v.name} ({v.title}): feed handler input {', '.join(v.feed)}; gateway output {v.order}; definitions "
+        + json.dumps(venue_definitions(v.name), ensure_ascii=False, separators=(",", ":"))
+        for v in VENUES.values())
     parts = [
-        "Venue message sets (copy types and messages from the draft or keep them as they are):\n" + venues,
+        "Venue message sets: copy the `types` and `messages` of the one that fits the request verbatim:\n" + venues,
         "Strategy templates: market_making (1 instrument; params gamma, kappa, vol_window, horizon, order_qty, "
         "max_inventory, min_spread_bps), pairs_trading (2 instruments; params lookback_window, entry_threshold, "
         "exit_threshold, order_qty). Use `template:` with `params` overrides giving `range` and `default`.",
