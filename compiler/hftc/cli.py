@@ -273,9 +273,12 @@ def deploy(
     dry_run: bool = typer.Option(True, "--dry-run/--no-dry-run", help="With --apply: server-side dry run (default), or really apply."),
     kubeconfig: Optional[Path] = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Have a model read the request (openai, anthropic, google or a custom name; default: the AI config, else the rule parser)."),
+    offline: bool = typer.Option(False, "--offline", help="With a model configured: use only its reply cache, else the rule parser."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
 ) -> None:
     """Turn a deployment request in plain words into a `deployments:` entry: show the diff, write it, apply it."""
+    from hftc.ai.cli import model_deployment
     from hftc.deploy import DeploymentConfig
     from hftc.deploy.schema_edit import SchemaEditError, edit_schema_text, existing_entry, unified_diff, write_validated
 
@@ -289,7 +292,8 @@ def deploy(
         raise typer.Exit(1)
     request = sys.stdin.read() if prompt == "-" else prompt
     lines = request.splitlines()
-    config = DeploymentConfig.from_prompt(request, name=name)
+    config = model_deployment(request, schema, old_text, name, provider, offline, error_format.value) \
+        or DeploymentConfig.from_prompt(request, name=name)
     try:
         existing = existing_entry(old_text, config.name)
         if existing is not None:
@@ -435,6 +439,10 @@ app.command("optimize")(optimize_cmd)
 
 
 from hftc.data.cli import data_app  # noqa: E402  (imports only typer)
+
+from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
+
+app.command("new")(new_cmd)
 
 app.add_typer(data_app, name="data")
 

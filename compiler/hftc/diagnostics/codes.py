@@ -4,7 +4,7 @@ Codes are stable: a code is never reused for a different problem. Ranges:
 HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
-backends, HFT09xx lints (warnings).
+backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`).
 """
 
 from __future__ import annotations
@@ -200,6 +200,13 @@ _CODES = [
     # HFT0010, HFT0629: compiled IR files, and the k8s optimiser Job that carries one.
     ("HFT0010", "invalid IR file", "A file named `*.ir.json` is read as an IR compiled by `hftc ir` instead of YAML. This one is not JSON, was written by an hftc with another IR version, or does not match the IR model. Regenerate it with `hftc ir SCHEMA > NAME.ir.json`, or pass the YAML schema."),
     ("HFT0629", "schema IR too large for a ConfigMap", "The k8s target ships the compiled schema (its IR JSON) to the optimisation Job in a ConfigMap. ConfigMaps hold at most 1 MiB, and a client-side `kubectl apply` also copies the object into an annotation limited to 256 KiB. Above 256 KiB apply with `kubectl apply --server-side`; above 1 MiB split the schema or bake the IR file into the image."),
+    # HFT1301-HFT1399: the AI layer (`hftc new`, providers, reply cache, offline planner).
+    ("HFT1301", "AI provider not usable", "The provider named by `--provider`, $HFTC_AI_PROVIDER or the AI config file is unknown, has no API key (OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY or `[keys]` in the config file), or the config file is invalid. Without a provider, `hftc new` uses the offline planner."),
+    ("HFT1302", "AI provider request failed", "The provider did not answer: an HTTP error (after the configured retries of 429 and 5xx replies), a timeout or a connection failure. API keys are never shown. `--offline` uses only the reply cache and the offline planner."),
+    ("HFT1304", "no lint-clean answer", "Every answer is written as YAML by hftc and compiled with every lint pass; its diagnostics are sent back for `--repair-rounds` rounds. No answer compiled without errors and warnings, so nothing was written. The last candidate is saved beside the output as `<FILE>.rejected.yaml` with the diagnostics shown against it; fix it by hand or rephrase the request."),
+    ("HFT1306", "part of the request not understood", "The offline planner reads instruments (EUR/USD, BTCUSDT), venues (Binance spot/futures, others as generic L2), strategy kinds (market making, pairs trading / statistical arbitrage), latency and throughput targets, sites (NY4, LD4), resources (cores, memory, SR-IOV, real-time kernel, huge pages), environments, AWS settings and alert thresholds. The words listed were not turned into any value; the schema was written without them. Rephrase them, or edit the schema."),
+    ("HFT1307", "request cannot be planned", "The request lacks something every schema needs: an instrument, or two instruments for pairs trading. Name them, e.g. `pairs trading on BTC/USDT and ETH/USDT`."),
+    ("HFT1308", "output file exists", "`hftc new` does not overwrite an existing file unless `--force` is given."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}
