@@ -120,3 +120,18 @@ def test_write_atomically_removes_temporaries_of_killed_writers_but_not_live_one
         os.close(fd)
     assert remove_stale_temporaries(target) == 1
     assert not live.exists() and other.exists()
+
+
+def test_backtest_results_never_replace_a_file_with_a_folder(tmp_path):
+    from hftc.backtest.errors import BacktestError
+    from hftc.backtest.result import write_files
+
+    target = tmp_path / "report"
+    target.write_text("a user's file")
+    with pytest.raises(BacktestError):
+        write_files(target, {"summary.json": b"{}"})
+    assert target.read_text() == "a user's file"
+    write_files(tmp_path / "new", {"summary.json": b"{}", "fills.csv": b""})
+    write_files(tmp_path / "new", {"summary.json": b"{\"v\": 2}", "fills.csv": b"x"})
+    assert (tmp_path / "new" / "summary.json").read_bytes() == b"{\"v\": 2}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "report"]

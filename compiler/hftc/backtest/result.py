@@ -96,6 +96,9 @@ def write_files(target: Path, files: dict[str, bytes]) -> None:
     A new folder is installed whole (hftc.transaction in its parent); an existing one keeps any
     other files and gets these replaced together through a journal inside it.
     """
+    if target.exists() and not target.is_dir():
+        raise BacktestError("HFT1114", f"cannot write results to {target}: it is a file, not a folder",
+                            help="give --report a folder (new or existing)")
     try:
         if target.is_dir():
             replace_entries(target, files)
