@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hftc.ai.blueprint import build_document, stage_budgets
+from hftc.ai.generate import TOLERATED_WARNINGS
 from hftc.ai.new import plan_schema
 from hftc.ai.planner import plan_request
 from hftc.ai.venues import VENUES, venue_definitions
@@ -37,6 +38,11 @@ SEED_LIKE = [
 ]
 
 
+def untolerated(diagnostics: list) -> list:
+    """Diagnostics but the warnings a planned schema may carry (pairs trading: no native pipeline)."""
+    return [d for d in diagnostics if d.code not in TOLERATED_WARNINGS]
+
+
 @pytest.mark.parametrize("name", sorted(GOLDEN_REQUESTS))
 def test_planner_golden(name: str, golden, tmp_path: Path) -> None:
     request = GOLDEN_REQUESTS[name]
@@ -45,7 +51,7 @@ def test_planner_golden(name: str, golden, tmp_path: Path) -> None:
     result = plan_schema(request, str(tmp_path / f"{name}.hftc.yaml"))
     assert result.text is not None, result.problems
     golden.check(f"ai/plan_{name}.hftc.yaml", result.text)
-    assert compile_text(str(tmp_path / "x.hftc.yaml"), result.text).diagnostics == []
+    assert untolerated(compile_text(str(tmp_path / "x.hftc.yaml"), result.text).diagnostics) == []
 
 
 def test_unmapped_parts_are_listed() -> None:
@@ -66,7 +72,7 @@ def test_seed_like_requests_are_lint_clean(request_text: str, tmp_path: Path) ->
     assert result.text is not None, result.problems
     out.write_text(result.text, encoding="utf-8")
     compiled = compile_file(str(out))
-    assert compiled.ok and compiled.diagnostics == []
+    assert compiled.ok and untolerated(compiled.diagnostics) == []
     pipeline = compiled.ir.pipelines[0]
     staged = [c for c in compiled.ir.components if c.name in pipeline.stages]
     assert sum(c.budget_ns for c in staged) <= plan.latency_target_ns

@@ -7,6 +7,7 @@ parameters narrow the template's ranges to the instrument's scale.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from hftc.ai.planner import STAGE_SHARES, Plan
@@ -60,9 +61,22 @@ def _strategy(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _representable(step: str, type_name: str, venue: str) -> str:
+    """`step`, coarsened to the venue's wire decimal when that is coarser: the book's tick and lot
+    must be whole multiples of what the gateway's price and quantity decimals can carry (HFT0644)."""
+    exponent = venue_definitions(venue)["types"].get(type_name, {}).get("exponent")
+    if exponent is None:
+        return step
+    unit = Decimal(10) ** exponent
+    if Decimal(step) % unit == 0:
+        return step
+    return format((unit * math.ceil(Decimal(step) / unit)).normalize(), "f")  # the next whole multiple
+
+
 def _components(plan: Plan, strategy_name: str, stage_name: str) -> dict[str, Any]:
     venue = VENUES[plan.venue]
     tick, lot, qty, _, inv, _ = _scale(plan.instruments[0], plan.asset_class)
+    tick, lot = _representable(tick, "Price", plan.venue), _representable(lot, "Qty", plan.venue)
     budgets = stage_budgets(plan.latency_target_ns)
     lot_size = float(lot)
     return {
