@@ -13,7 +13,7 @@ from typing import Optional, Union
 
 from hftc.diagnostics.model import Span
 
-IR_VERSION = 1
+IR_VERSION = 2  # 2: message feed roles (role, field_roles), feed handler symbol tables
 
 Number = Union[int, float]
 Pairs = tuple[tuple[str, str], ...]
