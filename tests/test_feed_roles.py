@@ -138,3 +138,33 @@ def test_generated_rust_crate_lints_and_tests(schema: str, cache_dir: Path) -> N
     test = cargo(["test"], crate, cache_dir)
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "bbo_resets_the_book_to_its_top_levels ... ok" in test.stdout
+
+
+def test_symbol_keyed_bbo_pipeline_from_python(cache_dir: Path) -> None:
+    """The python-ext pipeline of the symbol-keyed schema: BBOs by symbol in, integer share
+    orders out; 300 shares are 3 lots of 100, 250 are off the grid, unknown symbols are dropped."""
+    import subprocess
+    import textwrap
+
+    from hftc.backends.python_ext.venv import ensure
+
+    _need("g++", "cmake")
+    ext = ensure(_ir("roles_symbol_bbo"), cache_dir)
+    code = textwrap.dedent("""
+        import roles_bbo_ext as x
+        def quote(sym, bid, ask, size=300):  # prices in 1e-4 dollars
+            return x.encode_quote(symbol=sym, best_bid=bid, bid_size=size, best_ask=ask, ask_size=size)
+        p = x.MainPipeline()
+        orders = [x.decode_order(o) for o in p.process(quote("MSFT", 3_000_000, 3_001_000) +
+                                                       quote("AAPL", 1_000_000, 1_001_000))]
+        # AAPL (instrument 0) mid 100.05: quotes 100.04 / 100.06, one lot of 100 shares each
+        assert [(o["side"], o["price"], o["shares"]) for o in orders] == [
+            (x.Side.buy, 1_000_400, 100), (x.Side.sell, 1_000_600, 100)], orders
+        assert p.best_bid() == (10_000, 3) and p.best_ask() == (10_010, 3)  # ticks of 0.01, lots of 100
+        assert p.stats["published"] == 6 and p.stats["strategy_calls"] == 2
+        assert p.process(quote("IBM", 1_000_000, 1_001_000)) == [] and p.stats["unknown_instrument"] == 1
+        assert p.process(quote("AAPL", 1_000_000, 1_001_000, size=250)) == [] and p.stats["off_grid"] == 1
+    """)
+    proc = subprocess.run([str(ext.python), "-c", code], env=ext.env(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
