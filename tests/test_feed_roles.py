@@ -168,3 +168,20 @@ def test_symbol_keyed_bbo_pipeline_from_python(cache_dir: Path) -> None:
     proc = subprocess.run([str(ext.python), "-c", code], env=ext.env(), capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_editor_schema_accepts_roles_and_symbol_tables(schema: str) -> None:
+    import json
+
+    import jsonschema
+    from hftc.editor_schema import editor_json_schema_text
+    from hftc.loader.yaml_nodes import load_yaml_text
+
+    path = REPO / "tests" / "schemas" / f"{schema}.hftc.yaml"
+    doc, diags = load_yaml_text(str(path), path.read_text(encoding="utf-8"))
+    assert not diags
+    validator = jsonschema.Draft202012Validator(json.loads(editor_json_schema_text()))
+    validator.validate(doc.value)
+    doc.value["messages"][next(iter(doc.value["messages"]))]["role"] = "best_bid_offer"
+    assert list(validator.iter_errors(doc.value)), "an unknown role must not validate"
