@@ -185,3 +185,16 @@ def test_editor_schema_accepts_roles_and_symbol_tables(schema: str) -> None:
     validator.validate(doc.value)
     doc.value["messages"][next(iter(doc.value["messages"]))]["role"] = "best_bid_offer"
     assert list(validator.iter_errors(doc.value)), "an unknown role must not validate"
+
+
+def test_symbol_table_must_cover_the_strategys_instruments_in_order() -> None:
+    from hftc.frontend import compile_text
+
+    text = (REPO / "tests" / "schemas" / "roles_symbol_bbo.hftc.yaml").read_text(encoding="utf-8")
+    table = "instruments: [AAPL, MSFT]}"
+    swapped = compile_text("swapped.hftc.yaml", text.replace(table, "instruments: [MSFT, AAPL]}"))
+    assert [(d.code, d.severity.value) for d in swapped.diagnostics] == [("HFT0650", "warning")]
+    assert "instrument i is the feed's i-th symbol" in swapped.diagnostics[0].message
+    short = compile_text("short.hftc.yaml", text.replace(table, "instruments: [AAPL]}"))
+    assert [(d.code, d.severity.value) for d in short.diagnostics] == [("HFT0650", "error")]
+    assert "trades 2 instruments but feed handler `feed` lists 1 symbol" in short.diagnostics[0].message

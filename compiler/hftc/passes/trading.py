@@ -404,10 +404,17 @@ def analyse(ir: Schema, wording: Wording = NEUTRAL) -> tuple[TradingModel | None
         feed = feeds[by_kind["feed_handler"].name]
         if feed.symbols and len(strategy.instruments) > len(feed.symbols):
             diags.append(error("HFT0650", f"strategy `{sname}` trades {len(strategy.instruments)} instruments but "
-                                          f"feed handler `{feed.component.name}` lists {len(feed.symbols)} symbols",
+                                          f"feed handler `{feed.component.name}` lists {len(feed.symbols)} "
+                                          f"symbol{'s' if len(feed.symbols) != 1 else ''}",
                                feed.component.instruments_span or p.span, label="instruments without a symbol",
                                help="list one symbol per instrument of the strategy, in the same order"))
             continue
+        declared = tuple(strategy.checked.instruments)
+        if feed.symbols and declared and declared != feed.symbols[:len(declared)]:
+            diags.append(warning("HFT0650", f"strategy `{sname}` trades {', '.join(declared)} but feed handler "
+                                            f"`{feed.component.name}` lists {', '.join(feed.symbols)}: instrument i "
+                                            "is the feed's i-th symbol", feed.component.instruments_span or p.span,
+                                 label="another order", help="list the strategy's instruments first, in its order"))
         inexact = _inexact(ir, gateway, grid)
         if inexact:
             diags.append(error("HFT0644", inexact, by_kind["order_gateway"].span or p.span,
