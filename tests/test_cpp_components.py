@@ -80,7 +80,8 @@ def test_example_roles_splits_and_limits() -> None:
     assert feed.inputs[2].group == "levels" and feed.inputs[2].ts == ""
     (gw,) = c["gateways"]
     assert gw.acc == {"client_order_id": "client_order_id", "instrument": "instrument", "side": "side",
-                      "price": "price", "qty": "qty", "ts": "ts_sent"}
+                      "price": "price", "qty": "qty", "ts": "ts_sent",
+                      "symbol": ""}  # no symbol table in the pipeline: the field stays empty
     assert gw.max_length == 8 + 51
     (p,) = c["pipelines"]
     assert p.splits == "hft::trading::kSplitBeforeBook"

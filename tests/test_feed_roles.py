@@ -142,7 +142,8 @@ def test_generated_rust_crate_lints_and_tests(schema: str, cache_dir: Path) -> N
 
 def test_symbol_keyed_bbo_pipeline_from_python(cache_dir: Path) -> None:
     """The python-ext pipeline of the symbol-keyed schema: BBOs by symbol in, integer share
-    orders out; 300 shares are 3 lots of 100, 250 are off the grid, unknown symbols are dropped."""
+    orders naming their symbol out; 300 shares are 3 lots of 100, 250 are off the grid, unknown
+    symbols are dropped."""
     import subprocess
     import textwrap
 
@@ -158,8 +159,8 @@ def test_symbol_keyed_bbo_pipeline_from_python(cache_dir: Path) -> None:
         orders = [x.decode_order(o) for o in p.process(quote("MSFT", 3_000_000, 3_001_000) +
                                                        quote("AAPL", 1_000_000, 1_001_000))]
         # AAPL (instrument 0) mid 100.05: quotes 100.04 / 100.06, one lot of 100 shares each
-        assert [(o["side"], o["price"], o["shares"]) for o in orders] == [
-            (x.Side.buy, 1_000_400, 100), (x.Side.sell, 1_000_600, 100)], orders
+        assert [(o["side"], o["price"], o["shares"], o["symbol"]) for o in orders] == [
+            (x.Side.buy, 1_000_400, 100, "AAPL"), (x.Side.sell, 1_000_600, 100, "AAPL")], orders
         assert p.best_bid() == (10_000, 3) and p.best_ask() == (10_010, 3)  # ticks of 0.01, lots of 100
         assert p.stats["published"] == 6 and p.stats["strategy_calls"] == 2
         assert p.process(quote("IBM", 1_000_000, 1_001_000)) == [] and p.stats["unknown_instrument"] == 1
