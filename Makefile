@@ -21,9 +21,9 @@ demo: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
-## test: set up everything and run the whole suite
+## test: set up everything and run the whole suite (tools from system-deps come first on PATH)
 test: system-deps $(STAMP)
-	$(VENV)/bin/pytest -q
+	PATH="$(CURDIR)/.tools/bin:$$PATH" $(VENV)/bin/pytest -q
 
 clean:
-	rm -rf build .build-cache hftc-out
+	rm -rf build .build-cache hftc-out .tools

@@ -114,3 +114,17 @@ def import_generated(src: Path, package: str, module: str):
     sys.path.insert(0, src_text)
     importlib.invalidate_caches()
     return importlib.import_module(f"{package}.{module}")
+
+
+def without_vendored(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
+    """A generated tree without its vendored runtime copy under `prefix`, and the manifest without
+    its entries, so golden trees do not change with every edit of the runtime (tests compare the
+    copy with the runtime itself)."""
+    import json
+
+    kept = {rel: data for rel, data in files.items() if not rel.startswith(prefix)}
+    if "hftc-manifest.json" in kept:
+        doc = json.loads(kept["hftc-manifest.json"])
+        doc["files"] = [e for e in doc["files"] if not e["path"].startswith(prefix)]
+        kept["hftc-manifest.json"] = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    return kept

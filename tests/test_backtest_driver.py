@@ -379,7 +379,8 @@ def test_cli_json_prints_exactly_the_headline_keys(mm_ir, synth, tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert list(data) == ["events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown",
-                          "turnover", "fill_ratio"]
+                          "turnover", "fill_ratio", "data_quality"]
+    assert data["data_quality"] is None and "data quality: no record" in proc.stderr  # a tape without one
     assert data["fills"] == 1 and data["events"] == 4 and data["pnl"] == pytest.approx(0.048, abs=1e-9)
 
 
@@ -402,6 +403,8 @@ def test_cli_params_files_and_report(mm_ir, synth, tmp_path, monkeypatch):
     assert proc.returncode == 0, proc.stderr
     assert "Backtest of mm" in proc.stdout
     assert (report / "report.html").is_file() and (report / "fills.parquet").is_file()
+    assert "data_quality" in json.loads((report / "summary.json").read_text())
+    assert "no record" in (report / "report.html").read_text()
 
 
 @pytest.mark.parametrize("args,params_text,code", [

@@ -77,3 +77,52 @@ def test_targets_lists_a_broken_backend_without_failing(monkeypatch) -> None:
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert "cannot be loaded" in lines["broken"] and "docs" in lines
+
+
+def test_a_broken_install_says_what_could_not_run_and_why(monkeypatch, tmp_path) -> None:
+    """No runtime build files (an old wheel) and no Rust runtime: each is a note, and a language
+    that ran nothing is named, instead of a table with only some rows."""
+    from hftc.bench import runner
+
+    monkeypatch.setattr(runner, "runtime_cpp_dir", lambda: tmp_path / "runtime_cpp")
+    monkeypatch.setattr(runner, "runtime_rust_dir", lambda: None)
+    monkeypatch.setattr(runner, "predecoded_depth", lambda progress: None)
+    ir = compile_file(str(REPO / "examples" / "fx_market_maker.hftc.yaml")).ir
+    results, problems = runner.run_benchmarks(ir, ["cpp", "rust"], lambda msg: None, include_generated=False)
+    assert results == []
+    text = "\n".join(problems)
+    assert "C++ runtime: the C++ runtime's build files are missing" in text and "reinstall hftc" in text
+    assert "Rust runtime: the Rust runtime (runtime_rust/Cargo.toml) is not in this hftc" in text
+    assert "no C++ benchmark ran" in text and "no Rust benchmark ran" in text
+
+
+def test_only_and_quick_pick_programs_and_flags() -> None:
+    from hftc.bench.runner import PROGRAMS, Selection
+
+    pick = Selection(frozenset({"bench_ring", "ring_bench"}), quick=True)
+    assert pick.wants("ring_bench") and not pick.wants("bench_codecs") and Selection().wants("bench_codecs")
+    assert pick.flags("bench_ring") == ["--quick"] and pick.flags("bench_book_hist") == []
+    assert Selection().flags("bench_ring") == []
+    assert {"bench_ring", "ring_bench", "bench_codecs", "bench"} <= set(PROGRAMS)
+    result = CliRunner().invoke(app, ["bench", str(REPO / "examples" / "fx_market_maker.hftc.yaml"),
+                                      "--only", "bench_ring,nope"])
+    assert result.exit_code == 2 and "unknown benchmark nope" in result.output and "ring_bench" in result.output
+
+
+def test_a_build_folder_of_another_source_folder_is_reconfigured(tmp_path) -> None:
+    """hftc reinstalled elsewhere (another venv) with the same build cache: CMake would refuse
+    the old folder, so the bench starts it afresh."""
+    import shutil
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    from hftc.bench.native import cmake_build
+
+    build = tmp_path / "build"
+    for name in ("first", "second"):
+        source = tmp_path / name
+        source.mkdir()
+        (source / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.20)\nproject(p NONE)\n"
+                                               "add_custom_target(hello ALL)\n")
+        cmake_build(source, build, ["hello"], {})
+        assert f"CMAKE_HOME_DIRECTORY:INTERNAL={source}" in (build / "CMakeCache.txt").read_text()

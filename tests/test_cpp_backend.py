@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES, REPO, without_vendored
 from hftc.diagnostics.model import has_errors
 from hftc.driver.build import generate
 from hftc.frontend import compile_file
@@ -47,7 +47,32 @@ _generated = functools.cache(_generate)  # one formatted generation per schema f
 
 @pytest.mark.parametrize("schema", SCHEMAS)
 def test_golden_tree(schema: str, golden) -> None:
-    golden.check_tree(f"cpp/{schema}", _generated(schema))
+    golden.check_tree(f"cpp/{schema}", without_vendored(_generated(schema), "runtime/"))
+
+
+def test_runtime_headers_the_components_include_are_vendored() -> None:
+    """Exactly the runtime headers reachable from the generated sources, byte for byte."""
+    import re
+
+    files = _generated("fx_market_maker")
+    vendored = {rel.removeprefix("runtime/include/"): data for rel, data in files.items() if rel.startswith("runtime/")}
+    include = re.compile(rb'#include "(hft/[^"]+)"')
+    reachable, pending = set(), [n.decode() for rel, d in files.items() if rel not in vendored for n in include.findall(d)]
+    while pending:
+        name = pending.pop()
+        if name not in reachable:
+            reachable.add(name)
+            pending += [n.decode() for n in include.findall((REPO / "runtime_cpp" / "include" / name).read_bytes())]
+    assert "hft/trading/pipeline.hpp" in reachable
+    assert set(vendored) == {f"hft/{n.removeprefix('hft/')}" for n in reachable}
+    for name, data in vendored.items():
+        assert data == (REPO / "runtime_cpp" / "include" / name).read_bytes(), name
+    readme = files["README.md"].decode()
+    assert "find_package(fx_mm 2 REQUIRED)" in readme and "add_subdirectory(" in readme
+    assert "fx_mm::components" in readme
+    codecs_only = _generated("cpp_edge")
+    assert not any(rel.startswith("runtime/") for rel in codecs_only)
+    assert "fx_mm::components" not in codecs_only["README.md"].decode()
 
 
 def test_generation_is_deterministic() -> None:
@@ -154,12 +179,51 @@ def test_installed_package_is_found_by_find_package(projects: Projects, tmp_path
     (consumer / "CMakeLists.txt").write_text(
         "cmake_minimum_required(VERSION 3.20)\nproject(consumer LANGUAGES CXX)\n"
         "find_package(fx_mm 2 REQUIRED)\nadd_executable(consumer main.cpp)\n"
-        "target_link_libraries(consumer PRIVATE fx_mm::codecs)\n")
+        "target_link_libraries(consumer PRIVATE fx_mm::components)\n")
+    # components.hpp includes the runtime's hft/ headers: the installed package brings them.
     (consumer / "main.cpp").write_text(
-        '#include "fx_mm/codecs.hpp"\n'
+        '#include "fx_mm/codecs.hpp"\n#include "fx_mm/components.hpp"\n#include "fx_mm/pipeline_tick_to_trade.hpp"\n'
         "int main() {\n  char buf[64];\n  fx::mm::BookDelta m;\n"
         "  m.wrap_and_apply_header(buf, 0, sizeof buf).instrument(1);\n"
         "  return m.ok() && m.encoded_length() == 8 + fx::mm::BookDelta::kBlockLength ? 0 : 1;\n}\n")
     _run(["cmake", "-G", "Ninja", "-S", str(consumer), "-B", str(tmp_path / "cbuild"), f"-DCMAKE_PREFIX_PATH={prefix}"])
     _run(["ninja", "-C", str(tmp_path / "cbuild")])
     _run([str(tmp_path / "cbuild" / "consumer")])
+
+
+def test_subdirectory_consumer_builds_no_tests_and_missing_gtest_is_a_message(projects: Projects, tmp_path: Path) -> None:
+    """add_subdirectory: tests, benchmarks and engine default to OFF; top level without GoogleTest:
+    configure succeeds with one line saying the tests are skipped."""
+    if shutil.which("cmake") is None or shutil.which("ninja") is None:
+        pytest.skip("cmake and ninja are needed")
+    src = projects.source("fx_market_maker")
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    (consumer / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.21)\nproject(consumer LANGUAGES CXX)\n"
+        f"add_subdirectory({src.as_posix()} fx_mm)\nadd_executable(consumer main.cpp)\n"
+        "target_link_libraries(consumer PRIVATE fx_mm::components)\n")
+    (consumer / "main.cpp").write_text('#include "fx_mm/components.hpp"\nint main() { return 0; }\n')
+    _run(["cmake", "-G", "Ninja", "-S", str(consumer), "-B", str(tmp_path / "sub")])
+    targets = _run(["ninja", "-C", str(tmp_path / "sub"), "-t", "targets", "all"]).stdout
+    for name in ("fx_mm_roundtrip_test", "fx_mm_components_test", "fuzz_dispatch", "bench_codecs", "fx_mm_engine"):
+        assert f"{name}:" not in targets, name
+    _run(["ninja", "-C", str(tmp_path / "sub"), "consumer"])
+
+    proc = _run(["cmake", "-G", "Ninja", "-S", str(src), "-B", str(tmp_path / "nogtest"),
+                 "-DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON", "-DHFTC_BUILD_BENCH=OFF"])
+    assert "GoogleTest not found: the fx_mm tests are skipped" in proc.stdout
+    targets = _run(["ninja", "-C", str(tmp_path / "nogtest"), "-t", "targets", "all"]).stdout
+    assert "fx_mm_roundtrip_test:" not in targets and "fx_mm_engine:" in targets
+
+
+def test_a_missing_runtime_is_a_diagnostic(monkeypatch, tmp_path: Path) -> None:
+    import hftc.paths
+
+    monkeypatch.setattr(hftc.paths, "runtime_cpp_dir", lambda: tmp_path)
+    ir = compile_file(str(SCHEMAS["fx_market_maker"])).ir
+    report = generate(ir, ["cpp"], "unused")
+    assert [d.code for d in report.diagnostics if d.code == "HFT0808"] == ["HFT0808"]
+    assert has_errors(report.diagnostics)
+    codecs_only = generate(compile_file(str(SCHEMAS["cpp_edge"])).ir, ["cpp"], "unused")  # needs no runtime
+    assert not has_errors(codecs_only.diagnostics)

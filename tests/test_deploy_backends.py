@@ -8,7 +8,7 @@ Tools and what happens when one is missing:
   NetworkAttachmentDefinition, PerformanceProfile, KubeletConfiguration).
 * `kubectl` (its built-in kustomize) or `kustomize`: each overlay is built; without
   either, the overlay is assembled by resolving `resources:` and the namespace by hand.
-* `checkov` (pip, in its own environment: it needs a fork of python-hcl2 that
+* `checkov` (pip, in its own venv under .tools/ made by scripts/system-deps.sh: it needs a fork of python-hcl2 that
   shadows the real one): zero failed checks on the k8s and terraform output.
 * `python-hcl2` (pip): every .tf file parses.
 * `terraform`: `fmt -check` whenever the binary exists; `init -backend=false`,
@@ -32,7 +32,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO
 from hftc.backends.grafana import BACKEND as GRAFANA
 from hftc.backends.k8s import BACKEND as K8S
 from hftc.backends.k8s import cpuset, lints
@@ -545,13 +545,15 @@ def test_cpuset() -> None:
 # -- checkov (one run over k8s and terraform: it takes ~10 s to start) --------------
 
 def _checkov() -> str | None:
-    return shutil.which("checkov")
+    """scripts/system-deps.sh installs checkov in a venv of its own under .tools/."""
+    local = REPO / ".tools" / "bin" / "checkov"
+    return str(local) if local.exists() else shutil.which("checkov")
 
 
 def test_checkov_zero_failed(outputs, tmp_path) -> None:
     exe = _checkov()
     if exe is None:
-        pytest.skip("checkov is not installed (pipx install checkov)")
+        pytest.skip("checkov is not installed (run scripts/system-deps.sh)")
     scan = tmp_path / "scan"
     for schema in ("example", "variant"):
         for target in ("k8s", "terraform"):

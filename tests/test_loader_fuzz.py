@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from hftc.diagnostics.model import Diagnostic
 from hftc.frontend import compile_text
 from hftc.frontend.sources import decode
 
 from conftest import EXAMPLES
+from loader_bound_cases import CASES
 
 EXAMPLE_TEXT = (EXAMPLES / "fx_market_maker.hftc.yaml").read_text()
 EXAMPLE_LINES = EXAMPLE_TEXT.splitlines(keepends=True)
@@ -25,8 +26,16 @@ def _compile(text: str) -> list[Diagnostic]:
     return result.diagnostics
 
 
+def _with_seeds(test):
+    """Seed the fuzzer with the inputs that once ran away or crashed (tests/loader_bound_cases.py)."""
+    for text, _code in CASES.values():
+        test = example(text.encode("utf-8"))(test)
+    return test
+
+
 @settings(max_examples=N, **SETTINGS)
 @given(st.binary(max_size=400))
+@_with_seeds
 def test_random_bytes_never_raise(data: bytes) -> None:
     text, diags = decode("fuzz.yaml", data)
     if text is None:

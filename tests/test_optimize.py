@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES, REPO, require_shared_data
 
 SCHEMA = EXAMPLES / "fx_market_maker.hftc.yaml"
 HFTC = [sys.executable, "-m", "hftc"]
-REAL_TAPE = Path("/tmp/hftc-shared/btcusdt.hftt")
 
 
 @pytest.fixture(scope="module")
@@ -411,12 +410,16 @@ strategies:
 """
 
 
-@pytest.mark.skipif(not REAL_TAPE.is_file(), reason=f"real BTCUSDT tape {REAL_TAPE} not present "
-                    "(written by `hftc data convert` from ../shared/data)")
 def test_real_tape_few_trials(tmp_path):
+    """The bundled BTCUSDT capture, converted by `hftc data convert` into a tape of the test's own."""
+    capture = require_shared_data("binance/usdm_btcusdt_20240808.gz")
+    real_tape = tmp_path / "btcusdt.hftt"
+    converted = run_cli("data", "convert", str(capture), "-o", str(real_tape))
+    assert converted.returncode == 0, converted.stderr
+    assert real_tape.is_file()
     schema = tmp_path / "btc_mm.hftc.yaml"
     schema.write_text(BTC_MM_SCHEMA)
-    done = run_cli("optimize", str(schema), "--strategy", "mm", "--data", str(REAL_TAPE), "--trials", "6",
+    done = run_cli("optimize", str(schema), "--strategy", "mm", "--data", str(real_tape), "--trials", "6",
                    "--seed", "1", "--jobs", "2", "--out", str(tmp_path / "real"), "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

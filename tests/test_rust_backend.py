@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO
-from hftc.backends.rust import DEFAULT_RUNTIME_PATH, runtime_rust_path_for
+from conftest import EXAMPLES, REPO, without_vendored
 from hftc.driver.build import generate
 from hftc.frontend import compile_file
 from hftc.ir.model import Schema
@@ -36,7 +35,8 @@ def write_tree(files: dict[str, bytes], root: Path) -> Path:
 
 
 def write_crate(ir: Schema, root: Path) -> Path:
-    """The generated crate under `root`, depending on this checkout's runtime."""
+    """The generated crate under `root`, depending on this checkout's runtime (not a vendored
+    copy, so the crates of these tests share one compiled runtime)."""
     return write_tree(_tree(ir, {"runtime_rust_path": str(RUNTIME)}), root)
 
 
@@ -57,7 +57,7 @@ def fx_ir() -> Schema:
 
 
 def test_golden_tree(fx_ir: Schema, golden) -> None:
-    golden.check_tree("rust/fx_market_maker", _tree(fx_ir))
+    golden.check_tree("rust/fx_market_maker", without_vendored(_tree(fx_ir), "runtime_rust/"))
 
 
 def test_deterministic(fx_ir: Schema) -> None:
@@ -73,16 +73,29 @@ def test_layout_and_options(fx_ir: Schema) -> None:
             "src/owned.rs", "src/bin/bench.rs", "tests/roundtrip.rs"} <= set(files)
     cargo_toml = files["Cargo.toml"].decode()
     assert 'name = "fx_mm"' in cargo_toml
-    assert f'runtime_rust = {{ path = "{DEFAULT_RUNTIME_PATH}" }}' in cargo_toml
-    custom = _tree(fx_ir, {"runtime_rust_path": "/opt/hftc/runtime_rust"})["Cargo.toml"].decode()
-    assert 'runtime_rust = { path = "/opt/hftc/runtime_rust" }' in custom
-    # Every Rust module forbids unsafe code.
+    assert 'runtime_rust = { path = "runtime_rust" }' in cargo_toml
+    custom = _tree(fx_ir, {"runtime_rust_path": "/opt/hftc/runtime_rust"})
+    assert 'runtime_rust = { path = "/opt/hftc/runtime_rust" }' in custom["Cargo.toml"].decode()
+    assert not any(rel.startswith("runtime_rust/") for rel in custom)
+    # Every generated Rust module forbids unsafe code (the vendored runtime is not generated).
     for rel, data in files.items():
-        if rel.endswith(".rs"):
+        if rel.endswith(".rs") and not rel.startswith("runtime_rust/"):
             assert b"#![forbid(unsafe_code)]" in data, rel
-    # The default matches the default output folder of a checkout.
-    assert runtime_rust_path_for("hftc-out/fx_mm", str(Path.cwd() / "runtime_rust")) == DEFAULT_RUNTIME_PATH
-    assert runtime_rust_path_for("/a/b", "/a/runtime_rust") == "../../runtime_rust"
+
+
+def test_the_runtime_library_is_vendored_into_the_crate(fx_ir: Schema) -> None:
+    """Every library source of runtime_rust, byte for byte, and a library-only Cargo.toml."""
+    files = _tree(fx_ir)
+    vendored = {rel.removeprefix("runtime_rust/"): data for rel, data in files.items() if rel.startswith("runtime_rust/")}
+    sources = {p.relative_to(RUNTIME).as_posix(): p.read_bytes() for p in (RUNTIME / "src").rglob("*.rs")
+               if "bin" not in p.relative_to(RUNTIME / "src").parts}
+    assert "src/lib.rs" in sources and "src/trading/pipeline.rs" in sources
+    assert {rel: data for rel, data in vendored.items() if rel != "Cargo.toml"} == sources
+    cargo_toml = vendored["Cargo.toml"].decode()
+    assert 'name = "runtime_rust"' in cargo_toml and 'path = "src/lib.rs"' in cargo_toml
+    assert "[[bin]]" not in cargo_toml and "[profile" not in cargo_toml  # a dependency's profiles are ignored
+    readme = files["README.md"].decode()
+    assert 'fx_mm = { path = "path/to/this/folder" }' in readme and "`runtime_rust/`" in readme
 
 
 def test_api_surface(fx_ir: Schema) -> None:
@@ -118,8 +131,9 @@ def test_name_clash_is_a_diagnostic(tmp_path: Path) -> None:
 
 
 def test_generated_crate_builds_tests_and_lints(fx_ir: Schema, cache_dir: Path) -> None:
+    """The crate as `hftc build` writes it, with its vendored runtime."""
     need_cargo()
-    crate = write_crate(fx_ir, cache_dir / "rust-generated" / "fx_mm")
+    crate = write_tree(_tree(fx_ir), cache_dir / "rust-generated" / "fx_mm")
     fmt = cargo(["fmt", "--check"], crate, cache_dir)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
     clippy = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], crate, cache_dir)
@@ -489,3 +503,13 @@ def test_enum_discriminants_take_a_free_value_or_stay_implicit(tmp_path: Path, c
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "dense_unknown_values_are_kept ... ok" in test.stdout
     assert "full_raw_values_round_trip ... ok" in test.stdout
+
+
+def test_a_missing_runtime_is_a_diagnostic_not_a_broken_crate(fx_ir: Schema, monkeypatch) -> None:
+    import hftc.paths
+
+    monkeypatch.setattr(hftc.paths, "runtime_rust_dir", lambda: None)
+    report = generate(fx_ir, ["rust"], "/nonexistent")
+    assert [d.code for d in report.diagnostics] == ["HFT0808"]
+    assert "runtime_rust/Cargo.toml) was not found" in report.diagnostics[0].message
+    assert set(report.outputs[0].files) == {"hftc-manifest.json"}  # no crate without its runtime

@@ -2,6 +2,9 @@
 
 The output is a self-contained CMake project: `include/<package>/` holds the header-only
 codecs (INTERFACE target `<package>::codecs`), `tests/`, `fuzz/` and `bench/` exercise them.
+With trading components (`<package>::components`), the runtime headers they include are
+vendored into `runtime/include/hft/` (see `hftc.backends.vendor`), so the project builds and
+installs without the hftc runtime elsewhere. `README.md` says how to consume it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from hftc.backends.cpp.components import build_components
 from hftc.backends.cpp.engine import engine_view
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
+from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
+from hftc.diagnostics.model import error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Schema
 
@@ -69,7 +74,24 @@ class CppBackend:
         for m in view["messages"]:
             text = message_template.render(v=view, m=m)
             files.append(GeneratedFile(f"include/{view['pkg']}/{m.snake}.hpp", text, "clang-format"))
+        vendored: dict[str, str] = {}
+        if components is not None:
+            try:
+                vendored = self.vendored_runtime([f.content for f in files])
+            except RuntimeNotFound as exc:
+                return BackendResult(diagnostics=(*diagnostics, error("HFT0808", f"cpp backend: {exc}", None,
+                                                                      help="reinstall hftc")))
+            files += [GeneratedFile(path, text) for path, text in vendored.items()]
+        readme = env.get_template("README.md.j2").render(v=view, c=components, vendor_dir=CPP_VENDOR_DIR,
+                                                         runtime_headers=[p.split("/", 2)[2] for p in vendored])
+        files.append(GeneratedFile("README.md", readme))
         return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)), diagnostics=tuple(diagnostics))
+
+    @staticmethod
+    def vendored_runtime(sources: list[str]) -> dict[str, str]:
+        from hftc.paths import runtime_cpp_dir
+
+        return cpp_runtime_headers(runtime_cpp_dir() / "include", sources)
 
 
 BACKEND = CppBackend()

@@ -21,7 +21,6 @@ package `<package_snake>_ext` (`fx.mm` → `import fx_mm_ext`):
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import hftc.backends.cpp as cpp_backend
@@ -37,6 +36,7 @@ from hftc.backends.python_ext.pipelines import (
 )
 from hftc.backends.python_ext.values import ValueConverters
 from hftc.backends.templating import environment
+from hftc.backends.vendor import header_closure
 from hftc.diagnostics.model import Diagnostic, Severity, error, warning
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Schema
@@ -45,7 +45,6 @@ _HERE = Path(__file__).resolve().parent
 # Runtime headers the bindings include; their own `#include "hft/..."` lines are followed.
 _RUNTIME_ROOTS = ("hft/histogram.hpp", "hft/book/l2_book.hpp", "hft/book/l3_book.hpp", "hft/trading/risk_gate.hpp",
                   "hft/trading/pipeline.hpp")
-_INCLUDE = re.compile(r'^\s*#\s*include\s+"(hft/[^"]+)"', re.MULTILINE)
 # The C++ backend's codec headers the extension compiles against (rendered with its templates).
 _CPP_HEADERS = ("wire", "types", "dispatch", "codecs")
 
@@ -56,16 +55,7 @@ def module_name(ir: Schema) -> str:
 
 def runtime_headers(include_dir: Path) -> dict[str, str]:
     """The runtime headers the module needs (relative path -> text), with their includes."""
-    out: dict[str, str] = {}
-    todo = list(_RUNTIME_ROOTS)
-    while todo:
-        rel = todo.pop()
-        if rel in out:
-            continue
-        text = (include_dir / rel).read_text(encoding="utf-8")
-        out[rel] = text
-        todo.extend(_INCLUDE.findall(text))
-    return out
+    return header_closure(include_dir, list(_RUNTIME_ROOTS))
 
 
 def _name_problems(ir: Schema, pipeline_classes: list[str]) -> list[Diagnostic]:

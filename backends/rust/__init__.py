@@ -2,10 +2,12 @@
 
 Layout of `<out>/rust/`:
 
-* `Cargo.toml` — depends on the `runtime_rust` crate by path. The path comes from the
-  backend option `runtime_rust_path` (`BackendOptions.extra`); without it the default is
-  `../../../runtime_rust`, right for the default output folder `hftc-out/<package>/rust`
-  of a checkout. Callers writing elsewhere pass `runtime_rust_path_for(out_dir)`.
+* `Cargo.toml` — depends on `runtime_rust = { path = "runtime_rust" }`, a copy of hftc's Rust
+  runtime library vendored into the crate (`runtime_rust/`, see `hftc.backends.vendor`), so
+  the crate builds wherever it is copied. The backend option `runtime_rust_path`
+  (`BackendOptions.extra`) depends on an existing runtime checkout by path instead, and
+  vendors nothing.
+* `README.md` — what the crate holds and how to depend on it.
 * `src/wire.rs` — `DecodeError`, `EncodeError`, the `Fixed` trait (little-endian values),
   the message header, group iteration and exact decimal text.
 * `src/types.rs` — decimals (`mantissa` newtype structs with exact `Display`/`FromStr`),
@@ -26,41 +28,20 @@ Layout of `<out>/rust/`:
   `runtime_rust::trading::Strategy`), `src/pipelines.rs`, `tests/components.rs` and
   `src/bin/replay.rs` (a capture through the first pipeline, printing the encoded orders).
 
-Every module is `#![forbid(unsafe_code)]`; the output passes rustfmt and
-`cargo clippy --all-targets -- -D warnings`.
+Every generated module is `#![forbid(unsafe_code)]` (the vendored runtime is not); the output
+passes rustfmt and `cargo clippy --all-targets -- -D warnings`.
 """
 
 from __future__ import annotations
-
-import os
 
 from hftc.backends.rust.codegen import Generator
 from hftc.backends.rust.components import ComponentsView
 from hftc.backends.rust.testgen import TestGen
 from hftc.backends.templating import environment
+from hftc.backends.vendor import RUST_VENDOR_DIR, RuntimeNotFound, rust_runtime_files
 from hftc.diagnostics.model import Severity, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
-
-DEFAULT_RUNTIME_PATH = "../../../runtime_rust"
-
-
-def runtime_rust_path_for(out_dir: str, runtime_dir: str | None = None) -> str:
-    """The `runtime_rust_path` option for a build writing to `out_dir` (the crate lands in
-    `<out_dir>/rust`): the runtime's path relative to the crate, or absolute when they share
-    no root."""
-    if runtime_dir is None:
-        from hftc.paths import runtime_rust_dir
-
-        found = runtime_rust_dir()
-        if found is None:
-            return DEFAULT_RUNTIME_PATH
-        runtime_dir = str(found)
-    crate = os.path.abspath(os.path.join(out_dir, "rust"))
-    try:
-        return os.path.relpath(os.path.abspath(runtime_dir), crate).replace(os.sep, "/")
-    except ValueError:  # another drive on Windows
-        return os.path.abspath(runtime_dir)
 
 
 def _toml_string(text: str) -> str:
@@ -75,7 +56,12 @@ class RustBackend:
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         gen = Generator(ir)
-        runtime = str(options.extra.get("runtime_rust_path") or DEFAULT_RUNTIME_PATH)
+        runtime_path = options.extra.get("runtime_rust_path")
+        try:
+            vendored = {} if runtime_path else self.vendored_runtime()
+        except RuntimeNotFound as exc:
+            return BackendResult(diagnostics=(error("HFT0808", f"rust backend: {exc}", None,
+                                                    help="reinstall hftc, or pass the runtime_rust_path option"),))
         wire = environment(__file__).get_template("wire.rs.j2").render(
             package=ir.package,
             schema_id=ir.schema_id,
@@ -122,7 +108,7 @@ class RustBackend:
             "publish = false",
             "",
             "[dependencies]",
-            f"runtime_rust = {{ path = {_toml_string(runtime)} }}",
+            f"runtime_rust = {{ path = {_toml_string(str(runtime_path or RUST_VENDOR_DIR))} }}",
             "",
             "[[bin]]",
             'name = "bench"',
@@ -135,9 +121,19 @@ class RustBackend:
             "codegen-units = 1",
             "",
         ])
-        files = [GeneratedFile("Cargo.toml", cargo)]
+        readme = environment(__file__).get_template("README.md.j2").render(
+            package=ir.package, crate=ir.package_snake, description=description, trading=view is not None,
+            runtime_path=runtime_path, vendor_dir=RUST_VENDOR_DIR)
+        files = [GeneratedFile("Cargo.toml", cargo), GeneratedFile("README.md", readme)]
         files += [GeneratedFile(path, text, formatter="rustfmt") for path, text in sorted(sources.items())]
+        files += [GeneratedFile(path, text) for path, text in sorted(vendored.items())]
         return BackendResult(files=tuple(files), diagnostics=tuple(diagnostics))
+
+    @staticmethod
+    def vendored_runtime() -> dict[str, str]:
+        from hftc.paths import runtime_rust_dir
+
+        return rust_runtime_files(runtime_rust_dir())
 
     @staticmethod
     def lib_rs(ir: Schema, trading: bool = False) -> str:

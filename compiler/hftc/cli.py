@@ -53,11 +53,16 @@ def _root(
     """hftc: schema in, trading system out."""
 
 
-def _compile(schema: Path, fmt: ErrorFormat):
+def _import_path_option():
+    return typer.Option(None, "--import-path", metavar="DIR", help="Another folder imports may come from "
+                        "(repeatable); by default only the schema's own folder tree.")
+
+
+def _compile(schema: Path, fmt: ErrorFormat, import_path: Optional[List[Path]] = None):
     from hftc.diagnostics.model import has_errors
     from hftc.frontend import compile_file
 
-    result = compile_file(str(schema))
+    result = compile_file(str(schema), [str(p) for p in import_path or []])
     _emit(result.diagnostics, fmt, result.sources.lookup)
     if not result.ok or has_errors(result.diagnostics):
         raise typer.Exit(1)
@@ -74,12 +79,13 @@ def build(
     seed: int = typer.Option(20240808, "--seed", help="Seed of the vectors' random values (recorded in the file)."),
     params: Optional[Path] = typer.Option(None, "--params", help="Parameter overlay (YAML, e.g. best_params.yaml of hftc optimize): new strategy parameter defaults."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
+    import_path: Optional[List[Path]] = _import_path_option(),
 ) -> None:
     """Generate code and configuration from SCHEMA."""
     from hftc.diagnostics.model import has_errors
     from hftc.driver.build import DEFAULT_TARGETS, build as run_build, default_output_dir
 
-    result = _compile(schema, error_format)
+    result = _compile(schema, error_format, import_path)
     if params is not None:
         from hftc.params_overlay import apply_overlay, load_overlay
 
@@ -99,9 +105,10 @@ def build(
     if has_errors(report.diagnostics):
         raise typer.Exit(1)
     if vectors is not None and not check:
-        from hftc.vectors import write_vectors
+        from hftc.fileio import write_atomically
+        from hftc.vectors import vectors_json
 
-        write_vectors(result.ir, str(vectors), seed=seed)
+        write_atomically(vectors, vectors_json(result.ir, seed).encode("utf-8"))
         if error_format is ErrorFormat.text:
             print(f"wrote vectors {vectors}", file=sys.stderr)
     if error_format is ErrorFormat.text:
@@ -115,6 +122,7 @@ def lint(
     schemas: List[Path] = typer.Argument(..., help="Schema files."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
     deny_warnings: bool = typer.Option(False, "--deny-warnings", help="Exit 1 on warnings too."),
+    import_path: Optional[List[Path]] = _import_path_option(),
 ) -> None:
     """Check schemas and report every problem, those of every build target included; write nothing."""
     from hftc.diagnostics.model import Severity, has_errors
@@ -122,7 +130,7 @@ def lint(
 
     failed = False
     for schema in schemas:
-        result = lint_file(str(schema))
+        result = lint_file(str(schema), [str(p) for p in import_path or []])
         _emit(result.diagnostics, error_format, result.sources.lookup)
         warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
         failed |= (not result.ok) or has_errors(result.diagnostics) or (deny_warnings and warned)
@@ -134,6 +142,7 @@ def ir(
     schema: Optional[Path] = typer.Argument(None, help="Schema file."),
     json_schema: bool = typer.Option(False, "--json-schema", help="Print the JSON Schema of the IR instead."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format"),
+    import_path: Optional[List[Path]] = _import_path_option(),
 ) -> None:
     """Print the compiled IR of SCHEMA as JSON."""
     if json_schema:
@@ -146,7 +155,7 @@ def ir(
     if schema is None:
         print("error: give a SCHEMA file (or --json-schema)", file=sys.stderr)
         raise typer.Exit(2)
-    result = _compile(schema, error_format)
+    result = _compile(schema, error_format, import_path)
     sys.stdout.write(ir_to_json(result.ir))
 
 
@@ -159,7 +168,9 @@ def schema_cmd(
 
     text = editor_json_schema_text()
     if output:
-        output.write_text(text, encoding="utf-8")
+        from hftc.fileio import write_atomically
+
+        write_atomically(output, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
 
@@ -212,17 +223,32 @@ def bench(
     schema: Path = typer.Argument(..., help="Schema file."),
     lang: BenchLang = typer.Option(BenchLang.cpp, "--lang", help="cpp, rust, or all (side by side)."),
     json_output: bool = typer.Option(False, "--json", help="Print {\"results\": [...]} for machines."),
+    only: Optional[str] = typer.Option(None, "--only", help="Run only these benchmark programs (comma-separated): "
+                                       "bench_ring, bench_book_hist, bench_tick_to_order, bench_backtest, "
+                                       "bench_codecs (C++); ring_bench, book_bench, bench (Rust)."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer repetitions where a program supports it "
+                               "(bench_ring, bench_tick_to_order, ring_bench): a smoke run, not a measurement."),
 ) -> None:
     """Build and run the benchmarks (-O3 -march=native) and compare with targets and baselines."""
     import json as json_module
 
-    from hftc.bench.runner import run_benchmarks
+    from hftc.bench.runner import PROGRAMS, Selection, run_benchmarks
 
+    picked = None
+    if only is not None:
+        picked = frozenset(name.strip() for name in only.split(",") if name.strip())
+        unknown = sorted(picked - set(PROGRAMS))
+        if unknown or not picked:
+            print(f"error: --only: unknown benchmark {', '.join(unknown) or '(none given)'}; "
+                  f"known: {', '.join(PROGRAMS)}", file=sys.stderr)
+            raise typer.Exit(2)
     result = _compile(schema, ErrorFormat.text)
     langs = ["cpp", "rust"] if lang is BenchLang.all else [lang.value]
     progress = (lambda msg: None) if json_output else (lambda msg: print(f"· {msg}", file=sys.stderr))
-    results, problems = run_benchmarks(result.ir, langs, progress)
+    results, problems = run_benchmarks(result.ir, langs, progress, pick=Selection(picked, quick))
     if json_output:
+        for problem in problems:  # the JSON carries them too; say them where a person looks
+            print(f"note: {problem}", file=sys.stderr)
         from hftc.bench.compare import rust_vs_cpp
 
         print(json_module.dumps({"results": [r.to_json() for r in results],
@@ -247,9 +273,12 @@ def deploy(
     dry_run: bool = typer.Option(True, "--dry-run/--no-dry-run", help="With --apply: server-side dry run (default), or really apply."),
     kubeconfig: Optional[Path] = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Have a model read the request (openai, anthropic, google or a custom name; default: the AI config, else the rule parser)."),
+    offline: bool = typer.Option(False, "--offline", help="With a model configured: use only its reply cache, else the rule parser."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
 ) -> None:
     """Turn a deployment request in plain words into a `deployments:` entry: show the diff, write it, apply it."""
+    from hftc.ai.cli import model_deployment
     from hftc.deploy import DeploymentConfig
     from hftc.deploy.schema_edit import SchemaEditError, edit_schema_text, existing_entry, unified_diff, write_validated
 
@@ -263,7 +292,8 @@ def deploy(
         raise typer.Exit(1)
     request = sys.stdin.read() if prompt == "-" else prompt
     lines = request.splitlines()
-    config = DeploymentConfig.from_prompt(request, name=name)
+    config = model_deployment(request, schema, old_text, name, provider, offline, error_format.value) \
+        or DeploymentConfig.from_prompt(request, name=name)
     try:
         existing = existing_entry(old_text, config.name)
         if existing is not None:
@@ -280,7 +310,7 @@ def deploy(
         where = f"line {item.line}" if item.line else "request"
         say(f"warning: {where}: {item.reason}")
         if 0 < item.line <= len(lines):
-            say(f"  {item.line:>3} | {lines[item.line - 1].rstrip()}")
+            say(f"  {item.line:>3} | {item.text.rstrip()}")  # clipped by the parser
     for note in config.assumptions:
         say(f"note: {note}")
     if config.missing:
@@ -410,6 +440,10 @@ app.command("optimize")(optimize_cmd)
 
 from hftc.data.cli import data_app  # noqa: E402  (imports only typer)
 
+from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
+
+app.command("new")(new_cmd)
+
 app.add_typer(data_app, name="data")
 
 
@@ -424,7 +458,32 @@ def main() -> None:
     except Exception as exc:  # a bug in hftc itself: report it briefly, never dump a traceback
         if os.environ.get("HFTC_DEBUG"):
             raise
-        print(f"error[HFT0000]: internal compiler error: {type(exc).__name__}: {exc}\n"
-              "  = help: this is a bug in hftc; rerun with HFTC_DEBUG=1 for the traceback and report it",
-              file=sys.stderr)
+        _report_internal_error(exc)
         sys.exit(3)
+
+
+def _requested_error_format(argv: list[str]) -> str:
+    """The --error-format of the command line, read directly: the parsed value is lost with the exception."""
+    for i, arg in enumerate(argv):
+        if arg == "--error-format" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--error-format="):
+            return arg.split("=", 1)[1]
+    return "text"
+
+
+def _report_internal_error(exc: Exception) -> None:
+    """HFT0000 in the format the caller asked for (a JSON consumer must still get JSON), briefly."""
+    from hftc.diagnostics.model import error
+    from hftc.diagnostics.render import render_all
+
+    fmt = _requested_error_format(sys.argv)
+    detail = str(exc)
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    help_text = "this is a bug in hftc; rerun with HFTC_DEBUG=1 for the traceback and report it"
+    if fmt in ("json", "github"):
+        diag = error("HFT0000", f"internal compiler error: {type(exc).__name__}: {detail}", None, help=help_text)
+        print(render_all([diag], fmt, {}), file=sys.stdout)
+        return
+    print(f"error[HFT0000]: internal compiler error: {type(exc).__name__}: {detail}\n  = help: {help_text}",
+          file=sys.stderr)

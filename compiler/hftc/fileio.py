@@ -2,10 +2,15 @@
 
 A reader (a running backtest mapping a tape, an editor holding a schema) never sees half a
 file, and a crash or an error leaves the previous file as it was and no temporary behind.
+A writer killed outright (SIGKILL, power cut) cannot remove its temporary, so each writer
+holds an advisory lock on its temporary while it exists and the next write of the same file
+deletes the temporaries whose lock nobody holds.
 """
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -34,9 +39,10 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | Callable[[Binar
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = _locked_temporary(path)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb") as out:  # the lock lives as long as this descriptor: past the rename
             if callable(data):
                 data(out)
             else:
@@ -44,9 +50,48 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | Callable[[Binar
             if fsync:
                 out.flush()
                 os.fsync(out.fileno())
-        os.chmod(tmp, default_mode() if mode is None else mode)
-        os.replace(tmp, path)
+            os.chmod(tmp, default_mode() if mode is None else mode)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def temporary_pattern(path: Path) -> str:
+    """The glob matching write_atomically's temporaries for `path` (for cleaners and tests)."""
+    return f".{glob.escape(path.name)}.*.tmp"
+
+
+def _locked_temporary(path: Path) -> tuple[int, str]:
+    """A new temporary beside `path`, locked; retried if a cleaner removed it before the lock was taken."""
+    while True:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> int:
+    """Delete the temporaries of `path` left by killed writers (no one holds their lock); returns the count."""
+    path = Path(path)
+    removed = 0
+    for candidate in glob.glob(os.path.join(glob.escape(str(path.parent)), temporary_pattern(path))):
+        try:
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(candidate).st_ino == os.fstat(fd).st_ino:
+                os.unlink(candidate)
+                removed += 1
+        except OSError:  # locked by a live writer, or already gone
+            pass
+        finally:
+            os.close(fd)
+    return removed

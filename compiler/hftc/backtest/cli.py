@@ -107,6 +107,8 @@ def backtest_cmd(
     report: Path | None = typer.Option(None, "--report", help="Write fills/equity (CSV, Parquet), summary.json "
                                                                   "and report.html into this folder."),
     json_output: bool = typer.Option(False, "--json", help="Print the headline metrics as JSON on stdout."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
+                                     "unresolved problems (written with `hftc data convert --on-error keep`)."),
 ) -> None:
     """Backtest a strategy of SCHEMA on recorded market data with the native engine."""
     import json
@@ -118,6 +120,13 @@ def backtest_cmd(
     from hftc.frontend import compile_file
 
     say = (lambda _m: None) if json_output else _say
+    data_paths = list(data or []) + list(more_data or [])
+    missing = _missing_inputs(data_paths, params, latency_samples)
+    if missing:  # before compiling anything: the strategy's library takes the best part of a minute
+        fail_early = [BacktestError("HFT1112", m, help="check the paths given to --data, --params and "
+                                    "--latency-samples").diagnostic() for m in missing]
+        print(render_all(fail_early, "text", lambda _f: None), file=sys.stderr)
+        raise typer.Exit(1)
     result = compile_file(str(schema))
     lookup = result.sources.lookup
 
@@ -129,8 +138,9 @@ def backtest_cmd(
         fail(result.diagnostics)
     try:
         from hftc.backtest import BacktestOptions, compile_strategy
-        from hftc.backtest.inputs import resolve_tape
-        from hftc.backtest.report import write_report
+        from hftc.backtest.inputs import resolve_tape, tape_quality_of
+        from hftc.backtest.report import render_report
+        from hftc.data.quality import summary_line
 
         ir = result.ir
         values: dict = {}
@@ -141,32 +151,49 @@ def backtest_cmd(
                 if loaded is None:
                     fail(diags)
                 values = loaded
-        engine = compile_strategy(ir, strategy)
-        say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
-                                          f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
+        samples = _read_latency_samples(latency_samples) if latency_samples is not None else None
+
         def warn(diagnostics) -> None:
             if diagnostics:
                 print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
 
-        tape = resolve_tape(list(data or []) + list(more_data or []), say, warn)
+        tape = resolve_tape(data_paths, say, warn)
+        quality = tape_quality_of(tape)
+        print(f"· {summary_line(quality)}", file=sys.stderr)  # with every backtest, --json too
+        if quality and quality.get("unresolved") and not allow_dirty:
+            raise BacktestError("HFT1118", f"{tape}: the tape has {quality['unresolved']} unresolved data problem(s): "
+                                + summary_line(quality).removeprefix("data quality: "),
+                                help="convert again with `--on-error drop`, or pass --allow-dirty to run anyway")
+        engine = compile_strategy(ir, strategy)
+        say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
+                                          f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
         options = BacktestOptions(
-            latency_ns=latency_ns,
-            latency_samples=_read_latency_samples(latency_samples) if latency_samples is not None else None,
+            latency_ns=latency_ns, latency_samples=samples,
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
             risk=not no_risk)
         res = engine.run(tape, params=values, options=options)
+        res.summary["data_quality"] = quality
         if report is not None:
-            res.save(report)
-            page = write_report(res, report)
-            say(f"wrote {report}/ (fills, equity as CSV and Parquet, summary.json) and {page}")
+            res.save(report, extra={"report.html": render_report(res).encode("utf-8")})
+            say(f"wrote {report}/ (fills, equity as CSV and Parquet, summary.json) and {report}/report.html")
     except BacktestError as exc:
         fail([exc.diagnostic()])
     except DataError as exc:
         fail([exc.diagnostic()])
     if json_output:
-        print(json.dumps(res.json_summary()))
+        print(json.dumps({**res.json_summary(), "data_quality": quality}))
     else:
         _print_table(res.summary)
+
+
+def _missing_inputs(data: list[Path], params: Path | None, latency_samples: Path | None) -> list[str]:
+    """Input files that do not exist, checked before anything slow runs."""
+    missing = [] if data else ["no market data given (pass --data FILE: a .hftt tape or a capture)"]
+    missing += [f"{p}: no such data file" for p in data if not p.is_file()]
+    missing += [f"{p}: no such file ({flag})" for p, flag in ((params, "--params"),
+                                                             (latency_samples, "--latency-samples"))
+                if p is not None and not p.is_file()]
+    return missing
 
 
 def load_params_file(path: str, strategy, sources):

@@ -123,3 +123,11 @@ def _convert(paths: Sequence[Path], out: Path) -> list:
     conversion = convert([str(p) for p in paths])  # bad input raises DataError with file and line
     write(conversion, out)
     return list(conversion.diagnostics)
+
+
+def tape_quality_of(path: Path) -> dict | None:
+    """The data-quality record of the tape at `path` (hftc.data.quality), None for older tapes."""
+    from hftc.data import open_tape
+    from hftc.data.quality import tape_quality
+
+    return tape_quality(open_tape(path, validate=False).meta)

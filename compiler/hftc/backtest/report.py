@@ -144,6 +144,7 @@ def render_report(res: BacktestResult) -> str:
         "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')}",
         "Capital": _fmt("{:,.2f}", s.get("capital")),
         "Risk gate": s.get("risk", {}).get("source", ""),
+        "Data": _summary_line(s.get("data_quality")).removeprefix("data quality: ") if "data_quality" in s else "",
     }
     setup_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in setup.items())
     decisions = s.get("risk_decisions", {})
@@ -172,6 +173,12 @@ h2 {{ margin-top: 28px; font-size: 17px; }}
 this report.</p>
 </body></html>
 """
+
+
+def _summary_line(quality) -> str:
+    from hftc.data.quality import summary_line
+
+    return summary_line(quality)
 
 
 def write_report(res: BacktestResult, directory: str | Path) -> Path:

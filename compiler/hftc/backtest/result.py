@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hftc.backtest.errors import BacktestError
-from hftc.fileio import umask, write_atomically
+from hftc.transaction import Tree, replace_entries
 
 #: The keys `hftc backtest --json` prints, in this order.
 JSON_KEYS = ("events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown", "turnover",
@@ -75,43 +73,38 @@ class BacktestResult:
         """Exactly the keys of `hftc backtest --json`."""
         return {k: self.summary[k] for k in JSON_KEYS}
 
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike, extra: dict[str, bytes] | None = None) -> Path:
         """fills.csv/.parquet, equity.csv/.parquet and summary.json into `directory`.
 
-        A new folder is written beside the target and renamed into place; an existing one gets
-        each file replaced atomically, so a reader never sees a half-written file.
+        The files are replaced together (see write_files), so a reader never sees a half-written
+        file nor a mix of two runs. `extra` files (report.html) join the same replacement.
         """
         target = Path(directory)
         files = {
             "summary.json": (json.dumps(_jsonable(self.summary), indent=2, sort_keys=True) + "\n").encode(),
             "fills.csv": _csv(self.fills), "equity.csv": _csv(self.equity),
             "fills.parquet": _parquet(self.fills), "equity.parquet": _parquet(self.equity),
+            **(extra or {}),
         }
         write_files(target, files)
         return target
 
 
 def write_files(target: Path, files: dict[str, bytes]) -> None:
-    """Write `files` into `target` atomically (see BacktestResult.save)."""
+    """Write `files` into `target` all together: a killed run leaves every old file or every new one.
+
+    A new folder is installed whole (hftc.transaction in its parent); an existing one keeps any
+    other files and gets these replaced together through a journal inside it.
+    """
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-            try:
-                os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it private; results are ordinary files
-                for name, data in files.items():
-                    (tmp / name).write_bytes(data)
-                os.rename(tmp, target)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            return
-        for name, data in files.items():
-            write_atomically(target / name, data)
+        if target.is_dir():
+            replace_entries(target, files)
+        else:
+            replace_entries(target.parent, {target.name: Tree(files, "summary.json" if "summary.json" in files
+                                                              else min(files))})
     except OSError as exc:
         raise BacktestError("HFT1114", f"cannot write results to {target}: {exc.strerror or exc}",
                             help="check that the folder is writable; nothing was left half-written") from None
-
 
 
 def _jsonable(value):

@@ -40,11 +40,25 @@ def _run(cmd: list[str], cwd: Path | None = None, timeout: int = 1800) -> str:
 def cmake_build(source: Path, build_dir: Path, targets: list[str], definitions: dict[str, str]) -> Path:
     if shutil.which("cmake") is None:
         raise BenchError("cmake is not installed")
+    _forget_other_source(build_dir, source)
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     defs = [f"-D{k}={v}" for k, v in sorted(definitions.items())]
     _run(["cmake", "-S", str(source), "-B", str(build_dir), *generator, "-DCMAKE_BUILD_TYPE=Release", *defs])
     _run(["cmake", "--build", str(build_dir), "--target", *targets, "-j", "2"])
     return build_dir
+
+
+def _forget_other_source(build_dir: Path, source: Path) -> None:
+    """A cached build folder configured for another source folder (hftc reinstalled elsewhere,
+    e.g. into another venv) is removed: CMake refuses to reuse it."""
+    cache = build_dir / "CMakeCache.txt"
+    if not cache.is_file():
+        return
+    for line in cache.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("CMAKE_HOME_DIRECTORY:"):
+            if Path(line.split("=", 1)[1]).resolve() != source.resolve():
+                shutil.rmtree(build_dir)
+            return
 
 
 def find_executable(build_dir: Path, name: str) -> Path:

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +18,29 @@ DEPTH_CAPTURE = "binance/usdm_btcusdt_20240808.gz"
 NATIVE_FLAGS = {"CMAKE_CXX_FLAGS": "-O3 -march=native"}
 
 Progress = Callable[[str], None]
+
+# Every benchmark program by the name `--only` takes, and which of them take `--quick`
+# (fewer repetitions and items: a smoke run, not a measurement to compare).
+CPP_RUNTIME_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_ring", "bench_tick_to_order")
+RUST_RUNTIME_PROGRAMS = ("book_bench", "ring_bench")
+GENERATED_PROGRAMS = {"cpp": "bench_codecs", "rust": "bench"}
+PROGRAMS = tuple(sorted({*CPP_RUNTIME_PROGRAMS, *RUST_RUNTIME_PROGRAMS, *GENERATED_PROGRAMS.values()}))
+DATA_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_tick_to_order", "book_bench")
+QUICK_FLAG = frozenset({"bench_ring", "bench_tick_to_order", "ring_bench"})
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which programs run (`only`: None is all of them) and whether in their quick mode."""
+
+    only: frozenset[str] | None = None
+    quick: bool = False
+
+    def wants(self, program: str) -> bool:
+        return self.only is None or program in self.only
+
+    def flags(self, program: str) -> list[str]:
+        return ["--quick"] if self.quick and program in QUICK_FLAG else []
 
 
 def predecoded_depth(progress: Progress) -> Path | None:
@@ -37,9 +60,13 @@ def predecoded_depth(progress: Progress) -> Path | None:
     return out
 
 
-def _runtime_cpp(progress: Progress, depth: Path | None) -> list[Result]:
+def _runtime_cpp(progress: Progress, depth: Path | None, pick: Selection) -> list[Result]:
     source = runtime_cpp_dir()
-    benches = sorted(p.stem for p in (source / "bench").glob("bench_*.cpp"))
+    if not (source / "CMakeLists.txt").is_file():
+        raise BenchError(f"the C++ runtime's build files are missing ({source / 'CMakeLists.txt'}): reinstall hftc")
+    benches = [p.stem for p in sorted((source / "bench").glob("bench_*.cpp")) if pick.wants(p.stem)]
+    if not benches:
+        return []
     progress(f"building the C++ runtime benchmarks ({', '.join(benches)})")
     build_dir = cmake_build(source, build_cache() / "bench" / "runtime_cpp", benches,
                             {"HFT_BUILD_BENCH": "ON", "HFT_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
@@ -57,7 +84,7 @@ def _runtime_cpp(progress: Progress, depth: Path | None) -> list[Result]:
         else:
             continue
         progress(f"running {bench}")
-        results += run_json([str(find_executable(build_dir, bench)), *args], "cpp", bench)
+        results += run_json([str(find_executable(build_dir, bench)), *args, *pick.flags(bench)], "cpp", bench)
     return results
 
 
@@ -91,20 +118,28 @@ def _generated_cpp(ir: Schema, progress: Progress) -> list[Result]:
     return run_json([str(find_executable(build_dir, "bench_codecs"))], "cpp", "bench_codecs")
 
 
-def _runtime_rust(progress: Progress, depth: Path | None) -> list[Result]:
+def _runtime_rust(progress: Progress, depth: Path | None, pick: Selection) -> list[Result]:
     crate = runtime_rust_dir()
-    if crate is None or shutil.which("cargo") is None:
-        raise BenchError("the Rust runtime or cargo is not available")
+    if crate is None:
+        raise BenchError("the Rust runtime (runtime_rust/Cargo.toml) is not in this hftc checkout or install: "
+                         "reinstall hftc")
+    if shutil.which("cargo") is None:
+        raise BenchError("cargo is not installed (see https://rustup.rs)")
+    bins = [b for b in RUST_RUNTIME_PROGRAMS if pick.wants(b) and (b != "book_bench" or depth is not None)]
+    if not bins:
+        return []
     env = {**os.environ, "CARGO_TARGET_DIR": str(build_cache() / "cargo"), "RUSTFLAGS": "-C target-cpu=native"}
-    progress("building the Rust runtime benchmarks")
-    proc = subprocess.run(["cargo", "build", "--release", "--bin", "ring_bench", "--bin", "book_bench"], cwd=crate,
+    progress(f"building the Rust runtime benchmarks ({', '.join(bins)})")
+    proc = subprocess.run(["cargo", "build", "--release", *[a for b in bins for a in ("--bin", b)]], cwd=crate,
                           env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise BenchError(f"cargo build failed: {proc.stderr.strip()[-800:]}")
     target = build_cache() / "cargo" / "release"
-    results = run_json([str(target / "ring_bench")], "rust", "ring_bench")
-    if depth is not None:
-        results += run_json([str(target / "book_bench"), str(depth)], "rust", "book_bench")
+    results: list[Result] = []
+    for program in bins:
+        progress(f"running {program}")
+        args = [str(depth)] if program == "book_bench" else []
+        results += run_json([str(target / program), *args, *pick.flags(program)], "rust", program)
     return results
 
 
@@ -137,8 +172,10 @@ def apply_schema_targets(ir: Schema, results: list[Result]) -> list[Result]:
     return [replace(r, target=targets.get(r.name, r.target)) for r in results]
 
 
-def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_generated: bool = True) -> tuple[list[Result], list[str]]:
-    """Run every benchmark for the languages asked; return results and the problems met."""
+def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_generated: bool = True,
+                   pick: Selection = Selection()) -> tuple[list[Result], list[str]]:
+    """Run the benchmarks picked for the languages asked; return results and the problems met
+    (what could not run and why), including a language that ran nothing."""
     results: list[Result] = []
     problems: list[str] = []
     depth = None
@@ -146,20 +183,28 @@ def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_gen
         depth = predecoded_depth(progress)
     except BenchError as exc:
         problems.append(str(exc))
-    if depth is None:
+    if depth is None and any(pick.wants(p) for p in DATA_PROGRAMS):
         problems.append("market data not found: book and tick-to-order benchmarks on real data are skipped")
     jobs: list[tuple[str, Callable[[], list[Result]]]] = []
+    generated = include_generated and bool(ir.messages)
     if "cpp" in langs:
-        jobs.append(("C++ runtime", lambda: _runtime_cpp(progress, depth)))
-        if include_generated and ir.messages:
+        jobs.append(("C++ runtime", lambda: _runtime_cpp(progress, depth, pick)))
+        if generated and pick.wants(GENERATED_PROGRAMS["cpp"]):
             jobs.append(("generated C++ codecs", lambda: _generated_cpp(ir, progress)))
     if "rust" in langs:
-        jobs.append(("Rust runtime", lambda: _runtime_rust(progress, depth)))
-        if include_generated and ir.messages:
+        jobs.append(("Rust runtime", lambda: _runtime_rust(progress, depth, pick)))
+        if generated and pick.wants(GENERATED_PROGRAMS["rust"]):
             jobs.append(("generated Rust codecs", lambda: _generated_rust(ir, progress)))
     for label, job in jobs:
         try:
             results += job()
         except (BenchError, OSError, subprocess.TimeoutExpired) as exc:
             problems.append(f"{label}: {exc}")
+    for lang in langs:
+        if not any(r.lang == lang for r in results):
+            name = "C++" if lang == "cpp" else "Rust"
+            programs = {*(CPP_RUNTIME_PROGRAMS if lang == "cpp" else RUST_RUNTIME_PROGRAMS), GENERATED_PROGRAMS[lang]}
+            picked_none = pick.only is not None and not pick.only & programs
+            problems.append(f"no {name} benchmark ran: " + (f"--only names none of {', '.join(sorted(programs))}"
+                                                             if picked_none else "the notes above say why"))
     return apply_schema_targets(ir, results), problems

@@ -32,6 +32,12 @@ class Clock(str, Enum):
     off = "off"
 
 
+class OnError(str, Enum):
+    drop = "drop"
+    fail = "fail"
+    keep = "keep"
+
+
 def _line_lookup(path: str, line: int):
     """A source lookup that shows the offending input line (first 160 characters)."""
     def lookup(name: str) -> str | None:
@@ -96,6 +102,9 @@ def _summary_text(summary: dict, meta: dict, verb: str) -> str:
     lines.append(f"  gaps: {len(gaps)}" + ("" if not gaps else " (" + ", ".join(
         f"{g.get('symbol', g['instrument'])} expected {g['expected']} got {g['got']}" for g in gaps[:5])
         + (", …" if len(gaps) > 5 else "") + ")"))
+    from hftc.data.quality import summary_line
+
+    lines.append("  " + summary_line(meta.get("quality")))
     clock = meta.get("clock") or {}
     if clock.get("offset_ns"):
         lines.append(f"  clock: local timestamps shifted by {clock['offset_ns'] / 1e6:+.3f} ms "
@@ -119,6 +128,9 @@ def convert_cmd(
                                 "clock is behind the exchange's (negative feed latency); off: keep them."),
     base_latency_ns: int = typer.Option(0, "--base-latency-ns", min=0, help="Smallest feed latency after a clock "
                                         "shift."),
+    on_error: OnError = typer.Option(OnError.drop, "--on-error", help="Rows failing a check (bad quantity or "
+                                     "price, clock outlier, a level crossing the book): drop them, fail, or keep "
+                                     "them (the tape is then marked dirty)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Convert market data to one .hftt tape (merged by local timestamp)."""
@@ -136,7 +148,8 @@ def convert_cmd(
             multipliers={k: float(parse_step(v, f"--multiplier {k}"))
                          for k, v in parse_assignments(multiplier or [], "--multiplier").items()},
         )
-        conversion = convert([str(p) for p in inputs], fmt.value, steps, clock.value, base_latency_ns)
+        conversion = convert([str(p) for p in inputs], fmt.value, steps, clock.value, base_latency_ns,
+                             on_error.value)
         write(conversion, output)
     except DataError as exc:
         _fail(exc)

@@ -11,7 +11,9 @@ latency to local time would then act on the future. As hftbacktest's
 `correct_local_timestamp` does, when the smallest `local_ts - exch_ts` over all
 inputs is negative every local timestamp is shifted by the same offset so that it
 becomes `base_latency_ns` (0 by default); one offset for all inputs keeps the
-instruments' relative timing. The offset is recorded in the metadata.
+instruments' relative timing. The smallest latency is taken among the rows inside
+the bulk of the latencies, never from one extreme row (hftc.data.quality); every
+row and book is then checked, and the findings go to the metadata's `quality`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from hftc import __version__
 from hftc.data.errors import DataError, make_diagnostic
 from hftc.data.events import InstrumentEvents, Steps, paused_gc
+from hftc.data.quality import POLICIES, Checker, check_and_repair, quality_diagnostics, robust_clock_offset
 from hftc.data.tape import CLEAR, DEPTH, KIND_NAMES, MAX_INSTRUMENTS, TRADE, Instrument, write_tape
 from hftc.diagnostics.model import Diagnostic, Severity
 
@@ -65,6 +68,7 @@ class Conversion:
             "end_ns": int(local[-1]) if len(self) else None,
             "gaps": len(self.meta["gaps"]),
             "clock_offset_ns": self.meta["clock"]["offset_ns"],
+            "quality": self.meta.get("quality"),
         }
 
 
@@ -109,7 +113,7 @@ def _read(fmt: str, group: list[tuple[int, str]], steps: Steps):
 
 
 def convert(inputs: Sequence[str | Path], fmt: str = "auto", steps: Steps | None = None, clock: str = "auto",
-            base_latency_ns: int = 0) -> Conversion:
+            base_latency_ns: int = 0, on_error: str = "drop") -> Conversion:
     """Read and merge `inputs`; raises DataError on bad input. Nothing is written."""
     steps = steps or Steps()
     paths = [str(p) for p in inputs]
@@ -119,6 +123,8 @@ def convert(inputs: Sequence[str | Path], fmt: str = "auto", steps: Steps | None
         raise DataError("HFT1002", f"unknown format `{fmt}`", hint=f"use one of auto, {', '.join(FORMATS)}")
     if clock not in ("auto", "off"):
         raise DataError("HFT1006", f"unknown clock correction `{clock}`", hint="use auto or off")
+    if on_error not in POLICIES:
+        raise DataError("HFT1006", f"unknown --on-error policy `{on_error}`", hint="use drop, fail or keep")
     for path in paths:
         if not Path(path).is_file():
             raise DataError("HFT1001", "input file does not exist" if not Path(path).exists() else "not a file", path)
@@ -147,7 +153,7 @@ def convert(inputs: Sequence[str | Path], fmt: str = "auto", steps: Steps | None
             raise DataError("HFT1009", f"instrument {inst.symbol} comes from two inputs of different formats",
                             hint="convert them into separate tapes")
         seen[inst.symbol] = 1
-    return _merge(events, paths, formats, clock, base_latency_ns, extra)
+    return _merge(events, paths, formats, clock, base_latency_ns, extra, on_error)
 
 
 def _check_unknown_symbols(steps: Steps, events: list[InstrumentEvents]) -> None:
@@ -162,7 +168,7 @@ def _check_unknown_symbols(steps: Steps, events: list[InstrumentEvents]) -> None
 
 
 def _merge(events: list[InstrumentEvents], paths: list[str], formats: dict[str, str], clock: str,
-           base_latency_ns: int, extra: dict[str, Any]) -> Conversion:
+           base_latency_ns: int, extra: dict[str, Any], on_error: str = "drop") -> Conversion:
     parts = [inst.columns for inst in events]
     local = np.concatenate([p["local_ts"] for p in parts])
     exch = np.concatenate([p["exch_ts"] for p in parts])
@@ -170,19 +176,17 @@ def _merge(events: list[InstrumentEvents], paths: list[str], formats: dict[str, 
     instrument = np.concatenate([np.full(len(inst), i, dtype=np.uint16) for i, inst in enumerate(events)])
     diagnostics: list[Diagnostic] = []
 
-    offset = 0
-    min_latency = None
-    if local.size:
-        stamped = exch > 0
-        if stamped.any():
-            min_latency = int((local[stamped] - exch[stamped]).min())
-    if clock == "auto" and min_latency is not None and min_latency < 0:
-        offset = -min_latency + int(base_latency_ns)
+    min_latency = int((local[exch > 0] - exch[exch > 0]).min()) if (exch > 0).any() else None
+    offset, outlier_rows, clock_info = (robust_clock_offset(local, exch, base_latency_ns) if clock == "auto"
+                                        else (0, np.zeros(local.shape, dtype=bool), {"method": "off"}))
+    if offset:
         diagnostics.append(make_diagnostic(
             Severity.NOTE, "HFT1032",
-            f"local timestamps are up to {-min_latency / 1e6:.3f} ms behind the exchange's; shifted by "
-            f"{offset / 1e6:.3f} ms so that the smallest feed latency is {int(base_latency_ns)} ns",
-            hint="--clock off keeps the recorded timestamps; --base-latency-ns sets the smallest feed latency"))
+            f"local timestamps are up to {offset / 1e6 - int(base_latency_ns) / 1e6:.3f} ms behind the exchange's "
+            f"(outliers aside); shifted by {offset / 1e6:.3f} ms so that the smallest feed latency is "
+            f"{int(base_latency_ns)} ns",
+            hint="`hftc data convert --clock off` keeps the recorded timestamps; --base-latency-ns sets the "
+                 "smallest feed latency"))
 
     order = np.lexsort((seq, local))
     columns = {
@@ -195,6 +199,10 @@ def _merge(events: list[InstrumentEvents], paths: list[str], formats: dict[str, 
         "flags": np.concatenate([p["flags"] for p in parts])[order],
     }
     update_id = np.concatenate([p["update_id"] for p in parts])[order]
+    checker = Checker(on_error, [inst.symbol for inst in events])
+    columns, update_id, quality = check_and_repair(columns, update_id, outlier_rows[order], checker)
+    quality["clock"] = {"offset_ns": offset, **clock_info}
+    diagnostics.extend(quality_diagnostics(quality))
 
     gaps = []
     for i, inst in enumerate(events):
@@ -232,6 +240,7 @@ def _merge(events: list[InstrumentEvents], paths: list[str], formats: dict[str, 
         "gaps": gaps,
         "clock": {"correction": clock, "offset_ns": offset, "base_latency_ns": int(base_latency_ns),
                   "min_feed_latency_ns_recorded": min_latency},
+        "quality": {**quality, "gaps": len(gaps)},
         **extra,
     }
     instruments = [Instrument(inst.symbol, float(inst.tick), float(inst.lot), inst.multiplier) for inst in events]

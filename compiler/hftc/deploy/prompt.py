@@ -17,6 +17,7 @@ from typing import Any, Callable, NamedTuple
 
 from pydantic import ValidationError
 
+from hftc.schema.cloud_names import shown, shown_line
 from hftc.schema.common import Surface
 from hftc.schema.deploy import CloudSpec, DeploymentSpec, KubernetesSpec, NodeSpec
 
@@ -117,7 +118,8 @@ class _Parser:
 
     # -- recording ------------------------------------------------------------
     def reject(self, line: _Line, reason: str) -> None:
-        self.unrecognized.append(Unrecognized(line.no, line.text, reason))
+        # a value may be megabytes long: never echo more than a few hundred characters of it
+        self.unrecognized.append(Unrecognized(line.no, shown_line(line.text), shown_line(reason, 300)))
 
     def assume(self, text: str) -> None:
         if text not in self.assumptions:
@@ -687,8 +689,9 @@ def _validate(entry: dict[str, Any]) -> tuple[list[str], list[tuple[tuple[str, .
             path = tuple(str(x) for x in e["loc"])
             if e["type"] == "missing":
                 missing.append(".".join(path))
-            else:
-                other.append((path, e["msg"]))
+            else:  # our validators' words without pydantic's "Value error, " prefix
+                other.append((path, str(e["ctx"]["error"]) if e["type"] == "value_error" and "error" in
+                              e.get("ctx", {}) else e["msg"]))
         return missing, other
     return [], []
 
@@ -747,7 +750,7 @@ class DeploymentConfig:
                     continue
                 line = p.origin.get(hit) or next((v for k, v in p.origin.items() if k[:len(hit)] == hit), None)
                 if line is not None:
-                    p.reject(line, f"`{'.'.join(hit)}: {_fmt(flat[hit])}` is invalid: {msg}")
+                    p.reject(line, f"`{'.'.join(hit)}: {shown(_fmt(flat[hit]))}` is invalid: {msg}")
                 del flat[hit]
                 p.values.pop(hit, None)
             entry = _nest({k: v for k, v in flat.items()})

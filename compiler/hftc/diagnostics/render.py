@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Callable, Iterable, Mapping
 
@@ -10,11 +11,20 @@ from hftc.diagnostics.model import Diagnostic, Severity, Span
 SourceLookup = Callable[[str], "str | None"]
 
 
+MAX_SNIPPET = 160  # characters of a source line shown; a minified or generated line can be megabytes
+
+
+@functools.lru_cache(maxsize=8)
+def _lines(text: str) -> list[str]:
+    """Split once per file, not once per diagnostic (16k warnings on a 1 MB schema were quadratic)."""
+    return text.splitlines()
+
+
 def _source_line(lookup: SourceLookup, span: Span) -> str | None:
     text = lookup(span.file)
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = _lines(text)
     if 1 <= span.line <= len(lines):
         return lines[span.line - 1].replace("\t", " ")
     return None
@@ -30,6 +40,13 @@ def _snippet(lookup: SourceLookup, span: Span, label: str, marker: str, gutter: 
         width = max(span.end_col - span.col, 1)
     else:
         width = max(len(line) - start + 1, 1)
+    if len(line) > MAX_SNIPPET:  # a window around the start of the span, marked as cut
+        first = max(start - 1 - MAX_SNIPPET // 3, 0)
+        cut = line[first:first + MAX_SNIPPET]
+        lead = "..." if first else ""
+        line = lead + cut + ("..." if first + MAX_SNIPPET < len(line) else "")
+        start = start - first + len(lead)
+        width = max(min(width, MAX_SNIPPET - (start - 1 - len(lead))), 1)
     carets = " " * (start - 1) + marker * width
     suffix = f" {label}" if label else ""
     return [

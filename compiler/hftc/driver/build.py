@@ -9,9 +9,10 @@ from hftc import __version__
 from hftc.diagnostics.model import Diagnostic, error, has_errors
 from hftc.driver.format import FormatError, format_text
 from hftc.driver.registry import known_targets, load_backend
-from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_tree_atomically
+from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_trees
 from hftc.ir.backend import BackendOptions
 from hftc.ir.model import Schema
+from hftc.transaction import recover
 
 DEFAULT_TARGETS = ("docs",)
 
@@ -83,7 +84,7 @@ def check_targets(ir: Schema, targets: list[str] | None = None) -> list[Diagnost
         if backend is None or ir.ir_version not in backend.ir_versions:
             continue
         try:
-            result = backend.generate(ir, BackendOptions(extra=default_options([target], default_output_dir(ir))))
+            result = backend.generate(ir, BackendOptions())
         except Exception as exc:  # a backend bug must surface as a diagnostic, not a traceback
             report.diagnostics.append(error("HFT0802", f"backend `{target}` failed: {type(exc).__name__}: {exc}", None))
             continue
@@ -95,21 +96,16 @@ def check_targets(ir: Schema, targets: list[str] | None = None) -> list[Diagnost
     return report.diagnostics
 
 
-def default_options(targets: list[str], out_dir: str) -> dict:
-    """Options that depend on where the output goes (the Rust crate's path to runtime_rust)."""
-    options: dict = {}
-    if "rust" in targets:
-        from hftc.backends.rust import runtime_rust_path_for
-
-        options["runtime_rust_path"] = runtime_rust_path_for(out_dir)
-    return options
-
-
 def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, options: dict | None = None) -> BuildReport:
-    options = {**default_options(targets, out_dir), **(options or {})}
     report = generate(ir, targets, out_dir, options)
     if has_errors(report.diagnostics):
         return report  # write nothing when anything failed
+    try:
+        recover(out_dir)  # finish (or undo) a killed build first, so --check compares what readers see
+    except OSError as exc:
+        report.diagnostics.append(error("HFT0805", f"cannot finish an interrupted build in {out_dir}: "
+                                        f"{exc.strerror or exc}", None))
+        return report
     for out in report.outputs:
         if check:
             stale = stale_files(out.directory, out.files)
@@ -118,9 +114,10 @@ def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, opt
                 report.diagnostics.append(error("HFT0804", f"output of `{out.target}` in {out.directory} is stale "
                                                 f"({len(stale)} file{'s' if len(stale) != 1 else ''} differ)", None,
                                                 notes=tuple(stale[:10]), help="run `hftc build` to refresh it"))
-            continue
-        try:
-            write_tree_atomically(out.directory, out.files, out.executables)
-        except OSError as exc:
-            report.diagnostics.append(error("HFT0805", f"cannot write {out.directory}: {exc.strerror or exc}", None))
+    if check or not report.outputs:
+        return report
+    try:  # every target or none: a multi-target build never leaves a mix of old and new
+        write_trees(out_dir, {os.path.basename(out.directory): (out.files, out.executables) for out in report.outputs})
+    except OSError as exc:
+        report.diagnostics.append(error("HFT0805", f"cannot write {out_dir}: {exc.strerror or exc}", None))
     return report

@@ -8,9 +8,9 @@ from hftc.frontend import compile_file
 from hftc.frontend.compile import CompileResult
 
 
-def lint_file(path: str) -> CompileResult:
+def lint_file(path: str, import_paths: tuple[str, ...] | list[str] = ()) -> CompileResult:
     """The schema compiled, with the checks of every build target added once it compiles."""
-    result = compile_file(path)
+    result = compile_file(path, import_paths)
     if result.ok:
         result.diagnostics = sort_diagnostics(result.diagnostics + check_targets(result.ir))
     return result

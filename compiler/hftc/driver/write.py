@@ -1,7 +1,7 @@
 """Write generated trees atomically, with a manifest of content hashes.
 
-The new tree is written to a temporary sibling directory and renamed into place,
-so a failed or killed build leaves the previous output intact.
+All targets of a build are replaced together through hftc.transaction, so a failed or
+killed build leaves either every previous target or every new one.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from typing import Mapping
+from collections.abc import Mapping
+
+from hftc.transaction import Tree, replace_entries
 
 MANIFEST = "hftc-manifest.json"
 
@@ -48,27 +48,15 @@ def stale_files(root: str, files: Mapping[str, bytes]) -> list[str]:
     return sorted(changed + extra)
 
 
-def write_tree_atomically(root: str, files: Mapping[str, bytes], executables: set[str] = frozenset()) -> None:
-    root = os.path.abspath(root)
-    parent = os.path.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(root)}.tmp-", dir=parent)
-    try:
-        for rel, data in files.items():
-            target = os.path.join(staging, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as handle:
-                handle.write(data)
-            if rel in executables:
-                os.chmod(target, 0o755)
-        old = None
-        if os.path.exists(root):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(root)}.old-", dir=parent)
-            os.rmdir(old)
-            os.rename(root, old)
-        os.rename(staging, root)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+LEGACY_LEFTOVERS = (".*.tmp-*", ".*.old-*")  # staging and set-aside folders of builds before the journal
+
+
+def write_trees(out_dir: str, trees: Mapping[str, tuple[Mapping[str, bytes], set[str]]]) -> None:
+    """Replace the folders out_dir/<name> (name -> (files, executables)) all together or not at all.
+
+    Each tree must hold its manifest; see hftc.transaction for why a kill at any instant is safe.
+    """
+    replace_entries(out_dir, {name: Tree(dict(files), MANIFEST, frozenset(executables))
+                              for name, (files, executables) in trees.items()},
+                    leftovers=LEGACY_LEFTOVERS)
+

@@ -24,6 +24,8 @@ from lark import Token, Transformer, v_args
 from hftc.diagnostics.model import Diagnostic, Span, error
 from hftc.ir.expr import Binary, Call, Cond, Const, Name, Node, Unary
 
+MAX_EXPRESSION_CHARS = 10_000
+MAX_EXPRESSION_DEPTH = 100  # parenthesised and chained operators; real ones nest a few
 _INT64_MAX = 2**63 - 1
 
 _TERMINAL_NAMES = {
@@ -130,7 +132,8 @@ class _Build(Transformer):
     @v_args(meta=True)
     def int_lit(self, meta, items):
         tok = items[0]
-        value = int(tok)
+        digits = str(tok).lstrip("0") or "0"
+        value = int(digits) if len(digits) <= 20 else _INT64_MAX + 1  # no int() of thousands of digits
         if value > _INT64_MAX:
             raise _SyntaxProblem(
                 error(
@@ -204,6 +207,18 @@ def _describe_expected(expected) -> str:
     return ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def _depth(tree) -> int:
+    """Depth of a lark tree, without recursion (a chain of 20,000 `+` is 20,000 deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_EXPRESSION_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()) if isinstance(child, lark.Tree))
+    return deepest
+
+
 def parse_expression(text: str, origin: Span, *, indent: int = 0) -> tuple[Node | None, list[Diagnostic]]:
     """Parse `text`; returns (tree, []) or (None, [HFT0510 diagnostic])."""
     positions = _Positions(text, origin, indent)
@@ -217,6 +232,9 @@ def parse_expression(text: str, origin: Span, *, indent: int = 0) -> tuple[Node 
                 label="expected an expression here",
             )
         ]
+    if len(text) > MAX_EXPRESSION_CHARS:
+        return None, [error("HFT0510", f"expression of {len(text)} characters is too long", positions.span(0, 1),
+                            label=f"at most {MAX_EXPRESSION_CHARS}", help="split it into `let:` names")]
     try:
         tree = _parser().parse(text)
     except lark.UnexpectedCharacters as exc:
@@ -246,6 +264,9 @@ def parse_expression(text: str, origin: Span, *, indent: int = 0) -> tuple[Node 
         return None, [error("HFT0510", message, span, label=f"expected {expected}" if expected else "", help=help_text)]
     except lark.UnexpectedInput:  # pragma: no cover - other lark errors
         return None, [error("HFT0510", "invalid expression", positions.span(0, stripped_end))]
+    if _depth(tree) > MAX_EXPRESSION_DEPTH:  # the tree builder and every pass recurse over it
+        return None, [error("HFT0510", f"expression nests deeper than {MAX_EXPRESSION_DEPTH} levels",
+                            positions.span(0, stripped_end), help="split it into `let:` names")]
     builder = _Build(positions)
     try:
         node = builder.transform(tree)

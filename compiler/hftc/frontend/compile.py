@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from hftc.diagnostics.model import Diagnostic, error, has_errors, sort_diagnostics
 from hftc.frontend.lower import Lowerer
-from hftc.frontend.sources import MAX_FILE_BYTES, SourceSet, decode, display_path, read_file
+from hftc.frontend.sources import SourceSet, decode, display_path, import_roots, inside_roots, read_bounded, read_file
 from hftc.frontend.templates import TemplateLibrary
 from hftc.ir.model import Schema
 from hftc.loader.yaml_nodes import LoadedYaml
@@ -58,7 +60,13 @@ class _Compilation:
         base = os.path.dirname(os.path.abspath(doc.file))
         for i, entry in enumerate(model.imports):
             span = doc.span_of(("imports", i))
-            target = os.path.normpath(os.path.join(base, entry))
+            target = self.resolve_import(base, entry)
+            if target is None:
+                self.diagnostics.append(error(
+                    "HFT0205", f"import `{entry}` is outside the schema's folder and the import paths", span,
+                    label="refused, not read",
+                    help="imports must stay inside the schema's folder tree or under an `--import-path DIR`"))
+                continue
             shown = display_path(target)
             if shown in stack:
                 cycle = " → ".join([*stack[stack.index(shown):], shown])
@@ -67,7 +75,7 @@ class _Compilation:
                 continue
             if shown in self.loaded:
                 continue
-            if not os.path.isfile(target):
+            if not os.path.exists(target):
                 self.diagnostics.append(error("HFT0201", f"imported file `{entry}` not found", span,
                                               label=f"no file at {shown}",
                                               help="imports are resolved relative to the importing file"))
@@ -91,6 +99,20 @@ class _Compilation:
             self.add_schema_file(sub, sub_model, stack + (shown,))
         self.loaded.append(doc.file)
         self.lowerer.add_schema(model, doc)
+
+    def resolve_import(self, base: str, entry: str) -> str | None:
+        """The file `entry` names (relative to the importing file, else to an import root); None when it
+        would leave the allowed folders. A name found nowhere resolves beside the importing file."""
+        roots = self.sources.import_roots
+        if os.path.isabs(entry):
+            return os.path.normpath(entry) if inside_roots(entry, roots) else None
+        beside = os.path.normpath(os.path.join(base, entry))
+        candidates = [beside] + [os.path.normpath(os.path.join(root, entry)) for root in roots[1:]]
+        allowed = [c for c in candidates if inside_roots(c, roots)]
+        for candidate in allowed:
+            if os.path.exists(candidate):
+                return candidate
+        return beside if beside in allowed else None
 
 
 def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sources: SourceSet) -> CompileResult:
@@ -141,15 +163,9 @@ def load_ir_file(path: str) -> CompileResult:
     sources = SourceSet()
     file = display_path(path)
     hint = f"write it with `hftc ir SCHEMA > {os.path.basename(path)}` using this version of hftc"
-    try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            return CompileResult(None, [error("HFT0001", f"`{file}` is too large for an IR file", None)], sources)
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return CompileResult(None, [error("HFT0001", f"cannot read `{file}`: no such file", None)], sources)
-    except OSError as exc:
-        return CompileResult(None, [error("HFT0001", f"cannot read `{file}`: {exc.strerror or exc}", None)], sources)
+    data, diags = read_bounded(path, file, "IR")
+    if data is None:
+        return CompileResult(None, diags, sources)
     text, diags = decode(file, data)
     if text is None:
         return CompileResult(None, diags, sources)
@@ -173,23 +189,39 @@ def load_ir_file(path: str) -> CompileResult:
     return CompileResult(ir, [], sources)
 
 
-def compile_file(path: str) -> CompileResult:
+@contextmanager
+def _without_cyclic_gc():
+    """Compiling allocates a few objects per input byte and frees nothing until the end; Python's
+    cyclic collector would rescan all of them again and again (a 1 MB schema took twice as long)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def compile_file(path: str, import_paths: tuple[str, ...] | list[str] = ()) -> CompileResult:
     """Read, validate and lower `path` and its imports, then run every pass; a `.ir.json` file is
-    read as an already compiled IR."""
+    read as an already compiled IR. Imports are confined to `path`'s folder tree and `import_paths`."""
     if path.endswith(IR_SUFFIX):
         return load_ir_file(path)
-    sources = SourceSet()
-    doc, diagnostics = read_file(path, sources)
-    return _compile_loaded(doc, diagnostics, sources)
+    with _without_cyclic_gc():
+        sources = SourceSet(import_roots=import_roots(path, import_paths))
+        doc, diagnostics = read_file(path, sources)
+        return _compile_loaded(doc, diagnostics, sources)
 
 
-def compile_text(file: str, text: str) -> CompileResult:
-    """Compile in-memory text (tests, fuzzing, the editor); imports are read from disk."""
+def compile_text(file: str, text: str, import_paths: tuple[str, ...] | list[str] = ()) -> CompileResult:
+    """Compile in-memory text (tests, fuzzing, the editor); imports are read from disk, confined as
+    for compile_file."""
     from hftc.loader.yaml_nodes import load_yaml_text
 
-    sources = SourceSet()
-    sources.texts[file] = text
-    doc, diagnostics = load_yaml_text(file, text)
-    if doc is not None:
-        sources.docs[file] = doc
-    return _compile_loaded(doc, diagnostics, sources)
+    with _without_cyclic_gc():
+        sources = SourceSet(import_roots=import_roots(file, import_paths))
+        sources.texts[file] = text
+        doc, diagnostics = load_yaml_text(file, text)
+        if doc is not None:
+            sources.docs[file] = doc
+        return _compile_loaded(doc, diagnostics, sources)

@@ -205,15 +205,11 @@ class Lowerer:
 
     @staticmethod
     def _inherit(fields: tuple[ir.Field, ...], since: int) -> tuple[ir.Field, ...]:
-        from dataclasses import replace
-
-        return tuple(f if f.since_version else replace(f, since_version=since) for f in fields)
+        return tuple(f if f.since_version else ir.evolve(f, since_version=since) for f in fields)
 
     @staticmethod
     def _inherit_data(data: tuple[ir.VarData, ...], since: int) -> tuple[ir.VarData, ...]:
-        from dataclasses import replace
-
-        return tuple(d if d.since_version else replace(d, since_version=since) for d in data)
+        return tuple(d if d.since_version else ir.evolve(d, since_version=since) for d in data)
 
     def _message(self, doc: LoadedYaml, path: tuple, name: str, m: surf.MessageSpec) -> ir.Message:
         since = m.since_version or 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 from hftc.diagnostics.model import Diagnostic, Span, error
@@ -41,27 +42,52 @@ class SourceSet:
 
     texts: dict[str, str] = field(default_factory=dict)
     docs: dict[str, LoadedYaml] = field(default_factory=dict)
+    import_roots: tuple[str, ...] = ()  # resolved folders imports may read from (see import_roots)
 
     def lookup(self, file: str) -> str | None:
         return self.texts.get(file)
+
+
+def read_bounded(path: str, file: str, what: str = "schema") -> tuple[bytes | None, list[Diagnostic]]:
+    """A regular file's bytes, at most MAX_FILE_BYTES; devices and pipes are refused (they may never end)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO would block an ordinary open
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(info.st_mode):
+                return None, [error("HFT0001", f"`{file}` is not a regular file", None,
+                                    help=f"pass a {what} file; devices and pipes are not read")]
+            chunks, size = [], 0
+            while size <= MAX_FILE_BYTES:  # bounded even if the file grows while read
+                chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+        finally:
+            os.close(fd)
+    except IsADirectoryError:
+        return None, [error("HFT0001", f"`{file}` is a directory, not a {what} file", None)]
+    except FileNotFoundError:
+        return None, [error("HFT0001", f"cannot read `{file}`: no such file", None)]
+    except OSError as exc:
+        return None, [error("HFT0001", f"cannot read `{file}`: {exc.strerror or exc}", None)]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [error("HFT0001", f"`{file}` is too large for a {what} file (over {MAX_FILE_BYTES} bytes)",
+                            Span.point(file, 1, 1))]
+    return data, []
 
 
 def read_file(path: str, sources: SourceSet) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     file = display_path(path)
     if file in sources.docs:
         return sources.docs[file], []
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return None, [error("HFT0001", f"file is too large for a schema ({size} bytes)", Span.point(file, 1, 1))]
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except IsADirectoryError:
-        return None, [error("HFT0001", f"`{file}` is a directory, not a schema file", None)]
-    except FileNotFoundError:
-        return None, [error("HFT0001", f"cannot read `{file}`: no such file", None)]
-    except OSError as exc:
-        return None, [error("HFT0001", f"cannot read `{file}`: {exc.strerror or exc}", None)]
+    data, diags = read_bounded(path, file)
+    if data is None:
+        return None, diags
     text, diags = decode(file, data)
     if text is None:
         return None, diags
@@ -70,3 +96,15 @@ def read_file(path: str, sources: SourceSet) -> tuple[LoadedYaml | None, list[Di
     if doc is not None:
         sources.docs[file] = doc
     return doc, diags
+
+
+def import_roots(schema_path: str, import_paths: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """The folders imports may come from: the compiled schema's folder tree and each --import-path."""
+    return tuple(dict.fromkeys(os.path.realpath(p) for p in (os.path.dirname(os.path.abspath(schema_path)),
+                                                             *import_paths)))
+
+
+def inside_roots(path: str, roots: tuple[str, ...]) -> bool:
+    """Whether `path`, with every symbolic link resolved, lies under one of `roots`."""
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)

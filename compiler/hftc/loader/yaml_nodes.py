@@ -1,8 +1,12 @@
 """Parse YAML text into plain Python values plus a span for every key and value.
 
-We use ruamel.yaml's composer rather than its constructor: the node tree keeps
-start and end marks for every scalar, and it shows duplicate keys, which the
-constructor would silently overwrite.
+The node tree is composed here from libyaml's event stream (PyYAML's C parser) rather
+than by a YAML constructor: it keeps start and end marks for every scalar and shows
+duplicate keys, which a constructor would silently overwrite. Composing it ourselves,
+without recursion, bounds the work any input can cause: nesting deeper than MAX_DEPTH
+stops the parse at once, aliases may not expand the document past a budget linear in
+its size (an "alias bomb" is 600 bytes), number literals are limited in length, and a
+1 MB schema parses in well under a second where ruamel's pure-Python parser took 30 s.
 """
 
 from __future__ import annotations
@@ -20,6 +24,43 @@ _INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _HEX_RE = re.compile(r"^0x[0-9a-fA-F_]+$")
 _OCT_RE = re.compile(r"^0o[0-7_]+$")
 _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+_NUMBER_START_RE = re.compile(r"^[-+]?\.?[0-9]")
+
+MAX_DEPTH = 64  # schemas nest a handful of levels
+MAX_NUMBER_CHARS = 100  # a uint64 has 20 digits; a decimal with exponent fits easily
+ALIAS_BUDGET_BASE = 10_000  # values an alias-free document of N characters has fewer than N of
+
+
+class _Scalar:
+    __slots__ = ("end", "start", "style", "tag", "value")
+
+    def __init__(self, value: str, style: str | None, tag: str | None, start, end):
+        self.value, self.style, self.tag, self.start, self.end = value, style, tag or "", start, end
+
+
+class _Sequence:
+    __slots__ = ("end", "start", "value")
+
+    def __init__(self, start):
+        self.value: list = []
+        self.start, self.end = start, start
+
+
+class _Mapping:
+    __slots__ = ("end", "pending", "start", "value")
+
+    def __init__(self, start):
+        self.value: list = []
+        self.start, self.end = start, start
+        self.pending = None  # a key waiting for its value
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @dataclass
@@ -46,8 +87,12 @@ class LoadedYaml:
 
 
 def _span(file: str, node) -> Span:
-    s, e = node.start_mark, node.end_mark
-    return Span(file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+    s, e = node.start, node.end
+    return Span(file, s[0] + 1, s[1] + 1, e[0] + 1, e[1] + 1)
+
+
+def _mark(mark) -> tuple[int, int]:
+    return (mark.line, mark.column)
 
 
 def _scalar(node) -> Any:
@@ -55,7 +100,7 @@ def _scalar(node) -> Any:
     text = node.value
     if node.style in ("'", '"', "|", ">"):
         return text
-    tag = node.tag.value if hasattr(node.tag, "value") else str(node.tag)
+    tag = node.tag
     if tag and not tag.startswith("tag:yaml.org,2002:"):
         return text
     if text in ("", "~", "null", "Null", "NULL"):
@@ -82,54 +127,130 @@ def _scalar(node) -> Any:
 
 
 class _Converter:
-    def __init__(self, file: str):
+    def __init__(self, file: str, budget: int):
         self.file = file
         self.out = LoadedYaml(file, None)
         self.diagnostics: list[Diagnostic] = []
+        self.budget = budget  # values left to produce; aliases can multiply them
 
     def convert(self, node, path: Path, depth: int = 0) -> Any:
-        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
         self.out.value_spans[path] = _span(self.file, node)
-        if depth > 64:
-            self.diagnostics.append(
-                error("HFT0009", "nesting is too deep", _span(self.file, node),
-                      help="schemas nest a few levels; this looks like generated or corrupt input")
-            )
-            return None
-        if isinstance(node, ScalarNode):
+        if depth > MAX_DEPTH:
+            raise _TooDeep(node)
+        if isinstance(node, _Scalar):
             self.out.styles[path] = node.style or ""
+            if not node.style and len(node.value) > MAX_NUMBER_CHARS and _NUMBER_START_RE.match(node.value) \
+                    and isinstance(_scalar(_Scalar(node.value[:MAX_NUMBER_CHARS], None, node.tag, None, None)),
+                                   (int, float)):
+                self.diagnostics.append(error(
+                    "HFT0009", f"number literal of {len(node.value)} characters is too long", _span(self.file, node),
+                    label=f"at most {MAX_NUMBER_CHARS}", help="no schema value needs that many digits"))
+                return None
             return _scalar(node)
-        if isinstance(node, SequenceNode):
+        if isinstance(node, _Sequence):
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            result: dict = {}
-            first_seen: dict = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    self.diagnostics.append(
-                        error("HFT0009", "mapping keys must be plain scalars",
-                              _span(self.file, key_node), label="complex key")
-                    )
-                    continue
-                key = _scalar(key_node)
-                key = key if isinstance(key, str) else str(key_node.value)
-                key_span = _span(self.file, key_node)
-                if key in first_seen:
-                    from hftc.diagnostics.model import Label
+        result: dict = {}
+        first_seen: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, _Scalar):
+                self.diagnostics.append(
+                    error("HFT0009", "mapping keys must be plain scalars",
+                          _span(self.file, key_node), label="complex key")
+                )
+                continue
+            key = _scalar(key_node) if len(key_node.value) <= MAX_NUMBER_CHARS else key_node.value
+            key = key if isinstance(key, str) else str(key_node.value)
+            key_span = _span(self.file, key_node)
+            if key in first_seen:
+                from hftc.diagnostics.model import Label
 
-                    self.diagnostics.append(
-                        error("HFT0004", f"duplicate key `{key}`", key_span,
-                              label="defined again here",
-                              secondary=(Label(first_seen[key], "first defined here"),),
-                              help="remove one of the two; YAML would silently keep only the last")
-                    )
-                    continue
-                first_seen[key] = key_span
-                self.out.key_spans[path + (key,)] = key_span
-                result[key] = self.convert(value_node, path + (key,), depth + 1)
-            return result
-        return None
+                self.diagnostics.append(
+                    error("HFT0004", f"duplicate key `{key}`", key_span,
+                          label="defined again here",
+                          secondary=(Label(first_seen[key], "first defined here"),),
+                          help="remove one of the two; YAML would silently keep only the last")
+                )
+                continue
+            first_seen[key] = key_span
+            self.out.key_spans[path + (key,)] = key_span
+            result[key] = self.convert(value_node, path + (key,), depth + 1)
+        return result
+
+
+def _events(text: str):
+    import yaml
+
+    loader = getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader  # libyaml when built with it
+    return yaml.parse(text, Loader=loader)
+
+
+class _Composer:
+    """Nodes from the event stream, iteratively: the depth is checked as the parse goes."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.anchors: dict[str, tuple[Any, tuple[int, int]]] = {}
+        self.warnings: list[Diagnostic] = []
+        self.documents: list = []
+
+    def compose(self, text: str) -> list:
+        import yaml
+
+        stack: list = []
+        for event in _events(text):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                node = _Scalar(event.value, event.style, event.tag, _mark(event.start_mark), _mark(event.end_mark))
+                self._anchor(event, node)
+                self._add(stack, node)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                node = (_Mapping if kind is yaml.MappingStartEvent else _Sequence)(_mark(event.start_mark))
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(node)
+                self._anchor(event, node)
+                stack.append(node)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                node = stack.pop()
+                node.end = _mark(event.end_mark)
+                self._add(stack, node)
+            elif kind is yaml.AliasEvent:
+                found = self.anchors.get(event.anchor)
+                if found is None:
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                      event.start_mark)
+                self._add(stack, found[0])
+            elif kind is yaml.DocumentStartEvent:
+                self.anchors = {}
+                if self.documents:  # a second document: no need to parse it
+                    self.documents.append(_Scalar("", None, None, _mark(event.start_mark), _mark(event.end_mark)))
+                    break
+        return self.documents
+
+    def _anchor(self, event, node) -> None:
+        name = event.anchor
+        if name is None:
+            return
+        if name in self.anchors:
+            line, col = node.start
+            self.warnings.append(warning("HFT0009", f"YAML: found duplicate anchor {name!r}",
+                                         Span.point(self.file, line + 1, col + 1), label="here"))
+        self.anchors[name] = (node, node.start)
+
+    def _add(self, stack: list, node) -> None:
+        if not stack:
+            self.documents.append(node)
+            return
+        parent = stack[-1]
+        if isinstance(parent, _Sequence):
+            parent.value.append(node)
+        elif parent.pending is None:
+            parent.pending = node
+        else:
+            parent.value.append((parent.pending, node))
+            parent.pending = None
 
 
 def _yaml_error(file: str, exc: Exception, text: str) -> Diagnostic:
@@ -138,14 +259,20 @@ def _yaml_error(file: str, exc: Exception, text: str) -> Diagnostic:
     context = getattr(exc, "context", None)
     line = mark.line + 1 if mark else 1
     col = mark.column + 1 if mark else 1
+    position = getattr(exc, "position", None)  # a reader error (a forbidden character) has only an offset
+    if mark is None and isinstance(position, int) and 0 <= position <= len(text):
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
     lines = text.splitlines()
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    if "\t" in problem or ("\t" in source_line[: max(col, 1)] and "tab" in problem.lower()) or (
-        "\\t" in problem
-    ):
+    indent = source_line[:len(source_line) - len(source_line.lstrip(" \t"))]
+    if "\t" in problem or "\\t" in problem or ("\t" in indent and col <= len(indent) + 1):
         tab_col = source_line.find("\t") + 1 if "\t" in source_line else col
         return error("HFT0005", "tab character in indentation", Span.point(file, line, tab_col),
                      label="tab here", help="indent with spaces; YAML does not allow tabs")
+    if "nesting depth" in problem:  # libyaml's own limit (1000), reached before ours when it scans ahead
+        return error("HFT0009", f"nesting is deeper than {MAX_DEPTH} levels", Span.point(file, line, col),
+                     label="too deep here", help="schemas nest a few levels; this looks like generated or corrupt input")
     message = f"YAML syntax error: {problem}"
     context_mark = getattr(exc, "context_mark", None)
     secondary = ()
@@ -161,43 +288,45 @@ def _yaml_error(file: str, exc: Exception, text: str) -> Diagnostic:
 
 def load_yaml_text(file: str, text: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Parse one YAML document; never raises for bad input, returns diagnostics."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     if "\x00" in text:
         pos = text.index("\x00")
         line = text.count("\n", 0, pos) + 1
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         return None, [error("HFT0002", "file contains NUL bytes; it is not a YAML text file",
                             Span.point(file, line, col), help="pass the schema's .yaml file")]
-    import warnings
+    import yaml
 
-    yaml = YAML(typ="rt", pure=True)
+    composer = _Composer(file)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            nodes = list(yaml.compose_all(text))
-    except YAMLError as exc:
+        nodes = composer.compose(text)
+    except yaml.YAMLError as exc:
         return None, [_yaml_error(file, exc, text)]
-    except (RecursionError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except _TooDeep as exc:
+        return None, [_too_deep(file, exc.args[0])]
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:  # never an internal error for any text
         return None, [error("HFT0003", f"YAML could not be parsed: {type(exc).__name__}",
-                            Span.point(file, 1, 1), help="simplify the document's nesting")]
-    nodes = [n for n in nodes if n is not None]
+                            Span.point(file, 1, 1), help="check the document's syntax")]
     if not nodes:
         return None, [error("HFT0006", "the file holds no YAML document", Span.point(file, 1, 1),
                             help="start from `hftc init NAME` for a working skeleton")]
     if len(nodes) > 1:
         return None, [error("HFT0009", "only one YAML document per file is supported",
                             _span(file, nodes[1]), label="second document starts here")]
-    conv = _Converter(file)
-    for w in caught:  # e.g. a reused anchor: report it like any other finding, never as a Python warning
-        text_of = str(w.message)
-        places = re.findall(r"line (\d+), column (\d+)", text_of)  # ruamel prints 1-based marks
-        where = Span.point(file, int(places[-1][0]), int(places[-1][1])) if places else Span.point(file, 1, 1)
-        problem = text_of.strip().splitlines()[0] if text_of.strip() else type(w.message).__name__
-        conv.diagnostics.append(warning("HFT0009", f"YAML: {problem}", where, label="here"))
+    limit = ALIAS_BUDGET_BASE + 2 * len(text)
+    conv = _Converter(file, limit)
+    conv.diagnostics.extend(composer.warnings)
     try:
         conv.out.value = conv.convert(nodes[0], ())
-    except RecursionError:
-        return None, [error("HFT0009", "nesting is too deep", Span.point(file, 1, 1))]
+    except _TooDeep as exc:
+        return None, [_too_deep(file, exc.args[0])]
+    except _TooLarge as exc:
+        return None, [error("HFT0009", f"aliases expand the document to more than {limit} values",
+                            _span(file, exc.args[0]), label="while expanding this",
+                            help="each `*alias` copies its anchor's value; nested aliases multiply (an alias bomb)")]
     return conv.out, conv.diagnostics
+
+
+def _too_deep(file: str, node) -> Diagnostic:
+    return error("HFT0009", f"nesting is deeper than {MAX_DEPTH} levels", Span.point(file, node.start[0] + 1,
+                                                                                  node.start[1] + 1),
+                 label="too deep here", help="schemas nest a few levels; this looks like generated or corrupt input")

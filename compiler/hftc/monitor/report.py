@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hftc.monitor.alerts import AlertManager
 from hftc.monitor.stats import QUANTILES, Raw, Snapshot, histogram_quantile, window_buckets
+from hftc.transaction import replace_entries
 
 
 @dataclass
@@ -132,15 +133,13 @@ def build_report(raws: Sequence[Raw], snapshots: Sequence[Snapshot], alerts: Ale
     elif svg:
         plot_html = svg
         plot_md = svg
+    contents: dict[str, bytes] = {}
     if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
         if png:
-            (output_dir / "p99.png").write_bytes(png)
-            files.append(output_dir / "p99.png")
+            contents["p99.png"] = png
             plot_md = "![p99 over time](p99.png)"
         elif svg:
-            (output_dir / "p99.svg").write_text(svg, encoding="utf-8")
-            files.append(output_dir / "p99.svg")
+            contents["p99.svg"] = svg.encode("utf-8")
             plot_md = "![p99 over time](p99.svg)"
 
     lat = summary.get("latency_ns", {})
@@ -194,7 +193,8 @@ def build_report(raws: Sequence[Raw], snapshots: Sequence[Snapshot], alerts: Ale
             + "\n".join(body) + "\n</body></html>\n")
     markdown = "\n".join(md)
     if output_dir is not None:
-        (output_dir / "report.md").write_text(markdown, encoding="utf-8")
-        (output_dir / "report.html").write_text(page, encoding="utf-8")
-        files += [output_dir / "report.md", output_dir / "report.html"]
+        contents["report.md"] = markdown.encode("utf-8")
+        contents["report.html"] = page.encode("utf-8")
+        replace_entries(output_dir, contents)  # the plot and both pages together, never a mix of two runs
+        files += [output_dir / name for name in contents]
     return PerformanceReport(markdown, page, plot_format, summary, files)

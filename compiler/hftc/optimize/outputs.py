@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hftc.fileio import write_atomically
 from hftc.optimize.pareto import TrialRecord
 from hftc.optimize.plot import pareto_svg
 from hftc.optimize.study import StudyOutcome, redact
+from hftc.transaction import replace_entries
 
 CHOICE_RULE = ("the feasible Pareto-optimal trial best on the first objective, ties broken by the next "
                "objectives, then by the lower trial number")
@@ -157,8 +157,7 @@ def write_outputs(report: Report, out_dir: str | os.PathLike) -> dict[str, str]:
         files["walk_forward.csv"] = walk_forward_csv(report)
     report.files = {name: str(out / name) for name in list(files) + ["summary.json"]}
     files["summary.json"] = (json.dumps(summary_json(report), indent=2, default=_json_default) + "\n").encode()
-    for name, data in files.items():
-        write_atomically(out / name, data)
+    replace_entries(out, files)  # all files of the run or, if killed, all of the previous one
     return report.files
 
 

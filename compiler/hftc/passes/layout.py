@@ -7,10 +7,9 @@ unaligned offsets cost nothing on x86 and keep messages small. An explicit
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from hftc.diagnostics.model import Diagnostic, error
-from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef
+from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef, evolve
 
 MAX_BLOCK = 65535
 
@@ -58,7 +57,7 @@ def _place(fields: tuple[Field, ...], sizes: _Sizes, owner: str, out: list[Diagn
                                  label=f"the previous field ends at {offset}", help=f"use offset {offset} or more"))
             else:
                 offset = f.offset
-        placed.append(replace(f, offset=offset, size=size))
+        placed.append(evolve(f, offset=offset, size=size))
         offset += size
     if offset > MAX_BLOCK:
         span = fields[-1].span if fields else None
@@ -70,13 +69,13 @@ def _place(fields: tuple[Field, ...], sizes: _Sizes, owner: str, out: list[Diagn
 def _group(g: Group, sizes: _Sizes, owner: str, out: list[Diagnostic]) -> Group:
     fields, block = _place(g.fields, sizes, f"{owner}.{g.name}", out)
     groups = tuple(_group(s, sizes, f"{owner}.{g.name}", out) for s in g.groups)
-    return replace(g, fields=fields, block_length=block, groups=groups)
+    return evolve(g, fields=fields, block_length=block, groups=groups)
 
 
 def _message(m: Message, sizes: _Sizes, out: list[Diagnostic]) -> Message:
     fields, block = _place(m.fields, sizes, m.name, out)
     groups = tuple(_group(g, sizes, m.name, out) for g in m.groups)
-    return replace(m, fields=fields, block_length=block, groups=groups)
+    return evolve(m, fields=fields, block_length=block, groups=groups)
 
 
 def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
@@ -87,10 +86,10 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
         size, align = sizes.size_align(t.name)
         if t.kind == "composite":
             fields, _ = _place(t.fields, sizes, t.name, out)
-            t = replace(t, fields=fields)
+            t = evolve(t, fields=fields)
         null = t.null_value
         if t.kind in ("decimal", "enum"):
             null = PRIMITIVES[t.encoding or "int64"].null_value
-        types.append(replace(t, size=size, align=align, null_value=null))
+        types.append(evolve(t, size=size, align=align, null_value=null))
     messages = tuple(_message(m, sizes, out) for m in ir.messages)
-    return replace(ir, types=tuple(types), messages=messages), out
+    return evolve(ir, types=tuple(types), messages=messages), out

@@ -4,10 +4,9 @@ parameter ranges, queue capacities and CPU assignments."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from hftc.diagnostics.model import Diagnostic, Label, error
-from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef
+from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef, evolve
 from hftc.passes.walk import groups_of
 
 
@@ -75,7 +74,7 @@ def _check_field(f: Field, types: dict[str, TypeDef], out: list[Diagnostic]) -> 
             out.append(error("HFT0313", f"optional field `{f.name}` of type `{f.type}` has no null value", f.span,
                              label="no natural null for this type", help="add `null_value:`"))
             return f
-        return replace(f, null_value=default_null)
+        return evolve(f, null_value=default_null)
     return f
 
 
@@ -84,11 +83,11 @@ def _fields(fields: tuple[Field, ...], types: dict[str, TypeDef], out: list[Diag
 
 
 def _group(g: Group, types: dict[str, TypeDef], out: list[Diagnostic]) -> Group:
-    return replace(g, fields=_fields(g.fields, types, out), groups=tuple(_group(s, types, out) for s in g.groups))
+    return evolve(g, fields=_fields(g.fields, types, out), groups=tuple(_group(s, types, out) for s in g.groups))
 
 
 def _message(m: Message, types: dict[str, TypeDef], out: list[Diagnostic]) -> Message:
-    return replace(m, fields=_fields(m.fields, types, out), groups=tuple(_group(g, types, out) for g in m.groups))
+    return evolve(m, fields=_fields(m.fields, types, out), groups=tuple(_group(g, types, out) for g in m.groups))
 
 
 def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
@@ -132,4 +131,4 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
                                  label=f"`{t.stage}` pinned to CPU {t.cpu}",
                                  secondary=(Label(first, "also pinned here"),) if first else ()))
             cpus.setdefault(t.cpu, t.span)
-    return replace(ir, messages=messages), out
+    return evolve(ir, messages=messages), out

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
+from pydantic import ValidationInfo, field_validator
+
+from hftc.schema.cloud_names import image_problem, region_problem, zone_problem
 from hftc.schema.common import F, Surface
 
 
@@ -30,6 +33,14 @@ class KubernetesSpec(Surface):
     credentials_secret: str = F("Name of the Secret holding venue credentials (referenced, never inlined).", "venue-credentials", default="venue-credentials")
     optimizer_workers: int = F("Parallel workers of the optimisation Job.", 4, default=4, ge=1, le=1024)
 
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str) -> str:
+        problem = image_problem(value)  # it reaches manifests and kubectl command lines
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class CloudSpec(Surface):
     """Cloud infrastructure settings."""
@@ -42,6 +53,22 @@ class CloudSpec(Surface):
     count: int = F("Number of instances.", 2, default=1, ge=1, le=1000)
     node_group: Literal["instances", "eks"] = F("Plain instances or an EKS managed node group.", "instances", default="instances")
     ena_express: bool = F("Enable ENA Express (adds latency at low rates; only when asked).", False, default=False)
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_a_region(cls, value: str) -> str:
+        problem = region_problem(value)  # it reaches Terraform files and terraform command lines
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_is_in_the_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        problem = None if value is None else zone_problem(value, info.data.get("region"))
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class DeploymentSpec(Surface):

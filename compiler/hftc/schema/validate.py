@@ -183,6 +183,8 @@ def _diagnostic(root: type[BaseModel], doc: LoadedYaml, err: dict) -> Diagnostic
     if kind == "int_from_float":
         return error("HFT0103", f"`{key}` must be an integer, found a number with a fraction", span,
                      label="expected an integer")
+    if kind == "value_error" and "error" in err.get("ctx", {}):  # our validators' own words, no "Value error, "
+        return error("HFT0105", f"invalid value for `{key}`: {err['ctx']['error']}", span, label="invalid")
     return error("HFT0105", f"invalid value for `{key}`: {err['msg']}", span, label="invalid")
 
 

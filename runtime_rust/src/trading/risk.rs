@@ -4,7 +4,8 @@
 //! evaluates every limit unconditionally, packs the failures into a bit mask and reports the
 //! highest-precedence one (lowest bit), so accepted and rejected orders cost the same. No
 //! allocation after construction, no panics, no floating point: bands and notionals use exact
-//! 128-bit integer products.
+//! 128-bit integer products, and every sum that extreme inputs could overflow (positions,
+//! counters, the band's bound) saturates, in debug and release builds alike.
 #![deny(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -175,8 +176,10 @@ impl RiskGate {
         // |px - mid| <= bps/10000 * |mid|, doubled to stay in integers: mid2 = bid + ask.
         let mid2 = i128::from(t.bid_px) + i128::from(t.ask_px);
         let dev2 = 2 * px - mid2;
-        let band =
-            t.valid && dev2.abs() * 10_000 > i128::from(self.limits.price_band_bps) * mid2.abs();
+        // |dev2| * 10_000 < 2^79 always fits; bps * |mid2| can reach 2^128, so it saturates.
+        let band = t.valid
+            && dev2.abs() * 10_000
+                > i128::from(self.limits.price_band_bps).saturating_mul(mid2.abs());
         let fail = u32::from(self.kill.tripped())
             | u32::from(bad) << 1
             | u32::from(o.qty_lots > self.limits.max_order_qty) << 2
@@ -186,12 +189,12 @@ impl RiskGate {
             | u32::from(band) << 6
             | u32::from(self.tokens < Self::UNIT) << 7;
         if fail == 0 {
-            self.tokens -= Self::UNIT;
-            self.counts[0] += 1;
+            self.tokens -= Self::UNIT; // fail == 0 implies tokens >= UNIT
+            self.counts[0] = self.counts[0].saturating_add(1);
             return RiskDecision::Accept;
         }
         let reason = fail.trailing_zeros() as usize + 1;
-        self.counts[reason] += 1;
+        self.counts[reason] = self.counts[reason].saturating_add(1);
         RiskDecision::ALL[reason]
     }
 
@@ -199,7 +202,7 @@ impl RiskGate {
     #[inline]
     pub fn on_fill(&mut self, instrument: InstrumentId, side: Side, qty_lots: i64) {
         if let Some(p) = self.position.get_mut(instrument as usize) {
-            *p += side_sign(side) * qty_lots;
+            *p = p.saturating_add(side_sign(side).saturating_mul(qty_lots));
         }
     }
 
@@ -234,7 +237,9 @@ impl RiskGate {
     }
     /// Orders rejected so far, for any reason.
     pub fn rejected(&self) -> u64 {
-        self.counts[1..].iter().sum()
+        self.counts[1..]
+            .iter()
+            .fold(0u64, |a, &c| a.saturating_add(c))
     }
     /// Whole orders currently available in the bucket.
     pub fn tokens(&self) -> u64 {
@@ -250,6 +255,7 @@ impl RiskGate {
     #[inline]
     fn refill(&mut self, now_ns: u64) {
         let elapsed = now_ns.saturating_sub(self.last_ns).min(Self::UNIT);
+        // elapsed <= UNIT and rate <= MAX_RATE: the product and the sum stay below 2^61.
         self.tokens = self.capacity.min(self.tokens + elapsed * self.rate);
         self.last_ns = self.last_ns.max(now_ns);
     }
@@ -388,6 +394,51 @@ mod tests {
         // A long pause refills at most a full bucket.
         assert_eq!(g.check(&o, &TOUCH, 100_000_000_000), RiskDecision::Accept);
         assert_eq!(g.tokens(), 1);
+    }
+
+    #[test]
+    fn extreme_values_never_overflow() {
+        let limits = RiskLimits {
+            max_position: i64::MAX,
+            max_order_qty: i64::MAX,
+            max_orders_per_second: u64::MAX,
+            price_band_bps: i64::MAX,
+            max_notional: i64::MAX,
+            kill_switch: true,
+        };
+        let mut g = RiskGate::new(limits, 1);
+        let far = Touch {
+            bid_px: i64::MAX,
+            ask_px: i64::MAX,
+            valid: true,
+        };
+        for (side, px, qty) in [
+            (Side::Bid, i64::MAX, i64::MAX),
+            (Side::Ask, i64::MIN, i64::MAX),
+            (Side::Bid, i64::MIN, i64::MIN),
+        ] {
+            let o = order(side, px, qty);
+            let d = g.check(&o, &far, u64::MAX);
+            assert_ne!(d, RiskDecision::KillSwitch);
+            g.on_fill(0, side, qty);
+        }
+        // The loop left i64::MIN; three more buys of i64::MAX go -1, MAX - 1, then saturate.
+        for _ in 0..3 {
+            g.on_fill(0, Side::Bid, i64::MAX);
+        }
+        assert_eq!(g.position(0), i64::MAX);
+        g.on_fill(0, Side::Ask, i64::MIN);
+        assert_eq!(g.position(0), i64::MAX);
+        let negative = RiskLimits {
+            price_band_bps: i64::MIN,
+            ..limits
+        };
+        let mut h = RiskGate::new(negative, 1);
+        let o = order(Side::Ask, -1, 1); // a negative band bound: every priced order is outside
+        assert_eq!(h.check(&o, &far, 0), RiskDecision::PriceBand);
+        h.counts = [u64::MAX; RiskDecision::COUNT];
+        assert_eq!(h.check(&o, &far, 0), RiskDecision::PriceBand);
+        assert_eq!(h.rejected(), u64::MAX);
     }
 
     #[test]

@@ -127,7 +127,7 @@ inline std::string to_string(OrderFlags s) {
     char hex[24];
     char* end = std::to_chars(hex, hex + sizeof hex, rest, 16).ptr;
     out += out.empty() ? "0x" : "|0x";
-    out.append(hex, end);
+    out.append(hex, static_cast<std::size_t>(end - hex));
   }
   return out.empty() ? "{}" : out;
 }
