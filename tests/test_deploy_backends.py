@@ -44,7 +44,7 @@ from hftc.diagnostics.model import Severity
 from hftc.driver import registry
 from hftc.frontend import compile_file
 from hftc.ir.backend import BackendOptions
-from hftc.ir.model import Alert, Monitoring
+from hftc.ir.model import IR_VERSION, Alert, Monitoring
 
 PINNED_K8S = "1.32.0"
 EXAMPLE = EXAMPLES / "fx_market_maker.hftc.yaml"
@@ -140,7 +140,7 @@ def outputs(ir, variant_ir, tmp_path_factory) -> dict[str, Path]:
 def test_targets_are_registered() -> None:
     for name, backend in TARGETS.items():
         assert registry.load_backend(name) is backend
-        assert backend.name == name and 1 in backend.ir_versions
+        assert backend.name == name and IR_VERSION in backend.ir_versions
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
@@ -460,7 +460,8 @@ def test_optimize_runs_on_the_schema_configmap_like_the_yaml(ir, tmp_path, monke
 @pytest.mark.parametrize("text, message", [
     ("{not json", "not JSON"),
     ('{"ir_version": 99}', "IR version 99"),
-    ('{"ir_version": 1, "package": 5}', "not an hftc IR"),
+    ('{"ir_version": 1}', "IR version 1 is not supported"),  # before feed roles
+    ('{"ir_version": 2, "package": 5}', "not an hftc IR"),
 ])
 def test_bad_ir_file_is_a_diagnostic(tmp_path, text, message) -> None:
     from hftc.cli import app

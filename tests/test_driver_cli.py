@@ -19,6 +19,7 @@ from hftc.driver.build import build, generate
 from hftc.driver.write import MANIFEST
 from hftc.frontend import compile_file
 from hftc.ir.backend import BackendResult, GeneratedFile
+from hftc.ir.model import IR_VERSION
 
 from conftest import EXAMPLES, REPO
 
@@ -44,7 +45,7 @@ def test_build_twice_gives_identical_files_and_manifest(tmp_path) -> None:
     manifest = json.loads((tmp_path / "a" / "docs" / MANIFEST).read_text())
     readme = (tmp_path / "a" / "docs" / "README.md").read_bytes()
     assert manifest["files"] == [{"path": "README.md", "sha256": hashlib.sha256(readme).hexdigest(), "size": len(readme)}]
-    assert manifest["target"] == "docs" and manifest["ir_version"] == 1
+    assert manifest["target"] == "docs" and manifest["ir_version"] == IR_VERSION
 
 
 def test_docs_backend_golden(golden) -> None:
@@ -72,7 +73,7 @@ def test_failed_build_leaves_previous_output_intact(tmp_path, monkeypatch) -> No
     before = _hashes(out)
 
     class Broken:
-        name, description, ir_versions = "broken", "raises", (1,)
+        name, description, ir_versions = "broken", "raises", (IR_VERSION,)
 
         def generate(self, ir, options):
             raise RuntimeError("boom")
@@ -110,7 +111,7 @@ def test_write_interrupted_midway_keeps_previous_tree(tmp_path, monkeypatch) -> 
 
 def test_entry_point_backends_are_found(monkeypatch) -> None:
     class Plugin:
-        name, description, ir_versions = "plugin", "third-party backend", (1,)
+        name, description, ir_versions = "plugin", "third-party backend", (IR_VERSION,)
 
         def generate(self, ir, options):
             return BackendResult(files=(GeneratedFile("hello.txt", f"package {ir.package}\n"),))

@@ -138,3 +138,64 @@ def test_generated_rust_crate_lints_and_tests(schema: str, cache_dir: Path) -> N
     test = cargo(["test"], crate, cache_dir)
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "bbo_resets_the_book_to_its_top_levels ... ok" in test.stdout
+
+
+def test_symbol_keyed_bbo_pipeline_from_python(cache_dir: Path) -> None:
+    """The python-ext pipeline of the symbol-keyed schema: BBOs by symbol in, integer share
+    orders naming their symbol out; 300 shares are 3 lots of 100, 250 are off the grid, unknown
+    symbols are dropped."""
+    import subprocess
+    import textwrap
+
+    from hftc.backends.python_ext.venv import ensure
+
+    _need("g++", "cmake")
+    ext = ensure(_ir("roles_symbol_bbo"), cache_dir)
+    code = textwrap.dedent("""
+        import roles_bbo_ext as x
+        def quote(sym, bid, ask, size=300):  # prices in 1e-4 dollars
+            return x.encode_quote(symbol=sym, best_bid=bid, bid_size=size, best_ask=ask, ask_size=size)
+        p = x.MainPipeline()
+        orders = [x.decode_order(o) for o in p.process(quote("MSFT", 3_000_000, 3_001_000) +
+                                                       quote("AAPL", 1_000_000, 1_001_000))]
+        # AAPL (instrument 0) mid 100.05: quotes 100.04 / 100.06, one lot of 100 shares each
+        assert [(o["side"], o["price"], o["shares"], o["symbol"]) for o in orders] == [
+            (x.Side.buy, 1_000_400, 100, "AAPL"), (x.Side.sell, 1_000_600, 100, "AAPL")], orders
+        assert p.best_bid() == (10_000, 3) and p.best_ask() == (10_010, 3)  # ticks of 0.01, lots of 100
+        assert p.stats["published"] == 6 and p.stats["strategy_calls"] == 2
+        assert p.process(quote("IBM", 1_000_000, 1_001_000)) == [] and p.stats["unknown_instrument"] == 1
+        assert p.process(quote("AAPL", 1_000_000, 1_001_000, size=250)) == [] and p.stats["off_grid"] == 1
+    """)
+    proc = subprocess.run([str(ext.python), "-c", code], env=ext.env(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_editor_schema_accepts_roles_and_symbol_tables(schema: str) -> None:
+    import json
+
+    import jsonschema
+    from hftc.editor_schema import editor_json_schema_text
+    from hftc.loader.yaml_nodes import load_yaml_text
+
+    path = REPO / "tests" / "schemas" / f"{schema}.hftc.yaml"
+    doc, diags = load_yaml_text(str(path), path.read_text(encoding="utf-8"))
+    assert not diags
+    validator = jsonschema.Draft202012Validator(json.loads(editor_json_schema_text()))
+    validator.validate(doc.value)
+    doc.value["messages"][next(iter(doc.value["messages"]))]["role"] = "best_bid_offer"
+    assert list(validator.iter_errors(doc.value)), "an unknown role must not validate"
+
+
+def test_symbol_table_must_cover_the_strategys_instruments_in_order() -> None:
+    from hftc.frontend import compile_text
+
+    text = (REPO / "tests" / "schemas" / "roles_symbol_bbo.hftc.yaml").read_text(encoding="utf-8")
+    table = "instruments: [AAPL, MSFT]}"
+    swapped = compile_text("swapped.hftc.yaml", text.replace(table, "instruments: [MSFT, AAPL]}"))
+    assert [(d.code, d.severity.value) for d in swapped.diagnostics] == [("HFT0650", "warning")]
+    assert "instrument i is the feed's i-th symbol" in swapped.diagnostics[0].message
+    short = compile_text("short.hftc.yaml", text.replace(table, "instruments: [AAPL]}"))
+    assert [(d.code, d.severity.value) for d in short.diagnostics] == [("HFT0650", "error")]
+    assert "trades 2 instruments but feed handler `feed` lists 1 symbol" in short.diagnostics[0].message

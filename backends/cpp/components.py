@@ -46,7 +46,7 @@ _SPLIT_NAMES = {SPLIT_BEFORE_BOOK: "kSplitBeforeBook", SPLIT_BEFORE_RISK: "kSpli
                 SPLIT_BEFORE_GATEWAY: "kSplitBeforeGateway"}
 # What a gateway writes into the field of each role (from the price/qty/side it computed, or the order).
 _GATEWAY_VALUE = {"price": "px", "qty": "qty", "side": "side", "client_order_id": "o.client_order_id",
-                  "instrument": "venue_id(o.instrument)", "ts": "o.ts_ns"}
+                  "instrument": "venue_id(o.instrument)", "ts": "o.ts_ns", "symbol": "symbol_of(o.instrument)"}
 _CAST_ROLES = ("client_order_id", "instrument", "ts")  # integers of the order, cast to the field's type
 
 
@@ -125,6 +125,7 @@ class GatewayView:
     data: list[str]  # var-data written empty
     roles: list[tuple[str, str]]  # (role, field accessor)
     acc: dict[str, str]  # role -> field accessor ("" = the message has no field for it)
+    symbols: list[str]  # symbol of each instrument index, written into the symbol field
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def _gateway(g: Gateway, view: dict) -> GatewayView:
         max_length=g.max_length, price_type=g.price.type, qty_type=cpp_type(g.qty.type), qty_int=is_integer(g.qty),
         side_map=_side_map(g.sides),
         calls=calls, groups=[member(x.name) for x in m.groups], data=[member(d.name) for d in m.data], roles=roles,
-        acc={**dict.fromkeys(GATEWAY_ROLES, ""), **dict(roles)})
+        acc={**dict.fromkeys(GATEWAY_ROLES, ""), **dict(roles)}, symbols=list(g.symbols))
 
 
 def _grid(grid: BookGrid) -> GridView:

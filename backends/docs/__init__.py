@@ -11,7 +11,7 @@ from hftc.ir.model import Schema
 class DocsBackend:
     name = "docs"
     description = "Markdown reference: messages with byte layouts, components, pipelines, strategies"
-    ir_versions = (1,)
+    ir_versions = (2,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         view = build_view(ir)

@@ -37,7 +37,7 @@ from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGT
 class PythonBackend:
     name = "python"
     description = "Pure-Python package: zero-copy message flyweights, exact decimals, numpy batch decoding"
-    ir_versions = (1,)
+    ir_versions = (2,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         gen = Generator(ir)

@@ -107,7 +107,7 @@ def _component_headers(view: dict, components: dict | None) -> list[GeneratedFil
 class PythonExtBackend:
     name = "python-ext"
     description = "Native Python extension (nanobind): codecs, numpy batch APIs, book, histogram, risk gate"
-    ir_versions = (1,)
+    ir_versions = (2,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         values = ValueConverters(ir)

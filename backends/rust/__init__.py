@@ -52,7 +52,7 @@ class RustBackend:
     name = "rust"
     description = ("Rust crate (std only): zero-copy SBE-style codecs, dispatcher, trading components and "
                    "pipelines, round-trip and pipeline tests, benchmark")
-    ir_versions = (1,)
+    ir_versions = (2,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         gen = Generator(ir)

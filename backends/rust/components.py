@@ -139,6 +139,9 @@ class GatewayView:
     acc_type: dict = field(default_factory=dict)  # role -> Rust type of the field
     uses_order: bool = False  # a setter reads the OrderRequest
     uses_venue: bool = False  # a setter writes the venue instrument id
+    symbols: list = field(default_factory=list)  # symbol of each instrument index
+    symbol_set: str = ""  # the symbol field's setter call, "" when none
+    symbols_const: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,12 +258,16 @@ class ComponentsView:
     def gateway(self, g: Gateway) -> GatewayView:
         m = g.message
         sets, acc, acc_type = [], dict.fromkeys(GATEWAY_ROLES, ""), dict.fromkeys(GATEWAY_ROLES, "")
+        symbol_set = ""
         for f, role in g.fields:
             if role is None:
                 continue  # zero, or null when optional: the encoder's initial block
             want = self.gen.t.rust(f.type)
             acc[role] = ident(f.name)
             acc_type[role] = want
+            if role == "symbol":  # a fallible setter: written after the chain
+                symbol_set = f"set_{f.name}(Self::symbol_of(o.instrument))"
+                continue
             if role in _ORDER_VALUE:
                 expr, rt = _ORDER_VALUE[role]
                 value = expr if want == rt else f"{expr} as {want}"
@@ -276,7 +283,8 @@ class ComponentsView:
             side_map=self.side_map(g.sides),
             sets=sets,
             groups=[x.name for x in m.groups], data=[d.name for d in m.data], acc=acc, acc_type=acc_type,
-            uses_order=any("o." in x for x in sets), uses_venue=any("venue_id" in x for x in sets))
+            uses_order=any("o." in x for x in [*sets, symbol_set]), uses_venue=any("venue_id" in x for x in sets),
+            symbols=list(g.symbols), symbol_set=symbol_set, symbols_const="SYMBOLS")
 
     @staticmethod
     def grid(grid: BookGrid) -> GridView:

@@ -449,7 +449,7 @@ def outputs_tf(ir: Schema, d: Deployment) -> str:
 class TerraformBackend:
     name = "terraform"
     description = "Terraform (AWS): VPC, cluster placement group, launch template, instances or EKS node group"
-    ir_versions = (1,)
+    ir_versions = (2,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         files: list[GeneratedFile] = []

@@ -15,7 +15,7 @@ from hftc.diagnostics.model import Span
 
 _T = TypeVar("_T")
 
-IR_VERSION = 1
+IR_VERSION = 2  # 2: message feed roles (role, field_roles), feed handler symbol tables
 
 Number = Union[int, float]
 Pairs = tuple[tuple[str, str], ...]

@@ -92,7 +92,7 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     Role("execution_report", "feed", ("side", "price", "qty"), ("instrument", "symbol", "client_order_id", "ts"),
          "never inferred (a report looks like a depth update): declare it",
          "role: execution_report\nfields_map: {price: last_price, qty: last_qty}"),
-    Role("new_order", "gateway", ("side", "price", "qty"), ("client_order_id", "instrument", "ts"),
+    Role("new_order", "gateway", ("side", "price", "qty"), ("client_order_id", "instrument", "ts", "symbol"),
          "an order gateway's output; fields `side`, `price`, `qty`",
          "role: new_order\nfields_map: {client_order_id: cl_id}"),
 )}

@@ -270,7 +270,8 @@ def _check_instruments(ir: Schema, c: Component, diags: list[Diagnostic]) -> Non
         seen.add(s)
         if not s or "\0" in s or '"' in s or "\\" in s:
             diags.append(error("HFT0650", f"feed handler `{c.name}` lists a symbol that is empty or holds a NUL, "
-                                          "quote or backslash", at(i), label="bad symbol"))
+                                          "quote or backslash", at(i), label="bad symbol",
+                               help="write the venue's symbol as it appears on the wire"))
     for m in keyed[:1]:
         f = next(f for f in m.fields if f.name == m.field_for("symbol"))
         t = ir.type_named(f.type)
@@ -278,7 +279,9 @@ def _check_instruments(ir: Schema, c: Component, diags: list[Diagnostic]) -> Non
         for i, s in enumerate(c.instruments):
             if width and len(s.encode("utf-8")) > width:
                 diags.append(error("HFT0650", f"symbol `{s}` of feed handler `{c.name}` is longer than "
-                                              f"`{m.name}.{f.name}` ({width} bytes)", at(i), label="cannot match"))
+                                              f"`{m.name}.{f.name}` ({width} bytes)", at(i), label="cannot match",
+                                   help=f"widen the field's char type, or list the symbol as the venue sends it "
+                                        f"(at most {width} bytes)"))
         if not c.instruments:
             span_in = c.input_spans[c.inputs.index(m.name)] if m.name in c.inputs and c.input_spans else c.span
             diags.append(error("HFT0650", f"input `{m.name}` of feed handler `{c.name}` is keyed by `{f.name}` "

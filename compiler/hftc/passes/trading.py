@@ -48,7 +48,7 @@ _SPLIT_OF_KIND = {"order_book": SPLIT_BEFORE_BOOK, "strategy": SPLIT_BEFORE_BOOK
                   "order_gateway": SPLIT_BEFORE_GATEWAY}
 
 #: Roles of an order gateway's fields, in the order they claim a field.
-GATEWAY_ROLES = ("price", "qty", "side", "client_order_id", "instrument", "ts")
+GATEWAY_ROLES = ("price", "qty", "side", "client_order_id", "instrument", "ts", "symbol")
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,7 @@ class Gateway:
     sides: SideRoles
     fields: tuple[tuple[Field, str | None], ...]  # every top-level field, schema order, with its role
     max_length: int  # bytes of an encoded order: header, block, empty groups and var-data
+    symbols: tuple[str, ...] = ()  # the symbol of each instrument, written into the `symbol` field
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,19 @@ def _feed(ir: Schema, c: Component) -> Feed:
     return Feed(c, tuple(inputs), tuple(ignored), c.instruments)
 
 
-def _gateway(ir: Schema, c: Component) -> Gateway | None:
+def _symbols_of_gateways(ir: Schema) -> dict[str, tuple[str, ...]]:
+    """The symbol table of the feed handler each gateway shares a pipeline with (the first one)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for p in ir.pipelines:
+        comps = [c for c in (ir.component_named(s) for s in p.stages) if c is not None]
+        feed = next((c for c in comps if c.kind == "feed_handler" and c.instruments), None)
+        for c in comps:
+            if feed is not None and c.kind == "order_gateway":
+                out.setdefault(c.name, feed.instruments)
+    return out
+
+
+def _gateway(ir: Schema, c: Component, symbols: tuple[str, ...]) -> Gateway | None:
     m = ir.message_named(c.output or "")
     if m is None or m.role != "new_order" or not m.field_roles:
         return None  # the roles pass reported why (HFT0642, HFT0646-HFT0649)
@@ -274,10 +287,12 @@ def _gateway(ir: Schema, c: Component) -> Gateway | None:
     sides = side_roles(ir, side)
     if price is None or qty is None or sides is None:
         return None
-    role_of = {f: r for r, f in m.field_roles}
+    # Without a symbol table the `symbol` field is left empty, like any field without a role.
+    role_of = {f: r for r, f in m.field_roles if r != "symbol" or symbols}
     max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
         VAR_DATA_LENGTH_SIZE * len(m.data)
-    return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length)
+    return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length,
+                   symbols if "symbol" in role_of.values() else ())
 
 
 def _grid(c: Component) -> BookGrid:
@@ -359,9 +374,10 @@ def analyse(ir: Schema, wording: Wording = NEUTRAL) -> tuple[TradingModel | None
     default_grid = grids[books[0].name] if books else None
     feeds = {c.name: _feed(ir, c) for c in ir.components if c.kind == "feed_handler"}
     gateways = {}
+    symbols = _symbols_of_gateways(ir)
     for c in ir.components:
         if c.kind == "order_gateway":
-            g = _gateway(ir, c)
+            g = _gateway(ir, c, symbols.get(c.name, ()))
             if g is not None:
                 gateways[c.name] = g
     risks = {c.name: gate_limits(c, default_grid) for c in ir.components if c.kind == "risk_gate" and c.limits}
@@ -404,10 +420,17 @@ def analyse(ir: Schema, wording: Wording = NEUTRAL) -> tuple[TradingModel | None
         feed = feeds[by_kind["feed_handler"].name]
         if feed.symbols and len(strategy.instruments) > len(feed.symbols):
             diags.append(error("HFT0650", f"strategy `{sname}` trades {len(strategy.instruments)} instruments but "
-                                          f"feed handler `{feed.component.name}` lists {len(feed.symbols)} symbols",
+                                          f"feed handler `{feed.component.name}` lists {len(feed.symbols)} "
+                                          f"symbol{'s' if len(feed.symbols) != 1 else ''}",
                                feed.component.instruments_span or p.span, label="instruments without a symbol",
                                help="list one symbol per instrument of the strategy, in the same order"))
             continue
+        declared = tuple(strategy.checked.instruments)
+        if feed.symbols and declared and declared != feed.symbols[:len(declared)]:
+            diags.append(warning("HFT0650", f"strategy `{sname}` trades {', '.join(declared)} but feed handler "
+                                            f"`{feed.component.name}` lists {', '.join(feed.symbols)}: instrument i "
+                                            "is the feed's i-th symbol", feed.component.instruments_span or p.span,
+                                 label="another order", help="list the strategy's instruments first, in its order"))
         inexact = _inexact(ir, gateway, grid)
         if inexact:
             diags.append(error("HFT0644", inexact, by_kind["order_gateway"].span or p.span,
