@@ -185,6 +185,16 @@ def test_engine_exports_the_metric_contract(running: Engine, tmp_path: Path) -> 
     assert not Path("/dev/shm", running.shm).exists()  # the owner unlinks its region
 
 
+def test_engine_help_describes_every_option(engine_exe: Path) -> None:
+    for flag in ("--help", "-h"):
+        proc = subprocess.run([str(engine_exe), flag], capture_output=True, text=True, check=False, timeout=30)
+        assert proc.returncode == 0 and proc.stderr == "", (flag, proc.stderr)
+        assert proc.stdout.startswith("usage: fx_mm_engine ")
+        for option in ("--metrics-port", "--bind", "--shm", "--duration-s", "--rate-hz", "--fill-ratio", "--seed",
+                       "--inline", "--no-pin", "--spike-after-s"):
+            assert f"\n  {option} " in proc.stdout, option
+
+
 def test_engine_rejects_bad_arguments(engine_exe: Path) -> None:
     for args in (["--rate-hz", "fast"], ["--spike-ns", "5000"], ["--what"], ["--fill-ratio", "2"]):
         proc = subprocess.run([str(engine_exe), *args], capture_output=True, text=True, check=False, timeout=30)

@@ -87,13 +87,32 @@ struct Options {
   std::uint64_t spike_ns = 0;
 };
 
+constexpr const char* kUsage =
+    "usage: fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME]\n"
+    "         [--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]\n"
+    "         [--spike-after-s T --spike-ns N]\n";
+
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "error: %s\nusage: fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME] "
-               "[--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin] "
-               "[--spike-after-s T --spike-ns N]\n",
-               why.c_str());
+  std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
   std::exit(2);
+}
+
+[[noreturn]] void help() {
+  std::printf(
+      "%s\nRuns the first pipeline of the schema on a synthetic market and exports its metrics.\n\n"
+      "  --metrics-port P    serve Prometheus metrics over HTTP on port P (default: none)\n"
+      "  --bind ADDR         address of the metrics server (default 0.0.0.0)\n"
+      "  --shm NAME          also publish the metrics in shared memory /dev/shm/NAME\n"
+      "  --duration-s S      stop after S seconds (default 0: run until SIGINT/SIGTERM)\n"
+      "  --rate-hz R         market updates per second of the synthetic market (default 20000)\n"
+      "  --fill-ratio F      share of orders the simulated venue fills, in [0, 1] (default 0)\n"
+      "  --seed N            seed of the synthetic market (default 1)\n"
+      "  --inline            run every stage on one thread\n"
+      "  --no-pin            do not pin threads to the pipeline's CPUs\n"
+      "  --spike-after-s T   with --spike-ns N: N ns more per tick after T seconds (alerts)\n"
+      "  -h, --help          print this help\n",
+      kUsage);
+  std::exit(0);
 }
 
 double number(std::string_view flag, const char* text, double max) {
@@ -109,6 +128,7 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") help();
     const bool flag_only = a == "--inline" || a == "--no-pin";
     if (!flag_only && i + 1 >= argc) usage(std::string(a) + " needs a value");
     if (a == "--metrics-port") {
