@@ -161,6 +161,17 @@ def test_explain() -> None:
     result = runner.invoke(app, ["explain", "hft0402"])
     assert result.exit_code == 0
     assert runner.invoke(app, ["explain", "HFT9999"]).exit_code == 2
+    assert runner.invoke(app, ["explain"]).exit_code == 2
+
+
+def test_explain_lists_every_code() -> None:
+    from hftc.diagnostics.codes import CODES
+
+    result = runner.invoke(app, ["explain", "--list"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == sorted(CODES)
+    assert "HFT0402  " + CODES["HFT0402"].title in lines
 
 
 def test_init_writes_a_schema_that_builds(tmp_path) -> None:

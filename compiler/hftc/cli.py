@@ -176,10 +176,20 @@ def schema_cmd(
 
 
 @app.command()
-def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. HFT0402.")) -> None:
-    """Explain a diagnostic code."""
+def explain(
+    code: Optional[str] = typer.Argument(None, help="A diagnostic code, e.g. HFT0402."),
+    list_codes: bool = typer.Option(False, "--list", help="List every diagnostic code with its title."),
+) -> None:
+    """Explain a diagnostic code, or list them all."""
     from hftc.diagnostics.codes import CODES, explain as lookup
 
+    if list_codes:
+        for info in sorted(CODES.values(), key=lambda c: c.code):
+            print(f"{info.code}  {info.title}")
+        return
+    if code is None:
+        print("error: give a diagnostic code (e.g. HFT0402) or --list", file=sys.stderr)
+        raise typer.Exit(2)
     info = lookup(code)
     if info is None:
         from hftc.diagnostics.model import did_you_mean
