@@ -61,6 +61,8 @@ def optimize(
     maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee, bps of notional (negative: rebate)."),
     taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee, bps of notional."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary with the best trials."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
+                                     "unresolved problems (written with `hftc data convert --on-error keep`)."),
 ) -> None:
     """Search a strategy's parameters with Optuna, scoring each trial with a native backtest."""
     import json
@@ -96,12 +98,20 @@ def optimize(
     ir = result.ir
 
     from hftc.backtest import BacktestError, BacktestOptions
-    from hftc.backtest.inputs import resolve_tape
+    from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
+    from hftc.data.errors import DataError
+    from hftc.data.quality import summary_line
 
     try:
         tape = resolve_tape(list(data), lambda message: err.print(f"· {message}"),
                             lambda diagnostics: emit(list(diagnostics), result.sources.lookup))
+        quality = tape_quality_of(tape)
+        err.print(f"· {summary_line(quality)}")  # with every study, --json too
+        refuse_dirty(tape, quality, allow_dirty)  # before the strategy's library is compiled
     except BacktestError as exc:
+        emit([exc.diagnostic()], result.sources.lookup)
+        raise typer.Exit(1) from None
+    except DataError as exc:
         emit([exc.diagnostic()], result.sources.lookup)
         raise typer.Exit(1) from None
     from hftc.optimize.run import OptimizeRequest
@@ -119,6 +129,7 @@ def optimize(
         seed=seed,
         sampler=sampler.value,
         walk_forward=walk_forward,
+        allow_dirty=allow_dirty,
         options=BacktestOptions(
             latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps
         ),
