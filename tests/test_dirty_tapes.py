@@ -54,7 +54,8 @@ def test_optimize_cli_prints_the_record_and_refuses_a_dirty_tape(tmp_path, tapes
     done = CliRunner().invoke(app, ["optimize", str(SCHEMA), "--strategy", "mm", "--data", str(tapes["dirty"]),
                                     "--trials", "2", "--out", str(out)])
     assert done.exit_code == 1
-    assert "data quality:" in done.stderr and "error[HFT1118]" in done.stderr and "Traceback" not in done.output
+    assert done.stderr.startswith("error[HFT1118]") and "Traceback" not in done.output
+    assert "2 unresolved" in done.stderr and "2 bad_quantity (kept)" in done.stderr  # what the record says
     assert not out.exists()  # refused before the study started
 
 
@@ -63,7 +64,7 @@ def test_optimize_cli_allow_dirty_runs_and_puts_the_record_in_its_json(tmp_path,
     done = CliRunner().invoke(app, ["optimize", str(SCHEMA), "--strategy", "mm", "--data", str(tapes["dirty"]),
                                     "--trials", "2", "--seed", "1", "--out", str(out), "--json", "--allow-dirty"])
     assert done.exit_code == 0, done.output
-    assert "2 unresolved" in done.stderr
+    assert "· data quality: 0 gap(s), 0 row(s) dropped, 2 bad_quantity (kept), 2 unresolved" in done.stderr
     assert json.loads(done.stdout)["data_quality"] == _quality(2)
     assert json.loads((out / "summary.json").read_text())["data_quality"] == _quality(2)
 

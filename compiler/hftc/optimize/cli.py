@@ -98,20 +98,13 @@ def optimize(
     ir = result.ir
 
     from hftc.backtest import BacktestError, BacktestOptions
-    from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
-    from hftc.data.errors import DataError
+    from hftc.backtest.inputs import resolve_tape, tape_quality_of
     from hftc.data.quality import summary_line
 
     try:
         tape = resolve_tape(list(data), lambda message: err.print(f"· {message}"),
                             lambda diagnostics: emit(list(diagnostics), result.sources.lookup))
-        quality = tape_quality_of(tape)
-        err.print(f"· {summary_line(quality)}")  # with every study, --json too
-        refuse_dirty(tape, quality, allow_dirty)  # before the strategy's library is compiled
     except BacktestError as exc:
-        emit([exc.diagnostic()], result.sources.lookup)
-        raise typer.Exit(1) from None
-    except DataError as exc:
         emit([exc.diagnostic()], result.sources.lookup)
         raise typer.Exit(1) from None
     from hftc.optimize.run import OptimizeRequest
@@ -136,6 +129,12 @@ def optimize(
     )
     started = time.perf_counter()
     progress = TrialProgress(err, trials)
+
+    def inputs_checked() -> None:
+        # The tape opened and its record allows the study (a dirty one was refused with HFT1118
+        # unless --allow-dirty): say what the record holds with every study, --json too.
+        err.print(f"· {summary_line(tape_quality_of(tape))}")
+        progress.start()
     try:
         with progress:
             report, notes = run_optimize(
@@ -143,7 +142,7 @@ def optimize(
                 request,
                 on_trial=progress.advance,
                 on_compiled=progress.compiled,
-                on_compiling=progress.start,
+                on_compiling=inputs_checked,
             )
     except OptimizeError as exc:
         emit(list(exc.diagnostics), result.sources.lookup)
