@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from enum import Enum
@@ -451,9 +450,6 @@ app.add_typer(data_app, name="data")
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    # The compiler allocates hundreds of thousands of small objects that live to the end (YAML nodes,
-    # IR); at the default thresholds the collector rescans them ever more often as a schema grows.
-    gc.set_threshold(100_000, 50, 100)
     try:
         app()
     except KeyboardInterrupt:
