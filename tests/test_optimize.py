@@ -253,7 +253,7 @@ def test_pareto_svg_is_well_formed_for_one_and_two_objectives():
 # --- end to end on a synthetic tape ---------------------------------------------------------------
 
 
-def write_synthetic_tape(path: Path, steps: int = 6000, seed: int = 7) -> Path:
+def write_synthetic_tape(path: Path, steps: int = 6000, seed: int = 7, meta: dict | None = None) -> Path:
     """A random-walk book (3 levels a side, tick 0.01) with trades that sometimes sweep several ticks."""
     from hftc.data.tape import DEPTH, END, SIDE_ASK, TRADE, Instrument, write_tape
 
@@ -287,7 +287,7 @@ def write_synthetic_tape(path: Path, steps: int = 6000, seed: int = 7) -> Path:
             k = int(rng.integers(0, 25))
             add(t, bid - k if seller else ask + k, int(rng.integers(1, 30)), TRADE, (SIDE_ASK if seller else 0) | END)
     return write_tape(path, [Instrument("EURUSD", 0.01, 0.001, 1.0)], {k: np.array(v) for k, v in cols.items()},
-                      {"source": "synthetic test tape"})
+                      {"source": "synthetic test tape", **(meta or {})})
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ installs without the hftc runtime elsewhere. `README.md` says how to consume it.
 
 from __future__ import annotations
 
-from hftc.backends.cpp.components import build_components
+from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.engine import engine_view
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
 from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
-from hftc.diagnostics.model import error
+from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Schema
 
@@ -47,45 +47,67 @@ class CppBackend:
     description = "C++20 header-only SBE-style codecs with dispatcher, GoogleTest round trips, fuzz target, benchmarks"
     ir_versions = (2,)
 
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """The diagnostics `generate` reports, rendering only the files that include the runtime
+        (the trading components), not the per-message codecs: `hftc lint` runs this."""
+        view = build_view(ir, only=component_messages(ir))
+        components, diagnostics = build_components(ir, view)
+        env = environment(__file__)
+        _, runtime_problem = self._runtime(self._runtime_users(env, view, components), components)
+        return (*diagnostics, *runtime_problem)
+
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         view = build_view(ir)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__)
-        files = []
+        files = self._runtime_users(env, view, components)
         for template, path, formatted in _SCHEMA_FILES:
             text = env.get_template(template).render(v=view, c=components)
             files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
-        if components is not None:
-            pkg = view["pkg"]
-            for template, path, formatted in _COMPONENT_FILES:
-                text = env.get_template(template).render(v=view, c=components)
-                files.append(GeneratedFile(path.format(pkg=pkg), text, "clang-format" if formatted else None))
-            for items, (template, path, formatted), key in ((components["strategies"], _STRATEGY_FILE, "s"),
-                                                           (components["pipelines"], _PIPELINE_FILE, "p")):
-                for item in items:
-                    text = env.get_template(template).render(v=view, c=components, **{key: item})
-                    files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
-                                               "clang-format" if formatted else None))
-            engine = engine_view(components)
-            if engine is not None:
-                text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
-                files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
         message_template = env.get_template("message.hpp.j2")
         for m in view["messages"]:
             text = message_template.render(v=view, m=m)
             files.append(GeneratedFile(f"include/{view['pkg']}/{m.snake}.hpp", text, "clang-format"))
-        vendored: dict[str, str] = {}
-        if components is not None:
-            try:
-                vendored = self.vendored_runtime([f.content for f in files])
-            except RuntimeNotFound as exc:
-                return BackendResult(diagnostics=(*diagnostics, error("HFT0808", f"cpp backend: {exc}", None,
-                                                                      help="reinstall hftc")))
-            files += [GeneratedFile(path, text) for path, text in vendored.items()]
+        vendored, runtime_problem = self._runtime(files, components)
+        if runtime_problem:
+            return BackendResult(diagnostics=(*diagnostics, *runtime_problem))
+        files += [GeneratedFile(path, text) for path, text in vendored.items()]
         readme = env.get_template("README.md.j2").render(v=view, c=components, vendor_dir=CPP_VENDOR_DIR,
                                                          runtime_headers=[p.split("/", 2)[2] for p in vendored])
         files.append(GeneratedFile("README.md", readme))
         return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)), diagnostics=tuple(diagnostics))
+
+    @staticmethod
+    def _runtime_users(env, view: dict, components: dict | None) -> list[GeneratedFile]:
+        """The files that `#include` runtime headers: the trading components' (their templates need
+        only the view of the messages they read)."""
+        files: list[GeneratedFile] = []
+        if components is None:
+            return files
+        pkg = view["pkg"]
+        for template, path, formatted in _COMPONENT_FILES:
+            text = env.get_template(template).render(v=view, c=components)
+            files.append(GeneratedFile(path.format(pkg=pkg), text, "clang-format" if formatted else None))
+        for items, (template, path, formatted), key in ((components["strategies"], _STRATEGY_FILE, "s"),
+                                                       (components["pipelines"], _PIPELINE_FILE, "p")):
+            for item in items:
+                text = env.get_template(template).render(v=view, c=components, **{key: item})
+                files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
+                                           "clang-format" if formatted else None))
+        engine = engine_view(components)
+        if engine is not None:
+            text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
+            files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
+        return files
+
+    def _runtime(self, files: list[GeneratedFile], components: dict | None) -> tuple[dict[str, str], tuple]:
+        """The runtime headers `files` include (vendored only with trading components), or HFT0808."""
+        if components is None:
+            return {}, ()
+        try:
+            return self.vendored_runtime([f.content for f in files]), ()
+        except RuntimeNotFound as exc:
+            return {}, (error("HFT0808", f"cpp backend: {exc}", None, help="reinstall hftc"),)
 
     @staticmethod
     def vendored_runtime(sources: list[str]) -> dict[str, str]:

@@ -291,6 +291,15 @@ def _pipeline(plan: PipelinePlan, *, strategy: StrategyView, feed: FeedView, gat
         queue_capacity=p.queue_capacity, instruments=plan.instruments)
 
 
+def component_messages(ir: Schema) -> set[str]:
+    """Names of the messages the components view reads (feed inputs, gateway orders): the view
+    `build_components` needs, so a check need not build a view of every message."""
+    model, _diags = analyse(ir)
+    if model is None:
+        return set()
+    return {fi.message.name for f in model.feeds for fi in f.inputs} | {g.message.name for g in model.gateways}
+
+
 def build_components(ir: Schema, view: dict) -> tuple[dict | None, list[Diagnostic]]:
     """The components view, or None when the schema has no pipeline to generate."""
     model, _diags = analyse(ir)  # the `components` pass reported these

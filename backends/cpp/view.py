@@ -451,7 +451,9 @@ def _int_literal_for(encoding: str, value: int) -> str:
     return int_literal(value, _CPP_PRIMITIVE[encoding], info.signed, info.size * 8)
 
 
-def build_view(ir: Schema) -> dict:
+def build_view(ir: Schema, only: set[str] | None = None) -> dict:
+    """The templates' view; with `only`, of those messages alone (enough for the components view,
+    which is all a backend's `check` renders)."""
     types = Types(ir)
     enums, sets, decimals = [], [], []
     for t in ir.types:
@@ -474,7 +476,7 @@ def build_view(ir: Schema) -> dict:
                                        for f in t.fields], " ".join(t.description.split()))
         for t in _composites_in_order(ir)
     ]
-    messages = [_message(m, ir, types) for m in ir.messages]
+    messages = [_message(m, ir, types) for m in ir.messages if only is None or m.name in only]
     blocks = [m.block_length for m in messages] + [g.block_length for m in messages for g in m.all_groups]
     return {
         "package": ir.package,

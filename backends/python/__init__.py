@@ -29,15 +29,24 @@ from __future__ import annotations
 
 from hftc.backends.python.codegen import Generator
 from hftc.backends.templating import environment
-from hftc.diagnostics.model import error
+from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
+
+
+def _name_errors(problems: list[str]) -> tuple[Diagnostic, ...]:
+    return tuple(error("HFT0820", f"python backend: {p}", None, help="rename the field, group or var-data")
+                 for p in problems)
 
 
 class PythonBackend:
     name = "python"
     description = "Pure-Python package: zero-copy message flyweights, exact decimals, numpy batch decoding"
     ir_versions = (2,)
+
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""
+        return _name_errors(Generator(ir).name_problems())
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         gen = Generator(ir)
@@ -60,12 +69,7 @@ class PythonBackend:
             "__init__.py": gen.init_module(),
         }
         if gen.problems:
-            return BackendResult(
-                diagnostics=tuple(
-                    error("HFT0820", f"python backend: {p}", None, help="rename the field, group or var-data")
-                    for p in sorted(set(gen.problems))
-                )
-            )
+            return BackendResult(diagnostics=_name_errors(sorted(set(gen.problems))))
         pyproject = env.get_template("pyproject.toml.j2").render(
             dist_name=package.replace("_", "-"),
             version=f"{ir.version}.0.0",

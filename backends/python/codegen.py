@@ -445,6 +445,19 @@ class Generator:
             claim(ident(d.name), f"var-data `{d.name}`")
             claim(d.name + "_view", f"var-data `{d.name}`")
 
+    def name_problems(self) -> list[str]:
+        """What `check_names` finds in every message and group entry, without generating any module:
+        `hftc lint` runs this instead of the whole generator."""
+
+        def walk(name: str, owner: Message | Group) -> None:
+            for g in owner.groups:
+                walk(name + camel(g.name), g)
+            self.check_names(name, owner.fields, owner.groups, owner.data)
+
+        for m in self.ir.messages:
+            walk(m.name, m)
+        return sorted(set(self.problems))
+
     def required(self, fields: tuple[Field, ...]) -> str:
         by_version: dict[int, int] = {}
         for f in fields:

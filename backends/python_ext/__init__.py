@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import hftc.backends.cpp as cpp_backend
-from hftc.backends.cpp.components import build_components
+from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.view import build_view
 from hftc.backends.python_ext.codegen import RUNTIME_NAMES, module_cpp
 from hftc.backends.python_ext.pipelines import (
@@ -108,6 +108,12 @@ class PythonExtBackend:
     name = "python-ext"
     description = "Native Python extension (nanobind): codecs, numpy batch APIs, book, histogram, risk gate"
     ir_versions = (2,)
+
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""
+        components, _ = build_components(ir, build_view(ir, only=component_messages(ir)))
+        pipelines = components["pipelines"] if components is not None else []
+        return tuple(_name_problems(ir, [class_name(p) for p in pipelines]))
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         values = ValueConverters(ir)

@@ -39,7 +39,7 @@ from hftc.backends.rust.components import ComponentsView
 from hftc.backends.rust.testgen import TestGen
 from hftc.backends.templating import environment
 from hftc.backends.vendor import RUST_VENDOR_DIR, RuntimeNotFound, rust_runtime_files
-from hftc.diagnostics.model import Severity, error
+from hftc.diagnostics.model import Diagnostic, Severity, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
 
@@ -48,20 +48,46 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _name_errors(problems: list[str]) -> tuple[Diagnostic, ...]:
+    return tuple(error("HFT0821", f"rust backend: {p}", None, help="rename the field, group or var-data")
+                 for p in problems)
+
+
 class RustBackend:
     name = "rust"
     description = ("Rust crate (std only): zero-copy SBE-style codecs, dispatcher, trading components and "
                    "pipelines, round-trip and pipeline tests, benchmark")
     ir_versions = (2,)
 
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """The diagnostics `generate` reports, without generating the modules: `hftc lint` runs this."""
+        _, missing = self._runtime(options)
+        if missing:
+            return missing
+        gen = Generator(ir)
+        problems = gen.name_problems()
+        if problems:
+            return _name_errors(problems)
+        trading = ComponentsView(ir, gen)
+        trading.build()
+        return tuple(trading.diagnostics)
+
+    def _runtime(self, options: BackendOptions) -> tuple[dict[str, str], tuple[Diagnostic, ...]]:
+        """The vendored runtime (none with a runtime_rust_path), or HFT0808 when it is missing."""
+        if options.extra.get("runtime_rust_path"):
+            return {}, ()
+        try:
+            return self.vendored_runtime(), ()
+        except RuntimeNotFound as exc:
+            return {}, (error("HFT0808", f"rust backend: {exc}", None,
+                              help="reinstall hftc, or pass the runtime_rust_path option"),)
+
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         gen = Generator(ir)
         runtime_path = options.extra.get("runtime_rust_path")
-        try:
-            vendored = {} if runtime_path else self.vendored_runtime()
-        except RuntimeNotFound as exc:
-            return BackendResult(diagnostics=(error("HFT0808", f"rust backend: {exc}", None,
-                                                    help="reinstall hftc, or pass the runtime_rust_path option"),))
+        vendored, missing = self._runtime(options)
+        if missing:
+            return BackendResult(diagnostics=missing)
         wire = environment(__file__).get_template("wire.rs.j2").render(
             package=ir.package,
             schema_id=ir.schema_id,
@@ -78,9 +104,7 @@ class RustBackend:
             "src/owned.rs": gen.owned_module(),
         }
         if gen.problems:
-            return BackendResult(diagnostics=tuple(
-                error("HFT0821", f"rust backend: {p}", None, help="rename the field, group or var-data")
-                for p in sorted(set(gen.problems))))
+            return BackendResult(diagnostics=_name_errors(sorted(set(gen.problems))))
         tests = TestGen(gen)
         trading = ComponentsView(ir, gen)
         view = trading.build()

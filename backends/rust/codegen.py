@@ -959,6 +959,14 @@ class Generator:
         ]
         return "\n".join(head + body)
 
+    def name_problems(self) -> list[str]:
+        """What `check_names` finds in every message and group entry, without generating any module:
+        `hftc lint` runs this instead of the whole generator."""
+        for m in self.ir.messages:
+            for o in owners(m).walk():
+                self.check_names(o)
+        return sorted(set(self.problems))
+
     def check_names(self, o: Owner) -> None:
         seen: dict[str, str] = {}
         reserved = {"wrap", "encoded_length", "acting_version", "acting_block_length", "required_block",

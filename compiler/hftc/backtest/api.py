@@ -6,11 +6,13 @@ import math
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from hftc.backtest.build import Built, build_library
 from hftc.backtest.errors import BacktestError
+from hftc.backtest.inputs import refuse_dirty, tape_quality_of
 from hftc.backtest.native import MAX_INSTRUMENTS, Config, Library, load
 from hftc.backtest.options import BacktestOptions
 from hftc.backtest.result import FILLS_DTYPE, BacktestResult, max_correlation
@@ -52,6 +54,7 @@ class CompiledStrategy:
         self.built = built
         self._lib = library
         self._tapes: dict[str, TapeInfo] = {}
+        self._qualities: dict[str, dict | None] = {}
         self._tapes_lock = threading.Lock()
 
     @property
@@ -98,6 +101,15 @@ class CompiledStrategy:
                 self._tapes[path] = info
         return info
 
+    def _tape_quality(self, path: str) -> dict | None:
+        with self._tapes_lock:
+            if path in self._qualities:
+                return self._qualities[path]
+        quality = tape_quality_of(Path(path))
+        with self._tapes_lock:
+            self._qualities[path] = quality
+        return quality
+
     def instrument_map(self, info: TapeInfo) -> tuple[list[int], str]:
         """Tape instrument of each strategy instrument: by symbol, else by position (said in `how`)."""
         wanted = list(self.shape.checked.instruments) or [self.name]
@@ -112,11 +124,16 @@ class CompiledStrategy:
         return list(range(len(wanted))), "by position (the strategy's instrument names are not on the tape)"
 
     def run(self, tape, params: Mapping[str, object] | None = None,
-            options: BacktestOptions | None = None) -> BacktestResult:
-        """Replay `tape` (a path or an opened tape with a `.path`) with `params` over the defaults."""
+            options: BacktestOptions | None = None, allow_dirty: bool = False) -> BacktestResult:
+        """Replay `tape` (a path or an opened tape with a `.path`) with `params` over the defaults.
+
+        A tape whose data-quality record counts unresolved problems raises HFT1118 unless
+        `allow_dirty`; the record is in `result.summary["data_quality"]` (None for older tapes)."""
         options = (options or BacktestOptions()).validated()
         path = os.fspath(getattr(tape, "path", tape))
         info = self._tape_info(path)
+        quality = self._tape_quality(path)
+        refuse_dirty(path, quality, allow_dirty)
         legs, how = self.instrument_map(info)
         values = self.param_values(params)
         inst0 = info.instruments[legs[0]]
@@ -142,6 +159,7 @@ class CompiledStrategy:
             "taker_fee_bps": options.taker_fee_bps,
             "capital": options.capital,
             "risk": risk.to_json(),
+            "data_quality": quality,
         })
         return BacktestResult(summary, fills, equity)
 

@@ -138,7 +138,7 @@ def backtest_cmd(
         fail(result.diagnostics)
     try:
         from hftc.backtest import BacktestOptions, compile_strategy
-        from hftc.backtest.inputs import resolve_tape, tape_quality_of
+        from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
         from hftc.backtest.report import render_report
         from hftc.data.quality import summary_line
 
@@ -160,10 +160,7 @@ def backtest_cmd(
         tape = resolve_tape(data_paths, say, warn)
         quality = tape_quality_of(tape)
         print(f"· {summary_line(quality)}", file=sys.stderr)  # with every backtest, --json too
-        if quality and quality.get("unresolved") and not allow_dirty:
-            raise BacktestError("HFT1118", f"{tape}: the tape has {quality['unresolved']} unresolved data problem(s): "
-                                + summary_line(quality).removeprefix("data quality: "),
-                                help="convert again with `--on-error drop`, or pass --allow-dirty to run anyway")
+        refuse_dirty(tape, quality, allow_dirty)  # before the strategy's library is compiled
         engine = compile_strategy(ir, strategy)
         say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
                                           f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
@@ -171,8 +168,7 @@ def backtest_cmd(
             latency_ns=latency_ns, latency_samples=samples,
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
             risk=not no_risk)
-        res = engine.run(tape, params=values, options=options)
-        res.summary["data_quality"] = quality
+        res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)
         if report is not None:
             res.save(report, extra={"report.html": render_report(res).encode("utf-8")})
             say(f"wrote {report}/ (fills, equity as CSV and Parquet, summary.json) and {report}/report.html")

@@ -125,6 +125,18 @@ def _convert(paths: Sequence[Path], out: Path) -> list:
     return list(conversion.diagnostics)
 
 
+def refuse_dirty(tape, quality: dict | None, allow_dirty: bool) -> None:
+    """BacktestError HFT1118 when the tape's quality record counts unresolved problems and the
+    caller did not allow it: `hftc backtest`, `hftc optimize` and the Python API refuse alike."""
+    if quality and quality.get("unresolved") and not allow_dirty:
+        from hftc.data.quality import summary_line
+
+        raise BacktestError("HFT1118", f"{tape}: the tape has {quality['unresolved']} unresolved data problem(s): "
+                            + summary_line(quality).removeprefix("data quality: "),
+                            help="convert again with `--on-error drop`, or pass --allow-dirty "
+                                 "(allow_dirty=True in Python) to run anyway")
+
+
 def tape_quality_of(path: Path) -> dict | None:
     """The data-quality record of the tape at `path` (hftc.data.quality), None for older tapes."""
     from hftc.data import open_tape

@@ -190,7 +190,7 @@ def load_ir_file(path: str) -> CompileResult:
 
 
 @contextmanager
-def _without_cyclic_gc():
+def without_cyclic_gc():
     """Compiling allocates a few objects per input byte and frees nothing until the end; Python's
     cyclic collector would rescan all of them again and again (a 1 MB schema took twice as long)."""
     enabled = gc.isenabled()
@@ -207,7 +207,7 @@ def compile_file(path: str, import_paths: tuple[str, ...] | list[str] = ()) -> C
     read as an already compiled IR. Imports are confined to `path`'s folder tree and `import_paths`."""
     if path.endswith(IR_SUFFIX):
         return load_ir_file(path)
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         sources = SourceSet(import_roots=import_roots(path, import_paths))
         doc, diagnostics = read_file(path, sources)
         return _compile_loaded(doc, diagnostics, sources)
@@ -218,7 +218,7 @@ def compile_text(file: str, text: str, import_paths: tuple[str, ...] | list[str]
     for compile_file."""
     from hftc.loader.yaml_nodes import load_yaml_text
 
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         sources = SourceSet(import_roots=import_roots(file, import_paths))
         sources.texts[file] = text
         doc, diagnostics = load_yaml_text(file, text)

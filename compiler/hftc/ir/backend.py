@@ -36,7 +36,11 @@ class BackendOptions:
 
 @runtime_checkable
 class Backend(Protocol):
-    """Pure: IR and options in, files and diagnostics out. Never touches disk."""
+    """Pure: IR and options in, files and diagnostics out. Never touches disk.
+
+    A backend may also define `check(ir, options) -> tuple[Diagnostic, ...]`: the diagnostics
+    `generate` would report, found without generating. `hftc lint` prefers it, so a large schema
+    lints fast; `generate` must report the same diagnostics (tests compare the two)."""
 
     name: str
     description: str

@@ -56,8 +56,9 @@ def backtest_error(exc: Exception) -> OptimizeError:
 class BacktestObjective:
     """Compiled strategy + opened tape + options; call it with parameters to score them."""
 
-    def __init__(self, engine, tape, options, metrics: tuple[str, ...]):
+    def __init__(self, engine, tape, options, metrics: tuple[str, ...], allow_dirty: bool = False):
         self.engine = engine
+        self.allow_dirty = allow_dirty
         self.tape = tape
         self.options = options
         self.metrics = metrics
@@ -67,7 +68,7 @@ class BacktestObjective:
         if window is not None:
             options = replace(options, start_ns=window.start_ns, end_ns=window.end_ns)
         try:
-            return self.engine.run(self.tape, params=dict(params), options=options)
+            return self.engine.run(self.tape, params=dict(params), options=options, allow_dirty=self.allow_dirty)
         except Exception as exc:
             if type(exc).__name__ == "BacktestError":
                 raise backtest_error(exc) from exc

@@ -61,6 +61,8 @@ def optimize(
     maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee, bps of notional (negative: rebate)."),
     taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee, bps of notional."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary with the best trials."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
+                                     "unresolved problems (written with `hftc data convert --on-error keep`)."),
 ) -> None:
     """Search a strategy's parameters with Optuna, scoring each trial with a native backtest."""
     import json
@@ -96,7 +98,8 @@ def optimize(
     ir = result.ir
 
     from hftc.backtest import BacktestError, BacktestOptions
-    from hftc.backtest.inputs import resolve_tape
+    from hftc.backtest.inputs import resolve_tape, tape_quality_of
+    from hftc.data.quality import summary_line
 
     try:
         tape = resolve_tape(list(data), lambda message: err.print(f"· {message}"),
@@ -119,12 +122,19 @@ def optimize(
         seed=seed,
         sampler=sampler.value,
         walk_forward=walk_forward,
+        allow_dirty=allow_dirty,
         options=BacktestOptions(
             latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps
         ),
     )
     started = time.perf_counter()
     progress = TrialProgress(err, trials)
+
+    def inputs_checked() -> None:
+        # The tape opened and its record allows the study (a dirty one was refused with HFT1118
+        # unless --allow-dirty): say what the record holds with every study, --json too.
+        err.print(f"· {summary_line(tape_quality_of(tape))}")
+        progress.start()
     try:
         with progress:
             report, notes = run_optimize(
@@ -132,7 +142,7 @@ def optimize(
                 request,
                 on_trial=progress.advance,
                 on_compiled=progress.compiled,
-                on_compiling=progress.start,
+                on_compiling=inputs_checked,
             )
     except OptimizeError as exc:
         emit(list(exc.diagnostics), result.sources.lookup)

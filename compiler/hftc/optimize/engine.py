@@ -36,12 +36,13 @@ class AIStrategyEngine:
     def __init__(self, schema: str | os.PathLike | None = None, data: str | os.PathLike | None = None, *,
                  trials: int = 100, jobs: int = 1, seed: int | None = None, storage: str | None = None,
                  out: str | os.PathLike | None = None, sampler: str = "tpe", walk_forward: float | None = None,
-                 options=None):
+                 options=None, allow_dirty: bool = False):
         self.schema = os.fspath(schema) if schema is not None else os.environ.get("HFTC_SCHEMA")
         self.data = os.fspath(data) if data is not None else os.environ.get("HFTC_DATA")
         self.trials, self.jobs, self.seed, self.storage = trials, jobs, seed, storage
         self.out = os.fspath(out) if out is not None else None
         self.sampler, self.walk_forward, self.options = sampler, walk_forward, options
+        self.allow_dirty = allow_dirty  # run on a tape with unresolved data problems (HFT1118 otherwise)
         self._ir = None
         self._engines: dict[str, Any] = {}
 
@@ -107,7 +108,8 @@ class AIStrategyEngine:
         return OptimizeRequest(strategy=strategy, data=self._data(), out=out, trials=int(config.get("trials",
                                self.trials)), storage=self.storage, study=config.get("study"), jobs=self.jobs,
                                seed=self.seed, sampler=self.sampler, walk_forward=self.walk_forward,
-                               options=self.options, maximize=maximize, minimize=minimize, ranges=ranges)
+                               options=self.options, maximize=maximize, minimize=minimize, ranges=ranges,
+                               allow_dirty=self.allow_dirty)
 
     def optimize_strategy_sync(self, config: Mapping[str, Any]) -> dict:
         from hftc.optimize.outputs import summary_json
@@ -130,6 +132,7 @@ class AIStrategyEngine:
             "out": request.out,
             "files": dict(report.files),
             "walk_forward": summary["walk_forward"],
+            "data_quality": summary["data_quality"],
         }
 
     async def optimize_strategy(self, config: Mapping[str, Any]) -> dict:
@@ -149,7 +152,8 @@ class AIStrategyEngine:
             if engine is None:
                 engine = self._engines[strategy] = compile_strategy(self._schema_ir(), strategy)
             options = self.options if self.options is not None else BacktestOptions()
-            result = engine.run(self._data(), params=dict(params or {}), options=options)
+            result = engine.run(self._data(), params=dict(params or {}), options=options,
+                                allow_dirty=self.allow_dirty)
         except Exception as exc:
             if type(exc).__name__ == "BacktestError":
                 raise backtest_error(exc) from exc

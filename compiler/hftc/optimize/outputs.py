@@ -41,6 +41,7 @@ class Report:
     split_ns: int | None = None
     walk_forward: list[WalkForwardRow] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    data_quality: dict | None = None  # the tape's record (hftc.data.quality); None for older tapes
 
 
 
@@ -137,6 +138,7 @@ def summary_json(report: Report) -> dict:
                         "out_of_sample": r.out_of_sample} for r in report.walk_forward],
         },
         "files": report.files,
+        "data_quality": report.data_quality,
     }
 
 

@@ -41,6 +41,7 @@ class OptimizeRequest:
     maximize: tuple[str, ...] | None = None  # override the strategy's objectives (seed API)
     minimize: tuple[str, ...] | None = None
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # narrow the search space (seed API)
+    allow_dirty: bool = False  # run on a tape whose data-quality record has unresolved problems
 
     @property
     def study_name(self) -> str:
@@ -112,7 +113,9 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     The callbacks report progress: `on_compiling` once the inputs check out, `on_compiled`
     when trials start, `on_trial` after each trial (None for a failed one).
     """
-    from hftc.backtest import BacktestOptions, compile_strategy
+    from hftc.backtest import BacktestError, BacktestOptions, compile_strategy
+    from hftc.backtest.inputs import refuse_dirty
+    from hftc.data.quality import tape_quality
     from hftc.optimize.backtest_objective import (
         BacktestObjective,
         Window,
@@ -126,6 +129,11 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
         raise OptimizeError([error("HFT1220", f"--trials {request.trials} must be at least 1", None)])
     problem, notes = build_problem(ir, request)
     tape = open_data(request.data)
+    quality = tape_quality(tape.meta)
+    try:
+        refuse_dirty(request.data, quality, request.allow_dirty)
+    except BacktestError as exc:
+        raise backtest_error(exc) from None
     in_sample, out_of_sample = Window(), None
     if request.walk_forward is not None:
         in_sample, out_of_sample = split_window(tape, request.walk_forward)
@@ -146,13 +154,13 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
         raise
     if on_compiled is not None:
         on_compiled(problem)
-    objective = BacktestObjective(engine, tape, options, problem.metrics)
+    objective = BacktestObjective(engine, tape, options, problem.metrics, allow_dirty=request.allow_dirty)
     identity = {"data": data_identity(tape), "window": [in_sample.start_ns, in_sample.end_ns],
                 "backtest": _options_identity(options)}
     settings = StudySettings(request.study_name, request.trials, request.storage_url, request.jobs, request.seed,
                              request.sampler, identity)
     outcome = run_study(problem, objective.bound(in_sample), settings, on_trial, storage)
-    report = Report(outcome)
+    report = Report(outcome, data_quality=quality)
     if out_of_sample is not None:
         report.split_ns = out_of_sample.start_ns
         report.walk_forward = walk_forward_rows(outcome, objective, in_sample, out_of_sample, request.jobs)
