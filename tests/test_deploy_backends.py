@@ -615,6 +615,11 @@ def test_terraform_variant(variant_ir) -> None:
     assert {"HFT0627", "HFT0628"} <= set(_codes(diags))
     _, diags = _generate("terraform", _with_deployment(variant_ir, cloud={"zone": "us-east-1a"}))
     assert "HFT0626" in _codes(diags)
+    # A zone of another region that merely starts with this region's name (us-east-12 vs us-east-1).
+    _, diags = _generate("terraform", _with_deployment(variant_ir, cloud={"region": "us-east-1", "zone": "us-east-12a"}))
+    assert "HFT0626" in _codes(diags)
+    _, diags = _generate("terraform", _with_deployment(variant_ir, cloud={"region": "us-east-1", "zone": "us-east-1b"}))
+    assert "HFT0626" not in _codes(diags)
 
 
 def test_hcl2_parses_every_tf_file(outputs) -> None:

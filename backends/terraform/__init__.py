@@ -32,6 +32,7 @@ import re
 
 from hftc.backends.terraform.hcl import Block, Comment, Raw, render
 from hftc.diagnostics.model import Diagnostic, error, warning
+from hftc.schema.cloud_names import zone_problem
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
 from hftc.ir.model import Deployment, Schema
 
@@ -47,7 +48,7 @@ def check(d: Deployment) -> list[Diagnostic]:
     assert c is not None
     where = {"label": "in this deployment"}
     diags = []
-    if not (c.zone.startswith(c.region) and len(c.zone) > len(c.region)):
+    if zone_problem(c.zone, c.region):  # the schema checked its form; this is whether it lies in the region
         diags.append(error("HFT0626", f"deployment `{d.name}`: zone `{c.zone}` is not in region `{c.region}`", d.span,
                            help=f"use a zone of the region, such as `{c.region}a`", **where))
     if c.placement != "cluster":
