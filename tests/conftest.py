@@ -128,3 +128,13 @@ def without_vendored(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
         doc["files"] = [e for e in doc["files"] if not e["path"].startswith(prefix)]
         kept["hftc-manifest.json"] = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
     return kept
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A loopback server speaking the OpenAI and Anthropic protocols with scripted replies (llm_loopback)."""
+    from llm_loopback import LoopbackLLM
+
+    srv = LoopbackLLM().start()
+    yield srv
+    srv.stop()

@@ -25,13 +25,6 @@ ENTRY = {
 }
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = LoopbackLLM().start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
 def schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LoopbackLLM) -> Path:
     for name in ("HFTC_AI_PROVIDER", "HFTC_AI_MODEL"):

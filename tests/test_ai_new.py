@@ -27,13 +27,6 @@ OPENAI_KEY = "sk-loopback-SECRET-0123456789"
 ANTHROPIC_KEY = "sk-ant-loopback-SECRET-9876543210"
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = LoopbackLLM().start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LoopbackLLM) -> Path:
     """Keys and base URLs of both providers point at the loopback server; a fresh cache per test."""
