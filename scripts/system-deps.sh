@@ -34,8 +34,9 @@ fi
 # A plain venv works with every pip and Python that Debian 12 ships (no pipx needed).
 install_tool() {  # name, pip requirement
   local name="$1" requirement="$2" venv="$tools/$1"
-  if "$tools/bin/$name" --version >/dev/null 2>&1; then
-    echo "system-deps: $name present ($("$tools/bin/$name" --version 2>/dev/null | head -n1))"
+  local version
+  if version="$("$tools/bin/$name" --version 2>/dev/null)"; then
+    echo "system-deps: $name present (${version%%$'\n'*})"
     return
   fi
   echo "system-deps: installing $name into $venv"
