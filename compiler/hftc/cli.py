@@ -16,7 +16,7 @@ from hftc import __version__
 app = typer.Typer(
     name="hftc",
     help="Compile a trading-system schema (YAML) to C++, Rust and Python code, deployment files and monitoring.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -32,10 +32,12 @@ class ErrorFormat(str, Enum):
 def _emit(diagnostics, fmt: ErrorFormat, lookup) -> None:
     from hftc.diagnostics.render import render_all
 
+    from hftc.diagnostics.color import wants_color
+
     if not diagnostics:
         return
-    text = render_all(diagnostics, fmt.value, lookup)
     stream = sys.stderr if fmt is ErrorFormat.text else sys.stdout
+    text = render_all(diagnostics, fmt.value, lookup, color=wants_color(stream))
     print(text, file=stream)
 
 
@@ -45,12 +47,23 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
+    color: ColorMode = typer.Option(ColorMode.auto, "--color", help="Colour diagnostics: auto (on a terminal, "
+                                    "unless NO_COLOR is set; FORCE_COLOR forces it), always or never."),
 ) -> None:
     """hftc: schema in, trading system out."""
+    from hftc.diagnostics.color import set_mode
+
+    set_mode(color.value)
 
 
 def _import_path_option():
@@ -119,18 +132,24 @@ def build(
 
 @app.command()
 def lint(
-    schemas: List[Path] = typer.Argument(..., help="Schema files."),
+    schemas: List[Path] = typer.Argument(..., help="Schema files; `-` reads one from standard input."),
     error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
     deny_warnings: bool = typer.Option(False, "--deny-warnings", help="Exit 1 on warnings too."),
     import_path: Optional[List[Path]] = _import_path_option(),
+    stdin_filename: Optional[Path] = typer.Option(None, "--stdin-filename", metavar="PATH", help="With `-`: the "
+                                                  "file name in diagnostics, and where relative imports resolve from."),
 ) -> None:
     """Check schemas and report every problem, those of every build target included; write nothing."""
     from hftc.diagnostics.model import Severity, has_errors
-    from hftc.driver.lint import lint_file
+    from hftc.driver.lint import lint_file, lint_stdin
 
     failed = False
     for schema in schemas:
-        result = lint_file(str(schema), [str(p) for p in import_path or []])
+        roots = [str(p) for p in import_path or []]
+        if str(schema) == "-":
+            result = lint_stdin(str(stdin_filename) if stdin_filename else None, roots)
+        else:
+            result = lint_file(str(schema), roots)
         _emit(result.diagnostics, error_format, result.sources.lookup)
         warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
         failed |= (not result.ok) or has_errors(result.diagnostics) or (deny_warnings and warned)
@@ -455,6 +474,10 @@ from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
 app.command("new")(new_cmd)
 
 app.add_typer(data_app, name="data")
+
+from hftc.evolution.cli import breaking_cmd  # noqa: E402  (imports only typer)
+
+app.command("breaking")(breaking_cmd)
 
 
 def main() -> None:
