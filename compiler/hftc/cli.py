@@ -421,8 +421,10 @@ def monitor(
     once: bool = typer.Option(False, "--once", help="Take one snapshot and exit."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON (one snapshot with --once, else one line per refresh)."),
     interval: int | None = typer.Option(None, "--interval", min=10, help="Refresh interval, ms (default: the schema's monitoring.interval_ms)."),
+    count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many refreshes (default: run until interrupted)."),
 ) -> None:
-    """Watch a running engine: latency percentiles, throughput, alert states and a p99 sparkline."""
+    """Watch a running engine: latency percentiles, throughput, alert states and a p99 sparkline
+    (plain timestamped lines when stdout is not a terminal)."""
     from hftc.monitor.alerts import rules_from_schema
     from hftc.monitor.sources import SourceError, normalise
     from hftc.monitor.view import run
@@ -439,7 +441,7 @@ def monitor(
         for item in unsupported:
             print(f"note: alert `{item.name}` ({item.expr}) is not evaluated here: {item.reason}", file=sys.stderr)
     interval_ms = interval if interval is not None else (monitoring.interval_ms if monitoring else 1000)
-    code = run(spec, rules, unsupported, interval_ms / 1000.0, result.ir.package, once, json_output)
+    code = run(spec, rules, unsupported, interval_ms / 1000.0, result.ir.package, once, json_output, count)
     if code:
         raise typer.Exit(code)
 

@@ -1,4 +1,5 @@
-"""`hftc monitor`: a live terminal view (rich) or one JSON snapshot."""
+"""`hftc monitor`: a live terminal view (rich), plain timestamped lines when stdout is not a terminal
+(a log file, a pipe, systemd), or JSON."""
 
 from __future__ import annotations
 
@@ -98,8 +99,29 @@ async def once(monitor: RealTimeMonitor, unsupported: Sequence[Unsupported]) -> 
     return snap
 
 
+def plain_line(snap: Snapshot | None, title: str, error: str | None, alert_states: Sequence[tuple[str, str]],
+               now: float | None = None) -> str:
+    """One refresh as one line for logs: UTC timestamp, package, latency, rates, alert states."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now if now is not None else time.time()))
+    millis = int(((now if now is not None else time.time()) % 1) * 1000)
+    head = f"{stamp}.{millis:03d}Z {title}"
+    if error is not None:
+        return f"{head} error: {error}"
+    if snap is None:
+        return f"{head} waiting for the first scrape"
+    lat = " ".join(f"{name}={fmt_ns(snap.latency_ns.get(key))}".replace(" ", "")
+                   for name, key in (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999")))
+    ratio = snap.reject_ratio
+    rates = (f"msgs/s={fmt_num(snap.rates.get('message_rate'))} orders/s={fmt_num(snap.rates.get('order_rate'))} "
+             f"rejects/s={fmt_num(snap.rates.get('reject_rate'), 2)} "
+             f"reject_ratio={'-' if ratio is None else f'{ratio * 100:.2f}%'}")
+    alerts = " ".join(f"{name}={state}" for name, state in alert_states) or "none"
+    return f"{head} {lat} samples={fmt_num(snap.latency_count, 0)} {rates} alerts: {alerts}".replace("–", "-")
+
+
 def run(source: str, rules: Sequence[AlertRule], unsupported: Sequence[Unsupported], interval_s: float,
-        title: str, once_only: bool, as_json: bool) -> int:
+        title: str, once_only: bool, as_json: bool, count: int | None = None) -> int:
+    """`count` bounds the refreshes of a live run (None: until interrupted)."""
     monitor = RealTimeMonitor(update_interval=interval_s, source=source)
     for rule in rules:
         monitor.alert_manager.add_alert_rule(rule)
@@ -115,15 +137,19 @@ def run(source: str, rules: Sequence[AlertRule], unsupported: Sequence[Unsupport
             Console().print(render(monitor, unsupported, title))
         return 0
     if as_json:
-        return _stream_json(monitor, unsupported)
+        return _stream_json(monitor, unsupported, count)
+    if not sys.stdout.isatty():
+        return _stream_plain(monitor, title, count)
     console = Console()
     with Live(render(monitor, unsupported, title), console=console, auto_refresh=False, transient=False) as live:
 
         async def loop() -> None:
             task = asyncio.create_task(monitor.start_monitoring())
             try:
-                while not task.done():
+                frames = 0
+                while not task.done() and (count is None or frames < count):
                     live.update(render(monitor, unsupported, title), refresh=True)
+                    frames += 1
                     await asyncio.sleep(monitor.update_interval)
             finally:
                 monitor.stop()
@@ -136,19 +162,17 @@ def run(source: str, rules: Sequence[AlertRule], unsupported: Sequence[Unsupport
     return 0
 
 
-def _stream_json(monitor: RealTimeMonitor, unsupported: Sequence[Unsupported]) -> int:
-    """Without --once, --json prints one JSON line per refresh until interrupted."""
-    extra = [u.to_json() for u in unsupported]
+def _every_interval(monitor: RealTimeMonitor, count: int | None, step) -> int:
+    """Call `step()` (async) every `update_interval`, `count` times or until interrupted."""
 
     async def loop() -> None:
-        while True:
+        done = 0
+        while count is None or done < count:
             started = time.monotonic()
-            try:
-                snap = await monitor.poll()
-                snap.unsupported_alerts = extra
-                print(json.dumps(snap.to_json(), allow_nan=False), flush=True)
-            except SourceError as exc:
-                print(json.dumps({"error": str(exc)}), flush=True)
+            await step()
+            done += 1
+            if count is not None and done >= count:
+                break
             await asyncio.sleep(max(0.0, monitor.update_interval - (time.monotonic() - started)))
 
     try:
@@ -156,3 +180,34 @@ def _stream_json(monitor: RealTimeMonitor, unsupported: Sequence[Unsupported]) -
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _stream_plain(monitor: RealTimeMonitor, title: str, count: int | None) -> int:
+    """Stdout is not a terminal: one plain line per refresh, no ANSI and no redrawing."""
+
+    async def step() -> None:
+        error = None
+        try:
+            snap = await monitor.poll()
+        except SourceError as exc:
+            snap, error = None, str(exc)
+        states = [(st.rule.name, st.state.value) for st in monitor.alert_manager.statuses()]
+        print(plain_line(snap, title, error, states), flush=True)
+
+    return _every_interval(monitor, count, step)
+
+
+def _stream_json(monitor: RealTimeMonitor, unsupported: Sequence[Unsupported], count: int | None = None) -> int:
+    """Without --once, --json prints one JSON line per refresh until interrupted (or `count` lines)."""
+    extra = [u.to_json() for u in unsupported]
+
+    async def step() -> None:
+        try:
+            snap = await monitor.poll()
+            snap.unsupported_alerts = extra
+            print(json.dumps(snap.to_json(), allow_nan=False), flush=True)
+        except SourceError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+
+    return _every_interval(monitor, count, step)
+
