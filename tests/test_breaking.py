@@ -215,7 +215,7 @@ def test_cli_usage_and_broken_input(tmp_path, monkeypatch) -> None:
     result = runner.invoke(app, ["breaking", "old.hftc.yaml", "new.hftc.yaml"])
     assert result.exit_code == 2 and "HFT0003" in result.stderr and "new.hftc.yaml does not compile" in result.stderr
     assert runner.invoke(app, ["breaking", "old.hftc.yaml"]).exit_code == 2
-    assert runner.invoke(app, ["breaking", "a", "b", "--against", "HEAD"]).exit_code == 2
+    assert runner.invoke(app, ["breaking", "a", "b", "c"]).exit_code == 2
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -256,6 +256,14 @@ def test_against_git_ref_in_a_temporary_repo(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "hftc", "breaking", "schemas/fresh.hftc.yaml", "--against", "HEAD"],
                           cwd=repo, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0 and "did not exist at HEAD; nothing to compare" in done.stderr
+
+    # several files at once (as pre-commit passes them): each against itself at the revision
+    (repo / "schemas" / "main.hftc.yaml").write_text(main.replace("version: 1", "version: 0"))
+    done = subprocess.run(cmd[:4] + ["schemas/fresh.hftc.yaml", "schemas/main.hftc.yaml", "schemas/common.hftc.yaml",
+                                     "--against", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.returncode == 1, done.stderr
+    assert "HFT0719" in done.stderr and "schemas/common.hftc.yaml is compatible with HEAD:schemas/common" in done.stderr
 
     done = subprocess.run(cmd[:-1] + ["no-such-ref"], cwd=repo, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and "HFT0725" in done.stderr and "no-such-ref" in done.stderr

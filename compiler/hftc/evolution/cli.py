@@ -22,8 +22,8 @@ class BreakingFormat(str, Enum):
 
 
 def breaking_cmd(
-    schemas: List[Path] = typer.Argument(..., metavar="[OLD] NEW", help="OLD and NEW schema files, or NEW alone "
-                                         "with --against."),
+    schemas: List[Path] = typer.Argument(..., metavar="[OLD] NEW...", help="OLD and NEW schema files, or one or "
+                                         "more NEW files with --against."),
     against: Optional[str] = typer.Option(None, "--against", metavar="GIT_REF", help="Compare NEW with the same "
                                           "path at this git revision (HEAD, main, a tag, a commit)."),
     category: Optional[List[Category]] = typer.Option(None, "--category", help="Rule category to check; repeat "
@@ -31,7 +31,8 @@ def breaking_cmd(
     error_format: BreakingFormat = typer.Option(BreakingFormat.text, "--error-format",
                                                 help="Diagnostics as text, json or github."),
 ) -> None:
-    """Check that NEW stays compatible with OLD: exit 1 on a breaking change, 0 when compatible."""
+    """Check that NEW stays compatible with OLD: exit 1 on a breaking change, 0 when compatible, 2 when a
+    schema does not compile or git cannot read the old one."""
     from hftc.diagnostics.color import wants_color
     from hftc.diagnostics.model import Severity, has_errors, sort_diagnostics
     from hftc.diagnostics.render import render_all
@@ -48,38 +49,44 @@ def breaking_cmd(
             print(text, file=sys.stderr)
 
     if against is None and len(schemas) != 2:
-        print("error: give OLD and NEW schema files, or NEW and --against GIT_REF", file=sys.stderr)
-        raise typer.Exit(2)
-    if against is not None and len(schemas) != 1:
-        print("error: with --against give only NEW (OLD is NEW's path at the revision)", file=sys.stderr)
-        raise typer.Exit(2)
-    new = from_file(str(schemas[-1]))
-    if against is None:
-        old = from_file(str(schemas[0]))
-    else:
-        loaded = from_git(str(schemas[-1]), against)
-        if loaded is None:
-            say(f"note: {schemas[-1]} did not exist at {against}; nothing to compare")
-            raise typer.Exit(0)
-        if not isinstance(loaded, Side):
-            emit([loaded], {})
-            raise typer.Exit(2)
-        old = loaded
-    texts = {**old.texts, **new.texts}
-    broken = False
-    for side in (old, new):
-        errors = [side.diagnostic(d) for d in side.result.diagnostics if d.severity is Severity.ERROR]
-        if errors or side.result.ir is None:
-            emit(errors, texts)
-            say(f"error: {side.name} does not compile; nothing was compared (`hftc lint` shows every problem)")
-            broken = True
-    if broken:
+        print("error: give OLD and NEW schema files, or NEW... and --against GIT_REF", file=sys.stderr)
         raise typer.Exit(2)
     picked = [c.value for c in category] if category else list(CATEGORIES)
-    found = compare(old.result.ir, new.result.ir, categories=picked, old_name=old.name, old_span=old.span,
-                    new_anchors=new.anchors(), old_anchors=old.anchors())
-    found = sort_diagnostics(found)
-    emit(found, texts)
-    if has_errors(found):
-        raise typer.Exit(1)
-    say(f"{new.name} is compatible with {old.name} ({' and '.join(picked)} rules)")
+
+    def check(new_path: str) -> int:
+        """0 compatible, 1 broken, 2 not compared (a schema does not compile, git failed)."""
+        new = from_file(new_path)
+        if against is None:
+            old = from_file(str(schemas[0]))
+        else:
+            loaded = from_git(new_path, against)
+            if loaded is None:
+                say(f"note: {new_path} did not exist at {against}; nothing to compare")
+                return 0
+            if not isinstance(loaded, Side):
+                emit([loaded], {})
+                return 2
+            old = loaded
+        texts = {**old.texts, **new.texts}
+        compiled = True
+        for side in (old, new):
+            errors = [side.diagnostic(d) for d in side.result.diagnostics if d.severity is Severity.ERROR]
+            if errors or side.result.ir is None:
+                emit(errors, texts)
+                say(f"error: {side.name} does not compile; nothing was compared (`hftc lint` shows every problem)")
+                compiled = False
+        if not compiled:
+            return 2
+        found = sort_diagnostics(compare(old.result.ir, new.result.ir, categories=picked, old_name=old.name,
+                                         old_span=old.span, new_anchors=new.anchors(), old_anchors=old.anchors()))
+        emit(found, texts)
+        if has_errors(found):
+            return 1
+        say(f"{new.name} is compatible with {old.name} ({' and '.join(picked)} rules)")
+        return 0
+
+    # with --against, every file is compared with itself at the revision (pre-commit passes several)
+    codes = [check(str(path)) for path in (schemas if against is not None else schemas[-1:])]
+    worst = 2 if 2 in codes else max(codes)
+    if worst:
+        raise typer.Exit(worst)
