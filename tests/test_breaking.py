@@ -267,3 +267,15 @@ def test_against_git_ref_in_a_temporary_repo(tmp_path) -> None:
 
     done = subprocess.run(cmd[:-1] + ["no-such-ref"], cwd=repo, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2 and "HFT0725" in done.stderr and "no-such-ref" in done.stderr
+
+
+def test_nested_group_findings_name_their_path() -> None:
+    new = BASE.replace("        fields: {price: Price, qty: int64}\n",
+                       "        fields: {price: Price, qty: int64}\n        groups:\n          orders:\n"
+                       "            fields: {oid: uint64}\n")
+    changed = new.replace("{oid: uint64}", "{oid: uint32}")
+    diags = compare(_ir(new, "old.hftc.yaml"), _ir(changed, "new.hftc.yaml"))
+    assert [d.message for d in diags] == [
+        "field `oid` of group `Quote.levels.orders` changed type from uint64 (8 bytes) to uint32 (4 bytes)"]
+    assert diags[0].span.file == "new.hftc.yaml" and diags[0].secondary[0].span.file == "old.hftc.yaml"
+    assert diags[0].span.line == diags[0].secondary[0].span.line == 25

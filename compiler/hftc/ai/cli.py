@@ -24,8 +24,10 @@ def _emit(diagnostics, lookup, fmt: str) -> None:
     from hftc.diagnostics.render import render_all
 
     if diagnostics:
-        text = render_all(diagnostics, fmt, lookup or (lambda _f: None))
-        print(text, file=sys.stderr if fmt == "text" else sys.stdout)
+        from hftc.diagnostics.color import wants_color
+
+        stream = sys.stderr if fmt == "text" else sys.stdout
+        print(render_all(diagnostics, fmt, lookup or (lambda _f: None), color=wants_color(stream)), file=stream)
 
 
 def _fail(code: str, message: str, fmt: str, help: str | None = None, exit_code: int = 1) -> typer.Exit:

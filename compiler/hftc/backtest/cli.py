@@ -116,6 +116,7 @@ def backtest_cmd(
     from hftc.backtest.errors import BacktestError
     from hftc.data.errors import DataError
     from hftc.diagnostics.model import has_errors
+    from hftc.diagnostics.color import wants_color
     from hftc.diagnostics.render import render_all
     from hftc.frontend import compile_file
 
@@ -125,13 +126,13 @@ def backtest_cmd(
     if missing:  # before compiling anything: the strategy's library takes the best part of a minute
         fail_early = [BacktestError("HFT1112", m, help="check the paths given to --data, --params and "
                                     "--latency-samples").diagnostic() for m in missing]
-        print(render_all(fail_early, "text", lambda _f: None), file=sys.stderr)
+        print(render_all(fail_early, "text", lambda _f: None, color=wants_color(sys.stderr)), file=sys.stderr)
         raise typer.Exit(1)
     result = compile_file(str(schema))
     lookup = result.sources.lookup
 
     def fail(diagnostics) -> None:
-        print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
+        print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
         raise typer.Exit(1)
 
     if not result.ok or has_errors(result.diagnostics):
@@ -155,7 +156,7 @@ def backtest_cmd(
 
         def warn(diagnostics) -> None:
             if diagnostics:
-                print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
+                print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
 
         tape = resolve_tape(data_paths, say, warn)
         quality = tape_quality_of(tape)

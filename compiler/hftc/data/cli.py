@@ -61,10 +61,11 @@ def _line_lookup(path: str, line: int):
 
 
 def _print_diagnostics(diagnostics, lookup=lambda _name: None) -> None:
+    from hftc.diagnostics.color import wants_color
     from hftc.diagnostics.render import render_all
 
     if diagnostics:
-        print(render_all(list(diagnostics), "text", lookup), file=sys.stderr)
+        print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
 
 
 def _fail(exc) -> None:

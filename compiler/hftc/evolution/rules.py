@@ -74,7 +74,7 @@ def _same_shape(a: Field, b: Field) -> bool:
 
 
 def _check_fields(d: _Diff, where: str, old_fields: Sequence[Field], new_fields: Sequence[Field],
-                  new_owner_span: Span | None, owner_since: int) -> None:
+                  new_owner_span: Span | None) -> None:
     old_map, new_map = _by_name(old_fields), _by_name(new_fields)
     added = [f for f in new_fields if f.name not in old_map]
     renamed_to: dict[str, Field] = {}
@@ -152,7 +152,7 @@ def _check_sequence(d: _Diff, what: str, where: str, old_items: Sequence, new_it
             continue
         d.report("HFT0718", f"{what} `{o.name}` of {where} removed", new_owner_span, o.span,
                  f"`{o.name}` in {d.old_name}", label=f"`{o.name}` is missing here",
-                 help=f"old peers still write and read it; keep it (deprecated) instead")
+                 help="old peers still write and read it; keep it (deprecated) instead")
     kept_old_order = [name for name in old_names if name in new_map]
     if kept_new_order != kept_old_order:
         for name, expected in zip(kept_new_order, kept_old_order):
@@ -200,8 +200,11 @@ def _check_data(d: _Diff, where: str, o: VarData, n: VarData) -> None:
                  label="changed")
 
 
-def _check_body(d: _Diff, where: str, o: Message | Group, n: Message | Group) -> None:
-    _check_fields(d, where, o.fields, n.fields, n.span, n.since_version)
+def _check_body(d: _Diff, kind: str, path: str, o: Message | Group, n: Message | Group) -> None:
+    """A message's or group's fields, then its groups (recursively), then its var-data; `path` is
+    `Message` or `Message.group.subgroup`."""
+    where = f"{kind} `{path}`"
+    _check_fields(d, where, o.fields, n.fields, n.span)
     if n.groups and o.data:
         first_new = next((g for g in n.groups if g.name not in {x.name for x in o.groups}), None)
         if first_new is not None:
@@ -210,16 +213,16 @@ def _check_body(d: _Diff, where: str, o: Message | Group, n: Message | Group) ->
                      label="old decoders read these bytes as var-data",
                      help="groups precede var-data on the wire; add a new message instead, or add var-data only")
     _check_sequence(d, "group", where, o.groups, n.groups, n.span,
-                    lambda og, ng: _check_group(d, f"{where}.{og.name}", og, ng))
+                    lambda og, ng: _check_group(d, f"{path}.{ng.name}", og, ng))
     _check_sequence(d, "var-data", where, o.data, n.data, n.span,
                     lambda od, nd: _check_data(d, where, od, nd))
 
 
-def _check_group(d: _Diff, where: str, o: Group, n: Group) -> None:
+def _check_group(d: _Diff, path: str, o: Group, n: Group) -> None:
     if o.since_version != n.since_version:
-        d.report("HFT0717", f"since_version of group `{where}` changed from {o.since_version} to {n.since_version}",
+        d.report("HFT0717", f"since_version of group `{path}` changed from {o.since_version} to {n.since_version}",
                  n.span, o.span, f"since_version {o.since_version} in {d.old_name}", label="changed")
-    _check_body(d, f"group `{where}`", o, n)
+    _check_body(d, "group", path, o, n)
 
 
 def _check_messages(d: _Diff) -> None:
@@ -255,7 +258,7 @@ def _compare_message(d: _Diff, o: Message, n: Message) -> None:
         d.report("HFT0717", f"since_version of message `{n.name}` changed from {o.since_version} to "
                  f"{n.since_version}", n.span, o.span, f"since_version {o.since_version} in {d.old_name}",
                  label="changed")
-    _check_body(d, f"message `{n.name}`", o, n)
+    _check_body(d, "message", n.name, o, n)
 
 
 def _type_shape(t: TypeDef) -> list[tuple[str, object]]:
@@ -289,7 +292,7 @@ def _check_types(d: _Diff) -> None:
                 break
         else:
             if o.kind == "composite":
-                _check_fields(d, f"composite `{o.name}`", o.fields, n.fields, n.span, 0)
+                _check_fields(d, f"composite `{o.name}`", o.fields, n.fields, n.span)
             _check_values(d, o, n)
 
 

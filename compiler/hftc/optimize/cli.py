@@ -72,6 +72,7 @@ def optimize(
     from rich.console import Console
 
     from hftc.diagnostics.model import has_errors
+    from hftc.diagnostics.color import wants_color
     from hftc.diagnostics.render import render_all
     from hftc.frontend import compile_file
     from hftc.optimize.study import OptimizeError
@@ -80,7 +81,7 @@ def optimize(
 
     def emit(diagnostics, lookup) -> None:
         if diagnostics:
-            print(render_all(diagnostics, "text", lookup), file=sys.stderr)
+            print(render_all(diagnostics, "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
 
     if storage_file is not None:
         if storage is not None:
