@@ -150,6 +150,8 @@ def test_lint_stdin_names_the_file_and_resolves_imports(tmp_path, monkeypatch) -
     # without --stdin-filename: `<stdin>`, and the import is looked up from the working folder
     result = runner.invoke(app, ["lint", "-", "--error-format", "json"], input=good)
     assert result.exit_code == 1 and '"file": "<stdin>"' in result.stdout and "HFT0201" in result.stdout
+    result = runner.invoke(app, ["lint", "desk/common.hftc.yaml", "--stdin-filename", "desk/mm.hftc.yaml"])
+    assert result.exit_code == 2 and "pass `-`" in result.stderr
 
 
 def test_lint_stdin_in_a_subprocess_like_an_editor(tmp_path) -> None:

@@ -143,6 +143,9 @@ def lint(
     from hftc.diagnostics.model import Severity, has_errors
     from hftc.driver.lint import lint_file, lint_stdin
 
+    if stdin_filename is not None and all(str(s) != "-" for s in schemas):
+        print("error: --stdin-filename names the schema read from `-`; pass `-` among the schemas", file=sys.stderr)
+        raise typer.Exit(2)
     failed = False
     for schema in schemas:
         roots = [str(p) for p in import_path or []]
