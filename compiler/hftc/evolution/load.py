@@ -12,7 +12,8 @@ from hftc.frontend.compile import CompileResult, compile_file
 
 GIT_TIMEOUT_S = 60
 MAX_GIT_FILES = 2000  # schema files copied out of one revision (the schema's folder tree)
-SCHEMA_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_GIT_BYTES = 64 * 1024 * 1024
+SCHEMA_SUFFIXES = (".yaml", ".yml")  # what imports can name
 
 
 @dataclass
@@ -61,9 +62,10 @@ class GitError(Exception):
     pass
 
 
-def _git(cwd: str, *args: str) -> bytes:
+def _git(cwd: str, *args: str, stdin: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT_S,
+                              check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     except subprocess.TimeoutExpired:
@@ -72,6 +74,28 @@ def _git(cwd: str, *args: str) -> bytes:
         words = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"`git {' '.join(args)}` failed: {words[-1] if words else f'exit {done.returncode}'}")
     return done.stdout
+
+
+def _blobs(top: str, ref: str, names: list[str]) -> dict[str, bytes]:
+    """The other schema files of the folder tree at `ref` (for imports), read by one `git cat-file --batch`
+    instead of a `git show` each; files past MAX_GIT_BYTES in all are left out (an import of one fails)."""
+    if not names:
+        return {}
+    out = _git(top, "cat-file", "--batch", stdin="".join(f"{ref}:{n}\n" for n in names).encode())
+    blobs: dict[str, bytes] = {}
+    pos, total = 0, 0
+    for name in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or header[1] != b"blob":
+            continue  # "missing" (no size follows) or not a file
+        size = int(header[2])
+        if total + size <= MAX_GIT_BYTES:
+            blobs[name] = out[pos:pos + size]
+            total += size
+        pos += size + 1
+    return blobs
 
 
 def from_git(path: str, ref: str) -> Side | None | Diagnostic:
@@ -94,12 +118,14 @@ def from_git(path: str, ref: str) -> Side | None | Diagnostic:
         if rel_file not in names:
             return None
         names = [rel_file] + [n for n in names if n != rel_file][:MAX_GIT_FILES - 1]
+        blobs = {rel_file: _git(top, "show", f"{ref}:{rel_file}")}
+        blobs.update(_blobs(top, ref, names[1:]))
         with tempfile.TemporaryDirectory(prefix="hftc-breaking-") as tmp:
-            for name in names:
+            for name, data in blobs.items():
                 target = os.path.join(tmp, *name.split("/"))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "wb") as out:
-                    out.write(_git(top, "show", f"{ref}:{name}"))
+                    out.write(data)
             result = compile_file(os.path.join(tmp, *rel_file.split("/")))
     except GitError as exc:
         return error("HFT0725", f"cannot read `{path}` at `{ref}`: {exc}", None)
