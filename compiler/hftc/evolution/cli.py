@@ -22,7 +22,7 @@ class BreakingFormat(str, Enum):
 
 
 def breaking_cmd(
-    schemas: List[Path] = typer.Argument(..., metavar="[OLD] NEW...", help="OLD and NEW schema files, or one or "
+    schemas: List[Path] = typer.Argument(..., help="OLD and NEW schema files, or one or "
                                          "more NEW files with --against."),
     against: Optional[str] = typer.Option(None, "--against", metavar="GIT_REF", help="Compare NEW with the same "
                                           "path at this git revision (HEAD, main, a tag, a commit)."),
