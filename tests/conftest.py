@@ -45,6 +45,15 @@ def _shared_backtest_cache():
         os.environ["HFTC_CACHE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _color_mode_auto():
+    """`hftc --color always` in one in-process CLI test must not colour the next test's output."""
+    from hftc.diagnostics.color import set_mode
+
+    yield
+    set_mode("auto")
+
+
 class Golden:
     """Compare text with `tests/golden/<name>`, or rewrite it under --update-goldens."""
 

@@ -71,3 +71,17 @@ def test_wrap_name() -> None:
     for width in range(1, 40):
         parts = wrap_name("pipeline_throughput_threaded", width)
         assert "".join(parts) == "pipeline_throughput_threaded" and all(len(p) <= width for p in parts)
+
+
+def test_color_mode_reaches_the_tables(monkeypatch, capsys) -> None:
+    from hftc.diagnostics.color import set_mode
+
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    set_mode("always")
+    render(RESULTS, [NOTE])
+    assert "\x1b[" in capsys.readouterr().out
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    set_mode("never")
+    render(RESULTS, [NOTE])
+    assert "\x1b[" not in capsys.readouterr().out

@@ -30,9 +30,8 @@ class ErrorFormat(str, Enum):
 
 
 def _emit(diagnostics, fmt: ErrorFormat, lookup) -> None:
-    from hftc.diagnostics.render import render_all
-
     from hftc.diagnostics.color import wants_color
+    from hftc.diagnostics.render import render_all
 
     if not diagnostics:
         return
@@ -356,7 +355,9 @@ def deploy(
         from rich.console import Console
         from rich.text import Text
 
-        console = Console(highlight=False, soft_wrap=True)  # soft wrap: long lines stay whole when copied
+        from hftc.diagnostics.color import rich_options
+
+        console = Console(highlight=False, soft_wrap=True, **rich_options())  # soft wrap: long lines stay whole
         for line in diff.splitlines():
             style = ("bold" if line.startswith(("---", "+++")) else "cyan" if line.startswith("@@")
                      else "green" if line.startswith("+") else "red" if line.startswith("-") else "")

@@ -79,7 +79,9 @@ def _print_table(summary: dict) -> None:
     table.add_column("value", justify="right")
     for k, v in rows:
         table.add_row(k, v)
-    console = Console()
+    from hftc.diagnostics.color import rich_options
+
+    console = Console(**rich_options())
     console.print(table)
     imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
     console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
@@ -115,8 +117,8 @@ def backtest_cmd(
 
     from hftc.backtest.errors import BacktestError
     from hftc.data.errors import DataError
-    from hftc.diagnostics.model import has_errors
     from hftc.diagnostics.color import wants_color
+    from hftc.diagnostics.model import has_errors
     from hftc.diagnostics.render import render_all
     from hftc.frontend import compile_file
 

@@ -88,9 +88,11 @@ def _table(title: str, headers: list[str], rows: list[list[str]], width: int):
 def _console():
     from rich.console import Console
 
-    console = Console()
+    from hftc.diagnostics.color import rich_options
+
+    console = Console(**rich_options())
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
-        console = Console(width=150)  # a pipe or a log file: don't squash the columns
+        console = Console(width=150, **rich_options())  # a pipe or a log file: don't squash the columns
     return console
 
 

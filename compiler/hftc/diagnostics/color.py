@@ -35,3 +35,13 @@ def wants_color(stream: TextIO, mode: str | None = None) -> bool:
         return bool(isatty and isatty())
     except (ValueError, OSError):  # a closed or detached stream
         return False
+
+
+def rich_options() -> dict:
+    """Keyword arguments for a rich Console so tables and live views follow `--color` too
+    (`auto` leaves it to rich, which already honours NO_COLOR and FORCE_COLOR)."""
+    if _mode == "never":
+        return {"color_system": None}  # no ANSI styles at all, bold and italics included
+    if _mode == "always":
+        return {"force_terminal": True}
+    return {}

@@ -9,7 +9,8 @@ NEW when the thing is gone) and carries a note at OLD's line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Callable, Iterable, Mapping, Sequence
 
 from hftc.diagnostics.model import Diagnostic, Label, Span, error

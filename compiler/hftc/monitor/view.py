@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from hftc.diagnostics.color import rich_options
 from hftc.monitor.alerts import AlertRule, Unsupported
 from hftc.monitor.realtime import RealTimeMonitor
 from hftc.monitor.report import fmt_ns, fmt_num
@@ -134,13 +135,13 @@ def run(source: str, rules: Sequence[AlertRule], unsupported: Sequence[Unsupport
         if as_json:
             print(json.dumps(snap.to_json(), indent=2, allow_nan=False))
         else:
-            Console().print(render(monitor, unsupported, title))
+            Console(**rich_options()).print(render(monitor, unsupported, title))
         return 0
     if as_json:
         return _stream_json(monitor, unsupported, count)
     if not sys.stdout.isatty():
         return _stream_plain(monitor, title, count)
-    console = Console()
+    console = Console(**rich_options())
     with Live(render(monitor, unsupported, title), console=console, auto_refresh=False, transient=False) as live:
 
         async def loop() -> None:

@@ -71,13 +71,13 @@ def optimize(
 
     from rich.console import Console
 
+    from hftc.diagnostics.color import rich_options, wants_color
     from hftc.diagnostics.model import has_errors
-    from hftc.diagnostics.color import wants_color
     from hftc.diagnostics.render import render_all
     from hftc.frontend import compile_file
     from hftc.optimize.study import OptimizeError
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, **rich_options())
 
     def emit(diagnostics, lookup) -> None:
         if diagnostics:
@@ -159,7 +159,7 @@ def optimize(
         from hftc.optimize.outputs import render_table
 
         # Piped output keeps whole columns (rich would wrap to 80 characters).
-        render_table(report, Console(highlight=False, width=None if sys.stdout.isatty() else 240))
+        render_table(report, Console(highlight=False, width=None if sys.stdout.isatty() else 240, **rich_options()))
     err.print(
         f"{outcome.new_trials} trials in {outcome.seconds:.1f} s ({elapsed:.1f} s with compile and output)"
         f"{f', {outcome.failed} failed' if outcome.failed else ''}; study `{outcome.study_name}` holds "
