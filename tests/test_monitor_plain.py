@@ -97,6 +97,15 @@ def test_plain_lines_when_stdout_is_a_pipe(endpoint, tmp_path) -> None:
     assert "alerts: HighP99=firing" in lines[-1]  # p99 of the histogram lies between 900 and 1000 ns
 
 
+def test_json_stream_is_bounded_by_count(endpoint, tmp_path) -> None:
+    import json
+
+    done = _monitor(str(_schema(tmp_path)), endpoint, "--interval", "50", "--count", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    snaps = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(snaps) == 3 and all(s["pipelines"] == ["p"] for s in snaps)
+
+
 def test_plain_lines_report_an_unreachable_source_and_go_on(tmp_path) -> None:
     import socket
 
