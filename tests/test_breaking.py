@@ -279,3 +279,12 @@ def test_nested_group_findings_name_their_path() -> None:
         "field `oid` of group `Quote.levels.orders` changed type from uint64 (8 bytes) to uint32 (4 bytes)"]
     assert diags[0].span.file == "new.hftc.yaml" and diags[0].secondary[0].span.file == "old.hftc.yaml"
     assert diags[0].span.line == diags[0].secondary[0].span.line == 25
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.yaml")))
+def test_every_example_is_compatible_with_itself(example: str) -> None:
+    from hftc.frontend import compile_file
+
+    result = compile_file(str(Path(__file__).resolve().parents[1] / "examples" / example))
+    assert result.ir is not None
+    assert compare(result.ir, result.ir) == []

@@ -70,6 +70,10 @@ def _type_desc(f: Field) -> str:
     return f"{f.type} ({f.size} byte{'s' if f.size != 1 else ''})"
 
 
+def presence(f: Field) -> str:
+    return f"optional, null {f.null_value}" if f.optional else "required"
+
+
 def _same_shape(a: Field, b: Field) -> bool:
     return a.type == b.type and a.size == b.size and a.offset == b.offset
 
@@ -103,8 +107,6 @@ def _check_fields(d: _Diff, where: str, old_fields: Sequence[Field], new_fields:
                      n.span, f.span, f"{_type_desc(f)} in {d.old_name}", label=f"now {n.type}",
                      help="add a new field with the new type (and a higher since_version) and deprecate this one")
         elif n.optional != f.optional or n.null_value != f.null_value:
-            def presence(x: Field) -> str:
-                return f"optional, null {x.null_value}" if x.optional else "required"
             d.report("HFT0714", f"field `{f.name}` of {where} changed presence from {presence(f)} to {presence(n)}",
                      n.span, f.span, f"{presence(f)} in {d.old_name}", label="presence changed",
                      help="a reader would take a value for 'absent' or 'absent' for a value")
