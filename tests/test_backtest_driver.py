@@ -378,8 +378,14 @@ def test_cli_json_prints_exactly_the_headline_keys(mm_ir, synth, tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert list(data) == ["events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown",
-                          "turnover", "fill_ratio", "data_quality"]
+    assert list(data) == ["strategy", "events", "seconds", "events_per_s", "fills", "orders", "pnl", "fees",
+                          "sharpe", "sortino", "annualised", "return_interval_s", "return_bars", "max_drawdown",
+                          "turnover", "fill_ratio", "max_leverage", "capital", "maker_fee_bps", "taker_fee_bps",
+                          "params", "instrument_map", "instrument_map_how", "data_quality"]
+    # What a reader needs to reproduce the figure travels with it: parameters, fees, mapping, basis.
+    assert data["maker_fee_bps"] == 2.0 and data["taker_fee_bps"] == 0.0
+    assert data["params"] and data["instrument_map"] and data["annualised"] is False
+    assert data["return_interval_s"] == 60.0
     assert data["data_quality"] is None and "data quality: no record" in proc.stderr  # a tape without one
     assert data["fills"] == 1 and data["events"] == 4 and data["pnl"] == pytest.approx(0.048, abs=1e-9)
 

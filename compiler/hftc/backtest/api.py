@@ -158,6 +158,7 @@ class CompiledStrategy:
             "maker_fee_bps": options.maker_fee_bps,
             "taker_fee_bps": options.taker_fee_bps,
             "capital": options.capital,
+            "return_interval_s": options.bar_ns / 1e9,
             "risk": risk.to_json(),
             "data_quality": quality,
         })
@@ -183,6 +184,7 @@ def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
     c.start_ns = int(o.start_ns) if o.start_ns is not None else 0
     c.end_ns = int(o.end_ns) if o.end_ns is not None else INT64_MAX
     c.sample_ns = int(o.sample_ns)
+    c.bar_ns = int(o.bar_ns)
     c.risk_enabled = int(risk.enabled)
     c.risk_max_position = risk.max_position
     c.risk_max_order_qty = risk.max_order_qty

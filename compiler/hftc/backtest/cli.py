@@ -63,6 +63,8 @@ def _print_table(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from hftc.backtest.result import ratio_basis
+
     rows = [
         ("PnL (after fees)", f"{summary['pnl']:,.2f}"), ("Fees", f"{summary['fees']:,.2f}"),
         ("Sharpe", f"{summary['sharpe']:.3f}"), ("Sortino", f"{summary['sortino']:.3f}"),
@@ -83,6 +85,8 @@ def _print_table(summary: dict) -> None:
     console.print(table)
     imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
     console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
+    console.print(f"Sharpe and Sortino: {ratio_basis(summary)}; fees: maker {summary['maker_fee_bps']:g} bp, "
+                  f"taker {summary['taker_fee_bps']:g} bp", highlight=False)
     latency = summary["latency"]
     console.print("latency: " + ", ".join(f"{k} {v}" for k, v in latency.items())
                   + f"; queue: {summary['queue']}; risk: {summary['risk']['source']}", highlight=False)
@@ -103,6 +107,9 @@ def backtest_cmd(
     maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee in bps of notional (negative = rebate)."),
     taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee in bps of notional."),
     capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
+    bar_seconds: float = typer.Option(60.0, "--bar-seconds", min=1.0,
+                                      help="Return interval of Sharpe and Sortino in seconds (annualised only "
+                                           "when the run spans a day or more)."),
     no_risk: bool = typer.Option(False, "--no-risk", help="Do not apply the schema's risk gate."),
     report: Path | None = typer.Option(None, "--report", help="Write fills/equity (CSV, Parquet), summary.json "
                                                                   "and report.html into this folder."),
@@ -167,6 +174,7 @@ def backtest_cmd(
         options = BacktestOptions(
             latency_ns=latency_ns, latency_samples=samples,
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
+            bar_ns=int(round(bar_seconds * 1e9)),
             risk=not no_risk)
         res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)
         if report is not None:

@@ -21,6 +21,8 @@ class BacktestOptions:
     they replace the constant and each order draws its entry and response latency from them
     (seeded by `seed`, so runs repeat). Fees are basis points of notional, negative for a
     rebate. start_ns/end_ns bound the replayed local-time window (None = whole tape).
+    sample_ns spaces the equity curve; bar_ns (at least sample_ns) is the return interval of
+    Sharpe and Sortino, annualised only when the run spans at least a day of bars.
     risk: apply the schema's risk gate when the strategy runs in a pipeline with one.
     """
 
@@ -34,6 +36,7 @@ class BacktestOptions:
     start_ns: int | None = None
     end_ns: int | None = None
     sample_ns: int = 1_000_000_000
+    bar_ns: int = 60_000_000_000
     risk: bool = True
     seed: int = 1
 
@@ -62,6 +65,8 @@ class BacktestOptions:
             raise bad("queue_power", "must be positive")
         if not isinstance(self.sample_ns, numbers.Integral) or self.sample_ns <= 0:
             raise bad("sample_ns", "must be a positive integer (ns)")
+        if not isinstance(self.bar_ns, numbers.Integral) or self.bar_ns < self.sample_ns:
+            raise bad("bar_ns", f"{self.bar_ns!r} is shorter than sample_ns ({self.sample_ns} ns)")
         if self.start_ns is not None and self.end_ns is not None and self.end_ns <= self.start_ns:
             raise bad("end_ns", "the window ends before it starts")
         return self

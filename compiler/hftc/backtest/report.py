@@ -22,7 +22,7 @@ _MAX_POINTS = 1500  # per series, after min/max bucketing
 
 _ROWS = (
     ("pnl", "PnL (quote ccy, after fees)", "{:,.2f}"), ("fees", "Fees", "{:,.2f}"),
-    ("sharpe", "Sharpe (annualised)", "{:.3f}"), ("sortino", "Sortino (annualised)", "{:.3f}"),
+    ("sharpe", "Sharpe", "{:.3f}"), ("sortino", "Sortino", "{:.3f}"), ("ratio_basis", "Sharpe/Sortino basis", "{}"),
     ("max_drawdown", "Max drawdown", "{:,.2f}"), ("turnover", "Turnover", "{:,.2f}"),
     ("max_leverage", "Max leverage", "{:.3f}"), ("max_correlation", "|corr(PnL, instrument-0 returns)|", "{:.3f}"),
     ("fills", "Fills", "{:,}"), ("orders", "Orders", "{:,}"), ("orders_filled", "Orders with a fill", "{:,}"),
@@ -129,7 +129,9 @@ def drawdown(pnl: np.ndarray) -> np.ndarray:
 
 
 def render_report(res: BacktestResult) -> str:
-    s = res.summary
+    from hftc.backtest.result import ratio_basis
+
+    s = {**res.summary, "ratio_basis": ratio_basis(res.summary)}
     eq = res.equity
     ts, pnl = eq["ts"], eq["pnl"].astype(float)
     rows = "".join(f"<tr><th>{html.escape(label)}</th><td>{_fmt(fmt, s.get(key))}</td></tr>"

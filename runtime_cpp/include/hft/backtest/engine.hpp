@@ -198,6 +198,7 @@ inline void validate(const Tape& tape, const Config& cfg) {
         " instruments; the engine replays at most " + std::to_string(kMaxInstruments));
   }
   if (cfg.sample_ns <= 0) bad("sample_ns must be > 0");
+  if (cfg.bar_ns < cfg.sample_ns) bad("bar_ns must be at least sample_ns");
   if (!(cfg.capital > 0.0) || !std::isfinite(cfg.capital)) bad("capital must be finite and > 0");
   if (!std::isfinite(cfg.maker_fee_bps) || !std::isfinite(cfg.taker_fee_bps))
     bad("fees must be finite");
@@ -271,6 +272,7 @@ class Engine {
     }
     const std::int64_t end_ts = last > 0 ? lt[last - 1] : 0;
     flush();
+    track_drawdown();
     if (last > first) final_sample(end_ts);
     const auto t1 = std::chrono::steady_clock::now();
 
@@ -285,10 +287,12 @@ class Engine {
     s.fees = fees_;
     s.pnl = equity_now() - cfg_.capital;
     s.max_leverage = max_gross_ / cfg_.capital;
-    const CurveStats st = curve_stats(res.equity, cfg_.sample_ns);
+    const CurveStats st = curve_stats(res.equity, cfg_.bar_ns);
     s.sharpe = st.sharpe;
     s.sortino = st.sortino;
-    s.max_drawdown = st.max_drawdown;
+    s.return_bars = st.bars;
+    s.annualised = st.annualised;
+    s.max_drawdown = std::max(st.max_drawdown, max_drawdown_);
     const LatencyModel& l = cfg_.latency;
     if (l.kind == LatencyModel::Kind::kConstant) {
       s.entry_latency_ns_median = l.entry_ns;
@@ -346,6 +350,8 @@ class Engine {
       if (f & kFlagEnd) {
         refresh_view(s, k);
         if constexpr (kLive) {
+          // Equity moves with the mid only while a position is open, and with fees on a fill.
+          if (exposed_ != 0 || equity_moved_) track_drawdown();
           // This event may have filled us; news already due by now reaches the strategy first.
           if (lt >= next_response_) deliver_responses(lt);
           call_strategy(k, lt);
@@ -436,8 +442,11 @@ class Engine {
     const std::int64_t sg = sign_of(side);
     const double notional = static_cast<double>(px) * static_cast<double>(qty) * s.value;
     const double fee = notional * (maker ? maker_rate_ : taker_rate_);
+    const bool was_open = s.pos != 0;
     s.pos += sg * qty;
     s.cash -= sg * px * qty;
+    exposed_ += static_cast<int>(s.pos != 0) - static_cast<int>(was_open);
+    equity_moved_ = true;
     fees_ += fee;
     summary_.turnover += std::abs(notional);
     const std::int64_t at = respond(et);
@@ -682,6 +691,14 @@ class Engine {
     return EquityPoint{ts, eq, eq - cfg_.capital, gross, s0.pos, s0.mid * view_.inst[0].tick_size};
   }
 
+  // Peak-to-trough on every change of equity, not only on the sampled grid.
+  void track_drawdown() noexcept {
+    const double eq = equity_now();
+    peak_equity_ = std::max(peak_equity_, eq);
+    max_drawdown_ = std::max(max_drawdown_, peak_equity_ - eq);
+    equity_moved_ = false;
+  }
+
   [[gnu::noinline]] void sample_until(std::int64_t lt) {
     while (next_sample_ <= lt) {
       equity_->push_back(point(next_sample_));
@@ -718,6 +735,9 @@ class Engine {
   hft::trading::RiskGate risk_;
   double maker_rate_, taker_rate_;
   double fees_ = 0.0, fees_local_ = 0.0, max_gross_ = 0.0;
+  double peak_equity_ = cfg_.capital, max_drawdown_ = 0.0;
+  bool equity_moved_ = false;
+  int exposed_ = 0;  ///< instruments with a non-zero position at the exchange
   std::uint64_t next_id_ = 1;
   MarketView view_{};
   Intent intent_{};
