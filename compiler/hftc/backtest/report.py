@@ -143,7 +143,9 @@ def render_report(res: BacktestResult) -> str:
         "Parameters": ", ".join(f"{k} = {v}" for k, v in s.get("params", {}).items()) or "none",
         "Latency": ", ".join(f"{k} {v}" for k, v in s.get("latency", {}).items()),
         "Queue model": s.get("queue", ""),
-        "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')}",
+        "Constraints": "; ".join(f"{f['constraint']}: {'holds' if f['holds'] else 'VIOLATED'} "
+                                 f"({f['value']:.6g})" for f in s.get("constraints", [])) or "none declared",
+        "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')} ({s.get('fee_source', 'given')})",
         "Capital": _fmt("{:,.2f}", s.get("capital")),
         "Risk gate": s.get("risk", {}).get("source", ""),
         "Data": _summary_line(s.get("data_quality")).removeprefix("data quality: ") if "data_quality" in s else "",
