@@ -252,9 +252,57 @@ TEST(BacktestEngine, ResponseLatencyDelaysWhatTheStrategySees) {
   ASSERT_EQ(r.fills.size(), 1u);
   EXPECT_EQ(r.fills[0].exch_ts, 3900);
   EXPECT_EQ(r.fills[0].local_ts, 4900);
-  std::vector<std::int64_t> positions;
-  for (const auto& v : s.seen) positions.push_back(v.inst[0].position);
-  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 0, 2}));
+  // The fill's news is an event of its own at 4900 (not held back to the 5000 row): the
+  // strategy is called then, and again at the row.
+  std::vector<std::int64_t> positions, times;
+  for (const auto& v : s.seen) positions.push_back(v.inst[0].position), times.push_back(v.local_ts);
+  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 0, 2, 2}));
+  EXPECT_EQ(times[4], 4900);
+  EXPECT_EQ(times[5], 5000);
+}
+
+TEST(BacktestEngine, ResponsesReachTheStrategyAtTheirOwnTimeAcrossFeedGaps) {
+  // A fill at exchange time 2000 with a 1 ms response latency, then the feed is silent for a
+  // second: the strategy hears of the fill at 1'002'000, not at the next row.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.trade(0, 2000, 1900, true, 100, 3);  // fills our 2-lot bid at exchange time 1900
+  w.depth(0, 1'002'000'000, 1'001'999'900, true, 105, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.response_ns = 1'000'000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = v.inst[0].position == 0;
+    o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].local_ts, 1900 + 1'000'000);
+  const auto heard = std::find_if(s.seen.begin(), s.seen.end(),
+                                  [](const bt::MarketView& v) { return v.inst[0].position == 2; });
+  ASSERT_NE(heard, s.seen.end());
+  EXPECT_EQ(heard->local_ts, 1900 + 1'000'000);
+}
+
+TEST(BacktestEngine, EventsStampedBeforeAnOrderArrivedNeverFillIt) {
+  // The order reaches the exchange at 2000; a trade through its price stamped 1950 but received
+  // after the order was sent (local 2100) happened before it existed.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.depth(0, 2050, 2010, true, 104, 1);  // exch 2010 >= 2000: the order is applied here
+  w.trade(0, 2100, 1950, true, 99, 5);   // stamped before arrival, received after: no fill
+  w.depth(0, 2300, 2200, true, 104, 2);  // exch 2200 >= 2000: the order is resting now
+  w.trade(0, 2400, 2300, true, 99, 5);   // after arrival, through our price: fills
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = 1000;  // sent at 1000, arrives at exchange time 2000
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = v.local_ts == 1000;
+    o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].exch_ts, 2300);
 }
 
 TEST(BacktestEngine, PartialFillsThenTradeThroughFillsTheRest) {

@@ -123,6 +123,7 @@ struct Response {
 struct Resting {
   std::uint64_t id = 0;
   std::int64_t px = 0, leaves = 0;
+  std::int64_t since = 0;  // exchange time it arrived: earlier-stamped events never touch it
   double front = 0.0;      // queue ahead of us, lots
   double cum_trade = 0.0;  // trades at our price since the last depth update (probabilistic)
   bool filled = false;     // has had at least one fill
@@ -326,9 +327,11 @@ class Engine {
       const std::int64_t lt = lts[r];
       const std::int64_t et = ets[r];
       if constexpr (kLive) {
-        // The equity grid (state before this event), orders due at the exchange, then news due
-        // at the strategy.
+        // The equity grid (state before this event); news that reached the strategy between
+        // the previous row and this one, each batch at its own time with a strategy call; orders
+        // due at the exchange; then news due exactly now.
         if (lt >= next_sample_) sample_until(lt);
+        if (lt > next_response_) respond_between(lt);
         if (et >= next_request_) deliver_requests(et);
         if (lt >= next_response_) deliver_responses(lt);
       }
@@ -369,7 +372,7 @@ class Engine {
       return;
     }
     Resting& own = s.rest[side];
-    if ((s.live >> side & 1) != 0 && own.px == px) {
+    if ((s.live >> side & 1) != 0 && own.px == px && et >= own.since) {
       Queue::depth(own, s.book.level_qty(side_of(side), px), qty, cfg_.queue_power);
     }
     s.book.set_level(side_of(side), px, qty);
@@ -381,6 +384,7 @@ class Engine {
   // Fills our resting order on side `o` in full when the other side's best reaches its price.
   void cross_check(InstrumentState& s, unsigned o, std::int64_t et) {
     Resting& r = s.rest[o];
+    if (et < r.since) return;  // stamped before our order reached the exchange
     if (o == 0) {
       const auto a = s.book.best_ask();
       if (a && a->px <= r.px) maker_fill(s, o, r.leaves, et);
@@ -400,6 +404,8 @@ class Engine {
     const unsigned side = aggressor_ask != 0 ? 0 : 1;
     if ((s.live >> side & 1) == 0) return;
     Resting& r = s.rest[side];
+    // A trade stamped before our order arrived, but received after it, cannot have filled it.
+    if (et < r.since) return;
     const bool through = side == 0 ? px < r.px : px > r.px;
     if (through) {
       maker_fill(s, side, r.leaves, et);
@@ -509,6 +515,7 @@ class Engine {
         r.id = q.id;
         r.px = q.px;
         r.leaves = q.qty;
+        r.since = at;
         r.front = static_cast<double>(s.book.level_qty(side_of(side), q.px));
         r.cum_trade = 0.0;
         r.filled = false;
@@ -544,6 +551,18 @@ class Engine {
   }
 
   // ---- strategy side -------------------------------------------------------------------------
+
+  // Responses (acks, fills, cancels, rejects) are events on the strategy's clock: each batch
+  // with one arrival time before `lt` is applied and the strategy called at that time, so a
+  // fill reaches it after the configured response latency, not at the next market-data row.
+  [[gnu::noinline]] void respond_between(std::int64_t lt) {
+    while (next_response_ < lt) {
+      const std::int64_t at = next_response_;
+      const std::uint16_t k = responses_.front().inst;
+      deliver_responses(at);
+      if (view_.inst[k].valid) call_strategy(k, at);
+    }
+  }
 
   [[gnu::noinline]] void deliver_responses(std::int64_t until) {
     while (!responses_.empty() && responses_.front().at <= until) {
