@@ -33,6 +33,7 @@ strategies:
       bid: {price: "book.bid - book.mid * spread_bps / 10000", qty: "qty"}
       ask: {price: "book.ask + book.mid * spread_bps / 10000", qty: "qty"}
     when: abs(position) < inventory_limit
+    constraints: ["max_leverage <= 1000", "fills < 1"]
   pair:
     template: pairs_trading
     instruments: [BTCUSDT, ETHUSDT]
@@ -378,8 +379,21 @@ def test_cli_json_prints_exactly_the_headline_keys(mm_ir, synth, tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert list(data) == ["events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown",
-                          "turnover", "fill_ratio", "data_quality"]
+    assert list(data) == ["strategy", "events", "seconds", "events_per_s", "fills", "orders", "pnl", "fees",
+                          "sharpe", "sortino", "annualised", "return_interval_s", "return_bars", "max_drawdown",
+                          "turnover", "fill_ratio", "max_leverage", "capital", "maker_fee_bps", "taker_fee_bps",
+                          "fee_source", "params", "instrument_map", "instrument_map_how", "constraints",
+                          "data_quality"]
+    # What a reader needs to reproduce the figure travels with it: parameters, fees, mapping, basis.
+    # A synthetic tape names no venue: the fee not given is zero, and the output says why.
+    assert data["maker_fee_bps"] == 2.0 and data["taker_fee_bps"] == 0.0
+    assert data["fee_source"].startswith("given, the rest from no venue profile")
+    assert data["params"] and data["instrument_map"] and data["annualised"] is False
+    assert data["return_interval_s"] == 60.0
+    # Declared constraints are checked in every backtest: the broken one warns at its line.
+    assert [(c["constraint"], c["holds"]) for c in data["constraints"]] == [("max_leverage <= 1000", True),
+                                                                          ("fills < 1", False)]
+    assert "warning[HFT1119]" in proc.stderr and "`fills < 1`" in proc.stderr and ":14:44" in proc.stderr
     assert data["data_quality"] is None and "data quality: no record" in proc.stderr  # a tape without one
     assert data["fills"] == 1 and data["events"] == 4 and data["pnl"] == pytest.approx(0.048, abs=1e-9)
 

@@ -228,7 +228,23 @@ def test_problem_from_the_schema_strategy(ir):
     assert diags == []
     assert [(o.metric, o.direction) for o in problem.objectives] == [
         ("pnl", "maximize"), ("sharpe_ratio", "maximize"), ("max_drawdown", "minimize")]
-    assert [(c.metric, c.op, c.bound) for c in problem.constraints] == [("max_leverage", "<=", 3.0)]
+    # The declared constraint, then the default minimum activity (a trial that never trades has a
+    # drawdown of 0 that nothing beats).
+    assert [(c.metric, c.op, c.bound, c.activity) for c in problem.constraints] == [
+        ("max_leverage", "<=", 3.0, False), ("fills", ">=", 10.0, True)]
+    assert problem.activity is problem.constraints[1]
+    assert not problem.feasible({"max_leverage": 1.0, "fills": 9}) and problem.feasible({"max_leverage": 1.0,
+                                                                                          "fills": 10})
+    off, _ = problem_from_strategy(ir.ir.strategy_named("mm"), min_fills=0)
+    assert [c.metric for c in off.constraints] == ["max_leverage"] and off.activity is None
+    own = replace(ir.ir.strategy_named("mm"), constraints=(replace(ir.ir.strategy_named("mm").constraints[0],
+                                                                     text="fills >= 3"),))
+    mine, _ = problem_from_strategy(own)  # a declared fills constraint replaces the default
+    assert [(c.metric, c.bound, c.activity) for c in mine.constraints] == [("fills", 3.0, False)]
+    # Latency is the backtest's input: refused as an objective with a warning, never optimised.
+    lat, diags = problem_from_strategy(ir.ir.strategy_named("mm"), minimize=("max_drawdown", "latency"))
+    assert [d.code for d in diags] == ["HFT1222"] and [o.metric for o in lat.objectives] == [
+        "pnl", "sharpe_ratio", "max_drawdown"]
     bare = replace(ir.ir.strategy_named("mm"), maximize=(), minimize=(), constraints=())
     problem, diags = problem_from_strategy(bare)
     assert [d.code for d in diags] == ["HFT1212"] and problem.objectives[0].metric == "pnl"
@@ -308,6 +324,12 @@ def test_cli_optimises_walks_forward_and_feeds_build(tmp_path, tape):
     assert chosen["trial"] in {p["trial"] for p in front} and chosen["feasible"]
     assert chosen["values"]["pnl"] == max(p["values"]["pnl"] for p in front)
     assert chosen["metrics"]["max_leverage"] <= 3.0
+    # Minimum activity by default: every front trial traded; the count kept off is said and recorded.
+    assert summary["min_fills"] == 10 and all(p["metrics"]["fills"] >= 10 for p in front)
+    inactive = sum(1 for r in csv.DictReader(open(out / "trials.csv")) if float(r["fills"]) < 10)
+    assert summary["inactive_trials"] == inactive
+    assert f"{inactive} of 8 trials made fewer than 10 fills" in done.stderr
+    assert "fees: maker 0 bp, taker 0 bp (no venue profile" in done.stderr
     wf = summary["walk_forward"]
     assert wf["split_ns"] > 0 and {r["trial"] for r in wf["trials"]} == {p["trial"] for p in front}
     row = next(r for r in wf["trials"] if r["trial"] == chosen["trial"])
@@ -373,8 +395,10 @@ def test_seed_api_optimises_and_backtests(tmp_path, tape, monkeypatch):
 
     optimization, backtest = asyncio.run(session())
     assert optimization["strategy"] == "mm" and optimization["trials"] == 8
-    assert list(optimization["best_values"]) == ["pnl", "sharpe_ratio", "max_drawdown", "latency"]
-    assert optimization["best_values"]["latency"] == 1_000_000.0  # the constant latency model's entry latency
+    # `latency` is the backtest's input: ignored as an objective, and the result says so.
+    assert list(optimization["best_values"]) == ["pnl", "sharpe_ratio", "max_drawdown"]
+    assert [n.split(":")[0] for n in optimization["notes"]] == ["HFT1222"]
+    assert optimization["fees"]["source"].startswith("no venue profile")
     assert all(0.5 <= p["params"]["spread_bps"] <= 2.0 for p in optimization["pareto"])
     assert backtest["pnl"] == optimization["best_metrics"]["pnl"]  # deterministic replay
     assert backtest["latency"] == 1_000_000.0 and backtest["result"].equity.size > 0
@@ -452,3 +476,45 @@ def test_cli_takes_a_capture_like_backtest(tmp_path, tape):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["trials"] == 2
     assert "converting eurusd.npz" in done.stderr or "using cached tape" in done.stderr  # cached across runs
+
+
+def test_minimum_activity_keeps_idle_trials_off_the_front(ir):
+    from hftc.optimize.pareto import TrialRecord, pareto_front
+    from hftc.optimize.problem import problem_from_strategy
+
+    problem, _ = problem_from_strategy(ir.ir.strategy_named("mm"), minimize=("max_drawdown",), maximize=("pnl",))
+    runs = [({"pnl": 0.0, "max_drawdown": 0.0, "fills": 0, "max_leverage": 0.0}),  # never trades: unbeatable dd
+            ({"pnl": 5.0, "max_drawdown": 2.0, "fills": 40, "max_leverage": 1.0}),
+            ({"pnl": 3.0, "max_drawdown": 1.0, "fills": 12, "max_leverage": 1.0})]
+    records = [TrialRecord(i, {}, (m["pnl"], m["max_drawdown"]), m, feasible=problem.feasible(m))
+               for i, m in enumerate(runs)]
+    assert [t.number for t in pareto_front(records, problem.directions)] == [1, 2]
+    off, _ = problem_from_strategy(ir.ir.strategy_named("mm"), minimize=("max_drawdown",), maximize=("pnl",),
+                                   min_fills=0)
+    records = [TrialRecord(i, {}, (m["pnl"], m["max_drawdown"]), m, feasible=off.feasible(m))
+               for i, m in enumerate(runs)]
+    assert [t.number for t in pareto_front(records, off.directions)] == [0, 1, 2]
+
+
+def test_fee_profiles_follow_the_tapes_venue():
+    from hftc.backtest.fees import profile_of_meta, resolve_fees
+
+    def meta(*instruments, fmt="binance"):
+        return {"sources": [{"file": "x.gz", "format": fmt}], "instruments": list(instruments)}
+
+    usdm = {"symbol": "BTCUSDT", "market": "futures"}
+    coinm = {"symbol": "BTCUSD_PERP", "market": "futures", "contract": "inverse (coin-margined): ..."}
+    spot = {"symbol": "BTCUSDT", "market": "spot"}
+    assert profile_of_meta(meta(usdm)).name == "binance-usdm"
+    assert profile_of_meta(meta(coinm)).name == "binance-coinm"
+    assert profile_of_meta(meta(spot)).name == "binance-spot"
+    assert profile_of_meta(meta(spot, usdm)) is None  # mixed venues: no single profile
+    assert profile_of_meta(meta(usdm, fmt="tardis")) is None
+    fees = resolve_fees(meta(usdm), None, None)
+    assert (fees.maker_bps, fees.taker_bps) == (2.0, 5.0) and "binance-usdm" in fees.source
+    fees = resolve_fees(meta(usdm), -1.0, None)  # a rebate given; the taker rate still from the profile
+    assert (fees.maker_bps, fees.taker_bps) == (-1.0, 5.0) and fees.source.startswith("given")
+    fees = resolve_fees(meta(usdm), None, None, profile="none")
+    assert (fees.maker_bps, fees.taker_bps, fees.source) == (0.0, 0.0, "profile none")
+    fees = resolve_fees({}, None, None)
+    assert (fees.maker_bps, fees.taker_bps) == (0.0, 0.0) and "no venue profile" in fees.line()

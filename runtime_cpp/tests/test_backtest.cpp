@@ -252,9 +252,57 @@ TEST(BacktestEngine, ResponseLatencyDelaysWhatTheStrategySees) {
   ASSERT_EQ(r.fills.size(), 1u);
   EXPECT_EQ(r.fills[0].exch_ts, 3900);
   EXPECT_EQ(r.fills[0].local_ts, 4900);
-  std::vector<std::int64_t> positions;
-  for (const auto& v : s.seen) positions.push_back(v.inst[0].position);
-  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 0, 2}));
+  // The fill's news is an event of its own at 4900 (not held back to the 5000 row): the
+  // strategy is called then, and again at the row.
+  std::vector<std::int64_t> positions, times;
+  for (const auto& v : s.seen) positions.push_back(v.inst[0].position), times.push_back(v.local_ts);
+  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 0, 2, 2}));
+  EXPECT_EQ(times[4], 4900);
+  EXPECT_EQ(times[5], 5000);
+}
+
+TEST(BacktestEngine, ResponsesReachTheStrategyAtTheirOwnTimeAcrossFeedGaps) {
+  // A fill at exchange time 2000 with a 1 ms response latency, then the feed is silent for a
+  // second: the strategy hears of the fill at 1'002'000, not at the next row.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.trade(0, 2000, 1900, true, 100, 3);  // fills our 2-lot bid at exchange time 1900
+  w.depth(0, 1'002'000'000, 1'001'999'900, true, 105, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.response_ns = 1'000'000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = v.inst[0].position == 0;
+    o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].local_ts, 1900 + 1'000'000);
+  const auto heard = std::find_if(s.seen.begin(), s.seen.end(),
+                                  [](const bt::MarketView& v) { return v.inst[0].position == 2; });
+  ASSERT_NE(heard, s.seen.end());
+  EXPECT_EQ(heard->local_ts, 1900 + 1'000'000);
+}
+
+TEST(BacktestEngine, EventsStampedBeforeAnOrderArrivedNeverFillIt) {
+  // The order reaches the exchange at 2000; a trade through its price stamped 1950 but received
+  // after the order was sent (local 2100) happened before it existed.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.depth(0, 2050, 2010, true, 104, 1);  // exch 2010 >= 2000: the order is applied here
+  w.trade(0, 2100, 1950, true, 99, 5);   // stamped before arrival, received after: no fill
+  w.depth(0, 2300, 2200, true, 104, 2);  // exch 2200 >= 2000: the order is resting now
+  w.trade(0, 2400, 2300, true, 99, 5);   // after arrival, through our price: fills
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = 1000;  // sent at 1000, arrives at exchange time 2000
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = v.local_ts == 1000;
+    o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].exch_ts, 2300);
 }
 
 TEST(BacktestEngine, PartialFillsThenTradeThroughFillsTheRest) {
@@ -597,6 +645,40 @@ TEST(BacktestEngine, RoundTripFeesPnlAndEquityCurve) {
   EXPECT_DOUBLE_EQ(r.summary.max_drawdown, 0.0);
 }
 
+TEST(BacktestEngine, DrawdownSeesEveryEquityChangeNotOnlySamples) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  w.trade(0, 2000, 1900, true, 100, 3);    // fills our 2-lot bid: long 2 at 100, mid 102
+  w.depth(0, 3000, 2900, false, 100, 0);   // the bid at 100 goes...
+  w.depth(0, 3100, 3000, false, 80, 1);    // ...and 80 is best: mid 92
+  w.depth(0, 3200, 3100, false, 100, 1);   // back to mid 102 before the next sample
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.sample_ns = 1'000'000;  // one sample at the start, one at the end
+  cfg.bar_ns = 60'000'000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = true;
+    if (v.local_ts < 1500) o.inst[0].bid_px = 100, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  ASSERT_EQ(r.equity.size(), 2u);
+  EXPECT_NEAR(r.equity.back().pnl, 2 * 2 * kValue, 1e-12);
+  // Peak at the fill (mid 102) to the trough at mid 92 with 2 lots: 2 * 10 ticks.
+  EXPECT_NEAR(r.summary.max_drawdown, 2 * 10 * kValue, 1e-9);
+}
+
+TEST(BacktestEngine, BarMustBeAtLeastOneSample) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.sample_ns = 2000;
+  cfg.bar_ns = 1000;
+  Scripted s{[](const bt::MarketView&, bt::Intent&) {}};
+  EXPECT_THROW(bt::run(tape, cfg, s), std::invalid_argument);
+}
+
 TEST(BacktestEngine, WindowWarmsUpBooksThenReplaysOnlyInside) {
   bt::TapeWriter w({instrument()});
   w.depth(0, 1000, 900, true, 110, 1);
@@ -730,25 +812,66 @@ TEST(BacktestEngine, RejectsConfigurationsItCannotHonour) {
 // ---- statistics ------------------------------------------------------------------------------
 
 TEST(BacktestStats, SharpeSortinoAndDrawdownOfAKnownCurve) {
-  std::vector<bt::EquityPoint> eq;
-  for (const double e : {100.0, 101.0, 99.0, 102.0, 101.0})
-    eq.push_back({0, e, e - 100.0, 0.0, 0, 0.0});
   const std::int64_t day = 86'400'000'000'000;
+  std::vector<bt::EquityPoint> eq;
+  std::int64_t ts = 0;
+  for (const double e : {100.0, 101.0, 99.0, 102.0, 101.0}) {
+    eq.push_back({ts, e, e - 100.0, 0.0, 0, 0.0});
+    ts += day;
+  }
   const bt::CurveStats st = bt::curve_stats(eq, day);
-  // Changes 1, -2, 3, -1: mean 0.25, sample variance 14.75 / 3, downside sqrt((4 + 1) / 4).
+  // Daily bars over four days: annualised. Changes 1, -2, 3, -1: mean 0.25, sample variance
+  // 14.75 / 3, downside sqrt((4 + 1) / 4).
+  EXPECT_EQ(st.bars, 4u);
+  EXPECT_TRUE(st.annualised);
   EXPECT_NEAR(st.sharpe, 0.25 / std::sqrt(14.75 / 3.0) * std::sqrt(365.0), 1e-12);
   EXPECT_NEAR(st.sortino, 0.25 / std::sqrt(5.0 / 4.0) * std::sqrt(365.0), 1e-12);
   EXPECT_DOUBLE_EQ(st.max_drawdown, 2.0);  // 101 -> 99
 
-  const bt::CurveStats flat = bt::curve_stats(std::vector<bt::EquityPoint>(3, eq[0]), day);
+  std::vector<bt::EquityPoint> flat_curve = eq;
+  for (bt::EquityPoint& p : flat_curve) p.equity = 100.0;
+  const bt::CurveStats flat = bt::curve_stats(flat_curve, day);
   EXPECT_EQ(flat.sharpe, 0.0);
   EXPECT_EQ(flat.sortino, 0.0);
   EXPECT_EQ(flat.max_drawdown, 0.0);
   const bt::CurveStats two = bt::curve_stats(std::span(eq).first(2), day);
+  EXPECT_EQ(two.bars, 1u);
   EXPECT_EQ(two.sharpe, 0.0);  // one change: no deviation
   std::vector<bt::EquityPoint> up = eq;
   up[2].equity = 102.0;  // changes 1, 1, 0, -1
   EXPECT_GT(bt::curve_stats(up, day).sortino, 0.0);
+}
+
+TEST(BacktestStats, ShortRunsReportPerBarFiguresOnWholeBars) {
+  // Samples every second for 6.5 minutes; one-minute bars close on the samples at 60 s, 120 s...
+  const std::int64_t s = 1'000'000'000, minute = 60 * s;
+  std::vector<bt::EquityPoint> eq;
+  const double closes[] = {100.0, 103.0, 101.0, 104.0, 104.0, 102.0, 105.0};
+  for (std::int64_t t = 0; t <= 390; ++t) {
+    // Between closes the equity wanders; only the value at each close matters.
+    const double e = t % 60 == 0 ? closes[t / 60] : 90.0 + static_cast<double>(t % 7);
+    eq.push_back({t * s, e, e - 100.0, 0.0, 0, 0.0});
+  }
+  const bt::CurveStats st = bt::curve_stats(eq, minute);
+  EXPECT_EQ(st.bars, 6u);  // the half minute after 360 s is not a whole bar
+  EXPECT_FALSE(st.annualised);
+  // Changes 3, -2, 3, 0, -2, 3: mean 5/6.
+  const double mean = 5.0 / 6.0;
+  double var = 0.0;
+  for (const double d : {3.0, -2.0, 3.0, 0.0, -2.0, 3.0}) var += (d - mean) * (d - mean);
+  EXPECT_NEAR(st.sharpe, mean / std::sqrt(var / 5.0), 1e-12);
+  EXPECT_NEAR(st.sortino, mean / std::sqrt(8.0 / 6.0), 1e-12);
+  EXPECT_DOUBLE_EQ(st.max_drawdown, 105.0 - 90.0);  // the close at 360 s, then a wander to 90
+
+  // A gap in the samples: a bar's close is the last sample before it.
+  std::vector<bt::EquityPoint> gappy = {{0, 100.0, 0.0, 0.0, 0, 0.0},
+                                        {30 * s, 110.0, 10.0, 0.0, 0, 0.0},
+                                        {200 * s, 90.0, -10.0, 0.0, 0, 0.0},
+                                        {240 * s, 95.0, -5.0, 0.0, 0, 0.0}};
+  const bt::CurveStats g = bt::curve_stats(gappy, minute);
+  // Closes at 60, 120, 180 s hold 110; 240 s holds 95: changes 10, 0, 0, -15.
+  EXPECT_EQ(g.bars, 4u);
+  EXPECT_LT(g.sharpe, 0.0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -12,13 +13,15 @@ import numpy as np
 
 from hftc.backtest.build import Built, build_library
 from hftc.backtest.errors import BacktestError
-from hftc.backtest.inputs import refuse_dirty, tape_quality_of
+from hftc.backtest.fees import resolve_fees
+from hftc.backtest.inputs import refuse_dirty
 from hftc.backtest.native import MAX_INSTRUMENTS, Config, Library, load
 from hftc.backtest.options import BacktestOptions
 from hftc.backtest.result import FILLS_DTYPE, BacktestResult, max_correlation
 from hftc.backtest.risk import risk_setting
 from hftc.backtest.shim import StrategyShape, shape_of, shim_source
 from hftc.backtest.tapeinfo import TapeInfo, read_tape_info
+from hftc.data.quality import tape_quality
 from hftc.diagnostics.model import did_you_mean
 from hftc.ir.expr import Type
 from hftc.ir.model import Schema
@@ -54,7 +57,7 @@ class CompiledStrategy:
         self.built = built
         self._lib = library
         self._tapes: dict[str, TapeInfo] = {}
-        self._qualities: dict[str, dict | None] = {}
+        self._metas: dict[str, dict] = {}
         self._tapes_lock = threading.Lock()
 
     @property
@@ -101,14 +104,17 @@ class CompiledStrategy:
                 self._tapes[path] = info
         return info
 
-    def _tape_quality(self, path: str) -> dict | None:
+    def _tape_meta(self, path: str) -> dict:
+        """The tape's conversion metadata (venue, quality record), read once per path."""
         with self._tapes_lock:
-            if path in self._qualities:
-                return self._qualities[path]
-        quality = tape_quality_of(Path(path))
+            if path in self._metas:
+                return self._metas[path]
+        from hftc.data import open_tape
+
+        meta = open_tape(path, validate=False).meta
         with self._tapes_lock:
-            self._qualities[path] = quality
-        return quality
+            self._metas[path] = meta
+        return meta
 
     def instrument_map(self, info: TapeInfo) -> tuple[list[int], str]:
         """Tape instrument of each strategy instrument: by symbol, else by position (said in `how`)."""
@@ -132,8 +138,11 @@ class CompiledStrategy:
         options = (options or BacktestOptions()).validated()
         path = os.fspath(getattr(tape, "path", tape))
         info = self._tape_info(path)
-        quality = self._tape_quality(path)
+        meta = self._tape_meta(path)
+        quality = tape_quality(meta)
         refuse_dirty(path, quality, allow_dirty)
+        fees = resolve_fees(meta, options.maker_fee_bps, options.taker_fee_bps, options.fee_profile)
+        options = dataclasses.replace(options, maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps)
         legs, how = self.instrument_map(info)
         values = self.param_values(params)
         inst0 = info.instruments[legs[0]]
@@ -157,11 +166,29 @@ class CompiledStrategy:
             "queue": options.queue,
             "maker_fee_bps": options.maker_fee_bps,
             "taker_fee_bps": options.taker_fee_bps,
+            "fee_source": fees.source,
             "capital": options.capital,
+            "return_interval_s": options.bar_ns / 1e9,
             "risk": risk.to_json(),
             "data_quality": quality,
         })
-        return BacktestResult(summary, fills, equity)
+        result = BacktestResult(summary, fills, equity)
+        summary["constraints"] = self.constraint_findings(result)
+        return result
+
+    def constraint_findings(self, result: BacktestResult) -> list[dict]:
+        """The strategy's declared constraints checked against this run (`max_leverage <= 3.0` held or not)."""
+        from hftc.optimize.problem import parse_constraint
+
+        strategy = self.schema.strategy_named(self.name)
+        findings = []
+        for declared in (strategy.constraints if strategy is not None else ()):
+            parsed, _ = parse_constraint(declared.text)
+            if parsed is None:
+                continue  # lint reports it; the schema compiled, so this does not happen in practice
+            value = result.metric(parsed.metric)
+            findings.append({"constraint": declared.text, "value": value, "holds": parsed.holds(value)})
+        return findings
 
 
 def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
@@ -183,6 +210,7 @@ def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
     c.start_ns = int(o.start_ns) if o.start_ns is not None else 0
     c.end_ns = int(o.end_ns) if o.end_ns is not None else INT64_MAX
     c.sample_ns = int(o.sample_ns)
+    c.bar_ns = int(o.bar_ns)
     c.risk_enabled = int(risk.enabled)
     c.risk_max_position = risk.max_position
     c.risk_max_order_qty = risk.max_order_qty

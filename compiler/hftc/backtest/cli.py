@@ -12,6 +12,10 @@ from pathlib import Path
 import typer
 
 
+FeeProfileChoice = Enum("FeeProfileChoice", {n.replace("-", "_"): n for n in
+                                              ("binance-spot", "binance-usdm", "binance-coinm", "none")}, type=str)
+
+
 class QueueChoice(str, Enum):
     risk_averse = "risk_averse"
     probabilistic = "probabilistic"
@@ -63,6 +67,8 @@ def _print_table(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from hftc.backtest.result import ratio_basis
+
     rows = [
         ("PnL (after fees)", f"{summary['pnl']:,.2f}"), ("Fees", f"{summary['fees']:,.2f}"),
         ("Sharpe", f"{summary['sharpe']:.3f}"), ("Sortino", f"{summary['sortino']:.3f}"),
@@ -85,6 +91,7 @@ def _print_table(summary: dict) -> None:
     console.print(table)
     imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
     console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
+    console.print(f"Sharpe and Sortino: {ratio_basis(summary)}", highlight=False)
     latency = summary["latency"]
     console.print("latency: " + ", ".join(f"{k} {v}" for k, v in latency.items())
                   + f"; queue: {summary['queue']}; risk: {summary['risk']['source']}", highlight=False)
@@ -102,9 +109,16 @@ def backtest_cmd(
     latency_samples: Path | None = typer.Option(None, "--latency-samples",
                                                    help="One-way latencies (ns, one per line, or .npy) to draw from."),
     queue: QueueChoice = typer.Option(QueueChoice.risk_averse, "--queue", help="Queue-position model."),
-    maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee in bps of notional (negative = rebate)."),
-    taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee in bps of notional."),
+    maker_fee_bps: float | None = typer.Option(None, "--maker-fee-bps", help="Maker fee in bps of notional (negative "
+                                               "= rebate); default: the venue profile's."),
+    taker_fee_bps: float | None = typer.Option(None, "--taker-fee-bps", help="Taker fee in bps of notional; default: "
+                                               "the venue profile's."),
+    fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
+                                                        "the one the tape's venue implies)."),
     capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
+    bar_seconds: float = typer.Option(60.0, "--bar-seconds", min=1.0,
+                                      help="Return interval of Sharpe and Sortino in seconds (annualised only "
+                                           "when the run spans a day or more)."),
     no_risk: bool = typer.Option(False, "--no-risk", help="Do not apply the schema's risk gate."),
     report: Path | None = typer.Option(None, "--report", help="Write fills/equity (CSV, Parquet), summary.json "
                                                                   "and report.html into this folder."),
@@ -170,8 +184,13 @@ def backtest_cmd(
         options = BacktestOptions(
             latency_ns=latency_ns, latency_samples=samples,
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
+            fee_profile=fee_profile.value if fee_profile is not None else None,
+            bar_ns=int(round(bar_seconds * 1e9)),
             risk=not no_risk)
         res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)
+        warn(violated_constraints(ir, strategy, res.summary["constraints"]))
+        print(f"· fees: maker {res.summary['maker_fee_bps']:g} bp, taker {res.summary['taker_fee_bps']:g} bp "
+              f"({res.summary['fee_source']})", file=sys.stderr)
         if report is not None:
             res.save(report, extra={"report.html": render_report(res).encode("utf-8")})
             say(f"wrote {report}/ (fills, equity as CSV and Parquet, summary.json) and {report}/report.html")
@@ -183,6 +202,18 @@ def backtest_cmd(
         print(json.dumps({**res.json_summary(), "data_quality": quality}))
     else:
         _print_table(res.summary)
+
+
+def violated_constraints(ir, strategy: str, findings: list[dict]) -> list:
+    """HFT1119 warnings, at the constraint's line, for each declared constraint this run broke."""
+    from hftc.diagnostics.model import warning
+
+    spans = {c.text: c.span for c in ir.strategy_named(strategy).constraints}
+    return [warning("HFT1119", f"strategy `{strategy}` violates its constraint `{f['constraint']}` in this run "
+                    f"(value {f['value']:.6g})", spans.get(f["constraint"]), label="violated in this backtest",
+                    help="the result is outside what the strategy declares acceptable; check the parameters or "
+                         "relax the constraint")
+            for f in findings if not f["holds"]]
 
 
 def _missing_inputs(data: list[Path], params: Path | None, latency_samples: Path | None) -> list[str]:

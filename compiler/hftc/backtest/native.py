@@ -14,7 +14,7 @@ import numpy as np
 
 from hftc.backtest.errors import BacktestError
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 MAX_INSTRUMENTS = 8  # hft::backtest::kMaxInstruments
 RISK_DECISIONS = ("accept", "kill_switch", "invalid_order", "max_order_qty", "max_notional", "max_position",
                   "no_market", "price_band", "order_rate")
@@ -30,7 +30,7 @@ class Config(ctypes.Structure):
         ("capital", _f64), ("start_ns", _i64), ("end_ns", _i64), ("sample_ns", _i64),
         ("risk_enabled", _i64), ("risk_max_position", _i64), ("risk_max_order_qty", _i64),
         ("risk_max_orders_per_second", _i64), ("risk_price_band_bps", _i64), ("risk_max_notional", _i64),
-        ("risk_kill_switch", _i64), ("legs", _i64 * MAX_INSTRUMENTS),
+        ("risk_kill_switch", _i64), ("legs", _i64 * MAX_INSTRUMENTS), ("bar_ns", _i64),
     ]
 
 
@@ -43,7 +43,8 @@ _SUMMARY_LATENCY = ("entry_latency_ns_median", "response_latency_ns_median")
 
 class Summary(ctypes.Structure):
     _fields_ = ([(n, _u64) for n in _SUMMARY_COUNTS] + [(n, _f64) for n in _SUMMARY_FLOATS]
-                + [(n, _i64) for n in _SUMMARY_LATENCY] + [("risk_decisions", _u64 * 16)])
+                + [(n, _i64) for n in _SUMMARY_LATENCY] + [("risk_decisions", _u64 * 16)]
+                + [("return_bars", _u64), ("annualised", _i64)])
 
 
 #: numpy layouts of the C structs hftc_bt_fill / hftc_bt_equity (all fields 8 bytes).
@@ -100,6 +101,8 @@ class Library:
             summary: dict = {n: int(getattr(s, n)) for n in _SUMMARY_COUNTS}
             summary.update({n: float(getattr(s, n)) for n in _SUMMARY_FLOATS})
             summary.update({n: int(getattr(s, n)) for n in _SUMMARY_LATENCY})
+            summary["return_bars"] = int(s.return_bars)
+            summary["annualised"] = bool(s.annualised)
             summary["risk_decisions"] = {name: int(s.risk_decisions[i]) for i, name in enumerate(RISK_DECISIONS)}
             fills = np.empty(int(self._lib.hftc_bt_fill_count(handle)), dtype=FILL_DTYPE)
             if len(fills):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hftc.backtest.errors import BacktestError
+from hftc.backtest.fees import PROFILES
 
 QUEUE_MODELS = ("risk_averse", "probabilistic")
 
@@ -20,7 +21,10 @@ class BacktestOptions:
     response (exchange -> local) alike. latency_samples: one-way latencies in ns; when given
     they replace the constant and each order draws its entry and response latency from them
     (seeded by `seed`, so runs repeat). Fees are basis points of notional, negative for a
-    rebate. start_ns/end_ns bound the replayed local-time window (None = whole tape).
+    rebate; None takes them from `fee_profile` (hftc.backtest.fees.PROFILES) or else from the
+    venue the tape was recorded on (zero when it names none; the result says which). start_ns/end_ns bound the replayed local-time window (None = whole tape).
+    sample_ns spaces the equity curve; bar_ns (at least sample_ns) is the return interval of
+    Sharpe and Sortino, annualised only when the run spans at least a day of bars.
     risk: apply the schema's risk gate when the strategy runs in a pipeline with one.
     """
 
@@ -28,12 +32,14 @@ class BacktestOptions:
     latency_samples: Sequence[int] | None = None
     queue: str = "risk_averse"
     queue_power: float = 3.0
-    maker_fee_bps: float = 0.0
-    taker_fee_bps: float = 0.0
+    maker_fee_bps: float | None = None
+    taker_fee_bps: float | None = None
+    fee_profile: str | None = None
     capital: float = 100_000.0
     start_ns: int | None = None
     end_ns: int | None = None
     sample_ns: int = 1_000_000_000
+    bar_ns: int = 60_000_000_000
     risk: bool = True
     seed: int = 1
 
@@ -53,8 +59,10 @@ class BacktestOptions:
                 raise bad("latency_samples", "the sample set is empty")
             if any(int(s) < 0 for s in self.latency_samples):
                 raise bad("latency_samples", "a latency is negative")
+        if self.fee_profile is not None and self.fee_profile not in PROFILES:
+            raise bad("fee_profile", f"`{self.fee_profile}` is not one of {', '.join(PROFILES)}")
         for name in ("queue_power", "maker_fee_bps", "taker_fee_bps", "capital"):
-            if not math.isfinite(float(getattr(self, name))):
+            if getattr(self, name) is not None and not math.isfinite(float(getattr(self, name))):
                 raise bad(name, "not a finite number")
         if self.capital <= 0:
             raise bad("capital", "must be positive (leverage and returns are measured against it)")
@@ -62,6 +70,8 @@ class BacktestOptions:
             raise bad("queue_power", "must be positive")
         if not isinstance(self.sample_ns, numbers.Integral) or self.sample_ns <= 0:
             raise bad("sample_ns", "must be a positive integer (ns)")
+        if not isinstance(self.bar_ns, numbers.Integral) or self.bar_ns < self.sample_ns:
+            raise bad("bar_ns", f"{self.bar_ns!r} is shorter than sample_ns ({self.sample_ns} ns)")
         if self.start_ns is not None and self.end_ns is not None and self.end_ns <= self.start_ns:
             raise bad("end_ns", "the window ends before it starts")
         return self

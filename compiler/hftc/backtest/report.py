@@ -22,7 +22,7 @@ _MAX_POINTS = 1500  # per series, after min/max bucketing
 
 _ROWS = (
     ("pnl", "PnL (quote ccy, after fees)", "{:,.2f}"), ("fees", "Fees", "{:,.2f}"),
-    ("sharpe", "Sharpe (annualised)", "{:.3f}"), ("sortino", "Sortino (annualised)", "{:.3f}"),
+    ("sharpe", "Sharpe", "{:.3f}"), ("sortino", "Sortino", "{:.3f}"), ("ratio_basis", "Sharpe/Sortino basis", "{}"),
     ("max_drawdown", "Max drawdown", "{:,.2f}"), ("turnover", "Turnover", "{:,.2f}"),
     ("max_leverage", "Max leverage", "{:.3f}"), ("max_correlation", "|corr(PnL, instrument-0 returns)|", "{:.3f}"),
     ("fills", "Fills", "{:,}"), ("orders", "Orders", "{:,}"), ("orders_filled", "Orders with a fill", "{:,}"),
@@ -129,7 +129,9 @@ def drawdown(pnl: np.ndarray) -> np.ndarray:
 
 
 def render_report(res: BacktestResult) -> str:
-    s = res.summary
+    from hftc.backtest.result import ratio_basis
+
+    s = {**res.summary, "ratio_basis": ratio_basis(res.summary)}
     eq = res.equity
     ts, pnl = eq["ts"], eq["pnl"].astype(float)
     rows = "".join(f"<tr><th>{html.escape(label)}</th><td>{_fmt(fmt, s.get(key))}</td></tr>"
@@ -141,7 +143,9 @@ def render_report(res: BacktestResult) -> str:
         "Parameters": ", ".join(f"{k} = {v}" for k, v in s.get("params", {}).items()) or "none",
         "Latency": ", ".join(f"{k} {v}" for k, v in s.get("latency", {}).items()),
         "Queue model": s.get("queue", ""),
-        "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')}",
+        "Constraints": "; ".join(f"{f['constraint']}: {'holds' if f['holds'] else 'VIOLATED'} "
+                                 f"({f['value']:.6g})" for f in s.get("constraints", [])) or "none declared",
+        "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')} ({s.get('fee_source', 'given')})",
         "Capital": _fmt("{:,.2f}", s.get("capital")),
         "Risk gate": s.get("risk", {}).get("source", ""),
         "Data": _summary_line(s.get("data_quality")).removeprefix("data quality: ") if "data_quality" in s else "",

@@ -14,8 +14,20 @@ from hftc.backtest.errors import BacktestError
 from hftc.transaction import Tree, replace_entries
 
 #: The keys `hftc backtest --json` prints, in this order.
-JSON_KEYS = ("events", "seconds", "events_per_s", "fills", "pnl", "sharpe", "sortino", "max_drawdown", "turnover",
-             "fill_ratio")
+JSON_KEYS = ("strategy", "events", "seconds", "events_per_s", "fills", "orders", "pnl", "fees", "sharpe", "sortino",
+             "annualised", "return_interval_s", "return_bars", "max_drawdown", "turnover", "fill_ratio",
+             "max_leverage", "capital", "maker_fee_bps", "taker_fee_bps", "fee_source", "params", "instrument_map",
+             "instrument_map_how", "constraints")
+
+
+def ratio_basis(summary: dict) -> str:
+    """How Sharpe and Sortino were computed, for labels: `annualised, 1m bars` or `per 1m bar`."""
+    seconds = float(summary.get("return_interval_s", 60.0))
+    bar = f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"
+    bars = int(summary.get("return_bars", 0))
+    if summary.get("annualised"):
+        return f"annualised, {bars:,} {bar} bars"
+    return f"per {bar} bar, {bars:,} bars; not annualised: the run spans less than a day"
 
 #: Metric names used by schema objectives/constraints -> summary keys.
 METRIC_ALIASES = {

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from hftc.backtest.cli import FeeProfileChoice
+
 
 class Sampler(str, Enum):
     tpe = "tpe"
@@ -58,8 +60,14 @@ def optimize(
     ),
     latency_ns: int = typer.Option(1_000_000, "--latency-ns", min=0, help="Constant order entry/response latency."),
     queue: Queue = typer.Option(Queue.risk_averse, "--queue", help="Queue-position model of resting orders."),
-    maker_fee_bps: float = typer.Option(0.0, "--maker-fee-bps", help="Maker fee, bps of notional (negative: rebate)."),
-    taker_fee_bps: float = typer.Option(0.0, "--taker-fee-bps", help="Taker fee, bps of notional."),
+    maker_fee_bps: float | None = typer.Option(None, "--maker-fee-bps", help="Maker fee, bps of notional (negative: "
+                                               "rebate); default: the venue profile's."),
+    taker_fee_bps: float | None = typer.Option(None, "--taker-fee-bps", help="Taker fee, bps of notional; default: "
+                                               "the venue profile's."),
+    fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
+                                                        "the one the tape's venue implies)."),
+    min_fills: int = typer.Option(10, "--min-fills", min=0, help="Trials with fewer fills are infeasible and stay "
+                                  "off the Pareto front (0: no minimum-activity constraint)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary with the best trials."),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
                                      "unresolved problems (written with `hftc data convert --on-error keep`)."),
@@ -125,8 +133,10 @@ def optimize(
         walk_forward=walk_forward,
         allow_dirty=allow_dirty,
         options=BacktestOptions(
-            latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps
+            latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps,
+            fee_profile=fee_profile.value if fee_profile is not None else None,
         ),
+        min_fills=min_fills,
     )
     started = time.perf_counter()
     progress = TrialProgress(err, trials)
@@ -160,6 +170,10 @@ def optimize(
 
         # Piped output keeps whole columns (rich would wrap to 80 characters).
         render_table(report, Console(highlight=False, width=None if sys.stdout.isatty() else 240, **rich_options()))
+    if report.fees is not None:
+        err.print(f"· {report.fees.line()}")
+    if report.activity_line() is not None:
+        err.print(f"· {report.activity_line()}")
     err.print(
         f"{outcome.new_trials} trials in {outcome.seconds:.1f} s ({elapsed:.1f} s with compile and output)"
         f"{f', {outcome.failed} failed' if outcome.failed else ''}; study `{outcome.study_name}` holds "

@@ -15,8 +15,10 @@ schema's only strategy (the seed's names, like `adaptive-market-making`, are
 labels rather than schema names), which the result reports as `strategy`.
 `parameters` narrows the search to [min, max] inside each declared range;
 parameters left out are searched over their whole range. `objectives` replaces
-the strategy's own; `latency` is the median order-entry latency of the
-backtest. Both methods are coroutines: the work runs in a worker thread so an
+the strategy's own; `latency` is the backtest's configured order-entry
+latency, an input, so as an objective it is ignored with a note (HFT1222) in
+the result's `notes`. Trials with fewer than 10 fills stay off the front
+(`config["min_fills"]`, 0 for none). Both methods are coroutines: the work runs in a worker thread so an
 event loop stays responsive.
 """
 
@@ -109,14 +111,14 @@ class AIStrategyEngine:
                                self.trials)), storage=self.storage, study=config.get("study"), jobs=self.jobs,
                                seed=self.seed, sampler=self.sampler, walk_forward=self.walk_forward,
                                options=self.options, maximize=maximize, minimize=minimize, ranges=ranges,
-                               allow_dirty=self.allow_dirty)
+                               allow_dirty=self.allow_dirty, min_fills=int(config.get("min_fills", 10)))
 
     def optimize_strategy_sync(self, config: Mapping[str, Any]) -> dict:
         from hftc.optimize.outputs import summary_json
         from hftc.optimize.run import optimize
 
         request = self._request(config)
-        report, _ = optimize(self._schema_ir(), request)
+        report, notes = optimize(self._schema_ir(), request)
         outcome = report.outcome
         summary = summary_json(report)
         chosen = outcome.chosen
@@ -133,6 +135,9 @@ class AIStrategyEngine:
             "files": dict(report.files),
             "walk_forward": summary["walk_forward"],
             "data_quality": summary["data_quality"],
+            "fees": summary["fees"],
+            "inactive_trials": summary["inactive_trials"],
+            "notes": [f"{d.code}: {d.message}" for d in notes],
         }
 
     async def optimize_strategy(self, config: Mapping[str, Any]) -> dict:

@@ -42,6 +42,22 @@ class Report:
     walk_forward: list[WalkForwardRow] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     data_quality: dict | None = None  # the tape's record (hftc.data.quality); None for older tapes
+    fees: object = None  # hftc.backtest.fees.Fees the trials were charged
+
+    @property
+    def inactive(self) -> int:
+        """Completed trials that failed the minimum-activity constraint (kept off the front)."""
+        c = self.outcome.problem.activity
+        if c is None:
+            return 0
+        return sum(1 for t in self.outcome.trials if c.metric in t.metrics and not c.holds(t.metrics[c.metric]))
+
+    def activity_line(self) -> str | None:
+        c = self.outcome.problem.activity
+        if c is None:
+            return None
+        return (f"{self.inactive} of {len(self.outcome.trials)} trials made fewer than {c.bound:g} fills and are "
+                f"kept off the Pareto front (--min-fills {c.bound:g}; 0 turns this off)")
 
 
 
@@ -139,6 +155,10 @@ def summary_json(report: Report) -> dict:
         },
         "files": report.files,
         "data_quality": report.data_quality,
+        "inactive_trials": report.inactive,
+        "min_fills": int(p.activity.bound) if p.activity is not None else 0,
+        "fees": None if report.fees is None else {"maker_bps": report.fees.maker_bps,
+                                                  "taker_bps": report.fees.taker_bps, "source": report.fees.source},
     }
 
 

@@ -16,7 +16,7 @@ from hftc.ir.model import Param, Strategy
 
 # Metric names of objectives and constraints, as the schema spells them, mapped to
 # the canonical name the optimiser records. `latency` is the median order-entry
-# latency the backtest used (a constant with a constant latency model).
+# latency the backtest used: an input, not a result, so it is refused as an objective.
 METRIC_ALIASES: dict[str, str] = {
     "pnl": "pnl",
     "sharpe_ratio": "sharpe_ratio",
@@ -33,6 +33,12 @@ METRIC_ALIASES: dict[str, str] = {
     "orders": "orders",
     "latency": "latency",
 }
+
+#: Default minimum activity: trials with fewer fills are infeasible. A trial that never trades
+#: has a max drawdown of 0 that nothing can beat, so without this the Pareto front fills up
+#: with strategies that do nothing.
+DEFAULT_MIN_FILLS = 10
+ACTIVITY_NOTE = "minimum activity"
 
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==)\s*(\S+)\s*$")
 
@@ -56,6 +62,7 @@ class Constraint:
     op: str
     bound: float
     text: str = ""
+    activity: bool = False  # the default minimum-activity constraint, not one the schema declared
 
     def violation(self, value: float) -> float:
         if not math.isfinite(value):
@@ -80,6 +87,10 @@ class Problem:
     params: tuple[Param, ...]
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def activity(self) -> Constraint | None:
+        return next((c for c in self.constraints if c.activity), None)
 
     @property
     def directions(self) -> list[str]:
@@ -126,8 +137,12 @@ def parse_constraint(text: str, span=None) -> tuple[Constraint | None, list[Diag
 
 
 def problem_from_strategy(strategy: Strategy, *, maximize: tuple[str, ...] | None = None,
-                          minimize: tuple[str, ...] | None = None) -> tuple[Problem | None, list[Diagnostic]]:
-    """The optimisation problem of a strategy; `maximize`/`minimize` override its objectives."""
+                          minimize: tuple[str, ...] | None = None,
+                          min_fills: int = DEFAULT_MIN_FILLS) -> tuple[Problem | None, list[Diagnostic]]:
+    """The optimisation problem of a strategy; `maximize`/`minimize` override its objectives.
+
+    Unless the strategy constrains `fills` itself, trials need at least `min_fills` fills
+    (0 turns the minimum-activity constraint off)."""
     out: list[Diagnostic] = []
     if not strategy.params:
         out.append(error("HFT1211", f"strategy `{strategy.name}` declares no parameters to optimise", strategy.span,
@@ -144,6 +159,13 @@ def problem_from_strategy(strategy: Strategy, *, maximize: tuple[str, ...] | Non
                 continue
             if metric in seen:
                 continue  # `sharpe` and `sharpe_ratio` are one objective
+            if metric == "latency":
+                out.append(warning("HFT1222", f"objective `{name}` of `{strategy.name}` is ignored: the backtest's "
+                                   "order latency is an input (--latency-ns), so every trial scores the same",
+                                   strategy.span, label="constant in a backtest",
+                                   help="measure latency with `hftc bench` (tick-to-order of the generated "
+                                        "pipeline); optimise trading metrics here"))
+                continue
             seen.add(metric)
             objectives.append(Objective(metric, direction, name))
     if not objectives and not any(d.code == "HFT1213" for d in out):
@@ -157,12 +179,17 @@ def problem_from_strategy(strategy: Strategy, *, maximize: tuple[str, ...] | Non
         out.extend(diags)
         if parsed is not None:
             constraints.append(parsed)
+    if min_fills > 0 and not any(c.metric == "fills" for c in constraints):
+        constraints.append(Constraint("fills", ">=", float(min_fills), f"fills >= {min_fills} ({ACTIVITY_NOTE})",
+                                      activity=True))
     if any(d.severity.value == "error" for d in out):
         return None, out
     return Problem(strategy.name, strategy.params, tuple(objectives), tuple(constraints)), out
 
 
 __all__ = [
+    "ACTIVITY_NOTE",
+    "DEFAULT_MIN_FILLS",
     "METRIC_ALIASES",
     "Constraint",
     "Objective",

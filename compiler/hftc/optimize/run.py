@@ -18,7 +18,7 @@ from hftc.diagnostics.model import Diagnostic, did_you_mean, error, has_errors
 from hftc.ir.model import Schema
 from hftc.optimize.outputs import Report, WalkForwardRow, write_outputs
 from hftc.optimize.pareto import TrialRecord
-from hftc.optimize.problem import Problem, problem_from_strategy
+from hftc.optimize.problem import DEFAULT_MIN_FILLS, Problem, problem_from_strategy
 from hftc.optimize.study import OptimizeError, StudySettings, open_storage, run_study
 
 # Out-of-sample re-runs are for reading, not for a second search: the best front points suffice.
@@ -42,6 +42,7 @@ class OptimizeRequest:
     minimize: tuple[str, ...] | None = None
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # narrow the search space (seed API)
     allow_dirty: bool = False  # run on a tape whose data-quality record has unresolved problems
+    min_fills: int = DEFAULT_MIN_FILLS  # minimum activity; 0: none
 
     @property
     def study_name(self) -> str:
@@ -64,7 +65,8 @@ def build_problem(ir: Schema, request: OptimizeRequest) -> tuple[Problem, list[D
                                                  if names else "the schema defines no strategies"))])
     if request.ranges:
         strategy = replace(strategy, params=narrowed_params(strategy, request.ranges))
-    problem, diags = problem_from_strategy(strategy, maximize=request.maximize, minimize=request.minimize)
+    problem, diags = problem_from_strategy(strategy, maximize=request.maximize, minimize=request.minimize,
+                                           min_fills=request.min_fills)
     if problem is None or has_errors(diags):
         raise OptimizeError(diags)
     return problem, diags
@@ -114,6 +116,7 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     when trials start, `on_trial` after each trial (None for a failed one).
     """
     from hftc.backtest import BacktestError, BacktestOptions, compile_strategy
+    from hftc.backtest.fees import resolve_fees
     from hftc.backtest.inputs import refuse_dirty
     from hftc.data.quality import tape_quality
     from hftc.optimize.backtest_objective import (
@@ -138,6 +141,8 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     if request.walk_forward is not None:
         in_sample, out_of_sample = split_window(tape, request.walk_forward)
     options = request.options if request.options is not None else BacktestOptions()
+    fees = resolve_fees(tape.meta, options.maker_fee_bps, options.taker_fee_bps, options.fee_profile)
+    options = replace(options, maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps)
     try:
         os.makedirs(request.out, exist_ok=True)
     except OSError as exc:
@@ -160,7 +165,7 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     settings = StudySettings(request.study_name, request.trials, request.storage_url, request.jobs, request.seed,
                              request.sampler, identity)
     outcome = run_study(problem, objective.bound(in_sample), settings, on_trial, storage)
-    report = Report(outcome, data_quality=quality)
+    report = Report(outcome, data_quality=quality, fees=fees)
     if out_of_sample is not None:
         report.split_ns = out_of_sample.start_ns
         report.walk_forward = walk_forward_rows(outcome, objective, in_sample, out_of_sample, request.jobs)

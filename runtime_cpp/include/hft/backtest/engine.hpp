@@ -123,6 +123,7 @@ struct Response {
 struct Resting {
   std::uint64_t id = 0;
   std::int64_t px = 0, leaves = 0;
+  std::int64_t since = 0;  // exchange time it arrived: earlier-stamped events never touch it
   double front = 0.0;      // queue ahead of us, lots
   double cum_trade = 0.0;  // trades at our price since the last depth update (probabilistic)
   bool filled = false;     // has had at least one fill
@@ -198,6 +199,7 @@ inline void validate(const Tape& tape, const Config& cfg) {
         " instruments; the engine replays at most " + std::to_string(kMaxInstruments));
   }
   if (cfg.sample_ns <= 0) bad("sample_ns must be > 0");
+  if (cfg.bar_ns < cfg.sample_ns) bad("bar_ns must be at least sample_ns");
   if (!(cfg.capital > 0.0) || !std::isfinite(cfg.capital)) bad("capital must be finite and > 0");
   if (!std::isfinite(cfg.maker_fee_bps) || !std::isfinite(cfg.taker_fee_bps))
     bad("fees must be finite");
@@ -271,6 +273,7 @@ class Engine {
     }
     const std::int64_t end_ts = last > 0 ? lt[last - 1] : 0;
     flush();
+    track_drawdown();
     if (last > first) final_sample(end_ts);
     const auto t1 = std::chrono::steady_clock::now();
 
@@ -285,10 +288,12 @@ class Engine {
     s.fees = fees_;
     s.pnl = equity_now() - cfg_.capital;
     s.max_leverage = max_gross_ / cfg_.capital;
-    const CurveStats st = curve_stats(res.equity, cfg_.sample_ns);
+    const CurveStats st = curve_stats(res.equity, cfg_.bar_ns);
     s.sharpe = st.sharpe;
     s.sortino = st.sortino;
-    s.max_drawdown = st.max_drawdown;
+    s.return_bars = st.bars;
+    s.annualised = st.annualised;
+    s.max_drawdown = std::max(st.max_drawdown, max_drawdown_);
     const LatencyModel& l = cfg_.latency;
     if (l.kind == LatencyModel::Kind::kConstant) {
       s.entry_latency_ns_median = l.entry_ns;
@@ -322,9 +327,11 @@ class Engine {
       const std::int64_t lt = lts[r];
       const std::int64_t et = ets[r];
       if constexpr (kLive) {
-        // The equity grid (state before this event), orders due at the exchange, then news due
-        // at the strategy.
+        // The equity grid (state before this event); news that reached the strategy between
+        // the previous row and this one, each batch at its own time with a strategy call; orders
+        // due at the exchange; then news due exactly now.
         if (lt >= next_sample_) sample_until(lt);
+        if (lt > next_response_) respond_between(lt);
         if (et >= next_request_) deliver_requests(et);
         if (lt >= next_response_) deliver_responses(lt);
       }
@@ -346,6 +353,8 @@ class Engine {
       if (f & kFlagEnd) {
         refresh_view(s, k);
         if constexpr (kLive) {
+          // Equity moves with the mid only while a position is open, and with fees on a fill.
+          if (exposed_ != 0 || equity_moved_) track_drawdown();
           // This event may have filled us; news already due by now reaches the strategy first.
           if (lt >= next_response_) deliver_responses(lt);
           call_strategy(k, lt);
@@ -363,7 +372,7 @@ class Engine {
       return;
     }
     Resting& own = s.rest[side];
-    if ((s.live >> side & 1) != 0 && own.px == px) {
+    if ((s.live >> side & 1) != 0 && own.px == px && et >= own.since) {
       Queue::depth(own, s.book.level_qty(side_of(side), px), qty, cfg_.queue_power);
     }
     s.book.set_level(side_of(side), px, qty);
@@ -375,6 +384,7 @@ class Engine {
   // Fills our resting order on side `o` in full when the other side's best reaches its price.
   void cross_check(InstrumentState& s, unsigned o, std::int64_t et) {
     Resting& r = s.rest[o];
+    if (et < r.since) return;  // stamped before our order reached the exchange
     if (o == 0) {
       const auto a = s.book.best_ask();
       if (a && a->px <= r.px) maker_fill(s, o, r.leaves, et);
@@ -394,6 +404,8 @@ class Engine {
     const unsigned side = aggressor_ask != 0 ? 0 : 1;
     if ((s.live >> side & 1) == 0) return;
     Resting& r = s.rest[side];
+    // A trade stamped before our order arrived, but received after it, cannot have filled it.
+    if (et < r.since) return;
     const bool through = side == 0 ? px < r.px : px > r.px;
     if (through) {
       maker_fill(s, side, r.leaves, et);
@@ -436,8 +448,11 @@ class Engine {
     const std::int64_t sg = sign_of(side);
     const double notional = static_cast<double>(px) * static_cast<double>(qty) * s.value;
     const double fee = notional * (maker ? maker_rate_ : taker_rate_);
+    const bool was_open = s.pos != 0;
     s.pos += sg * qty;
     s.cash -= sg * px * qty;
+    exposed_ += static_cast<int>(s.pos != 0) - static_cast<int>(was_open);
+    equity_moved_ = true;
     fees_ += fee;
     summary_.turnover += std::abs(notional);
     const std::int64_t at = respond(et);
@@ -500,6 +515,7 @@ class Engine {
         r.id = q.id;
         r.px = q.px;
         r.leaves = q.qty;
+        r.since = at;
         r.front = static_cast<double>(s.book.level_qty(side_of(side), q.px));
         r.cum_trade = 0.0;
         r.filled = false;
@@ -535,6 +551,18 @@ class Engine {
   }
 
   // ---- strategy side -------------------------------------------------------------------------
+
+  // Responses (acks, fills, cancels, rejects) are events on the strategy's clock: each batch
+  // with one arrival time before `lt` is applied and the strategy called at that time, so a
+  // fill reaches it after the configured response latency, not at the next market-data row.
+  [[gnu::noinline]] void respond_between(std::int64_t lt) {
+    while (next_response_ < lt) {
+      const std::int64_t at = next_response_;
+      const std::uint16_t k = responses_.front().inst;
+      deliver_responses(at);
+      if (view_.inst[k].valid) call_strategy(k, at);
+    }
+  }
 
   [[gnu::noinline]] void deliver_responses(std::int64_t until) {
     while (!responses_.empty() && responses_.front().at <= until) {
@@ -682,6 +710,14 @@ class Engine {
     return EquityPoint{ts, eq, eq - cfg_.capital, gross, s0.pos, s0.mid * view_.inst[0].tick_size};
   }
 
+  // Peak-to-trough on every change of equity, not only on the sampled grid.
+  void track_drawdown() noexcept {
+    const double eq = equity_now();
+    peak_equity_ = std::max(peak_equity_, eq);
+    max_drawdown_ = std::max(max_drawdown_, peak_equity_ - eq);
+    equity_moved_ = false;
+  }
+
   [[gnu::noinline]] void sample_until(std::int64_t lt) {
     while (next_sample_ <= lt) {
       equity_->push_back(point(next_sample_));
@@ -718,6 +754,9 @@ class Engine {
   hft::trading::RiskGate risk_;
   double maker_rate_, taker_rate_;
   double fees_ = 0.0, fees_local_ = 0.0, max_gross_ = 0.0;
+  double peak_equity_ = cfg_.capital, max_drawdown_ = 0.0;
+  bool equity_moved_ = false;
+  int exposed_ = 0;  ///< instruments with a non-zero position at the exchange
   std::uint64_t next_id_ = 1;
   MarketView view_{};
   Intent intent_{};

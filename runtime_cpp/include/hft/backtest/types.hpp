@@ -48,6 +48,8 @@ struct Config {
   /// Local-ts window: earlier events only build the books, later ones are not replayed.
   std::int64_t start_ns = 0, end_ns = std::numeric_limits<std::int64_t>::max();
   std::int64_t sample_ns = 1'000'000'000;  ///< equity-curve sampling period
+  /// Return interval of Sharpe and Sortino (>= sample_ns; see stats.hpp).
+  std::int64_t bar_ns = 60'000'000'000;
   double capital = 100'000.0;              ///< quote currency, for leverage and returns
   std::size_t book_capacity_ticks = 1 << 16;
 };
@@ -115,6 +117,8 @@ struct Summary {
   double pnl, fees, turnover, sharpe, sortino, max_drawdown, fill_ratio, max_leverage, seconds,
       events_per_s;
   std::int64_t entry_latency_ns_median, response_latency_ns_median;
+  std::uint64_t return_bars;  ///< whole bars behind sharpe and sortino
+  bool annualised;            ///< false: sharpe and sortino are per bar of Config::bar_ns
 };
 
 struct Result {
