@@ -18,6 +18,7 @@ from hftc.ai.knowledge.notes import Note, load_shipped_notes
 SCHEMA_VERSION = "1"
 # BM25 column weights: title, tags, body (a word in a title says more than one in a paragraph).
 WEIGHTS = (6.0, 3.0, 1.0)
+RELEVANCE_FLOOR = 0.25  # of the best hit's score, for a note to enter a curriculum by itself
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 _STOP = frozenset("a an and are as at be by for from how in is it of on or the to what with i my we".split())
 
@@ -199,7 +200,9 @@ class KnowledgeBase:
         shown without its prerequisites)."""
         from hftc.ai.knowledge.curriculum import learning_path
 
-        ranked = [h.id for h in self.search(goal, limit=max(3 * limit, 12), kind="note")]
+        hits = self.search(goal, limit=max(3 * limit, 12), kind="note")
+        # Notes far below the best match only share common words with the goal: leave them out.
+        ranked = [h.id for h in hits if h.score >= RELEVANCE_FLOOR * hits[0].score] if hits else []
         path = learning_path(self.notes, ranked, limit)
         found = set(ranked)
         units = []
