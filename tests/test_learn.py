@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from conftest import REPO, SHARED_DATA
 from hftc.ai.knowledge import IngestError, KnowledgeBase
 from hftc.ai.knowledge import notes as notes_mod
 from hftc.ai.knowledge.curriculum import closure, is_topological
@@ -23,8 +24,6 @@ from hypothesis import strategies as st
 from llm_loopback import LoopbackLLM, Step
 from typer._click import ClickException  # typer's own click; a usage error is one of these
 from typer.testing import CliRunner
-
-from conftest import REPO, SHARED_DATA
 
 NOTES, _DIGEST = load_shipped_notes()
 CHEAP = {"lint", "explain", "build", "ir"}  # exercises the test suite runs; the rest are validated

@@ -8,9 +8,10 @@ back with the problem; if no round is clean the unknown ids are dropped from the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hftc.ai.accounting import RunUsage
 from hftc.ai.cache import CachedProvider, CacheMiss, ReplyCache, default_cache_dir
@@ -132,17 +133,17 @@ def units_context(units) -> str:
     return "\n".join(lines)
 
 
-def hits_context(notes: dict, hits) -> str:
+def hits_context(kb, hits) -> str:
     """The context of a question: the notes found for it and passages of the user's documents."""
     lines = ["Notes:"]
     for h in hits:
         if h.kind == "note":
-            n = notes[h.id]
+            n = kb.notes[h.id]
             lines.append(f"- id: {n.id}\n  title: {n.title}\n  summary: {n.summary}\n  text: {' '.join(n.body.split())}")
     passages = [h for h in hits if h.kind != "note"]
     if passages:
         lines.append("Passages of the user's documents (not notes):")
         for h in passages:
             where = h.source + (f", page {h.page}" if h.page else "")
-            lines.append(f"- {where}: {h.snippet}")
+            lines.append(f"- {where}: {' '.join(kb.passage(h.id).split())}")
     return "\n".join(lines)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -37,7 +36,7 @@ def _fail(code: str, message: str, help: str | None = None, json_output: bool = 
     return typer.Exit(exit_code)
 
 
-def _open(db: Optional[Path], json_output: bool):
+def _open(db: Path | None, json_output: bool):
     import sqlite3
 
     from hftc.ai.knowledge import KnowledgeBase, NoteError
@@ -60,8 +59,8 @@ def _print_json(data) -> None:
 
 @learn_app.command("add")
 def add_cmd(
-    paths: List[Path] = typer.Argument(..., help="Markdown (.md), text (.txt) or PDF files, or folders of them."),
-    db: Optional[Path] = _db_option(),
+    paths: list[Path] = typer.Argument(..., help="Markdown (.md), text (.txt) or PDF files, or folders of them."),
+    db: Path | None = _db_option(),
     json_output: bool = typer.Option(False, "--json", help="Print what was indexed as JSON."),
 ) -> None:
     """Index your own documents (chunked, with file and page); re-adding an unchanged file does nothing."""
@@ -88,8 +87,8 @@ def add_cmd(
 
 @learn_app.command("remove")
 def remove_cmd(
-    paths: List[Path] = typer.Argument(..., help="Documents to forget (as added)."),
-    db: Optional[Path] = _db_option(),
+    paths: list[Path] = typer.Argument(..., help="Documents to forget (as added)."),
+    db: Path | None = _db_option(),
 ) -> None:
     """Forget documents added with `hftc learn add`."""
     kb = _open(db, False)
@@ -103,7 +102,7 @@ def search_cmd(
     topic: str = typer.Argument(..., help="What to look for, in plain words."),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=200, help="Most results to show."),
     kind: Kind = typer.Option(Kind.all, "--kind", help="all, note (shipped notes) or doc (your documents)."),
-    db: Optional[Path] = _db_option(),
+    db: Path | None = _db_option(),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Rank notes and your documents for TOPIC (SQLite FTS5, BM25)."""
@@ -119,21 +118,23 @@ def search_cmd(
         print(f"nothing found for `{topic}`", file=sys.stderr)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"hftc learn search: {topic}")
+    table = Table(title=escape(f"hftc learn search: {topic}"))
     for col in ("#", "score", "id / source", "title", "snippet"):
         table.add_column(col, overflow="fold")
     for n, h in enumerate(hits, start=1):
         where = h.id if h.kind == "note" else h.source + (f" p.{h.page}" if h.page else "")
-        table.add_row(str(n), f"{h.score:.2f}", where, h.title, h.snippet)
+        table.add_row(str(n), f"{h.score:.2f}", Text(where), Text(h.title), Text(h.snippet))
     Console().print(table)
 
 
 @learn_app.command("show")
 def show_cmd(
     note_id: str = typer.Argument(..., help="A note id, e.g. lock-free-rings."),
-    db: Optional[Path] = _db_option(),
+    db: Path | None = _db_option(),
 ) -> None:
     """Print a note with its prerequisites, links and exercise."""
     kb = _open(db, False)
@@ -155,14 +156,14 @@ def show_cmd(
 def curriculum_cmd(
     goal: str = typer.Argument(..., help="What you want to learn, in plain words."),
     limit: int = typer.Option(8, "--limit", "-n", min=1, max=100, help="Most units in the path."),
-    db: Optional[Path] = _db_option(),
+    db: Path | None = _db_option(),
     json_output: bool = typer.Option(False, "--json", help="Print the path (and summary) as JSON."),
-    provider: Optional[str] = typer.Option(None, "--provider", help="Summarise with a model: openai, anthropic, google or a custom model name (default: the AI config, else no summary)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model id (default: the provider's)."),
+    provider: str | None = typer.Option(None, "--provider", help="Summarise with a model: openai, anthropic, google or a custom model name (default: the AI config, else no summary)."),
+    model: str | None = typer.Option(None, "--model", help="Model id (default: the provider's)."),
     offline: bool = typer.Option(False, "--offline", help="With a model configured: use only its reply cache."),
     no_summary: bool = typer.Option(False, "--no-summary", help="Never ask a model, even when one is configured."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="AI config file (default: $HFTC_AI_CONFIG, then ~/.config/hftc/ai.toml)."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Reply cache folder (default: $HFTC_AI_CACHE, then the build cache)."),
+    config_file: Path | None = typer.Option(None, "--config", help="AI config file (default: $HFTC_AI_CONFIG, then ~/.config/hftc/ai.toml)."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Reply cache folder (default: $HFTC_AI_CACHE, then the build cache)."),
 ) -> None:
     """A learning path for GOAL: the relevant notes, prerequisites first, each with an exercise that runs."""
     import dataclasses
@@ -205,6 +206,7 @@ def curriculum_cmd(
 
 def _print_path(goal: str, result: dict, wanted_summary: bool, offline: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -212,12 +214,12 @@ def _print_path(goal: str, result: dict, wanted_summary: bool, offline: bool) ->
     if not units:
         print(f"no note matches `{goal}`; try other words, or `hftc learn search`", file=sys.stderr)
         return
-    table = Table(title=f"Learning path: {goal}")
+    table = Table(title=escape(f"Learning path: {goal}"))
     for col in ("#", "id", "title", "needs", "exercise"):
         table.add_column(col, overflow="fold")
     for n, u in enumerate(units, start=1):
         title = u["title"] + (" (prerequisite)" if u["pulled_in"] else "")
-        table.add_row(str(n), u["id"], title, ", ".join(u["prerequisites"]) or "-", u["exercise"])
+        table.add_row(str(n), u["id"], escape(title), ", ".join(u["prerequisites"]) or "-", escape(u["exercise"]))
     console.print(table)
     summary = result["summary"]
     if summary:

@@ -75,7 +75,7 @@ class AILearningEngine:
         config = dataclasses.replace(self.config, provider=model_name, model=None)
         specialization = config.models[model_name].specialization if model_name in config.models else ""
         resolved = self._resolve(config)
-        context = hits_context(self.kb.notes, hits)
+        context = hits_context(self.kb, hits)
         if specialization:
             context = f"The model is specialised in {specialization}.\n\n{context}"
         known = {h.id for h in hits if h.kind == "note"}

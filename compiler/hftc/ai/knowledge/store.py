@@ -20,7 +20,7 @@ SCHEMA_VERSION = "1"
 WEIGHTS = (6.0, 3.0, 1.0)
 RELEVANCE_FLOOR = 0.25  # of the best hit's score, for a note to enter a curriculum by itself
 _WORD = re.compile(r"[\w]+", re.UNICODE)
-_STOP = frozenset("a an and are as at be by for from how in is it of on or the to what with i my we".split())
+_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "the", "to", "what", "with", "i", "my", "we"])
 
 
 def default_db_path(env: dict[str, str] | None = None) -> Path:
@@ -76,7 +76,7 @@ class KnowledgeBase:
         self.conn, self.path, self.notes = conn, path, notes
 
     @classmethod
-    def open(cls, path: Path | None = None) -> "KnowledgeBase":
+    def open(cls, path: Path | None = None) -> KnowledgeBase:
         """Open (creating if needed) the index at `path` (None: `default_db_path()`), notes up to date."""
         path = Path(path) if path is not None else default_db_path()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ class KnowledgeBase:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "KnowledgeBase":
+    def __enter__(self) -> KnowledgeBase:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -190,6 +190,11 @@ class KnowledgeBase:
             hits.append(Hit(ref, title, round(-float(rank), 6), source, " ".join(snippet.split()), k,
                             int(page) if page is not None else None))
         return hits
+
+    def passage(self, ref: str) -> str:
+        """The whole indexed text of a hit (a note's summary and body, or a document chunk)."""
+        row = self.conn.execute("SELECT body FROM entries WHERE ref = ?", (ref,)).fetchone()
+        return row[0] if row else ""
 
     def note(self, note_id: str) -> Note | None:
         return self.notes.get(note_id)
