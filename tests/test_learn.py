@@ -121,6 +121,7 @@ def test_note_exercise_parses_and_its_files_exist(note_id: str) -> None:
     path, _command = _resolve(argv[1:], note_id)
     assert path, f"{note_id}: the exercise names a command"
     outputs = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a in OUTPUT_OPTIONS}
+    assert all(o.startswith("hftc-out/learn/") for o in outputs), f"{note_id}: outputs go to the ignored hftc-out/"
     for arg in argv[1:]:
         if arg.startswith("-") or arg in outputs or not (arg.endswith((".yaml", ".gz", ".hftt")) or "/" in arg):
             continue
@@ -285,6 +286,19 @@ def test_long_documents_are_chunked(kb: KnowledgeBase, tmp_path: Path) -> None:
     assert "topic33" in kb.search("topic33", 1, kind="doc")[0].snippet
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab cd\n\n\t"), max_size=400), max_size=12), st.integers(20, 300))
+def test_chunks_keep_every_character_in_order_and_stay_short(paragraphs, limit) -> None:
+    from hftc.ai.knowledge.ingest import chunk_text
+
+    text = "\n\n".join(paragraphs)
+    pieces = chunk_text(text, limit)
+    assert all(p.strip() and len(p) <= limit for p in pieces)
+    assert "".join("".join(pieces).split()) == "".join(text.split())  # a word longer than `limit` is cut
+    if all(len(w) < limit for w in text.split()):
+        assert " ".join(pieces).split() == text.split()  # otherwise chunks end between words
+
+
 def test_a_bad_document_indexes_nothing(kb: KnowledgeBase, tmp_path: Path) -> None:
     good = tmp_path / "good.md"
     good.write_text("# Good\n\nfine text about wombats\n", encoding="utf-8")
@@ -317,6 +331,11 @@ def test_cli_add_search_show_and_curriculum(tmp_path: Path) -> None:
     assert {r["kind"] for r in results} == {"note", "doc"}
     table = _run(["learn", "search", "lock-free ring", "--db", db])
     assert table.exit_code == 0 and "lock-free-rings" in table.stdout
+
+    listed = json.loads(_run(["learn", "notes", "--db", db, "--json"]).stdout)
+    assert is_topological(NOTES, [n["id"] for n in listed["notes"]]) and len(listed["notes"]) == len(NOTES)
+    assert listed["documents"] == [{"source": str(doc.resolve()), "kind": "markdown", "chunks": 1}]
+    assert _run(["learn", "notes", "--db", db]).exit_code == 0
 
     shown = _run(["learn", "show", "huge-pages", "--db", db])
     assert shown.exit_code == 0 and "exercise: hftc explain HFT0617" in shown.stdout

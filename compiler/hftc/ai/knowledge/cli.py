@@ -131,6 +131,38 @@ def search_cmd(
     Console().print(table)
 
 
+@learn_app.command("notes")
+def notes_cmd(
+    db: Path | None = _db_option(),
+    json_output: bool = typer.Option(False, "--json", help="Print the notes as JSON."),
+) -> None:
+    """List the notes shipped with hftc (prerequisites first) and the documents you added."""
+    from hftc.ai.knowledge.curriculum import closure
+
+    kb = _open(db, json_output)
+    order: list[str] = []
+    for nid in sorted(kb.notes):
+        order.extend(n for n in closure(kb.notes, nid) if n not in order)
+    notes = [kb.notes[n] for n in order]
+    docs = kb.documents()
+    kb.close()
+    if json_output:
+        _print_json({"notes": [{"id": n.id, "title": n.title, "prerequisites": list(n.prerequisites),
+                                "tags": list(n.tags), "links": list(n.links), "exercise": n.exercise} for n in notes],
+                     "documents": [{"source": s, "kind": k, "chunks": c} for s, k, c in docs]})
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{len(notes)} notes, {len(docs)} document(s)")
+    for col in ("id", "title", "needs"):
+        table.add_column(col, overflow="fold")
+    for n in notes:
+        table.add_row(n.id, Text(n.title), ", ".join(n.prerequisites) or "-")
+    Console().print(table)
+
+
 @learn_app.command("show")
 def show_cmd(
     note_id: str = typer.Argument(..., help="A note id, e.g. lock-free-rings."),
