@@ -169,6 +169,20 @@ def test_search_ranks_the_note_on_the_topic_first(kb: KnowledgeBase, query: str,
     assert all(h.source == "note" and h.kind == "note" and h.snippet for h in hits)
 
 
+def test_one_index_serves_several_threads(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = []
+    for i in range(8):
+        docs.append(tmp_path / f"d{i}.txt")
+        docs[-1].write_text(f"document number {i} about capybara{i}\n", encoding="utf-8")
+    with ThreadPoolExecutor(4) as pool:
+        added = list(pool.map(lambda d: kb.add_paths([d]), docs))
+        found = list(pool.map(lambda q: kb.search(q, 3)[0].id, ["huge pages TLB", "NUMA locality"] * 20))
+    assert added == [1] * 8 and len(kb.documents()) == 8
+    assert found == ["huge-pages", "numa"] * 20
+
+
 def test_search_takes_any_text_as_words(kb: KnowledgeBase) -> None:
     assert kb.search('"unbalanced quote AND ( NEAR', 3)  # FTS5 syntax is never passed through
     assert kb.search("", 3) == [] and kb.search("?!", 3) == []

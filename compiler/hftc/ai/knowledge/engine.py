@@ -7,6 +7,7 @@ index. With a provider configured (the `hftc.ai` config, or `add_custom_model` t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class AILearningEngine:
         Returns {"ingested": [paths], "added": n, "topics": {topic: [hits]}, "notes": [ids]}."""
         paths = [Path(s) for s in sources if Path(s).exists()]
         topics = [str(s) for s in sources if not Path(s).exists()]
-        added = self.kb.add_paths(paths) if paths else 0
+        added = await asyncio.to_thread(self.kb.add_paths, paths) if paths else 0  # PDFs can take a while
         found: dict[str, list[dict]] = {t: hits_to_json(self.kb.search(t, limit)) for t in topics}
         notes = list(dict.fromkeys(h["id"] for hits in found.values() for h in hits if h["kind"] == "note"))
         return {"ingested": [str(p) for p in paths], "added": added, "topics": found, "notes": notes,
@@ -56,8 +57,8 @@ class AILearningEngine:
         result: dict[str, Any] = {"goal": goal, "units": units_to_json(units), "summary": None}
         config = self._usable_config()
         if summarize and units and config is not None:
-            answer = ask(goal, units_context(units), {u.id for u in units}, config, self.offline, self.cache_dir,
-                         self._make)
+            answer = await asyncio.to_thread(ask, goal, units_context(units), {u.id for u in units}, config,
+                                             self.offline, self.cache_dir, self._make)
             result["summary"] = answer.to_json(config.prices) if answer else None
         return result
 
@@ -79,7 +80,8 @@ class AILearningEngine:
         if specialization:
             context = f"The model is specialised in {specialization}.\n\n{context}"
         known = {h.id for h in hits if h.kind == "note"}
-        answer = ask(prompt, context, known, resolved, self.offline, self.cache_dir, self._make)
+        answer = await asyncio.to_thread(ask, prompt, context, known, resolved, self.offline, self.cache_dir,
+                                         self._make)
         return {"model": model_name, "prompt": prompt, "sources": hits_to_json(hits),
                 "answer": answer.to_json(resolved.prices) if answer else None,
                 "note": "" if answer else "offline: no cached answer for this prompt"}

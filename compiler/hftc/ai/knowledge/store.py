@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,9 @@ class KnowledgeBase:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, notes: dict[str, Note]):
         self.conn, self.path, self.notes = conn, path, notes
+        # One connection, usable from any thread (an async caller may hand work to a thread pool);
+        # the lock keeps one thread's transaction from interleaving with another's statements.
+        self.lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path | None = None) -> KnowledgeBase:
@@ -81,7 +85,7 @@ class KnowledgeBase:
         path = Path(path) if path is not None else default_db_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         notes, digest = load_shipped_notes()
-        conn = sqlite3.connect(str(path), timeout=30)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         kb = cls(conn, path, notes)
         kb._prepare(digest)
@@ -99,11 +103,12 @@ class KnowledgeBase:
     # -- index maintenance -------------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _prepare(self, digest: str) -> None:
-        with self.conn:
+        with self.lock, self.conn:
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             if self._meta("schema_version") not in (None, SCHEMA_VERSION):
                 for table in ("entries", "documents"):
@@ -136,7 +141,7 @@ class KnowledgeBase:
         files = collect([Path(p) for p in paths])
         docs = [read_document(f) for f in files]  # read every file before writing: all or nothing
         changed = 0
-        with self.conn:
+        with self.lock, self.conn:
             for doc in docs:
                 row = self.conn.execute("SELECT digest FROM documents WHERE source = ?", (doc.source,)).fetchone()
                 if row is not None and row[0] == doc.digest:
@@ -158,7 +163,7 @@ class KnowledgeBase:
     def remove(self, paths) -> int:
         """Forget documents (by the path they were added with). Returns how many were known."""
         removed = 0
-        with self.conn:
+        with self.lock, self.conn:
             for p in paths:
                 source = str(Path(p).resolve())
                 cur = self.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
@@ -168,7 +173,9 @@ class KnowledgeBase:
 
     def documents(self) -> list[tuple[str, str, int]]:
         """(source, kind, chunks) of every ingested document."""
-        return [tuple(r) for r in self.conn.execute("SELECT source, kind, chunks FROM documents ORDER BY source")]
+        with self.lock:
+            rows = self.conn.execute("SELECT source, kind, chunks FROM documents ORDER BY source").fetchall()
+        return [tuple(r) for r in rows]
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -186,14 +193,17 @@ class KnowledgeBase:
         sql += " ORDER BY rank, ref LIMIT ?"
         args.append(int(limit))
         hits = []
-        for ref, title, k, source, page, rank, snippet in self.conn.execute(sql, args):
+        with self.lock:
+            rows = self.conn.execute(sql, args).fetchall()
+        for ref, title, k, source, page, rank, snippet in rows:
             hits.append(Hit(ref, title, round(-float(rank), 6), source, " ".join(snippet.split()), k,
                             int(page) if page is not None else None))
         return hits
 
     def passage(self, ref: str) -> str:
         """The whole indexed text of a hit (a note's summary and body, or a document chunk)."""
-        row = self.conn.execute("SELECT body FROM entries WHERE ref = ?", (ref,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT body FROM entries WHERE ref = ?", (ref,)).fetchone()
         return row[0] if row else ""
 
     def note(self, note_id: str) -> Note | None:
@@ -217,7 +227,8 @@ class KnowledgeBase:
         return units
 
     def stats(self) -> dict:
-        docs = self.conn.execute("SELECT count(*), coalesce(sum(chunks), 0) FROM documents").fetchone()
+        with self.lock:
+            docs = self.conn.execute("SELECT count(*), coalesce(sum(chunks), 0) FROM documents").fetchone()
         return {"path": str(self.path), "notes": len(self.notes), "documents": docs[0], "chunks": docs[1],
                 "notes_digest": self.notes_digest}
 
