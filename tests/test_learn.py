@@ -513,3 +513,12 @@ def test_learn_with_model_sees_the_users_passages(llm_env: Path, server: Loopbac
     context = server.requests[-1].body["messages"][1]["content"]
     assert "tighten to 0.1 pips at the fix" in context and str(doc.resolve()) in context
     assert any(s["kind"] == "doc" for s in answer["sources"])
+
+
+def test_a_broad_request_gets_the_basics_of_each_topic(kb: KnowledgeBase) -> None:
+    seed = ("Create a market-making strategy for EUR/USD with 100ns latency target, deploy to NY4 colocation, "
+            "and monitor performance in real-time")
+    ids = [u.id for u in kb.curriculum(seed, 8)]
+    assert is_topological(NOTES, ids) and len(ids) <= 8
+    assert {"market-making", "latency-budgets"} <= set(ids)
+    assert kb.search("Market making strategies", 1)[0].id == "market-making"  # the phrase, not "make"

@@ -21,7 +21,10 @@ SCHEMA_VERSION = "1"
 WEIGHTS = (6.0, 3.0, 1.0)
 RELEVANCE_FLOOR = 0.25  # of the best hit's score, for a note to enter a curriculum by itself
 _WORD = re.compile(r"[\w]+", re.UNICODE)
-_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "the", "to", "what", "with", "i", "my", "we"])
+# Words that carry no topic: grammar, and the filler of requests ("create a ... system", "... techniques").
+_STOP = frozenset("""a an and are as at be by for from how in is it of on or the to what with i my we me our about
+into this that want need learn create build develop development using use techniques patterns strategies system
+systems""".split())
 
 
 def default_db_path(env: dict[str, str] | None = None) -> Path:
@@ -60,14 +63,14 @@ class Unit:
 
 
 def fts_query(text: str) -> str:
-    """The words of `text` as an FTS5 OR-query of quoted terms (no FTS syntax reaches SQLite)."""
+    """The words of `text` as an FTS5 OR-query of quoted terms, plus each pair of adjacent words as a
+    phrase, so that a note about "market making" outranks notes that merely say "market" and "make"
+    (no FTS syntax of the user's text reaches SQLite)."""
     words = [w.lower() for w in _WORD.findall(text)]
     terms = [w for w in words if w not in _STOP] or words
-    seen: list[str] = []
-    for w in terms:
-        if w not in seen:
-            seen.append(w)
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in seen)
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if a not in _STOP and b not in _STOP]
+    unique = list(dict.fromkeys(terms + pairs))
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
 
 
 class KnowledgeBase:
@@ -217,8 +220,9 @@ class KnowledgeBase:
 
         hits = self.search(goal, limit=max(3 * limit, 12), kind="note")
         # Notes far below the best match only share common words with the goal: leave them out.
-        ranked = [h.id for h in hits if h.score >= RELEVANCE_FLOOR * hits[0].score] if hits else []
-        path = learning_path(self.notes, ranked, limit)
+        kept = [h for h in hits if h.score >= RELEVANCE_FLOOR * hits[0].score] if hits else []
+        ranked = [h.id for h in kept]
+        path = learning_path(self.notes, ranked, limit, {h.id: h.score for h in kept})
         found = set(ranked)
         units = []
         for nid in path:
