@@ -485,6 +485,10 @@ from hftc.evolution.cli import breaking_cmd  # noqa: E402  (imports only typer)
 
 app.command("breaking")(breaking_cmd)
 
+from hftc.ai.knowledge.cli import learn_app  # noqa: E402  (imports only typer)
+
+app.add_typer(learn_app, name="learn")
+
 
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.

@@ -4,7 +4,7 @@ Codes are stable: a code is never reused for a different problem. Ranges:
 HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
-backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`).
+backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`).
 """
 
 from __future__ import annotations
@@ -223,6 +223,10 @@ _CODES = [
     ("HFT1306", "part of the request not understood", "The offline planner reads instruments (EUR/USD, BTCUSDT), venues (Binance spot/futures, others as generic L2), strategy kinds (market making, pairs trading / statistical arbitrage), latency and throughput targets, sites (NY4, LD4), resources (cores, memory, SR-IOV, real-time kernel, huge pages), environments, AWS settings and alert thresholds. The words listed were not turned into any value; the schema was written without them. Rephrase them, or edit the schema."),
     ("HFT1307", "request cannot be planned", "The request lacks something every schema needs: an instrument, or two instruments for pairs trading. Name them, e.g. `pairs trading on BTC/USDT and ETH/USDT`."),
     ("HFT1308", "output file exists", "`hftc new` does not overwrite an existing file unless `--force` is given."),
+    ("HFT1340", "document cannot be indexed", "`hftc learn add` reads Markdown (.md, .markdown), text (.txt, .text) and PDF files, or folders of them. The file named is missing, of another type, not UTF-8 text, larger than 64 MiB, encrypted or not a readable PDF. Every file is read before anything is indexed, so nothing was added."),
+    ("HFT1341", "knowledge index cannot be opened", "The knowledge index is an SQLite file, by default $XDG_DATA_HOME/hftc/knowledge.db (~/.local/share/hftc/knowledge.db). It could not be created or opened (a folder that is not writable, a file that is not an SQLite database), or the notes shipped with hftc are damaged. Pass `--db FILE` or set HFTC_KNOWLEDGE_DB to use another file."),
+    ("HFT1342", "unknown note", "No note shipped with hftc has this id. `hftc learn search TOPIC` lists notes with their ids."),
+    ("HFT1343", "summary cites unknown notes", "A model's summary of a learning path must cite the notes of the path by id. It cited ids that are not among them after the repair rounds, so those citations were removed from the summary shown. The path itself does not depend on the model."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}
