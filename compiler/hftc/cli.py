@@ -454,6 +454,10 @@ from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
 
 app.command("new")(new_cmd)
 
+from hftc.ai.strategy_cli import strategy_app  # noqa: E402  (imports only typer)
+
+app.add_typer(strategy_app, name="strategy")
+
 app.add_typer(data_app, name="data")
 
 
