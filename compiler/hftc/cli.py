@@ -458,6 +458,10 @@ from hftc.ai.strategy_cli import strategy_app  # noqa: E402  (imports only typer
 
 app.add_typer(strategy_app, name="strategy")
 
+from hftc.ai.orchestrator.cli import auto_cmd  # noqa: E402  (imports only typer)
+
+app.command("auto")(auto_cmd)
+
 app.add_typer(data_app, name="data")
 
 
