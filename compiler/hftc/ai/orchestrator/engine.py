@@ -53,6 +53,7 @@ class AIAutomationOrchestrator:
             if not d.is_file():
                 raise AutoError("HFT1350", f"{d}: no such data file", help="check the paths given to --data")
         self.folder = RunFolder(Path(run_dir) if run_dir else default_run_dir(request))
+        self.config_path = str(Path(config).resolve()) if config else None
         self.approve_flag = approve_deploy
         self.between = between
         self.ctx = Context(self.folder, request, data, self.settings, approve_deploy=self._approve,
@@ -69,7 +70,8 @@ class AIAutomationOrchestrator:
                             help="pass the folder an earlier `hftc auto` printed")
         kwargs.setdefault("request", info["request"])
         kwargs.setdefault("data", info.get("data") or [])
-        kwargs.setdefault("config", info.get("workflow"))
+        if kwargs.get("config") is None:
+            kwargs["config"] = info.get("workflow")
         orch = cls(run_dir=run_dir, **kwargs)
         orch.ctx.params = dict(info.get("params") or {})
         orch.ctx.topics = list(info.get("topics") or [])
@@ -91,11 +93,11 @@ class AIAutomationOrchestrator:
         self.ctx.params[name] = value
         self._save_run_info()
 
-    def _save_run_info(self, workflow: str | None = None) -> None:
+    def _save_run_info(self) -> None:
         old = self.folder.run_info() or {}
         write_json(self.folder.root / "run.json", {
             "request": self.ctx.request, "data": [str(p.resolve()) for p in self.ctx.data],
-            "workflow": workflow or old.get("workflow"), "params": self.ctx.params, "topics": self.ctx.topics,
+            "workflow": self.config_path, "params": self.ctx.params, "topics": self.ctx.topics,
             "deployment_prompt": self.ctx.deployment_prompt, "settings": self.settings.to_json(),
             "created": old.get("created", time.time())})
 

@@ -257,18 +257,23 @@ def deploy_inputs(ctx: Context) -> dict[str, Any]:
 def _apply_prompt(ctx: Context) -> str | None:
     """The seed's deployment prompt, read by the rule parser into the schema's deployment entry."""
     from hftc.deploy.prompt import DeploymentConfig
-    from hftc.deploy.schema_edit import edit_schema_text, write_validated
+    from hftc.deploy.schema_edit import edit_schema_text, existing_entry, write_validated
 
     if not ctx.deployment_prompt:
         return None
     config = DeploymentConfig.from_prompt(ctx.deployment_prompt)
-    entry = config.to_dict()
+    stated = config.to_dict()
     text = ctx.schema_path.read_text(encoding="utf-8")
     ir = ctx.compile().ir
-    name = ctx.settings.environment or (ir.deployments[0].name if ir.deployments else "production")
-    pipelines = [p.name for p in ir.pipelines]
-    if pipelines:
-        entry.setdefault("pipeline", pipelines[0])
+    # What the prompt states, over the generated deployment (nodes, image... it leaves out).
+    first = ir.deployments[0].name if ir.deployments else None
+    entry = dict(existing_entry(text, first) or {}) if first else {}
+    for key, value in stated.items():
+        entry[key] = {**entry[key], **value} if isinstance(value, dict) and isinstance(entry.get(key), dict) else value
+    environment = str(entry.get("environment", "production"))
+    name = ctx.settings.environment or {"production": "prod", "development": "dev"}.get(environment, environment)
+    if ir.pipelines:
+        entry.setdefault("pipeline", ir.pipelines[0].name)
     written = write_validated(str(ctx.schema_path), edit_schema_text(text, name, entry))
     if not written.written:
         raise PhaseError("the deployment prompt gives an entry that does not compile", written.diagnostics,
