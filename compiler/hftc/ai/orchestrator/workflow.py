@@ -46,7 +46,7 @@ class Settings:
     environment: str | None = None
     monitoring: bool = True
     interval_ms: int = 100
-    monitor_seconds: float = 30.0
+    monitor_seconds: float = 300.0
     latency_target_ns: int | None = None
     throughput_ops: int | None = None
     kubernetes_namespace: str | None = None
