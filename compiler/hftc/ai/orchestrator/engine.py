@@ -145,8 +145,6 @@ class AIAutomationOrchestrator:
                                                        error=message)
             raise AutoError("HFT1351", f"phase `{phase}` failed: {message}", diags,
                             help=f"fix the cause and continue with `hftc auto --resume {self.folder.root}`") from None
-        if phase == "generate":  # the schema changed: what was built on the old one is stale
-            inputs_hash = digest(inputs_of(self.ctx))
         self.manifests[phase] = self.folder.record(phase, "complete", inputs_hash, inputs, outputs, started,
                                                    result=json.loads(json.dumps(result, default=str)))
         return self.manifests[phase]

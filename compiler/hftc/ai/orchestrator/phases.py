@@ -141,7 +141,13 @@ def generate(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
                                              s.aws_region, s.environment))
     usage = None
     if ctx.ai_config is not None and ctx.ai_config.configured and not overridden:
-        got = model_schema(ctx.request, str(ctx.schema_path), ctx.ai_config, offline=False, progress=ctx.progress)
+        from hftc.ai.providers import ProviderError
+
+        try:
+            got = model_schema(ctx.request, str(ctx.schema_path), ctx.ai_config, offline=False,
+                               progress=ctx.progress)
+        except ProviderError as exc:
+            raise PhaseError(f"the model did not answer: {exc}") from None
         if got.text is None:
             raise PhaseError("; ".join(got.problems) or "no lint-clean schema", got.diagnostics, got.lookup)
         text, plan, how, usage = got.text, got.plan, got.how, got.usage
@@ -327,7 +333,6 @@ def monitor(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
     """Replay the data through the strategy with the chosen parameters, feeding the schema's alert
     rules the values the replay yields, on the tape's clock."""
     from hftc.backtest import BacktestError, BacktestOptions, compile_strategy
-    from hftc.backtest.tapeinfo import read_tape_info  # noqa: F401  (the tape is validated by run)
     from hftc.monitor.alerts import AlertManager, rules_from_schema
 
     result = ctx.compile()
