@@ -65,11 +65,12 @@ def no_cluster(monkeypatch: pytest.MonkeyPatch) -> list:
     return calls
 
 
-def _workflow(tmp_path: Path, **deployment) -> Path:
+def _workflow(tmp_path: Path, engine_seconds: int = 0, **deployment) -> Path:
     dep = "".join(f"    {k}: {json.dumps(v)}\n" for k, v in deployment.items())
     path = tmp_path / "workflow.yaml"
     path.write_text("automation:\n  strategy_modeling:\n    trials: 3\n    optimization_method: bayesian\n"
                     "  code_generation:\n    languages: [python311]\n  monitoring:\n    duration_s: 20\n"
+                    f"    engine_seconds: {engine_seconds}\n"
                     + ("  deployment:\n" + dep if dep else ""))
     return path
 
@@ -106,6 +107,27 @@ def test_end_to_end_offline_then_resume(tmp_path: Path, data: Path, no_cluster: 
     assert again.exit_code == 0, again.output
     assert again.output.count("done earlier") == len(PHASES)
     assert (run / "4-optimize" / "manifest.json").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_engine_runs_under_the_alert_rules(tmp_path: Path, data: Path) -> None:
+    """The generated C++ engine (built once per content hash) runs for a bounded time; the seed's
+    latency alert gets the engine's real p99 instead of being listed as not evaluated."""
+    from hftc.ai.orchestrator.engine_run import missing_tools
+
+    if missing_tools():
+        pytest.skip(f"{', '.join(missing_tools())} not installed: the engine cannot be built")
+    orch = AIAutomationOrchestrator(SEED_REQUEST, [data], config=_workflow(tmp_path, engine_seconds=3),
+                                    run_dir=tmp_path / "run")
+    orch.run(skip=["learn", "build", "deploy"])
+    mon = orch.manifests["monitor"]["result"]
+    engine = mon["engine"]
+    assert engine["ran"] and engine["scrapes"] >= 3 and not engine["errors"]
+    latency = {a["name"]: a for a in engine["alerts"]}["UltraHighLatency"]
+    assert latency["value"] is not None and latency["value"] > 0
+    assert "UltraHighLatency" not in {n["name"] for n in mon["not_evaluated"]}
+    assert (orch.folder.phase_dir("monitor") / "engine" / "report.md").is_file()
+    assert "## Engine under the alert rules" in (orch.folder.phase_dir("report") / "report.md").read_text()
 
 
 def test_resume_reruns_what_an_edit_made_stale(tmp_path: Path, data: Path, no_cluster: list) -> None:

@@ -326,7 +326,8 @@ def deploy(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
 
 def monitor_inputs(ctx: Context) -> dict[str, Any]:
     return {"schema": ctx.schema_hash(), "data": ctx.data_hashes(), "params": ctx.best_params(),
-            "interval_ms": ctx.settings.interval_ms, "seconds": ctx.settings.monitor_seconds}
+            "interval_ms": ctx.settings.interval_ms, "seconds": ctx.settings.monitor_seconds,
+            "engine_seconds": ctx.settings.engine_seconds}
 
 
 def monitor(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
@@ -370,12 +371,41 @@ def monitor(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
                                "engine's exporter feeds it in production"} for n in not_fed]
             + [u.to_json() for u in unsupported],
             "final_pnl": float(rows["pnl"][-1]) if len(rows) else 0.0}
+    outputs = [out / "timeline.csv", out / "alerts.json"]
+    if ctx.settings.engine_seconds > 0:
+        data["engine"] = _engine(ctx, result, rules_from_schema(ir.monitoring)[0], out)
+        if data["engine"].get("alerts"):
+            fed_by_engine = {a["name"] for a in data["engine"]["alerts"] if a.get("value") is not None}
+            data["not_evaluated"] = [n for n in data["not_evaluated"] if n["name"] not in fed_by_engine]
+            outputs.append(out / "engine")
     write_json(out / "alerts.json", data)
     firing = [s["name"] for s in statuses if s["state"] == "firing"]
     ctx.progress(f"replayed {data['replayed_seconds']} s in {data['samples']} samples; "
                  + (f"firing: {', '.join(firing)}" if firing else "no alert firing"))
-    return {k: v for k, v in data.items() if k != "alert_events"} | {"events": len(events)}, \
-        [out / "timeline.csv", out / "alerts.json"]
+    return {k: v for k, v in data.items() if k != "alert_events"} | {"events": len(events)}, outputs
+
+
+def _engine(ctx: Context, compiled, rules: list, out: Path) -> dict[str, Any]:
+    """The generated engine for `engine_seconds` under the alert rules; what could not run is said."""
+    from hftc.ai.orchestrator.engine_run import EngineRunError, build_engine, missing_tools, run_engine
+    from hftc.diagnostics.model import has_errors
+    from hftc.driver.build import build as run_build
+
+    missing = missing_tools()
+    if missing:
+        return {"ran": False, "reason": f"not run: {', '.join(missing)} not installed"}
+    src = out / "engine-src"
+    report = run_build(compiled.ir, ["cpp"], str(src))
+    if has_errors(report.diagnostics):
+        raise PhaseError("the engine's C++ could not be generated", report.diagnostics, compiled.sources.lookup)
+    try:
+        exe = build_engine(src / "cpp", ctx.progress)
+        ctx.progress(f"running the engine for {ctx.settings.engine_seconds} s under the alert rules")
+        got = run_engine(exe, float(ctx.settings.engine_seconds), ctx.settings.interval_ms / 1000, rules,
+                         out / "engine")
+    except EngineRunError as exc:
+        raise PhaseError(f"engine run failed: {exc}") from None
+    return {"ran": True, "binary": exe.name, **got}
 
 
 def report_inputs(ctx: Context) -> dict[str, Any]:

@@ -64,6 +64,17 @@ def report_markdown(folder: RunFolder, request: str, settings: Settings) -> str:
         lines += _table(["alert", "expr", "state", "last value"], [
             [a["name"], a["expr"], a["state"], a["value"]] for a in mon.get("alerts", [])]) + [""]
         lines += [f"- `{n['name']}` not evaluated: {n.get('reason')}" for n in mon.get("not_evaluated", [])] + [""]
+        eng = mon.get("engine") or {}
+        if eng.get("ran"):
+            lat = eng.get("latency_ns") or {}
+            lines += ["## Engine under the alert rules", "", f"`{eng.get('binary')}` ran {eng.get('seconds')} s on its "
+                      f"synthetic market; {eng.get('scrapes')} scrapes; tick-to-order p50 {_num(lat.get('p50'))} ns, "
+                      f"p99 {_num(lat.get('p99'))} ns, p99.9 {_num(lat.get('p999'))} ns "
+                      "(see `6-monitor/engine/`).", ""]
+            lines += _table(["alert", "expr", "state", "last value"], [
+                [a["name"], a["expr"], a["state"], a["value"]] for a in eng.get("alerts", [])]) + [""]
+        elif eng:
+            lines += [f"Engine: {eng.get('reason')}.", ""]
     learn = r["learn"]
     if learn:
         lines += ["## Learning path", "", "Units: " + ", ".join(f"`{u}`" for u in learn.get("units", [])),

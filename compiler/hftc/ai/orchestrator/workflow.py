@@ -20,7 +20,7 @@ KNOWN = {
     "code_generation": {"enabled", "languages", "optimization_level"},
     "strategy_modeling": {"enabled", "optimization_method", "backtest_period_days", "trials", "seed"},
     "deployment": {"auto_deploy", "environment", "monitoring_enabled"},
-    "monitoring": {"update_interval_ms", "alert_channels", "auto_optimization", "duration_s"},
+    "monitoring": {"update_interval_ms", "alert_channels", "auto_optimization", "duration_s", "engine_seconds"},
 }
 ENV_VARS = ("LATENCY_TARGET_NS", "THROUGHPUT_TARGET_OPS", "AUTO_OPTIMIZATION_ENABLED", "PROMETHEUS_URL",
             "GRAFANA_URL", "KUBERNETES_NAMESPACE", "AWS_REGION")
@@ -47,6 +47,7 @@ class Settings:
     monitoring: bool = True
     interval_ms: int = 100
     monitor_seconds: float = 300.0
+    engine_seconds: int = 5
     latency_target_ns: int | None = None
     throughput_ops: int | None = None
     kubernetes_namespace: str | None = None
@@ -165,6 +166,8 @@ def _apply_file(s: Settings, data: dict[str, Any]) -> None:
         s.interval_ms = _int(mon["update_interval_ms"], "automation.monitoring.update_interval_ms", 1, 3_600_000)
     if "duration_s" in mon:
         s.monitor_seconds = float(_int(mon["duration_s"], "automation.monitoring.duration_s", 1, 3600))
+    if "engine_seconds" in mon:
+        s.engine_seconds = _int(mon["engine_seconds"], "automation.monitoring.engine_seconds", 0, 3600)
     if "alert_channels" in mon:
         note(f"monitoring.alert_channels {list(mon['alert_channels'] or [])} ignored: alerts of a run go to its "
              "report; route live alerts with the generated Prometheus rules and your Alertmanager")
