@@ -57,7 +57,8 @@ class AIAutomationOrchestrator:
         self.approve_flag = approve_deploy
         self.between = between
         self.ctx = Context(self.folder, request, data, self.settings, approve_deploy=self._approve,
-                           progress=progress or (lambda _m: None), ai_config=ai_config)
+                           approve_flag=approve_deploy, progress=progress or (lambda _m: None),
+                           ai_config=ai_config)
         self.manifests: dict[str, dict[str, Any]] = {}
 
     @classmethod
@@ -149,19 +150,25 @@ class AIAutomationOrchestrator:
                                                    result=json.loads(json.dumps(result, default=str)))
         return self.manifests[phase]
 
-    def skip_phase(self, phase: str) -> dict[str, Any]:
+    def skip_phase(self, phase: str, reason: str = "--skip") -> dict[str, Any]:
         self.folder.phase_dir(phase).mkdir(parents=True, exist_ok=True)
-        self.manifests[phase] = self.folder.record(phase, "skipped", "", {}, [], time.time())
-        self.ctx.progress(f"{phase}: skipped")
+        self.manifests[phase] = self.folder.record(phase, "skipped", "", {}, [], time.time(), result={"reason": reason})
+        self.ctx.progress(f"{phase}: skipped ({reason})")
         return self.manifests[phase]
 
-    def planned(self, skip: Iterable[str] = ()) -> list[tuple[str, bool]]:
-        """Each phase and whether it runs, from --skip and the workflow's switches."""
+    def planned(self, skip: Iterable[str] = ()) -> list[tuple[str, str | None]]:
+        """Each phase and why it does not run (None: it runs), from --skip, the workflow and the data."""
         skip = set(skip)
         s = self.settings
-        off = {"learn": not s.learn, "generate": not s.generate, "build": not s.generate or not s.targets,
-               "optimize": not s.optimize or not self.ctx.data, "monitor": not s.monitoring or not self.ctx.data}
-        return [(p, p not in skip and not off.get(p, False)) for p in PHASES]
+        off = {"learn": "knowledge_acquisition.enabled is false" if not s.learn else None,
+               "generate": "code_generation.enabled is false" if not s.generate else None,
+               "build": "code_generation.enabled is false or no languages" if not s.generate or not s.targets
+               else None,
+               "optimize": "strategy_modeling.enabled is false" if not s.optimize else
+               "no --data to backtest on" if not self.ctx.data else None,
+               "monitor": "deployment.monitoring_enabled is false" if not s.monitoring else
+               "no --data to replay" if not self.ctx.data else None}
+        return [(p, "--skip" if p in skip else off.get(p)) for p in PHASES]
 
     def run(self, skip: Iterable[str] = (), resume: bool = True,
             on_phase: Callable[[str, str], None] = lambda _p, _s: None) -> dict[str, dict[str, Any]]:
@@ -171,10 +178,10 @@ class AIAutomationOrchestrator:
             raise AutoError("HFT1350", f"unknown phase(s) {', '.join(unknown)} (phases: {', '.join(PHASES)})")
         self.folder.root.mkdir(parents=True, exist_ok=True)
         self._save_run_info()
-        for phase, runs in self.planned(skip):
+        for phase, reason in self.planned(skip):
             on_phase(phase, "start")
-            if not runs:
-                self.skip_phase(phase)
+            if reason is not None:
+                self.skip_phase(phase, reason)
                 on_phase(phase, "skipped")
                 continue
             while True:

@@ -37,6 +37,7 @@ class Context:
     params: dict[str, float] = field(default_factory=dict)
     deployment_prompt: str | None = None
     approve_deploy: Callable[[dict[str, Any]], bool] = lambda _info: False
+    approve_flag: bool = False  # --approve-deploy: part of the deploy phase's inputs, so adding it reruns deploy
     progress: Callable[[str], None] = lambda _m: None
     ai_config: Any = None
 
@@ -257,7 +258,8 @@ def optimize(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
 # --- deploy -------------------------------------------------------------------------------------------------
 
 def deploy_inputs(ctx: Context) -> dict[str, Any]:
-    return {"schema": ctx.schema_hash(), "prompt": ctx.deployment_prompt, "auto_deploy": ctx.settings.auto_deploy}
+    return {"schema": ctx.schema_hash(), "prompt": ctx.deployment_prompt, "auto_deploy": ctx.settings.auto_deploy,
+            "approve": ctx.approve_flag}
 
 
 def _apply_prompt(ctx: Context) -> str | None:

@@ -26,8 +26,9 @@ def report_markdown(folder: RunFolder, request: str, settings: Settings) -> str:
     m = {p: folder.manifest(p) or {} for p in PHASES}
     r = {p: m[p].get("result") or {} for p in PHASES}
     lines = ["# hftc auto: performance report", "", "Request:", "", "> " + request.strip().replace("\n", "\n> "), ""]
-    lines += ["## Phases", ""] + _table(["phase", "status", "seconds"], [
-        [p, m[p].get("status", "not run"), m[p].get("seconds")] for p in PHASES if p != "report"]) + [""]
+    lines += ["## Phases", ""] + _table(["phase", "status", "seconds", "note"], [
+        [p, m[p].get("status", "not run"), m[p].get("seconds"), r[p].get("reason", "") if m[p].get("status") ==
+         "skipped" else ""] for p in PHASES if p != "report"]) + [""]
     gen = r["generate"]
     if gen:
         plan = gen.get("plan", {})
