@@ -135,6 +135,7 @@ def test_resume_reruns_what_an_edit_made_stale(tmp_path: Path, data: Path, no_cl
     orch = AIAutomationOrchestrator(SEED_REQUEST, [data], config=_workflow(tmp_path), run_dir=run)
     orch.run(skip=["learn", "build"])
     assert orch.manifests["learn"]["status"] == "skipped"
+    assert orch.manifests["learn"]["result"] == {"reason": "--skip"}
     later = AIAutomationOrchestrator.resume(run)
     later.set_param("min_spread_bps", 2.0)
     seen: list[tuple[str, str]] = []
@@ -162,6 +163,19 @@ def test_apply_only_with_auto_deploy_and_approval(tmp_path: Path, no_cluster: li
     orch.run(skip=["learn", "build"])
     assert orch.manifests["deploy"]["result"]["applied"] is True
     assert no_cluster[0] == "connect" and no_cluster[1][2] is False
+    assert orch.manifests["optimize"]["result"] == {"reason": "no --data to backtest on"}
+
+
+def test_approval_added_on_resume_reruns_deploy(tmp_path: Path, no_cluster: list) -> None:
+    run = tmp_path / "run"
+    config = _workflow(tmp_path, auto_deploy=True)
+    first = AIAutomationOrchestrator(SEED_REQUEST, [], config=config, run_dir=run)
+    first.run(skip=["learn", "build"])
+    assert first.manifests["deploy"]["result"]["applied"] is False and no_cluster == []
+    again = AIAutomationOrchestrator.resume(run, approve_deploy=True)
+    again.run(skip=["learn", "build"])
+    assert again.manifests["generate"].get("resumed") is True
+    assert again.manifests["deploy"]["result"]["applied"] is True and no_cluster[0] == "connect"
 
 
 def test_seed_api(tmp_path: Path, data: Path, no_cluster: list) -> None:
