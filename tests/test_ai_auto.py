@@ -254,9 +254,9 @@ def test_environment_shapes_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_bad_inputs_are_diagnosed(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["auto", SEED_REQUEST, "--data", str(tmp_path / "missing.gz")])
-    assert r.exit_code == 1 and "HFT1350" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "HFT1370" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(app, ["auto", "--resume", str(tmp_path)])
-    assert r.exit_code == 1 and "HFT1350" in r.output
+    assert r.exit_code == 1 and "HFT1370" in r.output
     r = CliRunner().invoke(app, ["auto", SEED_REQUEST, "--skip", "lunch", "--run-dir", str(tmp_path / "r")])
     assert r.exit_code == 1 and "unknown phase" in r.output
     with pytest.raises(AutoError):

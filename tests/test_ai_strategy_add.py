@@ -76,7 +76,7 @@ def test_diff_only_without_write_then_write_keeps_comments(schema: Path) -> None
     ir = compile_file(str(schema)).ir
     assert [s.name for s in ir.strategies] == ["mm", "fade"]
     again = _run(["strategy", "add", str(schema), "momentum", "--name", "fade"])
-    assert again.exit_code == 1 and "HFT1342" in again.output
+    assert again.exit_code == 1 and "HFT1362" in again.output
 
 
 def test_sanity_backtest_on_data(schema: Path, tmp_path: Path) -> None:
@@ -132,6 +132,6 @@ def test_never_clean_answer_writes_nothing(schema: Path, server: LoopbackLLM, mo
     server.play(*[Step(answer=dict(bad, description=f"try {i}")) for i in range(3)])
     result = _run(["strategy", "add", str(schema), "momentum", "--provider", "openai", "--repair-rounds", "2",
                    "--write"])
-    assert result.exit_code == 1 and "HFT1344" in result.output
+    assert result.exit_code == 1 and "HFT1364" in result.output
     assert len(server.requests) == 3
     assert schema.read_text() == before

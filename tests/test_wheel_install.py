@@ -113,6 +113,15 @@ def test_lint_and_build_every_target(install: Install) -> None:
     assert (out / "cpp" / "README.md").is_file() and (out / "rust" / "README.md").is_file()
 
 
+def test_learn_ships_its_notes(install: Install) -> None:
+    db = str(install.home / "knowledge.db")
+    found = json.loads(install.run("learn", "search", "lock-free ring", "--json", "--db", db).stdout)
+    assert found["results"][0]["id"] == "lock-free-rings"
+    path = json.loads(install.run("learn", "curriculum", "huge pages", "--json", "--no-summary", "--db", db).stdout)
+    ids = [u["id"] for u in path["units"]]
+    assert ids.index("memory-pools") < ids.index("huge-pages")  # a prerequisite first
+
+
 def test_generated_cpp_configures_builds_and_tests_on_its_own(install: Install) -> None:
     out = install.home / "out-cpp"
     install.run("build", EXAMPLE, "-o", str(out), "-t", "cpp")

@@ -464,6 +464,10 @@ app.command("auto")(auto_cmd)
 
 app.add_typer(data_app, name="data")
 
+from hftc.ai.knowledge.cli import learn_app  # noqa: E402  (imports only typer)
+
+app.add_typer(learn_app, name="learn")
+
 
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.

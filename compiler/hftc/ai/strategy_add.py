@@ -217,7 +217,7 @@ def insert_strategy(text: str, name: str, entry: dict[str, Any]) -> str:
     y = _yaml()
     data = y.load(text)
     if not isinstance(data, CommentedMap):
-        raise StrategyAddError("HFT1341", "the schema's top level is not a mapping")
+        raise StrategyAddError("HFT1361", "the schema's top level is not a mapping")
     strategies = data.get("strategies")
     if strategies is None:
         strategies = CommentedMap()
@@ -225,9 +225,9 @@ def insert_strategy(text: str, name: str, entry: dict[str, Any]) -> str:
         at = next((keys.index(k) for k in ("deployments", "monitoring") if k in keys), len(keys))
         data.insert(at, "strategies", strategies)
     elif not isinstance(strategies, CommentedMap):
-        raise StrategyAddError("HFT1341", "`strategies:` is not a mapping")
+        raise StrategyAddError("HFT1361", "`strategies:` is not a mapping")
     if name in strategies:
-        raise StrategyAddError("HFT1342", f"the schema already has a strategy `{name}`", help="pick another --name")
+        raise StrategyAddError("HFT1362", f"the schema already has a strategy `{name}`", help="pick another --name")
     strategies[name] = _styled(entry, False)
     out = io.StringIO()
     y.dump(data, out)
@@ -321,7 +321,7 @@ def _instrument(request: str, strategies: dict[str, Any]) -> tuple[str, list[str
         return named[0], [f"instrument {named[0]} from the request"] + note
     if known:
         return known[0], [f"instrument {known[0]} (the schema's first; the request names none)"]
-    raise StrategyAddError("HFT1343", "the request names no instrument and the schema has no strategy to take one from",
+    raise StrategyAddError("HFT1363", "the request names no instrument and the schema has no strategy to take one from",
                            help="name one, e.g. `momentum on BTC/USDT`")
 
 
@@ -352,10 +352,10 @@ def _checked_name(name: str | None, default: str, strategies: dict[str, Any]) ->
     if name is None:
         return unique_name(default, set(strategies))
     if not NAME_RE.match(name):
-        raise StrategyAddError("HFT1342", f"`{name}` is not a strategy name",
+        raise StrategyAddError("HFT1362", f"`{name}` is not a strategy name",
                                help="letters, digits and `_`, starting with a letter")
     if name in strategies:
-        raise StrategyAddError("HFT1342", f"the schema already has a strategy `{name}`", help="pick another --name")
+        raise StrategyAddError("HFT1362", f"the schema already has a strategy `{name}`", help="pick another --name")
     return name
 
 

@@ -89,7 +89,7 @@ def add_cmd(
         if result.outcome is not None and result.outcome.candidate is not None and result.outcome.candidate.text:
             write_atomically(rejected_path(str(schema)), result.outcome.candidate.text.encode("utf-8"))
         rounds = f" after {result.outcome.rounds} round(s)" if result.outcome else ""
-        raise _fail("HFT1344", "; ".join(result.problems) or f"the new strategy is not clean{rounds}", fmt,
+        raise _fail("HFT1364", "; ".join(result.problems) or f"the new strategy is not clean{rounds}", fmt,
                     help=f"{schema} is unchanged; rephrase the request or edit the schema by hand")
     print(unified_diff(old, result.text, str(schema)), end="")
     if data:
@@ -99,7 +99,7 @@ def add_cmd(
             figures = sanity_backtest(str(schema), result.text, result.name, list(data), progress)
         except BacktestError as exc:
             _emit([exc.diagnostic()], None, fmt)
-            raise _fail("HFT1345", f"the sanity backtest of `{result.name}` failed", fmt,
+            raise _fail("HFT1365", f"the sanity backtest of `{result.name}` failed", fmt,
                         help=f"{schema} is unchanged; the backtest's diagnostic is above")
         if fmt == "text":
             _say(f"backtest of `{result.name}` on {', '.join(map(str, data))} (default parameters, 1 ms latency): "
@@ -117,6 +117,6 @@ def add_cmd(
     written = write_validated(str(schema), result.text)
     if not written.written:
         _emit(written.diagnostics, written.sources.lookup if written.sources else None, fmt)
-        raise _fail("HFT1344", f"{schema} changed while the strategy was made; nothing written", fmt)
+        raise _fail("HFT1364", f"{schema} changed while the strategy was made; nothing written", fmt)
     if fmt == "text":
         _say(f"wrote {schema}: strategy `{result.name}` ({result.how})")

@@ -4,7 +4,7 @@ Codes are stable: a code is never reused for a different problem. Ranges:
 HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
-backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`).
+backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`).
 """
 
 from __future__ import annotations
@@ -207,13 +207,17 @@ _CODES = [
     ("HFT1306", "part of the request not understood", "The offline planner reads instruments (EUR/USD, BTCUSDT), venues (Binance spot/futures, others as generic L2), strategy kinds (market making, pairs trading / statistical arbitrage), latency and throughput targets, sites (NY4, LD4), resources (cores, memory, SR-IOV, real-time kernel, huge pages), environments, AWS settings and alert thresholds. The words listed were not turned into any value; the schema was written without them. Rephrase them, or edit the schema."),
     ("HFT1307", "request cannot be planned", "The request lacks something every schema needs: an instrument, or two instruments for pairs trading. Name them, e.g. `pairs trading on BTC/USDT and ETH/USDT`."),
     ("HFT1308", "output file exists", "`hftc new` does not overwrite an existing file unless `--force` is given."),
-    ("HFT1341", "schema cannot take a strategy", "`hftc strategy add` inserts an entry under `strategies:`; the schema's top level, or its `strategies:`, is not a mapping. Fix the schema by hand first."),
-    ("HFT1342", "strategy name taken or invalid", "The name given with `--name` is already a strategy of the schema, or is not a name (letters, digits and `_`, starting with a letter). Pick another, or leave `--name` out to get one from the strategy's kind."),
-    ("HFT1343", "no instrument for the strategy", "The request names no instrument (like `EUR/USD` or `BTCUSDT`) and the schema has no strategy whose instrument could be reused. Name the instrument in the request."),
-    ("HFT1344", "new strategy not clean", "The strategy was inserted into the schema and the whole schema compiled with every lint pass; the new entry added errors or warnings (shown above), also after the model's repair rounds when a provider is configured. Nothing was written. Rephrase the request or edit the schema by hand."),
-    ("HFT1345", "sanity backtest failed", "`hftc strategy add --data` backtests the new strategy with its default parameters before anything is written; the backtest failed for the reason shown with it (data, instrument mapping, options). Nothing was written."),
-    ("HFT1350", "automation run cannot start", "`hftc auto` checks its inputs before the first phase: the workflow file must be YAML with known keys, the data files must exist, `--resume` must name a run folder with a run.json, and `--skip` must name known phases (learn, generate, build, optimize, deploy, monitor, report)."),
-    ("HFT1351", "automation phase failed", "A phase of `hftc auto` failed; its manifest in the run folder records the error and the phases after it did not run. Fix the cause (shown above) and continue with `hftc auto --resume RUN`: phases whose manifest is complete and whose inputs are unchanged are skipped."),
+    ("HFT1340", "document cannot be indexed", "`hftc learn add` reads Markdown (.md, .markdown), text (.txt, .text) and PDF files, or folders of them. The file named is missing, of another type, not UTF-8 text, larger than 64 MiB, encrypted or not a readable PDF. Every file is read before anything is indexed, so nothing was added."),
+    ("HFT1341", "knowledge index cannot be opened", "The knowledge index is an SQLite file, by default $XDG_DATA_HOME/hftc/knowledge.db (~/.local/share/hftc/knowledge.db). It could not be created or opened (a folder that is not writable, a file that is not an SQLite database), or the notes shipped with hftc are damaged. Pass `--db FILE` or set HFTC_KNOWLEDGE_DB to use another file."),
+    ("HFT1342", "unknown note", "No note shipped with hftc has this id. `hftc learn search TOPIC` lists notes with their ids."),
+    ("HFT1343", "summary cites unknown notes", "A model's summary of a learning path must cite the notes of the path by id. It cited ids that are not among them after the repair rounds, so those citations were removed from the summary shown. The path itself does not depend on the model."),
+    ("HFT1361", "schema cannot take a strategy", "`hftc strategy add` inserts an entry under `strategies:`; the schema's top level, or its `strategies:`, is not a mapping. Fix the schema by hand first."),
+    ("HFT1362", "strategy name taken or invalid", "The name given with `--name` is already a strategy of the schema, or is not a name (letters, digits and `_`, starting with a letter). Pick another, or leave `--name` out to get one from the strategy's kind."),
+    ("HFT1363", "no instrument for the strategy", "The request names no instrument (like `EUR/USD` or `BTCUSDT`) and the schema has no strategy whose instrument could be reused. Name the instrument in the request."),
+    ("HFT1364", "new strategy not clean", "The strategy was inserted into the schema and the whole schema compiled with every lint pass; the new entry added errors or warnings (shown above), also after the model's repair rounds when a provider is configured. Nothing was written. Rephrase the request or edit the schema by hand."),
+    ("HFT1365", "sanity backtest failed", "`hftc strategy add --data` backtests the new strategy with its default parameters before anything is written; the backtest failed for the reason shown with it (data, instrument mapping, options). Nothing was written."),
+    ("HFT1370", "automation run cannot start", "`hftc auto` checks its inputs before the first phase: the workflow file must be YAML with known keys, the data files must exist, `--resume` must name a run folder with a run.json, and `--skip` must name known phases (learn, generate, build, optimize, deploy, monitor, report)."),
+    ("HFT1371", "automation phase failed", "A phase of `hftc auto` failed; its manifest in the run folder records the error and the phases after it did not run. Fix the cause (shown above) and continue with `hftc auto --resume RUN`: phases whose manifest is complete and whose inputs are unchanged are skipped."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

@@ -62,7 +62,7 @@ def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
     for para in filter(None, paragraphs):
         while len(para) > limit:
             cut = para.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
+            cut = cut if cut > 0 else limit  # at the last word boundary; a word longer than `limit` is cut
             if current:
                 pieces.append(current)
                 current = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,10 @@ SCHEMA_VERSION = "1"
 WEIGHTS = (6.0, 3.0, 1.0)
 RELEVANCE_FLOOR = 0.25  # of the best hit's score, for a note to enter a curriculum by itself
 _WORD = re.compile(r"[\w]+", re.UNICODE)
-_STOP = frozenset("a an and are as at be by for from how in is it of on or the to what with i my we".split())
+# Words that carry no topic: grammar, and the filler of requests ("create a ... system", "... techniques").
+_STOP = frozenset("""a an and are as at be by for from how in is it of on or the to what with i my we me our about
+into this that want need learn create build develop development using use techniques patterns strategies system
+systems""".split())
 
 
 def default_db_path(env: dict[str, str] | None = None) -> Path:
@@ -59,14 +63,14 @@ class Unit:
 
 
 def fts_query(text: str) -> str:
-    """The words of `text` as an FTS5 OR-query of quoted terms (no FTS syntax reaches SQLite)."""
+    """The words of `text` as an FTS5 OR-query of quoted terms, plus each pair of adjacent words as a
+    phrase, so that a note about "market making" outranks notes that merely say "market" and "make"
+    (no FTS syntax of the user's text reaches SQLite)."""
     words = [w.lower() for w in _WORD.findall(text)]
     terms = [w for w in words if w not in _STOP] or words
-    seen: list[str] = []
-    for w in terms:
-        if w not in seen:
-            seen.append(w)
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in seen)
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:]) if a not in _STOP and b not in _STOP]
+    unique = list(dict.fromkeys(terms + pairs))
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
 
 
 class KnowledgeBase:
@@ -74,14 +78,17 @@ class KnowledgeBase:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, notes: dict[str, Note]):
         self.conn, self.path, self.notes = conn, path, notes
+        # One connection, usable from any thread (an async caller may hand work to a thread pool);
+        # the lock keeps one thread's transaction from interleaving with another's statements.
+        self.lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path | None = None) -> "KnowledgeBase":
+    def open(cls, path: Path | None = None) -> KnowledgeBase:
         """Open (creating if needed) the index at `path` (None: `default_db_path()`), notes up to date."""
         path = Path(path) if path is not None else default_db_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         notes, digest = load_shipped_notes()
-        conn = sqlite3.connect(str(path), timeout=30)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         kb = cls(conn, path, notes)
         kb._prepare(digest)
@@ -90,7 +97,7 @@ class KnowledgeBase:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "KnowledgeBase":
+    def __enter__(self) -> KnowledgeBase:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -99,11 +106,12 @@ class KnowledgeBase:
     # -- index maintenance -------------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _prepare(self, digest: str) -> None:
-        with self.conn:
+        with self.lock, self.conn:
             self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             if self._meta("schema_version") not in (None, SCHEMA_VERSION):
                 for table in ("entries", "documents"):
@@ -136,7 +144,7 @@ class KnowledgeBase:
         files = collect([Path(p) for p in paths])
         docs = [read_document(f) for f in files]  # read every file before writing: all or nothing
         changed = 0
-        with self.conn:
+        with self.lock, self.conn:
             for doc in docs:
                 row = self.conn.execute("SELECT digest FROM documents WHERE source = ?", (doc.source,)).fetchone()
                 if row is not None and row[0] == doc.digest:
@@ -158,7 +166,7 @@ class KnowledgeBase:
     def remove(self, paths) -> int:
         """Forget documents (by the path they were added with). Returns how many were known."""
         removed = 0
-        with self.conn:
+        with self.lock, self.conn:
             for p in paths:
                 source = str(Path(p).resolve())
                 cur = self.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
@@ -168,7 +176,9 @@ class KnowledgeBase:
 
     def documents(self) -> list[tuple[str, str, int]]:
         """(source, kind, chunks) of every ingested document."""
-        return [tuple(r) for r in self.conn.execute("SELECT source, kind, chunks FROM documents ORDER BY source")]
+        with self.lock:
+            rows = self.conn.execute("SELECT source, kind, chunks FROM documents ORDER BY source").fetchall()
+        return [tuple(r) for r in rows]
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -186,10 +196,18 @@ class KnowledgeBase:
         sql += " ORDER BY rank, ref LIMIT ?"
         args.append(int(limit))
         hits = []
-        for ref, title, k, source, page, rank, snippet in self.conn.execute(sql, args):
+        with self.lock:
+            rows = self.conn.execute(sql, args).fetchall()
+        for ref, title, k, source, page, rank, snippet in rows:
             hits.append(Hit(ref, title, round(-float(rank), 6), source, " ".join(snippet.split()), k,
                             int(page) if page is not None else None))
         return hits
+
+    def passage(self, ref: str) -> str:
+        """The whole indexed text of a hit (a note's summary and body, or a document chunk)."""
+        with self.lock:
+            row = self.conn.execute("SELECT body FROM entries WHERE ref = ?", (ref,)).fetchone()
+        return row[0] if row else ""
 
     def note(self, note_id: str) -> Note | None:
         return self.notes.get(note_id)
@@ -202,8 +220,9 @@ class KnowledgeBase:
 
         hits = self.search(goal, limit=max(3 * limit, 12), kind="note")
         # Notes far below the best match only share common words with the goal: leave them out.
-        ranked = [h.id for h in hits if h.score >= RELEVANCE_FLOOR * hits[0].score] if hits else []
-        path = learning_path(self.notes, ranked, limit)
+        kept = [h for h in hits if h.score >= RELEVANCE_FLOOR * hits[0].score] if hits else []
+        ranked = [h.id for h in kept]
+        path = learning_path(self.notes, ranked, limit, {h.id: h.score for h in kept})
         found = set(ranked)
         units = []
         for nid in path:
@@ -212,7 +231,8 @@ class KnowledgeBase:
         return units
 
     def stats(self) -> dict:
-        docs = self.conn.execute("SELECT count(*), coalesce(sum(chunks), 0) FROM documents").fetchone()
+        with self.lock:
+            docs = self.conn.execute("SELECT count(*), coalesce(sum(chunks), 0) FROM documents").fetchone()
         return {"path": str(self.path), "notes": len(self.notes), "documents": docs[0], "chunks": docs[1],
                 "notes_digest": self.notes_digest}
 

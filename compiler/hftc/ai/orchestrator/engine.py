@@ -22,7 +22,7 @@ SEED_REQUEST = ("Create a market-making strategy for EUR/USD with 100ns latency 
 
 
 class AutoError(Exception):
-    """The run cannot start (HFT1350) or a phase failed (HFT1351); diagnostics say why when known."""
+    """The run cannot start (HFT1370) or a phase failed (HFT1371); diagnostics say why when known."""
 
     def __init__(self, code: str, message: str, diagnostics: list | None = None, lookup: Any = None,
                  help: str | None = None):
@@ -47,11 +47,11 @@ class AIAutomationOrchestrator:
         try:
             self.settings = settings or load_settings(Path(config) if config else None, env)
         except WorkflowError as exc:
-            raise AutoError("HFT1350", str(exc)) from None
+            raise AutoError("HFT1370", str(exc)) from None
         data = [Path(d) for d in data]
         for d in data:
             if not d.is_file():
-                raise AutoError("HFT1350", f"{d}: no such data file", help="check the paths given to --data")
+                raise AutoError("HFT1370", f"{d}: no such data file", help="check the paths given to --data")
         self.folder = RunFolder(Path(run_dir) if run_dir else default_run_dir(request))
         self.config_path = str(Path(config).resolve()) if config else None
         self.approve_flag = approve_deploy
@@ -67,7 +67,7 @@ class AIAutomationOrchestrator:
         folder = RunFolder(Path(run_dir))
         info = folder.run_info()
         if info is None:
-            raise AutoError("HFT1350", f"{run_dir} is not a run folder (no readable run.json)",
+            raise AutoError("HFT1370", f"{run_dir} is not a run folder (no readable run.json)",
                             help="pass the folder an earlier `hftc auto` printed")
         kwargs.setdefault("request", info["request"])
         kwargs.setdefault("data", info.get("data") or [])
@@ -133,7 +133,7 @@ class AIAutomationOrchestrator:
         except PhaseError as exc:
             self.manifests[phase] = self.folder.record(phase, "failed", inputs_hash, inputs, [], started,
                                                        error=str(exc))
-            raise AutoError("HFT1351", f"phase `{phase}` failed: {exc}", exc.diagnostics, exc.lookup,
+            raise AutoError("HFT1371", f"phase `{phase}` failed: {exc}", exc.diagnostics, exc.lookup,
                             help=f"fix the cause and continue with `hftc auto --resume {self.folder.root}`") from None
         except Exception as exc:
             from hftc.backtest.errors import BacktestError
@@ -144,7 +144,7 @@ class AIAutomationOrchestrator:
             message = exc.message if isinstance(exc, BacktestError) else f"{exc.strerror or exc}"
             self.manifests[phase] = self.folder.record(phase, "failed", inputs_hash, inputs, [], started,
                                                        error=message)
-            raise AutoError("HFT1351", f"phase `{phase}` failed: {message}", diags,
+            raise AutoError("HFT1371", f"phase `{phase}` failed: {message}", diags,
                             help=f"fix the cause and continue with `hftc auto --resume {self.folder.root}`") from None
         self.manifests[phase] = self.folder.record(phase, "complete", inputs_hash, inputs, outputs, started,
                                                    result=json.loads(json.dumps(result, default=str)))
@@ -175,7 +175,7 @@ class AIAutomationOrchestrator:
         """Every phase in order; `between` (the interactive session) sees each result and may stop the run."""
         unknown = sorted(set(skip) - set(PHASES))
         if unknown:
-            raise AutoError("HFT1350", f"unknown phase(s) {', '.join(unknown)} (phases: {', '.join(PHASES)})")
+            raise AutoError("HFT1370", f"unknown phase(s) {', '.join(unknown)} (phases: {', '.join(PHASES)})")
         self.folder.root.mkdir(parents=True, exist_ok=True)
         self._save_run_info()
         for phase, reason in self.planned(skip):
