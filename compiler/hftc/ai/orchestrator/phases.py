@@ -153,6 +153,9 @@ def generate(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
             raise PhaseError("; ".join(got.problems) or "no lint-clean schema", got.diagnostics, got.lookup)
         text, plan, how, usage = got.text, got.plan, got.how, got.usage
     else:
+        if ctx.ai_config is not None and ctx.ai_config.configured:
+            ctx.progress("the planner writes the schema: LATENCY_TARGET_NS, THROUGHPUT_TARGET_OPS, "
+                         "KUBERNETES_NAMESPACE, AWS_REGION or deployment.environment override what it reads")
         plan, document = _planned_document(ctx)
         candidate = check_document(document, str(ctx.schema_path), header_lines(ctx.request, "offline planner"))
         if not candidate.clean:
@@ -230,6 +233,9 @@ def optimize(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
             "instrument_map_how": base.summary.get("instrument_map_how"), "baseline": _figures(base.summary),
             "baseline_params": base.summary.get("params"), "best_params": None, "trials": 0, "notes": []}
     ctx.progress(f"baseline backtest of `{name}`: {data['baseline']['fills']} fills, PnL {data['baseline']['pnl']:.6g}")
+    if str(data["instrument_map_how"] or "").startswith("by position"):
+        ctx.progress(f"note: the data holds other instruments; mapped by position {data['instrument_map']} "
+                     "(sizes and PnL are in the data's units)")
     outputs = [out / "backtest.json"]
     if ctx.settings.auto_optimization and ctx.settings.optimize:
         study = out / "study"
