@@ -479,6 +479,14 @@ from hftc.ai.cli import new_cmd  # noqa: E402  (imports only typer)
 
 app.command("new")(new_cmd)
 
+from hftc.ai.strategy_cli import strategy_app  # noqa: E402  (imports only typer)
+
+app.add_typer(strategy_app, name="strategy")
+
+from hftc.ai.orchestrator.cli import auto_cmd  # noqa: E402  (imports only typer)
+
+app.command("auto")(auto_cmd)
+
 app.add_typer(data_app, name="data")
 
 from hftc.evolution.cli import breaking_cmd  # noqa: E402  (imports only typer)
