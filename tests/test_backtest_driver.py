@@ -114,7 +114,9 @@ def write_synthetic(path: Path, symbol: str = "BTCUSDT", offset_ns: int = 0) -> 
     cols = {"local_ts": ts, "exch_ts": ts, "px": np.array([r[1] for r in rows]), "qty": np.array([r[2] for r in rows]),
             "instrument": np.zeros(len(rows), np.uint16), "kind": np.array([r[3] for r in rows], np.uint8),
             "flags": np.array([r[4] for r in rows], np.uint8)}
-    write_tape(path, [Instrument(symbol, 0.5, 0.1, 1.0)], cols, {"synthetic": True})
+    write_tape(path, [Instrument(symbol, 0.5, 0.1, 1.0)], cols,
+               {"synthetic": True, "instruments": [{"symbol": symbol, "contract_type": "linear",
+                                                    "settlement_currency": "USDT"}]})
     return path
 
 
@@ -211,7 +213,8 @@ def test_signal_strategy_goes_long_leg0_and_notional_neutral_short_leg1(mm_ir, w
     cols = {"local_ts": ts, "exch_ts": ts, "px": np.array([r[2] for r in rows]), "qty": np.full(len(rows), 10),
             "instrument": np.array([r[1] for r in rows], np.uint16), "kind": np.full(len(rows), DEPTH, np.uint8),
             "flags": np.array([r[3] for r in rows], np.uint8)}
-    tape = write_tape(workdir / "two.hftt", [Instrument("AAA", 0.5, 0.1), Instrument("BBB", 0.25, 0.1)], cols)
+    tape = write_tape(workdir / "two.hftt", [Instrument("AAA", 0.5, 0.1), Instrument("BBB", 0.25, 0.1)], cols,
+                      {"instruments": [{"contract_type": "linear"}, {"contract_type": "linear"}]})
     res = compile_strategy(mm_ir[0], "hedge").run(tape, options=_options(taker_fee_bps=1.0))
     # Long 0.3 AAA (3 lots) at the 101.0 ask; short 0.3 * 100.5 / 50.25 = 0.6 BBB (6 lots) at the 50.0 bid.
     got = sorted((f["symbol"], int(f["side"]), int(f["qty"]), float(f["price"]), bool(f["maker"])) for f in res.fills)
@@ -382,8 +385,9 @@ def test_cli_json_prints_exactly_the_headline_keys(mm_ir, synth, tmp_path):
     assert list(data) == ["strategy", "events", "seconds", "events_per_s", "fills", "orders", "pnl", "fees",
                           "sharpe", "sortino", "annualised", "return_interval_s", "return_bars", "max_drawdown",
                           "turnover", "fill_ratio", "max_leverage", "capital", "maker_fee_bps", "taker_fee_bps",
-                          "fee_source", "params", "instrument_map", "instrument_map_how", "constraints",
-                          "data_quality"]
+                          "fee_source", "params", "instrument_map", "instrument_map_how", "contracts",
+                          "settlement_currency", "constraints", "data_quality"]
+    assert data["contracts"] == {"BTCUSDT": "linear"} and data["settlement_currency"] == "USDT"
     # What a reader needs to reproduce the figure travels with it: parameters, fees, mapping, basis.
     # A synthetic tape names no venue: the fee not given is zero, and the output says why.
     assert data["maker_fee_bps"] == 2.0 and data["taker_fee_bps"] == 0.0

@@ -303,7 +303,9 @@ def write_synthetic_tape(path: Path, steps: int = 6000, seed: int = 7, meta: dic
             k = int(rng.integers(0, 25))
             add(t, bid - k if seller else ask + k, int(rng.integers(1, 30)), TRADE, (SIDE_ASK if seller else 0) | END)
     return write_tape(path, [Instrument("EURUSD", 0.01, 0.001, 1.0)], {k: np.array(v) for k, v in cols.items()},
-                      {"source": "synthetic test tape", **(meta or {})})
+                      {"source": "synthetic test tape",
+                       "instruments": [{"symbol": "EURUSD", "contract_type": "linear", "settlement_currency": "USD"}],
+                       **(meta or {})})
 
 
 @pytest.fixture(scope="module")
@@ -471,8 +473,13 @@ def test_cli_takes_a_capture_like_backtest(tmp_path, tape):
     from hftc.data.tape import open_tape
 
     capture = write_npz(open_tape(tape), 0, tmp_path / "eurusd.npz")
+    # An npz does not say whether the contract is linear or inverse: refused before anything compiles.
     done = run_cli("optimize", str(SCHEMA), "--strategy", "mm", "--data", str(capture), "--trials", "2",
                    "--seed", "1", "--out", str(tmp_path / "opt"), "--json")
+    assert done.returncode == 1 and "error[HFT1121]" in done.stderr and "--contract linear" in done.stderr
+    assert "compil" not in done.stderr.lower()
+    done = run_cli("optimize", str(SCHEMA), "--strategy", "mm", "--data", str(capture), "--trials", "2",
+                   "--seed", "1", "--out", str(tmp_path / "opt"), "--json", "--contract", "linear")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["trials"] == 2
     assert "converting eurusd.npz" in done.stderr or "using cached tape" in done.stderr  # cached across runs

@@ -679,6 +679,38 @@ TEST(BacktestEngine, BarMustBeAtLeastOneSample) {
   EXPECT_THROW(bt::run(tape, cfg, s), std::invalid_argument);
 }
 
+TEST(BacktestEngine, InverseContractsAccountInTheBaseCoin) {
+  // A COIN-M style contract: tick 100 USD, 1 contract per lot, 100 USD per contract.
+  bt::TapeWriter w({bt::InstrumentInfo{"BTCUSD_PERP", 100.0, 1.0, 100.0}});
+  book(w, 1000, 500, 1, 501, 1);          // 50,000 / 50,100 USD
+  w.trade(0, 2000, 1900, true, 500, 3);   // fills our 2-contract bid at 50,000
+  w.depth(0, 3000, 2900, true, 501, 0);   // the ask moves up...
+  w.depth(0, 3000, 2900, true, 521, 1);
+  w.depth(0, 3000, 2900, false, 500, 0);  // ...and the bid: mid 520.5 ticks = 52,050 USD
+  w.depth(0, 3000, 2900, false, 520, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.capital = 1.0;  // one coin
+  cfg.maker_fee_bps = 1.0;
+  cfg.inverse[0] = true;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    o.inst[0].quote = v.inst[0].position == 0 && v.local_ts < 1500;
+    o.inst[0].bid_px = 500, o.inst[0].bid_qty = 2;
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  const double entry_coins = 2 * 100.0 / 50'000.0;  // what 2 contracts are worth at the entry
+  const double fee = entry_coins * 1e-4;
+  EXPECT_NEAR(r.fills[0].fee, fee, 1e-18);
+  EXPECT_NEAR(r.summary.fees, fee, 1e-18);
+  EXPECT_NEAR(r.summary.turnover, entry_coins, 1e-15);
+  // Long 2 x 100 USD from 50,000 to 52,050: 200 * (1/50,000 - 1/52,050) BTC, less the fee.
+  EXPECT_NEAR(r.summary.pnl, 200.0 * (1.0 / 50'000.0 - 1.0 / 52'050.0) - fee, 1e-15);
+  EXPECT_NEAR(s.seen.back().pnl, r.summary.pnl, 1e-15);
+  // Leverage: the position's coin value over the coin capital.
+  EXPECT_NEAR(r.summary.max_leverage, 200.0 / 50'050.0, 1e-12);  // at the fill, mid 50,050
+}
+
 TEST(BacktestEngine, WindowWarmsUpBooksThenReplaysOnlyInside) {
   bt::TapeWriter w({instrument()});
   w.depth(0, 1000, 900, true, 110, 1);

@@ -144,10 +144,13 @@ class CompiledStrategy:
         fees = resolve_fees(meta, options.maker_fee_bps, options.taker_fee_bps, options.fee_profile)
         options = dataclasses.replace(options, maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps)
         legs, how = self.instrument_map(info)
+        contracts, currency = contract_terms(path, info, meta, options.contract)
         values = self.param_values(params)
         inst0 = info.instruments[legs[0]]
         risk = risk_setting(self.schema, self.name, inst0, options.risk)
         config, keep = _config(options, legs, risk)
+        for i, kind in enumerate(contracts):
+            config.inverse[i] = int(kind == "inverse")
         summary, raw_fills, equity = self._lib.run(path, config, values)
         del keep
         fills = _fills(raw_fills, info)
@@ -167,6 +170,8 @@ class CompiledStrategy:
             "maker_fee_bps": options.maker_fee_bps,
             "taker_fee_bps": options.taker_fee_bps,
             "fee_source": fees.source,
+            "contracts": {info.instruments[t].symbol: contracts[t] for t in legs},
+            "settlement_currency": currency,
             "capital": options.capital,
             "return_interval_s": options.bar_ns / 1e9,
             "risk": risk.to_json(),
@@ -189,6 +194,33 @@ class CompiledStrategy:
             value = result.metric(parsed.metric)
             findings.append({"constraint": declared.text, "value": value, "holds": parsed.holds(value)})
         return findings
+
+
+def contract_terms(path: str, info: TapeInfo, meta: dict, override: str | None) -> tuple[list[str], str]:
+    """Contract type of every tape instrument and the run's settlement currency ("" if unknown).
+
+    A tape that does not record a contract type is refused unless `override` says which it is:
+    accounting an inverse contract as linear gives a PnL in the wrong currency and of the wrong
+    size, with nothing to show for it."""
+    from hftc.data.contracts import contract_of_meta, instrument_metas
+
+    metas = instrument_metas(meta)
+    found = [contract_of_meta(metas[i]) if i < len(metas) else (None, "") for i in range(len(info.instruments))]
+    if override is not None:
+        kinds = [override] * len(found)
+    else:
+        unknown = [info.instruments[i].symbol for i, (kind, _) in enumerate(found) if kind is None]
+        if unknown:
+            raise BacktestError("HFT1121", f"{path}: the tape does not say whether {', '.join(unknown)} "
+                                "is a linear or an inverse (coin-margined) contract",
+                                help="pass --contract linear or --contract inverse (contract= in Python), or "
+                                     "convert the capture again with this hftc, which records it")
+        kinds = [kind for kind, _ in found]
+    currencies = {c for _, c in found if c}
+    if len(set(kinds)) > 1:
+        raise BacktestError("HFT1121", f"{path}: the tape mixes linear and inverse contracts, whose PnL is in "
+                            "different currencies", help="backtest linear and inverse instruments separately")
+    return kinds, currencies.pop() if len(currencies) == 1 else ""
 
 
 def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:

@@ -16,6 +16,11 @@ FeeProfileChoice = Enum("FeeProfileChoice", {n.replace("-", "_"): n for n in
                                               ("binance-spot", "binance-usdm", "binance-coinm", "none")}, type=str)
 
 
+class ContractChoice(str, Enum):
+    linear = "linear"
+    inverse = "inverse"
+
+
 class QueueChoice(str, Enum):
     risk_averse = "risk_averse"
     probabilistic = "probabilistic"
@@ -69,10 +74,13 @@ def _print_table(summary: dict) -> None:
 
     from hftc.backtest.result import ratio_basis
 
+    ccy = summary.get("settlement_currency") or "quote ccy"
+    money = "{:,.8f}" if summary.get("contracts") and "inverse" in summary["contracts"].values() else "{:,.2f}"
     rows = [
-        ("PnL (after fees)", f"{summary['pnl']:,.2f}"), ("Fees", f"{summary['fees']:,.2f}"),
+        (f"PnL after fees ({ccy})", money.format(summary['pnl'])), (f"Fees ({ccy})", money.format(summary['fees'])),
         ("Sharpe", f"{summary['sharpe']:.3f}"), ("Sortino", f"{summary['sortino']:.3f}"),
-        ("Max drawdown", f"{summary['max_drawdown']:,.2f}"), ("Turnover", f"{summary['turnover']:,.2f}"),
+        (f"Max drawdown ({ccy})", money.format(summary['max_drawdown'])),
+        (f"Turnover ({ccy})", money.format(summary['turnover'])),
         ("Max leverage", f"{summary['max_leverage']:.3f}"), ("Max correlation", f"{summary['max_correlation']:.3f}"),
         ("Fills", f"{summary['fills']:,}"), ("Orders", f"{summary['orders']:,}"),
         ("Fill ratio", f"{summary['fill_ratio']:.3f}"), ("Cancels", f"{summary['cancels']:,}"),
@@ -92,6 +100,8 @@ def _print_table(summary: dict) -> None:
     imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
     console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
     console.print(f"Sharpe and Sortino: {ratio_basis(summary)}", highlight=False)
+    console.print("contracts: " + ", ".join(f"{k} {v}" for k, v in summary["contracts"].items())
+                  + f"; settled in {ccy}", highlight=False)
     latency = summary["latency"]
     console.print("latency: " + ", ".join(f"{k} {v}" for k, v in latency.items())
                   + f"; queue: {summary['queue']}; risk: {summary['risk']['source']}", highlight=False)
@@ -116,6 +126,8 @@ def backtest_cmd(
     fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
                                                         "the one the tape's venue implies)."),
     capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
+    contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
+                                                  "for a tape that does not record it (or to override it)."),
     bar_seconds: float = typer.Option(60.0, "--bar-seconds", min=1.0,
                                       help="Return interval of Sharpe and Sortino in seconds (annualised only "
                                            "when the run spans a day or more)."),
@@ -178,6 +190,12 @@ def backtest_cmd(
         quality = tape_quality_of(tape)
         print(f"· {summary_line(quality)}", file=sys.stderr)  # with every backtest, --json too
         refuse_dirty(tape, quality, allow_dirty)  # before the strategy's library is compiled
+        from hftc.backtest.api import contract_terms
+        from hftc.backtest.tapeinfo import read_tape_info
+        from hftc.data import open_tape
+
+        contract_terms(str(tape), read_tape_info(tape), open_tape(tape, validate=False).meta,
+                       contract.value if contract is not None else None)
         engine = compile_strategy(ir, strategy)
         say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
                                           f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
@@ -185,6 +203,7 @@ def backtest_cmd(
             latency_ns=latency_ns, latency_samples=samples,
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
             fee_profile=fee_profile.value if fee_profile is not None else None,
+            contract=contract.value if contract is not None else None,
             bar_ns=int(round(bar_seconds * 1e9)),
             risk=not no_risk)
         res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)

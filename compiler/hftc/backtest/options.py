@@ -21,7 +21,8 @@ class BacktestOptions:
     response (exchange -> local) alike. latency_samples: one-way latencies in ns; when given
     they replace the constant and each order draws its entry and response latency from them
     (seeded by `seed`, so runs repeat). Fees are basis points of notional, negative for a
-    rebate; None takes them from `fee_profile` (hftc.backtest.fees.PROFILES) or else from the
+    rebate. contract ("linear" or "inverse") overrides the contract type the tape records for
+    every instrument (a tape that records none is refused without it). Fees None take them from `fee_profile` (hftc.backtest.fees.PROFILES) or else from the
     venue the tape was recorded on (zero when it names none; the result says which). start_ns/end_ns bound the replayed local-time window (None = whole tape).
     sample_ns spaces the equity curve; bar_ns (at least sample_ns) is the return interval of
     Sharpe and Sortino, annualised only when the run spans at least a day of bars.
@@ -35,6 +36,7 @@ class BacktestOptions:
     maker_fee_bps: float | None = None
     taker_fee_bps: float | None = None
     fee_profile: str | None = None
+    contract: str | None = None
     capital: float = 100_000.0
     start_ns: int | None = None
     end_ns: int | None = None
@@ -59,6 +61,8 @@ class BacktestOptions:
                 raise bad("latency_samples", "the sample set is empty")
             if any(int(s) < 0 for s in self.latency_samples):
                 raise bad("latency_samples", "a latency is negative")
+        if self.contract is not None and self.contract not in ("linear", "inverse"):
+            raise bad("contract", f"`{self.contract}` is not linear or inverse")
         if self.fee_profile is not None and self.fee_profile not in PROFILES:
             raise bad("fee_profile", f"`{self.fee_profile}` is not one of {', '.join(PROFILES)}")
         for name in ("queue_power", "maker_fee_bps", "taker_fee_bps", "capital"):

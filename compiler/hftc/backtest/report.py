@@ -145,6 +145,8 @@ def render_report(res: BacktestResult) -> str:
         "Queue model": s.get("queue", ""),
         "Constraints": "; ".join(f"{f['constraint']}: {'holds' if f['holds'] else 'VIOLATED'} "
                                  f"({f['value']:.6g})" for f in s.get("constraints", [])) or "none declared",
+        "Contracts": ", ".join(f"{k} {v}" for k, v in s.get("contracts", {}).items())
+        + f"; PnL, fees and equity in {s.get('settlement_currency') or 'quote currency'}",
         "Fees (bps)": f"maker {s.get('maker_fee_bps')}, taker {s.get('taker_fee_bps')} ({s.get('fee_source', 'given')})",
         "Capital": _fmt("{:,.2f}", s.get("capital")),
         "Risk gate": s.get("risk", {}).get("source", ""),

@@ -17,7 +17,7 @@ from hftc.transaction import Tree, replace_entries
 JSON_KEYS = ("strategy", "events", "seconds", "events_per_s", "fills", "orders", "pnl", "fees", "sharpe", "sortino",
              "annualised", "return_interval_s", "return_bars", "max_drawdown", "turnover", "fill_ratio",
              "max_leverage", "capital", "maker_fee_bps", "taker_fee_bps", "fee_source", "params", "instrument_map",
-             "instrument_map_how", "constraints")
+             "instrument_map_how", "contracts", "settlement_currency", "constraints")
 
 
 def ratio_basis(summary: dict) -> str:

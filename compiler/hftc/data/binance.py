@@ -56,6 +56,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency; json 
 
 import numpy as np
 
+from hftc.data.contracts import binance_contract
 from hftc.data.decimals import Scale
 from hftc.data.errors import DataError
 from hftc.data.events import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, InstrumentEvents, Rows, Steps, paused_gc
@@ -371,10 +372,14 @@ def build_instrument(entry: _Symbol, steps: Steps, tape_symbol: str) -> Instrume
                             "during the capture are missing")
     if gaps:
         notes["after_gap"] = "book cleared at each gap and rebuilt from the following diffs"
+    contract = binance_contract(entry.symbol, entry.market, entry.inverse,
+                                steps.given_multiplier(tape_symbol, entry.symbol))
+    notes.update({"contract_type": contract.contract_type, "settlement_currency": contract.settlement_currency,
+                  "contract_rule": contract.rule})
     if entry.inverse:
-        notes["contract"] = ("inverse (coin-margined): quantities are contracts; the multiplier is not linear in "
-                             "price and is left at the given value")
-    return InstrumentEvents(tape_symbol, px_of.step, qty_of.step, steps.multiplier(tape_symbol, entry.symbol),
+        notes["contract"] = ("inverse (coin-margined): quantities are contracts of `multiplier` quote currency; "
+                             "PnL, fees and equity are in the base coin")
+    return InstrumentEvents(tape_symbol, px_of.step, qty_of.step, contract.multiplier,
                             rows.arrays(), sizes, gaps, notes)
 
 

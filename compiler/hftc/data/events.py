@@ -153,6 +153,10 @@ class Steps:
         sizes["lot_size"] = str(lot)
         return Scale(tick, "tick", symbol), Scale(lot, "lot", symbol), sizes
 
+    def given_multiplier(self, symbol: str, venue_symbol: str | None = None) -> float | None:
+        value = self._given(self.multipliers, symbol, venue_symbol or symbol)
+        return None if value is None else float(value)
+
     def multiplier(self, symbol: str, venue_symbol: str | None = None) -> float:
         value = self._given(self.multipliers, symbol, venue_symbol or symbol)
         return 1.0 if value is None else float(value)

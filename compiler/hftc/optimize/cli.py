@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from hftc.backtest.cli import FeeProfileChoice
+from hftc.backtest.cli import ContractChoice, FeeProfileChoice
 
 
 class Sampler(str, Enum):
@@ -66,6 +66,8 @@ def optimize(
                                                "the venue profile's."),
     fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
                                                         "the one the tape's venue implies)."),
+    contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
+                                                  "for a tape that does not record it (or to override it)."),
     min_fills: int = typer.Option(10, "--min-fills", min=0, help="Trials with fewer fills are infeasible and stay "
                                   "off the Pareto front (0: no minimum-activity constraint)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary with the best trials."),
@@ -135,6 +137,7 @@ def optimize(
         options=BacktestOptions(
             latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps,
             fee_profile=fee_profile.value if fee_profile is not None else None,
+            contract=contract.value if contract is not None else None,
         ),
         min_fills=min_fills,
     )

@@ -116,7 +116,9 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     when trials start, `on_trial` after each trial (None for a failed one).
     """
     from hftc.backtest import BacktestError, BacktestOptions, compile_strategy
+    from hftc.backtest.api import contract_terms
     from hftc.backtest.fees import resolve_fees
+    from hftc.backtest.tapeinfo import read_tape_info
     from hftc.backtest.inputs import refuse_dirty
     from hftc.data.quality import tape_quality
     from hftc.optimize.backtest_objective import (
@@ -141,6 +143,10 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     if request.walk_forward is not None:
         in_sample, out_of_sample = split_window(tape, request.walk_forward)
     options = request.options if request.options is not None else BacktestOptions()
+    try:  # before the compile: a tape that does not say its contract type is refused at once
+        contract_terms(request.data, read_tape_info(request.data), tape.meta, options.contract)
+    except BacktestError as exc:
+        raise backtest_error(exc) from None
     fees = resolve_fees(tape.meta, options.maker_fee_bps, options.taker_fee_bps, options.fee_profile)
     options = replace(options, maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps)
     try:

@@ -143,10 +143,42 @@ struct InstrumentState {
   unsigned live = 0;  // bit s: rest[s] is live
   LocalQuote quote[2];
   std::int64_t ioc_inflight = 0;   // signed lots of IOC orders not yet resolved locally
-  std::int64_t pos = 0, cash = 0;  // exchange-side truth: lots, tick*lots (sells add)
-  std::int64_t cash_local = 0;     // as acknowledged to the strategy
-  double value = 0.0;              // quote currency per tick*lot (tick * lot * multiplier)
+  std::int64_t pos = 0, cash = 0;  // exchange-side truth: lots, tick*lots (sells add; linear)
+  std::int64_t cash_local = 0;     // as acknowledged to the strategy (linear)
+  double coin_cash = 0.0, coin_cash_local = 0.0;  // inverse: settlement coins (buys add)
+  double value = 0.0;              // linear: quote currency per tick*lot (tick * lot * multiplier)
+  double contract = 0.0;           // inverse: quote value of one lot (lot * multiplier)
+  double tick = 0.0;               // price of one tick
+  bool inverse = false;            // coin-margined: PnL and fees in the base coin
   double mid = 0.0;                // last two-sided mid in ticks, as of the last END event
+
+  /// Settlement-currency notional of `qty` lots at `px` ticks: px * qty * value when linear,
+  /// qty * contract / price (coins) when inverse.
+  double notional(std::int64_t px, std::int64_t qty) const noexcept {
+    if (!inverse) return static_cast<double>(px) * static_cast<double>(qty) * value;
+    return px > 0 ? static_cast<double>(qty) * contract / (static_cast<double>(px) * tick) : 0.0;
+  }
+
+  /// Settlement-currency mark of a position of `lots` at the mid (inverse: -lots * contract / mid,
+  /// the coins that would close it; 0 before the book has a mid).
+  double marked(std::int64_t lots) const noexcept {
+    if (!inverse) return value * static_cast<double>(lots) * mid;
+    return mid > 0.0 ? -static_cast<double>(lots) * contract / (mid * tick) : 0.0;
+  }
+
+  /// Books `sg * qty` lots bought (sg = +1) or sold at `px` into exchange-side or local cash.
+  void pay(std::int64_t sg, std::int64_t px, std::int64_t qty, bool local) noexcept {
+    if (inverse) {
+      (local ? coin_cash_local : coin_cash) += static_cast<double>(sg) * notional(px, qty);
+    } else {
+      (local ? cash_local : cash) -= sg * px * qty;
+    }
+  }
+
+  double cash_value(bool local) const noexcept {
+    if (inverse) return local ? coin_cash_local : coin_cash;
+    return value * static_cast<double>(local ? cash_local : cash);
+  }
 };
 
 /// Queue models: how our queue-ahead (`front`) reacts to a depth change at our price.
@@ -236,6 +268,9 @@ class Engine {
       const InstrumentInfo& info = tape.instrument(i);
       inst_.emplace_back(cfg.book_capacity_ticks);
       inst_[i].value = info.tick_size * info.lot_size * info.multiplier;
+      inst_[i].contract = info.lot_size * info.multiplier;
+      inst_[i].tick = info.tick_size;
+      inst_[i].inverse = cfg.inverse[i];
       InstrumentView& v = view_.inst[i];
       v = InstrumentView{};
       v.tick_size = info.tick_size;
@@ -446,11 +481,11 @@ class Engine {
   void execute(InstrumentState& s, std::uint16_t k, unsigned side, std::uint64_t id,
                std::int64_t px, std::int64_t qty, bool maker, bool done, std::int64_t et) {
     const std::int64_t sg = sign_of(side);
-    const double notional = static_cast<double>(px) * static_cast<double>(qty) * s.value;
+    const double notional = s.notional(px, qty);
     const double fee = notional * (maker ? maker_rate_ : taker_rate_);
     const bool was_open = s.pos != 0;
     s.pos += sg * qty;
-    s.cash -= sg * px * qty;
+    s.pay(sg, px, qty, false);
     exposed_ += static_cast<int>(s.pos != 0) - static_cast<int>(was_open);
     equity_moved_ = true;
     fees_ += fee;
@@ -578,7 +613,7 @@ class Engine {
     const std::int64_t sg = sign_of(m.side);
     if (m.type == ResponseType::kFill) {
       view_.inst[m.inst].position += sg * m.qty;
-      s.cash_local -= sg * m.px * m.qty;
+      s.pay(sg, m.px, m.qty, true);
       fees_local_ += m.fee;
       risk_.on_fill(m.inst, side_of(m.side), m.qty);
       if (m.ioc) s.ioc_inflight -= sg * m.qty;
@@ -607,8 +642,8 @@ class Engine {
     double cash = cfg_.capital - fees_local_, marked = 0.0;
     for (std::size_t i = 0; i < n_; ++i) {
       const InstrumentState& s = inst_[i];
-      cash += s.value * static_cast<double>(s.cash_local);
-      marked += s.value * static_cast<double>(view_.inst[i].position) * s.mid;
+      cash += s.cash_value(true);
+      marked += s.marked(view_.inst[i].position);
     }
     view_.local_ts = lt;
     view_.trigger = k;
@@ -690,7 +725,7 @@ class Engine {
   double equity_now() const noexcept {
     double e = cfg_.capital - fees_;
     for (const InstrumentState& s : inst_) {
-      e += s.value * (static_cast<double>(s.cash) + static_cast<double>(s.pos) * s.mid);
+      e += s.cash_value(false) + s.marked(s.pos);
     }
     return e;
   }
@@ -698,7 +733,7 @@ class Engine {
   double gross_notional() const noexcept {
     double g = 0.0;
     for (const InstrumentState& s : inst_)
-      g += std::abs(static_cast<double>(s.pos) * s.mid * s.value);
+      g += std::abs(s.marked(s.pos));
     return g;
   }
 

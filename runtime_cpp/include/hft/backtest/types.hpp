@@ -52,6 +52,10 @@ struct Config {
   std::int64_t bar_ns = 60'000'000'000;
   double capital = 100'000.0;              ///< quote currency, for leverage and returns
   std::size_t book_capacity_ticks = 1 << 16;
+  /// Per tape instrument: an inverse (coin-margined) contract, whose `multiplier` is the quote
+  /// value of one contract and whose PnL, fees, notional and leverage are in the base coin
+  /// (then `capital` is in that coin too).
+  std::array<bool, kMaxInstruments> inverse{};
 };
 
 /// One instrument as the strategy sees it: the local book after the event plus its own state.
