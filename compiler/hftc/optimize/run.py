@@ -179,7 +179,9 @@ def optimize(ir: Schema, request: OptimizeRequest, on_trial: Callable[[TrialReco
     if outcome.chosen is None:
         raise OptimizeError(notes + [error("HFT1219", f"none of the {len(outcome.trials)} completed trials of study "
                                            f"`{outcome.study_name}` satisfies every constraint", None,
-                                           help="widen the ranges, relax the constraints or run more trials")])
+                                           help="widen the ranges, relax the constraints or run more trials"
+                                           + (f"; {report.activity_line()}" if report.activity_line() else ""))],
+                            report=report)
     return report, notes
 
 

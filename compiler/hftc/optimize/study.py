@@ -41,8 +41,9 @@ SAMPLERS = ("tpe", "nsga2")
 class OptimizeError(Exception):
     """A user-facing failure, with diagnostics to render."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
+    def __init__(self, diagnostics: Sequence[Diagnostic], report=None):
         self.diagnostics = tuple(diagnostics)
+        self.report = report  # the study's outputs when it ran but chose nothing (HFT1219)
         super().__init__("; ".join(f"{d.code}: {d.message}" for d in self.diagnostics))
 
 

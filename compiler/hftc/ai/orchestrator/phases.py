@@ -252,6 +252,10 @@ def optimize(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
             diags = getattr(exc, "diagnostics", [])
             if not any(d.code == "HFT1219" for d in diags):
                 raise PhaseError("optimisation failed", diags) from None
+            if exc.report is not None:
+                data["trials"] = len(exc.report.outcome.trials)
+                if exc.report.activity_line():
+                    data["notes"].append(exc.report.activity_line())
             data["notes"].append("no trial met every constraint; the strategy keeps its default parameters")
         outputs.append(study)
     else:
