@@ -224,13 +224,24 @@ def test_signal_strategy_goes_long_leg0_and_notional_neutral_short_leg1(mm_ir, w
 
 
 def test_opened_tape_and_positional_mapping(mm_engine, workdir):
+    from hftc.backtest import BacktestError
     from hftc.data import open_tape
 
     other = write_synthetic(workdir / "other.hftt", symbol="XBT-PERP")
-    res = mm_engine.run(open_tape(other), options=_options())
+    # Names that disagree are refused, never mapped silently...
+    with pytest.raises(BacktestError) as info:
+        mm_engine.run(open_tape(other), options=_options())
+    assert info.value.code == "HFT1122" and "--map BTCUSDT=XBT-PERP" in info.value.diagnostic().help
+    # ...and run as the caller says, which every output records.
+    res = mm_engine.run(open_tape(other), options=_options(instrument_map={"BTCUSDT": "XBT-PERP"}))
     assert res.summary["fills"] == 1
     assert res.summary["instrument_map"] == {"BTCUSDT": "XBT-PERP"}
-    assert res.summary["instrument_map_how"].startswith("by position")
+    assert res.summary["instrument_map_how"] == "as mapped (--map BTCUSDT=XBT-PERP)"
+    res = mm_engine.run(open_tape(other), options=_options(instrument_map="position"))
+    assert res.summary["instrument_map_how"] == "by position (--map position)"
+    with pytest.raises(BacktestError) as info:
+        mm_engine.run(open_tape(other), options=_options(instrument_map={"ETHUSDT": "XBT-PERP"}))
+    assert info.value.code == "HFT1122"
 
 
 def test_risk_gate_of_the_schema_applies(workdir, synth):

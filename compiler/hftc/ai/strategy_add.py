@@ -423,7 +423,8 @@ def sanity_backtest(schema_path: str, text: str, name: str, data: list[Path],
     result = compile_text(schema_path, text)
     tape = resolve_tape(data, progress)
     strategy = compile_strategy(result.ir, name)
-    run = strategy.run(tape, None, BacktestOptions())
+    # A sanity check, not a result: data of other instruments is used by position, and said so.
+    run = strategy.run(tape, None, BacktestOptions(instrument_map=None if strategy.names_on(tape) else "position"))
     s = run.summary
     keys = ("events", "fills", "orders", "pnl", "sharpe", "max_drawdown", "fill_ratio")
     out = {k: s.get(k) for k in keys}

@@ -116,18 +116,48 @@ class CompiledStrategy:
             self._metas[path] = meta
         return meta
 
-    def instrument_map(self, info: TapeInfo) -> tuple[list[int], str]:
-        """Tape instrument of each strategy instrument: by symbol, else by position (said in `how`)."""
+    def names_on(self, tape) -> bool:
+        """True when every instrument the strategy trades is on the tape by name."""
+        info = self._tape_info(os.fspath(getattr(tape, "path", tape)))
+        symbols = {i.symbol.upper() for i in info.instruments}
+        return all(w.upper() in symbols for w in (list(self.shape.checked.instruments) or [self.name]))
+
+    def instrument_map(self, info: TapeInfo, explicit: Mapping[str, str] | str | None = None) -> tuple[list[int], str]:
+        """Tape instrument of each strategy instrument, and how it was found.
+
+        By symbol when every name is on the tape; otherwise only as `explicit` says: pairs
+        {strategy instrument: tape symbol} (names on the tape need no pair), or "position" for the
+        tape's instruments in order. Names that disagree without it are HFT1122: a strategy for
+        BTCUSDT silently run on ETHUSDT gives a result for the wrong market."""
         wanted = list(self.shape.checked.instruments) or [self.name]
         symbols = [i.symbol.upper() for i in info.instruments]
-        if all(w.upper() in symbols for w in wanted):
-            return [symbols.index(w.upper()) for w in wanted], "by symbol"
         if len(info.instruments) < len(wanted):
             raise BacktestError(
                 "HFT1106", f"strategy `{self.name}` trades {len(wanted)} instruments ({', '.join(wanted)}) but "
                            f"{info.path} holds {len(info.instruments)} ({', '.join(symbols)})",
                 help="convert a tape with every instrument (`hftc data convert A.gz B.gz -o pair.hftt`)")
-        return list(range(len(wanted))), "by position (the strategy's instrument names are not on the tape)"
+        if explicit == "position":
+            return list(range(len(wanted))), "by position (--map position)"
+        pairs = {k.upper(): v.upper() for k, v in (explicit or {}).items()}
+        unknown = [k for k in pairs if k not in {w.upper() for w in wanted}]
+        if unknown:
+            raise BacktestError("HFT1122", f"--map names {', '.join(unknown)}, which strategy `{self.name}` does not "
+                                f"trade (it trades {', '.join(wanted)})", help="map the strategy's instruments")
+        legs, missing = [], []
+        for w in wanted:
+            target = pairs.get(w.upper(), w.upper())
+            if target in symbols:
+                legs.append(symbols.index(target))
+            else:
+                missing.append(w if w.upper() not in pairs else f"{w} → {target}")
+        if missing:
+            raise BacktestError(
+                "HFT1122", f"strategy `{self.name}` trades {', '.join(missing)}, not on {info.path} "
+                           f"(it holds {', '.join(symbols)})",
+                help=f"map them explicitly: --map {wanted[0]}={symbols[0]} (repeat per instrument), or --map "
+                     "position to take the tape's instruments in order")
+        return legs, "by symbol" if not pairs else "as mapped (--map " + ", ".join(f"{k}={v}" for k, v in
+                                                                                   pairs.items()) + ")"
 
     def run(self, tape, params: Mapping[str, object] | None = None,
             options: BacktestOptions | None = None, allow_dirty: bool = False) -> BacktestResult:
@@ -143,7 +173,7 @@ class CompiledStrategy:
         refuse_dirty(path, quality, allow_dirty)
         fees = resolve_fees(meta, options.maker_fee_bps, options.taker_fee_bps, options.fee_profile)
         options = dataclasses.replace(options, maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps)
-        legs, how = self.instrument_map(info)
+        legs, how = self.instrument_map(info, options.instrument_map)
         contracts, currency = contract_terms(path, info, meta, options.contract)
         values = self.param_values(params)
         inst0 = info.instruments[legs[0]]

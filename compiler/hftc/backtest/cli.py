@@ -128,6 +128,8 @@ def backtest_cmd(
     capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
     contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
                                                   "for a tape that does not record it (or to override it)."),
+    instrument_map: list[str] | None = typer.Option(None, "--map", help="STRATEGY_SYMBOL=TAPE_SYMBOL (repeat), or "
+                                                     "`position`: run on instruments whose names differ."),
     bar_seconds: float = typer.Option(60.0, "--bar-seconds", min=1.0,
                                       help="Return interval of Sharpe and Sortino in seconds (annualised only "
                                            "when the run spans a day or more)."),
@@ -204,6 +206,7 @@ def backtest_cmd(
             queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
             fee_profile=fee_profile.value if fee_profile is not None else None,
             contract=contract.value if contract is not None else None,
+            instrument_map=parse_map(instrument_map),
             bar_ns=int(round(bar_seconds * 1e9)),
             risk=not no_risk)
         res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)
@@ -221,6 +224,22 @@ def backtest_cmd(
         print(json.dumps({**res.json_summary(), "data_quality": quality}))
     else:
         _print_table(res.summary)
+
+
+def parse_map(items: list[str] | None):
+    """`--map` values: None, "position", or {strategy symbol: tape symbol}."""
+    if not items:
+        return None
+    if items == ["position"]:
+        return "position"
+    pairs = {}
+    for item in items:
+        left, sep, right = item.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise typer.BadParameter(f"`{item}`: expected STRATEGY_SYMBOL=TAPE_SYMBOL or `position`",
+                                     param_hint="--map")
+        pairs[left.strip()] = right.strip()
+    return pairs
 
 
 def violated_constraints(ir, strategy: str, findings: list[dict]) -> list:

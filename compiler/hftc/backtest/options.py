@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hftc.backtest.errors import BacktestError
@@ -21,7 +21,8 @@ class BacktestOptions:
     response (exchange -> local) alike. latency_samples: one-way latencies in ns; when given
     they replace the constant and each order draws its entry and response latency from them
     (seeded by `seed`, so runs repeat). Fees are basis points of notional, negative for a
-    rebate. contract ("linear" or "inverse") overrides the contract type the tape records for
+    rebate. instrument_map maps strategy instruments to tape symbols ({"BTCUSDT": "ETHUSDT"}) or
+    is "position"; without it the names must agree. contract ("linear" or "inverse") overrides the contract type the tape records for
     every instrument (a tape that records none is refused without it). Fees None take them from `fee_profile` (hftc.backtest.fees.PROFILES) or else from the
     venue the tape was recorded on (zero when it names none; the result says which). start_ns/end_ns bound the replayed local-time window (None = whole tape).
     sample_ns spaces the equity curve; bar_ns (at least sample_ns) is the return interval of
@@ -37,6 +38,7 @@ class BacktestOptions:
     taker_fee_bps: float | None = None
     fee_profile: str | None = None
     contract: str | None = None
+    instrument_map: Mapping[str, str] | str | None = None
     capital: float = 100_000.0
     start_ns: int | None = None
     end_ns: int | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from hftc.backtest.cli import ContractChoice, FeeProfileChoice
+from hftc.backtest.cli import ContractChoice, FeeProfileChoice, parse_map
 
 
 class Sampler(str, Enum):
@@ -68,6 +68,8 @@ def optimize(
                                                         "the one the tape's venue implies)."),
     contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
                                                   "for a tape that does not record it (or to override it)."),
+    instrument_map: list[str] | None = typer.Option(None, "--map", help="STRATEGY_SYMBOL=TAPE_SYMBOL (repeat), or "
+                                                     "`position`: run on instruments whose names differ."),
     min_fills: int = typer.Option(10, "--min-fills", min=0, help="Trials with fewer fills are infeasible and stay "
                                   "off the Pareto front (0: no minimum-activity constraint)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary with the best trials."),
@@ -138,6 +140,7 @@ def optimize(
             latency_ns=latency_ns, queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps,
             fee_profile=fee_profile.value if fee_profile is not None else None,
             contract=contract.value if contract is not None else None,
+            instrument_map=parse_map(instrument_map),
         ),
         min_fills=min_fills,
     )

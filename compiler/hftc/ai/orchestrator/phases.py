@@ -226,21 +226,24 @@ def optimize(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
     try:
         tape = _tape(ctx)
         strategy = compile_strategy(ir, name)
-        base = strategy.run(tape, ctx.params, BacktestOptions())
+        # The generated strategy names the request's instruments; the data may hold others. Map
+        # them by position explicitly (and say so below) rather than refuse the run.
+        options = BacktestOptions(instrument_map=None if strategy.names_on(tape) else "position")
+        base = strategy.run(tape, ctx.params, options)
     except BacktestError as exc:
         raise PhaseError(f"backtest of `{name}` failed", [exc.diagnostic()]) from None
     data = {"strategy": name, "tape": str(tape), "instrument_map": base.summary.get("instrument_map"),
             "instrument_map_how": base.summary.get("instrument_map_how"), "baseline": _figures(base.summary),
             "baseline_params": base.summary.get("params"), "best_params": None, "trials": 0, "notes": []}
     ctx.progress(f"baseline backtest of `{name}`: {data['baseline']['fills']} fills, PnL {data['baseline']['pnl']:.6g}")
-    if str(data["instrument_map_how"] or "").startswith("by position"):
+    if options.instrument_map == "position":
         ctx.progress(f"note: the data holds other instruments; mapped by position {data['instrument_map']} "
                      "(sizes and PnL are in the data's units)")
     outputs = [out / "backtest.json"]
     if ctx.settings.auto_optimization and ctx.settings.optimize:
         study = out / "study"
         request = OptimizeRequest(name, str(tape), str(study), trials=ctx.settings.trials, seed=ctx.settings.seed,
-                                  sampler=ctx.settings.sampler)
+                                  sampler=ctx.settings.sampler, options=options)
         try:
             report, _notes = run_optimize(ir, request, on_trial=lambda _t: None)
             chosen = report.outcome.chosen
@@ -356,7 +359,8 @@ def monitor(ctx: Context, out: Path) -> tuple[dict[str, Any], list[Path]]:
     step_ns = ctx.settings.interval_ms * 1_000_000
     try:
         strategy = compile_strategy(ir, name)
-        first = strategy.run(tape, params, BacktestOptions(sample_ns=step_ns))
+        first = strategy.run(tape, params, BacktestOptions(
+            sample_ns=step_ns, instrument_map=None if strategy.names_on(tape) else "position"))
     except BacktestError as exc:
         raise PhaseError(f"replay of `{name}` failed", [exc.diagnostic()]) from None
     equity = first.equity
