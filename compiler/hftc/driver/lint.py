@@ -18,7 +18,7 @@ def add_target_checks(result: CompileResult) -> CompileResult:
     that cannot handle an IR already known to be wrong (an unresolved type) reports nothing, since its
     failure is a consequence of an error already shown."""
     if result.ir is None:
-        return result
+        return _with_fixes(result)
     earlier_errors = has_errors(result.diagnostics)
     with without_cyclic_gc():  # the checks walk an IR that may hold millions of objects
         found: list[Diagnostic] = check_targets(result.ir)
@@ -29,6 +29,13 @@ def add_target_checks(result: CompileResult) -> CompileResult:
         found = [d for d in found if d.code != BACKEND_FAILED and not mentions(d, result.left_out)
                  and not _about(d, names, result)]
     result.diagnostics = sort_diagnostics(result.diagnostics + found)
+    return _with_fixes(result)
+
+
+def _with_fixes(result: CompileResult) -> CompileResult:
+    from hftc.diagnostics.fixes import add_fixes
+
+    result.diagnostics = add_fixes(result.diagnostics, result.sources.texts, result.sources.docs)
     return result
 
 
