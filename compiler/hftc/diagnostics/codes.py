@@ -122,6 +122,7 @@ _CODES = [
     ("HFT0806", "formatter not available", "Generated code is formatted before it is written so output is byte-identical everywhere. The formatter this target needs (clang-format, rustfmt or ruff) was not found on PATH; install it (see the README) and build again."),
     ("HFT0807", "formatter failed", "The formatter rejected a generated file. This is a bug in the backend that produced it; the formatter's message is shown."),
     ("HFT0808", "runtime sources not found", "The `cpp` and `rust` targets copy the hftc runtime sources they need into the output, so a generated project builds wherever it is copied. They come from the runtime folders of the hftc checkout or installed package (`runtime_cpp/`, `runtime_rust/`); those were missing, which means a broken install. Reinstall hftc."),
+    ("HFT0830", "cannot format the schema", "`hftc format` (and an editor's format request) rewrites a schema's layout only. It refuses when the YAML parser used for the round trip rejects the file, or when the formatted text would not load to exactly the same values as the original; the file is then left unchanged."),
     ("HFT0820", "name clash in generated Python", "A field, group or var-data name would shadow an attribute the Python backend generates (for example encoded_length, <field>_raw, encode_<group>, header_*). Rename it."),
     ("HFT0901", "unused type", "A type is defined but no message, group or other type uses it."),
     ("HFT0902", "component not used by any pipeline", "A component is defined but no pipeline runs it."),
