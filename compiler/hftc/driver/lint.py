@@ -74,6 +74,12 @@ def lint_file(path: str, import_paths: tuple[str, ...] | list[str] = ()) -> Comp
     return add_target_checks(compile_file(path, import_paths))
 
 
+def front_end_text(file: str, text: str, import_paths: tuple[str, ...] | list[str] = ()) -> CompileResult:
+    """The front end and passes over unsaved text with fix edits, without the targets' checks (the
+    language server shows these first and adds the targets' checks when they finish)."""
+    return _with_fixes(compile_text(file, text, import_paths))
+
+
 def lint_text(file: str, text: str, import_paths: tuple[str, ...] | list[str] = ()) -> CompileResult:
     """As lint_file for text not saved yet (an editor's buffer); imports are read from disk."""
     return add_target_checks(compile_text(file, text, import_paths))
