@@ -237,8 +237,9 @@ def init(
     if path.exists() and not force:
         print(f"error: {path} exists; pass --force to overwrite", file=sys.stderr)
         raise typer.Exit(1)
-    directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_schema(package), encoding="utf-8")
+    from hftc.fileio import write_atomically
+
+    write_atomically(path, starter_schema(package).encode("utf-8"))
     print(f"wrote {path}", file=sys.stderr)
 
 
