@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hftc.driver.schema_format import format_schema_text
@@ -88,7 +88,7 @@ def test_format_is_idempotent_and_keeps_meaning(value, indent, offset, flow, com
         lines[comment_line] += "  # note"
     text = "\n".join(lines)
     before, _ = load_yaml_text("h.yaml", text)
-    assert before is not None
+    assume(before is not None)  # a comment appended inside a multi-line flow collection may break it
     result = format_schema_text("h.yaml", text)
     if result.text is None:  # only ever refused, never changed: a comment inside a multi-line flow mapping
         assert flow and "# note" in text and [d.code for d in result.diagnostics] == ["HFT0830"]

@@ -147,7 +147,7 @@ def hover_text(analysis: Analysis, path: tuple, on_key: bool) -> str | None:
         elif section == "types" and len(path) == 2:
             t = _find(schema.types, path[1])
             compiled = _type_text(t) if t is not None else None
-        elif section == "strategies" and len(path) >= 4 and not on_key:
+        elif section == "strategies" and len(path) >= 3 and not on_key:
             compiled = _expression_hover(schema, path)
         elif section == "components" and len(path) == 2:
             c = _find(schema.components, path[1])
