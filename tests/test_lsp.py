@@ -213,3 +213,14 @@ async def test_code_actions_apply_the_fixes(client: LanguageClient, schema: Path
     assert [a.title for a in actions] == ["Replace `inptu` with `input`"]
     (edit,) = actions[0].edit.changes[uri]
     assert edit.range == typo.range and edit.new_text == "input"
+
+
+@pytest.mark.asyncio
+async def test_other_yaml_files_get_no_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+    other = tmp_path / "workflow.yaml"
+    uri = _open(client, other, "on: push\njobs: {}\n")
+    assert await _diagnostics(client, uri, lambda ds: True) == []
+    schema = tmp_path / "s.hftc.yaml"
+    broken = _open(client, schema, "hftc: 1\npackage: t.s\ntypes: {P: {decimal: int64, exponent: -2, colour: red}}\n")
+    found = await _diagnostics(client, broken, lambda ds: len(ds) > 0)
+    assert [d.code for d in found] == ["HFT0101"]

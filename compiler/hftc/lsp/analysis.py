@@ -52,7 +52,10 @@ class Analysis:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return self.targets if self.targets is not None else self.result.diagnostics
+        found = self.targets if self.targets is not None else self.result.diagnostics
+        if len(found) == 1 and found[0].code == NOT_A_SCHEMA:
+            return []  # a YAML file that is no hftc schema (a CI workflow, a k8s manifest): not ours to judge
+        return found
 
 
 def analyze(uri: str, version: int | None, text: str, import_paths: tuple[str, ...] = ()) -> Analysis:
@@ -61,8 +64,18 @@ def analyze(uri: str, version: int | None, text: str, import_paths: tuple[str, .
 
     file = uri_to_path(uri)
     start = time.perf_counter()
-    result = front_end_text(file, text, import_paths)
+    try:
+        result = front_end_text(file, text, import_paths)
+    except Exception as exc:  # a bug in hftc: say so in the editor instead of going silent
+        from hftc.diagnostics.model import Span, error
+
+        result = CompileResult(None, [error("HFT0000", f"internal compiler error: {type(exc).__name__}: {exc}",
+                                            Span.point(file, 1, 1), help="this is a bug in hftc; please report it "
+                                            "with the schema (`hftc lint` with HFTC_DEBUG=1 shows the traceback)")])
     return Analysis(uri, file, version, text, result, (time.perf_counter() - start) * 1000)
+
+
+NOT_A_SCHEMA = "HFT0007"  # unknown document form: any other YAML file the editor opens
 
 
 def check_targets_of(analysis: Analysis) -> list[Diagnostic]:
@@ -72,7 +85,14 @@ def check_targets_of(analysis: Analysis) -> list[Diagnostic]:
     from hftc.driver.lint import add_target_checks
 
     start = time.perf_counter()
-    result = add_target_checks(copy.copy(analysis.result))
+    try:
+        result = add_target_checks(copy.copy(analysis.result))
+    except Exception as exc:
+        from hftc.diagnostics.model import Span, error
+
+        return analysis.result.diagnostics + [error("HFT0000", f"internal compiler error in the target checks: "
+                                                    f"{type(exc).__name__}: {exc}", Span.point(analysis.file, 1, 1),
+                                                    help="this is a bug in hftc; please report it with the schema")]
     analysis.targets_ms = (time.perf_counter() - start) * 1000
     return result.diagnostics
 
