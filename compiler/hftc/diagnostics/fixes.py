@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from hftc.diagnostics.model import Diagnostic, Edit, Fix, Span
 
