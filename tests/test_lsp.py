@@ -224,3 +224,22 @@ async def test_other_yaml_files_get_no_diagnostics(client: LanguageClient, tmp_p
     broken = _open(client, schema, "hftc: 1\npackage: t.s\ntypes: {P: {decimal: int64, exponent: -2, colour: red}}\n")
     found = await _diagnostics(client, broken, lambda ds: len(ds) > 0)
     assert [d.code for d in found] == ["HFT0101"]
+
+
+@pytest.mark.asyncio
+async def test_code_action_moves_a_field_added_out_of_order(client: LanguageClient, tmp_path: Path) -> None:
+    text = ("hftc: 1\npackage: t.v\nversion: 2\nmessages:\n  M:\n    id: 1\n    fields:\n      a: uint32\n"
+            "      b: {type: uint32, since_version: 2}\n      c: uint8\n")
+    uri = _open(client, tmp_path / "v.hftc.yaml", text)
+    found = await _diagnostics(client, uri, lambda ds: any(d.code == "HFT0701" for d in ds))
+    late = next(d for d in found if d.code == "HFT0701")
+    actions = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=late.range,
+        context=types.CodeActionContext(diagnostics=[late]))), TIMEOUT)
+    assert [a.title for a in actions] == ["Move `c` above `b`"]
+    from hftc.diagnostics.fixes import apply_edits
+    from hftc.diagnostics.model import Edit, Span
+
+    edits = [Edit(Span("v", e.range.start.line + 1, e.range.start.character + 1, e.range.end.line + 1,
+                       e.range.end.character + 1), e.new_text) for e in actions[0].edit.changes[uri]]
+    assert apply_edits(text, edits).endswith("      a: uint32\n      c: uint8\n      b: {type: uint32, since_version: 2}\n")
