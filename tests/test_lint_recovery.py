@@ -69,3 +69,16 @@ def test_lint_text_matches_lint_file(tmp_path: Path) -> None:
     path = _schema(tmp_path)
     from_text = lint_text(str(path), path.read_text(encoding="utf-8"))
     assert _errors(from_text) == _errors(lint_file(str(path)))
+
+
+def test_hftc_lint_shows_all_three(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = _schema(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "hftc", "lint", path.name], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 1
+    assert [line.split(":")[0] for line in done.stderr.splitlines() if line.startswith("error[")] == \
+        ["error[HFT0101]", "error[HFT0301]", "error[HFT0626]"]
+    assert "Traceback" not in done.stderr
