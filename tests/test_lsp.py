@@ -243,3 +243,18 @@ async def test_code_action_moves_a_field_added_out_of_order(client: LanguageClie
     edits = [Edit(Span("v", e.range.start.line + 1, e.range.start.character + 1, e.range.end.line + 1,
                        e.range.end.character + 1), e.new_text) for e in actions[0].edit.changes[uri]]
     assert apply_edits(text, edits).endswith("      a: uint32\n      c: uint8\n      b: {type: uint32, since_version: 2}\n")
+
+
+@pytest.mark.asyncio
+async def test_completion_while_the_yaml_is_broken(client: LanguageClient, schema: Path) -> None:
+    text = schema.read_text(encoding="utf-8")
+    uri = _open(client, schema)
+    await _diagnostics(client, uri, lambda ds: True)  # the last text that parsed is known
+    half = text.replace("stages: [feed, book, quoter, risk, gateway]", "stages: [feed, b", 1)
+    _change(client, uri, 2, half)
+    found = await _diagnostics(client, uri, lambda ds: any(d.code == "HFT0003" for d in ds))
+    assert [d.code for d in found] == ["HFT0003"]
+    result = await asyncio.wait_for(client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=_position(half, "stages: [feed, b", len("stages: [feed, b")))), TIMEOUT)
+    assert {"feed", "book", "quoter", "risk", "gateway"} <= {item.label for item in result.items}
