@@ -111,6 +111,8 @@ async def test_hover(client: LanguageClient, schema: Path) -> None:
     assert "let `skew`" in expression and "`float`" in expression
     described = await hover("budget_ns: 50")
     assert "Latency budget" in described
+    template = await hover("template: market_making", len("template: "))
+    assert "strategy template `market_making`" in template and "`gamma`" in template
 
 
 @pytest.mark.asyncio

@@ -133,6 +133,19 @@ def _value_at(doc, path: tuple):
     return value
 
 
+def _template_hover(name: str) -> str | None:
+    from hftc.frontend.templates import TemplateLibrary
+
+    template = TemplateLibrary().get(name)
+    if template is None:
+        return None
+    s = template.strategy
+    params = "\n".join(f"- `{p.name}`: {p.type} in [{p.low}, {p.high}], default {p.default}"
+                       + (f" — {p.description}" if p.description else "") for p in s.params)
+    return f"**strategy template `{template.name}`**" + (f"\n\n{s.description}" if s.description else "") + \
+        (f"\n\nparameters:\n{params}" if params else "")
+
+
 def hover_text(analysis: Analysis, path: tuple, on_key: bool) -> str | None:
     doc, schema = analysis.doc, analysis.ir
     if doc is None or not path:
@@ -140,7 +153,9 @@ def hover_text(analysis: Analysis, path: tuple, on_key: bool) -> str | None:
     value = _value_at(doc, path)
     parts: list[str] = []
     compiled = None
-    if schema is not None and len(path) >= 2:
+    if not on_key and isinstance(value, str) and path[-1] == "template":
+        compiled = _template_hover(value)
+    if compiled is None and schema is not None and len(path) >= 2:
         section = path[0]
         if section == "messages":
             compiled = _messages_hover(schema, path, on_key, value)
