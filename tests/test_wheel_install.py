@@ -173,3 +173,12 @@ def test_backtest_on_the_bundled_data(install: Install) -> None:
     proc = install.run("backtest", "btc_market_maker.hftc.yaml", "--strategy", "mm", "--data", str(data), "--json")
     summary = json.loads(proc.stdout)
     assert summary["events"] > 100_000 and summary["fills"] > 0
+
+
+def test_init_modeline_points_at_the_installed_json_schema(install: Install) -> None:
+    install.run("init", "desk.wheel")
+    first = (install.home / "desk_wheel.hftc.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    target = Path(first.split("$schema=", 1)[1])
+    assert "site-packages" in str(target) and target.is_file(), target
+    assert target.read_text(encoding="utf-8") == install.run("schema").stdout

@@ -158,6 +158,26 @@ def lint(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command("format")
+def format_cmd(
+    files: List[Path] = typer.Argument(..., help="Schema files, rewritten in place."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when a file would change."),
+    error_format: ErrorFormat = typer.Option(ErrorFormat.text, "--error-format", help="Diagnostics as text, json or github."),
+) -> None:
+    """Lay schemas out canonically, comments kept (the language server formats the same way)."""
+    from hftc.driver.schema_format import format_files
+
+    raise typer.Exit(format_files([str(f) for f in files], check, lambda d, texts: _emit(d, error_format, texts.get)))
+
+
+@app.command()
+def lsp() -> None:
+    """Run the language server on stdin/stdout (diagnostics, hover, completion, definitions, formatting)."""
+    from hftc.lsp.server import serve
+
+    serve()
+
+
 @app.command()
 def ir(
     schema: Optional[Path] = typer.Argument(None, help="Schema file."),
@@ -238,8 +258,9 @@ def init(
     if path.exists() and not force:
         print(f"error: {path} exists; pass --force to overwrite", file=sys.stderr)
         raise typer.Exit(1)
-    directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_schema(package), encoding="utf-8")
+    from hftc.fileio import write_atomically
+
+    write_atomically(path, starter_schema(package).encode("utf-8"))
     print(f"wrote {path}", file=sys.stderr)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 STARTER = """\
-# yaml-language-server: $schema={schema_url}
+{modeline}
 hftc: 1
 package: {package}
 version: 1
@@ -66,9 +66,6 @@ strategies:
     objectives: {{maximize: [pnl], minimize: [max_drawdown]}}
 """
 
-SCHEMA_URL = "https://hftc.dev/schemas/hftc.schema.json"
-
-
 def package_name(name: str) -> str | None:
     candidate = re.sub(r"[^A-Za-z0-9_.]", "_", name).strip("._")
     if not candidate or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", candidate):
@@ -76,5 +73,10 @@ def package_name(name: str) -> str | None:
     return candidate
 
 
-def starter_schema(package: str, schema_url: str = SCHEMA_URL) -> str:
-    return STARTER.format(package=package, schema_url=schema_url)
+def starter_schema(package: str, modeline: str | None = None) -> str:
+    """The starter text; its first line points editors at the JSON Schema installed with hftc."""
+    if modeline is None:
+        from hftc.editor_schema import modeline as installed
+
+        modeline = installed()
+    return STARTER.format(package=package, modeline=modeline)

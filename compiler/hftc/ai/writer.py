@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-SCHEMA_URL = "https://hftc.dev/schemas/hftc.schema.json"
 
 
 def _is_leaf(value: Any) -> bool:
@@ -48,7 +47,9 @@ def dump_document(document: dict[str, Any], header: list[str] | None = None) -> 
     y.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
     y.dump(_styled(document, 0), out)
-    lines = [f"# yaml-language-server: $schema={SCHEMA_URL}"]
+    from hftc.editor_schema import modeline
+
+    lines = [modeline()]
     lines += [("# " + h).rstrip() for h in header or []]
     body = out.getvalue()
     # Blank lines between top-level sections, as in the hand-written examples.

@@ -55,6 +55,29 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text of `span` with `text` (an empty span inserts, empty text deletes)."""
+
+    span: Span
+    text: str
+
+    def to_json(self) -> dict:
+        return {"span": self.span.to_json(), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A machine-applicable correction: editors offer it as a quick fix. Its edits never overlap and
+    refer to the text the diagnostic was computed from."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict:
+        return {"title": self.title, "edits": [e.to_json() for e in self.edits]}
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     severity: Severity
     code: str
@@ -64,6 +87,7 @@ class Diagnostic:
     secondary: tuple[Label, ...] = ()
     notes: tuple[str, ...] = ()
     help: str | None = None
+    fixes: tuple[Fix, ...] = ()
 
     def sort_key(self) -> tuple:
         span = self.span or Span("", 0, 0, 0, 0)
@@ -79,6 +103,7 @@ class Diagnostic:
             "secondary": [{"span": s.span.to_json(), "message": s.message} for s in self.secondary],
             "notes": list(self.notes),
             "help": self.help,
+            "fixes": [f.to_json() for f in self.fixes],
         }
 
 
@@ -124,6 +149,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 __all__ = [
     "Diagnostic",
     "DiagnosticError",
+    "Edit",
+    "Fix",
     "Label",
     "Severity",
     "Span",

@@ -14,7 +14,7 @@ from hftc.frontend.templates import TemplateLibrary
 from hftc.ir.model import Schema
 from hftc.loader.yaml_nodes import LoadedYaml
 from hftc.schema.document import MODELS, SchemaDocument, document_kind
-from hftc.schema.validate import validate_document
+from hftc.schema.validate import mentions, validate_parts
 
 LANGUAGE_VERSION = 1
 IR_SUFFIX = ".ir.json"
@@ -25,6 +25,8 @@ class CompileResult:
     ir: Schema | None
     diagnostics: list[Diagnostic]
     sources: SourceSet = field(default_factory=SourceSet)
+    # Definitions left out because they failed validation; the IR holds the rest (see validate_parts).
+    left_out: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -54,6 +56,7 @@ class _Compilation:
         self.lowerer = Lowerer(TemplateLibrary(sources))
         self.diagnostics: list[Diagnostic] = []
         self.loaded: list[str] = []
+        self.left_out: frozenset[str] = frozenset()  # definitions that failed validation, see validate_parts
 
     def add_schema_file(self, doc: LoadedYaml, model: SchemaDocument, stack: tuple[str, ...]) -> None:
         """Depth-first: imports first, so a file's definitions follow what it uses."""
@@ -92,8 +95,9 @@ class _Compilation:
                     self.diagnostics.append(error("HFT0204", f"`{entry}` is not a full schema and cannot be imported",
                                                   span, label="imported here"))
                 continue
-            sub_model, diags = validate_document(SchemaDocument, sub)
+            sub_model, diags, left_out = validate_parts(SchemaDocument, sub)
             self.diagnostics.extend(diags)
+            self.left_out |= left_out
             if sub_model is None:
                 continue
             self.add_schema_file(sub, sub_model, stack + (shown,))
@@ -123,11 +127,12 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     kind, diags = _check_form(doc)
     if kind is None:
         return CompileResult(None, sort_diagnostics(diagnostics + diags), sources)
-    model, diags = validate_document(MODELS[kind], doc)
+    model, diags, left_out = validate_parts(MODELS[kind], doc)
     diagnostics = diagnostics + diags
     if model is None:
         return CompileResult(None, sort_diagnostics(diagnostics), sources)
     comp = _Compilation(sources)
+    comp.left_out = left_out
     if kind == "schema":
         assert isinstance(model, SchemaDocument)
         comp.add_schema_file(doc, model, (doc.file,))
@@ -137,7 +142,7 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     else:
         meta = (comp.lowerer.add_strategy_template(model, doc), 1, 1, model.description)
     low = comp.lowerer
-    diagnostics += comp.diagnostics + low.diagnostics + low.templates.diagnostics
+    semantic = low.diagnostics + low.templates.diagnostics
     # Sources relative to the root schema's folder: output must not depend on the working directory.
     root = os.path.dirname(os.path.abspath(doc.file))
     sources_rel = tuple(os.path.relpath(os.path.abspath(f), root).replace(os.sep, "/") for f in (comp.loaded or [doc.file]))
@@ -146,7 +151,12 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
                 components=tuple(low.components), pipelines=tuple(low.pipelines),
                 strategies=tuple(low.strategies), deployments=tuple(low.deployments), monitoring=low.monitoring)
     ir, pass_diags = run_passes(ir)
-    return CompileResult(ir, sort_diagnostics(diagnostics + pass_diags), sources)
+    semantic += pass_diags
+    if comp.left_out:  # what is said about a definition left out is a consequence of its own error
+        semantic = [d for d in semantic if not mentions(d, comp.left_out)]
+    result = CompileResult(ir, sort_diagnostics(diagnostics + comp.diagnostics + semantic), sources)
+    result.left_out = comp.left_out
+    return result
 
 
 def load_ir_file(path: str) -> CompileResult:

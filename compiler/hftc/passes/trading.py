@@ -404,6 +404,9 @@ def analyse(ir: Schema, wording: Wording = NEUTRAL) -> tuple[TradingModel | None
             continue
         if sname not in strategies:
             qs = _quoting_strategy(ir, sname, grid)
+            written = next((s for s in ir.strategies if s.name == sname), None)
+            if qs is None and written is not None and written.program is None and written.quote_bid_price is not None:
+                continue  # it has quote rules that failed to type-check: those errors say it all
             if qs is None:
                 diags.append(warning("HFT0645", f"strategy `{sname}` of pipeline `{p.name}` has no inline quote "
                                                 f"rules; no {wording.pipeline} is generated for it",

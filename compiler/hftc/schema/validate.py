@@ -217,3 +217,64 @@ def validate_document(model: type[BaseModel], doc: LoadedYaml) -> tuple[BaseMode
         errors = _filter_union_noise(exc.errors(include_url=False), doc, model)
         diagnostics = [d for d in (_diagnostic(model, doc, e) for e in errors) if d is not None]
         return None, diagnostics
+
+
+MAX_RECOVERY_ROUNDS = 4  # each round removes every failing part it found; two are enough in practice
+
+
+def _prune_key(root: type[BaseModel], value: dict, path: tuple) -> tuple | None:
+    """The part of the document to leave out for an error at `path`: one named definition of a section
+    (`types.Price`, `components.feed`), or an optional top-level key; None when nothing can be cut."""
+    if not path or not isinstance(path[0], str):
+        return None
+    section = value.get(path[0])
+    if len(path) >= 2 and isinstance(section, dict) and isinstance(path[1], str):
+        return path[:2]
+    field = next((f for name, f in root.model_fields.items() if path[0] in (name, f.alias)), None)
+    if field is None or not field.is_required():
+        return path[:1]  # an unknown key, or one with a default
+    return None
+
+
+def validate_parts(model: type[BaseModel], doc: LoadedYaml) -> tuple[BaseModel | None, list[Diagnostic], frozenset[str]]:
+    """Validate; when some definitions fail, validate the document without them so the semantic passes
+    still check every part that is valid (one lint run reports every independent error).
+
+    Returns the model of what validated (None when a failure cannot be isolated, e.g. a required
+    top-level key), the diagnostics of every failure, and the names left out: later diagnostics that
+    mention them are consequences of the removal (an "unknown type" for a type that failed validation)."""
+    try:
+        return model.model_validate(doc.value), [], frozenset()
+    except ValidationError as exc:
+        errors = _filter_union_noise(exc.errors(include_url=False), doc, model)
+    diagnostics = [d for d in (_diagnostic(model, doc, e) for e in errors) if d is not None]
+    if not isinstance(doc.value, dict):
+        return None, diagnostics, frozenset()
+    value = dict(doc.value)
+    names: set[str] = set()
+    for _ in range(MAX_RECOVERY_ROUNDS):
+        cuts = set()
+        for err in errors:
+            path, _, _ = _walk(model, value, tuple(err["loc"]))
+            cut = _prune_key(model, value, path)
+            if cut is None:
+                return None, diagnostics, frozenset()
+            cuts.add(cut)
+        for cut in cuts:
+            if len(cut) == 2 and isinstance(value.get(cut[0]), dict):
+                section = dict(value[cut[0]])  # copied: the loaded document is shared with other readers
+                section.pop(cut[1], None)
+                value[cut[0]] = section
+            else:
+                value.pop(cut[0], None)
+            names.add(str(cut[-1]))
+        try:
+            return model.model_validate(value), diagnostics, frozenset(names)
+        except ValidationError as exc:  # what fails now is a consequence of a cut: cut further, report nothing
+            errors = exc.errors(include_url=False)
+    return None, diagnostics, frozenset()
+
+
+def mentions(diagnostic: Diagnostic, names: frozenset[str]) -> bool:
+    """Whether a diagnostic names one of `names` (in backticks, as every hftc message quotes names)."""
+    return any(f"`{name}`" in diagnostic.message or f"`{name}." in diagnostic.message for name in names)
