@@ -30,14 +30,15 @@ class StepScale {
  public:
   StepScale() = default;
 
-  /// Throws std::invalid_argument when `tape_step` is not a decimal with at most 18 places.
+  /// Throws std::invalid_argument when `tape_step` is not a decimal with at most 15 places.
   StepScale(double tape_step, std::int64_t num, std::int64_t den) {
     i128 mant = 0;
     int places = -1;
-    for (int k = 0; k <= 18; ++k) {
+    // Up to 15 places, where a double still holds every integer of the scaled value exactly.
+    for (int k = 0; k <= 15; ++k) {
       const double scaled = tape_step * std::pow(10.0, k);
       const double rounded = std::round(scaled);
-      if (rounded >= 1.0 && std::fabs(scaled - rounded) <= 1e-9 * rounded) {
+      if (rounded >= 1.0 && std::fabs(scaled - rounded) <= 1e-6) {
         mant = static_cast<i128>(rounded);
         places = k;
         break;
@@ -45,7 +46,7 @@ class StepScale {
     }
     if (places < 0 || num <= 0 || den <= 0) {
       throw std::invalid_argument("step " + std::to_string(tape_step) +
-                                  " is not a decimal with at most 18 places");
+                                  " is not a decimal with at most 15 places");
     }
     i128 p10 = 1;
     for (int k = 0; k < places; ++k) p10 *= 10;
