@@ -1,4 +1,4 @@
-// Packet sequence tracking per channel, and the gap policies (FORMATS.md §7).
+// Packet sequence tracking per channel, and the gap policies (FORMATS.md §6).
 //
 // Each channel's packets carry seq 1, 2, 3, ... A receiver that joins late accepts whatever it
 // sees first. After that, a packet whose seq skips ahead is a gap (the missed count is known),

@@ -1,4 +1,4 @@
-// Market-data packets (FORMATS.md §7): a sequenced header, then length-framed schema messages.
+// Market-data packets (FORMATS.md §6): a sequenced header, then length-framed schema messages.
 //
 //   offset 0   u64  seq              per channel, +1 per packet, first packet 1
 //   offset 8   u64  sending_time_ns  publisher's clock (CLOCK_REALTIME ns)

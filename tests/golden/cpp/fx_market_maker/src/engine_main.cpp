@@ -33,7 +33,7 @@
 // order (a slow venue link), for alert drills. Prints `port=P` and `shm=NAME` on stdout once
 // serving; stops cleanly on SIGINT or SIGTERM, or after S seconds (0, the default: when signalled).
 //
-// Market data from outside instead of the synthetic market (md_tick_to_trade.hpp, FORMATS.md §7):
+// Market data from outside instead of the synthetic market (md_tick_to_trade.hpp, FORMATS.md §6):
 //   --replay TAPE    a .hftt tape, each event encoded as the schema's message and decoded by the
 //                    same dispatch() as live data, at the tape's pace, --speed X times faster, or
 //                    --speed max; the engine stops at the end of the tape.

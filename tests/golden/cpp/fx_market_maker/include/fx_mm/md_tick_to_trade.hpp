@@ -86,7 +86,7 @@ class TapeEncoder {
     if (open_[t]) {
       std::size_t& side_count = ask ? asks_ : bids_;
       if (lots > 0 && side_count < kMaxSnapshotLevels) {
-        levels_.push_back(Level{px, lots, !ask});
+        levels_.push_back(Gathered{px, lots, !ask});
         ++side_count;
       } else if (lots > 0) {
         ++stats_.skipped[static_cast<std::size_t>(Skip::kSnapshotLevels)];
@@ -104,7 +104,7 @@ class TapeEncoder {
   const Stats& stats() const noexcept { return stats_; }
 
  private:
-  struct Level {
+  struct Gathered {
     std::int64_t px;
     std::int64_t lots;
     bool buy;
@@ -126,9 +126,9 @@ class TapeEncoder {
     Price px{};
     Qty qty{};
     if (!Grid::from_ticks(px_ticks, px) || !Grid::from_lots(lots, qty)) return skip(Skip::kOffGrid);
-    BookDelta m;
+    ::fx::mm::BookDelta m;
     m.wrap_and_apply_header(out, 0, kBufferBytes)
-        .side(buy ? Side::buy : Side::sell)
+        .side(buy ? ::fx::mm::Side::buy : ::fx::mm::Side::sell)
         .price(px)
         .qty(qty);
     m.instrument(inst);
@@ -142,9 +142,9 @@ class TapeEncoder {
     Price px{};
     Qty qty{};
     if (!Grid::from_ticks(px_ticks, px) || !Grid::from_lots(lots, qty)) return skip(Skip::kOffGrid);
-    Trade m;
+    ::fx::mm::Trade m;
     m.wrap_and_apply_header(out, 0, kBufferBytes)
-        .aggressor(buy ? Side::buy : Side::sell)
+        .aggressor(buy ? ::fx::mm::Side::buy : ::fx::mm::Side::sell)
         .price(px)
         .qty(qty);
     m.instrument(inst);
@@ -158,18 +158,18 @@ class TapeEncoder {
                              char* out) noexcept {
     open_[t] = false;
     if (snap_inst_ != t) return skip(Skip::kNoMessage);  // interleaved snapshots: keep the first
-    Snapshot m;
+    ::fx::mm::Snapshot m;
     m.wrap_and_apply_header(out, 0, kBufferBytes);
     m.instrument(inst);
     m.seq(++book_seq_[t]);
     bool ok = true;
     {
       auto g = m.encode_levels(static_cast<std::uint16_t>(levels_.size()));
-      for (const Level& level : levels_) {
+      for (const Gathered& level : levels_) {
         Price px{};
         Qty qty{};
         ok = ok && Grid::from_ticks(level.px, px) && Grid::from_lots(level.lots, qty);
-        g.next().side(level.buy ? Side::buy : Side::sell).price(px).qty(qty);
+        g.next().side(level.buy ? ::fx::mm::Side::buy : ::fx::mm::Side::sell).price(px).qty(qty);
         g.encode_orders(0);
       }
     }
@@ -183,7 +183,7 @@ class TapeEncoder {
   std::vector<std::uint64_t> book_seq_;   // per tape instrument
   std::vector<std::uint64_t> trade_seq_;  // per tape instrument
   std::vector<bool> open_;                // a snapshot is being gathered, per tape instrument
-  std::vector<Level> levels_;
+  std::vector<Gathered> levels_;
   std::size_t bids_ = 0;
   std::size_t asks_ = 0;
   std::uint16_t snap_inst_ = 0;
