@@ -309,7 +309,7 @@ TEST(MdInstrumentMap, MatchesBySymbolElseByPosition) {
   EXPECT_EQ(m.engine[1], 0u);
   std::int64_t px = 0;
   EXPECT_TRUE(m.px[1].convert(5, px));
-  EXPECT_EQ(px, 50);  // 0.5 in 0.01 ticks
+  EXPECT_EQ(px, 50);              // 0.5 in 0.01 ticks
   ASSERT_EQ(m.notes.size(), 1u);  // ETHUSDT skipped
   const std::array<std::string_view, 1> other = {"EURUSD"};
   const auto by_pos = hft::md::InstrumentMap::build(tape, other, 1, 100, 1, 1000);

@@ -20,7 +20,8 @@
 
 namespace hft::md {
 
-static_assert(std::endian::native == std::endian::little, "packets are little-endian like the host");
+static_assert(std::endian::native == std::endian::little,
+              "packets are little-endian like the host");
 
 inline constexpr std::size_t kPacketHeaderBytes = 20;
 inline constexpr std::size_t kFrameHeaderBytes = 2;
@@ -92,9 +93,9 @@ inline ParsedPacket parse(std::span<const char> packet) noexcept {
     return out;
   }
   const char* p = packet.data();
-  out.header = PacketHeader{detail::load<std::uint64_t>(p), detail::load<std::uint64_t>(p + 8),
-                            detail::load<std::uint16_t>(p + 16),
-                            detail::load<std::uint16_t>(p + 18)};
+  out.header =
+      PacketHeader{detail::load<std::uint64_t>(p), detail::load<std::uint64_t>(p + 8),
+                   detail::load<std::uint16_t>(p + 16), detail::load<std::uint16_t>(p + 18)};
   std::size_t at = kPacketHeaderBytes;
   for (std::uint16_t i = 0; i < out.header.count; ++i) {
     if (packet.size() - at < kFrameHeaderBytes) {

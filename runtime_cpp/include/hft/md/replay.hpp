@@ -63,7 +63,8 @@ class StepScale {
     const i128 x = static_cast<i128>(tape_steps) * mul_;
     if (div_ != 1 && x % div_ != 0) return false;
     const i128 r = div_ == 1 ? x : x / div_;
-    if (r > std::numeric_limits<std::int64_t>::max() || r < std::numeric_limits<std::int64_t>::min()) {
+    if (r > std::numeric_limits<std::int64_t>::max() ||
+        r < std::numeric_limits<std::int64_t>::min()) {
       return false;
     }
     out = static_cast<std::int64_t>(r);
@@ -135,8 +136,9 @@ struct InstrumentMap {
         throw std::runtime_error(tape.path() + ": instrument '" + info.symbol + "': " + e.what());
       }
       if (m.engine[t] != kUnmapped && !m.px.back().exact()) {
-        m.notes.push_back("tape instrument '" + info.symbol +
-                          "' has a finer tick than the engine's book: prices off its grid are skipped");
+        m.notes.push_back(
+            "tape instrument '" + info.symbol +
+            "' has a finer tick than the engine's book: prices off its grid are skipped");
       }
     }
     return m;

@@ -42,7 +42,8 @@ struct UdpEndpoint {
   std::string url() const { return "udp://" + host + ":" + std::to_string(port); }
 };
 
-/// Parses `udp://HOST:PORT` (HOST a dotted IPv4 address). On failure returns nullopt and sets `why`.
+/// Parses `udp://HOST:PORT` (HOST a dotted IPv4 address). On failure returns nullopt and sets
+/// `why`.
 inline std::optional<UdpEndpoint> parse_udp_url(std::string_view url, std::string& why) {
   constexpr std::string_view kScheme = "udp://";
   if (url.substr(0, kScheme.size()) != kScheme) {
@@ -61,7 +62,8 @@ inline std::optional<UdpEndpoint> parse_udp_url(std::string_view url, std::strin
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc{} || end != port.data() + port.size() || value > 65535) {
-    why = std::string("port '").append(port).append("' of '").append(url).append("' is not in 0..65535");
+    why = std::string("port '").append(port).append("' of '").append(url).append(
+        "' is not in 0..65535");
     return std::nullopt;
   }
   ep.port = static_cast<std::uint16_t>(value);
@@ -226,7 +228,8 @@ class UdpReceiver {
 class UdpSender {
  public:
   explicit UdpSender(const UdpEndpoint& ep, in_addr iface = in_addr{htonl(INADDR_LOOPBACK)})
-      : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)), to_(detail::to_sockaddr(ep.addr, ep.port)) {
+      : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
+        to_(detail::to_sockaddr(ep.addr, ep.port)) {
     if (fd_.get() < 0) throw detail::sys_error("socket");
     const int sndbuf = 8 << 20;
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
