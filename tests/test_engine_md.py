@@ -37,13 +37,12 @@ class Tools:
     publish: Path
 
 
-@pytest.fixture(scope="module")
-def tools(tmp_path_factory) -> Tools:
+def _build(schema: Path, pkg: str, tmp_path_factory) -> Tools:
     for tool in ("cmake", "ninja", "g++"):
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is not installed")
     gen = tmp_path_factory.mktemp("md_gen")
-    proc = subprocess.run([sys.executable, "-m", "hftc", "build", str(EXAMPLE), "-t", "cpp", "-o", str(gen)],
+    proc = subprocess.run([sys.executable, "-m", "hftc", "build", str(schema), "-t", "cpp", "-o", str(gen)],
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
     src = gen / "cpp"
@@ -53,7 +52,7 @@ def tools(tmp_path_factory) -> Tools:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     home = build_cache() / "engine_md" / digest.hexdigest()[:16]
-    exes = Tools(home / "build" / f"{PKG}_engine", home / "build" / f"{PKG}_md_publish")
+    exes = Tools(home / "build" / f"{pkg}_engine", home / "build" / f"{pkg}_md_publish")
     if not (exes.engine.is_file() and exes.publish.is_file()):
         if (home / "src").exists():
             shutil.rmtree(home / "src")
@@ -61,11 +60,16 @@ def tools(tmp_path_factory) -> Tools:
         steps = (["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
                   "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_COMPILER=g++", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
                   "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
-                 ["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{PKG}_engine", f"{PKG}_md_publish"])
+                 ["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{pkg}_engine", f"{pkg}_md_publish"])
         for cmd in steps:
             run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
             assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     return exes
+
+
+@pytest.fixture(scope="module")
+def tools(tmp_path_factory) -> Tools:
+    return _build(EXAMPLE, PKG, tmp_path_factory)
 
 
 @dataclass(frozen=True)
@@ -304,3 +308,34 @@ def test_malformed_and_truncated_packets_are_counted_and_the_engine_keeps_runnin
     # Logged, but at most once a second per reason.
     assert err.count("dropped a truncated packet") == 1
     assert "dropped a decode packet (seq 1)" in err
+
+
+def test_replay_of_a_feed_without_instrument_or_trade_messages(tmp_path_factory, tmp_path: Path) -> None:
+    """tests/schemas/roles_depth_snapshot: depth updates named otherwise (fields_map) with no
+    instrument or sequence field, decimal sizes, a snapshot group named `entries`, and no trade
+    message: trades are skipped and counted, everything else decoded."""
+    tools = _build(REPO / "tests" / "schemas" / "roles_depth_snapshot.hftc.yaml", "roles_depth", tmp_path_factory)
+    tape = tmp_path / "xyz.hftt"
+    rows = [(1, CLEAR, SNAPSHOT, 0, 0), (1, CLEAR, SNAPSHOT | SIDE_ASK, 0, 0), (1, DEPTH, SNAPSHOT, 200, 5),
+            (1, DEPTH, SNAPSHOT | SIDE_ASK | END, 202, 5)]
+    for i in range(1_000):
+        t = 2 + i * 1_000
+        rows.append((t, DEPTH, END | (SIDE_ASK if i % 2 else 0), 202 if i % 2 else 200, 1 + i % 7))
+        rows.append((t, TRADE, END, 201, 1))
+    a = np.array(rows, dtype=np.int64)
+    # Tick 0.5 and lot 0.001 like the schema's book; the tape's symbol is the strategy's.
+    write_tape(tape, [Instrument("XYZ", 0.5, 0.001, 1.0)],
+               {"local_ts": a[:, 0], "exch_ts": a[:, 0], "px": a[:, 3], "qty": a[:, 4],
+                "instrument": np.zeros(len(a), np.uint16), "kind": a[:, 1].astype(np.uint8),
+                "flags": a[:, 2].astype(np.uint8)})
+    out = tmp_path / "s.json"
+    run = subprocess.run([str(tools.engine), "--replay", str(tape), "--speed", "max", "--inline", "--no-pin",
+                          "--summary", str(out)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    s = _summary(out)
+    assert s["tape_events"] == len(a)
+    assert s["messages_encoded"] == s["messages_decoded"] == 1_001  # 1,000 levels and one snapshot
+    assert s["events_skipped"]["no_message_for_event"] == 1_000  # the trades
+    assert s["market_msgs_published"] == 1_003  # the snapshot is a reset and two levels
+    assert s["feed_drops"] == {"unknown_instrument": 0, "bad_side": 0, "off_grid": 0}
+    assert s["orders"] >= 1
