@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import signal
 import socket
@@ -37,7 +38,7 @@ class Tools:
     publish: Path
 
 
-def _build(schema: Path, pkg: str, tmp_path_factory) -> Tools:
+def _build(schema: Path, pkg: str, tmp_path_factory, sanitize: bool = False) -> Tools:
     for tool in ("cmake", "ninja", "g++"):
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is not installed")
@@ -51,14 +52,15 @@ def _build(schema: Path, pkg: str, tmp_path_factory) -> Tools:
     for root in (src, RUNTIME / "include"):
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    home = build_cache() / "engine_md" / digest.hexdigest()[:16]
+    home = build_cache() / ("engine_md_asan" if sanitize else "engine_md") / digest.hexdigest()[:16]
     exes = Tools(home / "build" / f"{pkg}_engine", home / "build" / f"{pkg}_md_publish")
     if not (exes.engine.is_file() and exes.publish.is_file()):
         if (home / "src").exists():
             shutil.rmtree(home / "src")
         shutil.copytree(src, home / "src")
         steps = (["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
-                  "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_COMPILER=g++", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+                  f"-DCMAKE_BUILD_TYPE={'Debug' if sanitize else 'Release'}", "-DCMAKE_CXX_COMPILER=g++",
+                  f"-DHFTC_RUNTIME_DIR={RUNTIME}", f"-DHFTC_SANITIZE={'ON' if sanitize else 'OFF'}",
                   "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
                  ["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{pkg}_engine", f"{pkg}_md_publish"])
         for cmd in steps:
@@ -175,11 +177,11 @@ def test_replay_refuses_a_file_that_is_not_a_tape(tools: Tools, tmp_path: Path) 
 class UdpEngine:
     """An engine on --md; stop() sends SIGTERM and returns (exit code, stderr, summary)."""
 
-    def __init__(self, tools: Tools, tmp_path: Path, url: str, *args: str) -> None:
+    def __init__(self, tools: Tools, tmp_path: Path, url: str, *args: str, env: dict | None = None) -> None:
         self.summary = tmp_path / "engine.json"
-        self.proc = subprocess.Popen([str(tools.engine), "--md", url, "--inline", "--no-pin",
-                                      "--summary", str(self.summary), *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([str(tools.engine), "--md", url, "--no-pin", "--summary", str(self.summary),
+                                      *(args or ("--inline",))],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.startswith("md=udp://"):
@@ -257,7 +259,7 @@ def test_udp_gap_resyncs_on_the_next_snapshot(tools: Tools, tmp_path: Path) -> N
 def test_udp_gap_with_halt_policy_stops_the_engine(tools: Tools, tmp_path: Path) -> None:
     tape = tmp_path / "t.hftt"
     synth_tape(tape, updates=2_000, snapshot_every=500, step_ns=20_000)
-    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0", "--gap-policy", "halt")
+    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0", "--inline", "--gap-policy", "halt")
     try:
         _publish(tools, tape, engine.url, "--skip-packets", "100")
         rc = engine.proc.wait(timeout=10)  # exits on its own
@@ -276,9 +278,13 @@ def _header(seq: int, channel: int, count: int) -> bytes:
 
 def test_malformed_and_truncated_packets_are_counted_and_the_engine_keeps_running(
         tools: Tools, tmp_path: Path) -> None:
+    _bad_packets_then_a_tape(tools, tmp_path)
+
+
+def _bad_packets_then_a_tape(tools: Tools, tmp_path: Path, *args: str, env: dict | None = None) -> None:
     tape = tmp_path / "t.hftt"
     counts = synth_tape(tape, updates=2_000, snapshot_every=500, step_ns=20_000)
-    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0")
+    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0", *args, env=env)
     bad = {
         "truncated": [b"", b"\x01\x02\x03", _header(1, 9, 1) + b"\x01",  # header cut, frame header cut
                       _header(1, 9, 2) + struct.pack("<H", 3) + b"abc" + struct.pack("<H", 40) + b"x"],
@@ -339,3 +345,22 @@ def test_replay_of_a_feed_without_instrument_or_trade_messages(tmp_path_factory,
     assert s["market_msgs_published"] == 1_003  # the snapshot is a reset and two levels
     assert s["feed_drops"] == {"unknown_instrument": 0, "bad_side": 0, "off_grid": 0}
     assert s["orders"] >= 1
+
+
+SANITIZER_ENV = {"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+def test_engine_and_publisher_under_asan_and_ubsan(tmp_path_factory, tmp_path: Path) -> None:
+    """The engine's threaded pipeline (the schema's splits, unpinned) replaying a tape, then taking
+    bad packets and a tape over UDP, built with AddressSanitizer and UBSan (Debug)."""
+    env = {**os.environ, **SANITIZER_ENV}
+    tools = _build(EXAMPLE, PKG, tmp_path_factory, sanitize=True)
+    tape = tmp_path / "t.hftt"
+    counts = synth_tape(tape, updates=5_000, snapshot_every=1_000, step_ns=10_000)
+    run = subprocess.run([str(tools.engine), "--replay", str(tape), "--speed", "max", "--no-pin"],
+                         capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert run.returncode == 0, run.stderr
+    assert f"replay: {counts.messages} messages decoded" in run.stderr
+    udp = tmp_path / "udp"
+    udp.mkdir()
+    _bad_packets_then_a_tape(tools, udp, "--gap-policy", "resync", env=env)
