@@ -54,7 +54,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <vector>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -65,20 +64,21 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "fx_mm/codecs.hpp"
-#include "fx_mm/pipeline_tick_to_trade.hpp"
-#include "hft/metrics/exporter.hpp"
-#include "hft/metrics/registry.hpp"
-#include "hft/metrics/shm_metrics.hpp"
-#include "hft/spsc_ring.hpp"
 #include "fx_mm/md_tick_to_trade.hpp"
+#include "fx_mm/pipeline_tick_to_trade.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/cpu.hpp"
 #include "hft/md/gap_tracker.hpp"
 #include "hft/md/packet.hpp"
 #include "hft/md/replay.hpp"
 #include "hft/md/udp.hpp"
+#include "hft/metrics/exporter.hpp"
+#include "hft/metrics/registry.hpp"
+#include "hft/metrics/shm_metrics.hpp"
+#include "hft/spsc_ring.hpp"
 
 namespace {
 
