@@ -122,11 +122,11 @@ def perf_top(exe: Path, tape: Path, folder: Path, lines: int = 12) -> list[str]:
     data = folder / "perf.data"
     rec = subprocess.run(["perf", "record", "-e", "cpu-clock", "-F", "5000", "-o", str(data), str(exe),
                           "--replay", str(tape), "--speed", "max", "--inline", "--no-pin"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if rec.returncode != 0:
         return [f"perf record failed: {rec.stderr.strip()[-300:]}"]
     rep = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--stdio", "--percent-limit", "0.5"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     return [ln for ln in rep.stdout.splitlines() if ln.strip() and not ln.startswith("#")][:lines]
 
 

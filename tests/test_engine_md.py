@@ -364,3 +364,39 @@ def test_engine_and_publisher_under_asan_and_ubsan(tmp_path_factory, tmp_path: P
     udp = tmp_path / "udp"
     udp.mkdir()
     _bad_packets_then_a_tape(tools, udp, "--gap-policy", "resync", env=env)
+
+
+def test_replay_maps_tape_instruments_by_symbol_into_a_symbol_keyed_feed(tmp_path_factory, tmp_path: Path) -> None:
+    """A symbol-keyed feed (tests/schemas/roles_symbol_bbo with a depth update message added) with
+    integer share quantities: tape instruments are matched by symbol whatever their order, one
+    that is not an engine instrument is skipped and counted."""
+    text = (REPO / "tests" / "schemas" / "roles_symbol_bbo.hftc.yaml").read_text()
+    text = text.replace("  Fill:\n    id: 3", "  Level:\n    id: 4\n    role: depth_update\n    fields:\n"
+                        "      symbol: Ticker\n      side: Side\n      price: Price\n      qty: uint32\n"
+                        "  Fill:\n    id: 3")
+    text = text.replace("input: [Quote, Trade, Fill]", "input: [Level, Trade, Fill]")
+    schema = tmp_path / "roles_symbol_depth.hftc.yaml"
+    schema.write_text(text)
+    tools = _build(schema, "roles_bbo", tmp_path_factory)
+    rows = []
+    for i in range(2_000):
+        ask = (i // 3) % 2 == 1
+        rows.append((1_000 + i * 1_000, DEPTH, END | (SIDE_ASK if ask else 0), 10_000 + (1 if ask else -1), 3, i % 3))
+        rows.append((1_000 + i * 1_000, TRADE, END, 10_000, 1, i % 3))
+    a = np.array(rows, dtype=np.int64)
+    tape = tmp_path / "stocks.hftt"
+    write_tape(tape, [Instrument("MSFT", 0.01, 100.0), Instrument("AAPL", 0.01, 100.0), Instrument("GOOG", 0.01, 100.0)],
+               {"local_ts": a[:, 0], "exch_ts": a[:, 0], "px": a[:, 3], "qty": a[:, 4],
+                "instrument": a[:, 5].astype(np.uint16), "kind": a[:, 1].astype(np.uint8),
+                "flags": a[:, 2].astype(np.uint8)})
+    out = tmp_path / "s.json"
+    run = subprocess.run([str(tools.engine), "--replay", str(tape), "--speed", "max", "--inline", "--no-pin",
+                          "--summary", str(out)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    s = _summary(out)
+    goog = int(np.count_nonzero(a[:, 5] == 2))
+    assert s["events_skipped"]["unmapped_instrument"] == goog
+    assert s["messages_encoded"] == s["messages_decoded"] == len(a) - goog
+    assert s["feed_drops"] == {"unknown_instrument": 0, "bad_side": 0, "off_grid": 0}  # symbols resolved
+    assert "tape instrument 'GOOG' is not an engine instrument" in run.stderr
+    assert "no tape symbol matches" not in run.stderr  # matched by symbol, not by position
