@@ -98,6 +98,12 @@ class CppBackend:
         if engine is not None:
             text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
+            if engine["md"]:
+                pipeline = engine["pipeline"].name
+                for template, path in (("md_feed.hpp.j2", f"include/{pkg}/md_{pipeline}.hpp"),
+                                       ("md_publish_main.cpp.j2", "src/md_publish_main.cpp")):
+                    text = env.get_template(template).render(v=view, c=components, e=engine)
+                    files.append(GeneratedFile(path, text, "clang-format"))
         return files
 
     def _runtime(self, files: list[GeneratedFile], components: dict | None) -> tuple[dict[str, str], tuple]:

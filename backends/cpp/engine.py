@@ -5,6 +5,10 @@ generated codecs and fed through the generated feed handler, and exports the run
 that the prometheus and grafana targets expect. It needs a feed input with the depth update or
 the BBO role (the synthetic market is made of one or the other); without one no engine is
 generated. A symbol-keyed feed is sent the symbols of its `instruments` table.
+
+With a depth update input the engine also takes market data from a tape (`--replay`) or from UDP
+packets (`--md`), and the package gets `include/<pkg>/md_<pipeline>.hpp` (tape events as the
+schema's messages) and the `<pkg>_md_publish` program that sends a tape as those packets.
 """
 
 from __future__ import annotations
@@ -31,4 +35,10 @@ def engine_view(components: dict | None) -> dict | None:
         "strategy_stage": stage["strategy"],
         "risk_stage": stage["risk_gate"],
         "gateway_stage": stage["order_gateway"],
+        # Tapes and UDP packets (md_<pipeline>.hpp, <pkg>_md_publish) need a depth_update message to
+        # carry a tape's depth events; the trade and snapshot messages are used when present.
+        "md": components["t_delta"] is not None,
+        "delta_in": components["t_delta"],
+        "trade_in": components["t_trade"],
+        "snapshot_in": components["t_snapshot"],
     }

@@ -14,6 +14,11 @@ Kubernetes `namespace`, `pod`) come from the scrape configuration.
 | `hftc_orders_rejected_total` | counter | orders rejected (by the risk gate or the venue) |
 | `hftc_position` | gauge | signed position, lots, per instrument |
 | `hftc_pnl` | gauge | realised plus unrealised PnL, quote currency, per instrument |
+| `hftc_md_packets_total` | counter | market-data packets received (`--md`) |
+| `hftc_md_packets_dropped_total` | counter | packets dropped, by `reason`: `truncated`, `malformed`, `oversize`, `decode`, `duplicate` |
+| `hftc_md_gaps_total`, `hftc_md_packets_missed_total` | counter | packet sequence gaps, and the packets lost in them |
+| `hftc_md_resyncs_total` | counter | instruments brought back by a snapshot after a gap |
+| `hftc_md_instruments_waiting_snapshot` | gauge | instruments not quoted until their next snapshot |
 | `process_cpu_seconds_total` | counter | standard process collector: CPU time |
 | `process_resident_memory_bytes` | gauge | standard process collector: resident memory |
 | `process_virtual_memory_bytes` | gauge | standard process collector: virtual memory |

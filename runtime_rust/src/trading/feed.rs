@@ -15,7 +15,7 @@
 #![deny(unsafe_code)]
 
 use super::order::{
-    side_sign, InstrumentId, MarketMsg, MsgKind, TradeTick, MSG_GAP_BEFORE, MSG_MORE,
+    side_sign, InstrumentId, MarketMsg, MsgKind, TradeTick, MSG_GAP_BEFORE, MSG_MORE, MSG_STALE,
 };
 use super::strategy::{InstrumentView, MarketView};
 use crate::l2book::PriceLevelBook;
@@ -175,6 +175,10 @@ impl BookBuilder {
         let (Some(v), Some(book)) = (self.views.get_mut(i), self.books.get_mut(i)) else {
             return false;
         };
+        if m.flags & MSG_STALE != 0 {
+            v.stale = true;
+            return false;
+        }
         match m.kind {
             MsgKind::BookDelta => {
                 v.stale |= m.flags & MSG_GAP_BEFORE != 0;
@@ -288,8 +292,23 @@ impl<H: GapHandler> FeedHandler<H> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::order::{book_delta, book_reset, fill_msg, trade_msg, Side, MSG_MORE};
+    use super::super::order::{
+        book_delta, book_reset, fill_msg, stale_msg, trade_msg, Side, MSG_MORE,
+    };
     use super::*;
+
+    #[test]
+    fn stale_marker_leaves_the_book_and_waits_for_a_reset() {
+        let mut books = BookBuilder::new(1, 64);
+        books.apply(&book_delta(0, Side::Bid, 100, 5, 1, 0));
+        assert!(!books.apply(&stale_msg(0, 0)));
+        assert!(books.instrument(0).stale);
+        assert_eq!(books.book(0).best_bid(), Some((100, 5)));
+        books.apply(&book_delta(0, Side::Bid, 100, 6, 2, 0));
+        assert!(books.instrument(0).stale);
+        books.apply(&book_reset(0, 3, 0));
+        assert!(!books.instrument(0).stale);
+    }
 
     #[test]
     fn gaps_duplicates_and_resets() {

@@ -26,8 +26,9 @@ pub use feed::{
 };
 pub use grid::{ExactDecimal, FeedDrops, Grid, InstrumentTable};
 pub use order::{
-    book_delta, book_reset, fill_msg, side_sign, touch_of, trade_msg, InstrumentId, MarketMsg,
-    MsgKind, OrderRequest, Quote, Side, Touch, TradeTick, MSG_GAP_BEFORE, MSG_MORE, MSG_NONE,
+    book_delta, book_reset, fill_msg, side_sign, stale_msg, touch_of, trade_msg, InstrumentId,
+    MarketMsg, MsgKind, OrderRequest, Quote, Side, Touch, TradeTick, MSG_GAP_BEFORE, MSG_MORE,
+    MSG_NONE, MSG_STALE,
 };
 pub use pipeline::{
     split_before, OrderGateway, OrderIntent, Pipeline, PipelineConfig, PipelineStats,

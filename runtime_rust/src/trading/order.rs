@@ -110,6 +110,9 @@ pub const MSG_GAP_BEFORE: u8 = 1;
 /// Set on every level of a multi-level event except the last: the book applies it but the
 /// strategy runs once, on the last level, never on a half-applied event.
 pub const MSG_MORE: u8 = 2;
+/// Not market data: the instrument's updates were lost (a packet gap on its channel). The book is
+/// left as it is and marked stale, so the strategy stops quoting until the next `BookReset`.
+pub const MSG_STALE: u8 = 4;
 
 /// One decoded feed message, the unit crossing the feed -> book ring (48 bytes, like C++).
 ///
@@ -199,6 +202,15 @@ pub const fn book_reset(instrument: InstrumentId, seq: u64, ts_ns: u64) -> Marke
     MarketMsg {
         kind: MsgKind::BookReset,
         ..book_delta(instrument, Side::Bid, 0, 0, seq, ts_ns)
+    }
+}
+
+/// The marker that makes an instrument stale without touching its book ([`MSG_STALE`]).
+#[inline]
+pub const fn stale_msg(instrument: InstrumentId, ts_ns: u64) -> MarketMsg {
+    MarketMsg {
+        flags: MSG_STALE,
+        ..book_delta(instrument, Side::Bid, 0, 0, 0, ts_ns)
     }
 }
 

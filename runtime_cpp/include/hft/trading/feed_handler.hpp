@@ -120,6 +120,10 @@ class BookBuilder {
   /// should run now, i.e. unless the message is a non-final level of a multi-level event.
   bool apply(const MarketMsg& m) noexcept {
     InstrumentView& v = views_[m.instrument];
+    if ((m.flags & kMsgStale) != 0) [[unlikely]] {
+      v.stale = true;
+      return false;
+    }
     switch (m.kind) {
       case MsgKind::kBookDelta:
         v.stale |= (m.flags & kMsgGapBefore) != 0;

@@ -85,6 +85,9 @@ enum MsgFlags : std::uint8_t {
   /// Set by the decoder on every level of a multi-level exchange event except the last: the book
   /// applies it but the strategy runs once, on the last level, never on a half-applied event.
   kMsgMore = 2,
+  /// Not market data: the instrument's updates were lost (a packet gap on its channel). The book
+  /// is left as it is and marked stale, so the strategy stops quoting until the next kBookReset.
+  kMsgStale = 4,
 };
 
 /// One decoded feed message, the unit that crosses the feed -> book ring (48 bytes).
@@ -122,6 +125,9 @@ constexpr MarketMsg trade_msg(InstrumentId inst, Side aggressor, std::int64_t px
 constexpr MarketMsg fill_msg(InstrumentId inst, Side side, std::int64_t px, std::int64_t qty,
                              std::uint64_t ts_ns = 0) noexcept {
   return MarketMsg{0, ts_ns, px, qty, 0, inst, MsgKind::kFill, side, kMsgNone};
+}
+constexpr MarketMsg stale_msg(InstrumentId inst, std::uint64_t ts_ns = 0) noexcept {
+  return MarketMsg{0, ts_ns, 0, 0, 0, inst, MsgKind::kBookDelta, Side::Bid, kMsgStale};
 }
 constexpr MarketMsg book_reset(InstrumentId inst, std::uint64_t seq,
                                std::uint64_t ts_ns = 0) noexcept {

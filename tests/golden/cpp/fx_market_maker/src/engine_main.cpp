@@ -5,6 +5,8 @@
 //   fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME] [--duration-s S]
 //       [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]
 //       [--spike-after-s T --spike-ns N]
+//       [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]
+//       [--summary FILE.json]
 //
 // Every message takes the production path: a BookDelta encoded with the generated codec, dispatch()
 // into feed handler `feed`, then the pipeline (book `book`, strategy
@@ -30,24 +32,49 @@
 // --spike-after-s T --spike-ns N: from T seconds after start the gateway stalls N ns before each
 // order (a slow venue link), for alert drills. Prints `port=P` and `shm=NAME` on stdout once
 // serving; stops cleanly on SIGINT or SIGTERM, or after S seconds (0, the default: when signalled).
+//
+// Market data from outside instead of the synthetic market (md_tick_to_trade.hpp, FORMATS.md §6):
+//   --replay TAPE    a .hftt tape, each event encoded as the schema's message and decoded by the
+//                    same dispatch() as live data, at the tape's pace, --speed X times faster, or
+//                    --speed max; the engine stops at the end of the tape.
+//   --md URL         udp://HOST:PORT (unicast, or a multicast group joined on loopback): sequenced
+//                    packets drained with recvmmsg by a busy-polling feed thread, stamped with the
+//                    kernel's receive time (SO_TIMESTAMPNS) or else the TSC. Port 0 picks a free
+//                    port; `md=udp://HOST:PORT` is printed once bound. A packet gap applies
+//                    --gap-policy: resync (default: the channel's instruments go stale and are not
+//                    quoted until their next snapshot) or halt (kill switch, exit status 3).
+//                    Truncated, malformed, oversize, undecodable and duplicate packets are counted
+//                    in hftc_md_packets_dropped_total{reason} and logged at most once a second.
+//   --summary FILE   write the run's counts as JSON when the engine stops.
 #include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "fx_mm/codecs.hpp"
+#include "fx_mm/md_tick_to_trade.hpp"
 #include "fx_mm/pipeline_tick_to_trade.hpp"
+#include "hft/backtest/tape.hpp"
+#include "hft/cpu.hpp"
+#include "hft/md/gap_tracker.hpp"
+#include "hft/md/packet.hpp"
+#include "hft/md/replay.hpp"
+#include "hft/md/udp.hpp"
 #include "hft/metrics/exporter.hpp"
 #include "hft/metrics/registry.hpp"
 #include "hft/metrics/shm_metrics.hpp"
@@ -85,12 +112,19 @@ struct Options {
   bool pin = true;
   double spike_after_s = -1.0;
   std::uint64_t spike_ns = 0;
+  std::string replay;
+  double speed = 1.0;  // 0: as fast as possible
+  std::optional<hft::md::UdpEndpoint> md;
+  hft::md::GapPolicy gap_policy = hft::md::GapPolicy::kResync;
+  std::string summary;
 };
 
 constexpr const char* kUsage =
     "usage: fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME]\n"
     "         [--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]\n"
-    "         [--spike-after-s T --spike-ns N]\n";
+    "         [--spike-after-s T --spike-ns N]\n"
+    "         [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]\n"
+    "         [--summary FILE.json]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
@@ -110,6 +144,12 @@ constexpr const char* kUsage =
       "  --inline            run every stage on one thread\n"
       "  --no-pin            do not pin threads to the pipeline's CPUs\n"
       "  --spike-after-s T   with --spike-ns N: N ns more per tick after T seconds (alerts)\n"
+      "  --replay TAPE       market data from a .hftt tape instead of the synthetic market\n"
+      "  --speed X|max       replay X times the recorded pace, or as fast as possible (default 1)\n"
+      "  --md URL            market data from udp://HOST:PORT packets (unicast or multicast)\n"
+      "  --gap-policy P      on a packet gap: resync (default: stop quoting until a snapshot) or "
+      "halt\n"
+      "  --summary FILE      write the run's counts as JSON when the engine stops\n"
       "  -h, --help          print this help\n",
       kUsage);
   std::exit(0);
@@ -149,6 +189,22 @@ Options parse(int argc, char** argv) {
       o.spike_after_s = number(a, argv[++i], 1e9);
     } else if (a == "--spike-ns") {
       o.spike_ns = static_cast<std::uint64_t>(number(a, argv[++i], 1e9));
+    } else if (a == "--replay") {
+      o.replay = argv[++i];
+    } else if (a == "--speed") {
+      const auto v = hft::md::parse_speed(argv[++i]);
+      if (!v) usage("--speed needs a positive number or `max`");
+      o.speed = *v;
+    } else if (a == "--md") {
+      std::string why;
+      o.md = hft::md::parse_udp_url(argv[++i], why);
+      if (!o.md) usage(std::string("--md: ").append(why));
+    } else if (a == "--gap-policy") {
+      const auto v = hft::md::parse_gap_policy(argv[++i]);
+      if (!v) usage("--gap-policy is resync or halt");
+      o.gap_policy = *v;
+    } else if (a == "--summary") {
+      o.summary = argv[++i];
     } else if (a == "--inline") {
       o.inline_stages = true;
     } else if (a == "--no-pin") {
@@ -159,6 +215,7 @@ Options parse(int argc, char** argv) {
   }
   if ((o.spike_after_s >= 0) != (o.spike_ns > 0))
     usage("--spike-after-s and --spike-ns go together");
+  if (!o.replay.empty() && o.md) usage("--replay and --md are two market-data sources: pick one");
   return o;
 }
 
@@ -198,6 +255,37 @@ struct Metrics {
       m.pnl[i] = reg.gauge("hftc_pnl", "Realised plus unrealised PnL per instrument.",
                            {{"pipeline", kPipeline}, {"instrument", kInstrumentNames[i]}});
     }
+    return m;
+  }
+};
+
+// Market-data input counters (--replay, --md).
+struct MdMetrics {
+  hft::metrics::Counter packets;
+  std::array<hft::metrics::Counter, hft::md::kDropReasons> dropped;
+  hft::metrics::Counter gaps;
+  hft::metrics::Counter missed;
+  hft::metrics::Counter resyncs;
+  hft::metrics::Gauge waiting;
+
+  static MdMetrics register_in(hft::metrics::Registry& reg) {
+    MdMetrics m;
+    m.packets = reg.counter("hftc_md_packets_total", "Market-data packets received.",
+                            {{"pipeline", kPipeline}});
+    for (std::size_t r = 0; r < hft::md::kDropReasons; ++r) {
+      m.dropped[r] =
+          reg.counter("hftc_md_packets_dropped_total", "Market-data packets dropped, by reason.",
+                      {{"pipeline", kPipeline}, {"reason", hft::md::kDropReasonNames[r]}});
+    }
+    m.gaps = reg.counter("hftc_md_gaps_total", "Packet sequence gaps.", {{"pipeline", kPipeline}});
+    m.missed = reg.counter("hftc_md_packets_missed_total", "Packets lost in sequence gaps.",
+                           {{"pipeline", kPipeline}});
+    m.resyncs =
+        reg.counter("hftc_md_resyncs_total", "Instruments brought back by a snapshot after a gap.",
+                    {{"pipeline", kPipeline}});
+    m.waiting =
+        reg.gauge("hftc_md_instruments_waiting_snapshot",
+                  "Instruments not quoted until their next snapshot.", {{"pipeline", kPipeline}});
     return m;
   }
 };
@@ -403,8 +491,253 @@ class Market {
   std::uint64_t next_ = 0;
 };
 
+namespace tape_md = fx::mm::md::tick_to_trade;
+
+// One framed message on the production decode path: dispatch() into the generated feed handler,
+// stamped with its receive time, timed and counted.
+template <class Feed>
+class Ingress {
+ public:
+  Ingress(Feed& feed, const Metrics& metrics, const hft::TscClock& clock) noexcept
+      : feed_(&feed), metrics_(&metrics), clock_(clock) {}
+
+  bool deliver(std::span<const char> message, std::uint64_t rx_ns) noexcept {
+    feed_->set_receive_ns(rx_ns);
+    const std::uint64_t t0 = hft::TscClock::now();
+    const DispatchResult r = dispatch(message.data(), message.size(), *feed_);
+    const std::uint64_t t1 = hft::TscClock::now();
+    if (!r.ok()) [[unlikely]] {
+      ++errors_;
+      return false;
+    }
+    metrics_->feed_stage.record(clock_.to_ns(t1 > t0 ? t1 - t0 : 0));
+    metrics_->messages.inc();
+    ++decoded_;
+    return true;
+  }
+
+  std::uint64_t decoded() const noexcept { return decoded_; }
+  std::uint64_t errors() const noexcept { return errors_; }
+
+ private:
+  Feed* feed_;
+  const Metrics* metrics_;
+  hft::TscClock clock_;
+  std::uint64_t decoded_ = 0;
+  std::uint64_t errors_ = 0;
+};
+
+// What --summary writes: the counts of the market-data source and of the pipeline.
+struct Summary {
+  std::string source = "synthetic";
+  std::uint64_t tape_events = 0;
+  std::uint64_t encoded = 0;
+  std::array<std::uint64_t, tape_md::kSkipReasons> skipped{};
+  std::uint64_t decoded = 0;
+  std::uint64_t decode_errors = 0;
+  std::uint64_t packets = 0;
+  std::array<std::uint64_t, hft::md::kDropReasons> dropped{};
+  std::uint64_t gaps = 0;
+  std::uint64_t missed = 0;
+  std::uint64_t resyncs = 0;
+  std::uint64_t waiting = 0;
+  bool halted = false;
+  bool kernel_timestamps = false;
+  double seconds = 0;
+
+  // Atomically (a temporary file renamed into place); false with errno set on failure.
+  bool write(const std::string& path, const tr::PipelineStats& s,
+             const components::FeedDrops& drops, const Metrics& metrics,
+             hft::md::GapPolicy policy) const {
+    const std::string tmp = path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr) return false;
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    std::fprintf(f, "{\n  \"source\": \"%s\",\n  \"pipeline\": \"%s\",\n", source.c_str(),
+                 std::string(kPipeline).c_str());
+    std::fprintf(f,
+                 "  \"tape_events\": %llu,\n  \"messages_encoded\": %llu,\n  \"events_skipped\": {",
+                 u(tape_events), u(encoded));
+    for (std::size_t r = 0; r < tape_md::kSkipReasons; ++r) {
+      std::fprintf(f, "%s\"%s\": %llu", r ? ", " : "", std::string(tape_md::kSkipNames[r]).c_str(),
+                   u(skipped[r]));
+    }
+    std::fprintf(f, "},\n  \"messages_decoded\": %llu,\n  \"decode_errors\": %llu,\n", u(decoded),
+                 u(decode_errors));
+    std::fprintf(f,
+                 "  \"feed_drops\": {\"unknown_instrument\": %llu, \"bad_side\": %llu, "
+                 "\"off_grid\": %llu},\n",
+                 u(drops.unknown_instrument), u(drops.bad_side), u(drops.off_grid));
+    std::fprintf(f, "  \"packets\": %llu,\n  \"packets_dropped\": {", u(packets));
+    for (std::size_t r = 0; r < hft::md::kDropReasons; ++r) {
+      std::fprintf(f, "%s\"%s\": %llu", r ? ", " : "",
+                   std::string(hft::md::kDropReasonNames[r]).c_str(), u(dropped[r]));
+    }
+    std::fprintf(f,
+                 "},\n  \"gap_policy\": \"%s\",\n  \"gaps\": %llu,\n  \"packets_missed\": %llu,\n",
+                 std::string(hft::md::name(policy)).c_str(), u(gaps), u(missed));
+    std::fprintf(
+        f, "  \"resyncs\": %llu,\n  \"instruments_waiting_snapshot\": %llu,\n  \"halted\": %s,\n",
+        u(resyncs), u(waiting), halted ? "true" : "false");
+    std::fprintf(f, "  \"kernel_timestamps\": %s,\n", kernel_timestamps ? "true" : "false");
+    std::fprintf(f, "  \"market_msgs_published\": %llu,\n  \"market_msgs_dropped\": %llu,\n",
+                 u(s.published), u(s.dropped));
+    std::fprintf(f,
+                 "  \"strategy_calls\": %llu,\n  \"quotes\": %llu,\n  \"orders\": %llu,\n  "
+                 "\"rejected\": %llu,\n",
+                 u(s.strategy_calls), u(s.quotes), u(metrics.orders.value()),
+                 u(metrics.rejects.value()));
+    std::fprintf(f, "  \"seconds\": %.6f,\n  \"messages_per_s\": %.1f\n}\n", seconds,
+                 seconds > 0 ? static_cast<double>(decoded) / seconds : 0.0);
+    const bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
+    if (std::fclose(f) != 0 || !ok) return false;
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+  }
+};
+
+// The engine maps tapes only; a raw capture is converted once, outside the trading process.
+hft::backtest::Tape open_tape(const std::string& path) {
+  try {
+    return hft::backtest::Tape::open(path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(
+        std::string(e.what()) +
+        "\nhint: a raw capture (Binance .gz, hftbacktest .npz, Tardis .csv) must be "
+        "converted first: hftc data convert CAPTURE -o TAPE.hftt");
+  }
+}
+
+// --replay: every tape event through the generated encoder and the real dispatch, paced.
+template <class Feed>
+void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::TscClock& clock,
+            Summary& sum) {
+  const hft::backtest::Tape tape = open_tape(opt.replay);
+  tape_md::TapeEncoder encoder(tape);
+  for (const std::string& note : encoder.map().notes)
+    std::fprintf(stderr, "replay: %s\n", note.c_str());
+  Ingress<Feed> ingress(feed, metrics, clock);
+  std::vector<char> buf(tape_md::TapeEncoder::kBufferBytes);
+  const auto local = tape.local_ts();
+  const std::size_t n = tape.size();
+  const hft::md::Pacer pacer(opt.speed, n > 0 ? local[0] : 0);
+  const auto t_start = std::chrono::steady_clock::now();
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    if (opt.speed > 0) {
+      if (!pacer.wait(local[i], g_stop)) break;
+    } else if ((i & 4095) == 0 && g_stop != 0) {
+      break;
+    }
+    if ((i & 4095) == 0 && opt.duration_s > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >=
+            opt.duration_s) {
+      break;
+    }
+    const std::size_t len = encoder.encode(i, buf.data());
+    if (len != 0) ingress.deliver(std::span<const char>(buf.data(), len), clock.now_ns());
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  sum.source = "replay";
+  sum.tape_events = i;
+  sum.encoded = encoder.stats().messages;
+  sum.skipped = encoder.stats().skipped;
+  sum.decoded = ingress.decoded();
+  sum.decode_errors = ingress.errors();
+}
+
+// --md: sequenced packets over UDP, busy-polled on this (the feed) thread.
+template <class Pipe, class Feed>
+void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resync,
+            const Metrics& metrics, const MdMetrics& mdm, const hft::TscClock& clock,
+            Summary& sum) {
+  hft::md::UdpReceiver rx(*opt.md);
+  std::printf("md=udp://%s:%u\n", opt.md->host.c_str(), static_cast<unsigned>(rx.port()));
+  std::fflush(stdout);
+  sum.source = "udp";
+  sum.kernel_timestamps = rx.kernel_timestamps();
+  // Kernel stamps are CLOCK_REALTIME; the pipeline's clock is CLOCK_MONOTONIC-based.
+  timespec rt{};
+  ::clock_gettime(CLOCK_REALTIME, &rt);
+  const std::uint64_t realtime_ns = static_cast<std::uint64_t>(rt.tv_sec) * 1'000'000'000ull +
+                                    static_cast<std::uint64_t>(rt.tv_nsec);
+  const std::uint64_t realtime_minus_mono = realtime_ns - clock.now_ns();
+  Ingress<Feed> ingress(feed, metrics, clock);
+  hft::md::GapTracker seq;
+  hft::md::RateLimitedLog<hft::md::kDropReasons + 1> log;
+  const auto drop = [&](hft::md::DropReason r, std::uint64_t packet_seq) {
+    const auto k = static_cast<std::size_t>(r);
+    ++sum.dropped[k];
+    mdm.dropped[k].inc();
+    log.log(k, "md: dropped a %s packet (seq %llu)", std::string(hft::md::name(r)).c_str(),
+            static_cast<unsigned long long>(packet_seq));
+  };
+  const auto t_start = std::chrono::steady_clock::now();
+  std::uint64_t idle = 0;
+  while (g_stop == 0 && !sum.halted) {
+    const std::size_t n = rx.poll();
+    if (n == 0) {
+      if ((++idle & 1023) == 0 && opt.duration_s > 0 &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >=
+              opt.duration_s) {
+        break;
+      }
+      hft::cpu_relax();
+      continue;
+    }
+    for (std::size_t k = 0; k < n && !sum.halted; ++k) {
+      ++sum.packets;
+      mdm.packets.inc();
+      if (rx.truncated(k)) {
+        drop(hft::md::DropReason::kOversize, 0);
+        continue;
+      }
+      const hft::md::ParsedPacket pkt = hft::md::parse(rx.data(k));
+      if (!pkt.ok) {
+        drop(pkt.reason, pkt.header.seq);
+        continue;
+      }
+      const hft::md::SeqVerdict v = seq.on_packet(pkt.header.channel, pkt.header.seq);
+      if (v == hft::md::SeqVerdict::kDuplicate) {
+        drop(hft::md::DropReason::kDuplicate, pkt.header.seq);
+        continue;
+      }
+      const std::uint64_t rx_ns =
+          rx.rx_ns(k) != 0 ? rx.rx_ns(k) - realtime_minus_mono : clock.now_ns();
+      if (v == hft::md::SeqVerdict::kGap) [[unlikely]] {
+        mdm.gaps.inc();
+        mdm.missed.inc(seq.missed());
+        log.log(hft::md::kDropReasons,
+                "md: %llu packet(s) missed on channel %u before seq %llu: %s",
+                static_cast<unsigned long long>(seq.missed()),
+                static_cast<unsigned>(pkt.header.channel),
+                static_cast<unsigned long long>(pkt.header.seq),
+                opt.gap_policy == hft::md::GapPolicy::kHalt ? "halting" : "waiting for snapshots");
+        if (opt.gap_policy == hft::md::GapPolicy::kHalt) {
+          pipe.risk().trip();
+          sum.halted = true;
+          break;
+        }
+        resync.mark_all();
+        for (std::uint32_t inst = 0; inst < kInstruments; ++inst) {
+          pipe.publish(tr::stale_msg(static_cast<tr::InstrumentId>(inst), rx_ns));
+        }
+      }
+      bool undecodable = false;
+      pkt.for_each([&](std::span<const char> m) { undecodable |= !ingress.deliver(m, rx_ns); });
+      if (undecodable) drop(hft::md::DropReason::kDecode, pkt.header.seq);
+      mdm.waiting.set(static_cast<double>(resync.waiting_count()));
+    }
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  sum.decoded = ingress.decoded();
+  sum.decode_errors = ingress.errors();
+  sum.gaps = seq.stats().gaps;
+  sum.missed = seq.stats().missed;
+}
+
 template <unsigned Splits>
-int run(const Options& opt, const Metrics& metrics, const hft::TscClock& clock) {
+int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
+        const hft::TscClock& clock) {
   auto cfg = pl::config();
   if (!opt.pin) cfg.cpu = {-1, -1, -1, -1};
   RejectTap tap(metrics.rejects);
@@ -425,8 +758,42 @@ int run(const Options& opt, const Metrics& metrics, const hft::TscClock& clock) 
                    ec.message().c_str());
     }
   }
-  auto sink = [&pipe](const tr::MarketMsg& m) { pipe->publish(m); };
+  hft::md::ResyncSet resync(kInstruments);
+  auto sink = [&pipe, &resync, &mdm](const tr::MarketMsg& m) {
+    if (m.kind == tr::MsgKind::kBookReset && resync.on_reset(m.instrument)) [[unlikely]] {
+      mdm.resyncs.inc();
+    }
+    pipe->publish(m);
+  };
   pl::FeedHandler<decltype(sink), Grid> feed(sink);
+  if (!opt.replay.empty() || opt.md) {
+    Summary sum;
+    if (opt.md) {
+      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum);
+    } else {
+      replay(opt, feed, metrics, clock, sum);
+    }
+    pipe->stop();
+    tap.poll();
+    const tr::PipelineStats s = pipe->stats();
+    sum.resyncs = resync.resyncs();
+    sum.waiting = resync.waiting_count();
+    std::fprintf(stderr,
+                 "fx_mm_engine: %s: %llu messages decoded in %.3f s, %llu published, %llu quotes, "
+                 "%llu orders sent, %llu rejected%s\n",
+                 sum.source.c_str(), static_cast<unsigned long long>(sum.decoded), sum.seconds,
+                 static_cast<unsigned long long>(s.published),
+                 static_cast<unsigned long long>(s.quotes),
+                 static_cast<unsigned long long>(metrics.orders.value()),
+                 static_cast<unsigned long long>(metrics.rejects.value()),
+                 sum.halted ? ", HALTED on a gap" : "");
+    if (!opt.summary.empty() && !sum.write(opt.summary, s, feed.drops(), metrics, opt.gap_policy)) {
+      std::fprintf(stderr, "error: cannot write %s: %s\n", opt.summary.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    return sum.halted ? 3 : 0;
+  }
   Market market(opt.seed, clock);
   market.open(feed, metrics);
 
@@ -475,12 +842,13 @@ int main(int argc, char** argv) {
     std::unique_ptr<hft::metrics::ShmMetrics> shm;
     std::unique_ptr<hft::metrics::Registry> heap;
     if (!opt.shm.empty()) {
-      shm = std::make_unique<hft::metrics::ShmMetrics>(opt.shm, 64);
+      shm = std::make_unique<hft::metrics::ShmMetrics>(opt.shm, 96);
     } else {
-      heap = std::make_unique<hft::metrics::Registry>(64);
+      heap = std::make_unique<hft::metrics::Registry>(96);
     }
     hft::metrics::Registry& registry = shm ? shm->registry() : *heap;
     const Metrics metrics = Metrics::register_in(registry);
+    const MdMetrics mdm = MdMetrics::register_in(registry);
     std::unique_ptr<hft::metrics::HttpExporter> http;
     if (opt.port) {
       http = std::make_unique<hft::metrics::HttpExporter>(registry, *opt.port, opt.bind);
@@ -488,8 +856,8 @@ int main(int argc, char** argv) {
     }
     if (shm) std::printf("shm=%s\n", opt.shm.c_str());
     std::fflush(stdout);
-    return opt.inline_stages ? run<tr::kInline>(opt, metrics, clock)
-                             : run<pl::kSplits>(opt, metrics, clock);
+    return opt.inline_stages ? run<tr::kInline>(opt, metrics, mdm, clock)
+                             : run<pl::kSplits>(opt, metrics, mdm, clock);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "error: %s\n", ex.what());
     return 1;

@@ -1,0 +1,166 @@
+"""Replay throughput of the generated engine: `<pkg>_engine --replay TAPE --speed max --inline`.
+
+    python benchmarks/replay_throughput.py [--events 2000000] [--runs 7] [--perf]
+
+Workload: the fx_market_maker example's engine (feed handler -> book -> expression strategy ->
+risk gate -> gateway, all on one thread with --inline), replaying a synthetic EURUSD tape of
+`--events` depth updates and trades around a touch, with a 10-level snapshot every 10,000 events.
+Every tape event is encoded as the schema's message (md_tick_to_trade.hpp) and decoded by the
+generated dispatch(), exactly as the engine does live; metrics are recorded per message.
+
+Measured per run: the engine's own replay-loop time (steady_clock around the loop, `seconds` in its
+--summary) giving messages/s, and the child's CPU time (user + sys from wait4, which includes
+mapping the tape and start-up) giving messages per CPU-second, which is the steadier figure on a
+shared machine. One warm-up run, then `--runs`; the table shows medians and the last line is one
+JSON object. With --perf, one more run under `perf record -e cpu-clock` and the top symbols: where
+the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "fx_market_maker.hftc.yaml"
+PKG = "fx_mm"
+
+
+def build_engine(cache: Path) -> Path:
+    gen = Path(tempfile.mkdtemp(prefix="replay_bench_"))
+    subprocess.run([sys.executable, "-m", "hftc", "build", str(EXAMPLE), "-t", "cpp", "-o", str(gen)],
+                   check=True, capture_output=True, text=True)
+    src = gen / "cpp"
+    digest = hashlib.sha256()
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(src)).encode() + b"\0" + path.read_bytes())
+    home = cache / digest.hexdigest()[:16]
+    exe = home / "build" / f"{PKG}_engine"
+    if not exe.is_file():
+        if (home / "src").exists():
+            shutil.rmtree(home / "src")
+        shutil.copytree(src, home / "src")
+        subprocess.run(["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
+                        "-DCMAKE_BUILD_TYPE=Release", "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
+                       check=True, capture_output=True, text=True)
+        subprocess.run(["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{PKG}_engine"], check=True,
+                       capture_output=True, text=True)
+    shutil.rmtree(gen, ignore_errors=True)
+    return exe
+
+
+def synth_tape(path: Path, events: int, snapshot_every: int = 10_000, seed: int = 1) -> int:
+    """Depth updates (90%) and trades (10%) one tick around a fixed touch, 10 us apart."""
+    from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
+
+    rng = np.random.default_rng(seed)
+    mid = 110_000
+    ts = 1_000_000_000 + 10_000 * np.arange(events, dtype=np.int64)
+    trade = rng.integers(0, 10, events) == 0
+    ask = rng.integers(0, 2, events).astype(bool)
+    off = rng.integers(0, 4, events)
+    px = np.where(trade, mid + 1, np.where(ask, mid + 1 + off, mid - 1 - off)).astype(np.int64)
+    qty = np.where(trade, 1, rng.integers(0, 30, events)).astype(np.int64)
+    kind = np.where(trade, TRADE, DEPTH).astype(np.uint8)
+    flags = (END | np.where(ask, SIDE_ASK, 0)).astype(np.uint8)
+    # Snapshots: clear both sides and five levels a side, inserted before every snapshot_every-th event.
+    snap_px = np.array([0, 0, *(mid - 1 - k for k in range(5)), *(mid + 1 + k for k in range(5))], np.int64)
+    snap_qty = np.array([0, 0, *(10 + k for k in range(5)), *(10 + k for k in range(5))], np.int64)
+    snap_kind = np.array([CLEAR, CLEAR] + [DEPTH] * 10, np.uint8)
+    snap_flags = np.array([SNAPSHOT, SNAPSHOT | SIDE_ASK] + [SNAPSHOT] * 5 + [SNAPSHOT | SIDE_ASK] * 4
+                          + [SNAPSHOT | SIDE_ASK | END], np.uint8)
+    at = np.arange(0, events, snapshot_every)
+    cols = {"local_ts": [], "px": [], "qty": [], "kind": [], "flags": []}
+    prev = 0
+    for a in [*at, events]:
+        for name, v in (("local_ts", ts), ("px", px), ("qty", qty), ("kind", kind), ("flags", flags)):
+            cols[name].append(v[prev:a])
+        if a < events:
+            cols["local_ts"].append(np.full(12, ts[a], np.int64))
+            cols["px"].append(snap_px)
+            cols["qty"].append(snap_qty)
+            cols["kind"].append(snap_kind)
+            cols["flags"].append(snap_flags)
+        prev = a
+    merged = {k: np.concatenate(v) for k, v in cols.items()}
+    n = len(merged["px"])
+    merged["exch_ts"] = merged["local_ts"] - 500
+    merged["instrument"] = np.zeros(n, np.uint16)
+    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)], merged, {"synthetic": True})
+    return n
+
+
+def run_once(exe: Path, tape: Path, summary: Path) -> dict:
+    proc = subprocess.Popen([str(exe), "--replay", str(tape), "--speed", "max", "--inline", "--no-pin",
+                             "--summary", str(summary)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"engine failed ({proc.returncode}): {err}")
+    s = json.loads(summary.read_text())
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"messages": s["messages_decoded"], "seconds": s["seconds"], "msgs_per_s": s["messages_per_s"],
+            "cpu_s": cpu, "msgs_per_cpu_s": s["messages_decoded"] / cpu if cpu > 0 else 0.0,
+            "orders": s["orders"]}
+
+
+def perf_top(exe: Path, tape: Path, folder: Path, lines: int = 12) -> list[str]:
+    if shutil.which("perf") is None:
+        return ["perf is not installed"]
+    data = folder / "perf.data"
+    rec = subprocess.run(["perf", "record", "-e", "cpu-clock", "-F", "5000", "-o", str(data), str(exe),
+                          "--replay", str(tape), "--speed", "max", "--inline", "--no-pin"],
+                         capture_output=True, text=True, check=False)
+    if rec.returncode != 0:
+        return [f"perf record failed: {rec.stderr.strip()[-300:]}"]
+    rep = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--stdio", "--percent-limit", "0.5"],
+                         capture_output=True, text=True, check=False)
+    return [ln for ln in rep.stdout.splitlines() if ln.strip() and not ln.startswith("#")][:lines]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--perf", action="store_true", help="profile one more run with perf record")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("HFTC_BUILD_CACHE", REPO / ".build-cache"))
+                    / "replay_bench")
+    args = ap.parse_args()
+    exe = build_engine(args.cache)
+    with tempfile.TemporaryDirectory(prefix="replay_bench_") as tmp:
+        folder = Path(tmp)
+        tape = folder / "bench.hftt"
+        rows = synth_tape(tape, args.events)
+        run_once(exe, tape, folder / "warm.json")
+        runs = [run_once(exe, tape, folder / f"run{i}.json") for i in range(args.runs)]
+        med = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "msgs_per_s", "msgs_per_cpu_s", "cpu_s")}
+        print(f"tape: {rows} events, {runs[0]['messages']} messages; engine {exe}")
+        print(f"{'run':>4} {'loop s':>8} {'M msgs/s':>9} {'cpu s':>7} {'M msgs/cpu-s':>13} {'orders':>7}")
+        for i, r in enumerate(runs):
+            print(f"{i:>4} {r['seconds']:>8.3f} {r['msgs_per_s'] / 1e6:>9.2f} {r['cpu_s']:>7.3f} "
+                  f"{r['msgs_per_cpu_s'] / 1e6:>13.2f} {r['orders']:>7}")
+        print(f"{'med':>4} {med['seconds']:>8.3f} {med['msgs_per_s'] / 1e6:>9.2f} {med['cpu_s']:>7.3f} "
+              f"{med['msgs_per_cpu_s'] / 1e6:>13.2f}")
+        profile = perf_top(exe, tape, folder) if args.perf else []
+        for line in profile:
+            print(line)
+        print(json.dumps({"events": rows, "messages": runs[0]["messages"], "runs": args.runs,
+                          "median_msgs_per_s": round(med["msgs_per_s"]),
+                          "median_msgs_per_cpu_s": round(med["msgs_per_cpu_s"]),
+                          "median_loop_seconds": med["seconds"], "unix_time": int(time.time())}))
+
+
+if __name__ == "__main__":
+    main()
