@@ -20,15 +20,24 @@ WARNINGS = "tests/diagnostics/lints.yaml"
 # Runs `main` of one module as the console script would and reports the CLI libraries it imported
 # on a last line of stderr.
 _RUN = """
-import importlib, sys
+import importlib, os, sys
 sys.argv = ["hftc", *sys.argv[2:]]
+
+
+def report():
+    sys.stderr.write("\\nIMPORTED " + ",".join(m for m in ("typer", "click", "rich") if m in sys.modules) + "\\n")
+    sys.stderr.flush()
+
+
+exit_now = os._exit
+os._exit = lambda code: (report(), exit_now(code))  # the fast path ends with os._exit
 module = importlib.import_module({module!r})
 code = 0
 try:
     module.main()
 except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-sys.stderr.write("\\nIMPORTED " + ",".join(m for m in ("typer", "click", "rich") if m in sys.modules) + "\\n")
+report()
 sys.exit(code)
 """
 
