@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 def environment(package_file: str) -> jinja2.Environment:
@@ -13,6 +15,8 @@ def environment(package_file: str) -> jinja2.Environment:
     StrictUndefined turns a typo in a template into an error instead of empty
     output; the whitespace options keep templates readable without stray blank lines.
     """
+    import jinja2  # here, not at the top: `hftc lint` imports every backend and renders few templates
+
     folder = os.path.join(os.path.dirname(os.path.abspath(package_file)), "templates")
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),

@@ -293,13 +293,14 @@ def _load_streaming(file: str, text: str, limit: int) -> tuple[LoadedYaml, list[
     value_spans, key_spans, styles = out.value_spans, out.key_spans, out.styles
     diagnostics: list[Diagnostic] = []
     budget = limit
-    stack: list[list] = []  # open collections: [container, path, start mark, pending key or _SKIP, is mapping]
+    stack: list[list] = []  # open collections: [container, path, start mark, pending (key, path) or _SKIP, is mapping]
     skip = 0  # open collections inside a subtree the converter would not visit
     skip_start, skip_key = None, False  # where that subtree starts; whether it is a (complex) key
     documents = 0
     have_root = False
     stream_end = yaml.StreamEndEvent
     plain: dict[str, Any] = {}  # plain untagged scalar -> its value (immutable), computed once per text
+    new_span, scalar_value = Span, _scalar_value
     parser = _parser(text)
     next_event = parser.get_event
     while True:
@@ -311,34 +312,36 @@ def _load_streaming(file: str, text: str, limit: int) -> tuple[LoadedYaml, list[
             if skip:
                 continue
             value = event.value
+            style = event.style
+            tag = event.tag
             sm, em = event.start_mark, event.end_mark
-            span = Span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+            span = new_span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
             if stack:
                 frame = stack[-1]
                 parent = frame[0]
                 if frame[4]:  # in a mapping
                     pending = frame[3]
                     if pending is None:  # a key
-                        key = _scalar_value(value, event.style, event.tag) if len(value) <= MAX_NUMBER_CHARS else value
-                        if not isinstance(key, str):
+                        key = scalar_value(value, style, tag) if len(value) <= MAX_NUMBER_CHARS else value
+                        if key.__class__ is not str:
                             key = value
-                        kpath = frame[1] + (key,)
+                        path = frame[1] + (key,)
                         if key in parent:
                             from hftc.diagnostics.model import Label
 
                             diagnostics.append(
                                 error("HFT0004", f"duplicate key `{key}`", span, label="defined again here",
-                                      secondary=(Label(key_spans[kpath], "first defined here"),),
+                                      secondary=(Label(key_spans[path], "first defined here"),),
                                       help="remove one of the two; YAML would silently keep only the last"))
                             frame[3] = _SKIP
                         else:
-                            key_spans[kpath] = span
-                            frame[3] = key
+                            key_spans[path] = span
+                            frame[3] = (key, path)
                         continue
                     frame[3] = None
                     if pending is _SKIP:
                         continue
-                    path = frame[1] + (pending,)
+                    key, path = pending
                 else:
                     path = frame[1] + (len(parent),)
             else:
@@ -347,22 +350,26 @@ def _load_streaming(file: str, text: str, limit: int) -> tuple[LoadedYaml, list[
             if budget < 0:
                 return None
             value_spans[path] = span
-            style = event.style
-            styles[path] = style or ""
-            tag = event.tag
-            if not style and tag is None and value in plain:
-                converted = plain[value]
-            elif _too_long_number(value, style, tag):
-                diagnostics.append(_long_number(span, value))
-                converted = None
+            if not style and tag is None:  # plain and untagged: the same text always means the same value
+                styles[path] = ""
+                converted = plain.get(value, _SKIP)
+                if converted is _SKIP:
+                    if len(value) > MAX_NUMBER_CHARS and _too_long_number(value, style, tag):
+                        diagnostics.append(_long_number(span, value))
+                        converted = None
+                    else:
+                        converted = plain[value] = scalar_value(value, style, tag)
             else:
-                converted = _scalar_value(value, style, tag)
-                if not style and tag is None:
-                    plain[value] = converted
+                styles[path] = style or ""
+                if len(value) > MAX_NUMBER_CHARS and _too_long_number(value, style, tag):
+                    diagnostics.append(_long_number(span, value))
+                    converted = None
+                else:
+                    converted = scalar_value(value, style, tag)
             if not stack:
                 out.value, have_root = converted, True
             elif frame[4]:
-                parent[pending] = converted
+                parent[key] = converted
             else:
                 parent.append(converted)
         elif kind is map_start or kind is seq_start:
@@ -386,8 +393,8 @@ def _load_streaming(file: str, text: str, limit: int) -> tuple[LoadedYaml, list[
                         frame[3] = None
                         continue
                     frame[3] = None
-                    path = frame[1] + (pending,)
-                    parent[pending] = container
+                    key, path = pending
+                    parent[key] = container
                 else:
                     path = frame[1] + (len(parent),)
                     parent.append(container)

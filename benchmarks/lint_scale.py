@@ -1,0 +1,73 @@
+"""How `hftc lint` scales with the schema's size, and how fast it starts.
+
+Runs the real command in fresh processes (start-up, reading, passes, every target's checks and
+exit included) on generated schemas of about 0.1, 1 and 10 MB (`big_schema` of
+tests/loader_bound_cases.py) and on the shipped example, and prints the median wall and CPU
+time of each. A script, not a test: timings depend on the machine and its load.
+
+    python benchmarks/lint_scale.py [--runs 5] [--sizes 0.1,1,10] [--hftc PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from loader_bound_cases import big_schema  # noqa: E402
+
+MESSAGES_PER_MB = 16_700
+EXAMPLE = REPO / "examples" / "fx_market_maker.hftc.yaml"
+
+
+def _measure(command: list[str], runs: int, timeout: float) -> tuple[float, float, int]:
+    """Median wall and CPU (user + system of the child) seconds, and the last exit code."""
+    walls, cpus, code = [], [], 0
+    for _ in range(runs):
+        before = os.times()
+        started = time.perf_counter()
+        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        walls.append(time.perf_counter() - started)
+        after = os.times()
+        cpus.append(after.children_user - before.children_user + after.children_system - before.children_system)
+        code = proc.returncode
+    return statistics.median(walls), statistics.median(cpus), code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per case (median reported)")
+    parser.add_argument("--sizes", default="0.1,1,10", help="schema sizes in MB, comma-separated")
+    parser.add_argument("--hftc", default=shutil.which("hftc") or str(Path(sys.executable).with_name("hftc")),
+                        help="the hftc executable to time")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds one run may take")
+    args = parser.parse_args()
+    cases: list[tuple[str, Path]] = [("example", EXAMPLE)]
+    with tempfile.TemporaryDirectory(prefix="hftc-lint-scale-") as tmp:
+        for size in (float(s) for s in args.sizes.split(",") if s.strip()):
+            path = Path(tmp) / f"big_{size:g}mb.hftc.yaml"
+            path.write_text(big_schema(max(1, round(size * MESSAGES_PER_MB))))
+            cases.append((f"{path.stat().st_size / 1e6:.2f} MB", path))
+        print(f"hftc lint, median of {args.runs} runs ({args.hftc})")
+        print(f"{'schema':>10}  {'wall':>9}  {'cpu':>9}  exit")
+        for name, path in cases:
+            wall, cpu, code = _measure([args.hftc, "lint", str(path)], args.runs, args.timeout)
+            print(f"{name:>10}  {wall * 1000:7.0f} ms  {cpu * 1000:7.0f} ms  {code}", flush=True)
+            if code != 0:
+                print(f"error: `hftc lint {path.name}` exited {code}; a generated schema must lint clean",
+                      file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
