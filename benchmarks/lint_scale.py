@@ -26,7 +26,21 @@ sys.path.insert(0, str(REPO / "tests"))
 from loader_bound_cases import big_schema  # noqa: E402
 
 MESSAGES_PER_MB = 16_700
+MAX_MESSAGES = 60_000  # message ids are uint16: past about 3.6 MB, messages get more fields instead
 EXAMPLE = REPO / "examples" / "fx_market_maker.hftc.yaml"
+
+
+def schema_of_size(size_mb: float) -> str:
+    """A valid schema of about `size_mb` MB: big_schema's messages (three fields each) up to
+    MAX_MESSAGES, then as many messages with proportionally more fields."""
+    messages = max(1, round(size_mb * MESSAGES_PER_MB))
+    if messages <= MAX_MESSAGES:
+        return big_schema(messages)
+    per_message = max(3, round((size_mb * 1e6 / MAX_MESSAGES - 38) / 13))  # ~38 characters a message, ~13 a field
+    fields = ", ".join(f"f{j}: {('uint32', 'uint64', 'int64')[j % 3]}" for j in range(per_message))
+    out = ["hftc: 1\npackage: bounds\nmessages:"]
+    out += [f"  M{i}:\n    id: {i + 1}\n    fields: {{{fields}}}" for i in range(MAX_MESSAGES)]
+    return "\n".join(out) + "\n"
 
 
 def _measure(command: list[str], runs: int, timeout: float) -> tuple[float, float, int]:
@@ -55,7 +69,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hftc-lint-scale-") as tmp:
         for size in (float(s) for s in args.sizes.split(",") if s.strip()):
             path = Path(tmp) / f"big_{size:g}mb.hftc.yaml"
-            path.write_text(big_schema(max(1, round(size * MESSAGES_PER_MB))))
+            path.write_text(schema_of_size(size))
             cases.append((f"{path.stat().st_size / 1e6:.2f} MB", path))
         print(f"hftc lint, median of {args.runs} runs ({args.hftc})")
         print(f"{'schema':>10}  {'wall':>9}  {'cpu':>9}  exit")
