@@ -1,5 +1,5 @@
-"""The loader bounds its work: aliases, nesting, literal length, file size, file kind, and time
-linear in the schema's size; no input reaches the internal-error path (HFT0000)."""
+"""The loader bounds its work: aliases, nesting, literal length, file size and file kind; a 1 MB
+schema compiles clean; no input reaches the internal-error path (HFT0000)."""
 
 from __future__ import annotations
 
@@ -58,20 +58,23 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
     assert [d.code for d in result.diagnostics] == ["HFT0001"] and "too large" in result.diagnostics[0].message
 
 
-def test_a_1mb_schema_compiles_in_time_linear_in_its_size():
-    small, large = big_schema(1670), big_schema(16700)
-    assert len(large) > 1_000_000
+def test_a_1mb_schema_lints_clean_with_every_message():
+    """What the 1 MB case must give; how long it takes is measured by benchmarks/lint_scale.py
+    (a script: timings depend on the machine), not asserted here."""
+    from hftc.driver.build import check_targets
 
-    def cpu(text: str) -> float:
-        started = time.process_time()
-        result = compile_text("big.hftc.yaml", text)
-        assert result.ok, result.diagnostics[:3]
-        return time.process_time() - started
-
-    cpu(small)  # warm the imports
-    t_small, t_large = cpu(small), cpu(large)
-    assert t_large < 15, f"1 MB schema took {t_large:.1f} s of CPU (37.6 s before the loader was bounded)"
-    assert t_large < 20 * max(t_small, 0.05), f"10x the input took {t_large / t_small:.1f}x the time"
+    text = big_schema(16700)
+    assert len(text) > 1_000_000
+    result = compile_text("big.hftc.yaml", text)
+    assert result.ok and result.diagnostics == [], result.diagnostics[:3]
+    messages = result.ir.messages
+    assert [m.name for m in messages] == [f"M{i}" for i in range(16700)]
+    assert [m.id for m in messages] == list(range(1, 16701))
+    assert {tuple((f.name, f.type, f.offset, f.size) for f in m.fields) for m in messages} == {
+        (("a", "uint32", 0, 4), ("b", "uint64", 4, 8), ("c", "int64", 12, 8))}
+    assert {m.block_length for m in messages} == {20}
+    assert messages[-1].span.line == text.count("\n") - 2  # `M16699:`, three lines from the end
+    assert check_targets(result.ir) == []
 
 
 def test_shipped_anchors_and_aliases_still_expand(tmp_path):

@@ -52,7 +52,7 @@ class CppBackend:
         (the trading components), not the per-message codecs: `hftc lint` runs this."""
         view = build_view(ir, only=component_messages(ir))
         components, diagnostics = build_components(ir, view)
-        env = environment(__file__)
+        env = environment(__file__) if components is not None else None  # no components: nothing to render
         _, runtime_problem = self._runtime(self._runtime_users(env, view, components), components)
         return (*diagnostics, *runtime_problem)
 

@@ -1,6 +1,6 @@
 """Allow `python -m hftc`."""
 
-from hftc.cli import main
+from hftc.entry import main
 
 if __name__ == "__main__":
     main()

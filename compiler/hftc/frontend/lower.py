@@ -205,10 +205,14 @@ class Lowerer:
 
     @staticmethod
     def _inherit(fields: tuple[ir.Field, ...], since: int) -> tuple[ir.Field, ...]:
+        if not since:  # nothing to inherit: most messages
+            return fields
         return tuple(f if f.since_version else ir.evolve(f, since_version=since) for f in fields)
 
     @staticmethod
     def _inherit_data(data: tuple[ir.VarData, ...], since: int) -> tuple[ir.VarData, ...]:
+        if not since:
+            return data
         return tuple(d if d.since_version else ir.evolve(d, since_version=since) for d in data)
 
     def _message(self, doc: LoadedYaml, path: tuple, name: str, m: surf.MessageSpec) -> ir.Message:

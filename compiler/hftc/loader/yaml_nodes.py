@@ -97,11 +97,18 @@ def _mark(mark) -> tuple[int, int]:
 
 def _scalar(node) -> Any:
     """YAML 1.2 core-schema scalars; quoted scalars are always strings."""
-    text = node.value
-    if node.style in ("'", '"', "|", ">"):
+    return _scalar_value(node.value, node.style, node.tag)
+
+
+_MAY_NOT_BE_TEXT = frozenset("~nNtTfF+-.0123456789")  # first characters of null, booleans and numbers
+
+
+def _scalar_value(text: str, style: str | None, tag: str | None) -> Any:
+    if style in ("'", '"', "|", ">"):
         return text
-    tag = node.tag
     if tag and not tag.startswith("tag:yaml.org,2002:"):
+        return text
+    if text and text[0] not in _MAY_NOT_BE_TEXT:  # most keys and names: no pattern can match
         return text
     if text in ("", "~", "null", "Null", "NULL"):
         return None
@@ -126,6 +133,16 @@ def _scalar(node) -> Any:
     return text
 
 
+def _too_long_number(text: str, style: str | None, tag: str | None) -> bool:
+    return (not style and len(text) > MAX_NUMBER_CHARS and _NUMBER_START_RE.match(text) is not None
+            and isinstance(_scalar_value(text[:MAX_NUMBER_CHARS], None, tag), (int, float)))
+
+
+def _long_number(span: Span, text: str) -> Diagnostic:
+    return error("HFT0009", f"number literal of {len(text)} characters is too long", span,
+                 label=f"at most {MAX_NUMBER_CHARS}", help="no schema value needs that many digits")
+
+
 class _Converter:
     def __init__(self, file: str, budget: int):
         self.file = file
@@ -142,12 +159,8 @@ class _Converter:
             raise _TooDeep(node)
         if isinstance(node, _Scalar):
             self.out.styles[path] = node.style or ""
-            if not node.style and len(node.value) > MAX_NUMBER_CHARS and _NUMBER_START_RE.match(node.value) \
-                    and isinstance(_scalar(_Scalar(node.value[:MAX_NUMBER_CHARS], None, node.tag, None, None)),
-                                   (int, float)):
-                self.diagnostics.append(error(
-                    "HFT0009", f"number literal of {len(node.value)} characters is too long", _span(self.file, node),
-                    label=f"at most {MAX_NUMBER_CHARS}", help="no schema value needs that many digits"))
+            if _too_long_number(node.value, node.style, node.tag):
+                self.diagnostics.append(_long_number(_span(self.file, node), node.value))
                 return None
             return _scalar(node)
         if isinstance(node, _Sequence):
@@ -180,11 +193,20 @@ class _Converter:
         return result
 
 
+def _loader_class():
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader  # libyaml when built with it
+
+
+def _parser(text: str):
+    return _loader_class()(text)
+
+
 def _events(text: str):
     import yaml
 
-    loader = getattr(yaml, "CBaseLoader", None) or yaml.BaseLoader  # libyaml when built with it
-    return yaml.parse(text, Loader=loader)
+    return yaml.parse(text, Loader=_loader_class())
 
 
 class _Composer:
@@ -253,6 +275,163 @@ class _Composer:
             parent.pending = None
 
 
+_SKIP = object()  # a mapping's next value is not converted (it follows a duplicate or complex key)
+
+
+def _load_streaming(file: str, text: str, limit: int) -> tuple[LoadedYaml, list[Diagnostic]] | None:
+    """The composer and converter in one pass over the events, building no node tree; for documents
+    without anchors or aliases (nearly all), where a node is converted exactly once, in order.
+
+    Gives what the two-pass path gives; returns None, to hand over to it, on an anchor, an alias,
+    a second document or no document. Depth and literal bounds are checked as the events arrive."""
+    import yaml
+
+    scalar_event, alias_event, doc_start = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+    map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    out = LoadedYaml(file, None)
+    value_spans, key_spans, styles = out.value_spans, out.key_spans, out.styles
+    diagnostics: list[Diagnostic] = []
+    budget = limit
+    stack: list[list] = []  # open collections: [container, path, start mark, pending (key, path) or _SKIP, is mapping]
+    skip = 0  # open collections inside a subtree the converter would not visit
+    skip_start, skip_key = None, False  # where that subtree starts; whether it is a (complex) key
+    documents = 0
+    have_root = False
+    stream_end = yaml.StreamEndEvent
+    plain: dict[str, Any] = {}  # plain untagged scalar -> its value (immutable), computed once per text
+    new_span, scalar_value = Span, _scalar_value
+    parser = _parser(text)
+    next_event = parser.get_event
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.anchor is not None:
+                return None
+            if skip:
+                continue
+            value = event.value
+            style = event.style
+            tag = event.tag
+            sm, em = event.start_mark, event.end_mark
+            span = new_span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+            if stack:
+                frame = stack[-1]
+                parent = frame[0]
+                if frame[4]:  # in a mapping
+                    pending = frame[3]
+                    if pending is None:  # a key
+                        key = scalar_value(value, style, tag) if len(value) <= MAX_NUMBER_CHARS else value
+                        if key.__class__ is not str:
+                            key = value
+                        path = frame[1] + (key,)
+                        if key in parent:
+                            from hftc.diagnostics.model import Label
+
+                            diagnostics.append(
+                                error("HFT0004", f"duplicate key `{key}`", span, label="defined again here",
+                                      secondary=(Label(key_spans[path], "first defined here"),),
+                                      help="remove one of the two; YAML would silently keep only the last"))
+                            frame[3] = _SKIP
+                        else:
+                            key_spans[path] = span
+                            frame[3] = (key, path)
+                        continue
+                    frame[3] = None
+                    if pending is _SKIP:
+                        continue
+                    key, path = pending
+                else:
+                    path = frame[1] + (len(parent),)
+            else:
+                path = ()
+            budget -= 1
+            if budget < 0:
+                return None
+            value_spans[path] = span
+            if not style and tag is None:  # plain and untagged: the same text always means the same value
+                styles[path] = ""
+                converted = plain.get(value, _SKIP)
+                if converted is _SKIP:
+                    if len(value) > MAX_NUMBER_CHARS and _too_long_number(value, style, tag):
+                        diagnostics.append(_long_number(span, value))
+                        converted = None
+                    else:
+                        converted = plain[value] = scalar_value(value, style, tag)
+            else:
+                styles[path] = style or ""
+                if len(value) > MAX_NUMBER_CHARS and _too_long_number(value, style, tag):
+                    diagnostics.append(_long_number(span, value))
+                    converted = None
+                else:
+                    converted = scalar_value(value, style, tag)
+            if not stack:
+                out.value, have_root = converted, True
+            elif frame[4]:
+                parent[key] = converted
+            else:
+                parent.append(converted)
+        elif kind is map_start or kind is seq_start:
+            if event.anchor is not None:
+                return None
+            sm = event.start_mark
+            if len(stack) + skip >= MAX_DEPTH:
+                raise _TooDeep(_Sequence((sm.line, sm.column)))
+            if skip:
+                skip += 1
+                continue
+            is_map = kind is map_start
+            container: Any = {} if is_map else []
+            if stack:
+                frame = stack[-1]
+                parent = frame[0]
+                if frame[4]:
+                    pending = frame[3]
+                    if pending is None or pending is _SKIP:  # a complex key, or a value not converted
+                        skip, skip_start, skip_key = 1, sm, pending is None
+                        frame[3] = None
+                        continue
+                    frame[3] = None
+                    key, path = pending
+                    parent[key] = container
+                else:
+                    path = frame[1] + (len(parent),)
+                    parent.append(container)
+            else:
+                path = ()
+                out.value, have_root = container, True
+            budget -= 1
+            if budget < 0:
+                return None
+            value_spans[path] = None  # the span needs the end mark; set first to keep the converter's order
+            stack.append([container, path, sm, None, is_map])
+        elif kind is map_end or kind is seq_end:
+            em = event.end_mark
+            if skip:
+                skip -= 1
+                if not skip and skip_key:
+                    diagnostics.append(error("HFT0009", "mapping keys must be plain scalars",
+                                             Span(file, skip_start.line + 1, skip_start.column + 1, em.line + 1,
+                                                  em.column + 1), label="complex key"))
+                    stack[-1][3] = _SKIP
+                continue
+            frame = stack.pop()
+            sm = frame[2]
+            value_spans[frame[1]] = Span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+        elif kind is alias_event:
+            return None
+        elif kind is doc_start:
+            documents += 1
+            if documents > 1:
+                return None
+        elif kind is stream_end or event is None:
+            break
+    if not have_root:
+        return None
+    return out, diagnostics
+
+
 def _yaml_error(file: str, exc: Exception, text: str) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -296,6 +475,18 @@ def load_yaml_text(file: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
                             Span.point(file, line, col), help="pass the schema's .yaml file")]
     import yaml
 
+    limit = ALIAS_BUDGET_BASE + 2 * len(text)
+    try:
+        streamed = _load_streaming(file, text, limit)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_error(file, exc, text)]
+    except _TooDeep as exc:
+        return None, [_too_deep(file, exc.args[0])]
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:  # never an internal error for any text
+        return None, [error("HFT0003", f"YAML could not be parsed: {type(exc).__name__}",
+                            Span.point(file, 1, 1), help="check the document's syntax")]
+    if streamed is not None:
+        return streamed
     composer = _Composer(file)
     try:
         nodes = composer.compose(text)
@@ -312,7 +503,6 @@ def load_yaml_text(file: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
     if len(nodes) > 1:
         return None, [error("HFT0009", "only one YAML document per file is supported",
                             _span(file, nodes[1]), label="second document starts here")]
-    limit = ALIAS_BUDGET_BASE + 2 * len(text)
     conv = _Converter(file, limit)
     conv.diagnostics.extend(composer.warnings)
     try:

@@ -1,0 +1,139 @@
+"""The `hftc` console script: `hftc lint` without the command-line framework, everything else
+through the typer app in hftc.cli.
+
+Linting is what editors, pre-commit hooks and CI run over and over, so its start-up matters;
+importing typer and rich costs more than linting a typical schema. This module reads a `lint`
+command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`)
+and behaves exactly as the typer command does: same output, same exit codes. Any other argument,
+or an option it does not know, goes to the typer app unchanged, so options added there keep working.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+_FORMATS = ("text", "json", "github")
+
+
+class _Lint:
+    __slots__ = ("deny_warnings", "error_format", "import_paths", "schemas")
+
+    def __init__(self) -> None:
+        self.schemas: list[str] = []
+        self.error_format = "text"
+        self.deny_warnings = False
+        self.import_paths: list[str] = []
+
+
+def parse_lint(args: list[str]) -> _Lint | None:
+    """The lint request of `args` (the words after `hftc`), or None when the typer app must read them."""
+    if not args or args[0] != "lint":
+        return None
+    from pathlib import Path  # typer passes paths as Path objects; str() of one normalises the text
+
+    request = _Lint()
+    words = iter(args[1:])
+    for word in words:
+        if word.startswith("-"):
+            name, eq, value = word.partition("=")
+            if name == "--deny-warnings" and not eq:
+                request.deny_warnings = True
+                continue
+            if name not in ("--error-format", "--import-path"):
+                return None  # `-`, `--`, --help, options added later: the typer app's business
+            if not eq:
+                value = next(words, None)
+                if value is None:
+                    return None
+            if not value or value.startswith("-"):
+                return None
+            if name == "--error-format":
+                if value not in _FORMATS:
+                    return None
+                request.error_format = value
+            else:
+                request.import_paths.append(str(Path(value)))
+        elif word:
+            request.schemas.append(str(Path(word)))
+        else:
+            return None
+    return request if request.schemas else None
+
+
+def _colour_is_the_apps_call(fmt: str) -> bool:
+    """Text diagnostics bound for a terminal (or with colour forced): how they look is decided by
+    the typer app's colour handling, so they are rendered there."""
+    if fmt != "text":
+        return False
+    if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE"):
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_lint(request: _Lint) -> int | None:
+    """Lint as `hftc lint` does and return the exit code; None (before printing anything) when the
+    diagnostics are to be rendered by the typer app instead."""
+    from hftc.diagnostics.model import Severity, has_errors
+    from hftc.diagnostics.render import render_all
+    from hftc.driver.lint import lint_file
+
+    app_renders = _colour_is_the_apps_call(request.error_format)
+    stream = sys.stderr if request.error_format == "text" else sys.stdout
+    failed = False
+    for schema in request.schemas:
+        result = lint_file(schema, request.import_paths)
+        if result.diagnostics:
+            if app_renders:
+                return None  # nothing printed so far: every earlier file was clean
+            print(render_all(result.diagnostics, request.error_format, result.sources.lookup), file=stream)
+        warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
+        failed |= (not result.ok) or has_errors(result.diagnostics) or (request.deny_warnings and warned)
+    return 1 if failed else 0
+
+
+def _exit_now(code: int) -> None:
+    """Exit without tearing down the interpreter: freeing a large schema's millions of objects one by
+    one took longer than reading it. Nothing is left to run (lint writes no files) but the flush."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`hftc lint ... | head`): as click does, exit 1 quietly
+        os._exit(1)
+    os._exit(code)
+
+
+def main() -> None:
+    # pydantic scans every installed distribution for plugins at import; hftc uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    request = parse_lint(sys.argv[1:])
+    code = None
+    if request is not None:
+        # A short-lived process that frees nothing until it ends: the cyclic collector would only
+        # rescan the same objects again and again (imports included).
+        gc.disable()
+        try:
+            code = run_lint(request)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            sys.exit(130)
+        except BrokenPipeError:
+            _exit_now(1)
+        except Exception as exc:  # a bug in hftc itself: reported as the typer path reports it
+            if os.environ.get("HFTC_DEBUG"):
+                raise
+            from hftc.cli import _report_internal_error
+
+            _report_internal_error(exc)
+            sys.exit(3)
+    if code is None:
+        from hftc.cli import main as app_main
+
+        gc.enable()
+        app_main()
+        return
+    _exit_now(code)

@@ -1,0 +1,115 @@
+"""`hftc lint` through the console script's own reader (hftc.entry) behaves exactly like the typer
+command, without importing the command-line framework; anything else reaches the typer app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hftc.entry import parse_lint
+
+from conftest import REPO
+
+EXAMPLE = "examples/fx_market_maker.hftc.yaml"
+ERRORS = "tests/diagnostics/unknown_type.yaml"
+WARNINGS = "tests/diagnostics/lints.yaml"
+
+# Runs `main` of one module as the console script would and reports the CLI libraries it imported
+# on a last line of stderr.
+_RUN = """
+import importlib, os, sys
+sys.argv = ["hftc", *sys.argv[2:]]
+
+
+def report():
+    sys.stderr.write("\\nIMPORTED " + ",".join(m for m in ("typer", "click", "rich") if m in sys.modules) + "\\n")
+    sys.stderr.flush()
+
+
+exit_now = os._exit
+os._exit = lambda code: (report(), exit_now(code))  # the fast path ends with os._exit
+module = importlib.import_module({module!r})
+code = 0
+try:
+    module.main()
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+report()
+sys.exit(code)
+"""
+
+
+def _run(module: str, args: list[str], env: dict | None = None) -> tuple[int, str, str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+    environment.update(env or {})
+    proc = subprocess.run([sys.executable, "-c", _RUN.format(module=module), "--", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=180, env=environment)
+    stderr, _, imported = proc.stderr.rpartition("\nIMPORTED ")
+    return proc.returncode, proc.stdout, stderr, imported.strip()
+
+
+CASES = {
+    "clean": [EXAMPLE],
+    "errors_text": [ERRORS],
+    "errors_json": [ERRORS, "--error-format", "json"],
+    "errors_github": ["--error-format=github", ERRORS],
+    "warnings_text": [WARNINGS],
+    "warnings_json_denied": [WARNINGS, "--deny-warnings", "--error-format=json"],
+    "several_files": [EXAMPLE, WARNINGS, ERRORS, "--import-path", "examples"],
+    "missing_file": ["no/such/schema.yaml", "--error-format", "json"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fast_path_matches_the_typer_command(name):
+    args = ["lint", *CASES[name]]
+    fast = _run("hftc.entry", args)
+    typer_path = _run("hftc.cli", args)
+    assert fast[:3] == typer_path[:3]
+    assert fast[3] == "", f"the lint fast path imported {fast[3]}"
+    assert "typer" in typer_path[3]
+
+
+def test_exit_codes_and_outputs_are_the_documented_ones():
+    code, out, err, _ = _run("hftc.entry", ["lint", ERRORS, "--error-format", "json"])
+    assert code == 1 and err == "" and [line[:1] for line in out.splitlines()] == ["{", "{"]
+    code, out, err, _ = _run("hftc.entry", ["lint", WARNINGS])
+    assert code == 0 and out == "" and "warning[" in err
+    assert _run("hftc.entry", ["lint", EXAMPLE])[:3] == (0, "", "")
+
+
+@pytest.mark.parametrize("args", [["lint"], ["lint", EXAMPLE, "--error-format", "xml"], ["lint", "--help"],
+                                  ["--version"], ["explain", "HFT0402"]])
+def test_what_the_fast_path_does_not_read_goes_to_the_typer_app(args):
+    fast = _run("hftc.entry", args)
+    assert fast[:3] == _run("hftc.cli", args)[:3]
+    assert "typer" in fast[3]
+
+
+def test_forced_colour_leaves_rendering_to_the_typer_app():
+    """Coloured text is the typer app's to render; a clean schema prints nothing, so needs no hand-over."""
+    code, _, err, imported = _run("hftc.entry", ["lint", ERRORS], env={"FORCE_COLOR": "1"})
+    assert code == 1 and "error[HFT0301]" in err and "typer" in imported
+    assert _run("hftc.entry", ["lint", EXAMPLE], env={"FORCE_COLOR": "1"})[3] == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["lint", "-"], ["lint", "x.yaml", "--stdin-filename", "y.yaml"], ["lint", "x.yaml", "--color", "never"],
+    ["--color", "never", "lint", "x.yaml"], ["lint", "--", "x.yaml"], ["lint", "x.yaml", "--error-format"],
+    ["lint", "x.yaml", "--import-path"], ["lint", "x.yaml", "--import-path="], ["lint", ""], ["lint"],
+    ["lint", "x.yaml", "--deny-warnings=yes"], ["lint", "x.yaml", "--error-format", "JSON"], ["build", "x.yaml"],
+    [],
+])
+def test_parse_lint_declines_what_it_does_not_fully_understand(args):
+    assert parse_lint(args) is None
+
+
+def test_parse_lint_reads_files_and_options_like_click():
+    request = parse_lint(["lint", "./a.yaml", "--error-format", "text", "b//c.yaml", "--error-format=json",
+                          "--deny-warnings", "--import-path", "lib/", "--import-path=other"])
+    assert request.schemas == ["a.yaml", "b/c.yaml"]  # as str(pathlib.Path(...)), which typer passes
+    assert request.error_format == "json" and request.deny_warnings  # the last --error-format wins
+    assert request.import_paths == ["lib", "other"]
