@@ -322,7 +322,7 @@ def test_save_and_report(mm_engine, synth, tmp_path):
     assert (out / "fills.csv").read_text().splitlines()[0].startswith("local_ts,exch_ts,order_id")
     assert pq.read_table(out / "equity.parquet").num_rows == len(res.equity) >= 2
     html = page.read_text()
-    assert html.count("<svg") == 2 and "<script" not in html and "src=" not in html and "href=" not in html
+    assert html.count("<svg") == 4 and "<script" not in html and "src=" not in html and "href=" not in html
     assert "Drawdown" in html and "polyline" in html
     import re
     import xml.etree.ElementTree as ET
