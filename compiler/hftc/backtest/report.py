@@ -120,7 +120,8 @@ def svg_plot(ts: np.ndarray, y: np.ndarray, title: str, color: str, fill_to_zero
         parts.append(f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" fill="#666">no samples</text></svg>')
         return "".join(parts)
     x, yv = _thin(ts[ok].astype(float), y[ok].astype(float))
-    all_x = np.concatenate([x, np.array([m[1] for m in markers], dtype=float)])
+    span = ts[[0, -1]].astype(float) if len(ts) else np.zeros(0)  # the whole run, so the plots line up
+    all_x = np.concatenate([x, span, np.array([m[1] for m in markers], dtype=float)])
     all_y = np.concatenate([yv, np.array([m[2] for m in markers], dtype=float)])
     x0, x1 = float(all_x.min()), float(all_x.max())
     if x1 <= x0:
