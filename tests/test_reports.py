@@ -134,6 +134,7 @@ def test_report_has_every_section_and_parses(tape):
     assert "BTCUSDT linear" in text and "USDT" in text and "annualised, 2,880 1m bars" in text
     assert "Constant: every order reaches the venue 1,000,000 ns" in text
     assert "quotes, so only fills are marked" in text
+    assert "<tr><th>Fees (USDT)</th><td>0.50</td></tr>" in page
 
     svgs = _svgs(page)
     assert len(svgs) == 4  # price, position, equity, drawdown
@@ -160,7 +161,7 @@ def test_report_empirical_latency_short_run_and_no_fills(tmp_path):
     res.equity = res.equity[5:20]  # a 15-minute run
     page = render_report(res)
     assert "Empirical: each order draws its entry and response latency from 1,234 samples (seed 7)" in page
-    assert "median entry latency drawn 1,000,000 ns" in page
+    assert "median entry latency of the run's orders 1,000,000 ns" in page
     assert "The strategy had no fills." in page and "none declared by the strategy" in page
     assert "the tape does not record the files it was converted from" in page
     for svg in _svgs(page):
@@ -175,3 +176,12 @@ def test_report_names_a_missing_tape_instead_of_failing(tmp_path):
     res = _result(tmp_path / "gone.hftt", 3, {"model": "constant", "entry_ns": 5, "response_ns": 5}, [])
     page = render_report(res)
     assert "gone.hftt" in page and "could not be read" in page and page.count('<tr class="fill">') == 3
+
+
+def test_report_of_an_inverse_run_prints_coin_amounts(tape):
+    from hftc.backtest.report import render_report
+
+    res = _result(tape, 1, {"model": "constant", "entry_ns": 1, "response_ns": 1}, [])
+    res.summary.update({"contracts": {"BTCUSD_PERP": "inverse"}, "settlement_currency": "BTC", "fees": 0.00016})
+    page = render_report(res)
+    assert "<tr><th>Fees (BTC)</th><td>0.00016000</td></tr>" in page and "BTCUSD_PERP inverse" in page

@@ -24,9 +24,9 @@ _MAX_FILL_ROWS = 500  # rows of the fills table; all fills are in fills.csv
 _MAX_POINTS = 1500  # per series, after min/max bucketing
 
 _ROWS = (
-    ("pnl", "PnL (quote ccy, after fees)", "{:,.2f}"), ("fees", "Fees", "{:,.2f}"),
+    ("pnl", "PnL (quote ccy, after fees)", "{:,.2f}"), ("fees", "Fees (quote ccy)", "{:,.2f}"),
     ("sharpe", "Sharpe", "{:.3f}"), ("sortino", "Sortino", "{:.3f}"), ("ratio_basis", "Sharpe/Sortino basis", "{}"),
-    ("max_drawdown", "Max drawdown", "{:,.2f}"), ("turnover", "Turnover", "{:,.2f}"),
+    ("max_drawdown", "Max drawdown (quote ccy)", "{:,.2f}"), ("turnover", "Turnover (quote ccy)", "{:,.2f}"),
     ("max_leverage", "Max leverage", "{:.3f}"), ("max_correlation", "|corr(PnL, instrument-0 returns)|", "{:.3f}"),
     ("fills", "Fills", "{:,}"), ("orders", "Orders", "{:,}"), ("orders_filled", "Orders with a fill", "{:,}"),
     ("fill_ratio", "Fill ratio", "{:.3f}"), ("cancels", "Cancels", "{:,}"),
@@ -242,7 +242,7 @@ def _fills_table(fills: np.ndarray, currency: str) -> str:
 
 def _latency_html(s: dict) -> str:
     lat = s.get("latency") or {}
-    measured = (f"median entry latency drawn {_fmt('{:,}', s.get('entry_latency_ns_median'))} ns, "
+    measured = (f"median entry latency of the run's orders {_fmt('{:,}', s.get('entry_latency_ns_median'))} ns, "
                 f"median response latency {_fmt('{:,}', s.get('response_latency_ns_median'))} ns")
     if lat.get("model") == "constant":
         return (f"<p>Constant: every order reaches the venue {lat.get('entry_ns', 0):,} ns after it is sent and "
@@ -282,7 +282,10 @@ def render_report(res: BacktestResult) -> str:
     eq = res.equity
     ts, pnl = eq["ts"], eq["pnl"].astype(float)
     currency = s.get("settlement_currency") or "quote ccy"
-    rows = "".join(f"<tr><th>{html.escape(label.replace('quote ccy', currency))}</th><td>{_fmt(fmt, s.get(key))}</td></tr>"
+    # An inverse run settles in the coin: 0.00016 BTC must not print as 0.00.
+    inverse = "inverse" in (s.get("contracts") or {}).values()
+    rows = "".join(f"<tr><th>{html.escape(label.replace('quote ccy', currency))}</th>"
+                   f"<td>{_fmt('{:,.8f}' if inverse and 'quote ccy' in label else fmt, s.get(key))}</td></tr>"
                    for key, label, fmt in _ROWS if key in s)
     tape = str(s.get("tape", ""))
     files, lots, source_note = data_sources(tape) if tape else ([], None, "no tape recorded")
@@ -311,8 +314,8 @@ def render_report(res: BacktestResult) -> str:
     mid = np.where(mid > 0, mid, np.nan)  # 0 while the book is one-sided
     marked = fills0[:_MAX_MARKERS]
     markers = [(_side(f["side"]), float(f["local_ts"]), float(f["price"]),
-                f"{_side(f['side'])} {float(f['quantity']):.10g} @ {float(f['price']):.10g} "
-                f"({'maker' if f['maker'] else 'taker'}) {utc_stamp(f['local_ts'])}") for f in marked]
+                (f"{_side(f['side'])} {float(f['quantity']):.10g} @ {float(f['price']):.10g} "
+                 f"({'maker' if f['maker'] else 'taker'}) {utc_stamp(f['local_ts'])}")) for f in marked]
     left_off = (f" The first {len(marked):,} of {len(fills0):,} fills are marked." if len(fills0) > len(marked)
                 else "")
     lot = (lots or {}).get(symbol0) if symbol0 is not None else None

@@ -129,11 +129,11 @@ class _Panel:
 
     def frame(self, xlabel: str, ylabel: str) -> list[str]:
         x0, x1, y0, y1 = self.ox + LEFT, self.ox + self.w - RIGHT, self.oy + TOP, self.oy + self.h - BOTTOM
-        out = [f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" '
-               'stroke="#888"/>',
+        out = [(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fff" '
+                'stroke="#888"/>'),
                f'<text x="{(x0 + x1) / 2:.1f}" y="{y1 + 36:.1f}" text-anchor="middle">{escape(xlabel)}</text>',
-               f'<text transform="translate({self.ox + 14:.1f} {(y0 + y1) / 2:.1f}) rotate(-90)" '
-               f'text-anchor="middle">{escape(ylabel)}</text>']
+               (f'<text transform="translate({self.ox + 14:.1f} {(y0 + y1) / 2:.1f}) rotate(-90)" '
+                f'text-anchor="middle">{escape(ylabel)}</text>')]
         for t in nice_ticks(self.xa.low, self.xa.high, 4 if self.w < WIDTH else 5):
             px = self.x(t)
             out.append(f'<line x1="{px:.1f}" y1="{y0:.1f}" x2="{px:.1f}" y2="{y1:.1f}" stroke="#eee"/>')
