@@ -266,9 +266,9 @@ def pareto_svg(trials: Sequence[TrialRecord], front: Sequence[TrialRecord], chos
     head = [f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>']
     head += _legend(legend, 42)
     if clipped:
-        head.append(f'<text class="clip-note" x="16" y="63" font-size="11" fill="#444">Axes are cut at the '
-                    f'{QUANTILES[0]:g}th-{QUANTILES[1]:g}th percentile of the feasible trials (+{SLACK:.0%} of that '
-                    'span); arrows mark trials beyond, at the edge (true values in their titles).</text>')
+        head.append(f'<text class="clip-note" x="16" y="63" font-size="11" fill="#444">Axes cut at the '
+                    f'{QUANTILES[0]:g}th-{QUANTILES[1]:g}th percentile of feasible trials (+{SLACK:.0%}); '
+                    'arrows mark trials beyond (values in their titles).</text>')
     body = "\n".join(head + parts)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">\n'
