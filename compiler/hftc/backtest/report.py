@@ -184,8 +184,8 @@ def drawdown(pnl: np.ndarray) -> np.ndarray:
 _MAX_MARKERS = 3000  # fills marked on the price plot; beyond that the plot says how many were left off
 
 
-def data_sources(tape_path: str) -> tuple[list[str], float | None, str]:
-    """(capture file names, instrument-0 lot size or None, note) from the tape's metadata.
+def data_sources(tape_path: str) -> tuple[list[str], dict[str, float], str]:
+    """(capture file names, lot size by symbol, note) from the tape's metadata.
 
     A capture converted on the fly is replayed from a cache tape named by a hash; its metadata
     names the files it came from (`sources`, and per instrument `files`, through merged tapes).
@@ -196,7 +196,7 @@ def data_sources(tape_path: str) -> tuple[list[str], float | None, str]:
     try:
         tape = open_tape(tape_path, validate=False)
     except DataError as exc:
-        return [], None, f"the tape's metadata could not be read ({exc.message})"
+        return [], {}, f"the tape's metadata could not be read ({exc.message})"
     names: list[str] = []
 
     def walk(meta) -> None:
@@ -288,7 +288,7 @@ def render_report(res: BacktestResult) -> str:
                    f"<td>{_fmt('{:,.8f}' if inverse and 'quote ccy' in label else fmt, s.get(key))}</td></tr>"
                    for key, label, fmt in _ROWS if key in s)
     tape = str(s.get("tape", ""))
-    files, lots, source_note = data_sources(tape) if tape else ([], None, "no tape recorded")
+    files, lots, source_note = data_sources(tape) if tape else ([], {}, "no tape recorded")
     imap = s.get("instrument_map") or {}
     symbol0 = next(iter(imap.values()), None)
     setup = {
@@ -318,7 +318,7 @@ def render_report(res: BacktestResult) -> str:
                  f"({'maker' if f['maker'] else 'taker'}) {utc_stamp(f['local_ts'])}")) for f in marked]
     left_off = (f" The first {len(marked):,} of {len(fills0):,} fills are marked." if len(fills0) > len(marked)
                 else "")
-    lot = (lots or {}).get(symbol0) if symbol0 is not None else None
+    lot = lots.get(symbol0) if symbol0 is not None else None
     position = eq["position0"].astype(float) * (lot if lot else 1.0)
     position_unit = "quantity, as in the fills table" if lot else "lots"
     title = f"Backtest of {s.get('strategy', '')}"

@@ -231,8 +231,8 @@ def pareto_svg(trials: Sequence[TrialRecord], front: Sequence[TrialRecord], chos
     parts: list[str] = []
     if len(labels) < 2:
         width, height = WIDTH, HEIGHT
-        body, clipped = _by_trial(trials, front_numbers, chosen, labels[0], directions[0], reference)
-        parts += body
+        panel_parts, clipped = _by_trial(trials, front_numbers, chosen, labels[0], directions[0], reference)
+        parts += panel_parts
     else:
         k = len(labels)
         arrows = ["↑" if d == "maximize" else "↓" for d in directions]
