@@ -333,8 +333,14 @@ def test_save_and_report(mm_engine, synth, tmp_path):
     assert (out / "fills.csv").read_text().splitlines()[0].startswith("local_ts,exch_ts,order_id")
     assert pq.read_table(out / "equity.parquet").num_rows == len(res.equity) >= 2
     html = page.read_text()
-    assert html.count("<svg") == 2 and "<script" not in html and "src=" not in html and "href=" not in html
+    assert html.count("<svg") == 4 and "<script" not in html and "src=" not in html and "href=" not in html
     assert "Drawdown" in html and "polyline" in html
+    # What a quant opens it for: the one fill marked and listed, dated axes, the schema's constraints checked.
+    assert html.count('<tr class="fill">') == 1 and "All 1 fills." in html and 'class="fill-buy"' in html
+    assert "2024-08-09 00:00:00.000002 UTC" in html and ">2024-08-09</tspan>" in html
+    assert "<code>fills &lt; 1</code></th><td>VIOLATED (value 1)" in html
+    assert "<code>max_leverage &lt;= 1000</code></th><td>holds" in html
+    assert "synth.hftt" in html and "Constant: every order reaches the venue 100 ns" in html
     import re
     import xml.etree.ElementTree as ET
 

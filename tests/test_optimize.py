@@ -266,6 +266,78 @@ def test_pareto_svg_is_well_formed_for_one_and_two_objectives():
         assert root.tag.endswith("svg") and svg.count("<circle") >= len(recs) - 1
 
 
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _panels(svg: str):
+    """(x label, y label, frame rect, [(state, x, y, clipped)]) of every panel of a Pareto SVG."""
+    import re
+
+    out = []
+    for panel in ET.fromstring(svg).iter(f"{_SVG}g"):
+        if panel.get("class") != "panel":
+            continue
+        rect = panel.find(f"{_SVG}rect")
+        box = tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+        points = []
+        for g in panel.iter(f"{_SVG}g"):
+            cls = (g.get("class") or "").split()
+            if cls and cls[0] == "trial":
+                x, y = map(float, re.match(r"translate\(([-\d.]+) ([-\d.]+)\)", g.get("transform")).groups())
+                points.append((cls[1], x, y, "clipped" in cls, g.find(f"{_SVG}title").text))
+        out.append((panel.get("data-x"), panel.get("data-y"), box, points))
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_pareto_svg_has_a_panel_per_objective_pair_and_clips_an_outlier(k):
+    import random
+
+    from hftc.optimize.pareto import TrialRecord, choose, pareto_front
+    from hftc.optimize.plot import pareto_svg
+
+    rng = random.Random(k)
+    labels = ["pnl", "max_drawdown", "max_leverage", "turnover"][:k]
+    directions = ["maximize"] + ["minimize"] * (k - 1)
+    recs = [TrialRecord(i, {"x": rng.random()}, tuple(rng.uniform(0, 10) for _ in range(k)), feasible=i % 5 != 0)
+            for i in range(50)]
+    # One wild trial on the first objective: it must not squash the other 50 into a corner.
+    recs.append(TrialRecord(50, {"x": 0.5}, (1e6,) + (5.0,) * (k - 1)))
+    front = pareto_front(recs, directions)
+    chosen = choose(front, directions)
+    assert chosen is not None and chosen.number == 50  # the outlier is the best pnl: still shown, at the edge
+    svg = pareto_svg(recs, front, chosen, labels, directions, "study")
+    panels = _panels(svg)
+    assert len(panels) == k * (k - 1) // 2
+    assert {(x, y) for x, y, _, _ in panels} == {(labels[i], labels[j]) for i in range(k) for j in range(i + 1, k)}
+    for xl, _, (bx, by, bw, bh), points in panels:
+        assert len(points) == len(recs)
+        assert {s for s, *_ in points} == {"front", "feasible", "infeasible"}
+        for _, x, y, _, _ in points:  # every point inside its frame
+            assert bx - 0.1 <= x <= bx + bw + 0.1 and by - 0.1 <= y <= by + bh + 0.1
+        clipped = [p for p in points if p[3]]
+        if xl == "pnl":
+            assert len(clipped) == 1 and "trial 50" in clipped[0][4] and "1.00e+06" in clipped[0][4]
+            assert clipped[0][1] == pytest.approx(bx + bw, abs=0.2)  # on the right edge
+            xs = [p[1] for p in points if not p[3]]
+            assert max(xs) - min(xs) > 0.6 * bw  # the others spread over the panel, not squashed
+        else:
+            assert not clipped
+    assert svg.count('class="chosen"') == len(panels) and "clip-note" in svg
+
+
+def test_pareto_svg_does_not_clip_when_most_trials_agree():
+    """Most trials with drawdown 0 and a few with some: the few are the point, not outliers."""
+    from hftc.optimize.pareto import TrialRecord, pareto_front
+    from hftc.optimize.plot import pareto_svg
+
+    recs = [TrialRecord(i, {}, (float(i), 0.0 if i < 45 else 50.0 * i)) for i in range(50)]
+    front = pareto_front(recs, ["maximize", "minimize"])
+    svg = pareto_svg(recs, front, None, ["pnl", "dd"], ["maximize", "minimize"], "t")
+    (panel,) = _panels(svg)
+    assert not any(p[3] for p in panel[3]) and "clip-note" not in svg
+
+
 # --- end to end on a synthetic tape ---------------------------------------------------------------
 
 
