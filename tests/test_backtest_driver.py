@@ -520,3 +520,29 @@ def test_module_imports_only_typer_at_cli_load():
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_each_runs_one_backtest_per_file_in_worker_processes(mm_ir, workdir, tmp_path):
+    _, schema = mm_ir
+    days = [write_synthetic(tmp_path / f"day{i}.hftt", offset_ns=i * 86_400_000_000_000) for i in range(3)]
+    proc = subprocess.run([sys.executable, "-m", "hftc", "backtest", str(schema), "--strategy", "mm",
+                           *[a for d in days for a in ("--data", str(d))], "--latency-ns", "100", "--each",
+                           "--jobs", "2", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [r["label"] for r in out["runs"]] == ["day0.hftt", "day1.hftt", "day2.hftt"]
+    assert all(r["fills"] == 1 and r["events"] == 4 for r in out["runs"])
+    # The same as one backtest of each file on its own.
+    single = subprocess.run([sys.executable, "-m", "hftc", "backtest", str(schema), "--strategy", "mm", "--data",
+                             str(days[1]), "--latency-ns", "100", "--json"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300, check=False)
+    assert json.loads(single.stdout)["pnl"] == out["runs"][1]["pnl"]
+    t = out["totals"]
+    assert t["runs"] == 3 and t["failed"] == 0 and t["events"] == 12 and t["fills"] == 3
+    assert t["pnl"] == pytest.approx(sum(r["pnl"] for r in out["runs"])) and t["events_per_s"] > 0
+    # --report is one backtest's files: refused with --each, before any work.
+    bad = subprocess.run([sys.executable, "-m", "hftc", "backtest", str(schema), "--strategy", "mm",
+                          "--data", str(days[0]), "--each", "--report", str(tmp_path / "r")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
+    assert bad.returncode == 1 and "error[HFT1109]" in bad.stderr and not (tmp_path / "r").exists()

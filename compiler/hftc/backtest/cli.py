@@ -137,6 +137,9 @@ def backtest_cmd(
     report: Path | None = typer.Option(None, "--report", help="Write fills/equity (CSV, Parquet), summary.json "
                                                                   "and report.html into this folder."),
     json_output: bool = typer.Option(False, "--json", help="Print the headline metrics as JSON on stdout."),
+    each: bool = typer.Option(False, "--each", help="One backtest per data file (days, instruments), run in "
+                              "parallel processes, with a table per file and totals."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for --each (0: one per CPU)."),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
                                      "unresolved problems (written with `hftc data convert --on-error keep`)."),
 ) -> None:
@@ -188,6 +191,20 @@ def backtest_cmd(
             if diagnostics:
                 print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
 
+        options = BacktestOptions(
+            latency_ns=latency_ns, latency_samples=samples,
+            queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
+            fee_profile=fee_profile.value if fee_profile is not None else None,
+            contract=contract.value if contract is not None else None,
+            instrument_map=parse_map(instrument_map),
+            bar_ns=int(round(bar_seconds * 1e9)),
+            risk=not no_risk).validated()
+        if each:
+            if report is not None:
+                raise BacktestError("HFT1109", "--report writes one backtest's files; it does not combine with "
+                                    "--each", help="drop --report, or backtest one data file")
+            _run_each(schema, strategy, ir, data_paths, values, options, allow_dirty, jobs, json_output, say, warn)
+            return
         tape = resolve_tape(data_paths, say, warn)
         quality = tape_quality_of(tape)
         print(f"· {summary_line(quality)}", file=sys.stderr)  # with every backtest, --json too
@@ -201,14 +218,6 @@ def backtest_cmd(
         engine = compile_strategy(ir, strategy)
         say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
                                           f"compiled in {engine.built.seconds:.1f} s") + f" ({engine.built.library})")
-        options = BacktestOptions(
-            latency_ns=latency_ns, latency_samples=samples,
-            queue=queue.value, maker_fee_bps=maker_fee_bps, taker_fee_bps=taker_fee_bps, capital=capital,
-            fee_profile=fee_profile.value if fee_profile is not None else None,
-            contract=contract.value if contract is not None else None,
-            instrument_map=parse_map(instrument_map),
-            bar_ns=int(round(bar_seconds * 1e9)),
-            risk=not no_risk)
         res = engine.run(tape, params=values, options=options, allow_dirty=allow_dirty)
         warn(violated_constraints(ir, strategy, res.summary["constraints"]))
         print(f"· fees: maker {res.summary['maker_fee_bps']:g} bp, taker {res.summary['taker_fee_bps']:g} bp "
@@ -224,6 +233,69 @@ def backtest_cmd(
         print(json.dumps({**res.json_summary(), "data_quality": quality}))
     else:
         _print_table(res.summary)
+
+
+def _run_each(schema: Path, strategy: str, ir, data_paths: list[Path], values: dict, options, allow_dirty: bool,
+              jobs: int, json_output: bool, say, warn) -> None:
+    """`--each`: every data file its own backtest, in parallel worker processes."""
+    import json
+    import os
+
+    from hftc.backtest import compile_strategy
+    from hftc.backtest.api import contract_terms
+    from hftc.backtest.batch import BatchJob, options_dict, run_batch, totals
+    from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
+    from hftc.backtest.tapeinfo import read_tape_info
+    from hftc.data import open_tape
+
+    tapes = []
+    for path in data_paths:  # convert (cached) and check every input before any worker starts
+        tape = resolve_tape([path], say, warn)
+        refuse_dirty(tape, tape_quality_of(tape), allow_dirty)
+        contract_terms(str(tape), read_tape_info(tape), open_tape(tape, validate=False).meta, options.contract)
+        tapes.append((path, tape))
+    engine = compile_strategy(ir, strategy)  # once here, so the workers find it in the cache
+    say(f"strategy `{strategy}`: " + ("library from cache" if engine.built.cached else
+                                      f"compiled in {engine.built.seconds:.1f} s"))
+    workers = jobs or os.cpu_count() or 1
+    batch = [BatchJob(str(schema.resolve()), strategy, str(tape), path.name, values, options_dict(options),
+                      allow_dirty) for path, tape in tapes]
+    say(f"{len(batch)} backtests in {min(workers, len(batch))} worker process(es)")
+    results, wall = run_batch(batch, workers, lambda r: say(f"done: {r['label']}"))
+    summary = totals(results, wall)
+    if json_output:
+        print(json.dumps({"runs": results, "totals": summary}))
+    else:
+        _print_each(strategy, results, summary)
+    if summary["failed"]:
+        for r in results:
+            if "error" in r:
+                print(f"{r['label']}: {r['error']}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _print_each(strategy: str, results: list[dict], summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Backtests of {strategy}, one per data file")
+    for name in ("data", "events", "fills", "PnL", "fees", "Sharpe", "events/s"):
+        table.add_column(name, justify="left" if name == "data" else "right")
+    for r in results:
+        if "error" in r:
+            table.add_row(r["label"], "failed", "", "", "", "", "")
+            continue
+        ccy = f" {r['settlement_currency']}" if r.get("settlement_currency") else ""
+        table.add_row(r["label"], f"{r['events']:,}", f"{r['fills']:,}", f"{r['pnl']:,.6g}{ccy}",
+                      f"{r['fees']:,.6g}", f"{r['sharpe']:.3f}", f"{r['events_per_s']:,.0f}")
+    console = Console()
+    console.print(table)
+    mixed = len(summary["settlement_currencies"]) > 1
+    console.print(f"total: {summary['events']:,} events, {summary['fills']:,} fills"
+                  + ("" if mixed else f", PnL {summary['pnl']:,.6g} {''.join(summary['settlement_currencies'])}")
+                  + f"; {summary['wall_s']:.2f} s wall, {summary['events_per_s']:,.0f} events/s over the batch"
+                  + (" (PnL not summed: the runs settle in different currencies)" if mixed else ""),
+                  highlight=False)
 
 
 def parse_map(items: list[str] | None):
