@@ -279,8 +279,9 @@ def _print_each(strategy: str, results: list[dict], summary: dict) -> None:
     from rich.table import Table
 
     table = Table(title=f"Backtests of {strategy}, one per data file")
-    for name in ("data", "events", "fills", "PnL", "fees", "Sharpe", "events/s"):
-        table.add_column(name, justify="left" if name == "data" else "right")
+    table.add_column("data", overflow="fold")  # whole file names: the day is at the end
+    for name in ("events", "fills", "PnL", "fees", "Sharpe", "events/s"):
+        table.add_column(name, justify="right", no_wrap=True)
     for r in results:
         if "error" in r:
             table.add_row(r["label"], "failed", "", "", "", "", "")
