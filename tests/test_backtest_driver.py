@@ -546,3 +546,14 @@ def test_each_runs_one_backtest_per_file_in_worker_processes(mm_ir, workdir, tmp
                           "--data", str(days[0]), "--each", "--report", str(tmp_path / "r")],
                          capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
     assert bad.returncode == 1 and "error[HFT1109]" in bad.stderr and not (tmp_path / "r").exists()
+
+
+def test_cancel_policy_is_an_option_and_is_reported(mm_engine, synth):
+    from hftc.backtest import BacktestError
+
+    res = mm_engine.run(synth, options=_options(cancel="wait_for_confirm"))
+    assert res.summary["cancel"] == "wait_for_confirm"
+    assert mm_engine.run(synth, options=_options()).summary["cancel"] == "replace_at_once"
+    with pytest.raises(BacktestError) as info:
+        mm_engine.run(synth, options=_options(cancel="never"))
+    assert info.value.code == "HFT1109"

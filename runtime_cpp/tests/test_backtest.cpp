@@ -711,6 +711,29 @@ TEST(BacktestEngine, InverseContractsAccountInTheBaseCoin) {
   EXPECT_NEAR(r.summary.max_leverage, 200.0 / 50'050.0, 1e-12);  // at the fill, mid 50,050
 }
 
+TEST(BacktestEngine, CancelPolicyDecidesWhenTheReplacementGoes) {
+  // Rows every 1000 ns; entry and response latency 1000. The bid moves from 100 to 99 at 3000:
+  // the cancel of the first order reaches the venue at 4000 and its confirmation the strategy at
+  // 5000. Replacing at once sends the new order with the cancel; waiting sends it at 5000.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  for (std::int64_t t = 2000; t <= 8000; t += 1000) w.depth(0, t, t - 100, true, 104, t / 1000);
+  const bt::Tape tape = open_tape(w);
+  const auto run = [&](bt::CancelPolicy policy, std::int64_t end) {
+    bt::Config cfg = base_config();
+    cfg.latency.entry_ns = cfg.latency.response_ns = 1000;
+    cfg.cancel = policy;
+    cfg.end_ns = end;
+    Scripted s{[](const bt::MarketView& v, bt::Intent& o) { quote_bid(o, v.local_ts < 2500 ? 100 : 99, 1); }};
+    return bt::run(tape, cfg, s).summary;
+  };
+  EXPECT_EQ(run(bt::CancelPolicy::kReplaceAtOnce, 4500).orders, 2u);
+  EXPECT_EQ(run(bt::CancelPolicy::kWaitForConfirm, 4500).orders, 1u);  // still waiting at 4500
+  const bt::Summary waited = run(bt::CancelPolicy::kWaitForConfirm, 8000);
+  EXPECT_EQ(waited.orders, 2u);  // sent once the confirmation arrived
+  EXPECT_EQ(waited.cancels, 1u);
+}
+
 TEST(BacktestEngine, WindowWarmsUpBooksThenReplaysOnlyInside) {
   bt::TapeWriter w({instrument()});
   w.depth(0, 1000, 900, true, 110, 1);

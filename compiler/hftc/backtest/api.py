@@ -16,7 +16,7 @@ from hftc.backtest.errors import BacktestError
 from hftc.backtest.fees import resolve_fees
 from hftc.backtest.inputs import refuse_dirty
 from hftc.backtest.native import MAX_INSTRUMENTS, Config, Library, load
-from hftc.backtest.options import BacktestOptions
+from hftc.backtest.options import CANCEL_POLICIES, BacktestOptions
 from hftc.backtest.result import FILLS_DTYPE, BacktestResult, max_correlation
 from hftc.backtest.risk import risk_setting
 from hftc.backtest.shim import StrategyShape, shape_of, shim_source
@@ -197,6 +197,7 @@ class CompiledStrategy:
                         if options.latency_samples is not None else
                         {"model": "constant", "entry_ns": options.latency_ns, "response_ns": options.latency_ns}),
             "queue": options.queue,
+            "cancel": options.cancel,
             "maker_fee_bps": options.maker_fee_bps,
             "taker_fee_bps": options.taker_fee_bps,
             "fee_source": fees.source,
@@ -273,6 +274,7 @@ def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
     c.end_ns = int(o.end_ns) if o.end_ns is not None else INT64_MAX
     c.sample_ns = int(o.sample_ns)
     c.bar_ns = int(o.bar_ns)
+    c.cancel_policy = CANCEL_POLICIES.index(o.cancel)
     c.risk_enabled = int(risk.enabled)
     c.risk_max_position = risk.max_position
     c.risk_max_order_qty = risk.max_order_qty

@@ -21,6 +21,11 @@ class ContractChoice(str, Enum):
     inverse = "inverse"
 
 
+class CancelChoice(str, Enum):
+    replace_at_once = "replace_at_once"
+    wait_for_confirm = "wait_for_confirm"
+
+
 class QueueChoice(str, Enum):
     risk_averse = "risk_averse"
     probabilistic = "probabilistic"
@@ -104,7 +109,8 @@ def _print_table(summary: dict) -> None:
                   + f"; settled in {ccy}", highlight=False)
     latency = summary["latency"]
     console.print("latency: " + ", ".join(f"{k} {v}" for k, v in latency.items())
-                  + f"; queue: {summary['queue']}; risk: {summary['risk']['source']}", highlight=False)
+                  + f"; queue: {summary['queue']}; cancels: {summary['cancel']}; risk: {summary['risk']['source']}",
+                  highlight=False)
 
 
 def backtest_cmd(
@@ -130,6 +136,8 @@ def backtest_cmd(
                                                   "for a tape that does not record it (or to override it)."),
     instrument_map: list[str] | None = typer.Option(None, "--map", help="STRATEGY_SYMBOL=TAPE_SYMBOL (repeat), or "
                                                      "`position`: run on instruments whose names differ."),
+    cancel: CancelChoice = typer.Option(CancelChoice.replace_at_once, "--cancel", help="After cancelling a quote: "
+                                        "send its replacement at once, or wait for the cancel's confirmation."),
     bar_seconds: float = typer.Option(60.0, "--bar-seconds", min=1.0,
                                       help="Return interval of Sharpe and Sortino in seconds (annualised only "
                                            "when the run spans a day or more)."),
@@ -197,7 +205,7 @@ def backtest_cmd(
             fee_profile=fee_profile.value if fee_profile is not None else None,
             contract=contract.value if contract is not None else None,
             instrument_map=parse_map(instrument_map),
-            bar_ns=int(round(bar_seconds * 1e9)),
+            bar_ns=int(round(bar_seconds * 1e9)), cancel=cancel.value,
             risk=not no_risk).validated()
         if each:
             if report is not None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from hftc.backtest.errors import BacktestError
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 MAX_INSTRUMENTS = 8  # hft::backtest::kMaxInstruments
 RISK_DECISIONS = ("accept", "kill_switch", "invalid_order", "max_order_qty", "max_notional", "max_position",
                   "no_market", "price_band", "order_rate")
@@ -31,7 +31,7 @@ class Config(ctypes.Structure):
         ("risk_enabled", _i64), ("risk_max_position", _i64), ("risk_max_order_qty", _i64),
         ("risk_max_orders_per_second", _i64), ("risk_price_band_bps", _i64), ("risk_max_notional", _i64),
         ("risk_kill_switch", _i64), ("legs", _i64 * MAX_INSTRUMENTS), ("bar_ns", _i64),
-        ("inverse", _i64 * MAX_INSTRUMENTS),
+        ("inverse", _i64 * MAX_INSTRUMENTS), ("cancel_policy", _i64),
     ]
 
 

@@ -11,6 +11,8 @@ from hftc.backtest.errors import BacktestError
 from hftc.backtest.fees import PROFILES
 
 QUEUE_MODELS = ("risk_averse", "probabilistic")
+#: When a replacement follows a cancel (runtime_cpp backtest README, "Cancels"), in ABI order.
+CANCEL_POLICIES = ("replace_at_once", "wait_for_confirm")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class BacktestOptions:
     venue the tape was recorded on (zero when it names none; the result says which). start_ns/end_ns bound the replayed local-time window (None = whole tape).
     sample_ns spaces the equity curve; bar_ns (at least sample_ns) is the return interval of
     Sharpe and Sortino, annualised only when the run spans at least a day of bars.
+    cancel: "replace_at_once" sends a requote's new order with the cancel of the old one (venues
+    accept a cancel for any order they hold; one session delivers it after that order), or
+    "wait_for_confirm" sends nothing on that side until the cancel is confirmed.
     risk: apply the schema's risk gate when the strategy runs in a pipeline with one.
     """
 
@@ -34,6 +39,7 @@ class BacktestOptions:
     latency_samples: Sequence[int] | None = None
     queue: str = "risk_averse"
     queue_power: float = 3.0
+    cancel: str = "replace_at_once"
     maker_fee_bps: float | None = None
     taker_fee_bps: float | None = None
     fee_profile: str | None = None
@@ -54,6 +60,8 @@ class BacktestOptions:
             return BacktestError("HFT1109", f"invalid backtest option {what}: {why}",
                                  help="see `hftc backtest --help` for the accepted values")
 
+        if self.cancel not in CANCEL_POLICIES:
+            raise bad("cancel", f"`{self.cancel}` is not one of {', '.join(CANCEL_POLICIES)}")
         if self.queue not in QUEUE_MODELS:
             raise bad("queue", f"`{self.queue}` is not one of {', '.join(QUEUE_MODELS)}")
         if not isinstance(self.latency_ns, numbers.Integral) or self.latency_ns < 0:

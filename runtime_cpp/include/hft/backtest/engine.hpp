@@ -134,6 +134,7 @@ struct LocalQuote {
   std::uint64_t id = 0;
   std::int64_t px = 0, qty = 0;  // as sent (not reduced by partial fills)
   bool active = false;           // sent and not yet known to be dead
+  std::uint64_t cancelling = 0;  // id of a cancelled order whose end has not been heard yet
 };
 
 struct InstrumentState {
@@ -623,6 +624,7 @@ class Engine {
     if (m.done && !m.ioc) {
       LocalQuote& lq = s.quote[m.side];
       if (lq.id == m.id) lq.active = false;
+      if (lq.cancelling == m.id) lq.cancelling = 0;  // its cancel (or last fill) is confirmed
     }
   }
 
@@ -685,8 +687,11 @@ class Engine {
                       RequestType::kCancel},
               lt);
       lq.active = false;
+      lq.cancelling = lq.id;
     }
     if (!want) return;
+    // CancelPolicy::kWaitForConfirm: no replacement while the cancelled order may still fill.
+    if (lq.cancelling != 0 && cfg_.cancel == CancelPolicy::kWaitForConfirm) return;
     const std::uint64_t id = send(k, side, px, qty, RequestType::kQuote, lt);
     if (id != 0) lq = LocalQuote{id, px, qty, true};
   }

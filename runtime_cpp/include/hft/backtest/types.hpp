@@ -36,10 +36,20 @@ enum class QueueModel : std::uint8_t {
                    ///< ProbQueueModel with PowerProbQueueFunc)
 };
 
+/// What the strategy may do after cancelling a quote, before the venue confirms the cancel.
+/// Venues accept a cancel for any order they hold, and one order-entry session delivers it after
+/// the order it cancels, so the cancel itself always takes effect at its arrival; the policy only
+/// decides when the replacement is sent (README.md, "Cancels").
+enum class CancelPolicy : std::uint8_t {
+  kReplaceAtOnce,    ///< send the replacement with the cancel (cancel/new in one go), the default
+  kWaitForConfirm,   ///< send nothing on that side until the cancel (or a final fill) is heard
+};
+
 struct Config {
   LatencyModel latency;
   QueueModel queue = QueueModel::kRiskAverse;
   double queue_power = 3.0;
+  CancelPolicy cancel = CancelPolicy::kReplaceAtOnce;
   double maker_fee_bps = 0.0, taker_fee_bps = 0.0;  ///< fee = notional * bps / 1e4 (< 0 = rebate)
   /// When enabled every new order passes hft::trading::RiskGate::check with the touch the
   /// strategy saw and the local timestamp, exactly as the production pipeline does.
