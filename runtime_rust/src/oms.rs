@@ -14,6 +14,8 @@
 
 #![deny(unsafe_code)]
 
+pub mod credentials;
+
 use crate::l2book::Side;
 use crate::pool::{Pool, PoolHandle};
 
