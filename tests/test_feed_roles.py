@@ -49,7 +49,68 @@ def test_conventions_infer_the_examples_roles() -> None:
                                         "seq": "seq", "ts": "ts_exchange"})
     assert roles["Snapshot"][1]["levels"] == "levels"
     assert roles["NewOrder"][0] == "new_order" and roles["NewOrder"][1]["client_order_id"] == "client_order_id"
-    assert roles["ExecutionReport"] == (None, {})  # not an input: no role, and never inferred as one
+    assert roles["ExecutionReport"] == ("execution_report", {
+        "side": "side", "price": "last_price", "qty": "last_qty", "client_order_id": "client_order_id",
+        "ts": "ts_exchange", "orig_client_order_id": "orig_client_order_id", "exec_type": "exec_type",
+        "order_status": "order_status", "leaves_qty": "leaves_qty", "cum_qty": "cum_qty", "seq": "seq"})
+    assert roles["ReplaceOrder"][1]["orig_client_order_id"] == "orig_client_order_id"
+    assert roles["Logon"][1]["credentials"] == "api_key" and roles["Logon"][1]["heartbeat_interval"] == "heartbeat_ms"
+    assert roles["OrderReject"][1]["reject_reason"] == "reject_code"
+
+
+@pytest.mark.parametrize("schema", [EXAMPLES / "fx_market_maker.hftc.yaml",
+                                    *sorted((REPO / "schemas" / "venues").glob("*.hftc.yaml"))],
+                         ids=lambda p: p.stem)
+def test_order_entry_messages_carry_every_session_role_once(schema: Path) -> None:
+    from hftc.ir.roles import SESSION_ROLES
+
+    result = compile_file(str(schema))
+    assert result.ok and not result.diagnostics, [str(d) for d in result.diagnostics]
+    declared = [m.role for m in result.ir.messages if m.role_declared]
+    for role in ("new_order", "execution_report", *SESSION_ROLES):
+        assert declared.count(role) == 1, f"{schema.name}: {role} declared {declared.count(role)} times"
+
+
+def _gateway_schema(gateway_extra: str, logon: bool = True) -> str:
+    logon_msg = "  Logon: {id: 20, role: logon, fields: {seq: uint64, api_key: Key}}\n" if logon else ""
+    return (
+        "hftc: 1\npackage: t.creds\nversion: 1\n"
+        "types:\n  Price: {decimal: int64, exponent: -2}\n  Side: {enum: uint8, values: {buy: 1, sell: 2}}\n"
+        "  Key: {char: 32}\n"
+        "messages:\n  Order: {id: 10, fields: {side: Side, price: Price, qty: uint32}}\n" + logon_msg +
+        f"components:\n  gateway: {{kind: order_gateway, output: Order{gateway_extra}}}\n")
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (", credentials: {env: VENUE_API_KEY}", ("env", "VENUE_API_KEY")),
+    (", credentials: {file: /var/run/secrets/venue/key}", ("file", "/var/run/secrets/venue/key")),
+    ("", None),
+])
+def test_credentials_are_a_reference_in_the_ir(extra: str, expected) -> None:
+    from hftc.frontend import compile_text
+
+    result = compile_text("creds.hftc.yaml", _gateway_schema(extra + ", heartbeat_ms: 250"))
+    assert not has_errors(result.diagnostics), [str(d) for d in result.diagnostics]
+    gateway = result.ir.component_named("gateway")
+    assert gateway.credentials == expected and gateway.heartbeat_ms == 250
+    assert ir_from_json(ir_to_json(result.ir)) == result.ir
+
+
+@pytest.mark.parametrize("extra, code, logon", [
+    (", credentials: {env: VENUE_KEY, file: /run/key}", "HFT0651", True),  # both
+    (", credentials: {}", "HFT0651", True),  # neither
+    (", credentials: {file: \"/run/key\\n\"}", "HFT0651", True),  # a line break: not a path
+    (", credentials: {file: \" /run/key\"}", "HFT0651", True),  # surrounding blanks
+    (", credentials: {env: \"sk-live 123\"}", "HFT0106", True),  # a secret pasted in, not a variable name
+    (", credentials: {env: VENUE_KEY}", "HFT0652", False),  # no logon message to carry it
+    (", heartbeat_ms: 0", "HFT0104", True),  # out of range
+])
+def test_bad_credentials_are_diagnostics(extra: str, code: str, logon: bool) -> None:
+    from hftc.frontend import compile_text
+
+    result = compile_text("creds.hftc.yaml", _gateway_schema(extra, logon))
+    codes = [d.code for d in result.diagnostics if d.severity.value == "error"]
+    assert codes == [code], [str(d) for d in result.diagnostics]
 
 
 def test_declared_roles_and_field_maps_resolve() -> None:

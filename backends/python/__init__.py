@@ -42,7 +42,7 @@ def _name_errors(problems: list[str]) -> tuple[Diagnostic, ...]:
 class PythonBackend:
     name = "python"
     description = "Pure-Python package: zero-copy message flyweights, exact decimals, numpy batch decoding"
-    ir_versions = (2,)
+    ir_versions = (3,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""

@@ -57,7 +57,7 @@ class RustBackend:
     name = "rust"
     description = ("Rust crate (std only): zero-copy SBE-style codecs, dispatcher, trading components and "
                    "pipelines, round-trip and pipeline tests, benchmark")
-    ir_versions = (2,)
+    ir_versions = (3,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating the modules: `hftc lint` runs this."""

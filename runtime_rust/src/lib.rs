@@ -10,6 +10,7 @@ pub mod histogram;
 pub mod l2book;
 pub mod l3book;
 pub mod metrics;
+pub mod oms;
 pub mod pool;
 pub mod ring;
 pub mod shm;

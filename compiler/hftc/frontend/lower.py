@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Optional
 
 from hftc.diagnostics.model import Diagnostic, Span, did_you_mean, error, warning
 from hftc.frontend.names import IDENTIFIER, RESERVED
@@ -259,8 +259,31 @@ class Lowerer:
                                 lim.max_orders_per_second, float(lim.price_band_bps), lim.max_notional,
                                 lim.kill_switch), **common)
         if c.kind == "order_gateway":
-            return ir.Component(name, c.kind, output=c.output, output_span=doc.span_of(path + ("output",)), **common)
+            return ir.Component(name, c.kind, output=c.output, output_span=doc.span_of(path + ("output",)),
+                                credentials=self._credentials(doc, path + ("credentials",), c.credentials),
+                                credentials_span=doc.span_of(path + ("credentials",)) if c.credentials else None,
+                                heartbeat_ms=c.heartbeat_ms, **common)
         return ir.Component(name, c.kind, language=c.language, features=tuple(c.features), **common)
+
+    def _credentials(self, doc: LoadedYaml, path: tuple, ref: Any) -> Optional[tuple[str, str]]:
+        """("env", NAME) or ("file", PATH): exactly one, and a path that can be opened (HFT0651)."""
+        if ref is None:
+            return None
+        given = [(k, v) for k, v in (("env", ref.env), ("file", ref.file)) if v is not None]
+        if len(given) != 1:
+            self.diagnostics.append(error(
+                "HFT0651", "`credentials` must name exactly one of `env` and `file`", doc.span_of(path),
+                label="both given" if given else "neither given",
+                help="e.g. `credentials: {env: VENUE_API_KEY}` or `credentials: {file: /var/run/secrets/venue/key}`"))
+            return None
+        key, value = given[0]
+        if key == "file" and (value != value.strip() or any(ch in value for ch in "\0\n\r")):
+            self.diagnostics.append(error(
+                "HFT0651", "`credentials.file` must be a file path (no NUL, line break or surrounding blanks)",
+                doc.span_of(path + ("file",)), label="not a path",
+                help="name the file holding the secret; the secret itself never goes in the schema"))
+            return None
+        return key, value
 
     def _pipeline(self, doc: LoadedYaml, path: tuple, name: str, p: surf.PipelineSpec) -> ir.Pipeline:
         threads = tuple(ir.ThreadAssignment(stage, t.cpu, doc.span_of(path + ("threads", stage), key=True))

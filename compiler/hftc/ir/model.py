@@ -15,7 +15,8 @@ from hftc.diagnostics.model import Span
 
 _T = TypeVar("_T")
 
-IR_VERSION = 2  # 2: message feed roles (role, field_roles), feed handler symbol tables
+IR_VERSION = 3  # 2: message feed roles (role, field_roles), feed handler symbol tables; 3: order-entry
+#             session roles, order gateway credentials reference and heartbeat
 
 Number = Union[int, float]
 Pairs = tuple[tuple[str, str], ...]
@@ -191,6 +192,10 @@ class Component:
     symbol_spans: tuple[Span, ...] = ()  # one per entry of `instruments`
     output_span: Optional[Span] = None
     strategy_span: Optional[Span] = None
+    # order gateway: where the session's secret is read, ("env", NAME) or ("file", PATH), never the secret
+    credentials: Optional[tuple[str, str]] = None
+    credentials_span: Optional[Span] = None
+    heartbeat_ms: int = 0
 
 
 @dataclass(frozen=True)

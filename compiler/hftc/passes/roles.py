@@ -4,7 +4,8 @@ After this pass a message's `role` and `field_roles` say what the C++ and Rust b
 it; they never look at field names themselves. A declared role is checked strictly (HFT0646-0649,
 each pointing at the declaration); an inferred one is simply the first role whose conventions fit
 (hftc.ir.roles). Feed inputs fitting no role get HFT0640, gateway outputs HFT0642, and the
-feed handlers' `instruments:` tables are checked against the symbols they key (HFT0650).
+feed handlers' `instruments:` tables are checked against the symbols they key (HFT0650); each
+order-entry session role is declared once, and credentials need a logon message (HFT0652).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from hftc.ir.roles import (
     INFERRED_FEED_ROLES,
     KIND_TEXT,
     LEVEL_FIELD_ROLES,
+    GATEWAY_ROLES,
     ROLES,
     SELL_NAMES,
+    SESSION_ROLES,
 )
+
+#: How the diagnostics name where a role belongs.
+_WHERE = {"feed": "feed input", "gateway": "gateway output", "session": "order-entry session"}
 
 #: The gateway writes any integer the order carries; a feed maps only unsigned venue ids.
 _GATEWAY_KINDS = {"instrument": "integer"}
@@ -61,11 +67,13 @@ def fits_kind(ir: Schema, f: Field, kind: str) -> bool:
         return _integer(f)
     if kind == "chars":
         return f.kind == "char"
+    if kind == "code":
+        return f.kind in ("enum", "set") or (_integer(f) and not PRIMITIVES[f.type].signed)
     return False
 
 
 def _kind(role: str, field_role: str) -> str:
-    return _GATEWAY_KINDS.get(field_role, FIELD_KINDS[field_role]) if ROLES[role].where == "gateway" \
+    return _GATEWAY_KINDS.get(field_role, FIELD_KINDS[field_role]) if ROLES[role].where != "feed" \
         else FIELD_KINDS[field_role]
 
 
@@ -240,9 +248,10 @@ def _resolve(ir: Schema, m: Message, inputs, outputs, diags: list[Diagnostic]) -
         what = f"input of feed handler `{inputs[m.name][0].name}`" if used_as == "feed" else \
             f"output of order gateway `{outputs[m.name].name}`"
         diags.append(error("HFT0649", f"message `{m.name}` has role `{m.role}` but is the {what}",
-                           m.role_span or m.span, label=f"a {spec.where} role",
+                           m.role_span or m.span, label=f"a {_WHERE[spec.where]} role",
                            help="feed inputs are depth_update, trade, snapshot, bbo or execution_report; a "
-                                "gateway's output is new_order"))
+                                "gateway's output is new_order; cancel, replace, order_reject, logon, logout and "
+                                "heartbeat are the order-entry session's and are neither"))
     pairs, problems = fit(ir, m, m.role, dict(m.field_roles))
     if problems:
         _report(m, problems, diags)
@@ -304,4 +313,26 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
     for c in ir.components:
         if c.kind == "feed_handler":
             _check_instruments(ir, c, diags)
+    _check_session(ir, diags)
     return ir, diags
+
+
+def _check_session(ir: Schema, diags: list[Diagnostic]) -> None:
+    """One message per order-entry role (the session must know which to send), and a logon for credentials."""
+    first: dict[str, Message] = {}
+    for m in ir.messages:
+        if not (m.role_declared and m.role in SESSION_ROLES + GATEWAY_ROLES):
+            continue
+        if m.role in first and m.role in SESSION_ROLES:
+            diags.append(error("HFT0652", f"messages `{first[m.role].name}` and `{m.name}` both declare role "
+                                          f"`{m.role}`", m.role_span or m.span, label="second declaration",
+                               help=f"the order-entry session sends one `{m.role}` message; declare the role on "
+                                    "one of them"))
+        first.setdefault(m.role, m)
+    for c in ir.components:
+        if c.kind == "order_gateway" and c.credentials is not None and "logon" not in first:
+            diags.append(error("HFT0652", f"order gateway `{c.name}` names credentials but no message declares "
+                                          "`role: logon`", c.credentials_span or c.span,
+                               label="credentials for which logon?",
+                               help="declare the session's logon message, e.g. `role: logon` with a "
+                                    "`credentials` char field"))

@@ -287,8 +287,10 @@ def _gateway(ir: Schema, c: Component, symbols: tuple[str, ...]) -> Gateway | No
     sides = side_roles(ir, side)
     if price is None or qty is None or sides is None:
         return None
-    # Without a symbol table the `symbol` field is left empty, like any field without a role.
-    role_of = {f: r for r, f in m.field_roles if r != "symbol" or symbols}
+    # Without a symbol table the `symbol` field is left empty, like any field without a role; so
+    # are the order-entry roles the gateway does not fill from an order (tif, flags, order_type,
+    # seq): zero, or null when optional, as the message's initial block.
+    role_of = {f: r for r, f in m.field_roles if r in GATEWAY_ROLES and (r != "symbol" or symbols)}
     max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
         VAR_DATA_LENGTH_SIZE * len(m.data)
     return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length,

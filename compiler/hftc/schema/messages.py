@@ -23,9 +23,12 @@ class FieldSpec(Surface):
 FieldDef = Union[str, FieldSpec]
 
 #: The roles of hftc.ir.roles.ROLES (a test keeps the two in step).
-MessageRole = Literal["depth_update", "trade", "snapshot", "bbo", "execution_report", "new_order"]
+MessageRole = Literal["depth_update", "trade", "snapshot", "bbo", "execution_report", "new_order",
+                      "cancel", "replace", "order_reject", "logon", "logout", "heartbeat"]
 FieldRole = Literal["price", "qty", "side", "bid_price", "bid_qty", "ask_price", "ask_qty", "levels",
-                    "instrument", "symbol", "seq", "ts", "client_order_id"]
+                    "instrument", "symbol", "seq", "ts", "client_order_id", "orig_client_order_id",
+                    "order_type", "tif", "flags", "exec_type", "order_status", "leaves_qty", "cum_qty",
+                    "reject_reason", "credentials", "heartbeat_interval"]
 
 
 class VarDataSpec(Surface):
@@ -62,8 +65,9 @@ class MessageSpec(Surface):
     description: str = F("What the message means.", "Incremental book update.", default="")
     role: Optional[MessageRole] = F(
         "What the message is to a trading pipeline: a feed handler's input (depth_update, trade, snapshot, bbo, "
-        "execution_report) or an order gateway's output (new_order). Inferred from field names when absent; "
-        "see the README's \"Feed roles\".", "bbo", default=None)
+        "execution_report), an order gateway's output (new_order), or another message of the order-entry "
+        "session (cancel, replace, order_reject, logon, logout, heartbeat; declared only). Feed and gateway "
+        "roles are inferred from field names when absent; see the README's \"Feed roles\".", "bbo", default=None)
     fields_map: dict[FieldRole, str] = F(
         "Which field carries each field role of `role`, for fields not named by convention (`levels` names a "
         "group; a snapshot's `side`, `price`, `qty` are fields of its entries).",

@@ -66,11 +66,29 @@ class RiskGate(_ComponentBase):
     limits: RiskLimits = F("The limits.", {"max_position": 5000000, "max_order_qty": 1000000, "max_orders_per_second": 2000, "price_band_bps": 25})
 
 
+class CredentialsRef(Surface):
+    """Where the order-entry session reads its secret at logon: one environment variable or one file.
+
+    The schema names the secret, it never holds it: a secret written here would end up in generated
+    code, manifests and version control."""
+
+    env: Optional[str] = F("Name of the environment variable holding the secret.", "VENUE_API_KEY",
+                           default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)
+    file: Optional[str] = F("Path of a file holding the secret (trailing newline ignored), e.g. a mounted "
+                            "k8s secret.", "/var/run/secrets/venue/api_key", default=None, min_length=1,
+                            max_length=4096)
+
+
 class OrderGateway(_ComponentBase):
-    """Encodes orders that passed the risk gate."""
+    """Encodes orders that passed the risk gate and runs the order-entry session."""
 
     kind: Literal["order_gateway"] = F("Component kind.", "order_gateway")
     output: str = F("Message it encodes for each order.", "NewOrder")
+    credentials: Optional[CredentialsRef] = F(
+        "Where the session's logon secret is read: `{env: NAME}` or `{file: PATH}`, exactly one; never the "
+        "secret itself.", {"env": "VENUE_API_KEY"}, default=None)
+    heartbeat_ms: int = F("Session heartbeat interval: a heartbeat is sent after this long without traffic.",
+                          1000, default=1000, ge=10, le=3_600_000)
 
 
 class CustomComponent(_ComponentBase):

@@ -110,14 +110,70 @@ static_assert(sizeof(NewOrderPacked) == 8 + NewOrder::kBlockLength);
 struct ExecutionReportPacked {
   std::uint16_t block_length, template_id, schema_id, version;
   std::uint64_t client_order_id;
+  std::uint64_t orig_client_order_id;
   std::uint64_t exec_id;
+  std::uint8_t exec_type;
+  std::uint8_t order_status;
   std::uint8_t side;
   std::int64_t last_price;
   std::int64_t last_qty;
   std::int64_t leaves_qty;
+  std::int64_t cum_qty;
+  std::uint64_t seq;
   std::uint64_t ts_exchange;
 };
 static_assert(sizeof(ExecutionReportPacked) == 8 + ExecutionReport::kBlockLength);
+struct CancelOrderPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t client_order_id;
+  std::uint64_t orig_client_order_id;
+  std::uint32_t instrument;
+  std::uint8_t side;
+  std::uint64_t seq;
+  std::uint64_t ts_sent;
+};
+static_assert(sizeof(CancelOrderPacked) == 8 + CancelOrder::kBlockLength);
+struct ReplaceOrderPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t client_order_id;
+  std::uint64_t orig_client_order_id;
+  std::uint32_t instrument;
+  std::uint8_t side;
+  std::int64_t price;
+  std::int64_t qty;
+  std::uint64_t seq;
+  std::uint64_t ts_sent;
+};
+static_assert(sizeof(ReplaceOrderPacked) == 8 + ReplaceOrder::kBlockLength);
+struct OrderRejectPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t client_order_id;
+  std::uint16_t reject_code;
+  std::uint64_t seq;
+  std::uint64_t ts_exchange;
+};
+static_assert(sizeof(OrderRejectPacked) == 8 + OrderReject::kBlockLength);
+struct LogonPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t seq;
+  std::uint32_t heartbeat_ms;
+  char api_key[64];
+  std::uint64_t ts_sent;
+};
+static_assert(sizeof(LogonPacked) == 8 + Logon::kBlockLength);
+struct LogoutPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t seq;
+  std::uint16_t reason;
+  std::uint64_t ts_sent;
+};
+static_assert(sizeof(LogoutPacked) == 8 + Logout::kBlockLength);
+struct HeartbeatPacked {
+  std::uint16_t block_length, template_id, schema_id, version;
+  std::uint64_t seq;
+  std::uint64_t ts_sent;
+};
+static_assert(sizeof(HeartbeatPacked) == 8 + Heartbeat::kBlockLength);
 #pragma pack(pop)
 
 [[maybe_unused]] bool first_result = true;
@@ -363,11 +419,16 @@ void bench_execution_report() {
     p.schema_id = kSchemaId;
     p.version = kSchemaVersion;
     p.client_order_id = x.client_order_id;
+    p.orig_client_order_id = x.orig_client_order_id;
     p.exec_id = x.exec_id;
+    p.exec_type = static_cast<std::uint8_t>(x.exec_type);
+    p.order_status = static_cast<std::uint8_t>(x.order_status);
     p.side = static_cast<std::uint8_t>(x.side);
     p.last_price = x.last_price.mantissa;
     p.last_qty = x.last_qty.mantissa;
     p.leaves_qty = x.leaves_qty.mantissa;
+    p.cum_qty = x.cum_qty.mantissa;
+    p.seq = x.seq;
     p.ts_exchange = x.ts_exchange;
     std::memcpy(buf, &p, sizeof p);
     if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
@@ -385,17 +446,322 @@ void bench_execution_report() {
     std::memcpy(&p, bytes.data(), sizeof p);
     std::uint64_t h = 0;
     h = fold(h, std::uint64_t{p.client_order_id});
+    h = fold(h, std::uint64_t{p.orig_client_order_id});
     h = fold(h, std::uint64_t{p.exec_id});
+    h = fold(h, std::uint8_t{p.exec_type});
+    h = fold(h, std::uint8_t{p.order_status});
     h = fold(h, std::uint8_t{p.side});
     h = fold(h, std::int64_t{p.last_price});
     h = fold(h, std::int64_t{p.last_qty});
     h = fold(h, std::int64_t{p.leaves_qty});
+    h = fold(h, std::int64_t{p.cum_qty});
+    h = fold(h, std::uint64_t{p.seq});
     h = fold(h, std::uint64_t{p.ts_exchange});
     if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
     keep(h);
   });
   report("ExecutionReport.encode", encode, encode_baseline);
   report("ExecutionReport.decode", decode, decode_baseline);
+}
+
+void bench_cancel_order() {
+  const auto x = sample<model::CancelOrderModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(CancelOrderPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    CancelOrder e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    CancelOrderPacked p;
+    p.block_length = CancelOrder::kBlockLength;
+    p.template_id = CancelOrder::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.client_order_id = x.client_order_id;
+    p.orig_client_order_id = x.orig_client_order_id;
+    p.instrument = x.instrument;
+    p.side = static_cast<std::uint8_t>(x.side);
+    p.seq = x.seq;
+    p.ts_sent = x.ts_sent;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    CancelOrder d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    CancelOrderPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.client_order_id});
+    h = fold(h, std::uint64_t{p.orig_client_order_id});
+    h = fold(h, std::uint32_t{p.instrument});
+    h = fold(h, std::uint8_t{p.side});
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint64_t{p.ts_sent});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("CancelOrder.encode", encode, encode_baseline);
+  report("CancelOrder.decode", decode, decode_baseline);
+}
+
+void bench_replace_order() {
+  const auto x = sample<model::ReplaceOrderModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(ReplaceOrderPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    ReplaceOrder e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    ReplaceOrderPacked p;
+    p.block_length = ReplaceOrder::kBlockLength;
+    p.template_id = ReplaceOrder::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.client_order_id = x.client_order_id;
+    p.orig_client_order_id = x.orig_client_order_id;
+    p.instrument = x.instrument;
+    p.side = static_cast<std::uint8_t>(x.side);
+    p.price = x.price.mantissa;
+    p.qty = x.qty.mantissa;
+    p.seq = x.seq;
+    p.ts_sent = x.ts_sent;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    ReplaceOrder d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    ReplaceOrderPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.client_order_id});
+    h = fold(h, std::uint64_t{p.orig_client_order_id});
+    h = fold(h, std::uint32_t{p.instrument});
+    h = fold(h, std::uint8_t{p.side});
+    h = fold(h, std::int64_t{p.price});
+    h = fold(h, std::int64_t{p.qty});
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint64_t{p.ts_sent});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("ReplaceOrder.encode", encode, encode_baseline);
+  report("ReplaceOrder.decode", decode, decode_baseline);
+}
+
+void bench_order_reject() {
+  const auto x = sample<model::OrderRejectModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(OrderRejectPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    OrderReject e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    OrderRejectPacked p;
+    p.block_length = OrderReject::kBlockLength;
+    p.template_id = OrderReject::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.client_order_id = x.client_order_id;
+    p.reject_code = x.reject_code;
+    p.seq = x.seq;
+    p.ts_exchange = x.ts_exchange;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    OrderReject d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    OrderRejectPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.client_order_id});
+    h = fold(h, std::uint16_t{p.reject_code});
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint64_t{p.ts_exchange});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("OrderReject.encode", encode, encode_baseline);
+  report("OrderReject.decode", decode, decode_baseline);
+}
+
+void bench_logon() {
+  const auto x = sample<model::LogonModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(LogonPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    Logon e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    LogonPacked p;
+    p.block_length = Logon::kBlockLength;
+    p.template_id = Logon::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.seq = x.seq;
+    p.heartbeat_ms = x.heartbeat_ms;
+    wire::store_chars(p.api_key, 64, x.api_key);
+    p.ts_sent = x.ts_sent;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    Logon d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    LogonPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint32_t{p.heartbeat_ms});
+    h = fold(h, wire::load_chars(p.api_key, 64));
+    h = fold(h, std::uint64_t{p.ts_sent});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("Logon.encode", encode, encode_baseline);
+  report("Logon.decode", decode, decode_baseline);
+}
+
+void bench_logout() {
+  const auto x = sample<model::LogoutModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(LogoutPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    Logout e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    LogoutPacked p;
+    p.block_length = Logout::kBlockLength;
+    p.template_id = Logout::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.seq = x.seq;
+    p.reason = x.reason;
+    p.ts_sent = x.ts_sent;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    Logout d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    LogoutPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint16_t{p.reason});
+    h = fold(h, std::uint64_t{p.ts_sent});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("Logout.encode", encode, encode_baseline);
+  report("Logout.decode", decode, decode_baseline);
+}
+
+void bench_heartbeat() {
+  const auto x = sample<model::HeartbeatModel>();
+  const std::vector<char> bytes = model::encode_bytes(x);
+  const std::vector<char> tail(bytes.begin() + sizeof(HeartbeatPacked), bytes.end());
+  alignas(64) static char buf[1 << 16];
+
+  const Stats encode = measure([&] {
+    Heartbeat e;
+    e.wrap_and_apply_header(buf, 0, sizeof buf);
+    model::encode(x, e);
+    const std::size_t n = e.encoded_length();
+    keep(n);
+  });
+  const Stats encode_baseline = measure([&] {
+    HeartbeatPacked p;
+    p.block_length = Heartbeat::kBlockLength;
+    p.template_id = Heartbeat::kTemplateId;
+    p.schema_id = kSchemaId;
+    p.version = kSchemaVersion;
+    p.seq = x.seq;
+    p.ts_sent = x.ts_sent;
+    std::memcpy(buf, &p, sizeof p);
+    if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
+    const std::size_t n = sizeof p + tail.size();
+    keep(n);
+  });
+  const Stats decode = measure([&] {
+    Heartbeat d;
+    d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+    const std::uint64_t h = model::checksum(d);
+    keep(h);
+  });
+  const Stats decode_baseline = measure([&] {
+    HeartbeatPacked p;
+    std::memcpy(&p, bytes.data(), sizeof p);
+    std::uint64_t h = 0;
+    h = fold(h, std::uint64_t{p.seq});
+    h = fold(h, std::uint64_t{p.ts_sent});
+    if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
+    keep(h);
+  });
+  report("Heartbeat.encode", encode, encode_baseline);
+  report("Heartbeat.decode", decode, decode_baseline);
 }
 
 }  // namespace
@@ -409,6 +775,12 @@ int main(int argc, char** argv) {
     print_input("NewOrder", model::encode_bytes(sample<model::NewOrderModel>()), false);
     print_input("ExecutionReport", model::encode_bytes(sample<model::ExecutionReportModel>()),
                 false);
+    print_input("CancelOrder", model::encode_bytes(sample<model::CancelOrderModel>()), false);
+    print_input("ReplaceOrder", model::encode_bytes(sample<model::ReplaceOrderModel>()), false);
+    print_input("OrderReject", model::encode_bytes(sample<model::OrderRejectModel>()), false);
+    print_input("Logon", model::encode_bytes(sample<model::LogonModel>()), false);
+    print_input("Logout", model::encode_bytes(sample<model::LogoutModel>()), false);
+    print_input("Heartbeat", model::encode_bytes(sample<model::HeartbeatModel>()), false);
     std::printf("\n}}\n");
     return 0;
   }
@@ -418,6 +790,12 @@ int main(int argc, char** argv) {
   bench_snapshot();
   bench_new_order();
   bench_execution_report();
+  bench_cancel_order();
+  bench_replace_order();
+  bench_order_reject();
+  bench_logon();
+  bench_logout();
+  bench_heartbeat();
   std::printf("\n]}\n");
   return 0;
 }

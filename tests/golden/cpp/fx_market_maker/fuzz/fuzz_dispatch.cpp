@@ -30,6 +30,12 @@ struct Walker {
   void on_snapshot(const Snapshot& m) { visit(m); }
   void on_new_order(const NewOrder& m) { visit(m); }
   void on_execution_report(const ExecutionReport& m) { visit(m); }
+  void on_cancel_order(const CancelOrder& m) { visit(m); }
+  void on_replace_order(const ReplaceOrder& m) { visit(m); }
+  void on_order_reject(const OrderReject& m) { visit(m); }
+  void on_logon(const Logon& m) { visit(m); }
+  void on_logout(const Logout& m) { visit(m); }
+  void on_heartbeat(const Heartbeat& m) { visit(m); }
 
   template <class M>
   void visit(const M& m) {
@@ -76,6 +82,36 @@ void run(const char* data, std::size_t size) {
     m.wrap_for_decode(data, 4, block_length, version, size);
     w.visit(m);
   }
+  {
+    CancelOrder m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
+  {
+    ReplaceOrder m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
+  {
+    OrderReject m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
+  {
+    Logon m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
+  {
+    Logout m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
+  {
+    Heartbeat m;
+    m.wrap_for_decode(data, 4, block_length, version, size);
+    w.visit(m);
+  }
 }
 
 }  // namespace
@@ -118,6 +154,36 @@ int main(int argc, char** argv) {
     }
     {
       model::ExecutionReportModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::CancelOrderModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::ReplaceOrderModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::OrderRejectModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::LogonModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::LogoutModel x;
+      model::randomize(rng, shape, x);
+      seeds.push_back(model::encode_bytes(x));
+    }
+    {
+      model::HeartbeatModel x;
       model::randomize(rng, shape, x);
       seeds.push_back(model::encode_bytes(x));
     }

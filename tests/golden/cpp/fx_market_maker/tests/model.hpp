@@ -457,11 +457,16 @@ inline NewOrderModel at_version(NewOrderModel x, [[maybe_unused]] std::uint16_t 
 struct ExecutionReportModel {
   using Flyweight = ExecutionReport;
   std::uint64_t client_order_id{};
+  std::uint64_t orig_client_order_id{};
   std::uint64_t exec_id{};
+  ExecType exec_type{};
+  OrderStatus order_status{};
   Side side{};
   Price last_price{};
   Qty last_qty{};
   Qty leaves_qty{};
+  Qty cum_qty{};
+  std::uint64_t seq{};
   std::uint64_t ts_exchange{};
   std::string reject_reason;
 };
@@ -469,11 +474,19 @@ struct ExecutionReportModel {
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] ExecutionReportModel& x) {
   x.client_order_id = rand_int<std::uint64_t>(rng);
+  x.orig_client_order_id = rand_int<std::uint64_t>(rng);
   x.exec_id = rand_int<std::uint64_t>(rng);
+  x.exec_type = pick<ExecType>(rng, {ExecType::accepted, ExecType::trade, ExecType::canceled,
+                                     ExecType::replaced, ExecType::rejected, ExecType::expired});
+  x.order_status =
+      pick<OrderStatus>(rng, {OrderStatus::open, OrderStatus::partially_filled, OrderStatus::filled,
+                              OrderStatus::canceled, OrderStatus::replaced, OrderStatus::rejected});
   x.side = pick<Side>(rng, {Side::buy, Side::sell});
   x.last_price = Price{rand_int<std::int64_t>(rng)};
   x.last_qty = Qty{rand_int<std::int64_t>(rng)};
   x.leaves_qty = Qty{rand_int<std::int64_t>(rng)};
+  x.cum_qty = Qty{rand_int<std::int64_t>(rng)};
+  x.seq = rand_int<std::uint64_t>(rng);
   x.ts_exchange = rand_int<std::uint64_t>(rng);
   x.reject_reason = rand_var_text(rng, shape);
 }
@@ -481,11 +494,16 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
 inline void encode([[maybe_unused]] const ExecutionReportModel& x,
                    [[maybe_unused]] ExecutionReport& e) {
   e.client_order_id(x.client_order_id);
+  e.orig_client_order_id(x.orig_client_order_id);
   e.exec_id(x.exec_id);
+  e.exec_type(x.exec_type);
+  e.order_status(x.order_status);
   e.side(x.side);
   e.last_price(x.last_price);
   e.last_qty(x.last_qty);
   e.leaves_qty(x.leaves_qty);
+  e.cum_qty(x.cum_qty);
+  e.seq(x.seq);
   e.ts_exchange(x.ts_exchange);
   e.put_reject_reason(x.reject_reason);
 }
@@ -493,11 +511,16 @@ inline void encode([[maybe_unused]] const ExecutionReportModel& x,
 inline ExecutionReportModel decode([[maybe_unused]] const ExecutionReport& d) {
   ExecutionReportModel x;
   x.client_order_id = std::uint64_t(d.client_order_id());
+  x.orig_client_order_id = std::uint64_t(d.orig_client_order_id());
   x.exec_id = std::uint64_t(d.exec_id());
+  x.exec_type = ExecType(d.exec_type());
+  x.order_status = OrderStatus(d.order_status());
   x.side = Side(d.side());
   x.last_price = Price(d.last_price());
   x.last_qty = Qty(d.last_qty());
   x.leaves_qty = Qty(d.leaves_qty());
+  x.cum_qty = Qty(d.cum_qty());
+  x.seq = std::uint64_t(d.seq());
   x.ts_exchange = std::uint64_t(d.ts_exchange());
   x.reject_reason = std::string(d.reject_reason());
   return x;
@@ -506,11 +529,16 @@ inline ExecutionReportModel decode([[maybe_unused]] const ExecutionReport& d) {
 inline std::uint64_t checksum([[maybe_unused]] const ExecutionReport& d) {
   std::uint64_t h = 0;
   h = fold(h, d.client_order_id());
+  h = fold(h, d.orig_client_order_id());
   h = fold(h, d.exec_id());
+  h = fold(h, d.exec_type_raw());
+  h = fold(h, d.order_status_raw());
   h = fold(h, d.side_raw());
   h = fold(h, d.last_price());
   h = fold(h, d.last_qty());
   h = fold(h, d.leaves_qty());
+  h = fold(h, d.cum_qty());
+  h = fold(h, d.seq());
   h = fold(h, d.ts_exchange());
   h = fold(h, d.reject_reason());
   return h;
@@ -520,6 +548,303 @@ inline std::uint64_t checksum([[maybe_unused]] const ExecutionReport& d) {
 inline ExecutionReportModel at_version(ExecutionReportModel x, [[maybe_unused]] std::uint16_t v) {
   return x;
 }
+
+// CancelOrder
+
+struct CancelOrderModel {
+  using Flyweight = CancelOrder;
+  std::uint64_t client_order_id{};
+  std::uint64_t orig_client_order_id{};
+  std::uint32_t instrument{};
+  Side side{};
+  std::uint64_t seq{};
+  std::uint64_t ts_sent{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] CancelOrderModel& x) {
+  x.client_order_id = rand_int<std::uint64_t>(rng);
+  x.orig_client_order_id = rand_int<std::uint64_t>(rng);
+  x.instrument = rand_int<std::uint32_t>(rng);
+  x.side = pick<Side>(rng, {Side::buy, Side::sell});
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.ts_sent = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const CancelOrderModel& x, [[maybe_unused]] CancelOrder& e) {
+  e.client_order_id(x.client_order_id);
+  e.orig_client_order_id(x.orig_client_order_id);
+  e.instrument(x.instrument);
+  e.side(x.side);
+  e.seq(x.seq);
+  e.ts_sent(x.ts_sent);
+}
+
+inline CancelOrderModel decode([[maybe_unused]] const CancelOrder& d) {
+  CancelOrderModel x;
+  x.client_order_id = std::uint64_t(d.client_order_id());
+  x.orig_client_order_id = std::uint64_t(d.orig_client_order_id());
+  x.instrument = std::uint32_t(d.instrument());
+  x.side = Side(d.side());
+  x.seq = std::uint64_t(d.seq());
+  x.ts_sent = std::uint64_t(d.ts_sent());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const CancelOrder& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.client_order_id());
+  h = fold(h, d.orig_client_order_id());
+  h = fold(h, d.instrument());
+  h = fold(h, d.side_raw());
+  h = fold(h, d.seq());
+  h = fold(h, d.ts_sent());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline CancelOrderModel at_version(CancelOrderModel x, [[maybe_unused]] std::uint16_t v) {
+  return x;
+}
+
+// ReplaceOrder
+
+struct ReplaceOrderModel {
+  using Flyweight = ReplaceOrder;
+  std::uint64_t client_order_id{};
+  std::uint64_t orig_client_order_id{};
+  std::uint32_t instrument{};
+  Side side{};
+  Price price{};
+  Qty qty{};
+  std::uint64_t seq{};
+  std::uint64_t ts_sent{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] ReplaceOrderModel& x) {
+  x.client_order_id = rand_int<std::uint64_t>(rng);
+  x.orig_client_order_id = rand_int<std::uint64_t>(rng);
+  x.instrument = rand_int<std::uint32_t>(rng);
+  x.side = pick<Side>(rng, {Side::buy, Side::sell});
+  x.price = Price{rand_int<std::int64_t>(rng)};
+  x.qty = Qty{rand_int<std::int64_t>(rng)};
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.ts_sent = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const ReplaceOrderModel& x, [[maybe_unused]] ReplaceOrder& e) {
+  e.client_order_id(x.client_order_id);
+  e.orig_client_order_id(x.orig_client_order_id);
+  e.instrument(x.instrument);
+  e.side(x.side);
+  e.price(x.price);
+  e.qty(x.qty);
+  e.seq(x.seq);
+  e.ts_sent(x.ts_sent);
+}
+
+inline ReplaceOrderModel decode([[maybe_unused]] const ReplaceOrder& d) {
+  ReplaceOrderModel x;
+  x.client_order_id = std::uint64_t(d.client_order_id());
+  x.orig_client_order_id = std::uint64_t(d.orig_client_order_id());
+  x.instrument = std::uint32_t(d.instrument());
+  x.side = Side(d.side());
+  x.price = Price(d.price());
+  x.qty = Qty(d.qty());
+  x.seq = std::uint64_t(d.seq());
+  x.ts_sent = std::uint64_t(d.ts_sent());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const ReplaceOrder& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.client_order_id());
+  h = fold(h, d.orig_client_order_id());
+  h = fold(h, d.instrument());
+  h = fold(h, d.side_raw());
+  h = fold(h, d.price());
+  h = fold(h, d.qty());
+  h = fold(h, d.seq());
+  h = fold(h, d.ts_sent());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline ReplaceOrderModel at_version(ReplaceOrderModel x, [[maybe_unused]] std::uint16_t v) {
+  return x;
+}
+
+// OrderReject
+
+struct OrderRejectModel {
+  using Flyweight = OrderReject;
+  std::uint64_t client_order_id{};
+  std::uint16_t reject_code{};
+  std::uint64_t seq{};
+  std::uint64_t ts_exchange{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] OrderRejectModel& x) {
+  x.client_order_id = rand_int<std::uint64_t>(rng);
+  x.reject_code = rand_int<std::uint16_t>(rng);
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.ts_exchange = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const OrderRejectModel& x, [[maybe_unused]] OrderReject& e) {
+  e.client_order_id(x.client_order_id);
+  e.reject_code(x.reject_code);
+  e.seq(x.seq);
+  e.ts_exchange(x.ts_exchange);
+}
+
+inline OrderRejectModel decode([[maybe_unused]] const OrderReject& d) {
+  OrderRejectModel x;
+  x.client_order_id = std::uint64_t(d.client_order_id());
+  x.reject_code = std::uint16_t(d.reject_code());
+  x.seq = std::uint64_t(d.seq());
+  x.ts_exchange = std::uint64_t(d.ts_exchange());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const OrderReject& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.client_order_id());
+  h = fold(h, d.reject_code());
+  h = fold(h, d.seq());
+  h = fold(h, d.ts_exchange());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline OrderRejectModel at_version(OrderRejectModel x, [[maybe_unused]] std::uint16_t v) {
+  return x;
+}
+
+// Logon
+
+struct LogonModel {
+  using Flyweight = Logon;
+  std::uint64_t seq{};
+  std::uint32_t heartbeat_ms{};
+  std::string api_key{};
+  std::uint64_t ts_sent{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] LogonModel& x) {
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.heartbeat_ms = rand_int<std::uint32_t>(rng);
+  x.api_key = rand_text(rng, 64);
+  x.ts_sent = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const LogonModel& x, [[maybe_unused]] Logon& e) {
+  e.seq(x.seq);
+  e.heartbeat_ms(x.heartbeat_ms);
+  e.api_key(x.api_key);
+  e.ts_sent(x.ts_sent);
+}
+
+inline LogonModel decode([[maybe_unused]] const Logon& d) {
+  LogonModel x;
+  x.seq = std::uint64_t(d.seq());
+  x.heartbeat_ms = std::uint32_t(d.heartbeat_ms());
+  x.api_key = std::string(d.api_key());
+  x.ts_sent = std::uint64_t(d.ts_sent());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const Logon& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.seq());
+  h = fold(h, d.heartbeat_ms());
+  h = fold(h, d.api_key());
+  h = fold(h, d.ts_sent());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline LogonModel at_version(LogonModel x, [[maybe_unused]] std::uint16_t v) { return x; }
+
+// Logout
+
+struct LogoutModel {
+  using Flyweight = Logout;
+  std::uint64_t seq{};
+  std::uint16_t reason{};
+  std::uint64_t ts_sent{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] LogoutModel& x) {
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.reason = rand_int<std::uint16_t>(rng);
+  x.ts_sent = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const LogoutModel& x, [[maybe_unused]] Logout& e) {
+  e.seq(x.seq);
+  e.reason(x.reason);
+  e.ts_sent(x.ts_sent);
+}
+
+inline LogoutModel decode([[maybe_unused]] const Logout& d) {
+  LogoutModel x;
+  x.seq = std::uint64_t(d.seq());
+  x.reason = std::uint16_t(d.reason());
+  x.ts_sent = std::uint64_t(d.ts_sent());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const Logout& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.seq());
+  h = fold(h, d.reason());
+  h = fold(h, d.ts_sent());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline LogoutModel at_version(LogoutModel x, [[maybe_unused]] std::uint16_t v) { return x; }
+
+// Heartbeat
+
+struct HeartbeatModel {
+  using Flyweight = Heartbeat;
+  std::uint64_t seq{};
+  std::uint64_t ts_sent{};
+};
+
+inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
+                      [[maybe_unused]] HeartbeatModel& x) {
+  x.seq = rand_int<std::uint64_t>(rng);
+  x.ts_sent = rand_int<std::uint64_t>(rng);
+}
+
+inline void encode([[maybe_unused]] const HeartbeatModel& x, [[maybe_unused]] Heartbeat& e) {
+  e.seq(x.seq);
+  e.ts_sent(x.ts_sent);
+}
+
+inline HeartbeatModel decode([[maybe_unused]] const Heartbeat& d) {
+  HeartbeatModel x;
+  x.seq = std::uint64_t(d.seq());
+  x.ts_sent = std::uint64_t(d.ts_sent());
+  return x;
+}
+
+inline std::uint64_t checksum([[maybe_unused]] const Heartbeat& d) {
+  std::uint64_t h = 0;
+  h = fold(h, d.seq());
+  h = fold(h, d.ts_sent());
+  return h;
+}
+
+// What a reader of schema version `v` sees: newer fields null, newer var-data empty.
+inline HeartbeatModel at_version(HeartbeatModel x, [[maybe_unused]] std::uint16_t v) { return x; }
 
 // Encodes a model with a message header; empty if it does not fit `capacity`.
 template <class Model>

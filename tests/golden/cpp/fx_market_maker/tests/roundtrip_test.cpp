@@ -130,8 +130,15 @@ std::string show(const T& v) {
                                   [[maybe_unused]] const std::string& at) {
   EXPECT_TRUE(same(a.client_order_id, b.client_order_id))
       << at << ".client_order_id: " << show(a.client_order_id) << " != " << show(b.client_order_id);
+  EXPECT_TRUE(same(a.orig_client_order_id, b.orig_client_order_id))
+      << at << ".orig_client_order_id: " << show(a.orig_client_order_id)
+      << " != " << show(b.orig_client_order_id);
   EXPECT_TRUE(same(a.exec_id, b.exec_id))
       << at << ".exec_id: " << show(a.exec_id) << " != " << show(b.exec_id);
+  EXPECT_TRUE(same(a.exec_type, b.exec_type))
+      << at << ".exec_type: " << show(a.exec_type) << " != " << show(b.exec_type);
+  EXPECT_TRUE(same(a.order_status, b.order_status))
+      << at << ".order_status: " << show(a.order_status) << " != " << show(b.order_status);
   EXPECT_TRUE(same(a.side, b.side)) << at << ".side: " << show(a.side) << " != " << show(b.side);
   EXPECT_TRUE(same(a.last_price, b.last_price))
       << at << ".last_price: " << show(a.last_price) << " != " << show(b.last_price);
@@ -139,9 +146,89 @@ std::string show(const T& v) {
       << at << ".last_qty: " << show(a.last_qty) << " != " << show(b.last_qty);
   EXPECT_TRUE(same(a.leaves_qty, b.leaves_qty))
       << at << ".leaves_qty: " << show(a.leaves_qty) << " != " << show(b.leaves_qty);
+  EXPECT_TRUE(same(a.cum_qty, b.cum_qty))
+      << at << ".cum_qty: " << show(a.cum_qty) << " != " << show(b.cum_qty);
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
   EXPECT_TRUE(same(a.ts_exchange, b.ts_exchange))
       << at << ".ts_exchange: " << show(a.ts_exchange) << " != " << show(b.ts_exchange);
   EXPECT_EQ(a.reject_reason, b.reject_reason) << at << ".reject_reason";
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const CancelOrderModel& a,
+                                  [[maybe_unused]] const CancelOrderModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.client_order_id, b.client_order_id))
+      << at << ".client_order_id: " << show(a.client_order_id) << " != " << show(b.client_order_id);
+  EXPECT_TRUE(same(a.orig_client_order_id, b.orig_client_order_id))
+      << at << ".orig_client_order_id: " << show(a.orig_client_order_id)
+      << " != " << show(b.orig_client_order_id);
+  EXPECT_TRUE(same(a.instrument, b.instrument))
+      << at << ".instrument: " << show(a.instrument) << " != " << show(b.instrument);
+  EXPECT_TRUE(same(a.side, b.side)) << at << ".side: " << show(a.side) << " != " << show(b.side);
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.ts_sent, b.ts_sent))
+      << at << ".ts_sent: " << show(a.ts_sent) << " != " << show(b.ts_sent);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const ReplaceOrderModel& a,
+                                  [[maybe_unused]] const ReplaceOrderModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.client_order_id, b.client_order_id))
+      << at << ".client_order_id: " << show(a.client_order_id) << " != " << show(b.client_order_id);
+  EXPECT_TRUE(same(a.orig_client_order_id, b.orig_client_order_id))
+      << at << ".orig_client_order_id: " << show(a.orig_client_order_id)
+      << " != " << show(b.orig_client_order_id);
+  EXPECT_TRUE(same(a.instrument, b.instrument))
+      << at << ".instrument: " << show(a.instrument) << " != " << show(b.instrument);
+  EXPECT_TRUE(same(a.side, b.side)) << at << ".side: " << show(a.side) << " != " << show(b.side);
+  EXPECT_TRUE(same(a.price, b.price))
+      << at << ".price: " << show(a.price) << " != " << show(b.price);
+  EXPECT_TRUE(same(a.qty, b.qty)) << at << ".qty: " << show(a.qty) << " != " << show(b.qty);
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.ts_sent, b.ts_sent))
+      << at << ".ts_sent: " << show(a.ts_sent) << " != " << show(b.ts_sent);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const OrderRejectModel& a,
+                                  [[maybe_unused]] const OrderRejectModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.client_order_id, b.client_order_id))
+      << at << ".client_order_id: " << show(a.client_order_id) << " != " << show(b.client_order_id);
+  EXPECT_TRUE(same(a.reject_code, b.reject_code))
+      << at << ".reject_code: " << show(a.reject_code) << " != " << show(b.reject_code);
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.ts_exchange, b.ts_exchange))
+      << at << ".ts_exchange: " << show(a.ts_exchange) << " != " << show(b.ts_exchange);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const LogonModel& a,
+                                  [[maybe_unused]] const LogonModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.heartbeat_ms, b.heartbeat_ms))
+      << at << ".heartbeat_ms: " << show(a.heartbeat_ms) << " != " << show(b.heartbeat_ms);
+  EXPECT_TRUE(same(a.api_key, b.api_key))
+      << at << ".api_key: " << show(a.api_key) << " != " << show(b.api_key);
+  EXPECT_TRUE(same(a.ts_sent, b.ts_sent))
+      << at << ".ts_sent: " << show(a.ts_sent) << " != " << show(b.ts_sent);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const LogoutModel& a,
+                                  [[maybe_unused]] const LogoutModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.reason, b.reason))
+      << at << ".reason: " << show(a.reason) << " != " << show(b.reason);
+  EXPECT_TRUE(same(a.ts_sent, b.ts_sent))
+      << at << ".ts_sent: " << show(a.ts_sent) << " != " << show(b.ts_sent);
+}
+
+[[maybe_unused]] void expect_same([[maybe_unused]] const HeartbeatModel& a,
+                                  [[maybe_unused]] const HeartbeatModel& b,
+                                  [[maybe_unused]] const std::string& at) {
+  EXPECT_TRUE(same(a.seq, b.seq)) << at << ".seq: " << show(a.seq) << " != " << show(b.seq);
+  EXPECT_TRUE(same(a.ts_sent, b.ts_sent))
+      << at << ".ts_sent: " << show(a.ts_sent) << " != " << show(b.ts_sent);
 }
 
 // Decodes whatever the dispatcher hands over, after printing it (which must not move the cursor).
@@ -153,6 +240,12 @@ struct Recorder {
   std::optional<SnapshotModel> snapshot;
   std::optional<NewOrderModel> new_order;
   std::optional<ExecutionReportModel> execution_report;
+  std::optional<CancelOrderModel> cancel_order;
+  std::optional<ReplaceOrderModel> replace_order;
+  std::optional<OrderRejectModel> order_reject;
+  std::optional<LogonModel> logon;
+  std::optional<LogoutModel> logout;
+  std::optional<HeartbeatModel> heartbeat;
 
   void on_book_delta(const BookDelta& m) {
     ++calls;
@@ -192,6 +285,54 @@ struct Recorder {
     os << m;
     text = os.str();
     execution_report = decode(m);
+  }
+
+  void on_cancel_order(const CancelOrder& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    cancel_order = decode(m);
+  }
+
+  void on_replace_order(const ReplaceOrder& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    replace_order = decode(m);
+  }
+
+  void on_order_reject(const OrderReject& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    order_reject = decode(m);
+  }
+
+  void on_logon(const Logon& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    logon = decode(m);
+  }
+
+  void on_logout(const Logout& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    logout = decode(m);
+  }
+
+  void on_heartbeat(const Heartbeat& m) {
+    ++calls;
+    std::ostringstream os;
+    os << m;
+    text = os.str();
+    heartbeat = decode(m);
   }
 };
 
@@ -698,6 +839,36 @@ TEST(ExecutionReport, SkipsFieldsOfANewerWriter) {
   expect_same(x, *r.execution_report, "ExecutionReport");
 }
 
+TEST(ExecutionReport, UnknownEnumValueOf_exec_type) {
+  Rng rng(15);
+  ExecutionReportModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  ExecutionReport e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).exec_type_raw(6);
+  ExecutionReport d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.exec_type_raw(), static_cast<std::uint8_t>(6));
+  EXPECT_EQ(d.exec_type(), ExecType::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(ExecutionReport, UnknownEnumValueOf_order_status) {
+  Rng rng(15);
+  ExecutionReportModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  ExecutionReport e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).order_status_raw(6);
+  ExecutionReport d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.order_status_raw(), static_cast<std::uint8_t>(6));
+  EXPECT_EQ(d.order_status(), OrderStatus::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
 TEST(ExecutionReport, UnknownEnumValueOf_side) {
   Rng rng(15);
   ExecutionReportModel x;
@@ -711,6 +882,522 @@ TEST(ExecutionReport, UnknownEnumValueOf_side) {
   EXPECT_EQ(d.side(), Side::unknown);
   Recorder r;
   EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(CancelOrder, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      CancelOrderModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.cancel_order.has_value());
+      EXPECT_EQ(r.text.rfind("CancelOrder{", 0), 0u);
+      expect_same(x, *r.cancel_order, "CancelOrder");
+
+      CancelOrder d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(CancelOrder, RejectsEveryTruncation) {
+  Rng rng(11);
+  CancelOrderModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    CancelOrder d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(CancelOrder, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  CancelOrderModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    CancelOrder e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(CancelOrder, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  CancelOrderModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + CancelOrder::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + CancelOrder::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.cancel_order, "CancelOrder");
+}
+
+TEST(CancelOrder, UnknownEnumValueOf_side) {
+  Rng rng(15);
+  CancelOrderModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  CancelOrder e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).side_raw(3);
+  CancelOrder d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.side_raw(), static_cast<std::uint8_t>(3));
+  EXPECT_EQ(d.side(), Side::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(ReplaceOrder, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      ReplaceOrderModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.replace_order.has_value());
+      EXPECT_EQ(r.text.rfind("ReplaceOrder{", 0), 0u);
+      expect_same(x, *r.replace_order, "ReplaceOrder");
+
+      ReplaceOrder d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(ReplaceOrder, RejectsEveryTruncation) {
+  Rng rng(11);
+  ReplaceOrderModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    ReplaceOrder d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(ReplaceOrder, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  ReplaceOrderModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    ReplaceOrder e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(ReplaceOrder, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  ReplaceOrderModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + ReplaceOrder::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + ReplaceOrder::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.replace_order, "ReplaceOrder");
+}
+
+TEST(ReplaceOrder, UnknownEnumValueOf_side) {
+  Rng rng(15);
+  ReplaceOrderModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  ReplaceOrder e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).side_raw(3);
+  ReplaceOrder d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.side_raw(), static_cast<std::uint8_t>(3));
+  EXPECT_EQ(d.side(), Side::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(OrderReject, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      OrderRejectModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.order_reject.has_value());
+      EXPECT_EQ(r.text.rfind("OrderReject{", 0), 0u);
+      expect_same(x, *r.order_reject, "OrderReject");
+
+      OrderReject d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(OrderReject, RejectsEveryTruncation) {
+  Rng rng(11);
+  OrderRejectModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    OrderReject d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(OrderReject, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  OrderRejectModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    OrderReject e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(OrderReject, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  OrderRejectModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + OrderReject::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + OrderReject::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.order_reject, "OrderReject");
+}
+
+TEST(Logon, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      LogonModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.logon.has_value());
+      EXPECT_EQ(r.text.rfind("Logon{", 0), 0u);
+      expect_same(x, *r.logon, "Logon");
+
+      Logon d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(Logon, RejectsEveryTruncation) {
+  Rng rng(11);
+  LogonModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    Logon d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(Logon, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  LogonModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    Logon e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(Logon, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  LogonModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + Logon::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + Logon::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.logon, "Logon");
+}
+
+TEST(Logout, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      LogoutModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.logout.has_value());
+      EXPECT_EQ(r.text.rfind("Logout{", 0), 0u);
+      expect_same(x, *r.logout, "Logout");
+
+      Logout d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(Logout, RejectsEveryTruncation) {
+  Rng rng(11);
+  LogoutModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    Logout d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(Logout, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  LogoutModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    Logout e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(Logout, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  LogoutModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + Logout::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + Logout::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.logout, "Logout");
+}
+
+TEST(Heartbeat, RoundTripsRandomValues) {
+  for (Shape shape : kShapes) {
+    for (std::uint64_t seed = 0; seed < 25; ++seed) {
+      Rng rng(seed * 4 + static_cast<std::uint64_t>(shape));
+      HeartbeatModel x;
+      randomize(rng, shape, x);
+      const std::vector<char> bytes = encode_bytes(x);
+      ASSERT_FALSE(bytes.empty());
+      Recorder r;
+      const DispatchResult res = dispatch(bytes.data(), bytes.size(), r);
+      ASSERT_TRUE(res.ok()) << res.error;
+      EXPECT_EQ(res.length, bytes.size());
+      ASSERT_EQ(r.calls, 1);
+      ASSERT_TRUE(r.heartbeat.has_value());
+      EXPECT_EQ(r.text.rfind("Heartbeat{", 0), 0u);
+      expect_same(x, *r.heartbeat, "Heartbeat");
+
+      Heartbeat d;
+      d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+      ASSERT_TRUE(d.ok());
+      EXPECT_EQ(d.acting_version(), kSchemaVersion);
+      const std::uint64_t sum = checksum(d);
+      EXPECT_EQ(d.encoded_length(), bytes.size());
+      d.rewind();
+      EXPECT_EQ(checksum(d), sum);
+    }
+  }
+}
+
+TEST(Heartbeat, RejectsEveryTruncation) {
+  Rng rng(11);
+  HeartbeatModel x;
+  randomize(rng, Shape::many, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const auto p = exact_copy(bytes, n);
+    Recorder r;
+    EXPECT_EQ(dispatch(p.get(), n, r).error, CodecError::short_buffer) << n;
+    EXPECT_EQ(r.calls, 0);
+    Heartbeat d;
+    d.wrap_and_read_header(p.get(), 0, n);
+    EXPECT_EQ(d.walk(), CodecError::short_buffer) << n;
+    (void)checksum(d);  // reads after a failure stay in bounds
+  }
+}
+
+TEST(Heartbeat, EncodingIntoShortBuffersFails) {
+  Rng rng(12);
+  HeartbeatModel x;
+  randomize(rng, Shape::many, x);
+  const std::size_t full = encode_bytes(x).size();
+  for (std::size_t n = 0; n < full; ++n) {
+    const auto p = std::make_unique<char[]>(n);
+    Heartbeat e;
+    e.wrap_and_apply_header(p.get(), 0, n);
+    encode(x, e);
+    EXPECT_EQ(e.error(), CodecError::short_buffer) << n;
+  }
+  EXPECT_EQ(encode_bytes(x, full).size(), full);
+}
+
+TEST(Heartbeat, SkipsFieldsOfANewerWriter) {
+  Rng rng(13);
+  HeartbeatModel x;
+  randomize(rng, Shape::mixed, x);
+  const std::vector<char> bytes = encode_bytes(x);
+  // A newer writer appended 5 bytes of fields to the block.
+  std::vector<char> newer(bytes.begin(), bytes.begin() + 8 + Heartbeat::kBlockLength);
+  newer.insert(newer.end(), 5, '\x7f');
+  newer.insert(newer.end(), bytes.begin() + 8 + Heartbeat::kBlockLength, bytes.end());
+  wire::MessageHeader h = wire::MessageHeader::read(bytes.data());
+  h.block_length = static_cast<std::uint16_t>(h.block_length + 5);
+  h.version = static_cast<std::uint16_t>(h.version + 1);
+  h.write(newer.data());
+  Recorder r;
+  const DispatchResult res = dispatch(newer.data(), newer.size(), r);
+  ASSERT_TRUE(res.ok()) << res.error;
+  EXPECT_EQ(res.length, newer.size());
+  expect_same(x, *r.heartbeat, "Heartbeat");
 }
 
 TEST(Dispatch, RejectsForeignHeaders) {
@@ -781,6 +1468,38 @@ TEST(Enum, TimeInForceMapsRawValues) {
   EXPECT_EQ(time_in_force_from_raw(3), TimeInForce::gtc);
   EXPECT_EQ(to_string(TimeInForce::gtc), "gtc");
   EXPECT_EQ(time_in_force_from_raw(std::numeric_limits<std::uint8_t>::max()), TimeInForce::unknown);
+}
+
+TEST(Enum, ExecTypeMapsRawValues) {
+  EXPECT_EQ(exec_type_from_raw(0), ExecType::accepted);
+  EXPECT_EQ(to_string(ExecType::accepted), "accepted");
+  EXPECT_EQ(exec_type_from_raw(1), ExecType::trade);
+  EXPECT_EQ(to_string(ExecType::trade), "trade");
+  EXPECT_EQ(exec_type_from_raw(2), ExecType::canceled);
+  EXPECT_EQ(to_string(ExecType::canceled), "canceled");
+  EXPECT_EQ(exec_type_from_raw(3), ExecType::replaced);
+  EXPECT_EQ(to_string(ExecType::replaced), "replaced");
+  EXPECT_EQ(exec_type_from_raw(4), ExecType::rejected);
+  EXPECT_EQ(to_string(ExecType::rejected), "rejected");
+  EXPECT_EQ(exec_type_from_raw(5), ExecType::expired);
+  EXPECT_EQ(to_string(ExecType::expired), "expired");
+  EXPECT_EQ(exec_type_from_raw(std::numeric_limits<std::uint8_t>::max()), ExecType::unknown);
+}
+
+TEST(Enum, OrderStatusMapsRawValues) {
+  EXPECT_EQ(order_status_from_raw(0), OrderStatus::open);
+  EXPECT_EQ(to_string(OrderStatus::open), "open");
+  EXPECT_EQ(order_status_from_raw(1), OrderStatus::partially_filled);
+  EXPECT_EQ(to_string(OrderStatus::partially_filled), "partially_filled");
+  EXPECT_EQ(order_status_from_raw(2), OrderStatus::filled);
+  EXPECT_EQ(to_string(OrderStatus::filled), "filled");
+  EXPECT_EQ(order_status_from_raw(3), OrderStatus::canceled);
+  EXPECT_EQ(to_string(OrderStatus::canceled), "canceled");
+  EXPECT_EQ(order_status_from_raw(4), OrderStatus::replaced);
+  EXPECT_EQ(to_string(OrderStatus::replaced), "replaced");
+  EXPECT_EQ(order_status_from_raw(5), OrderStatus::rejected);
+  EXPECT_EQ(to_string(OrderStatus::rejected), "rejected");
+  EXPECT_EQ(order_status_from_raw(std::numeric_limits<std::uint8_t>::max()), OrderStatus::unknown);
 }
 
 TEST(Set, OrderFlagsHasSetClear) {

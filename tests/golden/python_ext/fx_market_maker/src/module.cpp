@@ -17,9 +17,13 @@ std::string_view codec_error_name(CodecError e) { return fx::mm::to_string(e); }
 
 // Interned field names: dict keys built once, not per call.
 PyObject* K_aggressor = nullptr;
+PyObject* K_api_key = nullptr;
 PyObject* K_client_order_id = nullptr;
+PyObject* K_cum_qty = nullptr;
 PyObject* K_exec_id = nullptr;
+PyObject* K_exec_type = nullptr;
 PyObject* K_flags = nullptr;
+PyObject* K_heartbeat_ms = nullptr;
 PyObject* K_instrument = nullptr;
 PyObject* K_inventory_limit = nullptr;
 PyObject* K_last_price = nullptr;
@@ -28,9 +32,13 @@ PyObject* K_leaves_qty = nullptr;
 PyObject* K_levels = nullptr;
 PyObject* K_order_count = nullptr;
 PyObject* K_order_id = nullptr;
+PyObject* K_order_status = nullptr;
 PyObject* K_orders = nullptr;
+PyObject* K_orig_client_order_id = nullptr;
 PyObject* K_price = nullptr;
 PyObject* K_qty = nullptr;
+PyObject* K_reason = nullptr;
+PyObject* K_reject_code = nullptr;
 PyObject* K_reject_reason = nullptr;
 PyObject* K_risk_factor = nullptr;
 PyObject* K_seq = nullptr;
@@ -44,9 +52,13 @@ PyObject* K_venue_note = nullptr;
 
 void init_keys() {
   K_aggressor = PyUnicode_InternFromString("aggressor");
+  K_api_key = PyUnicode_InternFromString("api_key");
   K_client_order_id = PyUnicode_InternFromString("client_order_id");
+  K_cum_qty = PyUnicode_InternFromString("cum_qty");
   K_exec_id = PyUnicode_InternFromString("exec_id");
+  K_exec_type = PyUnicode_InternFromString("exec_type");
   K_flags = PyUnicode_InternFromString("flags");
+  K_heartbeat_ms = PyUnicode_InternFromString("heartbeat_ms");
   K_instrument = PyUnicode_InternFromString("instrument");
   K_inventory_limit = PyUnicode_InternFromString("inventory_limit");
   K_last_price = PyUnicode_InternFromString("last_price");
@@ -55,9 +67,13 @@ void init_keys() {
   K_levels = PyUnicode_InternFromString("levels");
   K_order_count = PyUnicode_InternFromString("order_count");
   K_order_id = PyUnicode_InternFromString("order_id");
+  K_order_status = PyUnicode_InternFromString("order_status");
   K_orders = PyUnicode_InternFromString("orders");
+  K_orig_client_order_id = PyUnicode_InternFromString("orig_client_order_id");
   K_price = PyUnicode_InternFromString("price");
   K_qty = PyUnicode_InternFromString("qty");
+  K_reason = PyUnicode_InternFromString("reason");
+  K_reject_code = PyUnicode_InternFromString("reject_code");
   K_reject_reason = PyUnicode_InternFromString("reject_reason");
   K_risk_factor = PyUnicode_InternFromString("risk_factor");
   K_seq = PyUnicode_InternFromString("seq");
@@ -73,12 +89,17 @@ void init_keys() {
 // The Python member of every raw byte of the one-byte enums (`unknown` outside the schema).
 PyObject* E_Side[256] = {};
 PyObject* E_TimeInForce[256] = {};
+PyObject* E_ExecType[256] = {};
+PyObject* E_OrderStatus[256] = {};
 
 void init_enum_tables() {
   for (unsigned r = 0; r < 256; ++r) {
     E_Side[r] = nb::cast(side_from_raw(static_cast<std::uint8_t>(r))).release().ptr();
     E_TimeInForce[r] =
         nb::cast(time_in_force_from_raw(static_cast<std::uint8_t>(r))).release().ptr();
+    E_ExecType[r] = nb::cast(exec_type_from_raw(static_cast<std::uint8_t>(r))).release().ptr();
+    E_OrderStatus[r] =
+        nb::cast(order_status_from_raw(static_cast<std::uint8_t>(r))).release().ptr();
   }
 }
 
@@ -860,11 +881,16 @@ nb::dict decode_execution_report_at(const char* data, std::size_t size, std::siz
   if (!m.ok()) throw_decode(m.error(), offset, "ExecutionReport");
   nb::dict d;
   set_item(d, K_client_order_id, nb::cast(m.client_order_id()));
+  set_item(d, K_orig_client_order_id, nb::cast(m.orig_client_order_id()));
   set_item(d, K_exec_id, nb::cast(m.exec_id()));
+  set_item(d, K_exec_type, nb::borrow(E_ExecType[m.exec_type_raw()]));
+  set_item(d, K_order_status, nb::borrow(E_OrderStatus[m.order_status_raw()]));
   set_item(d, K_side, nb::borrow(E_Side[m.side_raw()]));
   set_item(d, K_last_price, nb::cast(m.last_price().mantissa));
   set_item(d, K_last_qty, nb::cast(m.last_qty().mantissa));
   set_item(d, K_leaves_qty, nb::cast(m.leaves_qty().mantissa));
+  set_item(d, K_cum_qty, nb::cast(m.cum_qty().mantissa));
+  set_item(d, K_seq, nb::cast(m.seq()));
   set_item(d, K_ts_exchange, nb::cast(m.ts_exchange()));
   const auto s_reject_reason = m.reject_reason();
   set_item(d, K_reject_reason,
@@ -889,11 +915,41 @@ void fill_execution_report([[maybe_unused]] ExecutionReport& m, const Args& a) {
     }
   }
   {
+    nb::handle h = a.get(K_orig_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("ExecutionReport.orig_client_order_id");
+    else {
+      m.orig_client_order_id(to<std::uint64_t>(h, "ExecutionReport.orig_client_order_id"));
+    }
+  }
+  {
     nb::handle h = a.get(K_exec_id);
     if (!h.is_valid() || h.is_none())
       missing("ExecutionReport.exec_id");
     else {
       m.exec_id(to<std::uint64_t>(h, "ExecutionReport.exec_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_exec_type);
+    if (!h.is_valid() || h.is_none())
+      missing("ExecutionReport.exec_type");
+    else {
+      if (PyLong_Check(h.ptr()))
+        m.exec_type_raw(to<std::uint8_t>(h, "ExecutionReport.exec_type"));
+      else
+        m.exec_type(to<ExecType>(h, "ExecutionReport.exec_type"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_order_status);
+    if (!h.is_valid() || h.is_none())
+      missing("ExecutionReport.order_status");
+    else {
+      if (PyLong_Check(h.ptr()))
+        m.order_status_raw(to<std::uint8_t>(h, "ExecutionReport.order_status"));
+      else
+        m.order_status(to<OrderStatus>(h, "ExecutionReport.order_status"));
     }
   }
   {
@@ -932,6 +988,22 @@ void fill_execution_report([[maybe_unused]] ExecutionReport& m, const Args& a) {
     }
   }
   {
+    nb::handle h = a.get(K_cum_qty);
+    if (!h.is_valid() || h.is_none())
+      missing("ExecutionReport.cum_qty");
+    else {
+      m.cum_qty(Qty{mantissa<std::int64_t>(h, "ExecutionReport.cum_qty")});
+    }
+  }
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("ExecutionReport.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "ExecutionReport.seq"));
+    }
+  }
+  {
     nb::handle h = a.get(K_ts_exchange);
     if (!h.is_valid() || h.is_none())
       missing("ExecutionReport.ts_exchange");
@@ -942,10 +1014,11 @@ void fill_execution_report([[maybe_unused]] ExecutionReport& m, const Args& a) {
   put_var<false>(a.get(K_reject_reason), "ExecutionReport.reject_reason",
                  [&](auto v) { m.put_reject_reason(v); });
   a.reject_unknown(
-      std::array<const char*, 8>{"client_order_id", "exec_id", "side", "last_price", "last_qty",
-                                 "leaves_qty", "ts_exchange", "reject_reason"}
+      std::array<const char*, 13>{"client_order_id", "orig_client_order_id", "exec_id", "exec_type",
+                                  "order_status", "side", "last_price", "last_qty", "leaves_qty",
+                                  "cum_qty", "seq", "ts_exchange", "reject_reason"}
           .data(),
-      8);
+      13);
 }
 
 nb::bytes encode_execution_report(nb::handle fields, nb::kwargs kwargs) {
@@ -981,6 +1054,923 @@ std::size_t encode_execution_report_into(nb::handle out, std::size_t offset, nb:
   return m.encoded_length();
 }
 
+nb::dict decode_cancel_order_at(const char* data, std::size_t size, std::size_t offset,
+                                std::size_t* length) {
+  CancelOrder m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "CancelOrder");
+  nb::dict d;
+  set_item(d, K_client_order_id, nb::cast(m.client_order_id()));
+  set_item(d, K_orig_client_order_id, nb::cast(m.orig_client_order_id()));
+  set_item(d, K_instrument, nb::cast(m.instrument()));
+  set_item(d, K_side, nb::borrow(E_Side[m.side_raw()]));
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_ts_sent, nb::cast(m.ts_sent()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "CancelOrder");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_cancel_order(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_cancel_order_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_cancel_order([[maybe_unused]] CancelOrder& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.client_order_id");
+    else {
+      m.client_order_id(to<std::uint64_t>(h, "CancelOrder.client_order_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_orig_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.orig_client_order_id");
+    else {
+      m.orig_client_order_id(to<std::uint64_t>(h, "CancelOrder.orig_client_order_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_instrument);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.instrument");
+    else {
+      m.instrument(to<std::uint32_t>(h, "CancelOrder.instrument"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_side);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.side");
+    else {
+      if (PyLong_Check(h.ptr()))
+        m.side_raw(to<std::uint8_t>(h, "CancelOrder.side"));
+      else
+        m.side(to<Side>(h, "CancelOrder.side"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "CancelOrder.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_sent);
+    if (!h.is_valid() || h.is_none())
+      missing("CancelOrder.ts_sent");
+    else {
+      m.ts_sent(to<std::uint64_t>(h, "CancelOrder.ts_sent"));
+    }
+  }
+  a.reject_unknown(std::array<const char*, 6>{"client_order_id", "orig_client_order_id",
+                                              "instrument", "side", "seq", "ts_sent"}
+                       .data(),
+                   6);
+}
+
+nb::bytes encode_cancel_order(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "CancelOrder"};
+  char small[45];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    CancelOrder m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_cancel_order(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("CancelOrder: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_cancel_order_into(nb::handle out, std::size_t offset, nb::handle fields,
+                                     nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "CancelOrder"};
+  const WriteBuffer b(out);
+  CancelOrder m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_cancel_order(m, a);
+  if (!m.ok())
+    throw_encode(std::string("CancelOrder: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_cancel_order(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    CancelOrder m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "CancelOrder");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_client_order_id(np, n, "<u8");
+  Column<std::uint64_t> c_orig_client_order_id(np, n, "<u8");
+  Column<std::uint32_t> c_instrument(np, n, "<u4");
+  Column<std::uint8_t> c_side(np, n, "u1");
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint64_t> c_ts_sent(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    CancelOrder m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_client_order_id.data[i] = m.client_order_id();
+    c_orig_client_order_id.data[i] = m.orig_client_order_id();
+    c_instrument.data[i] = m.instrument();
+    c_side.data[i] = m.side_raw();
+    c_seq.data[i] = m.seq();
+    c_ts_sent.data[i] = m.ts_sent();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["client_order_id"] = std::move(c_client_order_id).array();
+  d["orig_client_order_id"] = std::move(c_orig_client_order_id).array();
+  d["instrument"] = std::move(c_instrument).array();
+  d["side"] = std::move(c_side).array();
+  d["seq"] = std::move(c_seq).array();
+  d["ts_sent"] = std::move(c_ts_sent).array();
+  return d;
+}
+
+nb::bytes encode_many_cancel_order(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_client_order_id(np, columns, "client_order_id", "<u8", 1, false,
+                                                  n, sized);
+  const InColumn<std::uint64_t> i_orig_client_order_id(np, columns, "orig_client_order_id", "<u8",
+                                                       1, false, n, sized);
+  const InColumn<std::uint32_t> i_instrument(np, columns, "instrument", "<u4", 1, false, n, sized);
+  const InColumn<std::uint8_t> i_side(np, columns, "side", "u1", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_sent(np, columns, "ts_sent", "<u8", 1, false, n, sized);
+  if (!sized) throw_encode("CancelOrder: no columns given");
+  nb::bytes out = new_bytes(n * 45);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    CancelOrder m;
+    m.wrap_and_apply_header(p, i * 45, n * 45);
+    m.client_order_id(i_client_order_id.data[i]);
+    m.orig_client_order_id(i_orig_client_order_id.data[i]);
+    m.instrument(i_instrument.data[i]);
+    m.side_raw(i_side.data[i]);
+    m.seq(i_seq.data[i]);
+    m.ts_sent(i_ts_sent.data[i]);
+  }
+  return out;
+}
+
+nb::dict decode_replace_order_at(const char* data, std::size_t size, std::size_t offset,
+                                 std::size_t* length) {
+  ReplaceOrder m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "ReplaceOrder");
+  nb::dict d;
+  set_item(d, K_client_order_id, nb::cast(m.client_order_id()));
+  set_item(d, K_orig_client_order_id, nb::cast(m.orig_client_order_id()));
+  set_item(d, K_instrument, nb::cast(m.instrument()));
+  set_item(d, K_side, nb::borrow(E_Side[m.side_raw()]));
+  set_item(d, K_price, nb::cast(m.price().mantissa));
+  set_item(d, K_qty, nb::cast(m.qty().mantissa));
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_ts_sent, nb::cast(m.ts_sent()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "ReplaceOrder");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_replace_order(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_replace_order_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_replace_order([[maybe_unused]] ReplaceOrder& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.client_order_id");
+    else {
+      m.client_order_id(to<std::uint64_t>(h, "ReplaceOrder.client_order_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_orig_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.orig_client_order_id");
+    else {
+      m.orig_client_order_id(to<std::uint64_t>(h, "ReplaceOrder.orig_client_order_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_instrument);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.instrument");
+    else {
+      m.instrument(to<std::uint32_t>(h, "ReplaceOrder.instrument"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_side);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.side");
+    else {
+      if (PyLong_Check(h.ptr()))
+        m.side_raw(to<std::uint8_t>(h, "ReplaceOrder.side"));
+      else
+        m.side(to<Side>(h, "ReplaceOrder.side"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_price);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.price");
+    else {
+      m.price(Price{mantissa<std::int64_t>(h, "ReplaceOrder.price")});
+    }
+  }
+  {
+    nb::handle h = a.get(K_qty);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.qty");
+    else {
+      m.qty(Qty{mantissa<std::int64_t>(h, "ReplaceOrder.qty")});
+    }
+  }
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "ReplaceOrder.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_sent);
+    if (!h.is_valid() || h.is_none())
+      missing("ReplaceOrder.ts_sent");
+    else {
+      m.ts_sent(to<std::uint64_t>(h, "ReplaceOrder.ts_sent"));
+    }
+  }
+  a.reject_unknown(
+      std::array<const char*, 8>{"client_order_id", "orig_client_order_id", "instrument", "side",
+                                 "price", "qty", "seq", "ts_sent"}
+          .data(),
+      8);
+}
+
+nb::bytes encode_replace_order(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "ReplaceOrder"};
+  char small[61];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    ReplaceOrder m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_replace_order(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("ReplaceOrder: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_replace_order_into(nb::handle out, std::size_t offset, nb::handle fields,
+                                      nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "ReplaceOrder"};
+  const WriteBuffer b(out);
+  ReplaceOrder m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_replace_order(m, a);
+  if (!m.ok())
+    throw_encode(std::string("ReplaceOrder: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_replace_order(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    ReplaceOrder m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "ReplaceOrder");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_client_order_id(np, n, "<u8");
+  Column<std::uint64_t> c_orig_client_order_id(np, n, "<u8");
+  Column<std::uint32_t> c_instrument(np, n, "<u4");
+  Column<std::uint8_t> c_side(np, n, "u1");
+  Column<std::int64_t> c_price(np, n, "<i8");
+  Column<std::int64_t> c_qty(np, n, "<i8");
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint64_t> c_ts_sent(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    ReplaceOrder m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_client_order_id.data[i] = m.client_order_id();
+    c_orig_client_order_id.data[i] = m.orig_client_order_id();
+    c_instrument.data[i] = m.instrument();
+    c_side.data[i] = m.side_raw();
+    c_price.data[i] = m.price().mantissa;
+    c_qty.data[i] = m.qty().mantissa;
+    c_seq.data[i] = m.seq();
+    c_ts_sent.data[i] = m.ts_sent();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["client_order_id"] = std::move(c_client_order_id).array();
+  d["orig_client_order_id"] = std::move(c_orig_client_order_id).array();
+  d["instrument"] = std::move(c_instrument).array();
+  d["side"] = std::move(c_side).array();
+  d["price"] = std::move(c_price).array();
+  d["qty"] = std::move(c_qty).array();
+  d["seq"] = std::move(c_seq).array();
+  d["ts_sent"] = std::move(c_ts_sent).array();
+  return d;
+}
+
+nb::bytes encode_many_replace_order(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_client_order_id(np, columns, "client_order_id", "<u8", 1, false,
+                                                  n, sized);
+  const InColumn<std::uint64_t> i_orig_client_order_id(np, columns, "orig_client_order_id", "<u8",
+                                                       1, false, n, sized);
+  const InColumn<std::uint32_t> i_instrument(np, columns, "instrument", "<u4", 1, false, n, sized);
+  const InColumn<std::uint8_t> i_side(np, columns, "side", "u1", 1, false, n, sized);
+  const InColumn<std::int64_t> i_price(np, columns, "price", "<i8", 1, false, n, sized);
+  const InColumn<std::int64_t> i_qty(np, columns, "qty", "<i8", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_sent(np, columns, "ts_sent", "<u8", 1, false, n, sized);
+  if (!sized) throw_encode("ReplaceOrder: no columns given");
+  nb::bytes out = new_bytes(n * 61);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    ReplaceOrder m;
+    m.wrap_and_apply_header(p, i * 61, n * 61);
+    m.client_order_id(i_client_order_id.data[i]);
+    m.orig_client_order_id(i_orig_client_order_id.data[i]);
+    m.instrument(i_instrument.data[i]);
+    m.side_raw(i_side.data[i]);
+    m.price(Price{i_price.data[i]});
+    m.qty(Qty{i_qty.data[i]});
+    m.seq(i_seq.data[i]);
+    m.ts_sent(i_ts_sent.data[i]);
+  }
+  return out;
+}
+
+nb::dict decode_order_reject_at(const char* data, std::size_t size, std::size_t offset,
+                                std::size_t* length) {
+  OrderReject m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "OrderReject");
+  nb::dict d;
+  set_item(d, K_client_order_id, nb::cast(m.client_order_id()));
+  set_item(d, K_reject_code, nb::cast(m.reject_code()));
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_ts_exchange, nb::cast(m.ts_exchange()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "OrderReject");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_order_reject(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_order_reject_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_order_reject([[maybe_unused]] OrderReject& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_client_order_id);
+    if (!h.is_valid() || h.is_none())
+      missing("OrderReject.client_order_id");
+    else {
+      m.client_order_id(to<std::uint64_t>(h, "OrderReject.client_order_id"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_reject_code);
+    if (!h.is_valid() || h.is_none())
+      missing("OrderReject.reject_code");
+    else {
+      m.reject_code(to<std::uint16_t>(h, "OrderReject.reject_code"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("OrderReject.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "OrderReject.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_exchange);
+    if (!h.is_valid() || h.is_none())
+      missing("OrderReject.ts_exchange");
+    else {
+      m.ts_exchange(to<std::uint64_t>(h, "OrderReject.ts_exchange"));
+    }
+  }
+  a.reject_unknown(
+      std::array<const char*, 4>{"client_order_id", "reject_code", "seq", "ts_exchange"}.data(), 4);
+}
+
+nb::bytes encode_order_reject(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "OrderReject"};
+  char small[34];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    OrderReject m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_order_reject(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("OrderReject: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_order_reject_into(nb::handle out, std::size_t offset, nb::handle fields,
+                                     nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "OrderReject"};
+  const WriteBuffer b(out);
+  OrderReject m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_order_reject(m, a);
+  if (!m.ok())
+    throw_encode(std::string("OrderReject: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_order_reject(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    OrderReject m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "OrderReject");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_client_order_id(np, n, "<u8");
+  Column<std::uint16_t> c_reject_code(np, n, "<u2");
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint64_t> c_ts_exchange(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    OrderReject m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_client_order_id.data[i] = m.client_order_id();
+    c_reject_code.data[i] = m.reject_code();
+    c_seq.data[i] = m.seq();
+    c_ts_exchange.data[i] = m.ts_exchange();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["client_order_id"] = std::move(c_client_order_id).array();
+  d["reject_code"] = std::move(c_reject_code).array();
+  d["seq"] = std::move(c_seq).array();
+  d["ts_exchange"] = std::move(c_ts_exchange).array();
+  return d;
+}
+
+nb::bytes encode_many_order_reject(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_client_order_id(np, columns, "client_order_id", "<u8", 1, false,
+                                                  n, sized);
+  const InColumn<std::uint16_t> i_reject_code(np, columns, "reject_code", "<u2", 1, false, n,
+                                              sized);
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_exchange(np, columns, "ts_exchange", "<u8", 1, false, n,
+                                              sized);
+  if (!sized) throw_encode("OrderReject: no columns given");
+  nb::bytes out = new_bytes(n * 34);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    OrderReject m;
+    m.wrap_and_apply_header(p, i * 34, n * 34);
+    m.client_order_id(i_client_order_id.data[i]);
+    m.reject_code(i_reject_code.data[i]);
+    m.seq(i_seq.data[i]);
+    m.ts_exchange(i_ts_exchange.data[i]);
+  }
+  return out;
+}
+
+nb::dict decode_logon_at(const char* data, std::size_t size, std::size_t offset,
+                         std::size_t* length) {
+  Logon m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "Logon");
+  nb::dict d;
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_heartbeat_ms, nb::cast(m.heartbeat_ms()));
+  set_item(d, K_api_key, latin1(m.api_key()));
+  set_item(d, K_ts_sent, nb::cast(m.ts_sent()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "Logon");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_logon(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_logon_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_logon([[maybe_unused]] Logon& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("Logon.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "Logon.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_heartbeat_ms);
+    if (!h.is_valid() || h.is_none())
+      missing("Logon.heartbeat_ms");
+    else {
+      m.heartbeat_ms(to<std::uint32_t>(h, "Logon.heartbeat_ms"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_api_key);
+    if (!h.is_valid() || h.is_none())
+      missing("Logon.api_key");
+    else {
+      m.api_key(chars(h, 64, "Logon.api_key"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_sent);
+    if (!h.is_valid() || h.is_none())
+      missing("Logon.ts_sent");
+    else {
+      m.ts_sent(to<std::uint64_t>(h, "Logon.ts_sent"));
+    }
+  }
+  a.reject_unknown(std::array<const char*, 4>{"seq", "heartbeat_ms", "api_key", "ts_sent"}.data(),
+                   4);
+}
+
+nb::bytes encode_logon(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Logon"};
+  char small[92];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    Logon m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_logon(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("Logon: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_logon_into(nb::handle out, std::size_t offset, nb::handle fields,
+                              nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Logon"};
+  const WriteBuffer b(out);
+  Logon m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_logon(m, a);
+  if (!m.ok())
+    throw_encode(std::string("Logon: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_logon(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    Logon m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "Logon");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint32_t> c_heartbeat_ms(np, n, "<u4");
+  Column<std::uint8_t> c_api_key(np, n, "S64");
+  Column<std::uint64_t> c_ts_sent(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Logon m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_seq.data[i] = m.seq();
+    c_heartbeat_ms.data[i] = m.heartbeat_ms();
+    wire::store_chars(reinterpret_cast<char*>(c_api_key.data + i * 64), 64, m.api_key());
+    c_ts_sent.data[i] = m.ts_sent();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["seq"] = std::move(c_seq).array();
+  d["heartbeat_ms"] = std::move(c_heartbeat_ms).array();
+  d["api_key"] = std::move(c_api_key).array();
+  d["ts_sent"] = std::move(c_ts_sent).array();
+  return d;
+}
+
+nb::bytes encode_many_logon(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint32_t> i_heartbeat_ms(np, columns, "heartbeat_ms", "<u4", 1, false, n,
+                                               sized);
+  const InColumn<std::uint8_t> i_api_key(np, columns, "api_key", "S64", 64, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_sent(np, columns, "ts_sent", "<u8", 1, false, n, sized);
+  if (!sized) throw_encode("Logon: no columns given");
+  nb::bytes out = new_bytes(n * 92);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    Logon m;
+    m.wrap_and_apply_header(p, i * 92, n * 92);
+    m.seq(i_seq.data[i]);
+    m.heartbeat_ms(i_heartbeat_ms.data[i]);
+    m.api_key(i_api_key.chars(i, 64));
+    m.ts_sent(i_ts_sent.data[i]);
+  }
+  return out;
+}
+
+nb::dict decode_logout_at(const char* data, std::size_t size, std::size_t offset,
+                          std::size_t* length) {
+  Logout m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "Logout");
+  nb::dict d;
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_reason, nb::cast(m.reason()));
+  set_item(d, K_ts_sent, nb::cast(m.ts_sent()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "Logout");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_logout(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_logout_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_logout([[maybe_unused]] Logout& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("Logout.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "Logout.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_reason);
+    if (!h.is_valid() || h.is_none())
+      missing("Logout.reason");
+    else {
+      m.reason(to<std::uint16_t>(h, "Logout.reason"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_sent);
+    if (!h.is_valid() || h.is_none())
+      missing("Logout.ts_sent");
+    else {
+      m.ts_sent(to<std::uint64_t>(h, "Logout.ts_sent"));
+    }
+  }
+  a.reject_unknown(std::array<const char*, 3>{"seq", "reason", "ts_sent"}.data(), 3);
+}
+
+nb::bytes encode_logout(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Logout"};
+  char small[26];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    Logout m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_logout(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("Logout: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_logout_into(nb::handle out, std::size_t offset, nb::handle fields,
+                               nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Logout"};
+  const WriteBuffer b(out);
+  Logout m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_logout(m, a);
+  if (!m.ok())
+    throw_encode(std::string("Logout: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_logout(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    Logout m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "Logout");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint16_t> c_reason(np, n, "<u2");
+  Column<std::uint64_t> c_ts_sent(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Logout m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_seq.data[i] = m.seq();
+    c_reason.data[i] = m.reason();
+    c_ts_sent.data[i] = m.ts_sent();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["seq"] = std::move(c_seq).array();
+  d["reason"] = std::move(c_reason).array();
+  d["ts_sent"] = std::move(c_ts_sent).array();
+  return d;
+}
+
+nb::bytes encode_many_logout(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint16_t> i_reason(np, columns, "reason", "<u2", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_sent(np, columns, "ts_sent", "<u8", 1, false, n, sized);
+  if (!sized) throw_encode("Logout: no columns given");
+  nb::bytes out = new_bytes(n * 26);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    Logout m;
+    m.wrap_and_apply_header(p, i * 26, n * 26);
+    m.seq(i_seq.data[i]);
+    m.reason(i_reason.data[i]);
+    m.ts_sent(i_ts_sent.data[i]);
+  }
+  return out;
+}
+
+nb::dict decode_heartbeat_at(const char* data, std::size_t size, std::size_t offset,
+                             std::size_t* length) {
+  Heartbeat m;
+  m.wrap_and_read_header(data, offset, size);
+  if (!m.ok()) throw_decode(m.error(), offset, "Heartbeat");
+  nb::dict d;
+  set_item(d, K_seq, nb::cast(m.seq()));
+  set_item(d, K_ts_sent, nb::cast(m.ts_sent()));
+  if (!m.ok()) throw_decode(m.error(), offset + m.encoded_length(), "Heartbeat");
+  if (length != nullptr) *length = m.encoded_length();
+  return d;
+}
+
+nb::dict decode_heartbeat(nb::handle buf, std::size_t offset) {
+  const ReadBuffer b(buf);
+  return decode_heartbeat_at(b.data, b.size, offset, nullptr);
+}
+
+void fill_heartbeat([[maybe_unused]] Heartbeat& m, const Args& a) {
+  {
+    nb::handle h = a.get(K_seq);
+    if (!h.is_valid() || h.is_none())
+      missing("Heartbeat.seq");
+    else {
+      m.seq(to<std::uint64_t>(h, "Heartbeat.seq"));
+    }
+  }
+  {
+    nb::handle h = a.get(K_ts_sent);
+    if (!h.is_valid() || h.is_none())
+      missing("Heartbeat.ts_sent");
+    else {
+      m.ts_sent(to<std::uint64_t>(h, "Heartbeat.ts_sent"));
+    }
+  }
+  a.reject_unknown(std::array<const char*, 2>{"seq", "ts_sent"}.data(), 2);
+}
+
+nb::bytes encode_heartbeat(nb::handle fields, nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Heartbeat"};
+  char small[24];
+  std::string big;
+  char* p = small;
+  std::size_t cap = sizeof small;
+  for (;;) {
+    Heartbeat m;
+    m.wrap_and_apply_header(p, 0, cap);
+    fill_heartbeat(m, a);
+    if (m.ok()) return nb::bytes(p, m.encoded_length());
+    if (m.error() != CodecError::short_buffer || cap > (std::size_t{1} << 40))
+      throw_encode(std::string("Heartbeat: ") + std::string(codec_error_name(m.error())));
+    big.assign(cap * 2, '\0');
+    p = big.data();
+    cap = big.size();
+  }
+}
+
+std::size_t encode_heartbeat_into(nb::handle out, std::size_t offset, nb::handle fields,
+                                  nb::kwargs kwargs) {
+  const Args a{fields, kwargs, "Heartbeat"};
+  const WriteBuffer b(out);
+  Heartbeat m;
+  m.wrap_and_apply_header(b.data, offset, b.size);
+  if (m.ok()) fill_heartbeat(m, a);
+  if (!m.ok())
+    throw_encode(std::string("Heartbeat: ") + std::string(codec_error_name(m.error())) + " (" +
+                 std::to_string(b.size) + "-byte buffer, offset " + std::to_string(offset) + ")");
+  return m.encoded_length();
+}
+
+nb::dict decode_many_heartbeat(nb::handle buf) {
+  const ReadBuffer b(buf);
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos < b.size; ++n) {
+    Heartbeat m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    if (!m.ok()) throw_decode(m.error(), pos, "Heartbeat");
+    pos += m.encoded_length();
+  }
+  Column<std::uint64_t> c_seq(np, n, "<u8");
+  Column<std::uint64_t> c_ts_sent(np, n, "<u8");
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Heartbeat m;
+    m.wrap_and_read_header(b.data, pos, b.size);
+    c_seq.data[i] = m.seq();
+    c_ts_sent.data[i] = m.ts_sent();
+    pos += m.encoded_length();
+  }
+  nb::dict d;
+  d["seq"] = std::move(c_seq).array();
+  d["ts_sent"] = std::move(c_ts_sent).array();
+  return d;
+}
+
+nb::bytes encode_many_heartbeat(nb::dict columns) {
+  nb::module_ np = nb::module_::import_("numpy");
+  std::size_t n = 0;
+  bool sized = false;
+  const InColumn<std::uint64_t> i_seq(np, columns, "seq", "<u8", 1, false, n, sized);
+  const InColumn<std::uint64_t> i_ts_sent(np, columns, "ts_sent", "<u8", 1, false, n, sized);
+  if (!sized) throw_encode("Heartbeat: no columns given");
+  nb::bytes out = new_bytes(n * 24);
+  char* p = const_cast<char*>(out.c_str());
+  for (std::size_t i = 0; i < n; ++i) {
+    Heartbeat m;
+    m.wrap_and_apply_header(p, i * 24, n * 24);
+    m.seq(i_seq.data[i]);
+    m.ts_sent(i_ts_sent.data[i]);
+  }
+  return out;
+}
+
 nb::tuple decode_any(nb::handle buf, std::size_t offset) {
   const ReadBuffer b(buf);
   if (offset > b.size || b.size - offset < wire::MessageHeader::kSize)
@@ -1007,6 +1997,30 @@ nb::tuple decode_any(nb::handle buf, std::size_t offset) {
     case ExecutionReport::kTemplateId: {
       nb::dict d = decode_execution_report_at(b.data, b.size, offset, &length);
       return nb::make_tuple("ExecutionReport", d, length);
+    }
+    case CancelOrder::kTemplateId: {
+      nb::dict d = decode_cancel_order_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("CancelOrder", d, length);
+    }
+    case ReplaceOrder::kTemplateId: {
+      nb::dict d = decode_replace_order_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("ReplaceOrder", d, length);
+    }
+    case OrderReject::kTemplateId: {
+      nb::dict d = decode_order_reject_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("OrderReject", d, length);
+    }
+    case Logon::kTemplateId: {
+      nb::dict d = decode_logon_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("Logon", d, length);
+    }
+    case Logout::kTemplateId: {
+      nb::dict d = decode_logout_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("Logout", d, length);
+    }
+    case Heartbeat::kTemplateId: {
+      nb::dict d = decode_heartbeat_at(b.data, b.size, offset, &length);
+      return nb::make_tuple("Heartbeat", d, length);
     }
     default:
       throw_decode(CodecError::unknown_template, offset, "message header");
@@ -1186,6 +2200,22 @@ NB_MODULE(_core, m) {
       .value("fok", TimeInForce::fok)
       .value("gtc", TimeInForce::gtc)
       .value("unknown", TimeInForce::unknown);
+  nb::enum_<ExecType>(m, "ExecType", "What an execution report reports.")
+      .value("accepted", ExecType::accepted)
+      .value("trade", ExecType::trade)
+      .value("canceled", ExecType::canceled)
+      .value("replaced", ExecType::replaced)
+      .value("rejected", ExecType::rejected)
+      .value("expired", ExecType::expired)
+      .value("unknown", ExecType::unknown);
+  nb::enum_<OrderStatus>(m, "OrderStatus", "The order's state after the report.")
+      .value("open", OrderStatus::open)
+      .value("partially_filled", OrderStatus::partially_filled)
+      .value("filled", OrderStatus::filled)
+      .value("canceled", OrderStatus::canceled)
+      .value("replaced", OrderStatus::replaced)
+      .value("rejected", OrderStatus::rejected)
+      .value("unknown", OrderStatus::unknown);
   init_enum_tables();
 
   m.def("decode_book_delta", &decode_book_delta, "buf"_a, "offset"_a = 0,
@@ -1300,6 +2330,162 @@ NB_MODULE(_core, m) {
                 "typing.Any) -> int"),
         "Encodes a ExecutionReport in place into the writable buffer `out` at `offset`; returns "
         "the bytes written.");
+  m.def("decode_cancel_order", &decode_cancel_order, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_cancel_order(buf: typing_extensions.Buffer, offset: int = 0) -> "
+                "dict[str, typing.Any]"),
+        "Decodes the CancelOrder at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into a "
+        "dict; DecodeError on malformed input.");
+  m.def("encode_cancel_order", &encode_cancel_order, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_cancel_order(fields: collections.abc.Mapping[str, typing.Any] | None = "
+                "None, **kwargs: typing.Any) -> bytes"),
+        "Encodes a CancelOrder (header included) from a dict and/or keyword arguments.");
+  m.def("encode_cancel_order_into", &encode_cancel_order_into, "out"_a, "offset"_a = 0,
+        "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig(
+            "def encode_cancel_order_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a CancelOrder in place into the writable buffer `out` at `offset`; returns the "
+        "bytes written.");
+  m.def("decode_many_cancel_order", &decode_many_cancel_order, "buf"_a,
+        nb::sig("def decode_many_cancel_order(buf: typing_extensions.Buffer) -> dict[str, "
+                "numpy.ndarray]"),
+        "Decodes a buffer of back-to-back CancelOrder messages into one numpy column per field "
+        "(wire values: decimal mantissas, enum and set integers).");
+  m.def("encode_many_cancel_order", &encode_many_cancel_order, "columns"_a,
+        nb::sig("def encode_many_cancel_order(columns: collections.abc.Mapping[str, typing.Any]) "
+                "-> bytes"),
+        "Encodes one CancelOrder per row of the columns (as returned by decode_many_cancel_order) "
+        "into one bytes object.");
+  m.def("decode_replace_order", &decode_replace_order, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_replace_order(buf: typing_extensions.Buffer, offset: int = 0) -> "
+                "dict[str, typing.Any]"),
+        "Decodes the ReplaceOrder at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into "
+        "a dict; DecodeError on malformed input.");
+  m.def("encode_replace_order", &encode_replace_order, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_replace_order(fields: collections.abc.Mapping[str, typing.Any] | None "
+                "= None, **kwargs: typing.Any) -> bytes"),
+        "Encodes a ReplaceOrder (header included) from a dict and/or keyword arguments.");
+  m.def("encode_replace_order_into", &encode_replace_order_into, "out"_a, "offset"_a = 0,
+        "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig(
+            "def encode_replace_order_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a ReplaceOrder in place into the writable buffer `out` at `offset`; returns the "
+        "bytes written.");
+  m.def("decode_many_replace_order", &decode_many_replace_order, "buf"_a,
+        nb::sig("def decode_many_replace_order(buf: typing_extensions.Buffer) -> dict[str, "
+                "numpy.ndarray]"),
+        "Decodes a buffer of back-to-back ReplaceOrder messages into one numpy column per field "
+        "(wire values: decimal mantissas, enum and set integers).");
+  m.def("encode_many_replace_order", &encode_many_replace_order, "columns"_a,
+        nb::sig("def encode_many_replace_order(columns: collections.abc.Mapping[str, typing.Any]) "
+                "-> bytes"),
+        "Encodes one ReplaceOrder per row of the columns (as returned by "
+        "decode_many_replace_order) into one bytes object.");
+  m.def("decode_order_reject", &decode_order_reject, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_order_reject(buf: typing_extensions.Buffer, offset: int = 0) -> "
+                "dict[str, typing.Any]"),
+        "Decodes the OrderReject at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into a "
+        "dict; DecodeError on malformed input.");
+  m.def("encode_order_reject", &encode_order_reject, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_order_reject(fields: collections.abc.Mapping[str, typing.Any] | None = "
+                "None, **kwargs: typing.Any) -> bytes"),
+        "Encodes a OrderReject (header included) from a dict and/or keyword arguments.");
+  m.def("encode_order_reject_into", &encode_order_reject_into, "out"_a, "offset"_a = 0,
+        "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig(
+            "def encode_order_reject_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a OrderReject in place into the writable buffer `out` at `offset`; returns the "
+        "bytes written.");
+  m.def("decode_many_order_reject", &decode_many_order_reject, "buf"_a,
+        nb::sig("def decode_many_order_reject(buf: typing_extensions.Buffer) -> dict[str, "
+                "numpy.ndarray]"),
+        "Decodes a buffer of back-to-back OrderReject messages into one numpy column per field "
+        "(wire values: decimal mantissas, enum and set integers).");
+  m.def("encode_many_order_reject", &encode_many_order_reject, "columns"_a,
+        nb::sig("def encode_many_order_reject(columns: collections.abc.Mapping[str, typing.Any]) "
+                "-> bytes"),
+        "Encodes one OrderReject per row of the columns (as returned by decode_many_order_reject) "
+        "into one bytes object.");
+  m.def("decode_logon", &decode_logon, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_logon(buf: typing_extensions.Buffer, offset: int = 0) -> dict[str, "
+                "typing.Any]"),
+        "Decodes the Logon at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into a dict; "
+        "DecodeError on malformed input.");
+  m.def("encode_logon", &encode_logon, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_logon(fields: collections.abc.Mapping[str, typing.Any] | None = None, "
+                "**kwargs: typing.Any) -> bytes"),
+        "Encodes a Logon (header included) from a dict and/or keyword arguments.");
+  m.def("encode_logon_into", &encode_logon_into, "out"_a, "offset"_a = 0, "fields"_a = nb::none(),
+        "kwargs"_a,
+        nb::sig(
+            "def encode_logon_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a Logon in place into the writable buffer `out` at `offset`; returns the bytes "
+        "written.");
+  m.def("decode_many_logon", &decode_many_logon, "buf"_a,
+        nb::sig("def decode_many_logon(buf: typing_extensions.Buffer) -> dict[str, numpy.ndarray]"),
+        "Decodes a buffer of back-to-back Logon messages into one numpy column per field (wire "
+        "values: decimal mantissas, enum and set integers).");
+  m.def(
+      "encode_many_logon", &encode_many_logon, "columns"_a,
+      nb::sig("def encode_many_logon(columns: collections.abc.Mapping[str, typing.Any]) -> bytes"),
+      "Encodes one Logon per row of the columns (as returned by decode_many_logon) into one bytes "
+      "object.");
+  m.def("decode_logout", &decode_logout, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_logout(buf: typing_extensions.Buffer, offset: int = 0) -> dict[str, "
+                "typing.Any]"),
+        "Decodes the Logout at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into a "
+        "dict; DecodeError on malformed input.");
+  m.def("encode_logout", &encode_logout, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_logout(fields: collections.abc.Mapping[str, typing.Any] | None = None, "
+                "**kwargs: typing.Any) -> bytes"),
+        "Encodes a Logout (header included) from a dict and/or keyword arguments.");
+  m.def("encode_logout_into", &encode_logout_into, "out"_a, "offset"_a = 0, "fields"_a = nb::none(),
+        "kwargs"_a,
+        nb::sig(
+            "def encode_logout_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a Logout in place into the writable buffer `out` at `offset`; returns the bytes "
+        "written.");
+  m.def(
+      "decode_many_logout", &decode_many_logout, "buf"_a,
+      nb::sig("def decode_many_logout(buf: typing_extensions.Buffer) -> dict[str, numpy.ndarray]"),
+      "Decodes a buffer of back-to-back Logout messages into one numpy column per field (wire "
+      "values: decimal mantissas, enum and set integers).");
+  m.def(
+      "encode_many_logout", &encode_many_logout, "columns"_a,
+      nb::sig("def encode_many_logout(columns: collections.abc.Mapping[str, typing.Any]) -> bytes"),
+      "Encodes one Logout per row of the columns (as returned by decode_many_logout) into one "
+      "bytes object.");
+  m.def("decode_heartbeat", &decode_heartbeat, "buf"_a, "offset"_a = 0,
+        nb::sig("def decode_heartbeat(buf: typing_extensions.Buffer, offset: int = 0) -> dict[str, "
+                "typing.Any]"),
+        "Decodes the Heartbeat at `offset` of `buf` (bytes, bytearray, memoryview, numpy) into a "
+        "dict; DecodeError on malformed input.");
+  m.def("encode_heartbeat", &encode_heartbeat, "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig("def encode_heartbeat(fields: collections.abc.Mapping[str, typing.Any] | None = "
+                "None, **kwargs: typing.Any) -> bytes"),
+        "Encodes a Heartbeat (header included) from a dict and/or keyword arguments.");
+  m.def("encode_heartbeat_into", &encode_heartbeat_into, "out"_a, "offset"_a = 0,
+        "fields"_a = nb::none(), "kwargs"_a,
+        nb::sig(
+            "def encode_heartbeat_into(out: typing_extensions.Buffer, offset: int = 0, fields: "
+            "collections.abc.Mapping[str, typing.Any] | None = None, **kwargs: typing.Any) -> int"),
+        "Encodes a Heartbeat in place into the writable buffer `out` at `offset`; returns the "
+        "bytes written.");
+  m.def("decode_many_heartbeat", &decode_many_heartbeat, "buf"_a,
+        nb::sig(
+            "def decode_many_heartbeat(buf: typing_extensions.Buffer) -> dict[str, numpy.ndarray]"),
+        "Decodes a buffer of back-to-back Heartbeat messages into one numpy column per field (wire "
+        "values: decimal mantissas, enum and set integers).");
+  m.def(
+      "encode_many_heartbeat", &encode_many_heartbeat, "columns"_a,
+      nb::sig(
+          "def encode_many_heartbeat(columns: collections.abc.Mapping[str, typing.Any]) -> bytes"),
+      "Encodes one Heartbeat per row of the columns (as returned by decode_many_heartbeat) into "
+      "one bytes object.");
   m.def("decode", &decode_any, "buf"_a, "offset"_a = 0,
         nb::sig("def decode(buf: typing_extensions.Buffer, offset: int = 0) -> tuple[str, "
                 "dict[str, typing.Any], int]"),

@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 use crate::messages::{
-    BookDeltaDecoder, ExecutionReportDecoder, NewOrderDecoder, SnapshotDecoder, TradeDecoder,
+    BookDeltaDecoder, CancelOrderDecoder, ExecutionReportDecoder, HeartbeatDecoder, LogonDecoder,
+    LogoutDecoder, NewOrderDecoder, OrderRejectDecoder, ReplaceOrderDecoder, SnapshotDecoder,
+    TradeDecoder,
 };
 use crate::wire::{DecodeError, MessageHeader, SCHEMA_ID};
 
@@ -31,6 +33,36 @@ pub trait Handler {
 
     /// A `ExecutionReport` (template 11).
     fn on_execution_report(&mut self, message: ExecutionReportDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `CancelOrder` (template 12).
+    fn on_cancel_order(&mut self, message: CancelOrderDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `ReplaceOrder` (template 13).
+    fn on_replace_order(&mut self, message: ReplaceOrderDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `OrderReject` (template 14).
+    fn on_order_reject(&mut self, message: OrderRejectDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `Logon` (template 20).
+    fn on_logon(&mut self, message: LogonDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `Logout` (template 21).
+    fn on_logout(&mut self, message: LogoutDecoder<'_>) {
+        let _ = message;
+    }
+
+    /// A `Heartbeat` (template 22).
+    fn on_heartbeat(&mut self, message: HeartbeatDecoder<'_>) {
         let _ = message;
     }
 }
@@ -79,6 +111,42 @@ pub fn dispatch<H: Handler + ?Sized>(
             let message = ExecutionReportDecoder::wrap(buf, offset)?;
             let length = message.encoded_length();
             handler.on_execution_report(message);
+            Ok(length)
+        }
+        12 => {
+            let message = CancelOrderDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_cancel_order(message);
+            Ok(length)
+        }
+        13 => {
+            let message = ReplaceOrderDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_replace_order(message);
+            Ok(length)
+        }
+        14 => {
+            let message = OrderRejectDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_order_reject(message);
+            Ok(length)
+        }
+        20 => {
+            let message = LogonDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_logon(message);
+            Ok(length)
+        }
+        21 => {
+            let message = LogoutDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_logout(message);
+            Ok(length)
+        }
+        22 => {
+            let message = HeartbeatDecoder::wrap(buf, offset)?;
+            let length = message.encoded_length();
+            handler.on_heartbeat(message);
             Ok(length)
         }
         other => Err(DecodeError::UnknownTemplate(other)),

@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::types::{OrderFlags, Price, Qty, Side, TimeInForce};
+use crate::types::{ExecType, OrderFlags, OrderStatus, Price, Qty, Side, TimeInForce};
 use crate::wire::{
     self, DecodeError, EncodeError, Entry, Fixed, GroupIter, MessageHeader, MESSAGE_HEADER_SIZE,
     SCHEMA_ID, SCHEMA_VERSION,
@@ -1281,7 +1281,7 @@ impl<'a> NewOrderEncoder<'a> {
 #[derive(Clone, Copy)]
 pub struct ExecutionReportDecoder<'a> {
     block: &'a [u8],
-    fixed: &'a [u8; 49],
+    fixed: &'a [u8; 75],
     version: u16,
     reject_reason_bytes: &'a [u8],
     length: usize,
@@ -1291,12 +1291,12 @@ impl<'a> ExecutionReportDecoder<'a> {
     /// The template id of `ExecutionReport`.
     pub const TEMPLATE_ID: u16 = 11;
     /// The block length this schema writes.
-    pub const BLOCK_LENGTH: usize = 49;
+    pub const BLOCK_LENGTH: usize = 75;
 
     /// The block bytes the fields of `version` and older need.
     #[inline]
     pub const fn required_block(_version: u16) -> usize {
-        49
+        75
     }
 
     /// Reads the header at `offset` and checks the whole message against the buffer.
@@ -1330,7 +1330,7 @@ impl<'a> ExecutionReportDecoder<'a> {
         let (reject_reason_bytes, pos) = wire::take_var(buf, pos)?;
         Ok(Self {
             block,
-            fixed: wire::head::<49>(block),
+            fixed: wire::head::<75>(block),
             version,
             reject_reason_bytes,
             length: pos - offset,
@@ -1358,57 +1358,106 @@ impl<'a> ExecutionReportDecoder<'a> {
     /// `client_order_id` at offset 0.
     #[inline]
     pub fn client_order_id(&self) -> u64 {
-        let block: &'a [u8; 49] = self.fixed;
+        let block: &'a [u8; 75] = self.fixed;
         <u64>::read(block)
     }
 
-    /// `exec_id` at offset 8.
+    /// The replaced order, on a replace; else 0.
     #[inline]
-    pub fn exec_id(&self) -> u64 {
-        let block: &'a [u8; 49] = self.fixed;
+    pub fn orig_client_order_id(&self) -> u64 {
+        let block: &'a [u8; 75] = self.fixed;
         <u64>::read(&block[8..])
     }
 
-    /// `side` at offset 16.
+    /// `exec_id` at offset 16.
+    #[inline]
+    pub fn exec_id(&self) -> u64 {
+        let block: &'a [u8; 75] = self.fixed;
+        <u64>::read(&block[16..])
+    }
+
+    /// `exec_type` at offset 24.
+    #[inline]
+    pub fn exec_type(&self) -> ExecType {
+        let block: &'a [u8; 75] = self.fixed;
+        <ExecType>::read(&block[24..])
+    }
+
+    /// The integer on the wire of `exec_type`, even when not a member.
+    #[inline]
+    pub fn exec_type_raw(&self) -> u8 {
+        let block: &'a [u8; 75] = self.fixed;
+        u8::read(&block[24..])
+    }
+
+    /// `order_status` at offset 25.
+    #[inline]
+    pub fn order_status(&self) -> OrderStatus {
+        let block: &'a [u8; 75] = self.fixed;
+        <OrderStatus>::read(&block[25..])
+    }
+
+    /// The integer on the wire of `order_status`, even when not a member.
+    #[inline]
+    pub fn order_status_raw(&self) -> u8 {
+        let block: &'a [u8; 75] = self.fixed;
+        u8::read(&block[25..])
+    }
+
+    /// `side` at offset 26.
     #[inline]
     pub fn side(&self) -> Side {
-        let block: &'a [u8; 49] = self.fixed;
-        <Side>::read(&block[16..])
+        let block: &'a [u8; 75] = self.fixed;
+        <Side>::read(&block[26..])
     }
 
     /// The integer on the wire of `side`, even when not a member.
     #[inline]
     pub fn side_raw(&self) -> u8 {
-        let block: &'a [u8; 49] = self.fixed;
-        u8::read(&block[16..])
+        let block: &'a [u8; 75] = self.fixed;
+        u8::read(&block[26..])
     }
 
-    /// `last_price` at offset 17.
+    /// `last_price` at offset 27.
     #[inline]
     pub fn last_price(&self) -> Price {
-        let block: &'a [u8; 49] = self.fixed;
-        <Price>::read(&block[17..])
+        let block: &'a [u8; 75] = self.fixed;
+        <Price>::read(&block[27..])
     }
 
-    /// `last_qty` at offset 25.
+    /// `last_qty` at offset 35.
     #[inline]
     pub fn last_qty(&self) -> Qty {
-        let block: &'a [u8; 49] = self.fixed;
-        <Qty>::read(&block[25..])
+        let block: &'a [u8; 75] = self.fixed;
+        <Qty>::read(&block[35..])
     }
 
-    /// `leaves_qty` at offset 33.
+    /// `leaves_qty` at offset 43.
     #[inline]
     pub fn leaves_qty(&self) -> Qty {
-        let block: &'a [u8; 49] = self.fixed;
-        <Qty>::read(&block[33..])
+        let block: &'a [u8; 75] = self.fixed;
+        <Qty>::read(&block[43..])
+    }
+
+    /// `cum_qty` at offset 51.
+    #[inline]
+    pub fn cum_qty(&self) -> Qty {
+        let block: &'a [u8; 75] = self.fixed;
+        <Qty>::read(&block[51..])
+    }
+
+    /// `seq` at offset 59.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 75] = self.fixed;
+        <u64>::read(&block[59..])
     }
 
     /// Unit: ns.
     #[inline]
     pub fn ts_exchange(&self) -> u64 {
-        let block: &'a [u8; 49] = self.fixed;
-        <u64>::read(&block[41..])
+        let block: &'a [u8; 75] = self.fixed;
+        <u64>::read(&block[67..])
     }
 
     /// Empty unless rejected.
@@ -1426,7 +1475,7 @@ impl<'a> ExecutionReportDecoder<'a> {
 
 /// Encodes a `ExecutionReport` in place: fields in any order, then groups and var-data in schema order.
 pub struct ExecutionReportEncoder<'a> {
-    block: &'a mut [u8; 49],
+    block: &'a mut [u8; 75],
     rest: &'a mut [u8],
     limit: usize,
 }
@@ -1435,8 +1484,8 @@ impl<'a> ExecutionReportEncoder<'a> {
     /// The template id of `ExecutionReport`.
     pub const TEMPLATE_ID: u16 = 11;
     /// The block length this schema writes.
-    pub const BLOCK_LENGTH: usize = 49;
-    const INIT_BLOCK: [u8; 49] = [0; 49];
+    pub const BLOCK_LENGTH: usize = 75;
+    const INIT_BLOCK: [u8; 75] = [0; 75];
 
     /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
     #[inline]
@@ -1445,13 +1494,13 @@ impl<'a> ExecutionReportEncoder<'a> {
         let (head, rest) = buf[offset..].split_at_mut(end - offset);
         let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
         MessageHeader {
-            block_length: 49,
+            block_length: 75,
             template_id: Self::TEMPLATE_ID,
             schema_id: SCHEMA_ID,
             version: SCHEMA_VERSION,
         }
         .write(header);
-        let block: &'a mut [u8; 49] =
+        let block: &'a mut [u8; 75] =
             block.try_into().map_err(|_| EncodeError::BufferTooSmall {
                 needed: end,
                 capacity: end,
@@ -1477,52 +1526,101 @@ impl<'a> ExecutionReportEncoder<'a> {
         self
     }
 
+    /// Sets `orig_client_order_id`.
+    #[inline]
+    pub fn set_orig_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
     /// Sets `exec_id`.
     #[inline]
     pub fn set_exec_id(&mut self, value: u64) -> &mut Self {
-        value.write(&mut self.block[8..]);
+        value.write(&mut self.block[16..]);
+        self
+    }
+
+    /// Sets `exec_type`.
+    #[inline]
+    pub fn set_exec_type(&mut self, value: ExecType) -> &mut Self {
+        value.write(&mut self.block[24..]);
+        self
+    }
+
+    /// Sets the integer on the wire of `exec_type`.
+    #[inline]
+    pub fn set_exec_type_raw(&mut self, value: u8) -> &mut Self {
+        value.write(&mut self.block[24..]);
+        self
+    }
+
+    /// Sets `order_status`.
+    #[inline]
+    pub fn set_order_status(&mut self, value: OrderStatus) -> &mut Self {
+        value.write(&mut self.block[25..]);
+        self
+    }
+
+    /// Sets the integer on the wire of `order_status`.
+    #[inline]
+    pub fn set_order_status_raw(&mut self, value: u8) -> &mut Self {
+        value.write(&mut self.block[25..]);
         self
     }
 
     /// Sets `side`.
     #[inline]
     pub fn set_side(&mut self, value: Side) -> &mut Self {
-        value.write(&mut self.block[16..]);
+        value.write(&mut self.block[26..]);
         self
     }
 
     /// Sets the integer on the wire of `side`.
     #[inline]
     pub fn set_side_raw(&mut self, value: u8) -> &mut Self {
-        value.write(&mut self.block[16..]);
+        value.write(&mut self.block[26..]);
         self
     }
 
     /// Sets `last_price`.
     #[inline]
     pub fn set_last_price(&mut self, value: Price) -> &mut Self {
-        value.write(&mut self.block[17..]);
+        value.write(&mut self.block[27..]);
         self
     }
 
     /// Sets `last_qty`.
     #[inline]
     pub fn set_last_qty(&mut self, value: Qty) -> &mut Self {
-        value.write(&mut self.block[25..]);
+        value.write(&mut self.block[35..]);
         self
     }
 
     /// Sets `leaves_qty`.
     #[inline]
     pub fn set_leaves_qty(&mut self, value: Qty) -> &mut Self {
-        value.write(&mut self.block[33..]);
+        value.write(&mut self.block[43..]);
+        self
+    }
+
+    /// Sets `cum_qty`.
+    #[inline]
+    pub fn set_cum_qty(&mut self, value: Qty) -> &mut Self {
+        value.write(&mut self.block[51..]);
+        self
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[59..]);
         self
     }
 
     /// Sets `ts_exchange`.
     #[inline]
     pub fn set_ts_exchange(&mut self, value: u64) -> &mut Self {
-        value.write(&mut self.block[41..]);
+        value.write(&mut self.block[67..]);
         self
     }
 
@@ -1531,5 +1629,1115 @@ impl<'a> ExecutionReportEncoder<'a> {
     pub fn put_reject_reason(&mut self, value: &[u8]) -> Result<&mut Self, EncodeError> {
         wire::put_var(self.rest, 0, &mut self.limit, value)?;
         Ok(self)
+    }
+}
+
+/// Decodes a `CancelOrder` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct CancelOrderDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 37],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> CancelOrderDecoder<'a> {
+    /// The template id of `CancelOrder`.
+    pub const TEMPLATE_ID: u16 = 12;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 37;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        37
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<37>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// Id of this request.
+    #[inline]
+    pub fn client_order_id(&self) -> u64 {
+        let block: &'a [u8; 37] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// The order to cancel.
+    #[inline]
+    pub fn orig_client_order_id(&self) -> u64 {
+        let block: &'a [u8; 37] = self.fixed;
+        <u64>::read(&block[8..])
+    }
+
+    /// `instrument` at offset 16.
+    #[inline]
+    pub fn instrument(&self) -> u32 {
+        let block: &'a [u8; 37] = self.fixed;
+        <u32>::read(&block[16..])
+    }
+
+    /// `side` at offset 20.
+    #[inline]
+    pub fn side(&self) -> Side {
+        let block: &'a [u8; 37] = self.fixed;
+        <Side>::read(&block[20..])
+    }
+
+    /// The integer on the wire of `side`, even when not a member.
+    #[inline]
+    pub fn side_raw(&self) -> u8 {
+        let block: &'a [u8; 37] = self.fixed;
+        u8::read(&block[20..])
+    }
+
+    /// `seq` at offset 21.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 37] = self.fixed;
+        <u64>::read(&block[21..])
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_sent(&self) -> u64 {
+        let block: &'a [u8; 37] = self.fixed;
+        <u64>::read(&block[29..])
+    }
+}
+
+/// Encodes a `CancelOrder` in place: fields in any order, then groups and var-data in schema order.
+pub struct CancelOrderEncoder<'a> {
+    block: &'a mut [u8; 37],
+}
+
+impl<'a> CancelOrderEncoder<'a> {
+    /// The template id of `CancelOrder`.
+    pub const TEMPLATE_ID: u16 = 12;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 37;
+    const INIT_BLOCK: [u8; 37] = [0; 37];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 37,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 37] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `client_order_id`.
+    #[inline]
+    pub fn set_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `orig_client_order_id`.
+    #[inline]
+    pub fn set_orig_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
+    /// Sets `instrument`.
+    #[inline]
+    pub fn set_instrument(&mut self, value: u32) -> &mut Self {
+        value.write(&mut self.block[16..]);
+        self
+    }
+
+    /// Sets `side`.
+    #[inline]
+    pub fn set_side(&mut self, value: Side) -> &mut Self {
+        value.write(&mut self.block[20..]);
+        self
+    }
+
+    /// Sets the integer on the wire of `side`.
+    #[inline]
+    pub fn set_side_raw(&mut self, value: u8) -> &mut Self {
+        value.write(&mut self.block[20..]);
+        self
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[21..]);
+        self
+    }
+
+    /// Sets `ts_sent`.
+    #[inline]
+    pub fn set_ts_sent(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[29..]);
+        self
+    }
+}
+
+/// Decodes a `ReplaceOrder` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct ReplaceOrderDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 53],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> ReplaceOrderDecoder<'a> {
+    /// The template id of `ReplaceOrder`.
+    pub const TEMPLATE_ID: u16 = 13;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 53;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        53
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<53>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// Id of the order after the replace.
+    #[inline]
+    pub fn client_order_id(&self) -> u64 {
+        let block: &'a [u8; 53] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// The order replaced.
+    #[inline]
+    pub fn orig_client_order_id(&self) -> u64 {
+        let block: &'a [u8; 53] = self.fixed;
+        <u64>::read(&block[8..])
+    }
+
+    /// `instrument` at offset 16.
+    #[inline]
+    pub fn instrument(&self) -> u32 {
+        let block: &'a [u8; 53] = self.fixed;
+        <u32>::read(&block[16..])
+    }
+
+    /// `side` at offset 20.
+    #[inline]
+    pub fn side(&self) -> Side {
+        let block: &'a [u8; 53] = self.fixed;
+        <Side>::read(&block[20..])
+    }
+
+    /// The integer on the wire of `side`, even when not a member.
+    #[inline]
+    pub fn side_raw(&self) -> u8 {
+        let block: &'a [u8; 53] = self.fixed;
+        u8::read(&block[20..])
+    }
+
+    /// `price` at offset 21.
+    #[inline]
+    pub fn price(&self) -> Price {
+        let block: &'a [u8; 53] = self.fixed;
+        <Price>::read(&block[21..])
+    }
+
+    /// `qty` at offset 29.
+    #[inline]
+    pub fn qty(&self) -> Qty {
+        let block: &'a [u8; 53] = self.fixed;
+        <Qty>::read(&block[29..])
+    }
+
+    /// `seq` at offset 37.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 53] = self.fixed;
+        <u64>::read(&block[37..])
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_sent(&self) -> u64 {
+        let block: &'a [u8; 53] = self.fixed;
+        <u64>::read(&block[45..])
+    }
+}
+
+/// Encodes a `ReplaceOrder` in place: fields in any order, then groups and var-data in schema order.
+pub struct ReplaceOrderEncoder<'a> {
+    block: &'a mut [u8; 53],
+}
+
+impl<'a> ReplaceOrderEncoder<'a> {
+    /// The template id of `ReplaceOrder`.
+    pub const TEMPLATE_ID: u16 = 13;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 53;
+    const INIT_BLOCK: [u8; 53] = [0; 53];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 53,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 53] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `client_order_id`.
+    #[inline]
+    pub fn set_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `orig_client_order_id`.
+    #[inline]
+    pub fn set_orig_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
+    /// Sets `instrument`.
+    #[inline]
+    pub fn set_instrument(&mut self, value: u32) -> &mut Self {
+        value.write(&mut self.block[16..]);
+        self
+    }
+
+    /// Sets `side`.
+    #[inline]
+    pub fn set_side(&mut self, value: Side) -> &mut Self {
+        value.write(&mut self.block[20..]);
+        self
+    }
+
+    /// Sets the integer on the wire of `side`.
+    #[inline]
+    pub fn set_side_raw(&mut self, value: u8) -> &mut Self {
+        value.write(&mut self.block[20..]);
+        self
+    }
+
+    /// Sets `price`.
+    #[inline]
+    pub fn set_price(&mut self, value: Price) -> &mut Self {
+        value.write(&mut self.block[21..]);
+        self
+    }
+
+    /// Sets `qty`.
+    #[inline]
+    pub fn set_qty(&mut self, value: Qty) -> &mut Self {
+        value.write(&mut self.block[29..]);
+        self
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[37..]);
+        self
+    }
+
+    /// Sets `ts_sent`.
+    #[inline]
+    pub fn set_ts_sent(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[45..]);
+        self
+    }
+}
+
+/// Decodes a `OrderReject` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct OrderRejectDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 26],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> OrderRejectDecoder<'a> {
+    /// The template id of `OrderReject`.
+    pub const TEMPLATE_ID: u16 = 14;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 26;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        26
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<26>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// `client_order_id` at offset 0.
+    #[inline]
+    pub fn client_order_id(&self) -> u64 {
+        let block: &'a [u8; 26] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// Venue reason code.
+    #[inline]
+    pub fn reject_code(&self) -> u16 {
+        let block: &'a [u8; 26] = self.fixed;
+        <u16>::read(&block[8..])
+    }
+
+    /// `seq` at offset 10.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 26] = self.fixed;
+        <u64>::read(&block[10..])
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_exchange(&self) -> u64 {
+        let block: &'a [u8; 26] = self.fixed;
+        <u64>::read(&block[18..])
+    }
+}
+
+/// Encodes a `OrderReject` in place: fields in any order, then groups and var-data in schema order.
+pub struct OrderRejectEncoder<'a> {
+    block: &'a mut [u8; 26],
+}
+
+impl<'a> OrderRejectEncoder<'a> {
+    /// The template id of `OrderReject`.
+    pub const TEMPLATE_ID: u16 = 14;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 26;
+    const INIT_BLOCK: [u8; 26] = [0; 26];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 26,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 26] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `client_order_id`.
+    #[inline]
+    pub fn set_client_order_id(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `reject_code`.
+    #[inline]
+    pub fn set_reject_code(&mut self, value: u16) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[10..]);
+        self
+    }
+
+    /// Sets `ts_exchange`.
+    #[inline]
+    pub fn set_ts_exchange(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[18..]);
+        self
+    }
+}
+
+/// Decodes a `Logon` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct LogonDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 84],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> LogonDecoder<'a> {
+    /// The template id of `Logon`.
+    pub const TEMPLATE_ID: u16 = 20;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 84;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        84
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<84>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// `seq` at offset 0.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 84] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// `heartbeat_ms` at offset 8.
+    #[inline]
+    pub fn heartbeat_ms(&self) -> u32 {
+        let block: &'a [u8; 84] = self.fixed;
+        <u32>::read(&block[8..])
+    }
+
+    /// `api_key` at offset 12.
+    #[inline]
+    pub fn api_key(&self) -> &'a [u8; 64] {
+        let block: &'a [u8; 84] = self.fixed;
+        let b: &'a [u8] = &block[12..76];
+        <&[u8; 64]>::try_from(b).unwrap_or(&[0; 64])
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_sent(&self) -> u64 {
+        let block: &'a [u8; 84] = self.fixed;
+        <u64>::read(&block[76..])
+    }
+}
+
+/// Encodes a `Logon` in place: fields in any order, then groups and var-data in schema order.
+pub struct LogonEncoder<'a> {
+    block: &'a mut [u8; 84],
+}
+
+impl<'a> LogonEncoder<'a> {
+    /// The template id of `Logon`.
+    pub const TEMPLATE_ID: u16 = 20;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 84;
+    const INIT_BLOCK: [u8; 84] = [0; 84];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 84,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 84] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `heartbeat_ms`.
+    #[inline]
+    pub fn set_heartbeat_ms(&mut self, value: u32) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
+    /// Sets `api_key`.
+    /// Shorter values are NUL-padded; longer than 64 bytes is `TooLong`.
+    #[inline]
+    pub fn set_api_key(&mut self, value: &[u8]) -> Result<&mut Self, EncodeError> {
+        wire::put_chars(&mut self.block[12..76], value)?;
+        Ok(self)
+    }
+
+    /// Sets `ts_sent`.
+    #[inline]
+    pub fn set_ts_sent(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[76..]);
+        self
+    }
+}
+
+/// Decodes a `Logout` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct LogoutDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 18],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> LogoutDecoder<'a> {
+    /// The template id of `Logout`.
+    pub const TEMPLATE_ID: u16 = 21;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 18;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        18
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<18>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// `seq` at offset 0.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 18] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// 0 on a normal close.
+    #[inline]
+    pub fn reason(&self) -> u16 {
+        let block: &'a [u8; 18] = self.fixed;
+        <u16>::read(&block[8..])
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_sent(&self) -> u64 {
+        let block: &'a [u8; 18] = self.fixed;
+        <u64>::read(&block[10..])
+    }
+}
+
+/// Encodes a `Logout` in place: fields in any order, then groups and var-data in schema order.
+pub struct LogoutEncoder<'a> {
+    block: &'a mut [u8; 18],
+}
+
+impl<'a> LogoutEncoder<'a> {
+    /// The template id of `Logout`.
+    pub const TEMPLATE_ID: u16 = 21;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 18;
+    const INIT_BLOCK: [u8; 18] = [0; 18];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 18,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 18] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `reason`.
+    #[inline]
+    pub fn set_reason(&mut self, value: u16) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
+    }
+
+    /// Sets `ts_sent`.
+    #[inline]
+    pub fn set_ts_sent(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[10..]);
+        self
+    }
+}
+
+/// Decodes a `Heartbeat` message in place: every length was checked when it was wrapped.
+#[derive(Clone, Copy)]
+pub struct HeartbeatDecoder<'a> {
+    block: &'a [u8],
+    fixed: &'a [u8; 16],
+    version: u16,
+    length: usize,
+}
+
+impl<'a> HeartbeatDecoder<'a> {
+    /// The template id of `Heartbeat`.
+    pub const TEMPLATE_ID: u16 = 22;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 16;
+
+    /// The block bytes the fields of `version` and older need.
+    #[inline]
+    pub const fn required_block(_version: u16) -> usize {
+        16
+    }
+
+    /// Reads the header at `offset` and checks the whole message against the buffer.
+    #[inline]
+    pub fn wrap(buf: &'a [u8], offset: usize) -> Result<Self, DecodeError> {
+        let header = MessageHeader::read(buf, offset)?;
+        if header.template_id != Self::TEMPLATE_ID {
+            return Err(DecodeError::WrongTemplate {
+                expected: Self::TEMPLATE_ID,
+                found: header.template_id,
+            });
+        }
+        if header.schema_id != SCHEMA_ID {
+            return Err(DecodeError::WrongSchema {
+                expected: SCHEMA_ID,
+                found: header.schema_id,
+            });
+        }
+        let version = header.version;
+        let block_length = usize::from(header.block_length);
+        let required = Self::required_block(version);
+        if block_length < required {
+            return Err(DecodeError::BlockTooShort {
+                block_length,
+                required,
+            });
+        }
+        let start = offset + MESSAGE_HEADER_SIZE;
+        let block = wire::slice(buf, start, block_length)?;
+        let pos = start + block_length;
+        Ok(Self {
+            block,
+            fixed: wire::head::<16>(block),
+            version,
+            length: pos - offset,
+        })
+    }
+
+    /// Bytes from the header to the end of the message.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        self.length
+    }
+
+    /// The schema version the message was written with (the header's).
+    #[inline]
+    pub fn acting_version(&self) -> u16 {
+        self.version
+    }
+
+    /// The block length the header declares.
+    #[inline]
+    pub fn acting_block_length(&self) -> usize {
+        self.block.len()
+    }
+
+    /// `seq` at offset 0.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        let block: &'a [u8; 16] = self.fixed;
+        <u64>::read(block)
+    }
+
+    /// Unit: ns.
+    #[inline]
+    pub fn ts_sent(&self) -> u64 {
+        let block: &'a [u8; 16] = self.fixed;
+        <u64>::read(&block[8..])
+    }
+}
+
+/// Encodes a `Heartbeat` in place: fields in any order, then groups and var-data in schema order.
+pub struct HeartbeatEncoder<'a> {
+    block: &'a mut [u8; 16],
+}
+
+impl<'a> HeartbeatEncoder<'a> {
+    /// The template id of `Heartbeat`.
+    pub const TEMPLATE_ID: u16 = 22;
+    /// The block length this schema writes.
+    pub const BLOCK_LENGTH: usize = 16;
+    const INIT_BLOCK: [u8; 16] = [0; 16];
+
+    /// Writes the header at `offset` and starts the block: optional fields null, the rest zero.
+    #[inline]
+    pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, EncodeError> {
+        let end = wire::room(buf, offset, MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH)?;
+        let (head, _rest) = buf[offset..].split_at_mut(end - offset);
+        let (header, block) = head.split_at_mut(MESSAGE_HEADER_SIZE);
+        MessageHeader {
+            block_length: 16,
+            template_id: Self::TEMPLATE_ID,
+            schema_id: SCHEMA_ID,
+            version: SCHEMA_VERSION,
+        }
+        .write(header);
+        let block: &'a mut [u8; 16] =
+            block.try_into().map_err(|_| EncodeError::BufferTooSmall {
+                needed: end,
+                capacity: end,
+            })?;
+        *block = Self::INIT_BLOCK;
+        Ok(Self { block })
+    }
+
+    /// Bytes written from the header to the end of the message so far.
+    #[inline]
+    pub fn encoded_length(&self) -> usize {
+        MESSAGE_HEADER_SIZE + Self::BLOCK_LENGTH
+    }
+
+    /// Sets `seq`.
+    #[inline]
+    pub fn set_seq(&mut self, value: u64) -> &mut Self {
+        value.write(self.block.as_mut_slice());
+        self
+    }
+
+    /// Sets `ts_sent`.
+    #[inline]
+    pub fn set_ts_sent(&mut self, value: u64) -> &mut Self {
+        value.write(&mut self.block[8..]);
+        self
     }
 }

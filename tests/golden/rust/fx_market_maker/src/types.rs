@@ -379,3 +379,166 @@ impl Fixed for TimeInForce {
         self.raw().write(b);
     }
 }
+
+/// What an execution report reports.
+///
+/// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and
+// `from_raw` compile to a select instead of a branch per member.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExecType {
+    /// `accepted` = 0.
+    Accepted = 0,
+    /// `trade` = 1.
+    Trade = 1,
+    /// `canceled` = 2.
+    Canceled = 2,
+    /// `replaced` = 3.
+    Replaced = 3,
+    /// `rejected` = 4.
+    Rejected = 4,
+    /// `expired` = 5.
+    Expired = 5,
+    /// A value this schema does not name.
+    Unknown(u8) = 6,
+}
+
+impl ExecType {
+    /// The null value on the wire.
+    pub const NULL_RAW: u8 = 255;
+
+    /// The member for `raw`; `Unknown(raw)` when the schema does not name it.
+    pub const fn from_raw(raw: u8) -> Self {
+        match raw {
+            0 => Self::Accepted,
+            1 => Self::Trade,
+            2 => Self::Canceled,
+            3 => Self::Replaced,
+            4 => Self::Rejected,
+            5 => Self::Expired,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The integer on the wire.
+    pub const fn raw(self) -> u8 {
+        match self {
+            Self::Accepted => 0,
+            Self::Trade => 1,
+            Self::Canceled => 2,
+            Self::Replaced => 3,
+            Self::Rejected => 4,
+            Self::Expired => 5,
+            Self::Unknown(raw) => raw,
+        }
+    }
+
+    /// The schema's name of the value; `None` for `Unknown`.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Accepted => Some("accepted"),
+            Self::Trade => Some("trade"),
+            Self::Canceled => Some("canceled"),
+            Self::Replaced => Some("replaced"),
+            Self::Rejected => Some("rejected"),
+            Self::Expired => Some("expired"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl Fixed for ExecType {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self::from_raw(u8::read(b))
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.raw().write(b);
+    }
+}
+
+/// The order's state after the report.
+///
+/// On the wire: `u8`. Values this schema does not know (and the null value) decode as `Unknown(raw)`, never an error.
+// The discriminants are the wire values (`Unknown` takes one no member uses), so `raw` and
+// `from_raw` compile to a select instead of a branch per member.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    /// `open` = 0.
+    Open = 0,
+    /// `partially_filled` = 1.
+    PartiallyFilled = 1,
+    /// `filled` = 2.
+    Filled = 2,
+    /// `canceled` = 3.
+    Canceled = 3,
+    /// `replaced` = 4.
+    Replaced = 4,
+    /// `rejected` = 5.
+    Rejected = 5,
+    /// A value this schema does not name.
+    Unknown(u8) = 6,
+}
+
+impl OrderStatus {
+    /// The null value on the wire.
+    pub const NULL_RAW: u8 = 255;
+
+    /// The member for `raw`; `Unknown(raw)` when the schema does not name it.
+    pub const fn from_raw(raw: u8) -> Self {
+        match raw {
+            0 => Self::Open,
+            1 => Self::PartiallyFilled,
+            2 => Self::Filled,
+            3 => Self::Canceled,
+            4 => Self::Replaced,
+            5 => Self::Rejected,
+            other => Self::Unknown(other),
+        }
+    }
+
+    /// The integer on the wire.
+    pub const fn raw(self) -> u8 {
+        match self {
+            Self::Open => 0,
+            Self::PartiallyFilled => 1,
+            Self::Filled => 2,
+            Self::Canceled => 3,
+            Self::Replaced => 4,
+            Self::Rejected => 5,
+            Self::Unknown(raw) => raw,
+        }
+    }
+
+    /// The schema's name of the value; `None` for `Unknown`.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Open => Some("open"),
+            Self::PartiallyFilled => Some("partially_filled"),
+            Self::Filled => Some("filled"),
+            Self::Canceled => Some("canceled"),
+            Self::Replaced => Some("replaced"),
+            Self::Rejected => Some("rejected"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl Fixed for OrderStatus {
+    const SIZE: usize = 1;
+    #[inline(always)]
+    fn read(b: &[u8]) -> Self {
+        Self::from_raw(u8::read(b))
+    }
+    #[inline(always)]
+    fn write(self, b: &mut [u8]) {
+        self.raw().write(b);
+    }
+}
+
+/// `ApiKey`: 64 bytes, NUL-padded. Session secret, NUL-padded; filled from the gateway's credentials at logon.
+pub type ApiKey = [u8; 64];

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use fx_mm::owned::{self, OwnedMessage};
-use fx_mm::types::{OrderFlags, Price, Qty, Side, TimeInForce};
+use fx_mm::types::{ExecType, OrderFlags, OrderStatus, Price, Qty, Side, TimeInForce};
 
 /// splitmix64: small, seeded, reproducible.
 struct Rng(u64);
@@ -310,7 +310,18 @@ fn new_order_round_trips() {
 fn random_execution_report(rng: &mut Rng, shape: u8) -> owned::ExecutionReport {
     owned::ExecutionReport {
         client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
         exec_id: rng.next_u64(),
+        exec_type: ExecType::from_raw(if rng.below(5) == 0 {
+            rng.next_u64() as u8
+        } else {
+            [0u8, 1, 2, 3, 4, 5][rng.below(6) as usize]
+        }),
+        order_status: OrderStatus::from_raw(if rng.below(5) == 0 {
+            rng.next_u64() as u8
+        } else {
+            [0u8, 1, 2, 3, 4, 5][rng.below(6) as usize]
+        }),
         side: Side::from_raw(if rng.below(5) == 0 {
             rng.next_u64() as u8
         } else {
@@ -319,6 +330,8 @@ fn random_execution_report(rng: &mut Rng, shape: u8) -> owned::ExecutionReport {
         last_price: Price::from_mantissa(rng.next_u64() as i64),
         last_qty: Qty::from_mantissa(rng.next_u64() as i64),
         leaves_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        cum_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        seq: rng.next_u64(),
         ts_exchange: rng.next_u64(),
         reject_reason: rng.bytes(shape),
     }
@@ -333,6 +346,143 @@ fn execution_report_round_trips() {
         let shape = (trial % 4) as u8;
         let x = random_execution_report(&mut rng, shape);
         check(&x, at_version_execution_report, &[0]);
+    }
+}
+
+fn random_cancel_order(rng: &mut Rng, _shape: u8) -> owned::CancelOrder {
+    owned::CancelOrder {
+        client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
+        instrument: rng.next_u64() as u32,
+        side: Side::from_raw(if rng.below(5) == 0 {
+            rng.next_u64() as u8
+        } else {
+            [1u8, 2][rng.below(2) as usize]
+        }),
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn at_version_cancel_order(_x: &mut owned::CancelOrder, _version: u16) {}
+
+#[test]
+fn cancel_order_round_trips() {
+    let mut rng = Rng(24313);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_cancel_order(&mut rng, shape);
+        check(&x, at_version_cancel_order, &[0]);
+    }
+}
+
+fn random_replace_order(rng: &mut Rng, _shape: u8) -> owned::ReplaceOrder {
+    owned::ReplaceOrder {
+        client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
+        instrument: rng.next_u64() as u32,
+        side: Side::from_raw(if rng.below(5) == 0 {
+            rng.next_u64() as u8
+        } else {
+            [1u8, 2][rng.below(2) as usize]
+        }),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn at_version_replace_order(_x: &mut owned::ReplaceOrder, _version: u16) {}
+
+#[test]
+fn replace_order_round_trips() {
+    let mut rng = Rng(24314);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_replace_order(&mut rng, shape);
+        check(&x, at_version_replace_order, &[0]);
+    }
+}
+
+fn random_order_reject(rng: &mut Rng, _shape: u8) -> owned::OrderReject {
+    owned::OrderReject {
+        client_order_id: rng.next_u64(),
+        reject_code: rng.next_u64() as u16,
+        seq: rng.next_u64(),
+        ts_exchange: rng.next_u64(),
+    }
+}
+
+fn at_version_order_reject(_x: &mut owned::OrderReject, _version: u16) {}
+
+#[test]
+fn order_reject_round_trips() {
+    let mut rng = Rng(24315);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_order_reject(&mut rng, shape);
+        check(&x, at_version_order_reject, &[0]);
+    }
+}
+
+fn random_logon(rng: &mut Rng, _shape: u8) -> owned::Logon {
+    owned::Logon {
+        seq: rng.next_u64(),
+        heartbeat_ms: rng.next_u64() as u32,
+        api_key: rng.chars::<64>(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn at_version_logon(_x: &mut owned::Logon, _version: u16) {}
+
+#[test]
+fn logon_round_trips() {
+    let mut rng = Rng(24321);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_logon(&mut rng, shape);
+        check(&x, at_version_logon, &[0]);
+    }
+}
+
+fn random_logout(rng: &mut Rng, _shape: u8) -> owned::Logout {
+    owned::Logout {
+        seq: rng.next_u64(),
+        reason: rng.next_u64() as u16,
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn at_version_logout(_x: &mut owned::Logout, _version: u16) {}
+
+#[test]
+fn logout_round_trips() {
+    let mut rng = Rng(24322);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_logout(&mut rng, shape);
+        check(&x, at_version_logout, &[0]);
+    }
+}
+
+fn random_heartbeat(rng: &mut Rng, _shape: u8) -> owned::Heartbeat {
+    owned::Heartbeat {
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn at_version_heartbeat(_x: &mut owned::Heartbeat, _version: u16) {}
+
+#[test]
+fn heartbeat_round_trips() {
+    let mut rng = Rng(24323);
+    for trial in 0..64u32 {
+        let shape = (trial % 4) as u8;
+        let x = random_heartbeat(&mut rng, shape);
+        check(&x, at_version_heartbeat, &[0]);
     }
 }
 
@@ -378,4 +528,18 @@ fn time_in_force_unknown_values_are_kept() {
     assert_eq!(TimeInForce::from_raw(4), TimeInForce::Unknown(4));
     assert_eq!(TimeInForce::from_raw(4).raw(), 4u8);
     assert_eq!(TimeInForce::from_raw(0).raw(), 0);
+}
+
+#[test]
+fn exec_type_unknown_values_are_kept() {
+    assert_eq!(ExecType::from_raw(6), ExecType::Unknown(6));
+    assert_eq!(ExecType::from_raw(6).raw(), 6u8);
+    assert_eq!(ExecType::from_raw(0).raw(), 0);
+}
+
+#[test]
+fn order_status_unknown_values_are_kept() {
+    assert_eq!(OrderStatus::from_raw(6), OrderStatus::Unknown(6));
+    assert_eq!(OrderStatus::from_raw(6).raw(), 6u8);
+    assert_eq!(OrderStatus::from_raw(0).raw(), 0);
 }

@@ -11,20 +11,34 @@
 #include "fx_mm/snapshot.hpp"
 #include "fx_mm/new_order.hpp"
 #include "fx_mm/execution_report.hpp"
+#include "fx_mm/cancel_order.hpp"
+#include "fx_mm/replace_order.hpp"
+#include "fx_mm/order_reject.hpp"
+#include "fx_mm/logon.hpp"
+#include "fx_mm/logout.hpp"
+#include "fx_mm/heartbeat.hpp"
 
 namespace fx::mm {
 
 // A handler has one on_<message>(const Message&) per message of the schema.
 template <class H>
-concept Handler =
-    requires(H& h, const BookDelta& book_delta, const Trade& trade, const Snapshot& snapshot,
-             const NewOrder& new_order, const ExecutionReport& execution_report) {
-      h.on_book_delta(book_delta);
-      h.on_trade(trade);
-      h.on_snapshot(snapshot);
-      h.on_new_order(new_order);
-      h.on_execution_report(execution_report);
-    };
+concept Handler = requires(H& h, const BookDelta& book_delta, const Trade& trade,
+                           const Snapshot& snapshot, const NewOrder& new_order,
+                           const ExecutionReport& execution_report, const CancelOrder& cancel_order,
+                           const ReplaceOrder& replace_order, const OrderReject& order_reject,
+                           const Logon& logon, const Logout& logout, const Heartbeat& heartbeat) {
+  h.on_book_delta(book_delta);
+  h.on_trade(trade);
+  h.on_snapshot(snapshot);
+  h.on_new_order(new_order);
+  h.on_execution_report(execution_report);
+  h.on_cancel_order(cancel_order);
+  h.on_replace_order(replace_order);
+  h.on_order_reject(order_reject);
+  h.on_logon(logon);
+  h.on_logout(logout);
+  h.on_heartbeat(heartbeat);
+};
 
 // Derive from it to handle only some messages; the rest are ignored.
 struct IgnoreAll {
@@ -33,6 +47,12 @@ struct IgnoreAll {
   void on_snapshot(const Snapshot&) noexcept {}
   void on_new_order(const NewOrder&) noexcept {}
   void on_execution_report(const ExecutionReport&) noexcept {}
+  void on_cancel_order(const CancelOrder&) noexcept {}
+  void on_replace_order(const ReplaceOrder&) noexcept {}
+  void on_order_reject(const OrderReject&) noexcept {}
+  void on_logon(const Logon&) noexcept {}
+  void on_logout(const Logout&) noexcept {}
+  void on_heartbeat(const Heartbeat&) noexcept {}
 };
 
 struct DispatchResult {
@@ -99,6 +119,66 @@ DispatchResult dispatch(const char* data, std::size_t size, [[maybe_unused]] H& 
       const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
       m.rewind();
       handler.on_execution_report(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case CancelOrder::kTemplateId: {
+      CancelOrder m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_cancel_order(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case ReplaceOrder::kTemplateId: {
+      ReplaceOrder m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_replace_order(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case OrderReject::kTemplateId: {
+      OrderReject m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_order_reject(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case Logon::kTemplateId: {
+      Logon m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_logon(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case Logout::kTemplateId: {
+      Logout m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_logout(std::as_const(m));
+      return {CodecError::ok, length};
+    }
+    case Heartbeat::kTemplateId: {
+      Heartbeat m;
+      m.wrap_for_decode(data, wire::MessageHeader::kSize, header.block_length, header.version,
+                        size);
+      if (const CodecError e = m.walk(); e != CodecError::ok) return {e, 0};
+      const std::size_t length = wire::MessageHeader::kSize + m.encoded_length();
+      m.rewind();
+      handler.on_heartbeat(std::as_const(m));
       return {CodecError::ok, length};
     }
     default:

@@ -5,22 +5,27 @@
 
 namespace fx::mm {
 
-// Venue's answer to an order.
+// Venue's answer to an order (ack, fill, cancel, replace or reject).
 //
-// Wire: message header (8 bytes), then a 49-byte block (offset: field, type):
+// Wire: message header (8 bytes), then a 75-byte block (offset: field, type):
 //      0: client_order_id, uint64
-//      8: exec_id, uint64
-//     16: side, Side: enum uint8
-//     17: last_price, Price: int64 x 10^-9
-//     25: last_qty, Qty: int64 x 10^-4
-//     33: leaves_qty, Qty: int64 x 10^-4
-//     41: ts_exchange, uint64, unit ns
+//      8: orig_client_order_id, uint64
+//     16: exec_id, uint64
+//     24: exec_type, ExecType: enum uint8
+//     25: order_status, OrderStatus: enum uint8
+//     26: side, Side: enum uint8
+//     27: last_price, Price: int64 x 10^-9
+//     35: last_qty, Qty: int64 x 10^-4
+//     43: leaves_qty, Qty: int64 x 10^-4
+//     51: cum_qty, Qty: int64 x 10^-4
+//     59: seq, uint64
+//     67: ts_exchange, uint64, unit ns
 // then var-data `reject_reason`
 class ExecutionReport : public wire::MessageBase {
  public:
   static constexpr std::uint16_t kTemplateId = 11;
-  static constexpr std::uint16_t kBlockLength = 49;
-  static constexpr std::uint16_t kMinBlockLength = 49;  // fields every version carries
+  static constexpr std::uint16_t kBlockLength = 75;
+  static constexpr std::uint16_t kMinBlockLength = 75;  // fields every version carries
   static constexpr std::string_view kName = "ExecutionReport";
 
   // Encoding: writes the message header at `offset`; encoded_length() includes it.
@@ -63,50 +68,97 @@ class ExecutionReport : public wire::MessageBase {
     return *this;
   }
 
-  // exec_id at offset 8, 8 bytes: uint64.
-  std::uint64_t exec_id() const noexcept { return wire::get<std::uint64_t>(block_ + 8); }
-  ExecutionReport& exec_id(std::uint64_t v) noexcept {
+  // orig_client_order_id at offset 8, 8 bytes: uint64. The replaced order, on a replace; else 0.
+  std::uint64_t orig_client_order_id() const noexcept {
+    return wire::get<std::uint64_t>(block_ + 8);
+  }
+  ExecutionReport& orig_client_order_id(std::uint64_t v) noexcept {
     wire::put(block_ + 8, v);
     return *this;
   }
 
-  // side at offset 16, 1 byte: Side: enum uint8.
-  std::uint8_t side_raw() const noexcept { return wire::load<std::uint8_t>(block_ + 16); }
-  Side side() const noexcept { return side_from_raw(side_raw()); }
-  ExecutionReport& side(Side v) noexcept {
+  // exec_id at offset 16, 8 bytes: uint64.
+  std::uint64_t exec_id() const noexcept { return wire::get<std::uint64_t>(block_ + 16); }
+  ExecutionReport& exec_id(std::uint64_t v) noexcept {
     wire::put(block_ + 16, v);
     return *this;
   }
-  ExecutionReport& side_raw(std::uint8_t v) noexcept {
-    wire::store(block_ + 16, v);
+
+  // exec_type at offset 24, 1 byte: ExecType: enum uint8.
+  std::uint8_t exec_type_raw() const noexcept { return wire::load<std::uint8_t>(block_ + 24); }
+  ExecType exec_type() const noexcept { return exec_type_from_raw(exec_type_raw()); }
+  ExecutionReport& exec_type(ExecType v) noexcept {
+    wire::put(block_ + 24, v);
+    return *this;
+  }
+  ExecutionReport& exec_type_raw(std::uint8_t v) noexcept {
+    wire::store(block_ + 24, v);
     return *this;
   }
 
-  // last_price at offset 17, 8 bytes: Price: int64 x 10^-9.
-  Price last_price() const noexcept { return wire::get<Price>(block_ + 17); }
-  ExecutionReport& last_price(Price v) noexcept {
-    wire::put(block_ + 17, v);
-    return *this;
-  }
-
-  // last_qty at offset 25, 8 bytes: Qty: int64 x 10^-4.
-  Qty last_qty() const noexcept { return wire::get<Qty>(block_ + 25); }
-  ExecutionReport& last_qty(Qty v) noexcept {
+  // order_status at offset 25, 1 byte: OrderStatus: enum uint8.
+  std::uint8_t order_status_raw() const noexcept { return wire::load<std::uint8_t>(block_ + 25); }
+  OrderStatus order_status() const noexcept { return order_status_from_raw(order_status_raw()); }
+  ExecutionReport& order_status(OrderStatus v) noexcept {
     wire::put(block_ + 25, v);
     return *this;
   }
-
-  // leaves_qty at offset 33, 8 bytes: Qty: int64 x 10^-4.
-  Qty leaves_qty() const noexcept { return wire::get<Qty>(block_ + 33); }
-  ExecutionReport& leaves_qty(Qty v) noexcept {
-    wire::put(block_ + 33, v);
+  ExecutionReport& order_status_raw(std::uint8_t v) noexcept {
+    wire::store(block_ + 25, v);
     return *this;
   }
 
-  // ts_exchange at offset 41, 8 bytes: uint64, unit ns.
-  std::uint64_t ts_exchange() const noexcept { return wire::get<std::uint64_t>(block_ + 41); }
+  // side at offset 26, 1 byte: Side: enum uint8.
+  std::uint8_t side_raw() const noexcept { return wire::load<std::uint8_t>(block_ + 26); }
+  Side side() const noexcept { return side_from_raw(side_raw()); }
+  ExecutionReport& side(Side v) noexcept {
+    wire::put(block_ + 26, v);
+    return *this;
+  }
+  ExecutionReport& side_raw(std::uint8_t v) noexcept {
+    wire::store(block_ + 26, v);
+    return *this;
+  }
+
+  // last_price at offset 27, 8 bytes: Price: int64 x 10^-9.
+  Price last_price() const noexcept { return wire::get<Price>(block_ + 27); }
+  ExecutionReport& last_price(Price v) noexcept {
+    wire::put(block_ + 27, v);
+    return *this;
+  }
+
+  // last_qty at offset 35, 8 bytes: Qty: int64 x 10^-4.
+  Qty last_qty() const noexcept { return wire::get<Qty>(block_ + 35); }
+  ExecutionReport& last_qty(Qty v) noexcept {
+    wire::put(block_ + 35, v);
+    return *this;
+  }
+
+  // leaves_qty at offset 43, 8 bytes: Qty: int64 x 10^-4.
+  Qty leaves_qty() const noexcept { return wire::get<Qty>(block_ + 43); }
+  ExecutionReport& leaves_qty(Qty v) noexcept {
+    wire::put(block_ + 43, v);
+    return *this;
+  }
+
+  // cum_qty at offset 51, 8 bytes: Qty: int64 x 10^-4.
+  Qty cum_qty() const noexcept { return wire::get<Qty>(block_ + 51); }
+  ExecutionReport& cum_qty(Qty v) noexcept {
+    wire::put(block_ + 51, v);
+    return *this;
+  }
+
+  // seq at offset 59, 8 bytes: uint64.
+  std::uint64_t seq() const noexcept { return wire::get<std::uint64_t>(block_ + 59); }
+  ExecutionReport& seq(std::uint64_t v) noexcept {
+    wire::put(block_ + 59, v);
+    return *this;
+  }
+
+  // ts_exchange at offset 67, 8 bytes: uint64, unit ns.
+  std::uint64_t ts_exchange() const noexcept { return wire::get<std::uint64_t>(block_ + 67); }
   ExecutionReport& ts_exchange(std::uint64_t v) noexcept {
-    wire::put(block_ + 41, v);
+    wire::put(block_ + 67, v);
     return *this;
   }
 
@@ -133,8 +185,14 @@ inline std::ostream& operator<<(std::ostream& os, const ExecutionReport& message
   os << "ExecutionReport{";
   os << "client_order_id=";
   wire::print(os, m.client_order_id());
+  os << ", orig_client_order_id=";
+  wire::print(os, m.orig_client_order_id());
   os << ", exec_id=";
   wire::print(os, m.exec_id());
+  os << ", exec_type=";
+  wire::print(os, m.exec_type());
+  os << ", order_status=";
+  wire::print(os, m.order_status());
   os << ", side=";
   wire::print(os, m.side());
   os << ", last_price=";
@@ -143,6 +201,10 @@ inline std::ostream& operator<<(std::ostream& os, const ExecutionReport& message
   wire::print(os, m.last_qty());
   os << ", leaves_qty=";
   wire::print(os, m.leaves_qty());
+  os << ", cum_qty=";
+  wire::print(os, m.cum_qty());
+  os << ", seq=";
+  wire::print(os, m.seq());
   os << ", ts_exchange=";
   wire::print(os, m.ts_exchange());
   os << ", reject_reason=";

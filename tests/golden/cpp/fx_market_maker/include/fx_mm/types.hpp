@@ -90,6 +90,112 @@ constexpr std::string_view to_string(TimeInForce v) noexcept {
 
 inline std::ostream& operator<<(std::ostream& os, TimeInForce v) { return os << to_string(v); }
 
+// What an execution report reports. Wire: std::uint8_t. Values outside the schema decode as
+// `unknown`; the field's `_raw()` accessor keeps the integer.
+enum class ExecType : std::uint8_t {
+  accepted = 0,
+  trade = 1,
+  canceled = 2,
+  replaced = 3,
+  rejected = 4,
+  expired = 5,
+  unknown = std::numeric_limits<std::uint8_t>::max(),
+};
+
+constexpr ExecType exec_type_from_raw(std::uint8_t raw) noexcept {
+  switch (raw) {
+    case 0:
+      return ExecType::accepted;
+    case 1:
+      return ExecType::trade;
+    case 2:
+      return ExecType::canceled;
+    case 3:
+      return ExecType::replaced;
+    case 4:
+      return ExecType::rejected;
+    case 5:
+      return ExecType::expired;
+    default:
+      return ExecType::unknown;
+  }
+}
+
+constexpr std::string_view to_string(ExecType v) noexcept {
+  switch (v) {
+    case ExecType::accepted:
+      return "accepted";
+    case ExecType::trade:
+      return "trade";
+    case ExecType::canceled:
+      return "canceled";
+    case ExecType::replaced:
+      return "replaced";
+    case ExecType::rejected:
+      return "rejected";
+    case ExecType::expired:
+      return "expired";
+    case ExecType::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+inline std::ostream& operator<<(std::ostream& os, ExecType v) { return os << to_string(v); }
+
+// The order's state after the report. Wire: std::uint8_t. Values outside the schema decode as
+// `unknown`; the field's `_raw()` accessor keeps the integer.
+enum class OrderStatus : std::uint8_t {
+  open = 0,
+  partially_filled = 1,
+  filled = 2,
+  canceled = 3,
+  replaced = 4,
+  rejected = 5,
+  unknown = std::numeric_limits<std::uint8_t>::max(),
+};
+
+constexpr OrderStatus order_status_from_raw(std::uint8_t raw) noexcept {
+  switch (raw) {
+    case 0:
+      return OrderStatus::open;
+    case 1:
+      return OrderStatus::partially_filled;
+    case 2:
+      return OrderStatus::filled;
+    case 3:
+      return OrderStatus::canceled;
+    case 4:
+      return OrderStatus::replaced;
+    case 5:
+      return OrderStatus::rejected;
+    default:
+      return OrderStatus::unknown;
+  }
+}
+
+constexpr std::string_view to_string(OrderStatus v) noexcept {
+  switch (v) {
+    case OrderStatus::open:
+      return "open";
+    case OrderStatus::partially_filled:
+      return "partially_filled";
+    case OrderStatus::filled:
+      return "filled";
+    case OrderStatus::canceled:
+      return "canceled";
+    case OrderStatus::replaced:
+      return "replaced";
+    case OrderStatus::rejected:
+      return "rejected";
+    case OrderStatus::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+inline std::ostream& operator<<(std::ostream& os, OrderStatus v) { return os << to_string(v); }
+
 // Order instructions. Wire: std::uint8_t bitset; bits outside the schema are kept in `raw`.
 struct OrderFlags {
   enum class Choice : std::uint8_t {
@@ -150,6 +256,22 @@ struct Codec<TimeInForce> {
     return time_in_force_from_raw(load<std::uint8_t>(p));
   }
   static void put(char* p, TimeInForce v) noexcept { store(p, static_cast<std::uint8_t>(v)); }
+};
+
+template <>
+struct Codec<ExecType> {
+  static constexpr std::size_t kSize = sizeof(std::uint8_t);
+  static ExecType get(const char* p) noexcept { return exec_type_from_raw(load<std::uint8_t>(p)); }
+  static void put(char* p, ExecType v) noexcept { store(p, static_cast<std::uint8_t>(v)); }
+};
+
+template <>
+struct Codec<OrderStatus> {
+  static constexpr std::size_t kSize = sizeof(std::uint8_t);
+  static OrderStatus get(const char* p) noexcept {
+    return order_status_from_raw(load<std::uint8_t>(p));
+  }
+  static void put(char* p, OrderStatus v) noexcept { store(p, static_cast<std::uint8_t>(v)); }
 };
 
 template <>

@@ -64,7 +64,7 @@ inline constexpr std::uint16_t kSchemaVersion = 2;
 namespace wire {
 
 // Bytes of the largest block in this schema (and at least a message header).
-inline constexpr std::size_t kScratchSize = 51;
+inline constexpr std::size_t kScratchSize = 84;
 
 template <class T>
 constexpr T byteswap(T v) noexcept {

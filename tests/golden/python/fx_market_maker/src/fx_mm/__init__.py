@@ -6,8 +6,20 @@ batch views live in the `batch` module, which needs numpy.
 
 from .codec import DecodeError, EncodeError, ExactDecimal, GroupView, GroupWriter
 from .dispatch import MESSAGES, SCHEMA_ID, SCHEMA_VERSION, AnyMessage, decode, decode_all
-from .messages import BookDelta, ExecutionReport, NewOrder, Snapshot, Trade
-from .types import OrderFlags, Price, Qty, Side, TimeInForce
+from .messages import (
+    BookDelta,
+    CancelOrder,
+    ExecutionReport,
+    Heartbeat,
+    Logon,
+    Logout,
+    NewOrder,
+    OrderReject,
+    ReplaceOrder,
+    Snapshot,
+    Trade,
+)
+from .types import ExecType, OrderFlags, OrderStatus, Price, Qty, Side, TimeInForce
 
 __all__ = [
     "MESSAGES",
@@ -15,16 +27,24 @@ __all__ = [
     "SCHEMA_VERSION",
     "AnyMessage",
     "BookDelta",
+    "CancelOrder",
     "DecodeError",
     "EncodeError",
     "ExactDecimal",
+    "ExecType",
     "ExecutionReport",
     "GroupView",
     "GroupWriter",
+    "Heartbeat",
+    "Logon",
+    "Logout",
     "NewOrder",
     "OrderFlags",
+    "OrderReject",
+    "OrderStatus",
     "Price",
     "Qty",
+    "ReplaceOrder",
     "Side",
     "Snapshot",
     "TimeInForce",

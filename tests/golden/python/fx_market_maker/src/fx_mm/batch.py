@@ -15,7 +15,19 @@ import numpy.typing as npt
 
 from .codec import Buffer, DecodeError, EncodeError, as_view, room, writable_view
 
-__all__ = ["BatchCodec", "BookDelta", "NewOrder", "Records", "Trade"]
+__all__ = [
+    "BatchCodec",
+    "BookDelta",
+    "CancelOrder",
+    "Heartbeat",
+    "Logon",
+    "Logout",
+    "NewOrder",
+    "OrderReject",
+    "Records",
+    "ReplaceOrder",
+    "Trade",
+]
 
 Records = npt.NDArray[np.void]
 
@@ -254,4 +266,238 @@ class NewOrder(BatchCodec):
             "33000a0007000200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
         ),
         dtype=DTYPE,
+    )
+
+
+class CancelOrder(BatchCodec):
+    """Columns of `CancelOrder` messages: 45 bytes each, header included."""
+
+    NAME: ClassVar[str] = "CancelOrder"
+    TEMPLATE_ID: ClassVar[int] = 12
+    BLOCK_LENGTH: ClassVar[int] = 37
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "client_order_id",
+                "orig_client_order_id",
+                "instrument",
+                "side",
+                "seq",
+                "ts_sent",
+            ],
+            "formats": ["<u2", "<u2", "<u2", "<u2", "<u8", "<u8", "<u4", "u1", "<u8", "<u8"],
+            "offsets": [0, 2, 4, 6, 8, 16, 24, 28, 29, 37],
+            "itemsize": 45,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "25000c0007000200ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        ),
+        dtype=DTYPE,
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "25000c000700020000000000000000000000000000000000000000000000000000000000000000000000000000"
+        ),
+        dtype=DTYPE,
+    )
+
+
+class ReplaceOrder(BatchCodec):
+    """Columns of `ReplaceOrder` messages: 61 bytes each, header included."""
+
+    NAME: ClassVar[str] = "ReplaceOrder"
+    TEMPLATE_ID: ClassVar[int] = 13
+    BLOCK_LENGTH: ClassVar[int] = 53
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "client_order_id",
+                "orig_client_order_id",
+                "instrument",
+                "side",
+                "price",
+                "qty",
+                "seq",
+                "ts_sent",
+            ],
+            "formats": [
+                "<u2",
+                "<u2",
+                "<u2",
+                "<u2",
+                "<u8",
+                "<u8",
+                "<u4",
+                "u1",
+                "<i8",
+                "<i8",
+                "<u8",
+                "<u8",
+            ],
+            "offsets": [0, 2, 4, 6, 8, 16, 24, 28, 29, 37, 45, 53],
+            "itemsize": 61,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {"price": -9, "qty": -4}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "35000d0007000200ffffffffffffffffffffffffffffffffffffffffff00000000000000800000000000000080ffffffffffffffffffffffffffffffff"
+        ),
+        dtype=DTYPE,
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "35000d00070002000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        ),
+        dtype=DTYPE,
+    )
+
+
+class OrderReject(BatchCodec):
+    """Columns of `OrderReject` messages: 34 bytes each, header included."""
+
+    NAME: ClassVar[str] = "OrderReject"
+    TEMPLATE_ID: ClassVar[int] = 14
+    BLOCK_LENGTH: ClassVar[int] = 26
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "client_order_id",
+                "reject_code",
+                "seq",
+                "ts_exchange",
+            ],
+            "formats": ["<u2", "<u2", "<u2", "<u2", "<u8", "<u2", "<u8", "<u8"],
+            "offsets": [0, 2, 4, 6, 8, 16, 18, 26],
+            "itemsize": 34,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("1a000e0007000200ffffffffffffffffffffffffffffffffffffffffffffffffffff"),
+        dtype=DTYPE,
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("1a000e00070002000000000000000000000000000000000000000000000000000000"),
+        dtype=DTYPE,
+    )
+
+
+class Logon(BatchCodec):
+    """Columns of `Logon` messages: 92 bytes each, header included."""
+
+    NAME: ClassVar[str] = "Logon"
+    TEMPLATE_ID: ClassVar[int] = 20
+    BLOCK_LENGTH: ClassVar[int] = 84
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "seq",
+                "heartbeat_ms",
+                "api_key",
+                "ts_sent",
+            ],
+            "formats": ["<u2", "<u2", "<u2", "<u2", "<u8", "<u4", "S64", "<u8"],
+            "offsets": [0, 2, 4, 6, 8, 16, 20, 84],
+            "itemsize": 92,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "5400140007000200ffffffffffffffffffffffff00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000ffffffffffffffff"
+        ),
+        dtype=DTYPE,
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex(
+            "5400140007000200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        ),
+        dtype=DTYPE,
+    )
+
+
+class Logout(BatchCodec):
+    """Columns of `Logout` messages: 26 bytes each, header included."""
+
+    NAME: ClassVar[str] = "Logout"
+    TEMPLATE_ID: ClassVar[int] = 21
+    BLOCK_LENGTH: ClassVar[int] = 18
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "seq",
+                "reason",
+                "ts_sent",
+            ],
+            "formats": ["<u2", "<u2", "<u2", "<u2", "<u8", "<u2", "<u8"],
+            "offsets": [0, 2, 4, 6, 8, 16, 18],
+            "itemsize": 26,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("1200150007000200ffffffffffffffffffffffffffffffffffff"), dtype=DTYPE
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("1200150007000200000000000000000000000000000000000000"), dtype=DTYPE
+    )
+
+
+class Heartbeat(BatchCodec):
+    """Columns of `Heartbeat` messages: 24 bytes each, header included."""
+
+    NAME: ClassVar[str] = "Heartbeat"
+    TEMPLATE_ID: ClassVar[int] = 22
+    BLOCK_LENGTH: ClassVar[int] = 16
+    DTYPE: ClassVar[np.dtype[np.void]] = np.dtype(
+        {
+            "names": [
+                "header_block_length",
+                "header_template_id",
+                "header_schema_id",
+                "header_version",
+                "seq",
+                "ts_sent",
+            ],
+            "formats": ["<u2", "<u2", "<u2", "<u2", "<u8", "<u8"],
+            "offsets": [0, 2, 4, 6, 8, 16],
+            "itemsize": 24,
+        }
+    )
+    EXPONENTS: ClassVar[dict[str, int]] = {}
+    _VERSIONED: ClassVar[tuple[tuple[str, int], ...]] = ()
+    _NULLS: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("1000160007000200ffffffffffffffffffffffffffffffff"), dtype=DTYPE
+    )
+    _TEMPLATE: ClassVar[Records] = np.frombuffer(
+        bytes.fromhex("100016000700020000000000000000000000000000000000"), dtype=DTYPE
     )

@@ -5,21 +5,66 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .codec import MESSAGE_HEADER, MESSAGE_HEADER_SIZE, Buffer, DecodeError, as_view, need
-from .messages import BookDelta, ExecutionReport, NewOrder, Snapshot, Trade
+from .messages import (
+    BookDelta,
+    CancelOrder,
+    ExecutionReport,
+    Heartbeat,
+    Logon,
+    Logout,
+    NewOrder,
+    OrderReject,
+    ReplaceOrder,
+    Snapshot,
+    Trade,
+)
 
 __all__ = ["MESSAGES", "SCHEMA_ID", "SCHEMA_VERSION", "AnyMessage", "decode", "decode_all"]
 
 SCHEMA_ID = 7
 SCHEMA_VERSION = 2
 
-AnyMessage = BookDelta | Trade | Snapshot | NewOrder | ExecutionReport
+AnyMessage = (
+    BookDelta
+    | Trade
+    | Snapshot
+    | NewOrder
+    | ExecutionReport
+    | CancelOrder
+    | ReplaceOrder
+    | OrderReject
+    | Logon
+    | Logout
+    | Heartbeat
+)
 
-MESSAGES: dict[int, type[BookDelta | Trade | Snapshot | NewOrder | ExecutionReport]] = {
+MESSAGES: dict[
+    int,
+    type[
+        BookDelta
+        | Trade
+        | Snapshot
+        | NewOrder
+        | ExecutionReport
+        | CancelOrder
+        | ReplaceOrder
+        | OrderReject
+        | Logon
+        | Logout
+        | Heartbeat
+    ],
+] = {
     1: BookDelta,
     2: Trade,
     3: Snapshot,
     10: NewOrder,
     11: ExecutionReport,
+    12: CancelOrder,
+    13: ReplaceOrder,
+    14: OrderReject,
+    20: Logon,
+    21: Logout,
+    22: Heartbeat,
 }
 """Template id → message class."""
 

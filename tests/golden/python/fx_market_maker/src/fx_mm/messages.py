@@ -28,9 +28,21 @@ from .codec import (
     encode_chars,
     encode_utf8,
 )
-from .types import OrderFlags, Price, Qty, Side, TimeInForce
+from .types import ExecType, OrderFlags, OrderStatus, Price, Qty, Side, TimeInForce
 
-__all__ = ["BookDelta", "ExecutionReport", "NewOrder", "Snapshot", "Trade"]
+__all__ = [
+    "BookDelta",
+    "CancelOrder",
+    "ExecutionReport",
+    "Heartbeat",
+    "Logon",
+    "Logout",
+    "NewOrder",
+    "OrderReject",
+    "ReplaceOrder",
+    "Snapshot",
+    "Trade",
+]
 
 
 class BookDelta(Message):
@@ -725,19 +737,19 @@ class NewOrder(Message):
 
 
 class ExecutionReport(Message):
-    """Venue's answer to an order.
+    """Venue's answer to an order (ack, fill, cancel, replace or reject).
 
-    Template id 11; a 49-byte block after the 8-byte header.
+    Template id 11; a 75-byte block after the 8-byte header.
     """
 
     __slots__ = ()
 
     NAME: ClassVar[str] = "ExecutionReport"
     TEMPLATE_ID: ClassVar[int] = 11
-    BLOCK_LENGTH: ClassVar[int] = 49
+    BLOCK_LENGTH: ClassVar[int] = 75
     _ITEMS: ClassVar[tuple[Item, ...]] = (Item("reject_reason", 0, None),)
-    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 49),)
-    _NULL_BLOCK: ClassVar[bytes] = bytes(49)
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 75),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(75)
 
     @property
     def client_order_id(self) -> int:
@@ -751,118 +763,212 @@ class ExecutionReport(Message):
             raise EncodeError(f"client_order_id: {exc}") from None
 
     @property
-    def exec_id(self) -> int:
+    def orig_client_order_id(self) -> int:
+        """The replaced order, on a replace; else 0."""
         return U64.unpack_from(self._buf, self._offset + 8)[0]
+
+    @orig_client_order_id.setter
+    def orig_client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"orig_client_order_id: {exc}") from None
+
+    @property
+    def exec_id(self) -> int:
+        return U64.unpack_from(self._buf, self._offset + 16)[0]
 
     @exec_id.setter
     def exec_id(self, value: int) -> None:
         try:
-            U64.pack_into(self._buf, self._offset + 8, value)
+            U64.pack_into(self._buf, self._offset + 16, value)
         except struct.error as exc:
             raise EncodeError(f"exec_id: {exc}") from None
 
     @property
+    def exec_type(self) -> ExecType | None:
+        """None when the value is null or unknown (see `exec_type_raw`)."""
+        return ExecType.from_raw(U8.unpack_from(self._buf, self._offset + 24)[0])
+
+    @exec_type.setter
+    def exec_type(self, value: ExecType | None) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 24, 255 if value is None else int(value))
+        except struct.error as exc:
+            raise EncodeError(f"exec_type: {exc}") from None
+
+    @property
+    def exec_type_raw(self) -> int:
+        """The integer on the wire, even when not a member."""
+        return U8.unpack_from(self._buf, self._offset + 24)[0]
+
+    @exec_type_raw.setter
+    def exec_type_raw(self, value: int) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 24, value)
+        except struct.error as exc:
+            raise EncodeError(f"exec_type_raw: {exc}") from None
+
+    @property
+    def order_status(self) -> OrderStatus | None:
+        """None when the value is null or unknown (see `order_status_raw`)."""
+        return OrderStatus.from_raw(U8.unpack_from(self._buf, self._offset + 25)[0])
+
+    @order_status.setter
+    def order_status(self, value: OrderStatus | None) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 25, 255 if value is None else int(value))
+        except struct.error as exc:
+            raise EncodeError(f"order_status: {exc}") from None
+
+    @property
+    def order_status_raw(self) -> int:
+        """The integer on the wire, even when not a member."""
+        return U8.unpack_from(self._buf, self._offset + 25)[0]
+
+    @order_status_raw.setter
+    def order_status_raw(self, value: int) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 25, value)
+        except struct.error as exc:
+            raise EncodeError(f"order_status_raw: {exc}") from None
+
+    @property
     def side(self) -> Side | None:
         """None when the value is null or unknown (see `side_raw`)."""
-        return Side.from_raw(U8.unpack_from(self._buf, self._offset + 16)[0])
+        return Side.from_raw(U8.unpack_from(self._buf, self._offset + 26)[0])
 
     @side.setter
     def side(self, value: Side | None) -> None:
         try:
-            U8.pack_into(self._buf, self._offset + 16, 255 if value is None else int(value))
+            U8.pack_into(self._buf, self._offset + 26, 255 if value is None else int(value))
         except struct.error as exc:
             raise EncodeError(f"side: {exc}") from None
 
     @property
     def side_raw(self) -> int:
         """The integer on the wire, even when not a member."""
-        return U8.unpack_from(self._buf, self._offset + 16)[0]
+        return U8.unpack_from(self._buf, self._offset + 26)[0]
 
     @side_raw.setter
     def side_raw(self, value: int) -> None:
         try:
-            U8.pack_into(self._buf, self._offset + 16, value)
+            U8.pack_into(self._buf, self._offset + 26, value)
         except struct.error as exc:
             raise EncodeError(f"side_raw: {exc}") from None
 
     @property
     def last_price(self) -> Price:
-        return Price(I64.unpack_from(self._buf, self._offset + 17)[0])
+        return Price(I64.unpack_from(self._buf, self._offset + 27)[0])
 
     @last_price.setter
     def last_price(self, value: Price) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 17, value.mantissa)
+            I64.pack_into(self._buf, self._offset + 27, value.mantissa)
         except struct.error as exc:
             raise EncodeError(f"last_price: {exc}") from None
 
     @property
     def last_price_raw(self) -> int:
         """The integer on the wire (the mantissa)."""
-        return I64.unpack_from(self._buf, self._offset + 17)[0]
+        return I64.unpack_from(self._buf, self._offset + 27)[0]
 
     @last_price_raw.setter
     def last_price_raw(self, value: int) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 17, value)
+            I64.pack_into(self._buf, self._offset + 27, value)
         except struct.error as exc:
             raise EncodeError(f"last_price_raw: {exc}") from None
 
     @property
     def last_qty(self) -> Qty:
-        return Qty(I64.unpack_from(self._buf, self._offset + 25)[0])
+        return Qty(I64.unpack_from(self._buf, self._offset + 35)[0])
 
     @last_qty.setter
     def last_qty(self, value: Qty) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 25, value.mantissa)
+            I64.pack_into(self._buf, self._offset + 35, value.mantissa)
         except struct.error as exc:
             raise EncodeError(f"last_qty: {exc}") from None
 
     @property
     def last_qty_raw(self) -> int:
         """The integer on the wire (the mantissa)."""
-        return I64.unpack_from(self._buf, self._offset + 25)[0]
+        return I64.unpack_from(self._buf, self._offset + 35)[0]
 
     @last_qty_raw.setter
     def last_qty_raw(self, value: int) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 25, value)
+            I64.pack_into(self._buf, self._offset + 35, value)
         except struct.error as exc:
             raise EncodeError(f"last_qty_raw: {exc}") from None
 
     @property
     def leaves_qty(self) -> Qty:
-        return Qty(I64.unpack_from(self._buf, self._offset + 33)[0])
+        return Qty(I64.unpack_from(self._buf, self._offset + 43)[0])
 
     @leaves_qty.setter
     def leaves_qty(self, value: Qty) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 33, value.mantissa)
+            I64.pack_into(self._buf, self._offset + 43, value.mantissa)
         except struct.error as exc:
             raise EncodeError(f"leaves_qty: {exc}") from None
 
     @property
     def leaves_qty_raw(self) -> int:
         """The integer on the wire (the mantissa)."""
-        return I64.unpack_from(self._buf, self._offset + 33)[0]
+        return I64.unpack_from(self._buf, self._offset + 43)[0]
 
     @leaves_qty_raw.setter
     def leaves_qty_raw(self, value: int) -> None:
         try:
-            I64.pack_into(self._buf, self._offset + 33, value)
+            I64.pack_into(self._buf, self._offset + 43, value)
         except struct.error as exc:
             raise EncodeError(f"leaves_qty_raw: {exc}") from None
 
     @property
+    def cum_qty(self) -> Qty:
+        return Qty(I64.unpack_from(self._buf, self._offset + 51)[0])
+
+    @cum_qty.setter
+    def cum_qty(self, value: Qty) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 51, value.mantissa)
+        except struct.error as exc:
+            raise EncodeError(f"cum_qty: {exc}") from None
+
+    @property
+    def cum_qty_raw(self) -> int:
+        """The integer on the wire (the mantissa)."""
+        return I64.unpack_from(self._buf, self._offset + 51)[0]
+
+    @cum_qty_raw.setter
+    def cum_qty_raw(self, value: int) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 51, value)
+        except struct.error as exc:
+            raise EncodeError(f"cum_qty_raw: {exc}") from None
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset + 59)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 59, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
     def ts_exchange(self) -> int:
         """Unit: ns."""
-        return U64.unpack_from(self._buf, self._offset + 41)[0]
+        return U64.unpack_from(self._buf, self._offset + 67)[0]
 
     @ts_exchange.setter
     def ts_exchange(self, value: int) -> None:
         try:
-            U64.pack_into(self._buf, self._offset + 41, value)
+            U64.pack_into(self._buf, self._offset + 67, value)
         except struct.error as exc:
             raise EncodeError(f"ts_exchange: {exc}") from None
 
@@ -883,11 +989,515 @@ class ExecutionReport(Message):
     def to_dict(self) -> dict[str, object]:
         return {
             "client_order_id": self.client_order_id,
+            "orig_client_order_id": self.orig_client_order_id,
             "exec_id": self.exec_id,
+            "exec_type": self.exec_type,
+            "order_status": self.order_status,
             "side": self.side,
             "last_price": self.last_price,
             "last_qty": self.last_qty,
             "leaves_qty": self.leaves_qty,
+            "cum_qty": self.cum_qty,
+            "seq": self.seq,
             "ts_exchange": self.ts_exchange,
             "reject_reason": self.reject_reason,
         }
+
+
+class CancelOrder(Message):
+    """Cancels a resting order.
+
+    Template id 12; a 37-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "CancelOrder"
+    TEMPLATE_ID: ClassVar[int] = 12
+    BLOCK_LENGTH: ClassVar[int] = 37
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 37),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(37)
+
+    @property
+    def client_order_id(self) -> int:
+        """Id of this request."""
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @client_order_id.setter
+    def client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"client_order_id: {exc}") from None
+
+    @property
+    def orig_client_order_id(self) -> int:
+        """The order to cancel."""
+        return U64.unpack_from(self._buf, self._offset + 8)[0]
+
+    @orig_client_order_id.setter
+    def orig_client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"orig_client_order_id: {exc}") from None
+
+    @property
+    def instrument(self) -> int:
+        return U32.unpack_from(self._buf, self._offset + 16)[0]
+
+    @instrument.setter
+    def instrument(self, value: int) -> None:
+        try:
+            U32.pack_into(self._buf, self._offset + 16, value)
+        except struct.error as exc:
+            raise EncodeError(f"instrument: {exc}") from None
+
+    @property
+    def side(self) -> Side | None:
+        """None when the value is null or unknown (see `side_raw`)."""
+        return Side.from_raw(U8.unpack_from(self._buf, self._offset + 20)[0])
+
+    @side.setter
+    def side(self, value: Side | None) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 20, 255 if value is None else int(value))
+        except struct.error as exc:
+            raise EncodeError(f"side: {exc}") from None
+
+    @property
+    def side_raw(self) -> int:
+        """The integer on the wire, even when not a member."""
+        return U8.unpack_from(self._buf, self._offset + 20)[0]
+
+    @side_raw.setter
+    def side_raw(self, value: int) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 20, value)
+        except struct.error as exc:
+            raise EncodeError(f"side_raw: {exc}") from None
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset + 21)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 21, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def ts_sent(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 29)[0]
+
+    @ts_sent.setter
+    def ts_sent(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 29, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_sent: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "client_order_id": self.client_order_id,
+            "orig_client_order_id": self.orig_client_order_id,
+            "instrument": self.instrument,
+            "side": self.side,
+            "seq": self.seq,
+            "ts_sent": self.ts_sent,
+        }
+
+
+class ReplaceOrder(Message):
+    """Moves a resting order to a new price and quantity (cancel/replace).
+
+    Template id 13; a 53-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "ReplaceOrder"
+    TEMPLATE_ID: ClassVar[int] = 13
+    BLOCK_LENGTH: ClassVar[int] = 53
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 53),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(53)
+
+    @property
+    def client_order_id(self) -> int:
+        """Id of the order after the replace."""
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @client_order_id.setter
+    def client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"client_order_id: {exc}") from None
+
+    @property
+    def orig_client_order_id(self) -> int:
+        """The order replaced."""
+        return U64.unpack_from(self._buf, self._offset + 8)[0]
+
+    @orig_client_order_id.setter
+    def orig_client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"orig_client_order_id: {exc}") from None
+
+    @property
+    def instrument(self) -> int:
+        return U32.unpack_from(self._buf, self._offset + 16)[0]
+
+    @instrument.setter
+    def instrument(self, value: int) -> None:
+        try:
+            U32.pack_into(self._buf, self._offset + 16, value)
+        except struct.error as exc:
+            raise EncodeError(f"instrument: {exc}") from None
+
+    @property
+    def side(self) -> Side | None:
+        """None when the value is null or unknown (see `side_raw`)."""
+        return Side.from_raw(U8.unpack_from(self._buf, self._offset + 20)[0])
+
+    @side.setter
+    def side(self, value: Side | None) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 20, 255 if value is None else int(value))
+        except struct.error as exc:
+            raise EncodeError(f"side: {exc}") from None
+
+    @property
+    def side_raw(self) -> int:
+        """The integer on the wire, even when not a member."""
+        return U8.unpack_from(self._buf, self._offset + 20)[0]
+
+    @side_raw.setter
+    def side_raw(self, value: int) -> None:
+        try:
+            U8.pack_into(self._buf, self._offset + 20, value)
+        except struct.error as exc:
+            raise EncodeError(f"side_raw: {exc}") from None
+
+    @property
+    def price(self) -> Price:
+        return Price(I64.unpack_from(self._buf, self._offset + 21)[0])
+
+    @price.setter
+    def price(self, value: Price) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 21, value.mantissa)
+        except struct.error as exc:
+            raise EncodeError(f"price: {exc}") from None
+
+    @property
+    def price_raw(self) -> int:
+        """The integer on the wire (the mantissa)."""
+        return I64.unpack_from(self._buf, self._offset + 21)[0]
+
+    @price_raw.setter
+    def price_raw(self, value: int) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 21, value)
+        except struct.error as exc:
+            raise EncodeError(f"price_raw: {exc}") from None
+
+    @property
+    def qty(self) -> Qty:
+        return Qty(I64.unpack_from(self._buf, self._offset + 29)[0])
+
+    @qty.setter
+    def qty(self, value: Qty) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 29, value.mantissa)
+        except struct.error as exc:
+            raise EncodeError(f"qty: {exc}") from None
+
+    @property
+    def qty_raw(self) -> int:
+        """The integer on the wire (the mantissa)."""
+        return I64.unpack_from(self._buf, self._offset + 29)[0]
+
+    @qty_raw.setter
+    def qty_raw(self, value: int) -> None:
+        try:
+            I64.pack_into(self._buf, self._offset + 29, value)
+        except struct.error as exc:
+            raise EncodeError(f"qty_raw: {exc}") from None
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset + 37)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 37, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def ts_sent(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 45)[0]
+
+    @ts_sent.setter
+    def ts_sent(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 45, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_sent: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "client_order_id": self.client_order_id,
+            "orig_client_order_id": self.orig_client_order_id,
+            "instrument": self.instrument,
+            "side": self.side,
+            "price": self.price,
+            "qty": self.qty,
+            "seq": self.seq,
+            "ts_sent": self.ts_sent,
+        }
+
+
+class OrderReject(Message):
+    """The venue refused a request (new, cancel or replace) before it reached the book.
+
+    Template id 14; a 26-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "OrderReject"
+    TEMPLATE_ID: ClassVar[int] = 14
+    BLOCK_LENGTH: ClassVar[int] = 26
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 26),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(26)
+
+    @property
+    def client_order_id(self) -> int:
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @client_order_id.setter
+    def client_order_id(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"client_order_id: {exc}") from None
+
+    @property
+    def reject_code(self) -> int:
+        """Venue reason code."""
+        return U16.unpack_from(self._buf, self._offset + 8)[0]
+
+    @reject_code.setter
+    def reject_code(self, value: int) -> None:
+        try:
+            U16.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"reject_code: {exc}") from None
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset + 10)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 10, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def ts_exchange(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 18)[0]
+
+    @ts_exchange.setter
+    def ts_exchange(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 18, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_exchange: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "client_order_id": self.client_order_id,
+            "reject_code": self.reject_code,
+            "seq": self.seq,
+            "ts_exchange": self.ts_exchange,
+        }
+
+
+class Logon(Message):
+    """Opens the order-entry session; each side's first message.
+
+    Template id 20; a 84-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "Logon"
+    TEMPLATE_ID: ClassVar[int] = 20
+    BLOCK_LENGTH: ClassVar[int] = 84
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 84),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(84)
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def heartbeat_ms(self) -> int:
+        return U32.unpack_from(self._buf, self._offset + 8)[0]
+
+    @heartbeat_ms.setter
+    def heartbeat_ms(self, value: int) -> None:
+        try:
+            U32.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"heartbeat_ms: {exc}") from None
+
+    @property
+    def api_key(self) -> str:
+        return decode_chars(self._buf, self._offset + 12, 64)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        try:
+            encode_chars(self._buf, self._offset + 12, 64, value, "api_key")
+        except struct.error as exc:
+            raise EncodeError(f"api_key: {exc}") from None
+
+    @property
+    def ts_sent(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 76)[0]
+
+    @ts_sent.setter
+    def ts_sent(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 76, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_sent: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "heartbeat_ms": self.heartbeat_ms,
+            "api_key": self.api_key,
+            "ts_sent": self.ts_sent,
+        }
+
+
+class Logout(Message):
+    """Closes the order-entry session.
+
+    Template id 21; a 18-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "Logout"
+    TEMPLATE_ID: ClassVar[int] = 21
+    BLOCK_LENGTH: ClassVar[int] = 18
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 18),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(18)
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def reason(self) -> int:
+        """0 on a normal close."""
+        return U16.unpack_from(self._buf, self._offset + 8)[0]
+
+    @reason.setter
+    def reason(self, value: int) -> None:
+        try:
+            U16.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"reason: {exc}") from None
+
+    @property
+    def ts_sent(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 10)[0]
+
+    @ts_sent.setter
+    def ts_sent(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 10, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_sent: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"seq": self.seq, "reason": self.reason, "ts_sent": self.ts_sent}
+
+
+class Heartbeat(Message):
+    """Sent after a heartbeat interval without other traffic.
+
+    Template id 22; a 16-byte block after the 8-byte header.
+    """
+
+    __slots__ = ()
+
+    NAME: ClassVar[str] = "Heartbeat"
+    TEMPLATE_ID: ClassVar[int] = 22
+    BLOCK_LENGTH: ClassVar[int] = 16
+    _ITEMS: ClassVar[tuple[Item, ...]] = ()
+    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = ((0, 16),)
+    _NULL_BLOCK: ClassVar[bytes] = bytes(16)
+
+    @property
+    def seq(self) -> int:
+        return U64.unpack_from(self._buf, self._offset)[0]
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset, value)
+        except struct.error as exc:
+            raise EncodeError(f"seq: {exc}") from None
+
+    @property
+    def ts_sent(self) -> int:
+        """Unit: ns."""
+        return U64.unpack_from(self._buf, self._offset + 8)[0]
+
+    @ts_sent.setter
+    def ts_sent(self, value: int) -> None:
+        try:
+            U64.pack_into(self._buf, self._offset + 8, value)
+        except struct.error as exc:
+            raise EncodeError(f"ts_sent: {exc}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"seq": self.seq, "ts_sent": self.ts_sent}

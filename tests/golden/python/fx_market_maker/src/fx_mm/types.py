@@ -8,10 +8,15 @@ from typing import ClassVar
 from .codec import ExactDecimal
 
 __all__ = [
+    "API_KEY_LENGTH",
+    "EXEC_TYPE_NULL",
+    "ORDER_STATUS_NULL",
     "SIDE_NULL",
     "SYMBOL_LENGTH",
     "TIME_IN_FORCE_NULL",
+    "ExecType",
     "OrderFlags",
+    "OrderStatus",
     "Price",
     "Qty",
     "Side",
@@ -91,3 +96,47 @@ class TimeInForce(IntEnum):
 
 _TIME_IN_FORCE_BY_VALUE: dict[int, TimeInForce] = {m.value: m for m in TimeInForce}
 TIME_IN_FORCE_NULL = 255
+
+
+class ExecType(IntEnum):
+    """What an execution report reports."""
+
+    accepted = 0
+    trade = 1
+    canceled = 2
+    replaced = 3
+    rejected = 4
+    expired = 5
+
+    @classmethod
+    def from_raw(cls, value: int) -> ExecType | None:
+        """The member for `value`; None for the null value and for values this schema does not know."""
+        return _EXEC_TYPE_BY_VALUE.get(value)
+
+
+_EXEC_TYPE_BY_VALUE: dict[int, ExecType] = {m.value: m for m in ExecType}
+EXEC_TYPE_NULL = 255
+
+
+class OrderStatus(IntEnum):
+    """The order's state after the report."""
+
+    open = 0
+    partially_filled = 1
+    filled = 2
+    canceled = 3
+    replaced = 4
+    rejected = 5
+
+    @classmethod
+    def from_raw(cls, value: int) -> OrderStatus | None:
+        """The member for `value`; None for the null value and for values this schema does not know."""
+        return _ORDER_STATUS_BY_VALUE.get(value)
+
+
+_ORDER_STATUS_BY_VALUE: dict[int, OrderStatus] = {m.value: m for m in OrderStatus}
+ORDER_STATUS_NULL = 255
+
+
+# ApiKey: 64 characters, NUL-padded. Session secret, NUL-padded; filled from the gateway's credentials at logon.
+API_KEY_LENGTH = 64

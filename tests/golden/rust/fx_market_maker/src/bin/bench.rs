@@ -13,11 +13,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use fx_mm::messages::{
-    BookDeltaDecoder, ExecutionReportDecoder, NewOrderDecoder, SnapshotDecoder,
+    BookDeltaDecoder, CancelOrderDecoder, ExecutionReportDecoder, HeartbeatDecoder, LogonDecoder,
+    LogoutDecoder, NewOrderDecoder, OrderRejectDecoder, ReplaceOrderDecoder, SnapshotDecoder,
     SnapshotLevelsDecoder, SnapshotLevelsOrdersDecoder, TradeDecoder,
 };
 use fx_mm::owned::{self, OwnedMessage};
-use fx_mm::types::{OrderFlags, Price, Qty, Side, TimeInForce};
+use fx_mm::types::{ExecType, OrderFlags, OrderStatus, Price, Qty, Side, TimeInForce};
 
 const BATCH: usize = 1000;
 const SAMPLES: usize = 301;
@@ -112,6 +113,12 @@ fn print_inputs() {
             "ExecutionReport",
             &bench_execution_report(&mut Mt64::new(42)),
         ),
+        input("CancelOrder", &bench_cancel_order(&mut Mt64::new(42))),
+        input("ReplaceOrder", &bench_replace_order(&mut Mt64::new(42))),
+        input("OrderReject", &bench_order_reject(&mut Mt64::new(42))),
+        input("Logon", &bench_logon(&mut Mt64::new(42))),
+        input("Logout", &bench_logout(&mut Mt64::new(42))),
+        input("Heartbeat", &bench_heartbeat(&mut Mt64::new(42))),
     ];
     println!("{{\"inputs\": {{\n{}\n}}}}", inputs.join(",\n"));
 }
@@ -150,6 +157,42 @@ fn main() {
         "ExecutionReport",
         &bench_execution_report(&mut Mt64::new(42)),
         |b| ExecutionReportDecoder::wrap(b, 0).map_or(0, |d| sum_execution_report(&d)),
+        &mut out,
+    );
+    bench(
+        "CancelOrder",
+        &bench_cancel_order(&mut Mt64::new(42)),
+        |b| CancelOrderDecoder::wrap(b, 0).map_or(0, |d| sum_cancel_order(&d)),
+        &mut out,
+    );
+    bench(
+        "ReplaceOrder",
+        &bench_replace_order(&mut Mt64::new(42)),
+        |b| ReplaceOrderDecoder::wrap(b, 0).map_or(0, |d| sum_replace_order(&d)),
+        &mut out,
+    );
+    bench(
+        "OrderReject",
+        &bench_order_reject(&mut Mt64::new(42)),
+        |b| OrderRejectDecoder::wrap(b, 0).map_or(0, |d| sum_order_reject(&d)),
+        &mut out,
+    );
+    bench(
+        "Logon",
+        &bench_logon(&mut Mt64::new(42)),
+        |b| LogonDecoder::wrap(b, 0).map_or(0, |d| sum_logon(&d)),
+        &mut out,
+    );
+    bench(
+        "Logout",
+        &bench_logout(&mut Mt64::new(42)),
+        |b| LogoutDecoder::wrap(b, 0).map_or(0, |d| sum_logout(&d)),
+        &mut out,
+    );
+    bench(
+        "Heartbeat",
+        &bench_heartbeat(&mut Mt64::new(42)),
+        |b| HeartbeatDecoder::wrap(b, 0).map_or(0, |d| sum_heartbeat(&d)),
         &mut out,
     );
     println!("{{\"results\": [\n{}\n]}}", out.join(",\n"));
@@ -227,13 +270,78 @@ fn sum_new_order(d: &NewOrderDecoder<'_>) -> u64 {
 fn sum_execution_report(d: &ExecutionReportDecoder<'_>) -> u64 {
     let mut h = 0u64;
     h = fold(h, d.client_order_id());
+    h = fold(h, d.orig_client_order_id());
     h = fold(h, d.exec_id());
+    h = fold(h, u64::from(d.exec_type_raw()));
+    h = fold(h, u64::from(d.order_status_raw()));
     h = fold(h, u64::from(d.side_raw()));
     h = fold(h, d.last_price().mantissa as u64);
     h = fold(h, d.last_qty().mantissa as u64);
     h = fold(h, d.leaves_qty().mantissa as u64);
+    h = fold(h, d.cum_qty().mantissa as u64);
+    h = fold(h, d.seq());
     h = fold(h, d.ts_exchange());
     h = fold_bytes(h, d.reject_reason());
+    h
+}
+
+fn sum_cancel_order(d: &CancelOrderDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.client_order_id());
+    h = fold(h, d.orig_client_order_id());
+    h = fold(h, u64::from(d.instrument()));
+    h = fold(h, u64::from(d.side_raw()));
+    h = fold(h, d.seq());
+    h = fold(h, d.ts_sent());
+    h
+}
+
+fn sum_replace_order(d: &ReplaceOrderDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.client_order_id());
+    h = fold(h, d.orig_client_order_id());
+    h = fold(h, u64::from(d.instrument()));
+    h = fold(h, u64::from(d.side_raw()));
+    h = fold(h, d.price().mantissa as u64);
+    h = fold(h, d.qty().mantissa as u64);
+    h = fold(h, d.seq());
+    h = fold(h, d.ts_sent());
+    h
+}
+
+fn sum_order_reject(d: &OrderRejectDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.client_order_id());
+    h = fold(h, u64::from(d.reject_code()));
+    h = fold(h, d.seq());
+    h = fold(h, d.ts_exchange());
+    h
+}
+
+fn sum_logon(d: &LogonDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.seq());
+    h = fold(h, u64::from(d.heartbeat_ms()));
+    h = fold(
+        h,
+        d.api_key().iter().fold(0u64, |a, &c| fold(a, u64::from(c))),
+    );
+    h = fold(h, d.ts_sent());
+    h
+}
+
+fn sum_logout(d: &LogoutDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.seq());
+    h = fold(h, u64::from(d.reason()));
+    h = fold(h, d.ts_sent());
+    h
+}
+
+fn sum_heartbeat(d: &HeartbeatDecoder<'_>) -> u64 {
+    let mut h = 0u64;
+    h = fold(h, d.seq());
+    h = fold(h, d.ts_sent());
     h
 }
 
@@ -388,12 +496,74 @@ fn bench_new_order(rng: &mut Mt64) -> owned::NewOrder {
 fn bench_execution_report(rng: &mut Mt64) -> owned::ExecutionReport {
     owned::ExecutionReport {
         client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
         exec_id: rng.next_u64(),
+        exec_type: ExecType::from_raw([0u8, 1, 2, 3, 4, 5][rng.below(6)]),
+        order_status: OrderStatus::from_raw([0u8, 1, 2, 3, 4, 5][rng.below(6)]),
         side: Side::from_raw([1u8, 2][rng.below(2)]),
         last_price: Price::from_mantissa(rng.next_u64() as i64),
         last_qty: Qty::from_mantissa(rng.next_u64() as i64),
         leaves_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        cum_qty: Qty::from_mantissa(rng.next_u64() as i64),
+        seq: rng.next_u64(),
         ts_exchange: rng.next_u64(),
         reject_reason: rng.var_text(),
+    }
+}
+
+fn bench_cancel_order(rng: &mut Mt64) -> owned::CancelOrder {
+    owned::CancelOrder {
+        client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
+        instrument: rng.next_u64() as u32,
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn bench_replace_order(rng: &mut Mt64) -> owned::ReplaceOrder {
+    owned::ReplaceOrder {
+        client_order_id: rng.next_u64(),
+        orig_client_order_id: rng.next_u64(),
+        instrument: rng.next_u64() as u32,
+        side: Side::from_raw([1u8, 2][rng.below(2)]),
+        price: Price::from_mantissa(rng.next_u64() as i64),
+        qty: Qty::from_mantissa(rng.next_u64() as i64),
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn bench_order_reject(rng: &mut Mt64) -> owned::OrderReject {
+    owned::OrderReject {
+        client_order_id: rng.next_u64(),
+        reject_code: rng.next_u64() as u16,
+        seq: rng.next_u64(),
+        ts_exchange: rng.next_u64(),
+    }
+}
+
+fn bench_logon(rng: &mut Mt64) -> owned::Logon {
+    owned::Logon {
+        seq: rng.next_u64(),
+        heartbeat_ms: rng.next_u64() as u32,
+        api_key: rng.chars::<64>(),
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn bench_logout(rng: &mut Mt64) -> owned::Logout {
+    owned::Logout {
+        seq: rng.next_u64(),
+        reason: rng.next_u64() as u16,
+        ts_sent: rng.next_u64(),
+    }
+}
+
+fn bench_heartbeat(rng: &mut Mt64) -> owned::Heartbeat {
+    owned::Heartbeat {
+        seq: rng.next_u64(),
+        ts_sent: rng.next_u64(),
     }
 }
