@@ -269,6 +269,9 @@ def test_risk_limits_convert_book_lots_to_tape_lots(tmp_path):
     assert r.max_position == 2500  # 250 book lots of 0.01 = 2.5 units = 2500 tape lots of 0.001
     assert r.max_order_qty == 10_000
     assert r.max_notional == 10_000_000  # 1000.0 / (0.1 * 0.001)
+    # Inverse: 1000 USD of 100-USD contracts is 10 contracts whatever the price, a quantity cap.
+    inv = risk_setting(ir, "mm", TapeInstrument("BTCUSD_PERP", 0.1, 1.0, 100.0), True, inverse=True)
+    assert inv.max_notional == 0 and inv.max_order_qty == 10 and "inverse contract" in inv.description
 
 
 def test_max_correlation():

@@ -177,7 +177,7 @@ class CompiledStrategy:
         contracts, currency = contract_terms(path, info, meta, options.contract)
         values = self.param_values(params)
         inst0 = info.instruments[legs[0]]
-        risk = risk_setting(self.schema, self.name, inst0, options.risk)
+        risk = risk_setting(self.schema, self.name, inst0, options.risk, inverse=contracts[legs[0]] == "inverse")
         config, keep = _config(options, legs, risk)
         for i, kind in enumerate(contracts):
             config.inverse[i] = int(kind == "inverse")

@@ -4,6 +4,8 @@ The production pipeline's risk gate counts lots and ticks of the schema's order 
 `lot`; 1 when absent) and takes `max_notional` in quote currency. The backtest trades the
 tape's grid, so quantities are rescaled by book lot / tape lot (rounded down, never looser) and
 the notional becomes tick*lot*multiplier units of the tape's instrument 0, as the gate expects.
+An inverse contract's quote-currency notional is its contract count times the contract size,
+whatever the price, so there `max_notional` becomes a cap on the order quantity instead.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def _gate_for(ir: Schema, strategy: str) -> tuple[Component, Component | None] |
     return None
 
 
-def risk_setting(ir: Schema, strategy: str, inst0: TapeInstrument, wanted: bool) -> RiskSetting:
+def risk_setting(ir: Schema, strategy: str, inst0: TapeInstrument, wanted: bool,
+                 inverse: bool = False) -> RiskSetting:
     if not wanted:
         return RiskSetting(False, "disabled by the options")
     found = _gate_for(ir, strategy)
@@ -69,9 +72,16 @@ def risk_setting(ir: Schema, strategy: str, inst0: TapeInstrument, wanted: bool)
         return min(int(n * scale), 1 << 62)
 
     notional = 0
-    if lim.max_notional:
+    max_qty = max(lots(lim.max_order_qty), 0)
+    if lim.max_notional and inverse:
+        # Quote value of one tape lot: lot contracts of `multiplier` each; no price in it.
+        cap = int(Fraction(str(lim.max_notional)) / (tape_lot * _exact(inst0.multiplier)))
+        max_qty = min(max_qty, cap)
+    elif lim.max_notional:
         unit = _exact(inst0.tick_size) * tape_lot * _exact(inst0.multiplier)
         notional = min(int(Fraction(str(lim.max_notional)) / unit), 1 << 62)
     where = f"risk_gate `{gate.name}`" + (f" (book `{book.name}` lot {book.lot or 1})" if book is not None else "")
-    return RiskSetting(True, where, lots(lim.max_position), max(lots(lim.max_order_qty), 0),
+    if inverse and lim.max_notional:
+        where += f"; max_notional {lim.max_notional} as at most {max_qty} lots per order (inverse contract)"
+    return RiskSetting(True, where, lots(lim.max_position), max_qty,
                        lim.max_orders_per_second, int(lim.price_band_bps), notional, lim.kill_switch)
