@@ -55,6 +55,7 @@ _CODES = [
     ("HFT0311", "invalid explicit offset", "An explicit `offset:` must not overlap the previous field."),
     ("HFT0312", "null value does not fit", "An optional field's `null_value` must be representable in the field's type."),
     ("HFT0313", "optional field without a null value", "A field marked `optional: true` needs a value that means 'absent'. Primitive integers use their type's null (for example uint32 max); this type has none, so give `null_value`."),
+    ("HFT0314", "invalid constant", "A constant field (`constant:`) must hold a value of its type: an integer in range, a number for floats, one character for `char`, text that fits a char array, a decimal with no more places than its exponent allows, or the name of an enum member. Sets, composites and arrays cannot be constants."),
     ("HFT0401", "unknown component", "A pipeline stage or thread names a component that is not defined under `components:`."),
     ("HFT0402", "pipeline over its latency budget", "The sum of the stages' `budget_ns` exceeds the pipeline's `targets.latency_p99_ns`. Either a stage is over-budgeted or the target is unrealistic; the two places are shown."),
     ("HFT0403", "thread for a stage not in the pipeline", "`threads:` may only name stages of the same pipeline."),

@@ -617,6 +617,27 @@ TEST(NewOrder, UnknownEnumValueOf_tif) {
   EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
 }
 
+TEST(NewOrder, TextLongerThan_symbolIsAnError) {
+  std::vector<char> buf(8 + NewOrder::kBlockLength + 64);
+  const std::string fits(12, 'a');
+  const std::string longer = fits + "b";
+  NewOrder e;
+  e.wrap_and_apply_header(buf.data(), 0, buf.size()).symbol(fits);
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.symbol("x");
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.symbol(longer);
+  EXPECT_EQ(e.error(), CodecError::text_too_long);
+  NewOrder d;
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.symbol(), "x");  // the long text wrote nothing
+  NewOrder t;
+  t.wrap_and_apply_header(buf.data(), 0, buf.size()).symbol_truncated(longer);
+  EXPECT_EQ(t.error(), CodecError::ok);
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.symbol(), fits);
+}
+
 TEST(ExecutionReport, RoundTripsRandomValues) {
   for (Shape shape : kShapes) {
     for (std::uint64_t seed = 0; seed < 25; ++seed) {

@@ -1220,6 +1220,13 @@ impl<'a> NewOrderEncoder<'a> {
         Ok(self)
     }
 
+    /// Sets `symbol` to the first 12 bytes of `value` at most, dropping the rest.
+    #[inline]
+    pub fn set_symbol_truncated(&mut self, value: &[u8]) -> &mut Self {
+        wire::put_chars_truncated(&mut self.block[12..24], value);
+        self
+    }
+
     /// Sets `side`.
     #[inline]
     pub fn set_side(&mut self, value: Side) -> &mut Self {
