@@ -456,6 +456,10 @@ app.command("new")(new_cmd)
 
 app.add_typer(data_app, name="data")
 
+from hftc.sbe.cli import import_app  # noqa: E402  (imports only typer)
+
+app.add_typer(import_app, name="import")
+
 
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.

@@ -208,6 +208,10 @@ _CODES = [
     ("HFT1306", "part of the request not understood", "The offline planner reads instruments (EUR/USD, BTCUSDT), venues (Binance spot/futures, others as generic L2), strategy kinds (market making, pairs trading / statistical arbitrage), latency and throughput targets, sites (NY4, LD4), resources (cores, memory, SR-IOV, real-time kernel, huge pages), environments, AWS settings and alert thresholds. The words listed were not turned into any value; the schema was written without them. Rephrase them, or edit the schema."),
     ("HFT1307", "request cannot be planned", "The request lacks something every schema needs: an instrument, or two instruments for pairs trading. Name them, e.g. `pairs trading on BTC/USDT and ETH/USDT`."),
     ("HFT1308", "output file exists", "`hftc new` does not overwrite an existing file unless `--force` is given."),
+    ("HFT1401", "invalid SBE schema", "`hftc import sbe` reads FIX SBE 1.0 message schemas (and the older RC forms): the file must be well-formed XML with a `messageSchema` root, and every type, field, group and data element needs the attributes SBE requires (`name`, a known `type` or `primitiveType`, ...)."),
+    ("HFT1402", "SBE construct without an hftc equivalent", "The SBE schema uses something hftc cannot express with the same wire layout (for example a custom message header, a group dimension or var-data length other than uint16/uint16 and uint32 or a big-endian byte order). The import stops rather than produce a schema with different bytes on the wire."),
+    ("HFT1403", "SBE attribute not carried over", "An SBE attribute that does not change the wire layout and has no hftc counterpart (`minValue`, `maxValue`, `semanticType`, `characterEncoding` of fixed fields, ...) is not carried into the hftc schema. The import says so instead of dropping it silently."),
+    ("HFT1404", "SBE name renamed", "An SBE name is a keyword of a language hftc generates (C++, Rust or Python), so the imported schema uses the name with a trailing underscore. The wire layout does not depend on names."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}
