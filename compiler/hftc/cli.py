@@ -456,9 +456,10 @@ app.command("new")(new_cmd)
 
 app.add_typer(data_app, name="data")
 
-from hftc.sbe.cli import import_app  # noqa: E402  (imports only typer)
+from hftc.sbe.cli import export_app, import_app  # noqa: E402  (imports only typer)
 
 app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:

@@ -211,6 +211,8 @@ _CODES = [
     ("HFT1401", "invalid SBE schema", "`hftc import sbe` reads FIX SBE 1.0 message schemas (and the older RC forms): the file must be well-formed XML with a `messageSchema` root, and every type, field, group and data element needs the attributes SBE requires (`name`, a known `type` or `primitiveType`, ...)."),
     ("HFT1402", "SBE construct without an hftc equivalent", "The SBE schema uses something hftc cannot express with the same wire layout (for example a custom message header, a group dimension or var-data length other than uint16/uint16 and uint32 or a big-endian byte order). The import stops rather than produce a schema with different bytes on the wire."),
     ("HFT1403", "SBE attribute not carried over", "An SBE attribute that does not change the wire layout and has no hftc counterpart (`minValue`, `maxValue`, `semanticType`, `characterEncoding` of fixed fields, ...) is not carried into the hftc schema. The import says so instead of dropping it silently."),
+    ("HFT1405", "no SBE equivalent", "`hftc export sbe` cannot express this in an SBE message schema (SBE arrays hold primitives only); nothing is written."),
+    ("HFT1406", "not exported to SBE", "hftc-only metadata (a field's `unit`, a message's declared feed `role`) has no place in an SBE schema and is not exported; the wire layout is unaffected."),
     ("HFT1404", "SBE name renamed", "An SBE name is a keyword of a language hftc generates (C++, Rust or Python), so the imported schema uses the name with a trailing underscore. The wire layout does not depend on names."),
 ]
 

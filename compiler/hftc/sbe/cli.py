@@ -39,3 +39,31 @@ def import_sbe_cmd(
     else:
         write_atomically(output, result.yaml.encode())
         print(f"wrote {output}", file=sys.stderr)
+
+
+export_app = typer.Typer(help="Convert hftc schemas into other tools' formats.", no_args_is_help=True)
+
+
+@export_app.command("sbe")
+def export_sbe_cmd(
+    schema: Path = typer.Argument(..., help="hftc schema."),
+    output: Path = typer.Option(..., "-o", "--output", help="SBE XML file to write."),
+) -> None:
+    """Write the schema's types and messages as an SBE XML message schema."""
+    from hftc.diagnostics.model import has_errors
+    from hftc.diagnostics.render import render_all
+    from hftc.fileio import write_atomically
+    from hftc.frontend.compile import compile_file
+    from hftc.sbe.exporter import export_sbe
+
+    compiled = compile_file(str(schema))
+    if not compiled.ok or has_errors(compiled.diagnostics):
+        print(render_all(compiled.diagnostics, "text", compiled.sources.lookup), file=sys.stderr)
+        raise typer.Exit(1)
+    result = export_sbe(compiled.ir)
+    if result.diagnostics:
+        print(render_all(result.diagnostics, "text", compiled.sources.lookup), file=sys.stderr)
+    if not result.xml:
+        raise typer.Exit(1)
+    write_atomically(output, result.xml.encode())
+    print(f"wrote {output}", file=sys.stderr)

@@ -191,6 +191,7 @@ class Importer:
         return _Type(name)
 
     def composite_el(self, el: Element, name: str) -> _Type:
+        self.types[name] = {}  # keeps the document order when members define types of their own
         members = [c for c in el.children if c.tag in ("type", "ref", "enum", "set", "composite")]
         names = [c.attrs.get("name") for c in members]
         # The decimal idiom: an integer mantissa and a constant int8 exponent.
@@ -226,6 +227,8 @@ class Importer:
         if el.tag not in kinds:
             raise self.bad(el, f"unknown element <{el.tag}> among the types")
         t = kinds[el.tag](el, name)
+        if el.attrs.get("description") and t.hftc == name and name in self.types:
+            self.types[name]["description"] = el.attrs["description"]
         self.sbe[el.attrs.get("name", name)] = t
         return t
 
@@ -275,6 +278,8 @@ class Importer:
         spec: dict = {"name": name, "encoding": "utf8" if text else "bytes"}
         if "sinceVersion" in el.attrs:
             spec["since_version"] = int(el.attrs["sinceVersion"])
+        if el.attrs.get("description"):
+            spec["description"] = el.attrs["description"]
         return spec
 
     # -- messages ------------------------------------------------------------------------------
@@ -368,15 +373,15 @@ class Importer:
                     self.elements[t.attrs["name"]] = t
         self.check_header(root)
         skip = {self.header}
-        messages: dict = {}
-        for m in (c for c in root.children if c.tag == "message"):
-            k, v = self.message(m)
-            messages[k] = v
-        for block in (c for c in root.children if c.tag == "types"):
+        for block in (c for c in root.children if c.tag == "types"):  # in document order
             for t in block.children:
                 n = t.attrs.get("name")
                 if n and n not in skip and n not in self.sbe and not self._is_framing(n, root):
                     self.define(t, self.name(t))
+        messages: dict = {}
+        for m in (c for c in root.children if c.tag == "message"):
+            k, v = self.message(m)
+            messages[k] = v
         package = root.attrs.get("package", "sbe.schema").replace("-", "_").lower()
         lines = ["# Imported from an SBE message schema by `hftc import sbe`.", "hftc: 1",
                  f"package: {_scalar(package)}",
