@@ -389,8 +389,10 @@ struct NestedWrappers {
 
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedWrappers& x) {
-  x.leaf.resize(rand_count(rng, shape));
-  for (auto& y : x.leaf) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.leaf.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.leaf.emplace_back());
   x.wrapped = rand_var_bytes(rng, shape);
 }
 
@@ -515,8 +517,10 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedOuter& x) {
   x.px = Px{rand_int<std::int64_t>(rng)};
   x.venue = pick<Venue>(rng, {Venue::xnys, Venue::xlon, Venue::xtks});
-  x.inner.resize(rand_count(rng, shape));
-  for (auto& y : x.inner) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.inner.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.inner.emplace_back());
   x.outer_bytes = rand_var_bytes(rng, shape);
 }
 
@@ -563,12 +567,18 @@ struct NestedModel {
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedModel& x) {
   x.id = rand_int<std::uint64_t>(rng);
-  x.outer.resize(rand_count(rng, shape));
-  for (auto& y : x.outer) randomize(rng, shape, y);
-  x.second.resize(rand_count(rng, shape));
-  for (auto& y : x.second) randomize(rng, shape, y);
-  x.wrappers.resize(rand_count(rng, shape));
-  for (auto& y : x.wrappers) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.outer.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.outer.emplace_back());
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.second.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.second.emplace_back());
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.wrappers.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.wrappers.emplace_back());
   x.trailer = rand_var_text(rng, shape);
 }
 
