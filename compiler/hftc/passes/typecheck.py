@@ -54,6 +54,8 @@ def _null_for(f: Field, types: dict[str, TypeDef]) -> tuple[bool, float | int | 
     t = types.get(f.type)
     if t is None:
         return False, None, ()
+    if t.kind == "enum" and t.char_values:
+        return True, 0, (0, 255)  # NUL, SBE's char null
     if t.kind in ("decimal", "enum"):
         info = PRIMITIVES[t.encoding or "int64"]
         return True, info.null_value, (-(1 << (info.size * 8 - 1)) if info.signed else 0,

@@ -346,7 +346,7 @@ inline EverythingModel at_version(EverythingModel x, [[maybe_unused]] std::uint1
   if (v < 3) x.added_tag = std::string{};
   if (v < 3) x.added_venue = venue_from_raw(std::numeric_limits<std::uint16_t>::max());
   if (v < 3) x.status = status_from_raw(std::uint8_t{0});
-  if (v < 3) x.maybe_status = status_from_raw(std::numeric_limits<std::uint8_t>::max());
+  if (v < 3) x.maybe_status = status_from_raw(std::uint8_t{0});
   if (v < 3) x.inline_px = EverythingInlinePx{std::numeric_limits<std::int32_t>::min()};
   if (v < 3) x.blob.clear();
   return x;

@@ -36,7 +36,7 @@ namespace edge::cases {
 //    176: added_tag, Tag: char[4], NUL-padded, since v3
 //    180: added_venue, Venue: enum uint16, since v3
 //    182: status, Status: enum uint8, since v3
-//    183: maybe_status, Status: enum uint8, since v3, optional (null 255)
+//    183: maybe_status, Status: enum uint8, since v3, optional (null 0)
 //    184: inline_px, EverythingInlinePx: int32 x 10^-4, since v3
 // then var-data `note`
 // then var-data `blob`
@@ -343,10 +343,9 @@ class Everything : public wire::MessageBase {
     return *this;
   }
 
-  // maybe_status at offset 183, 1 byte: Status: enum uint8, since v3, optional (null 255).
+  // maybe_status at offset 183, 1 byte: Status: enum uint8, since v3, optional (null 0).
   std::uint8_t maybe_status_raw() const noexcept {
-    return !present(3, 184) ? std::numeric_limits<std::uint8_t>::max()
-                            : wire::load<std::uint8_t>(block_ + 183);
+    return !present(3, 184) ? std::uint8_t{0} : wire::load<std::uint8_t>(block_ + 183);
   }
   Status maybe_status() const noexcept { return status_from_raw(maybe_status_raw()); }
   Everything& maybe_status(Status v) noexcept {
@@ -357,9 +356,7 @@ class Everything : public wire::MessageBase {
     wire::store(block_ + 183, v);
     return *this;
   }
-  bool has_maybe_status() const noexcept {
-    return maybe_status_raw() != std::numeric_limits<std::uint8_t>::max();
-  }
+  bool has_maybe_status() const noexcept { return maybe_status_raw() != std::uint8_t{0}; }
 
   // inline_px at offset 184, 4 bytes: EverythingInlinePx: int32 x 10^-4, since v3. Inline anonymous
   // type.
