@@ -514,7 +514,8 @@ def _cpp_keeps_enums(ir: Schema, node: Message | Group, values: dict) -> bool:
     for f in node.fields:
         if codec.kind(f.type) == "enum":
             t = codec.types[f.type]
-            if values[f.name] not in {v.value for v in t.values} | {PRIMITIVES[t.encoding or "uint8"].max_value + 1
+            kept = {v.value for v in t.values} | ({t.null_value} if t.char_values else set())  # char enums: NUL
+            if values[f.name] not in kept | {PRIMITIVES[t.encoding or "uint8"].max_value + 1
                                                                     if not PRIMITIVES[t.encoding or "uint8"].signed
                                                                     else PRIMITIVES[t.encoding or "uint8"].max_value}:
                 return False

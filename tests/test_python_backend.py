@@ -525,6 +525,9 @@ def test_encoding_errors(fx: dict[str, ModuleType]) -> None:
         snap.instrument = -1
     with pytest.raises(err, match="char\\[12\\]"):
         msgs.NewOrder.wrap_and_apply_header(buf).symbol = "X" * 13
+    order = msgs.NewOrder.wrap_and_apply_header(buf)
+    order.symbol = codec.truncate_chars("XY" * 7, 12)  # the explicit truncating form
+    assert msgs.NewOrder.wrap_for_decode(buf).symbol == "XY" * 6
     with pytest.raises(err, match="writable"):
         msgs.Trade.wrap_and_apply_header(bytes(64))
     with pytest.raises(err, match="too small"):

@@ -509,6 +509,11 @@ try:
                        ts_sent=0)
 except x.EncodeError as e:
     assert "char[12]" in str(e)
+else:
+    raise AssertionError("13 characters encoded into char[12]")
+cut = x.encode_new_order(client_order_id=1, instrument=2, symbol=x.truncate_chars("XY" * 7, 12), side=1, price=1,
+                         qty=1, flags=0, tif=0, ts_sent=0)
+assert x.decode_new_order(cut)["symbol"] == "XY" * 6
 try:
     x.encode_book_delta_into(bytearray(46), 0, delta)
 except x.EncodeError as e:

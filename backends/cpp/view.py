@@ -10,7 +10,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, PRIMITIVES, Field, Group, Message, Schema, TypeDef
+from hftc.ir.model import (
+    GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, PRIMITIVES, Constant, Field, Group, Message, Schema, TypeDef,
+)
 
 CPP_KEYWORDS = frozenset([
     "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
@@ -289,6 +291,42 @@ class DataView:
 
 
 @dataclass(frozen=True)
+class ConstView:
+    """A constant field: a static accessor returning the schema's value."""
+
+    name: str
+    schema_name: str
+    type: str
+    value: str
+    description: str
+
+
+def _constants(constants: tuple[Constant, ...], types: Types) -> list[ConstView]:
+    out = []
+    for c in constants:
+        t = types.typedef(c.type)
+        if c.type == "char":
+            ctype, value = "char", f"char{{{c.value}}}"
+        elif c.type in PRIMITIVES:
+            info = PRIMITIVES[c.type]
+            ctype = types.raw(c.type)
+            value = f"{ctype}{{{float(c.value)!r}}}" if info.is_float else \
+                int_literal(int(c.value), ctype, info.signed, info.size * 8)
+        elif t is not None and t.kind == "char":
+            escaped = str(c.value).replace("\\", "\\\\").replace('"', '\\"')
+            ctype, value = "std::string_view", f'std::string_view{{"{escaped}"}}'
+        elif t is not None and t.kind == "enum":
+            ctype, value = t.name, f"{t.name}::{ident(c.value_name or '')}"
+        else:
+            assert t is not None and t.kind == "decimal"
+            info = PRIMITIVES[t.encoding or "int64"]
+            ctype = t.name
+            value = f"{t.name}{{{int_literal(int(c.value), types.raw(c.type), info.signed, info.size * 8)}}}"
+        out.append(ConstView(member(c.name), c.name, ctype, value, " ".join(c.description.split())))
+    return out
+
+
+@dataclass(frozen=True)
 class GroupView:
     name: str  # accessor
     cls: str  # nested class name
@@ -301,6 +339,7 @@ class GroupView:
     groups: list[GroupView]
     data: list[DataView]
     description: str
+    constants: list[ConstView]
 
 
 def _min_block(fields: list[FieldView], since: int) -> int:
@@ -321,7 +360,7 @@ def _group(g: Group, parent_qualified: str, parent_model: str, types: Types) -> 
         name=member(g.name), cls=cls, model=model, qualified=qualified, since=g.since_version,
         block_length=g.block_length, min_block=_min_block(fields, g.since_version), fields=fields,
         groups=[_group(s, qualified, model, types) for s in g.groups], data=_data(g.data, types),
-        description=" ".join(g.description.split()),
+        description=" ".join(g.description.split()), constants=_constants(g.constants, types),
     )
 
 
@@ -350,6 +389,8 @@ class MessageView:
     block_at: list[int]  # block length written by an encoder of each version 0..schema version
     downgrades: list[tuple[int, int]]  # (version, trailing var-data dropped) testable by splicing
     enum_fields: list[FieldView]
+    char_fields: list[FieldView]  # fixed-length text fields of the block (not `char`)
+    constants: list[ConstView]
 
 
 def _versions_newer(g: GroupView, v: int) -> bool:
@@ -375,6 +416,8 @@ def _message(m: Message, ir: Schema, types: Types) -> MessageView:
         all_groups=_all_groups(groups), has_var=bool(m.groups or m.data),
         description=" ".join(m.description.split()), block_at=block_at, downgrades=downgrades,
         enum_fields=[f for f in fields if f.kind == "enum"],
+        char_fields=[f for f in fields if f.kind == "char" and f.length],
+        constants=_constants(m.constants, types),
     )
 
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Field, Group, Message, Schema
+from hftc.ir.model import (
+    GROUP_HEADER_SIZE,
+    MESSAGE_HEADER_SIZE,
+    VAR_DATA_LENGTH_SIZE,
+    Constant,
+    Field,
+    Group,
+    Message,
+    Schema,
+    TypeDef,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ def _notes(f: Field, ir: Schema) -> str:
     if t is not None and t.kind == "decimal":
         parts.append(f"decimal {t.encoding} × 10^{t.exponent}")
     elif t is not None and t.kind == "enum":
-        parts.append("enum " + ", ".join(f"{v.name}={v.value}" for v in t.values))
+        parts.append(("char enum " if t.char_values else "enum ") + _values(t))
     elif t is not None and t.kind == "set":
         parts.append("bits " + ", ".join(f"{c.name}={c.bit}" for c in t.choices))
     elif t is not None and t.kind == "char":
@@ -39,8 +50,43 @@ def _notes(f: Field, ir: Schema) -> str:
     return "; ".join(parts).replace("|", "\\|")
 
 
-def _rows(fields: tuple[Field, ...], ir: Schema) -> list[Row]:
-    return [Row(str(f.offset), f.size, f.name, f.type, f.since_version, _notes(f, ir)) for f in fields]
+def _values(t: TypeDef) -> str:
+    """`name=value, ...`; a char enum's values as the characters (`new='0'`)."""
+    return ", ".join(f"{v.name}={chr(v.value)!r}" if t.char_values else f"{v.name}={v.value}" for v in t.values)
+
+
+def _definition(t: TypeDef) -> str:
+    """The definition column of the types table."""
+    if t.kind == "decimal":
+        return f"{t.encoding} × 10^{t.exponent}"
+    if t.kind == "enum":
+        return ("char" if t.char_values else str(t.encoding)) + ": " + _values(t)
+    if t.kind == "set":
+        return f"{t.encoding} bits: " + ", ".join(f"{c.name}={c.bit}" for c in t.choices)
+    if t.kind == "char":
+        return f"char[{t.length}]"
+    if t.kind == "array":
+        return f"{t.element}[{t.length}]"
+    return ", ".join(f"{f.name}: {f.type}" for f in t.fields)
+
+
+def _constant_text(c: Constant, ir: Schema) -> str:
+    t = ir.type_named(c.type)
+    if c.type == "char":
+        return repr(chr(int(c.value)))
+    if t is not None and t.kind == "enum":
+        return f"{c.value_name} ({chr(int(c.value))!r})" if t.char_values else f"{c.value_name} ({c.value})"
+    if t is not None and t.kind == "decimal":
+        return str(Decimal(int(c.value)).scaleb(t.exponent))
+    return repr(c.value) if isinstance(c.value, str) else str(c.value)
+
+
+def _rows(fields: tuple[Field, ...], ir: Schema, constants: tuple[Constant, ...] = ()) -> list[Row]:
+    rows = [Row(str(f.offset), f.size, f.name, f.type, f.since_version, _notes(f, ir)) for f in fields]
+    for c in constants:
+        notes = f"constant = {_constant_text(c, ir)}, not on the wire" + (f"; {c.description}" if c.description else "")
+        rows.append(Row("—", 0, c.name, c.type, 0, notes.replace("|", "\\|")))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -56,7 +102,7 @@ def _groups(owner: Message | Group, prefix: str, ir: Schema, depth: int) -> list
     out = []
     for g in owner.groups:
         path = f"{prefix}.{g.name}"
-        out.append(GroupView(path, g.block_length, _rows(g.fields, ir), [d.name for d in g.data], depth))
+        out.append(GroupView(path, g.block_length, _rows(g.fields, ir, g.constants), [d.name for d in g.data], depth))
         out.extend(_groups(g, path, ir, depth + 1))
     return out
 
@@ -75,7 +121,7 @@ def build_view(ir: Schema) -> dict:
     for m in ir.messages:
         messages.append({
             "m": m,
-            "rows": _rows(m.fields, ir),
+            "rows": _rows(m.fields, ir, m.constants),
             "groups": _groups(m, m.name, ir, 1),
             "data": [f"{d.name} ({d.encoding}, uint32 length prefix)" for d in m.data],
             "role": _role_line(m),
@@ -92,4 +138,5 @@ def build_view(ir: Schema) -> dict:
         "deployments": ir.deployments,
         "monitoring": ir.monitoring,
         "types": ir.types,
+        "type_rows": [(t, _definition(t).replace("|", "\\|")) for t in ir.types],
     }

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hftc.backends.python.constants import constant_lines
 from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef, VarData
 
 STRUCTS = {
@@ -496,6 +497,7 @@ class Generator:
             f"    _REQUIRED: ClassVar[tuple[tuple[int, int], ...]] = {self.required(owner.fields)}",
             f"    _NULL_BLOCK: ClassVar[bytes] = {bytes_expr(self.null_block(owner.fields, owner.block_length, False))}",
             "",
+            *constant_lines(owner.constants, self.ir, ident),
         ]
         plans = [self.plan(f) for f in owner.fields]
         for p in plans:
@@ -989,7 +991,7 @@ class Generator:
             "batch views live in the `batch` module, which needs numpy.",
             '"""',
             "",
-            "from .codec import DecodeError, EncodeError, ExactDecimal, GroupView, GroupWriter",
+            "from .codec import DecodeError, EncodeError, ExactDecimal, GroupView, GroupWriter, truncate_chars",
             "from .dispatch import MESSAGES, SCHEMA_ID, SCHEMA_VERSION, AnyMessage, decode, decode_all",
         ]
         if messages:
@@ -1008,6 +1010,7 @@ class Generator:
             "AnyMessage",
             "decode",
             "decode_all",
+            "truncate_chars",
             *messages,
             *types,
         ]

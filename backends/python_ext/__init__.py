@@ -39,7 +39,7 @@ from hftc.backends.templating import environment
 from hftc.backends.vendor import header_closure
 from hftc.diagnostics.model import Diagnostic, Severity, error, warning
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
-from hftc.ir.model import Schema
+from hftc.ir.model import Group, Message, Schema
 
 _HERE = Path(__file__).resolve().parent
 # Runtime headers the bindings include; their own `#include "hft/..."` lines are followed.
@@ -205,6 +205,20 @@ nanobind_add_stub(_core_stub INSTALL_TIME MODULE {mod}._core OUTPUT {mod}/_core.
 """
 
 
+def _constant_values(m: Message) -> str:
+    """`"name": value, ...` of a message's constants and its groups' (as `group.name`)."""
+    def walk(owner: Message | Group, prefix: str) -> list[str]:
+        out = []
+        for c in owner.constants:
+            value = repr(chr(int(c.value))) if c.type == "char" else repr(c.value)
+            out.append(f'"{prefix}{c.name}": {value}')
+        for g in owner.groups:
+            out += walk(g, f"{prefix}{g.name}.")
+        return out
+
+    return ", ".join(walk(m, ""))
+
+
 def _init_py(ir: Schema, view: dict, mod: str) -> str:
     sets = "".join(
         f"\n\nclass {s.name}(enum.IntFlag):\n    \"\"\"{s.description or s.name} Values of set fields are plain ints; "
@@ -220,7 +234,9 @@ def _init_py(ir: Schema, view: dict, mod: str) -> str:
                     *[f"{p}_many_{m.snake}" for m in view["messages"] if not m.has_var and m.fields
                       for p in ("decode", "encode")]])
     imports = "".join(f"    {n},\n" for n in names)
-    constants = ["SCHEMA_ID", "SCHEMA_VERSION", "DECIMAL_EXPONENTS", "TEMPLATE_IDS"]
+    constants = ["SCHEMA_ID", "SCHEMA_VERSION", "DECIMAL_EXPONENTS", "TEMPLATE_IDS", "CONSTANTS", "truncate_chars"]
+    fixed = {m.name: _constant_values(m) for m in ir.messages}
+    fixed_values = ", ".join(f'"{name}": {{{values}}}' for name, values in fixed.items() if values)
     exported = "".join(f'    "{n}",\n' for n in sorted([*names, *constants, *[s.name for s in view["sets"]]]))
     exponents = ", ".join(f'"{d.name}": {d.exponent}' for d in view["decimals"])
     templates = ", ".join(f'"{m.name}": {m.id}' for m in view["messages"])
@@ -242,6 +258,15 @@ SCHEMA_VERSION: Final = {ir.version}
 DECIMAL_EXPONENTS: Final[dict[str, int]] = {{{exponents}}}
 # Message -> template id.
 TEMPLATE_IDS: Final[dict[str, int]] = {{{templates}}}
+# Message -> its constant fields (never on the wire; groups' as "group.field"), as the decoders give
+# values: enum and decimal constants as their wire integer (enum value, mantissa), chars as text.
+CONSTANTS: Final[dict[str, dict[str, object]]] = {{{fixed_values}}}
+
+
+def truncate_chars(value: str, length: int) -> str:
+    """`value` cut to `length` characters (Latin-1: one byte each), for a char field that should
+    keep what fits instead of raising `EncodeError` on longer text."""
+    return value[:length]
 {sets}
 
 __all__ = [

@@ -20,6 +20,7 @@ from hftc.backends.rust.naming import (
     snake,
     upper,
 )
+from hftc.backends.rust.constants import constant_lines
 from hftc.ir.model import PRIMITIVES, Field, Group, Message, PrimitiveInfo, Schema, VarData
 
 
@@ -499,6 +500,13 @@ class Generator:
                 "        Ok(self)",
                 "    }",
                 "",
+                f"    /// Sets `{f.name}` to the first {n} bytes of `value` at most, dropping the rest.",
+                "    #[inline]",
+                f"    pub fn set_{f.name}_truncated(&mut self, value: &[u8]) -> &mut Self {{",
+                f"        wire::put_chars_truncated({chars_dst}, value);",
+                "        self",
+                "    }",
+                "",
             ]
             return lines
         lines += ["    #[inline]", f"    pub fn set_{f.name}(&mut self, value: {self.value_type(f)}) -> &mut Self {{"]
@@ -659,7 +667,7 @@ class Generator:
             return "Self { " + ", ".join(parts) + " }"
 
         from_block = f"wire::head::<{fixed}>(block)"
-        impl = [f"impl<'a> {o.decoder}<'a> {{"]
+        impl = [f"impl<'a> {o.decoder}<'a> {{", *constant_lines(node.constants, self.ir)]
         if o.is_message:
             m = node
             impl += [

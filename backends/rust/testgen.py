@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hftc.backends.rust.codegen import Generator, Owner, owners, required_versions, unknown_discriminant
+from hftc.backends.rust.constants import rust_constant
 from hftc.backends.rust.naming import RUST_PRIMITIVES, bytes_literal, ident, snake
 from hftc.ir.model import PRIMITIVES, Field
 
@@ -397,6 +398,29 @@ class TestGen:
                     "}",
                     "",
                 ]
+        for m in ir.messages:
+            consts = [(o, c) for o in owners(m).walk() for c in o.node.constants]
+            if consts:
+                body += ["#[test]", f"fn {snake(m.name)}_constants_are_the_schema_values() {{"]
+                for o, c in consts:
+                    r = rust_constant(c, ir)
+                    body.append(f"    assert_eq!({ir.package_snake}::messages::{o.decoder}::{r.name}, {r.value});")
+                body += ["}", ""]
+        if any(t.kind == "char" for t in ir.types):
+            body += [
+                "#[test]",
+                "fn text_longer_than_a_char_field_is_an_error_unless_truncated() {",
+                "    let mut b = [0xffu8; 4];",
+                f"    assert_eq!({ir.package_snake}::wire::put_chars(&mut b, b\"abcde\"),",
+                f"               Err({ir.package_snake}::wire::EncodeError::TooLong {{ length: 5, capacity: 4 }}));",
+                "    assert_eq!(b, [0xff; 4]);",
+                f"    {ir.package_snake}::wire::put_chars_truncated(&mut b, b\"abcde\");",
+                "    assert_eq!(&b, b\"abcd\");",
+                f"    {ir.package_snake}::wire::put_chars_truncated(&mut b, b\"ab\");",
+                "    assert_eq!(&b, b\"ab\\0\\0\");",
+                "}",
+                "",
+            ]
         text = "\n".join(body)
         used = [n for n in types if n in text]
         if used:

@@ -518,6 +518,11 @@ from hftc.ai.knowledge.cli import learn_app  # noqa: E402  (imports only typer)
 
 app.add_typer(learn_app, name="learn")
 
+from hftc.sbe.cli import export_app, import_app  # noqa: E402  (imports only typer)
+
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
 
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.

@@ -55,6 +55,7 @@ _CODES = [
     ("HFT0311", "invalid explicit offset", "An explicit `offset:` must not overlap the previous field."),
     ("HFT0312", "null value does not fit", "An optional field's `null_value` must be representable in the field's type."),
     ("HFT0313", "optional field without a null value", "A field marked `optional: true` needs a value that means 'absent'. Primitive integers use their type's null (for example uint32 max); this type has none, so give `null_value`."),
+    ("HFT0314", "invalid constant", "A constant field (`constant:`) must hold a value of its type: an integer in range, a number for floats, one character for `char`, text that fits a char array, a decimal with no more places than its exponent allows, or the name of an enum member. Sets, composites and arrays cannot be constants."),
     ("HFT0401", "unknown component", "A pipeline stage or thread names a component that is not defined under `components:`."),
     ("HFT0402", "pipeline over its latency budget", "The sum of the stages' `budget_ns` exceeds the pipeline's `targets.latency_p99_ns`. Either a stage is over-budgeted or the target is unrealistic; the two places are shown."),
     ("HFT0403", "thread for a stage not in the pipeline", "`threads:` may only name stages of the same pipeline."),
@@ -239,6 +240,12 @@ _CODES = [
     ("HFT1365", "sanity backtest failed", "`hftc strategy add --data` backtests the new strategy with its default parameters before anything is written; the backtest failed for the reason shown with it (data, instrument mapping, options). Nothing was written."),
     ("HFT1370", "automation run cannot start", "`hftc auto` checks its inputs before the first phase: the workflow file must be YAML with known keys, the data files must exist, `--resume` must name a run folder with a run.json, and `--skip` must name known phases (learn, generate, build, optimize, deploy, monitor, report)."),
     ("HFT1371", "automation phase failed", "A phase of `hftc auto` failed; its manifest in the run folder records the error and the phases after it did not run. Fix the cause (shown above) and continue with `hftc auto --resume RUN`: phases whose manifest is complete and whose inputs are unchanged are skipped."),
+    ("HFT1401", "invalid SBE schema", "`hftc import sbe` reads FIX SBE 1.0 message schemas (and the older RC forms): the file must be well-formed XML with a `messageSchema` root, and every type, field, group and data element needs the attributes SBE requires (`name`, a known `type` or `primitiveType`, ...)."),
+    ("HFT1402", "SBE construct without an hftc equivalent", "The SBE schema uses something hftc cannot express with the same wire layout (for example a custom message header, a group dimension or var-data length other than uint16/uint16 and uint32 or a big-endian byte order). The import stops rather than produce a schema with different bytes on the wire."),
+    ("HFT1403", "SBE attribute not carried over", "An SBE attribute that does not change the wire layout and has no hftc counterpart (`minValue`, `maxValue`, `semanticType`, `characterEncoding` of fixed fields, ...) is not carried into the hftc schema. The import says so instead of dropping it silently."),
+    ("HFT1405", "no SBE equivalent", "`hftc export sbe` cannot express this in an SBE message schema (SBE arrays hold primitives only); nothing is written."),
+    ("HFT1406", "not exported to SBE", "hftc-only metadata (a field's `unit`, a message's declared feed `role`) has no place in an SBE schema and is not exported; the wire layout is unaffected."),
+    ("HFT1404", "SBE name renamed", "An SBE name is a keyword of a language hftc generates (C++, Rust or Python), so the imported schema uses the name with a trailing underscore. The wire layout does not depend on names."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

@@ -58,6 +58,7 @@ class Lowerer:
         self.monitoring: ir.Monitoring | None = None
         self._defined: dict[tuple[str, str], Span | None] = {}
         self._type_kinds: dict[str, str] = {}
+        self._constants: list[ir.Constant] = []  # collected by _fields for _fields_and_constants
 
     # -- helpers -----------------------------------------------------------
     def _name(self, doc: LoadedYaml, path: tuple, name: str, section: str) -> bool:
@@ -141,10 +142,17 @@ class Lowerer:
         if isinstance(t, DecimalType):
             return ir.TypeDef(name, kind, encoding=t.decimal, exponent=t.exponent, description=t.description, span=span)
         if isinstance(t, EnumType):
-            values = tuple(ir.EnumValue(k, v, doc.span_of(path + ("values", k))) for k, v in t.values.items())
-            for k in t.values:
+            values = []
+            for k, v in t.values.items():
+                vspan = doc.span_of(path + ("values", k))
                 self._name(doc, path + ("values", k), k, "")
-            return ir.TypeDef(name, kind, encoding=t.enum, values=values, description=t.description, span=span)
+                wire = self._enum_value(v, t.enum == "char", vspan, k)
+                if wire is not None:
+                    values.append(ir.EnumValue(k, wire, vspan))
+            if t.enum == "char":
+                return ir.TypeDef(name, kind, encoding="uint8", values=tuple(values), description=t.description,
+                                  span=span, char_values=True)
+            return ir.TypeDef(name, kind, encoding=t.enum, values=tuple(values), description=t.description, span=span)
         if isinstance(t, SetType):
             choices = tuple(ir.Choice(k, v, doc.span_of(path + ("choices", k))) for k, v in t.choices.items())
             for k in t.choices:
@@ -161,6 +169,43 @@ class Lowerer:
         assert isinstance(t, ArrayType)
         return ir.TypeDef(name, kind, element=t.array, length=t.length, description=t.description, span=span)
 
+    def _enum_value(self, v: int | str, is_char: bool, span: Any, name: str) -> int | None:
+        """The wire value of an enum value: an integer, or for `enum: char` one Latin-1 character."""
+        if isinstance(v, int) and not isinstance(v, bool) and not is_char:
+            return v
+        if is_char and isinstance(v, str) and len(v) == 1 and 0 < ord(v) < 256:
+            return ord(v)
+        if is_char:
+            self.diagnostics.append(error("HFT0303", f"value of `{name}` must be one character, got {v!r}", span,
+                                          label="not a single Latin-1 character",
+                                          help=f'write one character in quotes, e.g. "{str(v)[:1] or "0"}"'))
+        else:
+            self.diagnostics.append(error("HFT0303", f"value of `{name}` must be an integer, got {v!r}", span,
+                                          label="not an integer",
+                                          help="integer enums take integers; use `enum: char` for character values"))
+        return None
+
+    def _inline_type(self, doc: LoadedYaml, path: tuple, t: Any) -> str:
+        """Name and lower a type defined in place of a field's type: the owner's and the field's
+        names in CamelCase (`Quote.price` -> `QuotePrice`), made unique."""
+        parts = [str(p) for p in path if p not in ("messages", "groups", "fields", "type")]
+        base = "".join(p[:1].upper() + p[1:] for part in parts for p in re.split(r"_+", part) if p)
+        name, n = base, 2
+        while name in self._type_kinds or name in ir.PRIMITIVES:
+            name, n = f"{base}{n}", n + 1
+        self._type_kinds[name] = self._type_kind(t)
+        self.types.append(self._typedef(doc, path, name, t))
+        return name
+
+    def _fields_and_constants(self, doc: LoadedYaml, path: tuple,
+                              fields: dict) -> tuple[tuple[ir.Field, ...], tuple[ir.Constant, ...]]:
+        """The wire fields, and the constant fields (never on the wire) apart."""
+        outer, self._constants = self._constants, []
+        try:
+            return self._fields(doc, path, fields), tuple(self._constants)
+        finally:
+            self._constants = outer
+
     def _fields(self, doc: LoadedYaml, path: tuple, fields: dict) -> tuple[ir.Field, ...]:
         out = []
         for fname, spec in fields.items():
@@ -170,7 +215,16 @@ class Lowerer:
             if isinstance(spec, str):
                 out.append(ir.Field(fname, spec, self.kind_of(spec), span=doc.span_of(fpath)))
                 continue
-            assert isinstance(spec, FieldSpec)
+            if not isinstance(spec, FieldSpec):  # an inline type definition
+                tname = self._inline_type(doc, fpath, spec)
+                out.append(ir.Field(fname, tname, self.kind_of(tname), span=doc.span_of(fpath, key=True)))
+                continue
+            if not isinstance(spec.type, str):
+                spec = spec.model_copy(update={"type": self._inline_type(doc, fpath + ("type",), spec.type)})
+            if spec.constant is not None:
+                self._constants.append(ir.Constant(fname, spec.type, self.kind_of(spec.type), spec.constant,
+                                                   description=spec.description, span=doc.span_of(fpath, key=True)))
+                continue
             out.append(ir.Field(
                 fname, spec.type, self.kind_of(spec.type),
                 since_version=spec.since_version or 0, deprecated=spec.deprecated,
@@ -199,9 +253,11 @@ class Lowerer:
             self._group(doc, path + ("groups", n), n, sub, since)
             for n, sub in g.groups.items() if self._name(doc, path + ("groups", n), n, "")
         )
-        return ir.Group(name, fields=self._inherit(self._fields(doc, path + ("fields",), g.fields), since),
+        fields, constants = self._fields_and_constants(doc, path + ("fields",), g.fields)
+        return ir.Group(name, fields=self._inherit(fields, since),
                         groups=groups, data=self._inherit_data(self._data(doc, path + ("data",), g.data), since),
-                        since_version=since, description=g.description, span=doc.span_of(path, key=True))
+                        since_version=since, description=g.description, span=doc.span_of(path, key=True),
+                        constants=constants)
 
     @staticmethod
     def _inherit(fields: tuple[ir.Field, ...], since: int) -> tuple[ir.Field, ...]:
@@ -221,7 +277,8 @@ class Lowerer:
             self._group(doc, path + ("groups", n), n, g, since)
             for n, g in m.groups.items() if self._name(doc, path + ("groups", n), n, "")
         )
-        return ir.Message(name, m.id, fields=self._inherit(self._fields(doc, path + ("fields",), m.fields), since),
+        fields, constants = self._fields_and_constants(doc, path + ("fields",), m.fields)
+        return ir.Message(name, m.id, fields=self._inherit(fields, since), constants=constants,
                           groups=groups, data=self._inherit_data(self._data(doc, path + ("data",), m.data), since),
                           since_version=since, deprecated=m.deprecated, description=m.description,
                           span=doc.span_of(path, key=True), role=m.role, role_declared=m.role is not None,

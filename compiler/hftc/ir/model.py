@@ -87,6 +87,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A field whose value the schema fixes (SBE presence="constant"): part of the message's
+    meaning, readable like a field, never on the wire."""
+
+    name: str
+    type: str  # primitive name or user type name
+    kind: str  # primitive | decimal | enum | char
+    # After the typecheck pass: the integer (an enum's wire value, a decimal's mantissa, a char's
+    # code), the float, or the text of a char array. As written before it.
+    value: Union[int, float, str] = 0
+    value_name: Optional[str] = None  # the enum member, for enum constants
+    description: str = ""
+    span: Optional[Span] = None
+
+
+@dataclass(frozen=True)
 class TypeDef:
     """A user type. Only the attributes of its `kind` are meaningful."""
 
@@ -104,6 +120,9 @@ class TypeDef:
     null_value: Optional[Number] = None
     description: str = ""
     span: Optional[Span] = None
+    # Enum declared `enum: char`: one Latin-1 character per value on the wire (encoding uint8,
+    # null NUL, as SBE's char enums); backends show the values as characters.
+    char_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,7 @@ class Group:
     since_version: int = 0
     description: str = ""
     span: Optional[Span] = None
+    constants: tuple[Constant, ...] = ()  # schema-fixed values of each entry, not on the wire
 
 
 @dataclass(frozen=True)
@@ -146,6 +166,7 @@ class Message:
     field_roles: Pairs = ()
     role_span: Optional[Span] = None
     fields_map_spans: tuple[tuple[str, Span], ...] = ()
+    constants: tuple[Constant, ...] = ()  # schema-fixed values, not on the wire
 
     def field_for(self, role: str) -> Optional[str]:
         """The name of the field (or group, for `levels`) carrying `role`, once resolved."""
@@ -397,7 +418,7 @@ class Schema:
 __all__ = [
     "Alert", "Choice", "CloudSpec", "Component", "Deployment", "EnumValue", "ExprSource", "Field",
     "GROUP_HEADER_SIZE", "Group", "IR_VERSION", "KubernetesSpec", "MESSAGE_HEADER_SIZE", "Message",
-    "Monitoring", "NamedExpr", "NodeSpec", "PRIMITIVES", "Param", "Pipeline", "PrimitiveInfo",
+    "Constant", "Monitoring", "NamedExpr", "NodeSpec", "PRIMITIVES", "Param", "Pipeline", "PrimitiveInfo",
     "RiskLimits", "Schema", "Span", "Strategy", "ThreadAssignment", "TypeDef", "VAR_DATA_LENGTH_SIZE",
     "VarData",
 ]

@@ -88,7 +88,9 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
             fields, _ = _place(t.fields, sizes, t.name, out)
             t = evolve(t, fields=fields)
         null = t.null_value
-        if t.kind in ("decimal", "enum"):
+        if t.kind == "enum" and t.char_values:
+            null = 0  # NUL, as SBE's char null
+        elif t.kind in ("decimal", "enum"):
             null = PRIMITIVES[t.encoding or "int64"].null_value
         types.append(evolve(t, size=size, align=align, null_value=null))
     messages = tuple(_message(m, sizes, out) for m in ir.messages)

@@ -6,7 +6,7 @@ import re
 
 from hftc.diagnostics.model import Diagnostic, warning
 from hftc.ir.model import Schema
-from hftc.passes.walk import all_fields
+from hftc.passes.walk import all_fields, groups_of
 
 PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -25,6 +25,7 @@ def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:
     if ir.document_kind != "schema":
         return ir, out
     used = {f.type for _, f in all_fields(ir)} | {t.element for t in ir.types if t.element}
+    used |= {c.type for m in ir.messages for o in (m, *groups_of(m)) for c in o.constants}
     unresolved = any(f.kind == "unresolved" for _, f in all_fields(ir))
     # A schema without messages is a type library; with unresolved names, "unused" is noise.
     for t in ir.types if ir.messages and not unresolved else ():

@@ -18,7 +18,7 @@ def _unknown(what: str, name: str, candidates, span, label: str, extra: str = ""
 
 def _members(owner: Message | Group, diagnostics: list[Diagnostic]) -> None:
     seen: dict[str, object] = {}
-    for member in (*owner.fields, *owner.groups, *owner.data):
+    for member in (*owner.fields, *owner.constants, *owner.groups, *owner.data):
         if member.name in seen:
             first = seen[member.name]
             diagnostics.append(error("HFT0308", f"`{member.name}` is defined twice in `{owner.name}`", member.span,

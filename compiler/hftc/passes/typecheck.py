@@ -4,16 +4,21 @@ parameter ranges, queue capacities and CPU assignments."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal, InvalidOperation
 
 from hftc.diagnostics.model import Diagnostic, Label, error
-from hftc.ir.model import PRIMITIVES, Field, Group, Message, Schema, TypeDef, evolve
+from hftc.ir.model import PRIMITIVES, Constant, Field, Group, Message, Schema, TypeDef, evolve
 from hftc.passes.walk import groups_of
 
 
 def _check_enum(t: TypeDef, out: list[Diagnostic]) -> None:
-    info = PRIMITIVES[t.encoding or "uint8"]
+    info = PRIMITIVES["char" if t.char_values else t.encoding or "uint8"]
     for v in t.values:
-        if not (info.min_value <= v.value <= info.max_value):
+        if t.char_values and not 1 <= v.value <= 255:
+            out.append(error("HFT0303", f"enum value `{v.name}` = {v.value} is not a character", v.span,
+                             label="char enums hold characters 1..255 (NUL is the null)",
+                             help='write one character, e.g. "0" or "J"'))
+        elif not t.char_values and not (info.min_value <= v.value <= info.max_value):
             out.append(error("HFT0303", f"enum value `{v.name}` = {v.value} does not fit {info.name}", v.span,
                              label=f"{info.name} holds {info.min_value}..{info.max_value} (null {info.null_value} is reserved)",
                              help="use a wider encoding or a smaller value"))
@@ -49,6 +54,8 @@ def _null_for(f: Field, types: dict[str, TypeDef]) -> tuple[bool, float | int | 
     t = types.get(f.type)
     if t is None:
         return False, None, ()
+    if t.kind == "enum" and t.char_values:
+        return True, 0, (0, 255)  # NUL, SBE's char null
     if t.kind in ("decimal", "enum"):
         info = PRIMITIVES[t.encoding or "int64"]
         return True, info.null_value, (-(1 << (info.size * 8 - 1)) if info.signed else 0,
@@ -82,12 +89,62 @@ def _fields(fields: tuple[Field, ...], types: dict[str, TypeDef], out: list[Diag
     return tuple(_check_field(f, types, out) for f in fields)
 
 
+def _constant(c: Constant, types: dict[str, TypeDef], out: list[Diagnostic]) -> Constant:
+    """The constant's value as the backends print it (see `Constant.value`), or a diagnostic."""
+    def bad(label: str, help: str | None = None) -> Constant:
+        out.append(error("HFT0314", f"constant `{c.name}` = {c.value!r} is not a valid `{c.type}`", c.span,
+                         label=label, help=help))
+        return c
+
+    v = c.value
+    if c.type in PRIMITIVES:
+        info = PRIMITIVES[c.type]
+        if c.type == "char":
+            if isinstance(v, str) and len(v) == 1 and ord(v) < 256:
+                return evolve(c, value=ord(v))
+            return bad("a char constant is one character", 'write it in quotes, e.g. "A"')
+        if info.is_float:
+            return evolve(c, value=float(v)) if isinstance(v, (int, float)) else bad("expected a number")
+        lo, hi = ((-(1 << (info.size * 8 - 1)), (1 << (info.size * 8 - 1)) - 1) if info.signed
+                  else (0, (1 << (info.size * 8)) - 1))
+        if isinstance(v, int) and lo <= v <= hi:
+            return c
+        return bad(f"expected an integer in {lo}..{hi}")
+    t = types.get(c.type)
+    if t is None:
+        out.append(error("HFT0301", f"unknown type `{c.type}`", c.span, label="not a primitive or a type"))
+        return c
+    if t.kind == "enum":
+        names = {e.name: e.value for e in t.values}
+        if isinstance(v, str) and v in names:
+            return evolve(c, value=names[v], value_name=v)
+        return bad("expected a member of the enum", "one of: " + ", ".join(names))
+    if t.kind == "char":
+        if isinstance(v, str) and len(v.encode("latin-1", "replace")) <= t.length:
+            return c
+        return bad(f"expected text of at most {t.length} Latin-1 characters")
+    if t.kind == "decimal":
+        try:
+            exact = Decimal(str(v)) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+            mantissa = exact.scaleb(-t.exponent) if exact is not None else None
+        except InvalidOperation:
+            mantissa = None
+        info = PRIMITIVES[t.encoding or "int64"]
+        if mantissa is None or mantissa != mantissa.to_integral_value() or \
+                not info.min_value <= int(mantissa) <= info.max_value:
+            return bad(f"expected a decimal with at most {max(0, -t.exponent)} decimal places that fits {info.name}")
+        return evolve(c, value=int(mantissa))
+    return bad(f"a {t.kind} cannot be a constant", "constants are numbers, characters, text, decimals or enums")
+
+
 def _group(g: Group, types: dict[str, TypeDef], out: list[Diagnostic]) -> Group:
-    return evolve(g, fields=_fields(g.fields, types, out), groups=tuple(_group(s, types, out) for s in g.groups))
+    return evolve(g, fields=_fields(g.fields, types, out), groups=tuple(_group(s, types, out) for s in g.groups),
+                  constants=tuple(_constant(c, types, out) for c in g.constants))
 
 
 def _message(m: Message, types: dict[str, TypeDef], out: list[Diagnostic]) -> Message:
-    return evolve(m, fields=_fields(m.fields, types, out), groups=tuple(_group(g, types, out) for g in m.groups))
+    return evolve(m, fields=_fields(m.fields, types, out), groups=tuple(_group(g, types, out) for g in m.groups),
+                  constants=tuple(_constant(c, types, out) for c in m.constants))
 
 
 def run(ir: Schema) -> tuple[Schema, list[Diagnostic]]:

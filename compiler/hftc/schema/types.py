@@ -23,8 +23,12 @@ class DecimalType(Surface):
 class EnumType(Surface):
     """Enumeration encoded as an integer; unknown values decode to an explicit `unknown`."""
 
-    enum: IntEncoding = F("Integer encoding of the enum on the wire.", "uint8")
-    values: dict[str, int] = F("Names and their wire values.", {"buy": 1, "sell": 2})
+    enum: Union[IntEncoding, Literal["char"]] = F(
+        "Encoding of the enum on the wire: an integer type, or `char` for one character per value (FIX style).",
+        "uint8")
+    values: dict[str, Union[int, str]] = F(
+        "Names and their wire values: integers, or single characters such as \"0\" or \"J\" for `enum: char`.",
+        {"buy": 1, "sell": 2})
     description: str = F("What the enum means.", "Order side.", default="")
 
 

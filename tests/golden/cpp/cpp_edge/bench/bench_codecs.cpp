@@ -96,6 +96,9 @@ struct EverythingPacked {
   double added_f64;
   char added_tag[4];
   std::uint16_t added_venue;
+  std::uint8_t status;
+  std::uint8_t maybe_status;
+  std::int32_t inline_px;
 };
 static_assert(sizeof(EverythingPacked) == 8 + Everything::kBlockLength);
 struct NestedPacked {
@@ -166,6 +169,9 @@ void bench_everything() {
     p.added_f64 = x.added_f64;
     wire::store_chars(p.added_tag, 4, x.added_tag);
     p.added_venue = static_cast<std::uint16_t>(x.added_venue);
+    p.status = static_cast<std::uint8_t>(x.status);
+    p.maybe_status = static_cast<std::uint8_t>(x.maybe_status);
+    p.inline_px = x.inline_px.mantissa;
     std::memcpy(buf, &p, sizeof p);
     if (!tail.empty()) std::memcpy(buf + sizeof p, tail.data(), tail.size());
     const std::size_t n = sizeof p + tail.size();
@@ -208,6 +214,9 @@ void bench_everything() {
     h = fold(h, double{p.added_f64});
     h = fold(h, wire::load_chars(p.added_tag, 4));
     h = fold(h, std::uint16_t{p.added_venue});
+    h = fold(h, std::uint8_t{p.status});
+    h = fold(h, std::uint8_t{p.maybe_status});
+    h = fold(h, std::int32_t{p.inline_px});
     if (!tail.empty()) h = fold(h, std::string_view(tail.data(), tail.size()));
     keep(h);
   });

@@ -179,6 +179,9 @@ struct EverythingModel {
   double added_f64{};
   std::string added_tag{};
   Venue added_venue{};
+  Status status{};
+  Status maybe_status{};
+  EverythingInlinePx inline_px{};
   std::string note;
   std::vector<std::uint8_t> blob;
 };
@@ -217,6 +220,9 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
   x.added_f64 = rand_float<double>(rng);
   x.added_tag = rand_text(rng, 4);
   x.added_venue = pick<Venue>(rng, {Venue::xnys, Venue::xlon, Venue::xtks});
+  x.status = pick<Status>(rng, {Status::fresh, Status::partial, Status::rejected});
+  x.maybe_status = pick<Status>(rng, {Status::fresh, Status::partial, Status::rejected});
+  x.inline_px = EverythingInlinePx{rand_int<std::int32_t>(rng)};
   x.note = rand_var_text(rng, shape);
   x.blob = rand_var_bytes(rng, shape);
 }
@@ -249,6 +255,9 @@ inline void encode([[maybe_unused]] const EverythingModel& x, [[maybe_unused]] E
   e.added_f64(x.added_f64);
   e.added_tag(x.added_tag);
   e.added_venue(x.added_venue);
+  e.status(x.status);
+  e.maybe_status(x.maybe_status);
+  e.inline_px(x.inline_px);
   e.put_note(x.note);
   e.put_blob(x.blob);
 }
@@ -282,6 +291,9 @@ inline EverythingModel decode([[maybe_unused]] const Everything& d) {
   x.added_f64 = double(d.added_f64());
   x.added_tag = std::string(d.added_tag());
   x.added_venue = Venue(d.added_venue());
+  x.status = Status(d.status());
+  x.maybe_status = Status(d.maybe_status());
+  x.inline_px = EverythingInlinePx(d.inline_px());
   x.note = std::string(d.note());
   {
     const auto s = d.blob();
@@ -319,6 +331,9 @@ inline std::uint64_t checksum([[maybe_unused]] const Everything& d) {
   h = fold(h, d.added_f64());
   h = fold(h, d.added_tag());
   h = fold(h, d.added_venue_raw());
+  h = fold(h, d.status_raw());
+  h = fold(h, d.maybe_status_raw());
+  h = fold(h, d.inline_px());
   h = fold(h, d.note());
   h = fold(h, d.blob());
   return h;
@@ -330,6 +345,9 @@ inline EverythingModel at_version(EverythingModel x, [[maybe_unused]] std::uint1
   if (v < 2) x.added_f64 = std::numeric_limits<double>::quiet_NaN();
   if (v < 3) x.added_tag = std::string{};
   if (v < 3) x.added_venue = venue_from_raw(std::numeric_limits<std::uint16_t>::max());
+  if (v < 3) x.status = status_from_raw(std::uint8_t{0});
+  if (v < 3) x.maybe_status = status_from_raw(std::uint8_t{0});
+  if (v < 3) x.inline_px = EverythingInlinePx{std::numeric_limits<std::int32_t>::min()};
   if (v < 3) x.blob.clear();
   return x;
 }
@@ -371,8 +389,10 @@ struct NestedWrappers {
 
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedWrappers& x) {
-  x.leaf.resize(rand_count(rng, shape));
-  for (auto& y : x.leaf) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.leaf.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.leaf.emplace_back());
   x.wrapped = rand_var_bytes(rng, shape);
 }
 
@@ -406,6 +426,7 @@ struct NestedSecond {
   float f32{};
   std::uint32_t count_{};
   std::uint8_t next_{};
+  Status status{};
 };
 
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
@@ -413,12 +434,14 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
   x.f32 = rand_float<float>(rng);
   x.count_ = rand_int<std::uint32_t>(rng);
   x.next_ = rand_int<std::uint8_t>(rng);
+  x.status = pick<Status>(rng, {Status::fresh, Status::partial, Status::rejected});
 }
 
 inline void encode([[maybe_unused]] const NestedSecond& x, [[maybe_unused]] Nested::Second& e) {
   e.f32(x.f32);
   e.count_(x.count_);
   e.next_(x.next_);
+  e.status(x.status);
 }
 
 inline NestedSecond decode([[maybe_unused]] const Nested::Second& d) {
@@ -426,6 +449,7 @@ inline NestedSecond decode([[maybe_unused]] const Nested::Second& d) {
   x.f32 = float(d.f32());
   x.count_ = std::uint32_t(d.count_());
   x.next_ = std::uint8_t(d.next_());
+  x.status = Status(d.status());
   return x;
 }
 
@@ -434,6 +458,7 @@ inline std::uint64_t checksum([[maybe_unused]] const Nested::Second& d) {
   h = fold(h, d.f32());
   h = fold(h, d.count_());
   h = fold(h, d.next_());
+  h = fold(h, d.status_raw());
   return h;
 }
 
@@ -492,8 +517,10 @@ inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedOuter& x) {
   x.px = Px{rand_int<std::int64_t>(rng)};
   x.venue = pick<Venue>(rng, {Venue::xnys, Venue::xlon, Venue::xtks});
-  x.inner.resize(rand_count(rng, shape));
-  for (auto& y : x.inner) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.inner.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.inner.emplace_back());
   x.outer_bytes = rand_var_bytes(rng, shape);
 }
 
@@ -540,12 +567,18 @@ struct NestedModel {
 inline void randomize([[maybe_unused]] Rng& rng, [[maybe_unused]] Shape shape,
                       [[maybe_unused]] NestedModel& x) {
   x.id = rand_int<std::uint64_t>(rng);
-  x.outer.resize(rand_count(rng, shape));
-  for (auto& y : x.outer) randomize(rng, shape, y);
-  x.second.resize(rand_count(rng, shape));
-  for (auto& y : x.second) randomize(rng, shape, y);
-  x.wrappers.resize(rand_count(rng, shape));
-  for (auto& y : x.wrappers) randomize(rng, shape, y);
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.outer.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.outer.emplace_back());
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.second.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.second.emplace_back());
+  // One entry at a time: resize() of small entries trips GCC 12's false -Wstringop-overflow at -O3.
+  x.wrappers.clear();
+  for (std::size_t i = 0, n = rand_count(rng, shape); i < n; ++i)
+    randomize(rng, shape, x.wrappers.emplace_back());
   x.trailer = rand_var_text(rng, shape);
 }
 

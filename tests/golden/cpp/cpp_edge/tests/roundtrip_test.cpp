@@ -80,6 +80,12 @@ std::string show(const T& v) {
       << at << ".added_tag: " << show(a.added_tag) << " != " << show(b.added_tag);
   EXPECT_TRUE(same(a.added_venue, b.added_venue))
       << at << ".added_venue: " << show(a.added_venue) << " != " << show(b.added_venue);
+  EXPECT_TRUE(same(a.status, b.status))
+      << at << ".status: " << show(a.status) << " != " << show(b.status);
+  EXPECT_TRUE(same(a.maybe_status, b.maybe_status))
+      << at << ".maybe_status: " << show(a.maybe_status) << " != " << show(b.maybe_status);
+  EXPECT_TRUE(same(a.inline_px, b.inline_px))
+      << at << ".inline_px: " << show(a.inline_px) << " != " << show(b.inline_px);
   EXPECT_EQ(a.note, b.note) << at << ".note";
   EXPECT_EQ(a.blob, b.blob) << at << ".blob";
 }
@@ -108,6 +114,8 @@ std::string show(const T& v) {
       << at << ".count_: " << show(a.count_) << " != " << show(b.count_);
   EXPECT_TRUE(same(a.next_, b.next_))
       << at << ".next_: " << show(a.next_) << " != " << show(b.next_);
+  EXPECT_TRUE(same(a.status, b.status))
+      << at << ".status: " << show(a.status) << " != " << show(b.status);
 }
 
 [[maybe_unused]] void expect_same([[maybe_unused]] const NestedOuterInner& a,
@@ -280,7 +288,7 @@ TEST(Everything, SkipsFieldsOfANewerWriter) {
 
 TEST(Everything, OlderWritersReadAsNull) {
   // Block length an encoder of each schema version writes.
-  constexpr std::uint16_t kBlockAt[] = {160, 160, 176, 182};
+  constexpr std::uint16_t kBlockAt[] = {160, 160, 176, 188};
   struct Case {
     std::uint16_t version;
     std::size_t dropped_var_data;  // newer trailing var-data the old writer does not send
@@ -365,6 +373,87 @@ TEST(Everything, UnknownEnumValueOf_added_venue) {
   EXPECT_EQ(d.added_venue(), Venue::unknown);
   Recorder r;
   EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(Everything, UnknownEnumValueOf_status) {
+  Rng rng(15);
+  EverythingModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  Everything e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).status_raw(1);
+  Everything d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.status_raw(), static_cast<std::uint8_t>(1));
+  EXPECT_EQ(d.status(), Status::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(Everything, UnknownEnumValueOf_maybe_status) {
+  Rng rng(15);
+  EverythingModel x;
+  randomize(rng, Shape::one, x);
+  std::vector<char> bytes = encode_bytes(x);
+  Everything e;
+  e.wrap_for_encode(bytes.data(), 8, bytes.size()).maybe_status_raw(1);
+  Everything d;
+  d.wrap_and_read_header(bytes.data(), 0, bytes.size());
+  EXPECT_EQ(d.maybe_status_raw(), static_cast<std::uint8_t>(1));
+  EXPECT_EQ(d.maybe_status(), Status::unknown);
+  Recorder r;
+  EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
+}
+
+TEST(Everything, ConstantsAreTheSchemaValues) {
+  EXPECT_TRUE(Everything::home_venue() == Venue::xlon);
+  EXPECT_TRUE(Everything::home_tag() == std::string_view{"ab"});
+  EXPECT_TRUE(Everything::home_status() == Status::rejected);
+  EXPECT_TRUE(Everything::home_letter() == char{122});
+  EXPECT_TRUE(Everything::home_ratio() == double{2.5});
+  EXPECT_TRUE(Everything::home_count() == std::uint32_t{7});
+}
+
+TEST(Everything, TextLongerThan_tagIsAnError) {
+  std::vector<char> buf(8 + Everything::kBlockLength + 64);
+  const std::string fits(4, 'a');
+  const std::string longer = fits + "b";
+  Everything e;
+  e.wrap_and_apply_header(buf.data(), 0, buf.size()).tag(fits);
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.tag("x");
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.tag(longer);
+  EXPECT_EQ(e.error(), CodecError::text_too_long);
+  Everything d;
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.tag(), "x");  // the long text wrote nothing
+  Everything t;
+  t.wrap_and_apply_header(buf.data(), 0, buf.size()).tag_truncated(longer);
+  EXPECT_EQ(t.error(), CodecError::ok);
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.tag(), fits);
+}
+
+TEST(Everything, TextLongerThan_added_tagIsAnError) {
+  std::vector<char> buf(8 + Everything::kBlockLength + 64);
+  const std::string fits(4, 'a');
+  const std::string longer = fits + "b";
+  Everything e;
+  e.wrap_and_apply_header(buf.data(), 0, buf.size()).added_tag(fits);
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.added_tag("x");
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.added_tag(longer);
+  EXPECT_EQ(e.error(), CodecError::text_too_long);
+  Everything d;
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.added_tag(), "x");  // the long text wrote nothing
+  Everything t;
+  t.wrap_and_apply_header(buf.data(), 0, buf.size()).added_tag_truncated(longer);
+  EXPECT_EQ(t.error(), CodecError::ok);
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.added_tag(), fits);
 }
 
 TEST(Nested, RoundTripsRandomValues) {
@@ -579,6 +668,24 @@ TEST(Decimal, LotsIsExact) {
   EXPECT_DOUBLE_EQ(Lots{12}.to_double(), 12 * std::pow(10.0, 2));
 }
 
+TEST(Decimal, EverythingInlinePxIsExact) {
+  Rng rng(16);
+  for (int i = 0; i < 10000; ++i) {
+    const EverythingInlinePx x{rand_int<std::int32_t>(rng)};
+    if (x.is_null()) continue;
+    const std::optional<EverythingInlinePx> back = EverythingInlinePx::from_string(x.to_string());
+    ASSERT_TRUE(back.has_value()) << x.to_string();
+    EXPECT_EQ(*back, x) << x.to_string();
+  }
+  EXPECT_EQ(EverythingInlinePx::null().to_string(), "null");
+  EXPECT_FALSE(EverythingInlinePx::from_string("0.00001").has_value());
+  for (const char* bad : {"", ".", "-", "1.", "1e3", "abc", "1.2.3", "99999999999999999999999"}) {
+    EXPECT_FALSE(EverythingInlinePx::from_string(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(EverythingInlinePx::from_string("0")->mantissa, std::int32_t{0});
+  EXPECT_DOUBLE_EQ(EverythingInlinePx{12}.to_double(), 12 * std::pow(10.0, -4));
+}
+
 TEST(Enum, VenueMapsRawValues) {
   EXPECT_EQ(venue_from_raw(1), Venue::xnys);
   EXPECT_EQ(to_string(Venue::xnys), "xnys");
@@ -597,6 +704,16 @@ TEST(Enum, TinyMapsRawValues) {
   EXPECT_EQ(tiny_from_raw(7), Tiny::pos);
   EXPECT_EQ(to_string(Tiny::pos), "pos");
   EXPECT_EQ(tiny_from_raw(std::numeric_limits<std::int8_t>::min()), Tiny::unknown);
+}
+
+TEST(Enum, StatusMapsRawValues) {
+  EXPECT_EQ(status_from_raw(48), Status::fresh);
+  EXPECT_EQ(to_string(Status::fresh), "fresh");
+  EXPECT_EQ(status_from_raw(49), Status::partial);
+  EXPECT_EQ(to_string(Status::partial), "partial");
+  EXPECT_EQ(status_from_raw(74), Status::rejected);
+  EXPECT_EQ(to_string(Status::rejected), "rejected");
+  EXPECT_EQ(status_from_raw(std::uint8_t{0}), Status::unknown);
 }
 
 TEST(Set, CapsHasSetClear) {

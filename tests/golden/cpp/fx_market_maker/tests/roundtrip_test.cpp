@@ -758,6 +758,27 @@ TEST(NewOrder, UnknownEnumValueOf_tif) {
   EXPECT_TRUE(dispatch(bytes.data(), bytes.size(), r).ok());
 }
 
+TEST(NewOrder, TextLongerThan_symbolIsAnError) {
+  std::vector<char> buf(8 + NewOrder::kBlockLength + 64);
+  const std::string fits(12, 'a');
+  const std::string longer = fits + "b";
+  NewOrder e;
+  e.wrap_and_apply_header(buf.data(), 0, buf.size()).symbol(fits);
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.symbol("x");
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.symbol(longer);
+  EXPECT_EQ(e.error(), CodecError::text_too_long);
+  NewOrder d;
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.symbol(), "x");  // the long text wrote nothing
+  NewOrder t;
+  t.wrap_and_apply_header(buf.data(), 0, buf.size()).symbol_truncated(longer);
+  EXPECT_EQ(t.error(), CodecError::ok);
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.symbol(), fits);
+}
+
 TEST(ExecutionReport, RoundTripsRandomValues) {
   for (Shape shape : kShapes) {
     for (std::uint64_t seed = 0; seed < 25; ++seed) {
@@ -1236,6 +1257,27 @@ TEST(Logon, SkipsFieldsOfANewerWriter) {
   ASSERT_TRUE(res.ok()) << res.error;
   EXPECT_EQ(res.length, newer.size());
   expect_same(x, *r.logon, "Logon");
+}
+
+TEST(Logon, TextLongerThan_api_keyIsAnError) {
+  std::vector<char> buf(8 + Logon::kBlockLength + 64);
+  const std::string fits(64, 'a');
+  const std::string longer = fits + "b";
+  Logon e;
+  e.wrap_and_apply_header(buf.data(), 0, buf.size()).api_key(fits);
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.api_key("x");
+  ASSERT_EQ(e.error(), CodecError::ok);
+  e.api_key(longer);
+  EXPECT_EQ(e.error(), CodecError::text_too_long);
+  Logon d;
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.api_key(), "x");  // the long text wrote nothing
+  Logon t;
+  t.wrap_and_apply_header(buf.data(), 0, buf.size()).api_key_truncated(longer);
+  EXPECT_EQ(t.error(), CodecError::ok);
+  d.wrap_and_read_header(buf.data(), 0, buf.size());
+  EXPECT_EQ(d.api_key(), fits);
 }
 
 TEST(Logout, RoundTripsRandomValues) {

@@ -1220,6 +1220,13 @@ impl<'a> NewOrderEncoder<'a> {
         Ok(self)
     }
 
+    /// Sets `symbol` to the first 12 bytes of `value` at most, dropping the rest.
+    #[inline]
+    pub fn set_symbol_truncated(&mut self, value: &[u8]) -> &mut Self {
+        wire::put_chars_truncated(&mut self.block[12..24], value);
+        self
+    }
+
     /// Sets `side`.
     #[inline]
     pub fn set_side(&mut self, value: Side) -> &mut Self {
@@ -2428,6 +2435,13 @@ impl<'a> LogonEncoder<'a> {
     pub fn set_api_key(&mut self, value: &[u8]) -> Result<&mut Self, EncodeError> {
         wire::put_chars(&mut self.block[12..76], value)?;
         Ok(self)
+    }
+
+    /// Sets `api_key` to the first 64 bytes of `value` at most, dropping the rest.
+    #[inline]
+    pub fn set_api_key_truncated(&mut self, value: &[u8]) -> &mut Self {
+        wire::put_chars_truncated(&mut self.block[12..76], value);
+        self
     }
 
     /// Sets `ts_sent`.

@@ -383,6 +383,15 @@ pub fn put_chars(b: &mut [u8], value: &[u8]) -> Result<(), EncodeError> {
     Ok(())
 }
 
+/// Copies the first `b.len()` bytes of `value` at most into a char array, padding with NUL.
+#[inline]
+pub fn put_chars_truncated(b: &mut [u8], value: &[u8]) {
+    let k = value.len().min(b.len());
+    let (head, tail) = b.split_at_mut(k);
+    head.copy_from_slice(&value[..k]);
+    tail.fill(0);
+}
+
 /// The entries of one repeating group, decoded in order.
 ///
 /// Only the decoders make these, from a message they have checked, so iterating reads

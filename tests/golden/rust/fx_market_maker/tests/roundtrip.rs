@@ -543,3 +543,20 @@ fn order_status_unknown_values_are_kept() {
     assert_eq!(OrderStatus::from_raw(6).raw(), 6u8);
     assert_eq!(OrderStatus::from_raw(0).raw(), 0);
 }
+
+#[test]
+fn text_longer_than_a_char_field_is_an_error_unless_truncated() {
+    let mut b = [0xffu8; 4];
+    assert_eq!(
+        fx_mm::wire::put_chars(&mut b, b"abcde"),
+        Err(fx_mm::wire::EncodeError::TooLong {
+            length: 5,
+            capacity: 4
+        })
+    );
+    assert_eq!(b, [0xff; 4]);
+    fx_mm::wire::put_chars_truncated(&mut b, b"abcde");
+    assert_eq!(&b, b"abcd");
+    fx_mm::wire::put_chars_truncated(&mut b, b"ab");
+    assert_eq!(&b, b"ab\0\0");
+}

@@ -7,7 +7,7 @@ namespace edge::cases {
 
 // One of each fixed kind.
 //
-// Wire: message header (8 bytes), then a 182-byte block (offset: field, type):
+// Wire: message header (8 bytes), then a 188-byte block (offset: field, type):
 //      0: i8, int8
 //      1: i16, int16
 //      3: i32, int32
@@ -35,12 +35,15 @@ namespace edge::cases {
 //    168: added_f64, float64, since v2, optional (null NaN)
 //    176: added_tag, Tag: char[4], NUL-padded, since v3
 //    180: added_venue, Venue: enum uint16, since v3
+//    182: status, Status: enum uint8, since v3
+//    183: maybe_status, Status: enum uint8, since v3, optional (null 0)
+//    184: inline_px, EverythingInlinePx: int32 x 10^-4, since v3
 // then var-data `note`
 // then var-data `blob`
 class Everything : public wire::MessageBase {
  public:
   static constexpr std::uint16_t kTemplateId = 1;
-  static constexpr std::uint16_t kBlockLength = 182;
+  static constexpr std::uint16_t kBlockLength = 188;
   static constexpr std::uint16_t kMinBlockLength = 160;  // fields every version carries
   static constexpr std::string_view kName = "Everything";
 
@@ -155,8 +158,18 @@ class Everything : public wire::MessageBase {
 
   // tag at offset 43, 4 bytes: Tag: char[4], NUL-padded.
   std::string_view tag() const noexcept { return wire::load_chars(block_ + 43, 4); }
-  // Copies at most 4 bytes and NUL-pads.
+  // NUL-pads; text longer than 4 bytes writes nothing and sets the sticky
+  // error() to text_too_long (see tag_truncated()).
   Everything& tag(std::string_view v) noexcept {
+    if (v.size() > 4) [[unlikely]] {
+      cursor().fail(CodecError::text_too_long);
+      return *this;
+    }
+    wire::store_chars(block_ + 43, 4, v);
+    return *this;
+  }
+  // Copies the first 4 bytes at most, dropping the rest, and NUL-pads.
+  Everything& tag_truncated(std::string_view v) noexcept {
     wire::store_chars(block_ + 43, 4, v);
     return *this;
   }
@@ -285,8 +298,18 @@ class Everything : public wire::MessageBase {
   std::string_view added_tag() const noexcept {
     return !present(3, 180) ? std::string_view{} : wire::load_chars(block_ + 176, 4);
   }
-  // Copies at most 4 bytes and NUL-pads.
+  // NUL-pads; text longer than 4 bytes writes nothing and sets the sticky
+  // error() to text_too_long (see added_tag_truncated()).
   Everything& added_tag(std::string_view v) noexcept {
+    if (v.size() > 4) [[unlikely]] {
+      cursor().fail(CodecError::text_too_long);
+      return *this;
+    }
+    wire::store_chars(block_ + 176, 4, v);
+    return *this;
+  }
+  // Copies the first 4 bytes at most, dropping the rest, and NUL-pads.
+  Everything& added_tag_truncated(std::string_view v) noexcept {
     wire::store_chars(block_ + 176, 4, v);
     return *this;
   }
@@ -305,6 +328,64 @@ class Everything : public wire::MessageBase {
     wire::store(block_ + 180, v);
     return *this;
   }
+
+  // status at offset 182, 1 byte: Status: enum uint8, since v3.
+  std::uint8_t status_raw() const noexcept {
+    return !present(3, 183) ? std::uint8_t{0} : wire::load<std::uint8_t>(block_ + 182);
+  }
+  Status status() const noexcept { return status_from_raw(status_raw()); }
+  Everything& status(Status v) noexcept {
+    wire::put(block_ + 182, v);
+    return *this;
+  }
+  Everything& status_raw(std::uint8_t v) noexcept {
+    wire::store(block_ + 182, v);
+    return *this;
+  }
+
+  // maybe_status at offset 183, 1 byte: Status: enum uint8, since v3, optional (null 0).
+  std::uint8_t maybe_status_raw() const noexcept {
+    return !present(3, 184) ? std::uint8_t{0} : wire::load<std::uint8_t>(block_ + 183);
+  }
+  Status maybe_status() const noexcept { return status_from_raw(maybe_status_raw()); }
+  Everything& maybe_status(Status v) noexcept {
+    wire::put(block_ + 183, v);
+    return *this;
+  }
+  Everything& maybe_status_raw(std::uint8_t v) noexcept {
+    wire::store(block_ + 183, v);
+    return *this;
+  }
+  bool has_maybe_status() const noexcept { return maybe_status_raw() != std::uint8_t{0}; }
+
+  // inline_px at offset 184, 4 bytes: EverythingInlinePx: int32 x 10^-4, since v3. Inline anonymous
+  // type.
+  EverythingInlinePx inline_px() const noexcept {
+    return !present(3, 188) ? EverythingInlinePx{std::numeric_limits<std::int32_t>::min()}
+                            : wire::get<EverythingInlinePx>(block_ + 184);
+  }
+  Everything& inline_px(EverythingInlinePx v) noexcept {
+    wire::put(block_ + 184, v);
+    return *this;
+  }
+
+  // home_venue: a constant of the schema, not on the wire. Constant: never on the wire.
+  static constexpr Venue home_venue() noexcept { return Venue::xlon; }
+
+  // home_tag: a constant of the schema, not on the wire.
+  static constexpr std::string_view home_tag() noexcept { return std::string_view{"ab"}; }
+
+  // home_status: a constant of the schema, not on the wire.
+  static constexpr Status home_status() noexcept { return Status::rejected; }
+
+  // home_letter: a constant of the schema, not on the wire.
+  static constexpr char home_letter() noexcept { return char{122}; }
+
+  // home_ratio: a constant of the schema, not on the wire.
+  static constexpr double home_ratio() noexcept { return double{2.5}; }
+
+  // home_count: a constant of the schema, not on the wire.
+  static constexpr std::uint32_t home_count() noexcept { return std::uint32_t{7}; }
 
   // Var-data `note` (utf8, since v0): uint32 length, then the bytes.
   // Read it once, in schema order; the view points into the buffer.
@@ -393,6 +474,12 @@ inline std::ostream& operator<<(std::ostream& os, const Everything& message) {
   wire::print(os, m.added_tag());
   os << ", added_venue=";
   wire::print(os, m.added_venue());
+  os << ", status=";
+  wire::print(os, m.status());
+  os << ", maybe_status=";
+  wire::print(os, m.maybe_status());
+  os << ", inline_px=";
+  wire::print(os, m.inline_px());
   os << ", note=";
   wire::print(os, m.note());
   os << ", blob=";

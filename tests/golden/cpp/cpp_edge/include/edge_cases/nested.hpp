@@ -121,6 +121,9 @@ class Nested : public wire::MessageBase {
       return *this;
     }
 
+    // scale: a constant of the schema, not on the wire.
+    static constexpr Px scale() noexcept { return Px{std::int64_t{150000000}}; }
+
     // Group `inner` (since v0): read it, entry by entry, before what follows it.
     Inner inner() const noexcept {
       Inner g;
@@ -175,11 +178,11 @@ class Nested : public wire::MessageBase {
   };
 
   // An entry of group `second`.
-  // Each entry: a 9-byte block, then its nested groups, then its var-data.
+  // Each entry: a 10-byte block, then its nested groups, then its var-data.
   class Second : public wire::GroupBase {
    public:
-    static constexpr std::uint16_t kBlockLength = 9;
-    static constexpr std::uint16_t kMinBlockLength = 9;  // fields every version carries
+    static constexpr std::uint16_t kBlockLength = 10;
+    static constexpr std::uint16_t kMinBlockLength = 10;  // fields every version carries
 
     // Moves to the next entry, when decoding and when encoding.
     Second& next() noexcept {
@@ -208,6 +211,18 @@ class Nested : public wire::MessageBase {
       return *this;
     }
 
+    // status at offset 9, 1 byte: Status: enum uint8.
+    std::uint8_t status_raw() const noexcept { return wire::load<std::uint8_t>(entry_ + 9); }
+    Status status() const noexcept { return status_from_raw(status_raw()); }
+    Second& status(Status v) noexcept {
+      wire::put(entry_ + 9, v);
+      return *this;
+    }
+    Second& status_raw(std::uint8_t v) noexcept {
+      wire::store(entry_ + 9, v);
+      return *this;
+    }
+
     // Reads past this entry's nested groups and var-data.
     void walk_entry() const noexcept {}
 
@@ -220,6 +235,8 @@ class Nested : public wire::MessageBase {
       wire::print(os, count_());
       os << ", next=";
       wire::print(os, next_());
+      os << ", status=";
+      wire::print(os, status());
 
       os << '}';
     }

@@ -14,6 +14,9 @@ using Px = wire::Decimal<std::int64_t, -8, struct PxTag>;
 // Size in hundreds. Wire: std::uint32_t mantissa x 10^2.
 using Lots = wire::Decimal<std::uint32_t, 2, struct LotsTag>;
 
+// EverythingInlinePx Wire: std::int32_t mantissa x 10^-4.
+using EverythingInlinePx = wire::Decimal<std::int32_t, -4, struct EverythingInlinePxTag>;
+
 // Trading venue. Wire: std::uint16_t. Values outside the schema decode as `unknown`;
 // the field's `_raw()` accessor keeps the integer.
 enum class Venue : std::uint16_t {
@@ -90,6 +93,44 @@ constexpr std::string_view to_string(Tiny v) noexcept {
 
 inline std::ostream& operator<<(std::ostream& os, Tiny v) { return os << to_string(v); }
 
+// FIX-style character enum. Wire: std::uint8_t. Values outside the schema decode as `unknown`;
+// the field's `_raw()` accessor keeps the integer.
+enum class Status : std::uint8_t {
+  fresh = 48,
+  partial = 49,
+  rejected = 74,
+  unknown = std::uint8_t{0},
+};
+
+constexpr Status status_from_raw(std::uint8_t raw) noexcept {
+  switch (raw) {
+    case 48:
+      return Status::fresh;
+    case 49:
+      return Status::partial;
+    case 74:
+      return Status::rejected;
+    default:
+      return Status::unknown;
+  }
+}
+
+constexpr std::string_view to_string(Status v) noexcept {
+  switch (v) {
+    case Status::fresh:
+      return "fresh";
+    case Status::partial:
+      return "partial";
+    case Status::rejected:
+      return "rejected";
+    case Status::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+inline std::ostream& operator<<(std::ostream& os, Status v) { return os << to_string(v); }
+
 // Wide bitset. Wire: std::uint32_t bitset; bits outside the schema are kept in `raw`.
 struct Caps {
   enum class Choice : std::uint32_t {
@@ -118,18 +159,24 @@ struct Caps {
 };
 
 // "post_only|ioc"-style text; unknown bits are appended in hex.
+// Built from string_view pieces with append/push_back: `out += cond ? "a" : "|a"` trips
+// GCC 12's false -Wrestrict at -O2/-O3 (GCC bug 105329) in Release builds.
 inline std::string to_string(Caps s) {
   std::string out;
-  if (s.has(Caps::Choice::a)) out += out.empty() ? "a" : "|a";
-  if (s.has(Caps::Choice::b)) out += out.empty() ? "b" : "|b";
-  if (s.has(Caps::Choice::c)) out += out.empty() ? "c" : "|c";
+  const auto add = [&out](std::string_view piece) {
+    if (!out.empty()) out.push_back('|');
+    out.append(piece.data(), piece.size());
+  };
+  if (s.has(Caps::Choice::a)) add("a");
+  if (s.has(Caps::Choice::b)) add("b");
+  if (s.has(Caps::Choice::c)) add("c");
   if (const std::uint64_t rest = s.raw & ~std::uint64_t{Caps::kKnownBits}; rest != 0) {
-    char hex[24];
-    char* end = std::to_chars(hex, hex + sizeof hex, rest, 16).ptr;
-    out += out.empty() ? "0x" : "|0x";
-    out.append(hex, static_cast<std::size_t>(end - hex));
+    char hex[24] = {'0', 'x'};
+    char* end = std::to_chars(hex + 2, hex + sizeof hex, rest, 16).ptr;
+    add(std::string_view(hex, static_cast<std::size_t>(end - hex)));
   }
-  return out.empty() ? "{}" : out;
+  if (out.empty()) out.append("{}", 2);
+  return out;
 }
 
 inline std::ostream& operator<<(std::ostream& os, Caps s) { return os << to_string(s); }
@@ -198,6 +245,13 @@ struct Codec<Tiny> {
   static constexpr std::size_t kSize = sizeof(std::int8_t);
   static Tiny get(const char* p) noexcept { return tiny_from_raw(load<std::int8_t>(p)); }
   static void put(char* p, Tiny v) noexcept { store(p, static_cast<std::int8_t>(v)); }
+};
+
+template <>
+struct Codec<Status> {
+  static constexpr std::size_t kSize = sizeof(std::uint8_t);
+  static Status get(const char* p) noexcept { return status_from_raw(load<std::uint8_t>(p)); }
+  static void put(char* p, Status v) noexcept { store(p, static_cast<std::uint8_t>(v)); }
 };
 
 template <>

@@ -65,8 +65,18 @@ class Logon : public wire::MessageBase {
 
   // api_key at offset 12, 64 bytes: ApiKey: char[64], NUL-padded.
   std::string_view api_key() const noexcept { return wire::load_chars(block_ + 12, 64); }
-  // Copies at most 64 bytes and NUL-pads.
+  // NUL-pads; text longer than 64 bytes writes nothing and sets the sticky
+  // error() to text_too_long (see api_key_truncated()).
   Logon& api_key(std::string_view v) noexcept {
+    if (v.size() > 64) [[unlikely]] {
+      cursor().fail(CodecError::text_too_long);
+      return *this;
+    }
+    wire::store_chars(block_ + 12, 64, v);
+    return *this;
+  }
+  // Copies the first 64 bytes at most, dropping the rest, and NUL-pads.
+  Logon& api_key_truncated(std::string_view v) noexcept {
     wire::store_chars(block_ + 12, 64, v);
     return *this;
   }

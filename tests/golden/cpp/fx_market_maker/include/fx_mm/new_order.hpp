@@ -71,8 +71,18 @@ class NewOrder : public wire::MessageBase {
 
   // symbol at offset 12, 12 bytes: Symbol: char[12], NUL-padded.
   std::string_view symbol() const noexcept { return wire::load_chars(block_ + 12, 12); }
-  // Copies at most 12 bytes and NUL-pads.
+  // NUL-pads; text longer than 12 bytes writes nothing and sets the sticky
+  // error() to text_too_long (see symbol_truncated()).
   NewOrder& symbol(std::string_view v) noexcept {
+    if (v.size() > 12) [[unlikely]] {
+      cursor().fail(CodecError::text_too_long);
+      return *this;
+    }
+    wire::store_chars(block_ + 12, 12, v);
+    return *this;
+  }
+  // Copies the first 12 bytes at most, dropping the rest, and NUL-pads.
+  NewOrder& symbol_truncated(std::string_view v) noexcept {
     wire::store_chars(block_ + 12, 12, v);
     return *this;
   }

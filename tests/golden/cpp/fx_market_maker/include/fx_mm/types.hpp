@@ -224,18 +224,24 @@ struct OrderFlags {
 };
 
 // "post_only|ioc"-style text; unknown bits are appended in hex.
+// Built from string_view pieces with append/push_back: `out += cond ? "a" : "|a"` trips
+// GCC 12's false -Wrestrict at -O2/-O3 (GCC bug 105329) in Release builds.
 inline std::string to_string(OrderFlags s) {
   std::string out;
-  if (s.has(OrderFlags::Choice::post_only)) out += out.empty() ? "post_only" : "|post_only";
-  if (s.has(OrderFlags::Choice::reduce_only)) out += out.empty() ? "reduce_only" : "|reduce_only";
-  if (s.has(OrderFlags::Choice::ioc)) out += out.empty() ? "ioc" : "|ioc";
+  const auto add = [&out](std::string_view piece) {
+    if (!out.empty()) out.push_back('|');
+    out.append(piece.data(), piece.size());
+  };
+  if (s.has(OrderFlags::Choice::post_only)) add("post_only");
+  if (s.has(OrderFlags::Choice::reduce_only)) add("reduce_only");
+  if (s.has(OrderFlags::Choice::ioc)) add("ioc");
   if (const std::uint64_t rest = s.raw & ~std::uint64_t{OrderFlags::kKnownBits}; rest != 0) {
-    char hex[24];
-    char* end = std::to_chars(hex, hex + sizeof hex, rest, 16).ptr;
-    out += out.empty() ? "0x" : "|0x";
-    out.append(hex, static_cast<std::size_t>(end - hex));
+    char hex[24] = {'0', 'x'};
+    char* end = std::to_chars(hex + 2, hex + sizeof hex, rest, 16).ptr;
+    add(std::string_view(hex, static_cast<std::size_t>(end - hex)));
   }
-  return out.empty() ? "{}" : out;
+  if (out.empty()) out.append("{}", 2);
+  return out;
 }
 
 inline std::ostream& operator<<(std::ostream& os, OrderFlags s) { return os << to_string(s); }

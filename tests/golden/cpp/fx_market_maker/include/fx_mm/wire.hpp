@@ -38,6 +38,7 @@ enum class CodecError : std::uint8_t {
   unknown_template,  // the header names a template id this schema does not define
   wrong_schema,      // the header's schema id is not 7
   bad_block_length,  // a block is shorter than the fields its version must carry
+  text_too_long,     // text given to a fixed-length char field is longer than the field
 };
 
 constexpr std::string_view to_string(CodecError e) noexcept {
@@ -52,6 +53,8 @@ constexpr std::string_view to_string(CodecError e) noexcept {
       return "wrong_schema";
     case CodecError::bad_block_length:
       return "bad_block_length";
+    case CodecError::text_too_long:
+      return "text_too_long";
   }
   return "unknown";
 }
@@ -143,7 +146,8 @@ inline std::string_view load_chars(const char* p, std::size_t n) noexcept {
   return {p, nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - p) : n};
 }
 
-// Copies at most n bytes of s and pads with NUL; longer text is truncated.
+// Copies at most n bytes of s and pads with NUL; longer text is truncated (the generated
+// setters check the length first and only their `_truncated` variants truncate).
 inline void store_chars(char* p, std::size_t n, std::string_view s) noexcept {
   const std::size_t k = s.size() < n ? s.size() : n;
   if (k != 0) std::memcpy(p, s.data(), k);

@@ -4,7 +4,7 @@ Generated from the schema `fx.mm` version 2 (schema id 7). The numpy
 batch views live in the `batch` module, which needs numpy.
 """
 
-from .codec import DecodeError, EncodeError, ExactDecimal, GroupView, GroupWriter
+from .codec import DecodeError, EncodeError, ExactDecimal, GroupView, GroupWriter, truncate_chars
 from .dispatch import MESSAGES, SCHEMA_ID, SCHEMA_VERSION, AnyMessage, decode, decode_all
 from .messages import (
     BookDelta,
@@ -51,4 +51,5 @@ __all__ = [
     "Trade",
     "decode",
     "decode_all",
+    "truncate_chars",
 ]

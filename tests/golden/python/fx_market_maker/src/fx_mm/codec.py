@@ -133,6 +133,12 @@ def encode_chars(buf: memoryview, offset: int, length: int, value: str, what: st
     buf[offset : offset + length] = raw.ljust(length, b"\0")
 
 
+def truncate_chars(value: str, length: int) -> str:
+    """`value` cut to `length` characters (Latin-1: one byte each), for a char field that should
+    keep what fits instead of raising `EncodeError` on longer text."""
+    return value[:length]
+
+
 def decode_utf8(raw: memoryview, what: str) -> str:
     try:
         return str(raw, "utf-8")

@@ -97,6 +97,15 @@ TEMPLATE_IDS: Final[dict[str, int]] = {
     "Logout": 21,
     "Heartbeat": 22,
 }
+# Message -> its constant fields (never on the wire; groups' as "group.field"), as the decoders give
+# values: enum and decimal constants as their wire integer (enum value, mantissa), chars as text.
+CONSTANTS: Final[dict[str, dict[str, object]]] = {}
+
+
+def truncate_chars(value: str, length: int) -> str:
+    """`value` cut to `length` characters (Latin-1: one byte each), for a char field that should
+    keep what fits instead of raising `EncodeError` on longer text."""
+    return value[:length]
 
 
 class OrderFlags(enum.IntFlag):
@@ -109,6 +118,7 @@ class OrderFlags(enum.IntFlag):
 
 __all__ = [
     "BookSide",
+    "CONSTANTS",
     "DECIMAL_EXPONENTS",
     "DecodeError",
     "EncodeError",
@@ -182,4 +192,5 @@ __all__ = [
     "encode_snapshot_into",
     "encode_trade",
     "encode_trade_into",
+    "truncate_chars",
 ]

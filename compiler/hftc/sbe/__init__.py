@@ -1,0 +1,1 @@
+"""Interchange with SBE (FIX Simple Binary Encoding) XML message schemas."""
