@@ -60,6 +60,9 @@ def test_inverse_pnl_fees_and_leverage_are_in_the_coin(tmp_path):
     res = engine.run(inverse, params={"qty": 1.0, "inventory_limit": 1.0}, options=options)
     assert res.summary["contracts"] == {"BTCUSDT": "inverse"} and res.summary["settlement_currency"] == "BTC"
     assert res.summary["fills"] == 1
+    # What it quoted is recorded for the report: its first bid at the touch, in natural units.
+    bids = res.quotes[res.quotes["side"] == 1]
+    assert len(bids) >= 1 and bids["price"][0] == 100.0 and bids["symbol"][0] == "BTCUSDT"
     entry = 100.0 / 100.0  # one 100-USD contract at 100.0 is worth 1 coin
     fee = entry * 2e-4
     assert res.summary["fees"] == pytest.approx(fee, rel=1e-12)

@@ -91,7 +91,15 @@ def _result(tape: Path, n_fills: int, latency: dict, constraints: list[dict]):
                "data_quality": {"gaps": 2, "dropped_rows": 0, "problems": {}, "unresolved": 0, "clock": None},
                "constraints": constraints, "pnl": 1.0, "fees": 0.5, "sharpe": 0.1, "fills": n_fills,
                "entry_latency_ns_median": 1_000_000, "response_latency_ns_median": 1_000_000}
-    return BacktestResult(summary, fills, eq)
+    from hftc.backtest.result import QUOTES_DTYPE
+
+    quotes = np.zeros(3, QUOTES_DTYPE)  # a bid from sample 10 to 50, then withdrawn; an ask from sample 20 on
+    quotes["local_ts"] = [ts[10], ts[20], ts[50]]
+    quotes["symbol"] = "BTCUSDT"
+    quotes["side"] = [1, -1, 1]
+    quotes["price"] = [59_990.0, 60_010.0, 0.0]
+    quotes["qty"] = [2, 2, 0]
+    return BacktestResult(summary, fills, eq, quotes=quotes)
 
 
 @pytest.fixture()
@@ -133,7 +141,7 @@ def test_report_has_every_section_and_parses(tape):
     assert "2 gap(s), 0 row(s) dropped, clean" in text
     assert "BTCUSDT linear" in text and "USDT" in text and "annualised, 2,880 1m bars" in text
     assert "Constant: every order reaches the venue 1,000,000 ns" in text
-    assert "quotes, so only fills are marked" in text
+    assert "green (bid)" in text and "red (ask)" in text
     assert "<tr><th>Fees (USDT)</th><td>0.50</td></tr>" in page
 
     svgs = _svgs(page)
@@ -147,6 +155,12 @@ def test_report_has_every_section_and_parses(tape):
     buys = [g for g in price.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "fill-buy"]
     sells = [g for g in price.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "fill-sell"]
     assert len(buys) == 300 and len(sells) == 300
+    # The quotes: a bid held for 40 samples then withdrawn, an ask held to the end of the run.
+    quotes = [ln for ln in price.iter("{http://www.w3.org/2000/svg}line") if ln.get("class") == "quote"]
+    assert len(quotes) == 2 and {q.get("stroke") for q in quotes} == {"#1a9641", "#d7191c"}
+    bid = next(q for q in quotes if q.get("stroke") == "#1a9641")
+    ask = next(q for q in quotes if q.get("stroke") == "#d7191c")
+    assert float(bid.get("x2")) < float(ask.get("x2"))
     # The mid axis is a price range, not 0..60,000 (a one-sided book's 0 is left out).
     labels = [float(t.text.replace(",", "")) for t in price.iter("{http://www.w3.org/2000/svg}text")
               if t.get("text-anchor") == "end" and t.get("class") is None and t.text]
@@ -157,14 +171,18 @@ def test_report_empirical_latency_short_run_and_no_fills(tmp_path):
     from hftc.backtest.report import render_report
 
     tape = _tape(tmp_path / "plain.hftt", {"instruments": [{"symbol": "BTCUSDT"}]})
-    res = _result(tape, 0, {"model": "empirical", "samples": 1234, "seed": 7}, [])
+    hist = {"edges_ns": [1000.0 * k for k in range(5)], "counts": [3, 9, 4, 1]}
+    res = _result(tape, 0, {"model": "empirical", "samples": 1234, "seed": 7, "histogram": hist}, [])
     res.equity = res.equity[5:20]  # a 15-minute run
     page = render_report(res)
     assert "Empirical: each order draws its entry and response latency from 1,234 samples (seed 7)" in page
     assert "median entry latency of the run's orders 1,000,000 ns" in page
+    assert page.count('class="bar"') == 4 and "1,000–2,000 ns: 9" in page  # the distribution drawn from
     assert "The strategy had no fills." in page and "none declared by the strategy" in page
     assert "the tape does not record the files it was converted from" in page
     for svg in _svgs(page):
+        if svg.get("class") == "latency-hist":
+            continue  # ns on x, not time
         ticks = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")
                  if t.get("class") == "time-tick"]
         assert len(ticks) == 6 and all(t.startswith("2024-08-09") for t in ticks)

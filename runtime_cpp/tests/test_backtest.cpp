@@ -648,10 +648,10 @@ TEST(BacktestEngine, RoundTripFeesPnlAndEquityCurve) {
 TEST(BacktestEngine, DrawdownSeesEveryEquityChangeNotOnlySamples) {
   bt::TapeWriter w({instrument()});
   book(w, 1000, 100, 1, 104, 1);
-  w.trade(0, 2000, 1900, true, 100, 3);    // fills our 2-lot bid: long 2 at 100, mid 102
-  w.depth(0, 3000, 2900, false, 100, 0);   // the bid at 100 goes...
-  w.depth(0, 3100, 3000, false, 80, 1);    // ...and 80 is best: mid 92
-  w.depth(0, 3200, 3100, false, 100, 1);   // back to mid 102 before the next sample
+  w.trade(0, 2000, 1900, true, 100, 3);   // fills our 2-lot bid: long 2 at 100, mid 102
+  w.depth(0, 3000, 2900, false, 100, 0);  // the bid at 100 goes...
+  w.depth(0, 3100, 3000, false, 80, 1);   // ...and 80 is best: mid 92
+  w.depth(0, 3200, 3100, false, 100, 1);  // back to mid 102 before the next sample
   const bt::Tape tape = open_tape(w);
   bt::Config cfg = base_config();
   cfg.sample_ns = 1'000'000;  // one sample at the start, one at the end
@@ -682,9 +682,9 @@ TEST(BacktestEngine, BarMustBeAtLeastOneSample) {
 TEST(BacktestEngine, InverseContractsAccountInTheBaseCoin) {
   // A COIN-M style contract: tick 100 USD, 1 contract per lot, 100 USD per contract.
   bt::TapeWriter w({bt::InstrumentInfo{"BTCUSD_PERP", 100.0, 1.0, 100.0}});
-  book(w, 1000, 500, 1, 501, 1);          // 50,000 / 50,100 USD
-  w.trade(0, 2000, 1900, true, 500, 3);   // fills our 2-contract bid at 50,000
-  w.depth(0, 3000, 2900, true, 501, 0);   // the ask moves up...
+  book(w, 1000, 500, 1, 501, 1);         // 50,000 / 50,100 USD
+  w.trade(0, 2000, 1900, true, 500, 3);  // fills our 2-contract bid at 50,000
+  w.depth(0, 3000, 2900, true, 501, 0);  // the ask moves up...
   w.depth(0, 3000, 2900, true, 521, 1);
   w.depth(0, 3000, 2900, false, 500, 0);  // ...and the bid: mid 520.5 ticks = 52,050 USD
   w.depth(0, 3000, 2900, false, 520, 1);
@@ -724,7 +724,9 @@ TEST(BacktestEngine, CancelPolicyDecidesWhenTheReplacementGoes) {
     cfg.latency.entry_ns = cfg.latency.response_ns = 1000;
     cfg.cancel = policy;
     cfg.end_ns = end;
-    Scripted s{[](const bt::MarketView& v, bt::Intent& o) { quote_bid(o, v.local_ts < 2500 ? 100 : 99, 1); }};
+    Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+      quote_bid(o, v.local_ts < 2500 ? 100 : 99, 1);
+    }};
     return bt::run(tape, cfg, s).summary;
   };
   EXPECT_EQ(run(bt::CancelPolicy::kReplaceAtOnce, 4500).orders, 2u);
@@ -732,6 +734,26 @@ TEST(BacktestEngine, CancelPolicyDecidesWhenTheReplacementGoes) {
   const bt::Summary waited = run(bt::CancelPolicy::kWaitForConfirm, 8000);
   EXPECT_EQ(waited.orders, 2u);  // sent once the confirmation arrived
   EXPECT_EQ(waited.cancels, 1u);
+}
+
+TEST(BacktestEngine, QuoteChangesAreRecordedForTheReport) {
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  for (std::int64_t t = 2000; t <= 5000; t += 1000) w.depth(0, t, t - 100, true, 104, t / 1000);
+  const bt::Tape tape = open_tape(w);
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts < 3500) quote_bid(o, v.local_ts < 2500 ? 100 : 99, 1);  // then nothing
+  }};
+  const bt::Result r = bt::run(tape, base_config(), s);
+  ASSERT_EQ(r.quotes.size(), 3u);  // 100 at 1000, 99 at 3000, withdrawn at 4000
+  EXPECT_EQ(r.quotes[0].local_ts, 1000);
+  EXPECT_EQ(r.quotes[0].px, 100);
+  EXPECT_EQ(r.quotes[0].side, 1);
+  EXPECT_EQ(r.quotes[1].local_ts, 3000);
+  EXPECT_EQ(r.quotes[1].px, 99);
+  EXPECT_EQ(r.quotes[2].local_ts, 4000);
+  EXPECT_EQ(r.quotes[2].qty, 0);
+  EXPECT_EQ(r.summary.quotes_dropped, 0u);
 }
 
 TEST(BacktestEngine, WindowWarmsUpBooksThenReplaysOnlyInside) {

@@ -17,7 +17,7 @@ from hftc.backtest.fees import resolve_fees
 from hftc.backtest.inputs import refuse_dirty
 from hftc.backtest.native import MAX_INSTRUMENTS, Config, Library, load
 from hftc.backtest.options import CANCEL_POLICIES, BacktestOptions
-from hftc.backtest.result import FILLS_DTYPE, BacktestResult, max_correlation
+from hftc.backtest.result import FILLS_DTYPE, QUOTES_DTYPE, BacktestResult, max_correlation
 from hftc.backtest.risk import risk_setting
 from hftc.backtest.shim import StrategyShape, shape_of, shim_source
 from hftc.backtest.tapeinfo import TapeInfo, read_tape_info
@@ -181,7 +181,7 @@ class CompiledStrategy:
         config, keep = _config(options, legs, risk)
         for i, kind in enumerate(contracts):
             config.inverse[i] = int(kind == "inverse")
-        summary, raw_fills, equity = self._lib.run(path, config, values)
+        summary, raw_fills, equity, raw_quotes = self._lib.run(path, config, values)
         del keep
         fills = _fills(raw_fills, info)
         summary["max_correlation"] = max_correlation(equity)
@@ -193,7 +193,8 @@ class CompiledStrategy:
             "instrument_map_how": how,
             "params": dict(zip(self.param_names, (int(v) if p.type is Type.INT else v for v, p in
                                                    zip(values, self.shape.checked.params)))),
-            "latency": ({"model": "empirical", "samples": len(options.latency_samples), "seed": options.seed}
+            "latency": ({"model": "empirical", "samples": len(options.latency_samples), "seed": options.seed,
+                         "histogram": _histogram(options.latency_samples)}
                         if options.latency_samples is not None else
                         {"model": "constant", "entry_ns": options.latency_ns, "response_ns": options.latency_ns}),
             "queue": options.queue,
@@ -208,7 +209,7 @@ class CompiledStrategy:
             "risk": risk.to_json(),
             "data_quality": quality,
         })
-        result = BacktestResult(summary, fills, equity)
+        result = BacktestResult(summary, fills, equity, quotes=_quotes(raw_quotes, info))
         summary["constraints"] = self.constraint_findings(result)
         return result
 
@@ -285,6 +286,28 @@ def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
     for i in range(MAX_INSTRUMENTS):
         c.legs[i] = legs[i] if i < len(legs) else 0
     return c, keep
+
+
+def _histogram(samples, bins: int = 24) -> dict:
+    """The latency samples' distribution, for the report (the samples themselves stay with the caller)."""
+    counts, edges = np.histogram(np.asarray(samples, dtype=np.float64), bins=bins)
+    return {"edges_ns": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def _quotes(raw: np.ndarray, info: TapeInfo) -> np.ndarray:
+    """Quote changes with symbol and price in natural units (qty 0: the side was withdrawn)."""
+    out = np.zeros(len(raw), dtype=QUOTES_DTYPE)
+    if not len(raw):
+        return out
+    for name in ("local_ts", "instrument", "side", "px", "qty"):
+        out[name] = raw[name]
+    idx = raw["instrument"].astype(np.intp)
+    out["symbol"] = np.array([i.symbol for i in info.instruments])[idx]
+    for k, inst in enumerate(info.instruments):
+        rows = idx == k
+        out["price"][rows] = np.round(raw["px"][rows] * inst.tick_size, _decimals(inst.tick_size))
+        out["quantity"][rows] = np.round(raw["qty"][rows] * inst.lot_size, _decimals(inst.lot_size))
+    return out
 
 
 def _fills(raw: np.ndarray, info: TapeInfo) -> np.ndarray:

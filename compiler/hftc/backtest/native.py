@@ -14,7 +14,7 @@ import numpy as np
 
 from hftc.backtest.errors import BacktestError
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 MAX_INSTRUMENTS = 8  # hft::backtest::kMaxInstruments
 RISK_DECISIONS = ("accept", "kill_switch", "invalid_order", "max_order_qty", "max_notional", "max_position",
                   "no_market", "price_band", "order_rate")
@@ -45,12 +45,13 @@ _SUMMARY_LATENCY = ("entry_latency_ns_median", "response_latency_ns_median")
 class Summary(ctypes.Structure):
     _fields_ = ([(n, _u64) for n in _SUMMARY_COUNTS] + [(n, _f64) for n in _SUMMARY_FLOATS]
                 + [(n, _i64) for n in _SUMMARY_LATENCY] + [("risk_decisions", _u64 * 16)]
-                + [("return_bars", _u64), ("annualised", _i64)])
+                + [("return_bars", _u64), ("annualised", _i64), ("quotes_dropped", _u64)])
 
 
 #: numpy layouts of the C structs hftc_bt_fill / hftc_bt_equity (all fields 8 bytes).
 FILL_DTYPE = np.dtype([("local_ts", "<i8"), ("exch_ts", "<i8"), ("order_id", "<u8"), ("instrument", "<i8"),
                        ("side", "<i8"), ("maker", "<i8"), ("px", "<i8"), ("qty", "<i8"), ("fee", "<f8")])
+QUOTE_DTYPE = np.dtype([("local_ts", "<i8"), ("instrument", "<i8"), ("side", "<i8"), ("px", "<i8"), ("qty", "<i8")])
 EQUITY_DTYPE = np.dtype([("ts", "<i8"), ("equity", "<f8"), ("pnl", "<f8"), ("gross_notional", "<f8"),
                          ("position0", "<i8"), ("mid0", "<f8")])
 
@@ -72,11 +73,13 @@ class Library:
         lib.hftc_bt_error.argtypes = [ctypes.c_void_p]
         lib.hftc_bt_get_summary.restype = None
         lib.hftc_bt_get_summary.argtypes = [ctypes.c_void_p, ctypes.POINTER(Summary)]
-        for what in ("fill", "equity"):
+        for what in ("fill", "equity", "quote"):
             count = getattr(lib, f"hftc_bt_{what}_count")
             count.restype, count.argtypes = _u64, [ctypes.c_void_p]
         lib.hftc_bt_copy_fills.restype = None
         lib.hftc_bt_copy_fills.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.hftc_bt_copy_quotes.restype = None
+        lib.hftc_bt_copy_quotes.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.hftc_bt_copy_equity.restype = None
         lib.hftc_bt_copy_equity.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         lib.hftc_bt_free.restype = None
@@ -86,8 +89,9 @@ class Library:
         self.instrument_count = int(lib.hftc_bt_instrument_count())
         self._lib = lib
 
-    def run(self, tape_path: str, config: Config, params: list[float]) -> tuple[dict, np.ndarray, np.ndarray]:
-        """(summary dict, fills, equity); BacktestError (HFT1113) with the engine's message on failure."""
+    def run(self, tape_path: str, config: Config,
+            params: list[float]) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+        """(summary dict, fills, equity, quote changes); BacktestError (HFT1113) with the engine's message on failure."""
         values = (_f64 * max(len(params), 1))(*params)
         handle = self._lib.hftc_bt_run(tape_path.encode(), ctypes.byref(config), values, len(params))
         if not handle:
@@ -104,14 +108,18 @@ class Library:
             summary.update({n: int(getattr(s, n)) for n in _SUMMARY_LATENCY})
             summary["return_bars"] = int(s.return_bars)
             summary["annualised"] = bool(s.annualised)
+            summary["quotes_dropped"] = int(s.quotes_dropped)
             summary["risk_decisions"] = {name: int(s.risk_decisions[i]) for i, name in enumerate(RISK_DECISIONS)}
             fills = np.empty(int(self._lib.hftc_bt_fill_count(handle)), dtype=FILL_DTYPE)
             if len(fills):
                 self._lib.hftc_bt_copy_fills(handle, fills.ctypes.data)
+            quotes = np.empty(int(self._lib.hftc_bt_quote_count(handle)), dtype=QUOTE_DTYPE)
+            if len(quotes):
+                self._lib.hftc_bt_copy_quotes(handle, quotes.ctypes.data)
             equity = np.empty(int(self._lib.hftc_bt_equity_count(handle)), dtype=EQUITY_DTYPE)
             if len(equity):
                 self._lib.hftc_bt_copy_equity(handle, equity.ctypes.data)
-            return summary, fills, equity
+            return summary, fills, equity, quotes
         finally:
             self._lib.hftc_bt_free(handle)
 

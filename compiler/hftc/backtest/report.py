@@ -104,14 +104,19 @@ def _marker(kind: str, x: float, y: float, label: str) -> str:
 
 def svg_plot(ts: np.ndarray, y: np.ndarray, title: str, color: str, fill_to_zero: bool = False,
              include_zero: bool = True, steps: bool = False,
-             markers: list[tuple[str, float, float, str]] | None = None) -> str:
+             markers: list[tuple[str, float, float, str]] | None = None,
+             levels: list[tuple[str, list[tuple[float, float, float]]]] | None = None) -> str:
     """An SVG line plot of y over UTC time `ts` (ns), with labelled axes (date and time on x).
 
     `include_zero` keeps 0 on the y axis (PnL, drawdown; not a price); `steps` draws a step line
     (a position holds until the next change); `markers` are (kind, ts, y, hover label) with kind
-    `buy` or `sell`, drawn over the line.
+    `buy` or `sell`, drawn over the line; `levels` are (colour, [(from_ts, to_ts, y)]) horizontal
+    segments under it (the strategy's quotes, each held until it changed or was withdrawn).
     """
     markers = markers or []
+    levels = levels or []
+    seg_x = [v for _c, segs in levels for a, b, _y in segs for v in (a, b)]
+    seg_y = [y for _c, segs in levels for _a, _b, y in segs]
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
               f'role="img" aria-label="{html.escape(title)}">'),
              f'<rect x="0" y="0" width="{_W}" height="{_H}" fill="#fff"/>']
@@ -121,8 +126,8 @@ def svg_plot(ts: np.ndarray, y: np.ndarray, title: str, color: str, fill_to_zero
         return "".join(parts)
     x, yv = _thin(ts[ok].astype(float), y[ok].astype(float))
     span = ts[[0, -1]].astype(float) if len(ts) else np.zeros(0)  # the whole run, so the plots line up
-    all_x = np.concatenate([x, span, np.array([m[1] for m in markers], dtype=float)])
-    all_y = np.concatenate([yv, np.array([m[2] for m in markers], dtype=float)])
+    all_x = np.concatenate([x, span, np.array([m[1] for m in markers], dtype=float), np.array(seg_x, dtype=float)])
+    all_y = np.concatenate([yv, np.array([m[2] for m in markers], dtype=float), np.array(seg_y, dtype=float)])
     x0, x1 = float(all_x.min()), float(all_x.max())
     if x1 <= x0:
         x1 = x0 + 1.0
@@ -157,6 +162,9 @@ def svg_plot(ts: np.ndarray, y: np.ndarray, title: str, color: str, fill_to_zero
     if lo <= 0.0 <= hi:
         parts.append(f'<line x1="{_PAD_L}" y1="{py(0.0):.1f}" x2="{_W - _PAD_R}" y2="{py(0.0):.1f}" '
                      'stroke="#999"/>')
+    for colour, segs in levels:
+        parts.extend(f'<line class="quote" x1="{px(a):.1f}" y1="{py(y):.1f}" x2="{px(b):.1f}" y2="{py(y):.1f}" '
+                     f'stroke="{colour}" stroke-width="2" stroke-opacity="0.55"/>' for a, b, y in segs)
     if len(x):
         if steps and len(x) > 1:
             xs = np.repeat(x, 2)[1:]
@@ -219,6 +227,28 @@ def data_sources(tape_path: str) -> tuple[list[str], dict[str, float], str]:
     return unique, {i.symbol: i.lot_size for i in tape.instruments}, note
 
 
+_MAX_QUOTE_SEGMENTS = 4000  # per side; a market maker requotes often, the page stays light
+
+
+def quote_levels(quotes: np.ndarray, symbol, end_ts: int) -> list[tuple[str, list[tuple[float, float, float]]]]:
+    """The quoted prices of `symbol` as (colour, [(from, to, price)]) per side: each change holds until
+    the next change of that side (or the end); a withdrawal (qty 0) ends the level."""
+    out = []
+    for side, colour in ((1, "#1a9641"), (-1, "#d7191c")):
+        rows = quotes[(quotes["symbol"] == symbol) & (quotes["side"] == side)] if len(quotes) else quotes
+        segs = []
+        for k in range(len(rows)):
+            if rows["qty"][k] == 0:
+                continue
+            until = min(float(rows["local_ts"][k + 1]), float(end_ts)) if k + 1 < len(rows) else float(end_ts)
+            segs.append((float(rows["local_ts"][k]), max(until, float(rows["local_ts"][k])), float(rows["price"][k])))
+        if len(segs) > _MAX_QUOTE_SEGMENTS:  # evenly thinned: the shape of the quoting survives
+            step = len(segs) / _MAX_QUOTE_SEGMENTS
+            segs = [segs[int(i * step)] for i in range(_MAX_QUOTE_SEGMENTS)]
+        out.append((colour, segs))
+    return out
+
+
 def _side(value: int) -> str:
     return "buy" if int(value) > 0 else "sell"
 
@@ -248,10 +278,34 @@ def _latency_html(s: dict) -> str:
         return (f"<p>Constant: every order reaches the venue {lat.get('entry_ns', 0):,} ns after it is sent and "
                 f"every response comes back {lat.get('response_ns', 0):,} ns after the venue acts ({measured}).</p>")
     if lat.get("model") == "empirical":
-        return (f"<p>Empirical: each order draws its entry and response latency from {lat.get('samples', 0):,} "
-                f"samples (seed {lat.get('seed')}); {measured}. The sample set itself is not kept in the "
-                "results, so no histogram is drawn.</p>")
+        text = (f"<p>Empirical: each order draws its entry and response latency from {lat.get('samples', 0):,} "
+                f"samples (seed {lat.get('seed')}); {measured}.</p>")
+        hist = lat.get("histogram")
+        return text + (latency_histogram_svg(hist["edges_ns"], hist["counts"]) if hist else
+                       "<p>The sample set is not in these results, so no histogram is drawn.</p>")
     return f"<p>{html.escape(', '.join(f'{k} {v}' for k, v in lat.items()) or 'not recorded')}</p>"
+
+
+def latency_histogram_svg(edges: list[float], counts: list[int]) -> str:
+    """Bars of the latency samples' distribution (ns on x), as drawn from by the run."""
+    w, h, left, bottom = 440, 160, 56, 34
+    top = max(counts) if counts else 0
+    parts = [f'<svg class="latency-hist" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+             f'viewBox="0 0 {w} {h}" role="img" aria-label="latency samples">',
+             f'<rect x="0" y="0" width="{w}" height="{h}" fill="#fff"/>']
+    n = len(counts)
+    pw, ph = w - left - 10, h - bottom - 10
+    for k, c in enumerate(counts):
+        bh = 0.0 if top == 0 else c / top * ph
+        parts.append(f'<rect class="bar" x="{left + k * pw / n:.1f}" y="{10 + ph - bh:.1f}" width="{pw / n - 1:.1f}" '
+                     f'height="{bh:.1f}" fill="#1f6fb2"><title>{edges[k]:,.0f}–{edges[k + 1]:,.0f} ns: '
+                     f'{c:,}</title></rect>')
+    for k in (0, n):
+        anchor = "start" if k == 0 else "end"
+        parts.append(f'<text x="{left + k * pw / n:.1f}" y="{h - 14}" text-anchor="{anchor}" font-size="11" '
+                     f'fill="#444">{edges[k]:,.0f} ns</text>')
+    parts.append(f'<text x="{left - 6}" y="16" text-anchor="end" font-size="11" fill="#444">{top:,}</text></svg>')
+    return "".join(parts)
 
 
 def _findings_html(s: dict) -> str:
@@ -318,6 +372,9 @@ def render_report(res: BacktestResult) -> str:
                  f"({'maker' if f['maker'] else 'taker'}) {utc_stamp(f['local_ts'])}")) for f in marked]
     left_off = (f" The first {len(marked):,} of {len(fills0):,} fills are marked." if len(fills0) > len(marked)
                 else "")
+    levels = quote_levels(res.quotes, symbol0, int(ts[-1]) if len(ts) else 0)
+    if s.get("quotes_dropped"):
+        left_off += f" Quotes after the first {len(res.quotes):,} changes were not recorded."
     lot = lots.get(symbol0) if symbol0 is not None else None
     position = eq["position0"].astype(float) * (lot if lot else 1.0)
     position_unit = "quantity, as in the fills table" if lot else "lots"
@@ -344,8 +401,10 @@ h2 {{ margin-top: 28px; font-size: 17px; }}
 <h2 id="price">Price of {html.escape(str(symbol0 or "instrument 0"))} with the strategy's fills</h2>
 <p class="note">Mid price of the strategy's first instrument (line), with its fills at their fill price and the
 time the strategy learned of them: <span style="color:#1a9641">▲ buy</span>, <span style="color:#d7191c">▼ sell</span>.
-The engine does not record the strategy's resting quotes, so only fills are marked.{left_off}</p>
-{svg_plot(ts, mid, "Mid price and fills", "#555", include_zero=False, markers=markers)}
+The strategy's quotes are the <span style="color:#1a9641">green (bid)</span> and
+<span style="color:#d7191c">red (ask)</span> levels, each from the moment it was decided until it changed or
+was withdrawn.{left_off}</p>
+{svg_plot(ts, mid, "Mid price, quotes and fills", "#555", include_zero=False, markers=markers, levels=levels)}
 <h2 id="position">Position in {html.escape(str(symbol0 or "instrument 0"))} ({position_unit})</h2>
 {svg_plot(ts, position, "Position", "#7b3294", steps=True)}
 <h2 id="equity">Equity (PnL after fees, marked to mid, in {html.escape(currency)})</h2>

@@ -43,6 +43,11 @@ FILLS_DTYPE = np.dtype([("local_ts", "<i8"), ("exch_ts", "<i8"), ("order_id", "<
                         ("price", "<f8"), ("quantity", "<f8"), ("fee", "<f8")])
 
 
+#: The strategy's quote changes: when it decided a new price for one side, or withdrew it (qty 0).
+QUOTES_DTYPE = np.dtype([("local_ts", "<i8"), ("instrument", "<u2"), ("symbol", "U40"), ("side", "i1"),
+                         ("px", "<i8"), ("qty", "<i8"), ("price", "<f8"), ("quantity", "<f8")])
+
+
 def max_correlation(equity: np.ndarray) -> float:
     """|corr| of per-sample strategy PnL changes and instrument-0 mid returns (0 when undefined).
 
@@ -72,6 +77,7 @@ class BacktestResult:
     summary: dict
     fills: np.ndarray
     equity: np.ndarray
+    quotes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=QUOTES_DTYPE))  # quote changes
     extra: dict = field(default_factory=dict)  # reserved for callers (e.g. walk-forward labels)
 
     def metric(self, name: str) -> float:

@@ -147,11 +147,11 @@ struct InstrumentState {
   std::int64_t pos = 0, cash = 0;  // exchange-side truth: lots, tick*lots (sells add; linear)
   std::int64_t cash_local = 0;     // as acknowledged to the strategy (linear)
   double coin_cash = 0.0, coin_cash_local = 0.0;  // inverse: settlement coins (buys add)
-  double value = 0.0;              // linear: quote currency per tick*lot (tick * lot * multiplier)
-  double contract = 0.0;           // inverse: quote value of one lot (lot * multiplier)
-  double tick = 0.0;               // price of one tick
-  bool inverse = false;            // coin-margined: PnL and fees in the base coin
-  double mid = 0.0;                // last two-sided mid in ticks, as of the last END event
+  double value = 0.0;     // linear: quote currency per tick*lot (tick * lot * multiplier)
+  double contract = 0.0;  // inverse: quote value of one lot (lot * multiplier)
+  double tick = 0.0;      // price of one tick
+  bool inverse = false;   // coin-margined: PnL and fees in the base coin
+  double mid = 0.0;       // last two-sided mid in ticks, as of the last END event
 
   /// Settlement-currency notional of `qty` lots at `px` ticks: px * qty * value when linear,
   /// qty * contract / price (coins) when inverse.
@@ -299,6 +299,7 @@ class Engine {
           static_cast<std::size_t>(std::min<std::int64_t>(span / cfg_.sample_ns + 2, 1 << 16)));
     }
     fills_ = &res.fills;
+    quotes_ = &res.quotes;
     equity_ = &res.equity;
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -680,6 +681,7 @@ class Engine {
   void requote(InstrumentState& s, std::uint16_t k, unsigned side, bool want, std::int64_t px,
                std::int64_t qty, std::int64_t lt) {
     LocalQuote& lq = s.quote[side];
+    bool cancelled = false;
     if (lq.active) {
       if (want && lq.px == px && lq.qty == qty) return;  // already working
       ++summary_.cancels;
@@ -688,12 +690,19 @@ class Engine {
               lt);
       lq.active = false;
       lq.cancelling = lq.id;
+      cancelled = true;
     }
-    if (!want) return;
+    std::uint64_t id = 0;
     // CancelPolicy::kWaitForConfirm: no replacement while the cancelled order may still fill.
-    if (lq.cancelling != 0 && cfg_.cancel == CancelPolicy::kWaitForConfirm) return;
-    const std::uint64_t id = send(k, side, px, qty, RequestType::kQuote, lt);
-    if (id != 0) lq = LocalQuote{id, px, qty, true};
+    if (want && !(lq.cancelling != 0 && cfg_.cancel == CancelPolicy::kWaitForConfirm)) {
+      id = send(k, side, px, qty, RequestType::kQuote, lt);
+    }
+    if (id != 0) {
+      lq = LocalQuote{id, px, qty, true, lq.cancelling};
+      note_quote(k, side, lt, px, qty);
+    } else if (cancelled) {
+      note_quote(k, side, lt, 0, 0);  // nothing quoted on this side from now
+    }
   }
 
   // Risk-checks and sends a new order; returns its id, 0 when the gate rejected it.
@@ -737,8 +746,7 @@ class Engine {
 
   double gross_notional() const noexcept {
     double g = 0.0;
-    for (const InstrumentState& s : inst_)
-      g += std::abs(s.marked(s.pos));
+    for (const InstrumentState& s : inst_) g += std::abs(s.marked(s.pos));
     return g;
   }
 
@@ -748,6 +756,15 @@ class Engine {
     const double eq = equity_now();
     const InstrumentState& s0 = inst_[0];
     return EquityPoint{ts, eq, eq - cfg_.capital, gross, s0.pos, s0.mid * view_.inst[0].tick_size};
+  }
+
+  void note_quote(std::uint16_t k, unsigned side, std::int64_t lt, std::int64_t px,
+                  std::int64_t qty) {
+    if (quotes_->size() < kMaxQuoteChanges) {
+      quotes_->push_back(QuoteChange{lt, k, static_cast<std::int8_t>(side == 0 ? 1 : -1), px, qty});
+    } else {
+      ++summary_.quotes_dropped;
+    }
   }
 
   // Peak-to-trough on every change of equity, not only on the sampled grid.
@@ -803,6 +820,7 @@ class Engine {
   Summary summary_{};
   std::vector<PriceLevel> clear_buf_;
   std::vector<Fill>* fills_ = nullptr;
+  std::vector<QuoteChange>* quotes_ = nullptr;
   std::vector<EquityPoint>* equity_ = nullptr;
 };
 

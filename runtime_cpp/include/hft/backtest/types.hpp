@@ -17,6 +17,8 @@ namespace hft::backtest {
 /// Instruments one run can replay at once (the tape format allows more; the engine keeps its
 /// per-instrument state in fixed arrays so the hot loop never indexes a heap vector).
 inline constexpr std::size_t kMaxInstruments = 8;
+/// Quote changes kept per run for the report (a market maker requotes on most events).
+inline constexpr std::size_t kMaxQuoteChanges = 1 << 20;
 
 /// Order entry (local -> exchange) and response (exchange -> local) latency.
 struct LatencyModel {
@@ -41,8 +43,8 @@ enum class QueueModel : std::uint8_t {
 /// the order it cancels, so the cancel itself always takes effect at its arrival; the policy only
 /// decides when the replacement is sent (README.md, "Cancels").
 enum class CancelPolicy : std::uint8_t {
-  kReplaceAtOnce,    ///< send the replacement with the cancel (cancel/new in one go), the default
-  kWaitForConfirm,   ///< send nothing on that side until the cancel (or a final fill) is heard
+  kReplaceAtOnce,   ///< send the replacement with the cancel (cancel/new in one go), the default
+  kWaitForConfirm,  ///< send nothing on that side until the cancel (or a final fill) is heard
 };
 
 struct Config {
@@ -60,7 +62,7 @@ struct Config {
   std::int64_t sample_ns = 1'000'000'000;  ///< equity-curve sampling period
   /// Return interval of Sharpe and Sortino (>= sample_ns; see stats.hpp).
   std::int64_t bar_ns = 60'000'000'000;
-  double capital = 100'000.0;              ///< quote currency, for leverage and returns
+  double capital = 100'000.0;  ///< quote currency, for leverage and returns
   std::size_t book_capacity_ticks = 1 << 16;
   /// Per tape instrument: an inverse (coin-margined) contract, whose `multiplier` is the quote
   /// value of one contract and whose PnL, fees, notional and leverage are in the base coin
@@ -107,6 +109,15 @@ concept Strategy = requires(S& s, const MarketView& v, Intent& out) {
   s.on_market(v, out);
 };
 
+/// A change of the strategy's working quote on one side, when it was decided (local time): a new
+/// price (and size) or, with qty 0, no quote on that side any more. For plots of what was quoted.
+struct QuoteChange {
+  std::int64_t local_ts;
+  std::uint16_t instrument;
+  std::int8_t side;      ///< +1 bid, -1 ask
+  std::int64_t px, qty;  ///< ticks, lots; qty 0: withdrawn
+};
+
 struct Fill {
   std::int64_t local_ts;  ///< when the strategy learns of it (exch_ts + response latency)
   std::int64_t exch_ts;   ///< when it happened at the exchange
@@ -131,13 +142,16 @@ struct Summary {
   double pnl, fees, turnover, sharpe, sortino, max_drawdown, fill_ratio, max_leverage, seconds,
       events_per_s;
   std::int64_t entry_latency_ns_median, response_latency_ns_median;
-  std::uint64_t return_bars;  ///< whole bars behind sharpe and sortino
-  bool annualised;            ///< false: sharpe and sortino are per bar of Config::bar_ns
+  std::uint64_t return_bars;     ///< whole bars behind sharpe and sortino
+  std::uint64_t quotes_dropped;  ///< quote changes beyond kMaxQuoteChanges, not recorded
+  bool annualised;               ///< false: sharpe and sortino are per bar of Config::bar_ns
 };
 
 struct Result {
   Summary summary;
   std::vector<Fill> fills;
+  std::vector<QuoteChange>
+      quotes;  ///< capped at kMaxQuoteChanges (summary.quotes_dropped counts the rest)
   std::vector<EquityPoint> equity;
   std::array<std::uint64_t, hft::trading::kRiskDecisionCount> risk_decisions;
 };
