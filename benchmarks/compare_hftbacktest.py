@@ -136,7 +136,12 @@ def _touch_loop():
         bid_id, bid_tick, bid_lots = 0, 0, 0
         ask_id, ask_tick, ask_lots = 0, 0, 0
         next_id, orders, mid = 0, 0, 0.0
-        while hbt.wait_next_feed(False, 3_600_000_000_000) == 2:
+        while True:
+            r = hbt.wait_next_feed(False, 3_600_000_000_000)
+            if r != 2:  # 1: end of data; anything else is an error code, and the backtest cannot go on
+                out[2] = r
+                out[3] = hbt.current_timestamp
+                break
             hbt.clear_inactive_orders(0)
             live = hbt.orders(0)
             if bid_id != 0 and bid_id not in live:
@@ -215,7 +220,7 @@ class HftbacktestSide:
         import numpy as np
 
         hbt = self._backtest(self.events if data is None else data, args)
-        out = np.zeros(2)
+        out = np.zeros(4)
         start = time.perf_counter()
         self.loop(hbt, params["order_qty"], params["max_position"], out)
         seconds = time.perf_counter() - start
@@ -229,7 +234,7 @@ class HftbacktestSide:
             gross = balance + self.multiplier * position * mid
         return {"orders": int(out[0]), "fills": int(fills), "position": float(position), "gross": float(gross),
                 "fees": float(fee), "net": float(gross - fee), "events": len(self.events if data is None else data),
-                "seconds": seconds}
+                "seconds": seconds, "stop_code": int(out[2]), "stop_ts": int(out[3])}
 
 
 # ----------------------------------------------------------------------------- the comparison
@@ -296,6 +301,8 @@ def speed_lines(rows: list[dict], runs: int) -> list[str]:
         theirs = f"{r['hftbacktest_events_per_s'] / 1e6:.2f}" if r["hftbacktest_events_per_s"] else "-"
         ratio = (f"{r['hftc_events_per_s'] / r['hftbacktest_events_per_s']:.1f}x"
                  if r["hftc_events_per_s"] and r["hftbacktest_events_per_s"] else "-")
+        if r["hftbacktest"] and r["hftbacktest"]["stop_code"] != 1:
+            theirs, ratio = "stopped", "-"  # an early stop replays part of the data: its rate means nothing
         their_events = f"{r['hftbacktest']['events']:,}" if r["hftbacktest"] else "-"
         jit = f"{r['hftbacktest_jit_s']:.1f}" if r["hftbacktest_jit_s"] is not None else "-"
         lines.append(f"  {r['file']:<32} {r['hftc']['events']:>10,} {ours:>9} {their_events:>10} {theirs:>9} "
@@ -344,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n".join(parity_table(f"{r['file']} ({r['symbol']}, quote {r['params']['order_qty']:g}, "
                                      f"limit {r['params']['max_position']:g})", r["hftc"], r["hftbacktest"])))
+        stopped = r["hftbacktest"] and r["hftbacktest"]["stop_code"] != 1
+        if stopped:
+            print(f"  NOT COMPARABLE: hftbacktest's wait_next_feed returned error code {r['hftbacktest']['stop_code']} "
+                  f"at local time {r['hftbacktest']['stop_ts']} ns, before the end of the data; its figures cover "
+                  f"only the replay up to there")
     print()
     print("\n".join(speed_lines(rows, args.runs)))
     print(json.dumps({"benchmark": "compare_hftbacktest", "hftbacktest": version, "runs": args.runs,
