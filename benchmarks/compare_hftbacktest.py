@@ -160,17 +160,17 @@ def _touch_loop():
                 want_ask_lots = int(math.floor(min(max(max_position + position, 0.0), order_qty) / lot + 1e-9))  # noqa: RUF046 - numba types
             # One resting post-only order per side: cancel and replace when price or size change (a
             # cancel refused while a request is in flight is retried at the next event).
-            if bid_id != 0 and (want_bid_lots == 0 or best_bid_tick != bid_tick or want_bid_lots != bid_lots):
-                if hbt.cancel(0, bid_id, False) == 0:
-                    bid_id = 0
+            moved = want_bid_lots == 0 or best_bid_tick != bid_tick or want_bid_lots != bid_lots
+            if bid_id != 0 and moved and hbt.cancel(0, bid_id, False) == 0:
+                bid_id = 0
             if bid_id == 0 and want_bid_lots > 0:
                 next_id += 1
                 orders += 1
                 hbt.submit_buy_order(0, next_id, best_bid_tick * tick, want_bid_lots * lot, GTX, LIMIT, False)
                 bid_id, bid_tick, bid_lots = next_id, best_bid_tick, want_bid_lots
-            if ask_id != 0 and (want_ask_lots == 0 or best_ask_tick != ask_tick or want_ask_lots != ask_lots):
-                if hbt.cancel(0, ask_id, False) == 0:
-                    ask_id = 0
+            moved = want_ask_lots == 0 or best_ask_tick != ask_tick or want_ask_lots != ask_lots
+            if ask_id != 0 and moved and hbt.cancel(0, ask_id, False) == 0:
+                ask_id = 0
             if ask_id == 0 and want_ask_lots > 0:
                 next_id += 1
                 orders += 1
