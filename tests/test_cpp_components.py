@@ -130,9 +130,12 @@ def test_book_and_strategy_both_threaded_is_an_error(tmp_path: Path) -> None:
     assert codes == [("HFT0641", Severity.ERROR)]
 
 
+_EXEC_ROLE = "    role: execution_report\n    fields_map: {price: last_price, qty: last_qty, ts: ts_exchange}\n"
+
+
 def test_input_without_role_warns_and_is_ignored(tmp_path: Path) -> None:
     replacement = ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]")
-    result = _variant_result(tmp_path, replacement)
+    result = _variant_result(tmp_path, replacement, (_EXEC_ROLE, ""))  # the report without its role
     assert [(d.code, d.severity) for d in result.diagnostics] == [("HFT0640", Severity.WARNING)]
     assert "ExecutionReport" in result.diagnostics[0].message
     files, diags = _files(result.ir)
@@ -141,10 +144,9 @@ def test_input_without_role_warns_and_is_ignored(tmp_path: Path) -> None:
 
 
 def test_declared_execution_report_becomes_fills(tmp_path: Path) -> None:
-    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"),
-                  ("    description: Venue's answer to an order.\n",
-                   "    description: Venue's answer to an order.\n    role: execution_report\n"
-                   "    fields_map: {price: last_price, qty: last_qty}\n"))
+    # The example declares the report's role (and maps its fields); fed to the feed, it becomes fills.
+    assert _EXEC_ROLE in EXAMPLE.read_text(encoding="utf-8")
+    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
     files, diags = _files(ir)
     assert diags == []
     header = files["include/fx_mm/components.hpp"].decode()
@@ -241,7 +243,8 @@ def test_variant_with_risk_and_gateway_threads_builds_and_passes(cache_dir: Path
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is not installed")
     replacements = ((THREADS, "threads: {feed: {cpu: 1}, risk: {cpu: 2}, gateway: {cpu: 3}}"),
-                    ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
+                    ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"),
+                    (_EXEC_ROLE, ""))  # the report without its role: an input the handlers ignore
     assert [code for code, _ in _variant_codes(tmp_path, *replacements)] == ["HFT0640"]
     files, diags = _files(_variant(tmp_path, *replacements))
     assert diags == []
