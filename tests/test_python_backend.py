@@ -532,7 +532,8 @@ def test_encoding_errors(fx: dict[str, ModuleType]) -> None:
         msgs.Trade.wrap_and_apply_header(bytes(64))
     with pytest.raises(err, match="too small"):
         msgs.Trade.wrap_and_apply_header(bytearray(20))
-    small = msgs.ExecutionReport.wrap_and_apply_header(bytearray(8 + 49 + 4))
+    # Header, block and the var-data's length prefix fit; no room for its bytes.
+    small = msgs.ExecutionReport.wrap_and_apply_header(bytearray(8 + msgs.ExecutionReport.BLOCK_LENGTH + 4))
     with pytest.raises(err, match="too small"):
         small.reject_reason = "too long for the buffer"
     decoded = msgs.ExecutionReport.wrap_for_decode(bytearray(_encode_report(fx)))

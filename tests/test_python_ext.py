@@ -478,8 +478,9 @@ assert x.decode_book_delta(x.encode_book_delta(delta, side=77))["side"] is x.Sid
 v1 = bytearray(data[:45]); v1[0:2] = (37).to_bytes(2, "little"); v1[6:8] = (1).to_bytes(2, "little")
 assert x.decode_book_delta(v1)["order_count"] is None and x.decode_book_delta(v1)["qty"] == 5
 # invalid UTF-8 in var-data
-raw = bytearray(x.encode_execution_report(client_order_id=1, exec_id=2, side=1, last_price=3, last_qty=4,
-                                           leaves_qty=5, ts_exchange=6, reject_reason="ab"))
+raw = bytearray(x.encode_execution_report(client_order_id=1, orig_client_order_id=0, exec_id=2, exec_type=0,
+                                           order_status=0, side=1, last_price=3, last_qty=4, leaves_qty=5,
+                                           cum_qty=0, seq=7, ts_exchange=6, reject_reason="ab"))
 raw[-1] = 0xFF
 try:
     x.decode_execution_report(raw)
