@@ -297,7 +297,9 @@ def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Pat
 def test_component_diagnostics_come_from_the_passes(tmp_path: Path) -> None:
     """The shared analysis reports once, at compile time, so the Rust target reports nothing more
     and an IR with a component error still yields no partial crate."""
-    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"))
+    # ExecutionReport without its declared role: a feed input the handlers ignore.
+    ir = _variant(tmp_path, ("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade, Snapshot, ExecutionReport]"),
+                  ("    role: execution_report\n    fields_map: {price: last_price, qty: last_qty, ts: ts_exchange}\n", ""))
     report = generate(ir, ["rust"], "/nonexistent")
     assert report.diagnostics == []
     assert "/// Ignored (no role): ExecutionReport." in report.outputs[0].files["src/components.rs"].decode()
