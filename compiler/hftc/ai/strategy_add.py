@@ -175,13 +175,10 @@ def entry_for(kind: Kind, instrument: str, sizing: Sizing, request: str) -> tupl
 # --- editing the schema text -------------------------------------------------------------------------------
 
 def _yaml():
-    from ruamel.yaml import YAML
+    """The round-trip YAML setup of schema edits (comments and quotes kept, the schema's indents)."""
+    from hftc.deploy.schema_edit import round_trip_yaml
 
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.width = 4096
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
+    return round_trip_yaml()
 
 
 def _styled(value: Any, flow: bool) -> Any:

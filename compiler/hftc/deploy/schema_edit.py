@@ -21,7 +21,7 @@ class SchemaEditError(ValueError):
     """The schema file cannot take a deployment entry (not a mapping, `deployments:` not a mapping...)."""
 
 
-def _yaml():
+def round_trip_yaml():
     from ruamel.yaml import YAML
 
     y = YAML(typ="rt")
@@ -62,13 +62,13 @@ def _plain(node: Any) -> Any:
 def dump_entry(name: str, entry: dict[str, Any]) -> str:
     """`name:` and the entry, as it reads under `deployments:` (without the indentation)."""
     out = io.StringIO()
-    _yaml().dump({name: _styled(entry, 0)}, out)
+    round_trip_yaml().dump({name: _styled(entry, 0)}, out)
     return out.getvalue()
 
 
 def existing_entry(text: str, name: str) -> dict[str, Any] | None:
     """The plain value of `deployments.<name>` in the schema text, if there is one."""
-    data = _yaml().load(text)
+    data = round_trip_yaml().load(text)
     deployments = data.get("deployments") if isinstance(data, dict) else None
     if isinstance(deployments, dict) and isinstance(deployments.get(name), dict):
         return _plain(deployments[name])
@@ -95,7 +95,7 @@ def edit_schema_text(text: str, name: str, entry: dict[str, Any]) -> str:
     """The schema text with `deployments.<name>` set to `entry` (inserted, or updated in place)."""
     from ruamel.yaml.comments import CommentedMap
 
-    y = _yaml()
+    y = round_trip_yaml()
     data = y.load(text)
     if not isinstance(data, CommentedMap):
         raise SchemaEditError("the schema's top level is not a mapping")
