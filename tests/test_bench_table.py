@@ -77,6 +77,7 @@ def test_color_mode_reaches_the_tables(monkeypatch, capsys) -> None:
     from hftc.diagnostics.color import set_mode
 
     monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("TERM", "dumb")  # `always` colours even a terminal that says it is dumb
     monkeypatch.delenv("NO_COLOR", raising=False)
     set_mode("always")
     render(RESULTS, [NOTE])

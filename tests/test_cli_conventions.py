@@ -54,6 +54,7 @@ def test_color_never_and_auto_off_a_terminal_are_plain(bad_schema) -> None:
 
 
 def test_no_color_and_force_color(bad_schema, monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")  # `auto` leaves a dumb terminal plain; this test is about the variables
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert ESC in runner.invoke(app, ["lint", bad_schema]).stderr
     monkeypatch.setenv("NO_COLOR", "1")
@@ -64,6 +65,9 @@ def test_no_color_and_force_color(bad_schema, monkeypatch) -> None:
     assert wants_color(_Tty(True), "auto") and not wants_color(_Tty(False), "auto")
     monkeypatch.setenv("NO_COLOR", "1")
     assert not wants_color(_Tty(True), "auto") and wants_color(_Tty(False), "always")
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not wants_color(_Tty(True), "auto") and wants_color(_Tty(True), "always")
 
 
 def test_json_output_stays_plain_with_color_always(bad_schema) -> None:

@@ -42,6 +42,6 @@ def rich_options() -> dict:
     (`auto` leaves it to rich, which already honours NO_COLOR and FORCE_COLOR)."""
     if _mode == "never":
         return {"color_system": None}  # no ANSI styles at all, bold and italics included
-    if _mode == "always":
-        return {"force_terminal": True}
+    if _mode == "always":  # also under TERM=dumb, where rich would otherwise pick no colours
+        return {"force_terminal": True, **({"color_system": "standard"} if os.environ.get("TERM") == "dumb" else {})}
     return {}
