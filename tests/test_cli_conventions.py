@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -115,8 +116,14 @@ def _hftc_script() -> str:
     return str(script)
 
 
+def _from_bash(*args: str) -> list[str]:
+    """The command as a user types it in bash: typer finds the shell by walking up the process tree
+    (under `make` the parent would be sh). `; true` keeps bash from exec'ing the command in its place."""
+    return ["bash", "-c", " ".join(shlex.quote(a) for a in args) + "; status=$?; true; exit $status"]
+
+
 def test_show_completion_bash_in_a_subprocess() -> None:
-    proc = subprocess.run([_hftc_script(), "--show-completion", "bash"], capture_output=True,
+    proc = subprocess.run(_from_bash(_hftc_script(), "--show-completion", "bash"), capture_output=True,
                           text=True, env=_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "complete -o default -F _hftc_completion hftc" in proc.stdout
@@ -130,7 +137,7 @@ def test_show_completion_bash_in_a_subprocess() -> None:
 
 def test_install_completion_writes_the_bash_script(tmp_path) -> None:
     env = {**_env(), "HOME": str(tmp_path), "SHELL": "/bin/bash"}
-    proc = subprocess.run([_hftc_script(), "--install-completion", "bash"], capture_output=True,
+    proc = subprocess.run(_from_bash(_hftc_script(), "--install-completion", "bash"), capture_output=True,
                           text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     script = tmp_path / ".bash_completions" / "hftc.sh"
