@@ -82,3 +82,19 @@ def test_hftc_lint_shows_all_three(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in done.stderr.splitlines() if line.startswith("error[")] == \
         ["error[HFT0101]", "error[HFT0301]", "error[HFT0626]"]
     assert "Traceback" not in done.stderr
+
+
+def test_a_file_rewritten_with_the_same_size_and_time_is_parsed_again(tmp_path) -> None:
+    """The parse cache serves a file only while its bytes are the same: a rewrite of equal length that
+    keeps the modification time (an editor saving twice within one timestamp tick) is read again."""
+    import os
+
+    from hftc.frontend import compile_file
+
+    path = tmp_path / "s.hftc.yaml"
+    path.write_text("hftc: 1\npackage: a.b\nversion: 1\ntypes:\n  P: {decimal: int64, exponent: -8}\n")
+    stamp = os.stat(path).st_mtime_ns
+    assert compile_file(str(path)).ok
+    path.write_text("hftc: 1\npackage: a.b\nversion: 1\ntypes:\n  P: {decimal: int64, exponent: -Q}\n")
+    os.utime(path, ns=(stamp, stamp))
+    assert not compile_file(str(path)).ok

@@ -1,6 +1,6 @@
 """`hftc backtest`: one native backtest of a schema strategy on recorded market data.
 
-Only typer is imported at module level (the CLI registers this command at start-up).
+Only typer and the stdlib-only fee table are imported at module level (the CLI registers this command at start-up).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import typer
 
+from hftc.backtest.fees import PROFILES  # stdlib only: the CLI still starts fast
 
-FeeProfileChoice = Enum("FeeProfileChoice", {n.replace("-", "_"): n for n in
-                                              ("binance-spot", "binance-usdm", "binance-coinm", "none")}, type=str)
+
+FeeProfileChoice = Enum("FeeProfileChoice", {n.replace("-", "_"): n for n in PROFILES}, type=str)
 
 
 class ContractChoice(str, Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections import OrderedDict
@@ -82,37 +83,31 @@ def read_bounded(path: str, file: str, what: str = "schema") -> tuple[bytes | No
     return data, []
 
 
-# Files parsed before, by identity and modification time: a long-lived process (the language server,
-# which recompiles on every edit) re-reads an unchanged import or strategy template from here. Loaded
-# documents are never modified after parsing, so sharing them is safe.
+# Files parsed before, by path and content: a long-lived process (the language server, which
+# recompiles on every edit) re-reads an unchanged import or strategy template from here. Reading the
+# bytes is cheap next to parsing them, and keying on them (not on size and modification time, which a
+# quick rewrite of the same length can leave equal) never serves an old parse. Loaded documents are
+# never modified after parsing, so sharing them is safe.
 _PARSED: OrderedDict[tuple, tuple[str, LoadedYaml | None, tuple[Diagnostic, ...]]] = OrderedDict()
 PARSED_CACHE_FILES = 64
-
-
-def _identity(path: str, file: str) -> tuple | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (os.path.realpath(path), file, info.st_ino, info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
 
 
 def read_file(path: str, sources: SourceSet) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     file = display_path(path)
     if file in sources.docs:
         return sources.docs[file], []
-    key = _identity(path, file)
-    cached = _PARSED.get(key) if key is not None else None
-    if cached is not None:
-        _PARSED.move_to_end(key)
-        text, doc, diags = cached
-        sources.texts[file] = text
-        if doc is not None:
-            sources.docs[file] = doc
-        return doc, list(diags)
     data, diags = read_bounded(path, file)
     if data is None:
         return None, diags
+    key = (os.path.realpath(path), file, hashlib.blake2b(data, digest_size=16).digest())
+    cached = _PARSED.get(key)
+    if cached is not None:
+        _PARSED.move_to_end(key)
+        text, doc, parse_diags = cached
+        sources.texts[file] = text
+        if doc is not None:
+            sources.docs[file] = doc
+        return doc, list(parse_diags)
     text, diags = decode(file, data)
     if text is None:
         return None, diags
@@ -120,10 +115,9 @@ def read_file(path: str, sources: SourceSet) -> tuple[LoadedYaml | None, list[Di
     doc, diags = load_yaml_text(file, text)
     if doc is not None:
         sources.docs[file] = doc
-    if key is not None and key == _identity(path, file):  # unchanged while read
-        _PARSED[key] = (text, doc, tuple(diags))
-        while len(_PARSED) > PARSED_CACHE_FILES:
-            _PARSED.popitem(last=False)
+    _PARSED[key] = (text, doc, tuple(diags))
+    while len(_PARSED) > PARSED_CACHE_FILES:
+        _PARSED.popitem(last=False)
     return doc, diags
 
 
