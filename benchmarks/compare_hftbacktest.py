@@ -29,7 +29,7 @@ quotes of the coin-M and USD-M files; and its fills, position, fees and PnL are 
 orders' executed quantities, because its `state_values` miss partial fills (the JSON line keeps
 `state_values` for comparison).
 
-Output: one table per file (orders sent, fills, final position, gross PnL, fees, net PnL in the
+Output: one table per file (orders sent, post-only rejects, fills, final position, gross PnL, fees, net PnL in the
 settlement currency, PnL marked at the final mid), then replay speed: each engine's replay loop
 timed in `--runs` interleaved rounds (hftc then hftbacktest, then the other way round) after a
 warm-up, median seconds and events/s per engine and their ratio. Events are rows replayed: tape
@@ -125,7 +125,8 @@ class HftcSide:
         s = result.summary
         position = float((result.fills["side"].astype(float) * result.fills["quantity"]).sum())
         symbol = next(iter(s["contracts"]))
-        return {"orders": int(s["orders"]), "fills": int(s["fills"]), "position": position,
+        return {"orders": int(s["orders"]), "rejects": int(s["post_only_rejects"]), "fills": int(s["fills"]),
+                "position": position,
                 "gross": float(s["pnl"]) + float(s["fees"]), "fees": float(s["fees"]), "net": float(s["pnl"]),
                 "events": int(s["events"]), "seconds": float(s["seconds"]), "contract": s["contracts"][symbol],
                 "currency": s["settlement_currency"]}
@@ -236,7 +237,7 @@ class HftbacktestSide:
 
     def run(self, params: dict, args, data=None) -> dict:
         import numpy as np
-        from hbt_partial_fills import ACCOUNT_SIZE, BALANCE, FEE, FILLS, POSITION_LOTS
+        from hbt_partial_fills import ACCOUNT_SIZE, BALANCE, EXPIRED_ORDERS, FEE, FILLS, POSITION_LOTS
 
         hbt = self._backtest(self.events if data is None else data, args)
         out, acct = np.zeros(5), np.zeros(ACCOUNT_SIZE)
@@ -253,7 +254,7 @@ class HftbacktestSide:
             gross = -balance - self.multiplier * position / mid
         else:
             gross = balance + self.multiplier * position * mid
-        return {"orders": int(out[0]), "fills": int(acct[FILLS]), "position": float(position), "gross": float(gross),
+        return {"orders": int(out[0]), "rejects": int(acct[EXPIRED_ORDERS]), "fills": int(acct[FILLS]), "position": float(position), "gross": float(gross),
                 "fees": float(fee), "net": float(gross - fee), "events": len(self.events if data is None else data),
                 "seconds": seconds, "strategy_calls": int(out[4]), "stop_code": int(out[2]), "stop_ts": int(out[3]),
                 "state_values": own}
@@ -262,7 +263,7 @@ class HftbacktestSide:
 # ----------------------------------------------------------------------------- the comparison
 
 
-ROWS = (("orders", "orders sent", "{:,}"), ("fills", "fills", "{:,}"), ("position", "final position", "{:,.6g}"),
+ROWS = (("orders", "orders sent", "{:,}"), ("rejects", "post-only rejects", "{:,}"), ("fills", "fills", "{:,}"), ("position", "final position", "{:,.6g}"),
         ("gross", "gross PnL", "{:,.6g}"), ("fees", "fees", "{:,.6g}"), ("net", "net PnL", "{:,.6g}"))
 
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 QTY_SHORT = 1e-9
 
 #: Layout of the float64 account array `account` updates.
-POSITION_LOTS, BALANCE, FEE, FILLS, TRADED_LOTS = range(5)
-ACCOUNT_SIZE = 5
+POSITION_LOTS, BALANCE, FEE, FILLS, TRADED_LOTS, EXPIRED_ORDERS = range(6)
+ACCOUNT_SIZE = 6
 
 _JITTED = None
 
@@ -44,7 +44,7 @@ def jitted():
 
 
 def _build():
-    from hftbacktest.order import BUY, NEW, PARTIALLY_FILLED
+    from hftbacktest.order import BUY, EXPIRED, NEW, PARTIALLY_FILLED
     from numba import njit, types
     from numba.typed import Dict
 
@@ -62,7 +62,8 @@ def _build():
     def account(hbt, book, acct, lot, multiplier, inverse, maker_fee):
         """Book the executions the local orders report since the last call (see workaround 2).
 
-        Call before `clear_inactive_orders`, which drops filled and cancelled orders. The traded
+        Call before every `clear_inactive_orders`, which drops filled, cancelled and expired orders
+        (so each expired order, a post-only order rejected on arrival, is counted once). The traded
         amount is hftbacktest's: price x qty x multiplier (linear) or multiplier x qty / price
         (inverse); balance moves by -side x amount and the fee is the maker rate of the amount.
         """
@@ -82,6 +83,8 @@ def _build():
                 acct[FILLS] += 1
                 acct[TRADED_LOTS] += lots
                 book[order.order_id] = done
+            if order.status == EXPIRED:
+                acct[EXPIRED_ORDERS] += 1
             if order.status != NEW and order.status != PARTIALLY_FILLED and order.order_id in book:
                 del book[order.order_id]
         return acct[POSITION_LOTS] * lot

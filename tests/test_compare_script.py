@@ -67,7 +67,7 @@ def test_hftc_half_prints_the_parity_table(script, sliced, tmp_path, capsys) -> 
     assert code == 0
     labels = [line.split("  ")[1].strip() for line in out.splitlines() if line.startswith("  ") and "file" not in line
               and "hftc" not in line and "usdm_btcusdt" not in line]
-    assert labels == ["orders sent", "fills", "final position", "gross PnL", "fees", "net PnL"]
+    assert labels == ["orders sent", "post-only rejects", "fills", "final position", "gross PnL", "fees", "net PnL"]
     assert "PnL and fees in USDT, linear" in out
     row = last["files"][0]
     ours = row["hftc"]
