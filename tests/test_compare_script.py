@@ -108,3 +108,22 @@ def test_both_halves_replay_to_the_end_and_agree(script, any_slice, tmp_path, ca
     assert lots == pytest.approx(round(lots), abs=1e-9)
     speed = out.splitlines()[-2]
     assert row["hftbacktest_events_per_s"] > 0 and speed.rstrip().split()[-2].endswith("x")
+
+
+@pytest.mark.skipif(not HAS_HBT, reason="hftbacktest is not installed (pip install -e '.[bench]')")
+def test_speed_script_runs_both_engines_to_the_same_activity(sliced, tmp_path, capsys) -> None:
+    """benchmarks/backtest_vs_hftbacktest.py: both market makers quote (hftbacktest's once stopped quoting
+    for good after a NaN mid), with partial fills on both sides, timed in interleaved rounds."""
+    spec = importlib.util.spec_from_file_location("backtest_vs_hftbacktest",
+                                                  REPO / "benchmarks" / "backtest_vs_hftbacktest.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    assert speed.main(["--data", str(sliced), "--runs", "5", "--work-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last["partial_fills"] is True
+    assert len(last["hftc_seconds"]) == len(last["hftbacktest_seconds"]) == 5
+    assert last["hftc_orders"] > 0 and last["hftbacktest_orders"] > 0
+    assert 0.5 < last["hftbacktest_orders"] / last["hftc_orders"] < 2.0
+    assert last["ratio"] > 0 and last["ratio_paired_median"] > 0
+    assert "median of 5 interleaved rounds" in out
