@@ -5,7 +5,7 @@ hftbacktest's `partial_fill_exchange()`. In 2.4.4 that exchange has two bugs tha
 work around to run a whole tape with correct figures:
 
 1. Exact fill left in the book (hftbacktest issue #312): when the queue model frees exactly the
-   order's remaining quantity (`filled_qty == leaves_qty`, e.g. every queue fill of a one-lot
+   order's remaining quantity (`filled_qty == leaves_qty`, e.g. a queue fill of one lot for a one-lot
    order), the order is marked `Filled` but not removed from the exchange's book; the next trade
    or best-price move at its level tries to fill it again and `wait_next_feed` returns 14
    (`InvalidOrderStatus`), ending the backtest. Workaround: `order_qty` sends each order
