@@ -300,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = hftc_rate / hbt_rate
     paired = statistics.median(rate(o) / rate(t) for o, t in zip(ours, theirs, strict=True))
 
-    print(f"data: {args.data.name} → {tape_path.name} ({ours[0]['events']:,} rows), npz {theirs[0]['events']:,} rows; "
-          f"{inst.symbol} tick {inst.tick_size} lot {inst.lot_size}; hftbacktest {dist_version('hftbacktest')}")
+    print(f"data: {args.data.name} → {tape_path.name} ({ours[0]['events']:,} rows), "
+          f"npz {theirs[0]['events']:,} rows; {inst.symbol} tick {inst.tick_size} lot {inst.lot_size}; "
+          f"hftbacktest {dist_version('hftbacktest')}")
     print(f"strategy: market_making template, {PARAMS}; latency {args.latency_ns} ns; fees maker "
           f"{args.maker_fee_bps} / taker {args.taker_fee_bps} bps; risk-averse queue, partial fills; "
           f"median of {args.runs} interleaved rounds")

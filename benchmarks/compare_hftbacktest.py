@@ -29,10 +29,10 @@ quotes of the coin-M and USD-M files; and its fills, position, fees and PnL are 
 orders' executed quantities, because its `state_values` miss partial fills (the JSON line keeps
 `state_values` for comparison).
 
-Output: one table per file (orders sent, post-only rejects, fills, final position, gross PnL, fees, net PnL in the
-settlement currency, PnL marked at the final mid), then replay speed: each engine's replay loop
-timed in `--runs` interleaved rounds (hftc then hftbacktest, then the other way round) after a
-warm-up, median seconds and events/s per engine and their ratio. Events are rows replayed: tape
+Output: one table per file (orders sent, post-only rejects, fills, final position, gross PnL,
+fees, net PnL in the settlement currency, PnL marked at the final mid), then replay speed: each
+engine's replay loop timed in `--runs` interleaved rounds (hftc then hftbacktest, then the other
+way round) after a warm-up, median seconds and events/s per engine and their ratio. Events are rows replayed: tape
 rows for hftc, npz rows for hftbacktest (the npz repeats rows whose exchange order differs from
 their local order, so it counts a few more; that favours hftbacktest). The last line is JSON.
 `--hftc-only` runs only hftc's half (no hftbacktest needed); without it a missing hftbacktest
@@ -191,7 +191,8 @@ def _touch_loop():
             if ask_id == 0 and want_ask_lots > 0:
                 next_id += 1
                 orders += 1
-                hbt.submit_sell_order(0, next_id, best_ask_tick * tick, order_qty(want_ask_lots, lot), GTX, LIMIT, False)
+                hbt.submit_sell_order(0, next_id, best_ask_tick * tick, order_qty(want_ask_lots, lot), GTX, LIMIT,
+                                      False)
                 ask_id, ask_tick, ask_lots = next_id, best_ask_tick, want_ask_lots
         account(hbt, book, acct, lot, lot_multiplier, inverse, maker_fee)  # responses read with the last event
         out[0] = orders
@@ -254,7 +255,8 @@ class HftbacktestSide:
             gross = -balance - self.multiplier * position / mid
         else:
             gross = balance + self.multiplier * position * mid
-        return {"orders": int(out[0]), "rejects": int(acct[EXPIRED_ORDERS]), "fills": int(acct[FILLS]), "position": float(position), "gross": float(gross),
+        return {"orders": int(out[0]), "rejects": int(acct[EXPIRED_ORDERS]), "fills": int(acct[FILLS]),
+                "position": float(position), "gross": float(gross),
                 "fees": float(fee), "net": float(gross - fee), "events": len(self.events if data is None else data),
                 "seconds": seconds, "strategy_calls": int(out[4]), "stop_code": int(out[2]), "stop_ts": int(out[3]),
                 "state_values": own}
@@ -263,8 +265,9 @@ class HftbacktestSide:
 # ----------------------------------------------------------------------------- the comparison
 
 
-ROWS = (("orders", "orders sent", "{:,}"), ("rejects", "post-only rejects", "{:,}"), ("fills", "fills", "{:,}"), ("position", "final position", "{:,.6g}"),
-        ("gross", "gross PnL", "{:,.6g}"), ("fees", "fees", "{:,.6g}"), ("net", "net PnL", "{:,.6g}"))
+ROWS = (("orders", "orders sent", "{:,}"), ("rejects", "post-only rejects", "{:,}"), ("fills", "fills", "{:,}"),
+        ("position", "final position", "{:,.6g}"), ("gross", "gross PnL", "{:,.6g}"), ("fees", "fees", "{:,.6g}"),
+        ("net", "net PnL", "{:,.6g}"))
 
 
 def parity_table(name: str, ours: dict, theirs: dict | None) -> list[str]:
