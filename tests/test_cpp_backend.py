@@ -26,7 +26,7 @@ SCHEMAS = {
     # Big-endian, a 6-byte header, a 3-byte group size and uint8 var-data lengths.
     "wire_custom": REPO / "tests" / "schemas" / "wire_custom.hftc.yaml",
 }
-PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "wire_custom": "wire_custom"}
+PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "wire_custom": "framing_custom"}
 
 # name -> (compiler, sanitized, build type, targets). Release (-O3) catches the optimiser-only
 # warnings -Werror turns into errors (GCC 12's false -Wrestrict, GCC bug 105329).

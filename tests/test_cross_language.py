@@ -29,6 +29,8 @@ COUNT = 4
 EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
 # cpp_edge's messages, big-endian, with a 6-byte header, a 3-byte group size and uint8 var-data lengths
 WIRE = REPO / "tests" / "schemas" / "wire_custom.hftc.yaml"
+# cpp_edge's messages with 8-byte group sizes (uint32 + uint32) and uint16 var-data lengths
+WIDE = REPO / "tests" / "schemas" / "wire_wide.hftc.yaml"
 
 
 def _kitchen(tmp: Path) -> Path:
@@ -39,8 +41,8 @@ def _kitchen(tmp: Path) -> Path:
     return path
 
 
-SCHEMAS = ("fx", "edge", "kitchen", "wire")
-CPP_SCHEMAS = ("fx", "edge", "wire")  # the schemas the C++ backend's tests cover
+SCHEMAS = ("fx", "edge", "kitchen", "wire", "wide")
+CPP_SCHEMAS = ("fx", "edge", "wire", "wide")  # the schemas the C++ backend's tests cover
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,7 @@ def irs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Schema]:
         out["edge"] = compile_file(str(EDGE)).ir
     out["kitchen"] = compile_file(str(_kitchen(tmp_path_factory.mktemp("kitchen")))).ir
     out["wire"] = compile_file(str(WIRE)).ir
+    out["wide"] = compile_file(str(WIDE)).ir
     return out
 
 
