@@ -76,13 +76,15 @@ constexpr T byteswap(T v) noexcept {
   } else {
     using U = std::conditional_t<sizeof(T) == 2, std::uint16_t,
                                  std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
-    U u = std::bit_cast<U>(v);
-    U r = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      r = static_cast<U>((r << 8) | (u & 0xFF));
-      u = static_cast<U>(u >> 8);
+    // One instruction each (bswap, rev) at every optimisation level: every access swaps here.
+    const U u = std::bit_cast<U>(v);
+    if constexpr (sizeof(T) == 2) {
+      return std::bit_cast<T>(static_cast<U>(__builtin_bswap16(u)));
+    } else if constexpr (sizeof(T) == 4) {
+      return std::bit_cast<T>(static_cast<U>(__builtin_bswap32(u)));
+    } else {
+      return std::bit_cast<T>(static_cast<U>(__builtin_bswap64(u)));
     }
-    return std::bit_cast<T>(r);
   }
 }
 
