@@ -6,9 +6,8 @@ import math
 import re
 import struct
 
-from dataclasses import replace
-
-from hftc.ir.model import PRIMITIVES, Field, Group, Schema, TypeDef
+from hftc.backends import naming
+from hftc.ir.model import PRIMITIVES, Field, Schema, TypeDef
 
 KEYWORDS = {
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
@@ -48,38 +47,13 @@ def type_name(name: str) -> str:
 
 
 def name_clashes(ir: Schema) -> list[str]:
-    """Types, or messages, whose Rust names (`type_name`) are the same: `rust_names` cannot apply."""
-    problems = []
-    for what, names in (("type", [t.name for t in ir.types]), ("message", [m.name for m in ir.messages])):
-        seen: dict[str, str] = {}
-        for name in names:
-            other = seen.setdefault(type_name(name), name)
-            if other != name:
-                problems.append(f"{what}s `{other}` and `{name}` are both `{type_name(name)}` in Rust")
-    return problems
+    """Types, or messages, whose Rust names (`type_name`) are the same."""
+    return naming.name_clashes(ir, type_name, "Rust")
 
 
 def rust_names(ir: Schema) -> Schema:
-    """The schema with its types and messages under their Rust names (`type_name`) and every
-    reference to a type renamed with them; the same schema when no name changes (the usual case)."""
-    names = {t.name: type_name(t.name) for t in ir.types}
-    if all(k == v for k, v in names.items()) and all(type_name(m.name) == m.name for m in ir.messages):
-        return ir
-
-    def field(f: Field) -> Field:
-        return replace(f, type=names.get(f.type, f.type))
-
-    def group(g: Group) -> Group:
-        return replace(g, fields=tuple(map(field, g.fields)), groups=tuple(map(group, g.groups)),
-                       constants=tuple(replace(c, type=names.get(c.type, c.type)) for c in g.constants))
-
-    types = tuple(replace(t, name=names[t.name], fields=tuple(map(field, t.fields)),
-                          element=names.get(t.element, t.element) if t.element else t.element) for t in ir.types)
-    messages = tuple(replace(m, name=type_name(m.name), fields=tuple(map(field, m.fields)),
-                             groups=tuple(map(group, m.groups)),
-                             constants=tuple(replace(c, type=names.get(c.type, c.type)) for c in m.constants))
-                     for m in ir.messages)
-    return replace(ir, types=types, messages=messages)
+    """The schema with its types and messages under their Rust names (`type_name`)."""
+    return naming.respelled(ir, type_name)
 
 
 def snake(name: str) -> str:
