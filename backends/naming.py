@@ -4,22 +4,26 @@ Rust). The wire never depends on names, so a renamed schema encodes the same byt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
+from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.model import Field, Group, Schema
 
 
-def name_clashes(ir: Schema, spell: Callable[[str], str], language: str) -> list[str]:
-    """Types, or messages, that `spell` gives the same name: the backend cannot tell them apart."""
-    problems = []
-    for what, names in (("type", [t.name for t in ir.types]), ("message", [m.name for m in ir.messages])):
+def name_clashes(ir: Schema, spell: Callable[[str], str], language: str) -> tuple[Diagnostic, ...]:
+    """HFT0809 for types, or messages, that `spell` gives the same name: the backend could not
+    tell them apart."""
+    out = []
+    for what, items in (("type", ir.types), ("message", ir.messages)):
         seen: dict[str, str] = {}
-        for name in names:
-            other = seen.setdefault(spell(name), name)
-            if other != name:
-                problems.append(f"{what}s `{other}` and `{name}` are both `{spell(name)}` in {language}")
-    return problems
+        for item in items:
+            other = seen.setdefault(spell(item.name), item.name)
+            if other != item.name:
+                out.append(error("HFT0809", f"{what}s `{other}` and `{item.name}` are both `{spell(item.name)}` in "
+                                 f"{language}", item.span, label="same name in generated code",
+                                 help=f"rename one of the two {what}s"))
+    return tuple(out)
 
 
 def respelled(ir: Schema, spell: Callable[[str], str]) -> Schema:

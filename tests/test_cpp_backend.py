@@ -23,8 +23,9 @@ from hftc.frontend import compile_file
 SCHEMAS = {
     "fx_market_maker": EXAMPLES / "fx_market_maker.hftc.yaml",
     "cpp_edge": REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml",
+    "keywords": REPO / "tests" / "schemas" / "keywords.hftc.yaml",  # names that are keywords: `new_`, `class_`
 }
-PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases"}
+PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "keywords": "keyword_names"}
 
 # name -> (compiler, sanitized, build type, targets). Release (-O3) catches the optimiser-only
 # warnings -Werror turns into errors (GCC 12's false -Wrestrict, GCC bug 105329).

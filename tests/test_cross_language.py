@@ -122,9 +122,9 @@ def _python_package(ir: Schema, root: Path) -> ModuleType:
 
 
 def _py_ident(name: str) -> str:
-    import keyword
+    from hftc.backends.python.codegen import ident
 
-    return name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+    return ident(name)
 
 
 class PyAdapter:
@@ -175,7 +175,7 @@ class PyAdapter:
         for f in node.fields:
             a = _py_ident(f.name)
             if self.c.kind(f.type) == "enum":
-                out[f.name] = getattr(obj, a + "_raw")
+                out[f.name] = getattr(obj, f.name + "_raw")
             else:
                 out[f.name] = self.to_json(f.type, getattr(obj, a))
         for g in node.groups:
@@ -190,7 +190,7 @@ class PyAdapter:
             a, v = _py_ident(f.name), values[f.name]
             k = self.c.kind(f.type)
             if k == "enum":
-                setattr(obj, a + "_raw", v)
+                setattr(obj, f.name + "_raw", v)
             elif self.c.nullable(f) and v is None:
                 setattr(obj, a, None)
             elif k == "float" and v is None:

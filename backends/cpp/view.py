@@ -57,6 +57,12 @@ def member(name: str) -> str:
     return name + "_" if name in CPP_KEYWORDS or name in RESERVED_MEMBERS else name
 
 
+def stem(name: str) -> str:
+    """The part of a composed name (`<stem>_raw`, `has_<stem>`, `encode_<stem>`): the schema name
+    when it is a keyword, whose `_` would double (`new__raw`, reserved in C++); else `member`."""
+    return name if name in CPP_KEYWORDS else member(name)
+
+
 def snake(name: str) -> str:
     """`BookDelta` → `book_delta`; snake names pass through."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
@@ -187,6 +193,7 @@ class Types:
 class FieldView:
     name: str  # C++ identifier
     schema_name: str
+    stem: str  # for composed names: `<stem>_raw`, `has_<stem>` (see `stem`)
     kind: str
     offset: int
     size: int
@@ -243,7 +250,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
         raw_null = types.raw_null(f.type, f.null_value if f.null_value is not None else t.null_value)
     if f.optional:
         if kind == "enum":
-            has_expr = f"{member(f.name)}_raw() != {raw_null}"
+            has_expr = f"{stem(f.name)}_raw() != {raw_null}"
         elif is_float and null.endswith("quiet_NaN()"):
             has_expr = f"!std::isnan({member(f.name)}())"
         elif kind in ("primitive", "decimal"):
@@ -272,7 +279,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
     if f.unit:
         comment += f", unit {f.unit}"
     return FieldView(
-        name=n, schema_name=f.name, kind=kind, offset=f.offset, size=f.size, end=f.offset + f.size,
+        name=n, schema_name=f.name, stem=stem(f.name), kind=kind, offset=f.offset, size=f.size, end=f.offset + f.size,
         since=f.since_version, versioned=f.since_version > owner_since, type=getter, param=param, raw=raw,
         null=null, length=length, enum_snake=enum_snake, comment=comment,
         description=" ".join(f.description.split()), model_type=model_type, random=random,
@@ -285,6 +292,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
 class DataView:
     name: str
     schema_name: str
+    stem: str  # for `put_<stem>`
     since: int
     bytes: bool  # std::span<const std::uint8_t> instead of std::string_view
     description: str
@@ -329,6 +337,8 @@ def _constants(constants: tuple[Constant, ...], types: Types) -> list[ConstView]
 @dataclass(frozen=True)
 class GroupView:
     name: str  # accessor
+    stem: str  # for `encode_<stem>`
+    schema_name: str
     cls: str  # nested class name
     model: str  # test model struct
     qualified: str  # Message::Group::Nested
@@ -347,7 +357,7 @@ def _min_block(fields: list[FieldView], since: int) -> int:
 
 
 def _data(owner_data, types: Types) -> list[DataView]:
-    return [DataView(member(d.name), d.name, d.since_version, d.encoding == "bytes", " ".join(d.description.split()))
+    return [DataView(member(d.name), d.name, stem(d.name), d.since_version, d.encoding == "bytes", " ".join(d.description.split()))
             for d in owner_data]
 
 
@@ -357,7 +367,7 @@ def _group(g: Group, parent_qualified: str, parent_model: str, types: Types) -> 
     model = f"{parent_model}{cls}"
     fields = [_field(f, g.since_version, types) for f in g.fields]
     return GroupView(
-        name=member(g.name), cls=cls, model=model, qualified=qualified, since=g.since_version,
+        name=member(g.name), stem=stem(g.name), schema_name=g.name, cls=cls, model=model, qualified=qualified, since=g.since_version,
         block_length=g.block_length, min_block=_min_block(fields, g.since_version), fields=fields,
         groups=[_group(s, qualified, model, types) for s in g.groups], data=_data(g.data, types),
         description=" ".join(g.description.split()), constants=_constants(g.constants, types),
@@ -376,6 +386,7 @@ def _all_groups(groups: list[GroupView]) -> list[GroupView]:
 class MessageView:
     name: str  # the C++ class: the schema name, a keyword escaped (`new_`)
     snake: str
+    schema_name: str  # as written in the schema
     var: str  # a variable or member holding one: `snake`, unless that is a keyword or the class (`new_msg`)
     id: int
     since: int
@@ -417,7 +428,8 @@ def _message(m: Message, ir: Schema, types: Types) -> MessageView:
         if suffix and not any(_versions_newer(g, v) for g in groups):
             downgrades.append((v, sum(newer)))
     return MessageView(
-        name=ident(m.name), snake=snake(m.name), var=_variable(m.name), id=m.id, since=m.since_version, block_length=m.block_length,
+        name=ident(m.name), snake=snake(m.name), schema_name=m.name, var=_variable(m.name), id=m.id,
+        since=m.since_version, block_length=m.block_length,
         min_block=_min_block(fields, m.since_version), fields=fields, groups=groups, data=data,
         all_groups=_all_groups(groups), has_var=bool(m.groups or m.data),
         description=" ".join(m.description.split()), block_at=block_at, downgrades=downgrades,
@@ -436,6 +448,8 @@ class EnumView:
     unknown: str  # name of the sentinel enumerator
     unknown_value: str
     description: str
+    schema_name: str = ""  # as written in the schema (`name` escapes a C++ keyword)
+    schema_values: tuple[str, ...] = ()  # the members as written, in the order of `values`
 
 
 @dataclass(frozen=True)
@@ -445,6 +459,8 @@ class SetView:
     choices: list[tuple[str, int]]
     mask: int
     description: str
+    schema_name: str = ""
+    schema_choices: tuple[str, ...] = ()  # as written, in the order of `choices`
 
 
 @dataclass(frozen=True)
@@ -454,6 +470,7 @@ class DecimalView:
     exponent: int
     description: str
     too_fine: str  # text not representable at this exponent (tests)
+    schema_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -512,14 +529,15 @@ def build_view(ir: Schema, only: set[str] | None = None) -> dict:
             enums.append(EnumView(ident(t.name), snake(t.name), types.raw(t.name),
                                   [(ident(v.name), v.value) for v in t.values], unknown,
                                   _int_literal_for(t.encoding or "uint8", int(t.null_value)),
-                                  " ".join(t.description.split())))
+                                  " ".join(t.description.split()), t.name, tuple(v.name for v in t.values)))
         elif t.kind == "set":
             sets.append(SetView(ident(t.name), types.raw(t.name), [(ident(c.name), c.bit) for c in t.choices],
-                                sum(1 << c.bit for c in t.choices), " ".join(t.description.split())))
+                                sum(1 << c.bit for c in t.choices), " ".join(t.description.split()), t.name,
+                                tuple(c.name for c in t.choices)))
         elif t.kind == "decimal":
             too_fine = "0." + "0" * -t.exponent + "1" if t.exponent <= 0 else "1" + "0" * (t.exponent - 1) + "1"
             decimals.append(DecimalView(ident(t.name), types.raw(t.name), t.exponent, " ".join(t.description.split()),
-                                        too_fine))
+                                        too_fine, t.name))
     composites = [
         CompositeView(ident(t.name), t.size, [MemberView(ident(f.name), types.cpp(f.type), f.offset, types.null(f.type))
                                        for f in t.fields], " ".join(t.description.split()))

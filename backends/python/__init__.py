@@ -47,13 +47,12 @@ class PythonBackend:
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""
-        clashes = name_clashes(ir, ident, "Python")
-        return _name_errors(clashes or Generator(respelled(ir, ident)).name_problems())
+        return name_clashes(ir, ident, "Python") or _name_errors(Generator(respelled(ir, ident)).name_problems())
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         clashes = name_clashes(ir, ident, "Python")
         if clashes:
-            return BackendResult(diagnostics=_name_errors(clashes))
+            return BackendResult(diagnostics=clashes)
         ir = respelled(ir, ident)  # classes named after keywords take a trailing underscore
         gen = Generator(ir)
         package = ir.package_snake

@@ -67,7 +67,7 @@ class RustBackend:
             return missing
         clashes = name_clashes(ir)
         if clashes:
-            return _name_errors(clashes)
+            return clashes
         ir = rust_names(ir)
         gen = Generator(ir)
         problems = gen.name_problems()
@@ -90,7 +90,7 @@ class RustBackend:
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         clashes = name_clashes(ir)
         if clashes:
-            return BackendResult(diagnostics=_name_errors(clashes))
+            return BackendResult(diagnostics=clashes)
         ir = rust_names(ir)
         gen = Generator(ir)
         runtime_path = options.extra.get("runtime_rust_path")

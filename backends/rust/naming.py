@@ -7,6 +7,7 @@ import re
 import struct
 
 from hftc.backends import naming
+from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import PRIMITIVES, Field, Schema, TypeDef
 
 KEYWORDS = {
@@ -46,8 +47,8 @@ def type_name(name: str) -> str:
     return out + "_" if out in KEYWORDS else out
 
 
-def name_clashes(ir: Schema) -> list[str]:
-    """Types, or messages, whose Rust names (`type_name`) are the same."""
+def name_clashes(ir: Schema) -> tuple[Diagnostic, ...]:
+    """Types, or messages, whose Rust names (`type_name`) are the same (HFT0809)."""
     return naming.name_clashes(ir, type_name, "Rust")
 
 

@@ -74,7 +74,9 @@ class Lowerer:
             return False
         if name in RESERVED and not escaped:
             self.diagnostics.append(error("HFT0107", f"`{name}` is a reserved word in a generated language", span,
-                                          label="reserved", help=f"rename it, e.g. `{name}_`"))
+                                          label="reserved here",
+                                          help=f"rename it, e.g. `{name}_`: message, field and type names may be "
+                                               "keywords, engine names may not"))
             return False
         if section:
             key = (section, name)
