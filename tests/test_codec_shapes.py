@@ -5,7 +5,6 @@ size and character enums. The script itself only times; timings are never assert
 from __future__ import annotations
 
 from conftest import REPO
-
 from hftc.frontend import compile_file
 from hftc.sbe.importer import import_sbe
 
