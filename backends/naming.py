@@ -10,18 +10,44 @@ from dataclasses import replace
 from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.model import Field, Group, Schema
 
+Spell = Callable[[str], str]
 
-def name_clashes(ir: Schema, spell: Callable[[str], str], language: str) -> tuple[Diagnostic, ...]:
-    """HFT0809 for types, or messages, that `spell` gives the same name: the backend could not
-    tell them apart."""
+
+def _scopes(ir: Schema, member: Spell, value: Spell):
+    """(what, where, [(name, spelled, span)]) per namespace of generated names: the types, the
+    messages, each message's and group's members, each enum's values, set's choices and
+    composite's members."""
+
+    def owner(kind: str, node) -> list:
+        items = [*node.fields, *node.constants, *node.groups, *node.data]
+        yield ("member", f"{kind} `{node.name}`", [(i.name, member(i.name), i.span) for i in items])
+        for g in node.groups:
+            yield from owner("group", g)
+
+    for t in ir.types:
+        yield ("value", f"type `{t.name}`", [(v.name, value(v.name), v.span) for v in (*t.values, *t.choices)])
+        yield ("member", f"type `{t.name}`", [(f.name, member(f.name), f.span) for f in t.fields])
+    for m in ir.messages:
+        yield from owner("message", m)
+
+
+def name_clashes(ir: Schema, spell: Spell, language: str, member: Spell | None = None,
+                 value: Spell | None = None) -> tuple[Diagnostic, ...]:
+    """HFT0809 for names that one language spells the same (`spell` for types and messages,
+    `member` for fields, groups and var-data, `value` for enum values and set choices; each
+    defaults to `spell`): the backend could not tell them apart."""
+    member, value = member or spell, value or spell
+    scopes = [("type", "the schema", [(t.name, spell(t.name), t.span) for t in ir.types]),
+              ("message", "the schema", [(m.name, spell(m.name), m.span) for m in ir.messages]),
+              *_scopes(ir, member, value)]
     out = []
-    for what, items in (("type", ir.types), ("message", ir.messages)):
+    for what, where, names in scopes:
         seen: dict[str, str] = {}
-        for item in items:
-            other = seen.setdefault(spell(item.name), item.name)
-            if other != item.name:
-                out.append(error("HFT0809", f"{what}s `{other}` and `{item.name}` are both `{spell(item.name)}` in "
-                                 f"{language}", item.span, label="same name in generated code",
+        for name, spelled, span in names:
+            other = seen.setdefault(spelled, name)
+            if other != name:
+                out.append(error("HFT0809", f"{what}s `{other}` and `{name}` of {where} are both `{spelled}` in "
+                                 f"{language}", span, label="same name in generated code",
                                  help=f"rename one of the two {what}s"))
     return tuple(out)
 

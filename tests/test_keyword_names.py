@@ -139,3 +139,18 @@ def test_rust_crate_lints_and_round_trips(ir: Schema, cache_dir: Path) -> None:
     test = cargo(["test"], crate, cache_dir)
     assert test.returncode == 0, (test.stdout + test.stderr)[-4000:]
     assert "new_round_trips ... ok" in test.stdout and "import_round_trips ... ok" in test.stdout
+
+
+MEMBER_CLASH = """\
+hftc: 1
+package: clash.members
+messages:
+  M: {id: 1, fields: {self: uint8, self_: uint8}}
+"""
+
+
+def test_members_that_meet_once_escaped_are_hft0809(tmp_path: Path) -> None:
+    """Rust spells the field `self` as `self_`; C++ and Python keep both names apart."""
+    ir = _compile(tmp_path, MEMBER_CLASH)
+    codes = {t: [d.code for d in generate(ir, [t], "/nonexistent").diagnostics] for t in ("cpp", "rust", "python")}
+    assert codes == {"cpp": [], "rust": ["HFT0809"], "python": []}

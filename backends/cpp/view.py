@@ -357,7 +357,8 @@ def _min_block(fields: list[FieldView], since: int) -> int:
 
 
 def _data(owner_data, types: Types) -> list[DataView]:
-    return [DataView(member(d.name), d.name, stem(d.name), d.since_version, d.encoding == "bytes", " ".join(d.description.split()))
+    return [DataView(member(d.name), d.name, stem(d.name), d.since_version, d.encoding == "bytes",
+                     " ".join(d.description.split()))
             for d in owner_data]
 
 
@@ -367,7 +368,8 @@ def _group(g: Group, parent_qualified: str, parent_model: str, types: Types) -> 
     model = f"{parent_model}{cls}"
     fields = [_field(f, g.since_version, types) for f in g.fields]
     return GroupView(
-        name=member(g.name), stem=stem(g.name), schema_name=g.name, cls=cls, model=model, qualified=qualified, since=g.since_version,
+        name=member(g.name), stem=stem(g.name), schema_name=g.name, cls=cls, model=model, qualified=qualified,
+        since=g.since_version,
         block_length=g.block_length, min_block=_min_block(fields, g.since_version), fields=fields,
         groups=[_group(s, qualified, model, types) for s in g.groups], data=_data(g.data, types),
         description=" ".join(g.description.split()), constants=_constants(g.constants, types),

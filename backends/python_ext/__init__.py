@@ -27,6 +27,7 @@ import hftc.backends.cpp as cpp_backend
 from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.view import build_view
 from hftc.backends.cpp.view import ident as cpp_ident
+from hftc.backends.cpp.view import member as cpp_member
 from hftc.backends.naming import name_clashes
 from hftc.backends.python.codegen import ident as py_ident
 from hftc.backends.python_ext.codegen import RUNTIME_NAMES, module_cpp
@@ -63,7 +64,7 @@ def runtime_headers(include_dir: Path) -> dict[str, str]:
 
 def _name_problems(ir: Schema, pipeline_classes: list[str]) -> list[Diagnostic]:
     """Schema names the extension's Python API cannot carry as they are."""
-    diags = [*name_clashes(ir, cpp_ident, "C++"), *name_clashes(ir, py_ident, "Python")]
+    diags = [*name_clashes(ir, cpp_ident, "C++", cpp_member), *name_clashes(ir, py_ident, "Python")]
     for m in ir.messages:
         clash = {f.name for f in m.fields} | {g.name for g in m.groups} | {d.name for d in m.data}
         for name in sorted(clash & {"fields", "out", "offset", "kwargs"}):

@@ -49,7 +49,7 @@ def type_name(name: str) -> str:
 
 def name_clashes(ir: Schema) -> tuple[Diagnostic, ...]:
     """Types, or messages, whose Rust names (`type_name`) are the same (HFT0809)."""
-    return naming.name_clashes(ir, type_name, "Rust")
+    return naming.name_clashes(ir, type_name, "Rust", member=ident)
 
 
 def rust_names(ir: Schema) -> Schema:
