@@ -25,8 +25,10 @@ SCHEMAS = {
     "cpp_edge": REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml",
     # Big-endian, a 6-byte header, a 3-byte group size and uint8 var-data lengths.
     "wire_custom": REPO / "tests" / "schemas" / "wire_custom.hftc.yaml",
+    "keywords": REPO / "tests" / "schemas" / "keywords.hftc.yaml",  # names that are keywords: `new_`, `class_`
 }
-PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "wire_custom": "framing_custom"}
+PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "wire_custom": "framing_custom",
+            "keywords": "keyword_names"}
 
 # name -> (compiler, sanitized, build type, targets). Release (-O3) catches the optimiser-only
 # warnings -Werror turns into errors (GCC 12's false -Wrestrict, GCC bug 105329).

@@ -31,6 +31,7 @@ EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
 WIRE = REPO / "tests" / "schemas" / "wire_custom.hftc.yaml"
 # cpp_edge's messages with 8-byte group sizes (uint32 + uint32) and uint16 var-data lengths
 WIDE = REPO / "tests" / "schemas" / "wire_wide.hftc.yaml"
+KEYWORDS = REPO / "tests" / "schemas" / "keywords.hftc.yaml"  # keyword names: each backend escapes its own
 
 
 def _kitchen(tmp: Path) -> Path:
@@ -41,8 +42,8 @@ def _kitchen(tmp: Path) -> Path:
     return path
 
 
-SCHEMAS = ("fx", "edge", "kitchen", "wire", "wide")
-CPP_SCHEMAS = ("fx", "edge", "wire", "wide")  # the schemas the C++ backend's tests cover
+SCHEMAS = ("fx", "edge", "kitchen", "wire", "wide", "keywords")
+CPP_SCHEMAS = ("fx", "edge", "wire", "wide", "keywords")  # the schemas the C++ backend's tests cover
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +54,14 @@ def irs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Schema]:
     out["kitchen"] = compile_file(str(_kitchen(tmp_path_factory.mktemp("kitchen")))).ir
     out["wire"] = compile_file(str(WIRE)).ir
     out["wide"] = compile_file(str(WIDE)).ir
+    if KEYWORDS.exists():
+        out["keywords"] = compile_file(str(KEYWORDS)).ir
     return out
 
 
 def _ir(irs: dict[str, Schema], name: str) -> Schema:
     if name not in irs:
-        pytest.skip(f"{EDGE.name} is absent")
+        pytest.skip(f"the `{name}` test schema is absent")
     return irs[name]
 
 
@@ -126,9 +129,9 @@ def _python_package(ir: Schema, root: Path) -> ModuleType:
 
 
 def _py_ident(name: str) -> str:
-    import keyword
+    from hftc.backends.python.codegen import ident
 
-    return name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+    return ident(name)
 
 
 class PyAdapter:
@@ -163,12 +166,12 @@ class PyAdapter:
         if k == "float":
             return math.nan if value is None else value
         if k in ("decimal", "set"):
-            return getattr(self.types, type_name)(value)
+            return getattr(self.types, _py_ident(type_name))(value)
         if k == "enum":
-            return getattr(self.types, type_name).from_raw(value)
+            return getattr(self.types, _py_ident(type_name)).from_raw(value)
         if k == "composite":
             t = self.c.types[type_name]
-            return getattr(self.types, type_name)(
+            return getattr(self.types, _py_ident(type_name))(
                 **{_py_ident(f.name): self.from_json(f.type, value[f.name]) for f in t.fields})
         if k == "array":
             return tuple(self.from_json(self.c.types[type_name].element or "", x) for x in value)
@@ -179,7 +182,7 @@ class PyAdapter:
         for f in node.fields:
             a = _py_ident(f.name)
             if self.c.kind(f.type) == "enum":
-                out[f.name] = getattr(obj, a + "_raw")
+                out[f.name] = getattr(obj, f.name + "_raw")
             else:
                 out[f.name] = self.to_json(f.type, getattr(obj, a))
         for g in node.groups:
@@ -194,7 +197,7 @@ class PyAdapter:
             a, v = _py_ident(f.name), values[f.name]
             k = self.c.kind(f.type)
             if k == "enum":
-                setattr(obj, a + "_raw", v)
+                setattr(obj, f.name + "_raw", v)
             elif self.c.nullable(f) and v is None:
                 setattr(obj, a, None)
             elif k == "float" and v is None:
@@ -211,12 +214,12 @@ class PyAdapter:
 
     def encode(self, m: Message, values: dict, size: int) -> bytes:
         buf = bytearray(size + 64)
-        msg = getattr(self.messages, m.name).wrap_and_apply_header(buf)
+        msg = getattr(self.messages, _py_ident(m.name)).wrap_and_apply_header(buf)
         self.write(m, msg, values)
         return bytes(buf[: msg.encoded_length])
 
     def decode(self, m: Message, raw: bytes) -> dict:
-        msg = getattr(self.messages, m.name).wrap_for_decode(raw)
+        msg = getattr(self.messages, _py_ident(m.name)).wrap_for_decode(raw)
         assert msg.encoded_length == len(raw)
         return self.read(m, msg)
 
@@ -279,7 +282,7 @@ def test_python_old_readers_and_writers(irs: dict[str, Schema], name: str, tmp_p
                 assert py.encode(m_old, _only_known(m_old, v["values"]), len(raw)) == raw, where
             if v["acting_version"] == ir.version and _old_reader_can_read(ir.message_named(m_old.name), version):
                 raw = bytes.fromhex(v["current_hex"])
-                msg = getattr(py.messages, m_old.name).wrap_for_decode(raw)
+                msg = getattr(py.messages, _py_ident(m_old.name)).wrap_for_decode(raw)
                 assert py.read(m_old, msg) == _only_known(m_old, v["values"]), where
                 read += 1
     assert read > 0
@@ -290,8 +293,10 @@ def test_python_old_readers_and_writers(irs: dict[str, Schema], name: str, tmp_p
 
 def _rust_vector_test(ir: Schema, vectors: list[dict]) -> str:
     from hftc.backends.rust.literals import Literals
-    from hftc.backends.rust.naming import snake
+    from hftc.backends.rust.naming import rust_names, snake
 
+    schema_names = [m.name for m in ir.messages]
+    ir = rust_names(ir)  # types and messages under their Rust names (`New`, `Self_`); values keep the schema's
     lit = Literals(ir)
     pkg = ir.package_snake
     types = [t.name for t in ir.types if t.kind in ("decimal", "enum", "set", "composite")]
@@ -355,8 +360,8 @@ def _rust_vector_test(ir: Schema, vectors: list[dict]) -> str:
         "}",
         "",
     ]
-    for m in ir.messages:
-        mine = [v for v in vectors if v["message"] == m.name]
+    for schema_name, m in zip(schema_names, ir.messages):
+        mine = [v for v in vectors if v["message"] == schema_name]
         if not mine:
             continue
         lines += ["#[test]", f"fn vectors_{snake(m.name)}() {{"]
@@ -426,10 +431,12 @@ def test_rust_old_readers_and_writers(irs: dict[str, Schema], name: str, cache_d
 
 
 def _cpp_driver(ir: Schema) -> str:
+    from hftc.backends.cpp.view import ident
+
     ns = "::".join(ir.package_parts)
     pkg = ir.package_snake
     cases = "\n".join(
-        f"      case {m.id}: ok = transcode<{m.name}>(in, expected, why); break;" for m in ir.messages)
+        f"      case {m.id}: ok = transcode<{ident(m.name)}>(in, expected, why); break;" for m in ir.messages)
     return f"""// Cross-language vectors: decode each message, re-encode it, compare bytes.
 #include <cstdio>
 #include <fstream>

@@ -170,6 +170,11 @@ pure = importlib.import_module(sys.argv[3])  # the pure-Python backend's package
 pt = importlib.import_module(sys.argv[3] + ".types")
 rng = random.Random(7)
 
+def py(name):
+    # A schema name as both Python packages spell an attribute or class: keywords get a trailing `_`.
+    import keyword
+    return name + "_" if keyword.iskeyword(name) or name in ("_", "case", "match", "type") else name
+
 def snake(name):
     import re
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
@@ -233,7 +238,7 @@ def ext_value(f, v, pure_objects):
         return None
     k = f["kind"]
     if k == "enum":
-        return getattr(x, f["type"])(v)
+        return getattr(x, py(f["type"]))(v)
     if k == "composite":
         return pure_value(f, v) if pure_objects else {m["name"]: ext_value(m, v[m["name"]], False) for m in f["members"]}
     if k == "array":
@@ -253,9 +258,9 @@ def pure_value(f, v):
         return None
     k = f["kind"]
     if k in ("enum", "decimal", "set"):
-        return getattr(pt, f["type"])(v)
+        return getattr(pt, py(f["type"]))(v)
     if k == "composite":
-        return getattr(pt, f["type"])(**{m["name"]: pure_value(m, v[m["name"]]) for m in f["members"]})
+        return getattr(pt, py(f["type"]))(**{py(m["name"]): pure_value(m, v[m["name"]]) for m in f["members"]})
     if k == "array":
         return tuple(pure_value(f["element"], e) for e in v)
     return v
@@ -270,17 +275,17 @@ def to_pure(o, v):
 
 def pure_fill(obj, o, v):
     for f in o["fields"]:
-        setattr(obj, f["name"], v[f["name"]])
+        setattr(obj, py(f["name"]), v[f["name"]])
     for name, g in o["groups"].items():
         w = getattr(obj, f"encode_{name}")(len(v[name]))
         for e in v[name]:
             pure_fill(w.next(), g, e)
     for name in o["data"]:
-        setattr(obj, name, v[name])
+        setattr(obj, py(name), v[name])
 
 def pure_encode(name, v):
     buf = bytearray(1 << 16)
-    msg = getattr(pure, name).wrap_and_apply_header(buf)
+    msg = getattr(pure, py(name)).wrap_and_apply_header(buf)
     pure_fill(msg, SPEC[name], to_pure(SPEC[name], v))
     return bytes(buf[: msg.encoded_length])
 
@@ -327,6 +332,21 @@ def edge_ext(edge_ir: Schema) -> ExtEnv:
     return ensure(edge_ir, build_cache())
 
 
+KEYWORDS = REPO / "tests" / "schemas" / "keywords.hftc.yaml"  # types, fields, groups... named `new`, `lambda`...
+
+
+@pytest.fixture(scope="session")
+def keywords_ir() -> Schema:
+    result = compile_file(str(KEYWORDS))
+    assert result.ir is not None
+    return result.ir
+
+
+@pytest.fixture(scope="session")
+def keywords_ext(keywords_ir: Schema) -> ExtEnv:
+    return ensure(keywords_ir, build_cache())
+
+
 @pytest.fixture(scope="session")
 def wire_ir() -> Schema:
     result = compile_file(str(WIRE))
@@ -363,7 +383,7 @@ def test_package_passes_mypy_strict(ext: ExtEnv, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("schema", ["fx", "kit", "edge", "wire"])
+@pytest.mark.parametrize("schema", ["fx", "kit", "edge", "wire", "keywords"])
 def test_round_trips_and_pure_python_interop(schema: str, built: Any) -> None:
     """Every message, 40 random instances each: ext encode == pure encode byte for byte, each side
     decodes the other's bytes, the extension reads at offsets from every buffer type and takes the
@@ -393,7 +413,7 @@ for name, o in SPEC.items():
         if not o["groups"] and not o["data"] and o["fields"]:  # batch API: columns back to the same bytes
             many = getattr(x, f"decode_many_{s}")(data * 3)
             assert getattr(x, f"encode_many_{s}")(many) == data * 3
-            rec = getattr(importlib.import_module(sys.argv[3] + ".batch"), name).decode(data * 3)
+            rec = getattr(importlib.import_module(sys.argv[3] + ".batch"), py(name)).decode(data * 3)
             for f in o["fields"]:
                 col, theirs = many[f["name"]], rec[f["name"]]
                 assert col.dtype == theirs.dtype and col.shape == theirs.shape, (name, f, col.dtype, theirs.dtype)
@@ -685,7 +705,7 @@ print(count)
 """
 
 
-@pytest.mark.parametrize("schema", ["fx", "kit", "edge"])
+@pytest.mark.parametrize("schema", ["fx", "kit", "edge", "keywords"])
 def test_cross_language_vectors(schema: str, built: Any, tmp_path: Path) -> None:
     """The shared vectors the C++, Rust and pure-Python codecs pass (test_cross_language.py): the
     extension decodes every vector's bytes, at every acting version, to its values and encodes the

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.engine import engine_view
-from hftc.backends.cpp.view import build_view
+from hftc.backends.cpp.view import build_view, ident, member
+from hftc.backends.naming import name_clashes
 from hftc.backends.templating import environment
 from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
 from hftc.diagnostics.model import Diagnostic, error
@@ -50,6 +51,9 @@ class CppBackend:
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime
         (the trading components), not the per-message codecs: `hftc lint` runs this."""
+        clashes = name_clashes(ir, ident, "C++", member)
+        if clashes:
+            return clashes
         view = build_view(ir, only=component_messages(ir))
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
@@ -57,6 +61,9 @@ class CppBackend:
         return (*diagnostics, *runtime_problem)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
+        clashes = name_clashes(ir, ident, "C++", member)
+        if clashes:
+            return BackendResult(diagnostics=clashes)
         view = build_view(ir)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__)

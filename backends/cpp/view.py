@@ -57,6 +57,12 @@ def member(name: str) -> str:
     return name + "_" if name in CPP_KEYWORDS or name in RESERVED_MEMBERS else name
 
 
+def stem(name: str) -> str:
+    """The part of a composed name (`<stem>_raw`, `has_<stem>`, `encode_<stem>`): the schema name
+    when it is a keyword, whose `_` would double (`new__raw`, reserved in C++); else `member`."""
+    return name if name in CPP_KEYWORDS else member(name)
+
+
 def snake(name: str) -> str:
     """`BookDelta` → `book_delta`; snake names pass through."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
@@ -102,7 +108,7 @@ class Types:
             return f"wire::Chars<{t.length}>"
         if t.kind == "array":
             return f"std::array<{self.cpp(t.element or '')}, {t.length}>"
-        return t.name
+        return ident(t.name)
 
     def raw(self, name: str) -> str:
         """The integer or float a decimal, enum or set is encoded as."""
@@ -131,16 +137,16 @@ class Types:
             return self.raw_null(name, override)
         t = self.by_name[name]
         if kind == "decimal":
-            return f"{t.name}{{{self.raw_null(name, override if override is not None else t.null_value)}}}"
+            return f"{ident(t.name)}{{{self.raw_null(name, override if override is not None else t.null_value)}}}"
         if kind == "enum":
             raw = self.raw_null(name, override if override is not None else t.null_value)
             return f"{snake(t.name)}_from_raw({raw})"
         if kind == "set":
-            return f"{t.name}{{}}"
+            return f"{ident(t.name)}{{}}"
         if kind == "char":
             return f"wire::Chars<{t.length}>{{}}"
         if kind == "composite":
-            return f"{t.name}::null()"
+            return f"{ident(t.name)}::null()"
         return f"wire::filled<{self.cpp(t.element or '')}, {t.length}>({self.null(t.element or '')})"
 
     def random(self, name: str) -> str:
@@ -153,17 +159,17 @@ class Types:
             return f"rand_int<{_CPP_PRIMITIVE[name]}>(rng)"
         t = self.by_name[name]
         if kind == "decimal":
-            return f"{t.name}{{rand_int<{self.raw(name)}>(rng)}}"
+            return f"{ident(t.name)}{{rand_int<{self.raw(name)}>(rng)}}"
         if kind == "enum":
-            values = ", ".join(f"{t.name}::{ident(v.name)}" for v in t.values)
-            return f"pick<{t.name}>(rng, {{{values}}})"
+            values = ", ".join(f"{ident(t.name)}::{ident(v.name)}" for v in t.values)
+            return f"pick<{ident(t.name)}>(rng, {{{values}}})"
         if kind == "set":
             mask = sum(1 << c.bit for c in t.choices)
-            return f"{t.name}{{static_cast<{self.raw(name)}>(rng() & {mask}u)}}"
+            return f"{ident(t.name)}{{static_cast<{self.raw(name)}>(rng() & {mask}u)}}"
         if kind == "char":
             return f"rand_chars<{t.length}>(rng)"
         if kind == "composite":
-            return f"{t.name}{{{', '.join(self.random(f.type) for f in t.fields)}}}"
+            return f"{ident(t.name)}{{{', '.join(self.random(f.type) for f in t.fields)}}}"
         element = t.element or ""
         return f"rand_array<{self.cpp(element)}, {t.length}>([&] {{ return {self.random(element)}; }})"
 
@@ -187,6 +193,7 @@ class Types:
 class FieldView:
     name: str  # C++ identifier
     schema_name: str
+    stem: str  # for composed names: `<stem>_raw`, `has_<stem>` (see `stem`)
     kind: str
     offset: int
     size: int
@@ -235,7 +242,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
         assert t is not None
         raw, enum_snake = types.raw(f.type), snake(t.name)
         used = {v.value for v in t.values} | {t.null_value}
-        enum_unknown = f"{t.name}::{'unknown_' if any(v.name == 'unknown' for v in t.values) else 'unknown'}"
+        enum_unknown = f"{ident(t.name)}::{'unknown_' if any(v.name == 'unknown' for v in t.values) else 'unknown'}"
         unknown_raw = str(next(i for i in range(1, 1 << 16) if i not in used and i < (1 << (t.size * 8 - 1))))
     raw_null = has_expr = ""
     if kind == "enum":
@@ -243,7 +250,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
         raw_null = types.raw_null(f.type, f.null_value if f.null_value is not None else t.null_value)
     if f.optional:
         if kind == "enum":
-            has_expr = f"{member(f.name)}_raw() != {raw_null}"
+            has_expr = f"{stem(f.name)}_raw() != {raw_null}"
         elif is_float and null.endswith("quiet_NaN()"):
             has_expr = f"!std::isnan({member(f.name)}())"
         elif kind in ("primitive", "decimal"):
@@ -272,7 +279,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
     if f.unit:
         comment += f", unit {f.unit}"
     return FieldView(
-        name=n, schema_name=f.name, kind=kind, offset=f.offset, size=f.size, end=f.offset + f.size,
+        name=n, schema_name=f.name, stem=stem(f.name), kind=kind, offset=f.offset, size=f.size, end=f.offset + f.size,
         since=f.since_version, versioned=f.since_version > owner_since, type=getter, param=param, raw=raw,
         null=null, length=length, enum_snake=enum_snake, comment=comment,
         description=" ".join(f.description.split()), model_type=model_type, random=random,
@@ -285,6 +292,7 @@ def _field(f: Field, owner_since: int, types: Types) -> FieldView:
 class DataView:
     name: str
     schema_name: str
+    stem: str  # for `put_<stem>`
     since: int
     bytes: bool  # std::span<const std::uint8_t> instead of std::string_view
     description: str
@@ -316,12 +324,12 @@ def _constants(constants: tuple[Constant, ...], types: Types) -> list[ConstView]
             escaped = str(c.value).replace("\\", "\\\\").replace('"', '\\"')
             ctype, value = "std::string_view", f'std::string_view{{"{escaped}"}}'
         elif t is not None and t.kind == "enum":
-            ctype, value = t.name, f"{t.name}::{ident(c.value_name or '')}"
+            ctype, value = ident(t.name), f"{ident(t.name)}::{ident(c.value_name or '')}"
         else:
             assert t is not None and t.kind == "decimal"
             info = PRIMITIVES[t.encoding or "int64"]
-            ctype = t.name
-            value = f"{t.name}{{{int_literal(int(c.value), types.raw(c.type), info.signed, info.size * 8)}}}"
+            ctype = ident(t.name)
+            value = f"{ident(t.name)}{{{int_literal(int(c.value), types.raw(c.type), info.signed, info.size * 8)}}}"
         out.append(ConstView(member(c.name), c.name, ctype, value, " ".join(c.description.split())))
     return out
 
@@ -329,6 +337,8 @@ def _constants(constants: tuple[Constant, ...], types: Types) -> list[ConstView]
 @dataclass(frozen=True)
 class GroupView:
     name: str  # accessor
+    stem: str  # for `encode_<stem>`
+    schema_name: str
     cls: str  # nested class name
     model: str  # test model struct
     qualified: str  # Message::Group::Nested
@@ -347,7 +357,8 @@ def _min_block(fields: list[FieldView], since: int) -> int:
 
 
 def _data(owner_data, types: Types) -> list[DataView]:
-    return [DataView(member(d.name), d.name, d.since_version, d.encoding == "bytes", " ".join(d.description.split()))
+    return [DataView(member(d.name), d.name, stem(d.name), d.since_version, d.encoding == "bytes",
+                     " ".join(d.description.split()))
             for d in owner_data]
 
 
@@ -357,7 +368,8 @@ def _group(g: Group, parent_qualified: str, parent_model: str, types: Types) -> 
     model = f"{parent_model}{cls}"
     fields = [_field(f, g.since_version, types) for f in g.fields]
     return GroupView(
-        name=member(g.name), cls=cls, model=model, qualified=qualified, since=g.since_version,
+        name=member(g.name), stem=stem(g.name), schema_name=g.name, cls=cls, model=model, qualified=qualified,
+        since=g.since_version,
         block_length=g.block_length, min_block=_min_block(fields, g.since_version), fields=fields,
         groups=[_group(s, qualified, model, types) for s in g.groups], data=_data(g.data, types),
         description=" ".join(g.description.split()), constants=_constants(g.constants, types),
@@ -374,8 +386,10 @@ def _all_groups(groups: list[GroupView]) -> list[GroupView]:
 
 @dataclass(frozen=True)
 class MessageView:
-    name: str
+    name: str  # the C++ class: the schema name, a keyword escaped (`new_`)
     snake: str
+    schema_name: str  # as written in the schema
+    var: str  # a variable or member holding one: `snake`, unless that is a keyword or the class (`new_msg`)
     id: int
     since: int
     block_length: int
@@ -398,9 +412,14 @@ def _versions_newer(g: GroupView, v: int) -> bool:
         any(_versions_newer(s, v) for s in g.groups)
 
 
+def _variable(name: str) -> str:
+    var = snake(name)
+    return var + "_msg" if var in CPP_KEYWORDS or var == ident(name) else var
+
+
 def _message(m: Message, ir: Schema, types: Types) -> MessageView:
     fields = [_field(f, m.since_version, types) for f in m.fields]
-    groups = [_group(g, m.name, m.name, types) for g in m.groups]
+    groups = [_group(g, ident(m.name), ident(m.name), types) for g in m.groups]
     data = _data(m.data, types)
     block_at = [max((f.end for f in fields if f.since <= v), default=0) for v in range(ir.version + 1)]
     downgrades = []
@@ -411,7 +430,8 @@ def _message(m: Message, ir: Schema, types: Types) -> MessageView:
         if suffix and not any(_versions_newer(g, v) for g in groups):
             downgrades.append((v, sum(newer)))
     return MessageView(
-        name=m.name, snake=snake(m.name), id=m.id, since=m.since_version, block_length=m.block_length,
+        name=ident(m.name), snake=snake(m.name), schema_name=m.name, var=_variable(m.name), id=m.id,
+        since=m.since_version, block_length=m.block_length,
         min_block=_min_block(fields, m.since_version), fields=fields, groups=groups, data=data,
         all_groups=_all_groups(groups), has_var=bool(m.groups or m.data),
         description=" ".join(m.description.split()), block_at=block_at, downgrades=downgrades,
@@ -430,6 +450,8 @@ class EnumView:
     unknown: str  # name of the sentinel enumerator
     unknown_value: str
     description: str
+    schema_name: str = ""  # as written in the schema (`name` escapes a C++ keyword)
+    schema_values: tuple[str, ...] = ()  # the members as written, in the order of `values`
 
 
 @dataclass(frozen=True)
@@ -439,6 +461,8 @@ class SetView:
     choices: list[tuple[str, int]]
     mask: int
     description: str
+    schema_name: str = ""
+    schema_choices: tuple[str, ...] = ()  # as written, in the order of `choices`
 
 
 @dataclass(frozen=True)
@@ -448,6 +472,7 @@ class DecimalView:
     exponent: int
     description: str
     too_fine: str  # text not representable at this exponent (tests)
+    schema_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -530,19 +555,20 @@ def build_view(ir: Schema, only: set[str] | None = None) -> dict:
         if t.kind == "enum":
             names = {v.name for v in t.values}
             unknown = "unknown" if "unknown" not in names else "unknown_"
-            enums.append(EnumView(t.name, snake(t.name), types.raw(t.name),
+            enums.append(EnumView(ident(t.name), snake(t.name), types.raw(t.name),
                                   [(ident(v.name), v.value) for v in t.values], unknown,
                                   _int_literal_for(t.encoding or "uint8", int(t.null_value)),
-                                  " ".join(t.description.split())))
+                                  " ".join(t.description.split()), t.name, tuple(v.name for v in t.values)))
         elif t.kind == "set":
-            sets.append(SetView(t.name, types.raw(t.name), [(ident(c.name), c.bit) for c in t.choices],
-                                sum(1 << c.bit for c in t.choices), " ".join(t.description.split())))
+            sets.append(SetView(ident(t.name), types.raw(t.name), [(ident(c.name), c.bit) for c in t.choices],
+                                sum(1 << c.bit for c in t.choices), " ".join(t.description.split()), t.name,
+                                tuple(c.name for c in t.choices)))
         elif t.kind == "decimal":
             too_fine = "0." + "0" * -t.exponent + "1" if t.exponent <= 0 else "1" + "0" * (t.exponent - 1) + "1"
-            decimals.append(DecimalView(t.name, types.raw(t.name), t.exponent, " ".join(t.description.split()),
-                                        too_fine))
+            decimals.append(DecimalView(ident(t.name), types.raw(t.name), t.exponent, " ".join(t.description.split()),
+                                        too_fine, t.name))
     composites = [
-        CompositeView(t.name, t.size, [MemberView(ident(f.name), types.cpp(f.type), f.offset, types.null(f.type))
+        CompositeView(ident(t.name), t.size, [MemberView(ident(f.name), types.cpp(f.type), f.offset, types.null(f.type))
                                        for f in t.fields], " ".join(t.description.split()))
         for t in _composites_in_order(ir)
     ]

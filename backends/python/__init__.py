@@ -27,7 +27,8 @@ raise: the typed property returns None (as for the null value) and
 
 from __future__ import annotations
 
-from hftc.backends.python.codegen import STRUCTS, Generator
+from hftc.backends.naming import name_clashes, respelled
+from hftc.backends.python.codegen import STRUCTS, Generator, ident
 from hftc.backends.templating import environment
 from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
@@ -65,9 +66,13 @@ class PythonBackend:
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""
-        return _name_errors(Generator(ir).name_problems())
+        return name_clashes(ir, ident, "Python") or _name_errors(Generator(respelled(ir, ident)).name_problems())
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
+        clashes = name_clashes(ir, ident, "Python")
+        if clashes:
+            return BackendResult(diagnostics=clashes)
+        ir = respelled(ir, ident)  # classes named after keywords take a trailing underscore
         gen = Generator(ir)
         package = ir.package_snake
         env = environment(__file__)

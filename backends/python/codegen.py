@@ -63,9 +63,15 @@ def at(base: str, offset: int) -> str:
     return f"{base} + {offset}" if offset else base
 
 
+# Soft keywords: legal names, but escaped too (`match_`, `type_`: `type` would also hide the builtin).
+# A fixed set, not `keyword.softkwlist`, so the generated code does not depend on the Python running hftc.
+SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
+
+
 def ident(name: str) -> str:
-    """A schema name as a Python identifier (`class` → `class_`)."""
-    return name + "_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+    """A schema name as a Python identifier (`class` → `class_`); names composed from it
+    (`<name>_raw`, `encode_<name>`) take the schema name, which composed is no keyword."""
+    return name + "_" if keyword.iskeyword(name) or name in SOFT_KEYWORDS else name
 
 
 def camel(name: str) -> str:
@@ -371,9 +377,9 @@ class Generator:
             doc = f"{doc} Deprecated since version {f.deprecated}."
         if t is not None and t.kind == "enum":
             doc = (
-                f"{doc} None when the value is null or unknown (see `{a}_raw`)."
+                f"{doc} None when the value is null or unknown (see `{f.name}_raw`)."
                 if doc
-                else f"None when the value is null or unknown (see `{a}_raw`)."
+                else f"None when the value is null or unknown (see `{f.name}_raw`)."
             )
         if p.nullable:
             doc = f"{doc} None when null." if doc else "None when null."
@@ -410,7 +416,7 @@ class Generator:
             raw_null = p.null_int if p.null_int is not None else 0
             lines += [
                 "    @property",
-                f"    def {a}_raw(self) -> int:",
+                f"    def {f.name}_raw(self) -> int:",
                 f'        """The integer on the wire{", even when not a member" if t.kind != "decimal" else " (the mantissa)"}."""',
             ]
             if f.since_version > 0:
@@ -418,8 +424,8 @@ class Generator:
             lines += [
                 f"        return {c.struct_name}.unpack_from(self._buf, {off})[0]",
                 "",
-                f"    @{a}_raw.setter",
-                f"    def {a}_raw(self, value: int) -> None:",
+                f"    @{f.name}_raw.setter",
+                f"    def {f.name}_raw(self, value: int) -> None:",
                 "        try:",
                 f"            {c.struct_name}.pack_into(self._buf, {off}, value)",
                 "        except struct.error as exc:",
@@ -448,7 +454,7 @@ class Generator:
             claim(ident(f.name), f"field `{f.name}`")
             t = self.codecs.types.get(f.type)
             if t is not None and t.kind in INT_KINDS:
-                claim(ident(f.name) + "_raw", f"field `{f.name}`")
+                claim(f.name + "_raw", f"field `{f.name}`")
         for g in groups:
             claim(ident(g.name), f"group `{g.name}`")
             claim("encode_" + g.name, f"group `{g.name}`")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from hftc.backends.cpp.view import FieldView, GroupView
+from hftc.backends.python.codegen import ident as py_ident
 
 # numpy dtype strings of the C++ raw types: columns hold values the accessors decoded, in the
 # host's (little-endian) byte order, whatever the schema's wire byte order.
@@ -56,7 +57,7 @@ def _getter_expr(f: FieldView, obj: str, v: dict) -> str:
     elif f.kind == "set":
         value = f"nb::cast({obj}.{n}().raw)"
     elif f.kind == "enum" and f.raw == "std::uint8_t":  # members cached per raw byte
-        value = f"nb::borrow(E_{f.type}[{obj}.{n}_raw()])"
+        value = f"nb::borrow(E_{f.type}[{obj}.{f.stem}_raw()])"
     elif f.type == "char":  # NUL reads as "", as in the pure-Python backend
         value = f"char_to_py({obj}.{n}())"
     else:  # primitive, wider enums
@@ -68,7 +69,8 @@ def _getter_expr(f: FieldView, obj: str, v: dict) -> str:
 
 def _has(f: FieldView, obj: str) -> str:
     """The C++ backend's "not null" test of an optional field, applied to flyweight `obj`."""
-    return re.sub(rf"\b{re.escape(f.name)}(_raw)?\(\)", lambda m: f"{obj}.{m.group(0)}", f.has_expr)
+    return re.sub(rf"\b(?:{re.escape(f.name)}|{re.escape(f.stem)}_raw)\(\)", lambda m: f"{obj}.{m.group(0)}",
+                  f.has_expr)
 
 
 def _decode_fields(fields: list[FieldView], obj: str, v: dict, indent: str) -> list[str]:
@@ -80,7 +82,7 @@ def _setter(f: FieldView, obj: str, owner: str, v: dict, indent: str) -> list[st
     n, key, what = f.name, f.schema_name, _q(f"{owner}.{f.schema_name}")
     raw = raw_cpp(f, v)
     if f.kind == "enum":
-        put = (f"if (PyLong_Check(h.ptr())) {obj}.{n}_raw(to<{raw}>(h, {what})); "
+        put = (f"if (PyLong_Check(h.ptr())) {obj}.{f.stem}_raw(to<{raw}>(h, {what})); "
                f"else {obj}.{n}(to<{f.type}>(h, {what}));")
     elif f.kind == "decimal":
         put = f"{obj}.{n}({f.type}{{mantissa<{raw}>(h, {what})}});"
@@ -95,7 +97,7 @@ def _setter(f: FieldView, obj: str, owner: str, v: dict, indent: str) -> list[st
     else:
         put = f"{obj}.{n}(to<{f.type}>(h, {what}));"
     if f.has_expr:
-        null_set = f"{obj}.{n}_raw({f.raw_null});" if f.kind == "enum" else f"{obj}.{n}({f.null});"
+        null_set = f"{obj}.{f.stem}_raw({f.raw_null});" if f.kind == "enum" else f"{obj}.{n}({f.null});"
         absent = f"if (!h.is_valid() || h.is_none()) {{ {null_set} }}"
     else:
         absent = f"if (!h.is_valid() || h.is_none()) missing({what});"
@@ -110,7 +112,8 @@ def _data_get(d, obj: str) -> str:
 
 
 def _all_names(owner) -> list[str]:
-    return [f.schema_name for f in owner.fields] + [g.name for g in owner.groups] + [d.schema_name for d in owner.data]
+    return [f.schema_name for f in owner.fields] + [g.schema_name for g in owner.groups] + \
+        [d.schema_name for d in owner.data]
 
 
 def _names(owner) -> str:
@@ -147,7 +150,7 @@ class ModuleWriter:
     # -- groups --------------------------------------------------------------------------------
     def group_functions(self, g: GroupView, path: list[str], owner: str) -> None:
         for sub in g.groups:
-            self.group_functions(sub, [*path, sub.name], f"{owner}.{sub.name}")
+            self.group_functions(sub, [*path, sub.schema_name], f"{owner}.{sub.schema_name}")
         fn = _gfn(path)
         max_count = (1 << (8 * self.v["group_count_size"])) - 1  # of the schema's group size count
         q = g.qualified
@@ -155,7 +158,7 @@ class ModuleWriter:
                "    g.next();", "    nb::dict d;")
         self.w(*_decode_fields(g.fields, "g", self.v, "    "))
         for sub in g.groups:
-            self.w(f"    set_item(d, K_{sub.name}, decode_{_gfn([*path, sub.name])}(g.{sub.name}()));")
+            self.w(f"    set_item(d, K_{sub.schema_name}, decode_{_gfn([*path, sub.schema_name])}(g.{sub.name}()));")
         for d in g.data:
             self.w(f"    const auto s_{d.name} = g.{d.name}();")
             self.w(f"    set_item(d, K_{d.schema_name}, {_data_get(d, 'g')});")
@@ -165,17 +168,17 @@ class ModuleWriter:
                "  const std::size_t n = list.size();",
                f"  if (n > {max_count}) throw_encode(std::string({_q(owner)}) + \": \" + std::to_string(n) + "
                f"\" entries; a group holds at most {max_count}\");",
-               f"  auto g = parent.encode_{g.name}(static_cast<{self.v['group_count_cpp']}>(n));",
+               f"  auto g = parent.encode_{g.stem}(static_cast<{self.v['group_count_cpp']}>(n));",
                "  for (std::size_t i = 0; i < n; ++i) {",
                "    g.next();",
                f"    Args a{{list[i], nb::handle(), {_q(owner)}}};")
         for f in g.fields:
             self.w(*_setter(f, "g", owner, self.v, "    "))
         for sub in g.groups:
-            self.w(f'    encode_{_gfn([*path, sub.name])}(g, a.require(K_{sub.name}, "{sub.name}"));')
+            self.w(f'    encode_{_gfn([*path, sub.schema_name])}(g, a.require(K_{sub.schema_name}, "{sub.schema_name}"));')
         for d in g.data:
             self.w(f"    put_var<{'true' if d.bytes else 'false'}>(a.get(K_{d.schema_name}), "
-                   f"{_q(owner + '.' + d.schema_name)}, [&](auto v) {{ g.put_{d.name}(v); }});")
+                   f"{_q(owner + '.' + d.schema_name)}, [&](auto v) {{ g.put_{d.stem}(v); }});")
         self.w(f"    a.reject_unknown({_names(g)}, {_count(g)});")
         self.w("  }", "}", "")
 
@@ -183,7 +186,7 @@ class ModuleWriter:
     def message(self, m) -> None:
         cls, s = m.name, m.snake
         for g in m.groups:
-            self.group_functions(g, [s, g.name], f"{cls}.{g.name}")
+            self.group_functions(g, [s, g.schema_name], f"{m.schema_name}.{g.schema_name}")
         # decode
         self.w(f"nb::dict decode_{s}_at(const char* data, std::size_t size, std::size_t offset, "
                f"std::size_t* length) {{",
@@ -192,7 +195,7 @@ class ModuleWriter:
                "  nb::dict d;")
         self.w(*_decode_fields(m.fields, "m", self.v, "  "))
         for g in m.groups:
-            self.w(f"  set_item(d, K_{g.name}, decode_{_gfn([s, g.name])}(m.{g.name}()));")
+            self.w(f"  set_item(d, K_{g.schema_name}, decode_{_gfn([s, g.schema_name])}(m.{g.name}()));")
         for d in m.data:
             self.w(f"  const auto s_{d.name} = m.{d.name}();")
             self.w(f"  set_item(d, K_{d.schema_name}, {_data_get(d, 'm')});")
@@ -205,10 +208,10 @@ class ModuleWriter:
         for f in m.fields:
             self.w(*_setter(f, "m", cls, self.v, "  "))
         for g in m.groups:
-            self.w(f'  encode_{_gfn([s, g.name])}(m, a.require(K_{g.name}, "{g.name}"));')
+            self.w(f'  encode_{_gfn([s, g.schema_name])}(m, a.require(K_{g.schema_name}, "{g.schema_name}"));')
         for d in m.data:
             self.w(f"  put_var<{'true' if d.bytes else 'false'}>(a.get(K_{d.schema_name}), "
-                   f"{_q(cls + '.' + d.schema_name)}, [&](auto v) {{ m.put_{d.name}(v); }});")
+                   f"{_q(cls + '.' + d.schema_name)}, [&](auto v) {{ m.put_{d.stem}(v); }});")
         self.w(f"  a.reject_unknown({_names(m)}, {_count(m)});")
         self.w("}", "")
         small = 8 + m.block_length if not m.has_var else max(256, 8 + m.block_length)
@@ -266,7 +269,7 @@ class ModuleWriter:
             elif f.kind in STRUCTURED:
                 self.w(f"    wire::put(reinterpret_cast<char*>(c_{n}.data + i * {f.size}), m.{n}());")
             elif f.kind == "enum":
-                self.w(f"    c_{n}.data[i] = m.{n}_raw();")
+                self.w(f"    c_{n}.data[i] = m.{f.stem}_raw();")
             elif f.kind == "decimal":
                 self.w(f"    c_{n}.data[i] = m.{n}().mantissa;")
             elif f.kind == "set":
@@ -311,7 +314,7 @@ class ModuleWriter:
                 null = f.raw_null if f.kind == "enum" else (f"{f.null}.mantissa" if f.kind == "decimal" else f.null)
                 val = f"(i_{nm}.data ? i_{nm}.data[i] : static_cast<{raw_cpp(f, v)}>({null}))"
             if f.kind == "enum":
-                self.w(f"    m.{nm}_raw({val});")
+                self.w(f"    m.{f.stem}_raw({val});")
             elif f.kind in ("decimal", "set"):
                 self.w(f"    m.{nm}({f.type}{{{val}}});")
             else:
@@ -329,7 +332,7 @@ class ModuleWriter:
         for m in v["messages"]:
             self.w(f"    case {m.name}::kTemplateId: {{",
                    f"      nb::dict d = decode_{m.snake}_at(b.data, b.size, offset, &length);",
-                   f'      return nb::make_tuple("{m.name}", d, length);', "    }")
+                   f'      return nb::make_tuple("{m.schema_name}", d, length);', "    }")
         self.w("    default:", '      throw_decode(CodecError::unknown_template, offset, "message header");',
                "  }", "}", "")
 
@@ -341,9 +344,10 @@ class ModuleWriter:
                "  init_keys();", "  bind_errors(m);", "")
         for e in v["enums"]:
             doc = _q(e.description or e.name)
-            self.w(f'  nb::enum_<{e.name}>(m, "{e.name}", {doc})')
-            for name, _ in e.values:
-                self.w(f'      .value("{name}", {e.name}::{name})')
+            # Python names as the pure-Python package spells them (`lambda_`), C++ ones as the codecs do.
+            self.w(f'  nb::enum_<{e.name}>(m, "{py_ident(e.schema_name)}", {doc})')
+            for (name, _), schema_name in zip(e.values, e.schema_values):
+                self.w(f'      .value("{py_ident(schema_name)}", {e.name}::{name})')
             self.w(f'      .value("{e.unknown}", {e.name}::{e.unknown});')
         self.w("  init_enum_tables();", "")
         sig_buf = "typing_extensions.Buffer"  # collections.abc.Buffer is 3.12+

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from hftc.backends.cpp.view import Types, ident
 from hftc.backends.python.codegen import Codecs
+from hftc.backends.python.codegen import ident as py_ident
 from hftc.ir.model import PRIMITIVES, Schema
 
 
@@ -120,8 +121,11 @@ class ValueConverters:
                        "  const Members a{h, what, kNames.data(), kNames.size()};",
                        f"  {cpp} v{{}};"]
         for f in t.fields:
+            # An object's attribute is named as the pure-Python backend names it (`def_`).
+            attr = f", K_{py_ident(f.name)}" if py_ident(f.name) != f.name else ""
+            get = f"a.get(K_{f.name}, w.c_str(){attr})"
             self.lines += ["  {", f'    const std::string w = std::string(what) + ".{f.name}";',
-                           f"    v.{ident(f.name)} = {self.from_py(f.type, f'a.get(K_{f.name}, w.c_str())', 'w.c_str()')};",
+                           f"    v.{ident(f.name)} = {self.from_py(f.type, get, 'w.c_str()')};",
                            "  }"]
         self.lines += ["  return v;", "}", ""]
 

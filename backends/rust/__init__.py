@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from hftc.backends.rust.codegen import Generator
 from hftc.backends.rust.components import ComponentsView
+from hftc.backends.rust.naming import name_clashes, rust_names
 from hftc.backends.rust.testgen import TestGen
 from hftc.backends.templating import environment
 from hftc.backends.vendor import RUST_VENDOR_DIR, RuntimeNotFound, rust_runtime_files
@@ -65,6 +66,10 @@ class RustBackend:
         _, missing = self._runtime(options)
         if missing:
             return missing
+        clashes = name_clashes(ir)
+        if clashes:
+            return clashes
+        ir = rust_names(ir)
         gen = Generator(ir)
         problems = gen.name_problems()
         if problems:
@@ -84,6 +89,10 @@ class RustBackend:
                               help="reinstall hftc, or pass the runtime_rust_path option"),)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
+        clashes = name_clashes(ir)
+        if clashes:
+            return BackendResult(diagnostics=clashes)
+        ir = rust_names(ir)
         gen = Generator(ir)
         runtime_path = options.extra.get("runtime_rust_path")
         vendored, missing = self._runtime(options)

@@ -18,6 +18,7 @@ from hftc.backends.rust.naming import (
     ident,
     int_literal,
     snake,
+    type_name,
     upper,
 )
 from hftc.backends.rust.constants import constant_lines
@@ -217,7 +218,7 @@ class Generator:
         ]
 
     def enum_variants(self, t) -> list[tuple[str, int]]:
-        names = [camel(v.name) or "Value" for v in t.values]
+        names = [type_name(v.name) or "Value" for v in t.values]
         return [(n + "Value" if n == "Unknown" else n, v.value) for n, v in zip(names, t.values)]
 
     def enum_type(self, t) -> list[str]:
@@ -447,6 +448,8 @@ class Generator:
         if f.since_version:
             desc = f"{desc} Since version {f.since_version}; null before." if desc else f"Since version {f.since_version}; null before."
         lines = [*doc(desc or f"`{f.name}` at offset {o}.", "    ")]
+        if f.name == "new":  # a field named `new`: its getter is no constructor
+            lines.append("    #[allow(clippy::new_ret_no_self)]")
         rt = self.t.rust(f.type)
         if k == "chars":
             lines += [

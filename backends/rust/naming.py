@@ -6,6 +6,8 @@ import math
 import re
 import struct
 
+from hftc.backends import naming
+from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import PRIMITIVES, Field, Schema, TypeDef
 
 KEYWORDS = {
@@ -36,6 +38,23 @@ def ident(name: str) -> str:
 
 def camel(name: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\W]+", name) if p)
+
+
+def type_name(name: str) -> str:
+    """A schema type or message name as a Rust type: UpperCamelCase, as rustc's naming lint asks
+    (`new` → `New`); `Self`, the one such keyword, gets a trailing underscore."""
+    out = camel(name)
+    return out + "_" if out in KEYWORDS else out
+
+
+def name_clashes(ir: Schema) -> tuple[Diagnostic, ...]:
+    """Types, or messages, whose Rust names (`type_name`) are the same (HFT0809)."""
+    return naming.name_clashes(ir, type_name, "Rust", member=ident)
+
+
+def rust_names(ir: Schema) -> Schema:
+    """The schema with its types and messages under their Rust names (`type_name`)."""
+    return naming.respelled(ir, type_name)
 
 
 def snake(name: str) -> str:

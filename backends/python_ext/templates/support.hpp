@@ -237,13 +237,14 @@ class Members {
     }
   }
 
-  nb::object get(PyObject* key, const char* what) const {
+  // `attr`: the attribute an object has for `key` where they differ (`def_` for the member `def`).
+  nb::object get(PyObject* key, const char* what, PyObject* attr = nullptr) const {
     if (is_dict_) {
       PyObject* v = PyDict_GetItem(obj_.ptr(), key);
       if (v == nullptr) missing(what);
       return nb::borrow(v);
     }
-    PyObject* v = PyObject_GetAttr(obj_.ptr(), key);
+    PyObject* v = PyObject_GetAttr(obj_.ptr(), attr != nullptr ? attr : key);
     if (v == nullptr) {
       PyErr_Clear();
       throw_encode(std::string(what) + " is required (" + what_ + " is a " + py_type_name(obj_) +

@@ -36,7 +36,7 @@ _CODES = [
     ("HFT0104", "value out of range", "The number is outside the range this key accepts (for example a message id must fit in uint16, a budget must be positive)."),
     ("HFT0105", "invalid value", "The value is not one of the values this key accepts."),
     ("HFT0106", "invalid name", "Names of types, messages, fields, components, pipelines and strategies must be identifiers: a letter followed by letters, digits or underscores. They become names in C++, Rust and Python."),
-    ("HFT0107", "reserved name", "The name is a keyword in one of the generated languages (C++, Rust or Python) and cannot be used as an identifier."),
+    ("HFT0107", "reserved name", "The name is a keyword in one of the generated languages (C++, Rust or Python). Schema names (types, messages, fields, enum values, set choices, composite members, groups, var-data) may be keywords: each backend escapes them in its own language (C++ `new_`, Rust `r#type` or `Self_`, Python `lambda_`). The names of components, pipelines, strategies, deployments, parameters and expression bindings also name engine code, files and resources, so there a keyword is refused. Rename it, e.g. with a trailing underscore."),
     ("HFT0201", "import not found", "An entry of `imports:` names a file that does not exist. Imports are resolved relative to the importing file."),
     ("HFT0202", "import cycle", "Files import each other in a cycle. Move the shared definitions to a file that both import."),
     ("HFT0203", "duplicate definition", "The same name is defined twice, in this file or in an imported file. Names share one namespace per kind (types, messages, components, ...)."),
@@ -141,6 +141,7 @@ _CODES = [
     ("HFT0806", "formatter not available", "Generated code is formatted before it is written so output is byte-identical everywhere. The formatter this target needs (clang-format, rustfmt or ruff) was not found on PATH; install it (see the README) and build again."),
     ("HFT0807", "formatter failed", "The formatter rejected a generated file. This is a bug in the backend that produced it; the formatter's message is shown."),
     ("HFT0808", "runtime sources not found", "The `cpp` and `rust` targets copy the hftc runtime sources they need into the output, so a generated project builds wherever it is copied. They come from the runtime folders of the hftc checkout or installed package (`runtime_cpp/`, `runtime_rust/`); those were missing, which means a broken install. Reinstall hftc."),
+    ("HFT0809", "names clash once escaped", "Two names of one scope (the schema's types, its messages, the fields, groups and var-data of one message or group, the values of one enum) get the same name in one target language once its keywords are escaped and its naming rules applied: C++ and Python add a trailing underscore to a keyword (`new` and `new_` are both `new_` in C++, `lambda` and `lambda_` in Python); Rust names types, messages and enum values in UpperCamelCase (`new` and `New` are both `New`) and a field `self` `self_`. Rename one of the two."),
     ("HFT0830", "cannot format the schema", "`hftc format` (and an editor's format request) rewrites a schema's layout only. It refuses when the YAML parser used for the round trip rejects the file, when the formatted text would not load to exactly the same values as the original, or when it would lose or move a comment (the round trip drops comments inside a `{...}` or `[...]` spread over several lines); the file is then left unchanged."),
     ("HFT0820", "name clash in generated Python", "A field, group or var-data name would shadow an attribute the Python backend generates (for example encoded_length, <field>_raw, encode_<group>, header_*). Rename it."),
     ("HFT0901", "unused type", "A type is defined but no message, group or other type uses it."),
@@ -247,7 +248,7 @@ _CODES = [
     ("HFT1403", "SBE attribute not carried over", "An SBE attribute that does not change the wire layout and has no hftc counterpart (`minValue`, `maxValue`, `semanticType`, `characterEncoding` of fixed fields, ...) is not carried into the hftc schema. The import says so instead of dropping it silently."),
     ("HFT1405", "no SBE equivalent", "`hftc export sbe` cannot express this in an SBE message schema (SBE arrays hold primitives only); nothing is written."),
     ("HFT1406", "not exported to SBE", "hftc-only metadata (a field's `unit`, a message's declared feed `role`) has no place in an SBE schema and is not exported; the wire layout is unaffected."),
-    ("HFT1404", "SBE name renamed", "An SBE name is a keyword of a language hftc generates (C++, Rust or Python), so the imported schema uses the name with a trailing underscore. The wire layout does not depend on names."),
+    ("HFT1404", "SBE name renamed", "No longer emitted: earlier versions renamed an SBE name that is a keyword of a generated language (`new` to `new_`). Imports now keep such names as they are; each backend escapes them in its own language, and the wire layout does not depend on names."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

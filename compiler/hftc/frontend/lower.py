@@ -62,16 +62,22 @@ class Lowerer:
         self._constants: list[ir.Constant] = []  # collected by _fields for _fields_and_constants
 
     # -- helpers -----------------------------------------------------------
-    def _name(self, doc: LoadedYaml, path: tuple, name: str, section: str) -> bool:
-        """Check a definition's name; record it; report duplicates across files."""
+    def _name(self, doc: LoadedYaml, path: tuple, name: str, section: str, escaped: bool = False) -> bool:
+        """Check a definition's name; record it; report duplicates across files.
+
+        `escaped`: the name only becomes codec code, whose backends escape keywords in their own
+        language (C++ `new_`, Rust `r#type`, Python `lambda_`); other names must not be keywords.
+        """
         span = doc.span_of(path, key=True)
         if not IDENTIFIER.match(name):
             self.diagnostics.append(error("HFT0106", f"invalid name `{name}`", span, label="not an identifier",
                                           help="use a letter followed by letters, digits or underscores"))
             return False
-        if name in RESERVED:
+        if name in RESERVED and not escaped:
             self.diagnostics.append(error("HFT0107", f"`{name}` is a reserved word in a generated language", span,
-                                          label="reserved", help=f"rename it, e.g. `{name}_`"))
+                                          label="reserved here",
+                                          help=f"rename it, e.g. `{name}_`: message, field and type names may be "
+                                               "keywords, engine names may not"))
             return False
         if section:
             key = (section, name)
@@ -101,13 +107,13 @@ class Lowerer:
     # -- schema documents ---------------------------------------------------
     def add_schema(self, model: surf.SchemaDocument, doc: LoadedYaml) -> None:
         for name, t in model.types.items():
-            if self._name(doc, ("types", name), name, "types"):
+            if self._name(doc, ("types", name), name, "types", escaped=True):
                 self._type_kinds[name] = self._type_kind(t)
         for name, t in model.types.items():
-            if IDENTIFIER.match(name) and name not in RESERVED:
+            if IDENTIFIER.match(name):
                 self.types.append(self._typedef(doc, ("types", name), name, t))
         for name, m in model.messages.items():
-            if self._name(doc, ("messages", name), name, "messages"):
+            if self._name(doc, ("messages", name), name, "messages", escaped=True):
                 self.messages.append(self._message(doc, ("messages", name), name, m))
         for name, c in model.components.items():
             if self._name(doc, ("components", name), name, "components"):
@@ -173,7 +179,7 @@ class Lowerer:
             values = []
             for k, v in t.values.items():
                 vspan = doc.span_of(path + ("values", k))
-                self._name(doc, path + ("values", k), k, "")
+                self._name(doc, path + ("values", k), k, "", escaped=True)
                 wire = self._enum_value(v, t.enum == "char", vspan, k)
                 if wire is not None:
                     values.append(ir.EnumValue(k, wire, vspan))
@@ -184,14 +190,14 @@ class Lowerer:
         if isinstance(t, SetType):
             choices = tuple(ir.Choice(k, v, doc.span_of(path + ("choices", k))) for k, v in t.choices.items())
             for k in t.choices:
-                self._name(doc, path + ("choices", k), k, "")
+                self._name(doc, path + ("choices", k), k, "", escaped=True)
             return ir.TypeDef(name, kind, encoding=t.set, choices=choices, description=t.description, span=span)
         if isinstance(t, CharType):
             return ir.TypeDef(name, kind, encoding="char", length=t.char, description=t.description, span=span)
         if isinstance(t, CompositeType):
             fields = []
             for fname, ftype in t.composite.items():
-                if self._name(doc, path + ("composite", fname), fname, ""):
+                if self._name(doc, path + ("composite", fname), fname, "", escaped=True):
                     fields.append(ir.Field(fname, ftype, self.kind_of(ftype), span=doc.span_of(path + ("composite", fname))))
             return ir.TypeDef(name, kind, fields=tuple(fields), description=t.description, span=span)
         assert isinstance(t, ArrayType)
@@ -238,7 +244,7 @@ class Lowerer:
         out = []
         for fname, spec in fields.items():
             fpath = path + (fname,)
-            if not self._name(doc, fpath, fname, ""):
+            if not self._name(doc, fpath, fname, "", escaped=True):
                 continue
             if isinstance(spec, str):
                 out.append(ir.Field(fname, spec, self.kind_of(spec), span=doc.span_of(fpath)))
@@ -267,11 +273,11 @@ class Lowerer:
         for i, item in enumerate(items):
             span = doc.span_of(path + (i,))
             if isinstance(item, str):
-                if self._name(doc, path + (i,), item, ""):
+                if self._name(doc, path + (i,), item, "", escaped=True):
                     out.append(ir.VarData(item, span=span))
             else:
                 assert isinstance(item, VarDataSpec)
-                if self._name(doc, path + (i, "name"), item.name, ""):
+                if self._name(doc, path + (i, "name"), item.name, "", escaped=True):
                     out.append(ir.VarData(item.name, item.encoding, item.since_version or 0, item.description, span))
         return tuple(out)
 
@@ -279,7 +285,7 @@ class Lowerer:
         since = g.since_version if g.since_version is not None else parent_since
         groups = tuple(
             self._group(doc, path + ("groups", n), n, sub, since)
-            for n, sub in g.groups.items() if self._name(doc, path + ("groups", n), n, "")
+            for n, sub in g.groups.items() if self._name(doc, path + ("groups", n), n, "", escaped=True)
         )
         fields, constants = self._fields_and_constants(doc, path + ("fields",), g.fields)
         return ir.Group(name, fields=self._inherit(fields, since),
@@ -303,7 +309,7 @@ class Lowerer:
         since = m.since_version or 0
         groups = tuple(
             self._group(doc, path + ("groups", n), n, g, since)
-            for n, g in m.groups.items() if self._name(doc, path + ("groups", n), n, "")
+            for n, g in m.groups.items() if self._name(doc, path + ("groups", n), n, "", escaped=True)
         )
         fields, constants = self._fields_and_constants(doc, path + ("fields",), m.fields)
         return ir.Message(name, m.id, fields=self._inherit(fields, since), constants=constants,

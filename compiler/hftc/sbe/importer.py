@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hftc.diagnostics.model import Diagnostic, Span, error, warning
-from hftc.frontend.names import IDENTIFIER, RESERVED
+from hftc.frontend.names import IDENTIFIER
 from hftc.sbe.xml import Element, SbeXmlError, parse
 
 PRIMITIVE = {
@@ -127,11 +127,7 @@ class Importer:
             raise self.bad(el, f"<{el.tag}> without `name`", "needs a name")
         if not IDENTIFIER.match(raw):
             raise self.bad(el, f"`{raw}` is not a name hftc accepts", "letters, digits, underscores")
-        if raw in RESERVED:
-            self.diags.append(warning("HFT1404", f"`{raw}` is a keyword in a generated language; imported as `{raw}_`",
-                                      el.span, label="renamed"))
-            return raw + "_"
-        return raw
+        return raw  # a keyword of a generated language is fine: each backend escapes it
 
     # -- types ---------------------------------------------------------------------------------
     def primitive(self, el: Element, attr: str = "primitiveType") -> str:
@@ -329,7 +325,7 @@ class Importer:
                 raise self.bad(el, f"constant field `{name}` has no value")
         if constant is not None:
             if "." in constant and constant.split(".")[0] in self.sbe:
-                constant = self.name_of_value(constant.split(".", 1)[1])
+                constant = constant.split(".", 1)[1]
             spec["constant"] = constant if t.is_text or not re.fullmatch(r"-?\d+(\.\d+)?", constant) \
                 or t.hftc in self.types else _number(constant)
             if t.hftc == "char" and isinstance(spec["constant"], (int, float)):
@@ -347,9 +343,6 @@ class Importer:
             spec["description"] = el.attrs["description"]
         self.note_dropped(el)
         return name, (spec if len(spec) > 1 else t.hftc)
-
-    def name_of_value(self, value: str) -> str:
-        return value + "_" if value in RESERVED else value
 
     def members(self, el: Element, owner: str) -> dict:
         out: dict = {}
