@@ -3,8 +3,9 @@ through the typer app in hftc.cli.
 
 Linting is what editors, pre-commit hooks and CI run over and over, so its start-up matters;
 importing typer and rich costs more than linting a typical schema. This module reads a `lint`
-command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`)
-and behaves exactly as the typer command does: same output, same exit codes. Any other argument,
+command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`,
+`--no-cache`) and behaves exactly as the typer command does: same output, same exit codes. Results
+are kept in a cache (hftc.driver.lint_cache) that an unchanged schema is answered from. Any other argument,
 or an option it does not know, goes to the typer app unchanged, so options added there keep working.
 """
 
@@ -18,12 +19,13 @@ _FORMATS = ("text", "json", "github")
 
 
 class _Lint:
-    __slots__ = ("deny_warnings", "error_format", "import_paths", "schemas")
+    __slots__ = ("deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
 
     def __init__(self) -> None:
         self.schemas: list[str] = []
         self.error_format = "text"
         self.deny_warnings = False
+        self.no_cache = False
         self.import_paths: list[str] = []
 
 
@@ -40,6 +42,9 @@ def parse_lint(args: list[str]) -> _Lint | None:
             name, eq, value = word.partition("=")
             if name == "--deny-warnings" and not eq:
                 request.deny_warnings = True
+                continue
+            if name == "--no-cache" and not eq:
+                request.no_cache = True
                 continue
             if name not in ("--error-format", "--import-path"):
                 return None  # `-`, `--`, --help, options added later: the typer app's business
@@ -78,22 +83,46 @@ def _colour_is_the_apps_call(fmt: str) -> bool:
 def run_lint(request: _Lint) -> int | None:
     """Lint as `hftc lint` does and return the exit code; None (before printing anything) when the
     diagnostics are to be rendered by the typer app instead."""
+    app_renders = _colour_is_the_apps_call(request.error_format)
+    stream = sys.stderr if request.error_format == "text" else sys.stdout
+    cache = None
+    if not request.no_cache:
+        from hftc.driver.lint_cache import LintCache
+
+        cache = LintCache()
+    failed = False
+    for schema in request.schemas:
+        found = cache.get(schema, request.import_paths, request.error_format) if cache is not None else None
+        if found is None:
+            found = _lint_one(schema, request, cache)
+        if found["output"]:
+            if app_renders:
+                return None  # nothing printed so far: every earlier file was clean
+            print(found["output"], file=stream)
+        failed |= found["failed"] or (request.deny_warnings and found["warned"])
+    return 1 if failed else 0
+
+
+def _lint_one(schema: str, request: _Lint, cache) -> dict:
+    """Lint one schema (the compiler imported on first use) and store the result in `cache`."""
     from hftc.diagnostics.model import Severity, has_errors
     from hftc.diagnostics.render import render_all
     from hftc.driver.lint import lint_file
 
-    app_renders = _colour_is_the_apps_call(request.error_format)
-    stream = sys.stderr if request.error_format == "text" else sys.stdout
-    failed = False
-    for schema in request.schemas:
-        result = lint_file(schema, request.import_paths)
-        if result.diagnostics:
-            if app_renders:
-                return None  # nothing printed so far: every earlier file was clean
-            print(render_all(result.diagnostics, request.error_format, result.sources.lookup), file=stream)
-        warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
-        failed |= (not result.ok) or has_errors(result.diagnostics) or (request.deny_warnings and warned)
-    return 1 if failed else 0
+    before = cache is not None and _root_state(schema)
+    result = lint_file(schema, request.import_paths)
+    output = render_all(result.diagnostics, request.error_format, result.sources.lookup) if result.diagnostics else ""
+    found = {"output": output, "failed": (not result.ok) or has_errors(result.diagnostics),
+             "warned": any(d.severity is Severity.WARNING for d in result.diagnostics)}
+    if cache is not None and _root_state(schema) == before:  # not rewritten while it was being linted
+        cache.put(schema, request.import_paths, request.error_format, result.sources.probed, **found)
+    return found
+
+
+def _root_state(schema: str) -> list:
+    from hftc.driver.lint_cache import path_state
+
+    return path_state(schema)
 
 
 def _exit_now(code: int) -> None:
