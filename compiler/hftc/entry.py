@@ -1,5 +1,5 @@
-"""The `hftc` console script: `hftc lint` without the command-line framework, everything else
-through the typer app in hftc.cli.
+"""The `hftc` console script: `hftc lint` and `hftc lsp` without the command-line framework,
+everything else through the typer app in hftc.cli.
 
 Linting is what editors, pre-commit hooks and CI run over and over, so its start-up matters;
 importing typer and rich costs more than linting a typical schema. This module reads a `lint`
@@ -136,9 +136,31 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _serve_lsp() -> None:
+    """`hftc lsp` (no options: it has none): the language server, which an editor starts for every
+    window, imports the server and the compiler only."""
+    from hftc.lsp.server import serve
+
+    try:
+        serve()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # a bug in hftc itself: reported as the typer path reports it
+        if os.environ.get("HFTC_DEBUG"):
+            raise
+        from hftc.cli import _report_internal_error
+
+        _report_internal_error(exc)
+        sys.exit(3)
+
+
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if sys.argv[1:] == ["lsp"]:
+        _serve_lsp()
+        return
     request = parse_lint(sys.argv[1:])
     code = None
     if request is not None:
