@@ -18,11 +18,15 @@ the start-up path of `hftc lint`, so it imports nothing beyond the standard libr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
+
+try:  # the built-in BLAKE2, without loading OpenSSL for hashlib's other algorithms (a third of a warm run)
+    from _blake2 import blake2b
+except ImportError:  # an interpreter without it
+    from hashlib import blake2b
 
 FORMAT = 1  # of an entry; bumped when its layout changes
 _READ_LIMIT = 16 * 1024 * 1024 + 1  # the front end reads no more of a file (MAX_FILE_BYTES + 1)
@@ -79,20 +83,28 @@ def environment_key() -> bytes:
     Python it runs on."""
     from hftc import __version__
 
-    digest = hashlib.blake2b(digest_size=32)
+    digest = blake2b(digest_size=32)
     digest.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{sys.executable}\n".encode("utf-8", "surrogateescape"))
     for folder in _own_files():
         _walk(folder, digest)
-    for entry in sys.path:  # installing or removing a distribution (a backend plug-in) touches its folder
-        if not os.path.isabs(entry):
-            continue  # the working folder of `python -c`: where the cache itself may be written
-        try:
-            info = os.stat(entry)
-        except OSError:
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            digest.update(f"{entry}\0{info.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    for entry in sys.path:
+        digest.update(f"{entry}\0{_distributions_state(entry)}\n".encode("utf-8", "surrogateescape"))
     return digest.digest()
+
+
+def _distributions_state(folder: str) -> int | None:
+    """The modification time of an import folder holding distributions (installing or removing one, a
+    backend plug-in say, touches it); None for a folder without any, whose other changes (a scratch
+    folder's, the working folder's) do not matter."""
+    if not os.path.isabs(folder):
+        folder = os.path.abspath(folder or ".")
+    try:
+        with os.scandir(folder) as entries:
+            if not any(e.name.endswith((".dist-info", ".egg-info")) for e in entries):
+                return None
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
 
 
 def path_state(path: str) -> list:
@@ -113,7 +125,7 @@ def path_state(path: str) -> list:
             return ["dir", real]
         if not stat.S_ISREG(info.st_mode):
             return ["other", real]
-        digest, left = hashlib.blake2b(digest_size=32), _READ_LIMIT
+        digest, left = blake2b(digest_size=32), _READ_LIMIT
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
@@ -136,7 +148,7 @@ class LintCache:
         self._cwd = os.getcwd()
 
     def _entry_path(self, schema: str, import_paths: list[str], error_format: str) -> str:
-        digest = hashlib.blake2b(self._environment, digest_size=32)
+        digest = blake2b(self._environment, digest_size=32)
         command = [self._cwd, schema, [os.path.realpath(p) for p in import_paths], list(import_paths), error_format,
                    os.path.realpath(os.path.dirname(os.path.abspath(schema)))]
         digest.update(json.dumps(command).encode("utf-8", "surrogateescape"))
