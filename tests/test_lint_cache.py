@@ -161,6 +161,8 @@ def test_the_real_fingerprint_covers_the_package_backends_and_templates():
     assert os.path.realpath(Path(entry.__file__).parent) in folders
     assert any(Path(f, "k8s", "__init__.py").is_file() for f in folders)  # the backends
     assert any(Path(f, "market_making.hftc.yaml").is_file() for f in folders)  # the strategy templates
+    assert any(Path(f, "hft").is_dir() for f in folders)  # the C++ runtime's headers
+    assert any(Path(f, "Cargo.toml").is_file() for f in folders)  # the Rust runtime
     assert lint_cache.environment_key() == lint_cache.environment_key()
 
 

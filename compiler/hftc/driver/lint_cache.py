@@ -3,7 +3,8 @@ repository, an editor on save, CI re-runs) costs reading and hashing its files, 
 
 An entry is looked up by everything the command's output depends on besides file contents: hftc's
 version and a fingerprint of its own files (size and modification time of every file of the package,
-the backends and the strategy templates, so an edited checkout never serves old results), the
+the backends, the strategy templates and the C++ and Rust runtimes whose headers the checks read,
+so an edited checkout never serves old results), the
 Python version, the folders distributions are installed in (a backend plug-in added or removed
 changes one), the working folder (diagnostics name files relative to it), the schema path as given,
 the import paths and the output format. The entry holds the rendered diagnostics and, for every
@@ -47,7 +48,7 @@ def _walk(root: str, digest) -> None:
         digest.update(b"\0missing\0" + root.encode())
         return
     for entry in entries:
-        if entry.name == "__pycache__":
+        if entry.name in ("__pycache__", "target"):  # bytecode, Cargo's build output
             continue
         try:
             if entry.is_dir():
@@ -60,11 +61,13 @@ def _walk(root: str, digest) -> None:
 
 
 def _own_files() -> list[str]:
-    """The folders whose files make up this hftc: the package, its backends and the strategy templates."""
+    """The folders whose files make up this hftc: the package, its backends, the strategy templates
+    and the runtimes the C++ and Rust checks read."""
     import hftc
+    from hftc.paths import runtime_cpp_dir, runtime_rust_dir
 
     package = os.path.dirname(os.path.abspath(hftc.__file__))
-    folders = [package]
+    folders = [package, str(runtime_cpp_dir() / "include"), str(runtime_rust_dir() or "<no Rust runtime>")]
     try:
         import importlib.util
 
