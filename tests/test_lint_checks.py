@@ -151,3 +151,32 @@ def test_k8s_check_size_bound_holds_for_escaped_text():
     n = k8s.Names(ir)
     for text in ('{"a":"\\"quoted\\" \\\\ back"}' * 2000 + "\n", "\x01\u2028é'\"" * 3000, "x" * 5000 + " " * 10):
         assert len(k8s._schema_ir_file(ir, n, text).encode()) < k8s._schema_ir_file_bound(ir, text)
+
+
+def test_targets_skipped_without_their_part_of_the_ir_have_nothing_to_say_about_it():
+    """`hftc lint` does not load a target listed in CHECKS_ONLY when that part of the IR is empty:
+    its check must then report nothing."""
+    import dataclasses
+
+    from hftc.driver.registry import CHECKS_ONLY
+
+    assert CHECKS_ONLY
+    compared = 0
+    for name, ir in _compiled():
+        for target, part in CHECKS_ONLY.items():
+            emptied = dataclasses.replace(ir, **{part: ()})
+            assert load_backend(target).check(emptied, BackendOptions()) == (), (name, target)
+            compared += 1
+    assert compared >= 10
+
+
+def test_linting_a_schema_without_deployments_loads_no_deployment_backend():
+    import subprocess
+
+    code = ("import sys\nfrom hftc.driver.lint import lint_file\n"
+            "r = lint_file('examples/btc_market_maker.hftc.yaml')\nassert r.ok and r.ir is not None "
+            "and not r.ir.deployments\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('hftc.backends.k8s', 'hftc.backends.terraform'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
