@@ -214,3 +214,16 @@ def test_the_console_script_answers_from_the_cache_without_importing_the_compile
     assert runs[0].returncode == runs[1].returncode == 1
     assert first_err == second_err and "error[HFT0301]" in first_err
     assert (first_loaded, second_loaded) == ("True", "False")
+
+
+def test_the_cache_folder_stays_bounded(project, lint, capsys, monkeypatch):
+    monkeypatch.setattr(lint_cache, "MAX_ENTRIES", 8)
+    folder = project / "xdg" / "hftc" / "lint"
+    folder.mkdir(parents=True)
+    for i in range(8):
+        (folder / f"old{i}.json").write_text("{}")
+        os.utime(folder / f"old{i}.json", ns=(10**18 + i, 10**18 + i))
+    lint("main.hftc.yaml", capsys=capsys)
+    left = sorted(p.name for p in folder.glob("*.json"))
+    assert len(left) == 6 and "old0.json" not in left and "old1.json" not in left
+    assert lint("main.hftc.yaml", capsys=capsys) and lint.compiled == 1  # the new entry was kept

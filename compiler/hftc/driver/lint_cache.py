@@ -11,7 +11,8 @@ the import paths and the output format. The entry holds the rendered diagnostics
 path the compilation looked at (the schema, each import, each place an import was searched for and
 each strategy template), where it resolves and a hash of its bytes, or that nothing was there; it is
 used only when all of them are unchanged. A missing, unreadable or malformed entry is a miss, and
-failing to write one is not an error: the cache only ever saves time.
+failing to write one is not an error: the cache only ever saves time. Past MAX_ENTRIES entries the
+oldest are removed.
 
 Entries live under `$XDG_CACHE_HOME/hftc/lint` (`~/.cache/hftc/lint` by default). This module is on
 the start-up path of `hftc lint`, so it imports nothing beyond the standard library.
@@ -30,6 +31,7 @@ except ImportError:  # an interpreter without it
     from hashlib import blake2b
 
 FORMAT = 1  # of an entry; bumped when its layout changes
+MAX_ENTRIES = 2000  # past this many entries, storing one removes the oldest quarter (about 1 KB each)
 _READ_LIMIT = 16 * 1024 * 1024 + 1  # the front end reads no more of a file (MAX_FILE_BYTES + 1)
 
 
@@ -191,3 +193,18 @@ class LintCache:
                 os.unlink(temporary)
             except OSError:
                 pass
+            return
+        self._trim()
+
+    def _trim(self) -> None:
+        """Keep the folder bounded: every temporary folder a test suite lints in adds entries."""
+        try:
+            with os.scandir(self.folder) as found:
+                entries = [e for e in found if e.name.endswith(".json")]
+            if len(entries) <= MAX_ENTRIES:
+                return
+            by_age = sorted(entries, key=lambda e: e.stat().st_mtime_ns)
+            for old in by_age[: len(entries) - MAX_ENTRIES * 3 // 4]:
+                os.unlink(old.path)
+        except OSError:
+            pass  # another lint trimming at the same time, or a folder gone: the next store tries again
