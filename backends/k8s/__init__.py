@@ -447,7 +447,8 @@ def _optimizer(ir: Schema, n: Names, d: Deployment, s: Strategy) -> dict:
 def overlay_diagnostics(ir: Schema, n: Names, d: Deployment) -> list[Diagnostic]:
     """What `overlay_files` reports: the QoS checks of the engine and optimiser pods it writes."""
     diags: list[Diagnostic] = []
-    for wl in [_engine(ir, n, d, site) for site in d.sites or (None,)] + [_optimizer(ir, n, d, s) for s in ir.strategies]:
+    pods = [_engine(ir, n, d, site) for site in d.sites or (None,)] + [_optimizer(ir, n, d, s) for s in ir.strategies]
+    for wl in pods:
         diags += lints.check_guaranteed(d, wl["metadata"]["name"], wl["spec"]["template"]["spec"])
     return diags
 
