@@ -113,3 +113,22 @@ def test_parse_lint_reads_files_and_options_like_click():
     assert request.schemas == ["a.yaml", "b/c.yaml"]  # as str(pathlib.Path(...)), which typer passes
     assert request.error_format == "json" and request.deny_warnings  # the last --error-format wins
     assert request.import_paths == ["lib", "other"]
+
+
+def test_the_language_server_starts_without_the_command_line_framework():
+    """`hftc lsp` goes straight to the server; it serves the initialize request and ends at end of input."""
+    import json
+
+    def message(body: dict) -> bytes:
+        data = json.dumps(body).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(data), data)
+
+    requests = (message({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                         "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+                + message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+                + message({"jsonrpc": "2.0", "method": "exit"}))
+    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+    proc = subprocess.run([sys.executable, "-c", _RUN.format(module="hftc.entry"), "--", "lsp"], cwd=REPO, check=False,
+                          input=requests, capture_output=True, timeout=180, env=environment)
+    assert b'"id": 1' in proc.stdout.replace(b'"id":1', b'"id": 1') and b"hftc" in proc.stdout
+    assert proc.stderr.decode().rpartition("\nIMPORTED ")[2].strip() == ""

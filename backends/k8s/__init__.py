@@ -199,17 +199,23 @@ def schema_ir_json(ir: Schema) -> str:
     return text + "\n"
 
 
+def _schema_ir_file(ir: Schema, n: Names, text: str) -> str:
+    """`base/schema-ir.yaml`: the compiled schema (`schema_ir_json`) in a ConfigMap."""
+    schema_ir = {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": _meta(n.schema_ir, n.base_namespace, _labels(n, "optimizer")),
+        "data": {SCHEMA_KEY: text},
+    }
+    return header(ir, "# The compiled schema (`hftc ir`), read by the optimisation Job's `hftc optimize`.\n") \
+        + dump_yaml(schema_ir)
+
+
 def base_files(ir: Schema, n: Names) -> dict[str, str]:
     ns = n.base_namespace
     params = {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": _meta(n.params, ns, _labels(n, "strategy-params")),
         "data": {f"{s.name}.yaml": _strategy_doc(s) for s in ir.strategies},
-    }
-    schema_ir = {
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": _meta(n.schema_ir, ns, _labels(n, "optimizer")),
-        "data": {SCHEMA_KEY: schema_ir_json(ir)},
     }
     sa = [{
         "apiVersion": "v1", "kind": "ServiceAccount",
@@ -241,8 +247,7 @@ def base_files(ir: Schema, n: Names) -> dict[str, str]:
         "spec": {"groups": groups},
     }
     files = {
-        **({"schema-ir.yaml": header(ir, "# The compiled schema (`hftc ir`), read by the optimisation Job's "
-                                     "`hftc optimize`.\n") + dump_yaml(schema_ir)} if ir.strategies else {}),
+        **({"schema-ir.yaml": _schema_ir_file(ir, n, schema_ir_json(ir))} if ir.strategies else {}),
         "strategy-params.yaml": header(ir, "# Strategy parameters (schema defaults), and for reference the search space\n"
                                                 "# the optimiser takes from the compiled schema.\n")
         + dump_yaml(params),
@@ -439,6 +444,15 @@ def _optimizer(ir: Schema, n: Names, d: Deployment, s: Strategy) -> dict:
     }
 
 
+def overlay_diagnostics(ir: Schema, n: Names, d: Deployment) -> list[Diagnostic]:
+    """What `overlay_files` reports: the QoS checks of the engine and optimiser pods it writes."""
+    diags: list[Diagnostic] = []
+    pods = [_engine(ir, n, d, site) for site in d.sites or (None,)] + [_optimizer(ir, n, d, s) for s in ir.strategies]
+    for wl in pods:
+        diags += lints.check_guaranteed(d, wl["metadata"]["name"], wl["spec"]["template"]["spec"])
+    return diags
+
+
 def overlay_files(ir: Schema, n: Names, d: Deployment) -> tuple[dict[str, str], list[Diagnostic]]:
     k, nodes = d.kubernetes, d.nodes
     assert k is not None
@@ -454,11 +468,9 @@ def overlay_files(ir: Schema, n: Names, d: Deployment) -> tuple[dict[str, str], 
     }
     files["namespace.yaml"] = header(ir, "# `baseline` is enforced: `restricted` forbids adding IPC_LOCK and SYS_NICE.\n") \
         + dump_yaml(namespace)
-    engines = []
     for site in d.sites or (None,):
         wl = _engine(ir, n, d, site)
         diags += lints.check_guaranteed(d, wl["metadata"]["name"], wl["spec"]["template"]["spec"])
-        engines.append(wl)
         fname = f"engine-{dns(site)}.yaml" if site else "engine.yaml"
         files[fname] = header(ir, f"# Engine at {site or 'any site'}: Guaranteed QoS (requests == limits, whole CPUs)\n"
                               "# so the static CPU manager gives it exclusive cores.\n" + PROBE_NOTE) + dump_yaml(wl)
@@ -698,6 +710,28 @@ def _schema_ir_size(ir: Schema, manifest: str) -> list[Diagnostic]:
     return []
 
 
+def _schema_ir_size_check(ir: Schema, n: Names) -> list[Diagnostic]:
+    """What `_schema_ir_size` reports on `base/schema-ir.yaml`, without writing that file when a bound
+    on its size shows it is under both limits. YAML writes a printable ASCII character as at most two
+    (a doubled quote, an escaped backslash) and any other as at most ten (`\\U0001F600`); folding at
+    width 1000 adds under one per cent; the ConfigMap around the text is far under the slack."""
+    if not ir.strategies:
+        return []  # no optimiser Job, no schema ConfigMap
+    text = schema_ir_json(ir)
+    if _schema_ir_file_bound(ir, text) < min(APPLY_ANNOTATION_LIMIT, CONFIGMAP_LIMIT):
+        return []
+    return _schema_ir_size(ir, _schema_ir_file(ir, n, text))
+
+
+def _schema_ir_file_bound(ir: Schema, text: str) -> float:
+    """More bytes than `_schema_ir_file` writes for `text`."""
+    other = len(_NOT_PRINTABLE_ASCII.findall(text))
+    return 2.1 * (len(text) - other) + 10 * other + 4096 + len(ir.package) * 8
+
+
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
+
+
 class K8sBackend:
     name = "k8s"
     description = "Kubernetes: kustomize base and per-deployment overlays, node tuning (PerformanceProfile, kubelet)"
@@ -730,6 +764,25 @@ class K8sBackend:
         files["README.md"] = readme(ir, n, deployments)
         return BackendResult(files=tuple(GeneratedFile(p, files[p]) for p in sorted(files)),
                              diagnostics=tuple(diags))
+
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """What `generate` reports, with the manifests built as data but never written as YAML
+        (writing them is most of the work, and `hftc lint` runs this on every keystroke)."""
+        n = Names(ir)
+        diags: list[Diagnostic] = []
+        deployments = [d for d in ir.deployments if d.kubernetes is not None]
+        for d in ir.deployments:
+            if d.kubernetes is None:
+                diags.append(warning("HFT0610", f"deployment `{d.name}` has no `kubernetes` section; no overlay is "
+                                     "generated for it", d.span, label="in this deployment"))
+        if not deployments:
+            return tuple(diags)
+        diags += _schema_ir_size_check(ir, n)
+        for d in deployments:
+            diags += lints.check_deployment(ir, d)
+            diags += lints.cpu_plan(d)[1]
+            diags += overlay_diagnostics(ir, n, d)
+        return tuple(diags)
 
 
 BACKEND = K8sBackend()

@@ -207,5 +207,10 @@ class PrometheusBackend:
                                        + dump_yaml(tests)))
         return BackendResult(files=tuple(files), diagnostics=tuple(diags + test_diags))
 
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """What `generate` reports: the rules and their tests built, not written as YAML."""
+        diags = rule_groups(ir)[1]
+        return tuple(diags + unit_tests(ir, "rules.yml")[1])
+
 
 BACKEND = PrometheusBackend()

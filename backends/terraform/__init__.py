@@ -470,5 +470,16 @@ class TerraformBackend:
             ]
         return BackendResult(files=tuple(files), diagnostics=tuple(diags))
 
+    def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
+        """What `generate` reports, no module written."""
+        diags: list[Diagnostic] = []
+        for d in ir.deployments:
+            if d.cloud is None:
+                diags.append(warning("HFT0625", f"deployment `{d.name}` has no `cloud` section; no Terraform module is "
+                                     "generated for it", d.span, label="in this deployment"))
+            else:
+                diags += check(d)
+        return tuple(diags)
+
 
 BACKEND = TerraformBackend()

@@ -1,10 +1,11 @@
-"""The `hftc` console script: `hftc lint` without the command-line framework, everything else
-through the typer app in hftc.cli.
+"""The `hftc` console script: `hftc lint` and `hftc lsp` without the command-line framework,
+everything else through the typer app in hftc.cli.
 
 Linting is what editors, pre-commit hooks and CI run over and over, so its start-up matters;
 importing typer and rich costs more than linting a typical schema. This module reads a `lint`
-command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`)
-and behaves exactly as the typer command does: same output, same exit codes. Any other argument,
+command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`,
+`--no-cache`) and behaves exactly as the typer command does: same output, same exit codes. Results
+are kept in a cache (hftc.driver.lint_cache) that an unchanged schema is answered from. Any other argument,
 or an option it does not know, goes to the typer app unchanged, so options added there keep working.
 """
 
@@ -18,12 +19,13 @@ _FORMATS = ("text", "json", "github")
 
 
 class _Lint:
-    __slots__ = ("deny_warnings", "error_format", "import_paths", "schemas")
+    __slots__ = ("deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
 
     def __init__(self) -> None:
         self.schemas: list[str] = []
         self.error_format = "text"
         self.deny_warnings = False
+        self.no_cache = False
         self.import_paths: list[str] = []
 
 
@@ -40,6 +42,9 @@ def parse_lint(args: list[str]) -> _Lint | None:
             name, eq, value = word.partition("=")
             if name == "--deny-warnings" and not eq:
                 request.deny_warnings = True
+                continue
+            if name == "--no-cache" and not eq:
+                request.no_cache = True
                 continue
             if name not in ("--error-format", "--import-path"):
                 return None  # `-`, `--`, --help, options added later: the typer app's business
@@ -78,22 +83,46 @@ def _colour_is_the_apps_call(fmt: str) -> bool:
 def run_lint(request: _Lint) -> int | None:
     """Lint as `hftc lint` does and return the exit code; None (before printing anything) when the
     diagnostics are to be rendered by the typer app instead."""
+    app_renders = _colour_is_the_apps_call(request.error_format)
+    stream = sys.stderr if request.error_format == "text" else sys.stdout
+    cache = None
+    if not request.no_cache:
+        from hftc.driver.lint_cache import LintCache
+
+        cache = LintCache()
+    failed = False
+    for schema in request.schemas:
+        found = cache.get(schema, request.import_paths, request.error_format) if cache is not None else None
+        if found is None:
+            found = _lint_one(schema, request, cache)
+        if found["output"]:
+            if app_renders:
+                return None  # nothing printed so far: every earlier file was clean
+            print(found["output"], file=stream)
+        failed |= found["failed"] or (request.deny_warnings and found["warned"])
+    return 1 if failed else 0
+
+
+def _lint_one(schema: str, request: _Lint, cache) -> dict:
+    """Lint one schema (the compiler imported on first use) and store the result in `cache`."""
     from hftc.diagnostics.model import Severity, has_errors
     from hftc.diagnostics.render import render_all
     from hftc.driver.lint import lint_file
 
-    app_renders = _colour_is_the_apps_call(request.error_format)
-    stream = sys.stderr if request.error_format == "text" else sys.stdout
-    failed = False
-    for schema in request.schemas:
-        result = lint_file(schema, request.import_paths)
-        if result.diagnostics:
-            if app_renders:
-                return None  # nothing printed so far: every earlier file was clean
-            print(render_all(result.diagnostics, request.error_format, result.sources.lookup), file=stream)
-        warned = any(d.severity is Severity.WARNING for d in result.diagnostics)
-        failed |= (not result.ok) or has_errors(result.diagnostics) or (request.deny_warnings and warned)
-    return 1 if failed else 0
+    before = cache is not None and _root_state(schema)
+    result = lint_file(schema, request.import_paths)
+    output = render_all(result.diagnostics, request.error_format, result.sources.lookup) if result.diagnostics else ""
+    found = {"output": output, "failed": (not result.ok) or has_errors(result.diagnostics),
+             "warned": any(d.severity is Severity.WARNING for d in result.diagnostics)}
+    if cache is not None and _root_state(schema) == before:  # not rewritten while it was being linted
+        cache.put(schema, request.import_paths, request.error_format, result.sources.probed, **found)
+    return found
+
+
+def _root_state(schema: str) -> list:
+    from hftc.driver.lint_cache import path_state
+
+    return path_state(schema)
 
 
 def _exit_now(code: int) -> None:
@@ -107,9 +136,31 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _serve_lsp() -> None:
+    """`hftc lsp` (no options: it has none): the language server, which an editor starts for every
+    window, imports the server and the compiler only."""
+    from hftc.lsp.server import serve
+
+    try:
+        serve()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # a bug in hftc itself: reported as the typer path reports it
+        if os.environ.get("HFTC_DEBUG"):
+            raise
+        from hftc.cli import _report_internal_error
+
+        _report_internal_error(exc)
+        sys.exit(3)
+
+
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if sys.argv[1:] == ["lsp"]:
+        _serve_lsp()
+        return
     request = parse_lint(sys.argv[1:])
     code = None
     if request is not None:

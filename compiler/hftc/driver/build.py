@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from hftc import __version__
 from hftc.diagnostics.model import Diagnostic, error, has_errors
 from hftc.driver.format import FormatError, format_text
-from hftc.driver.registry import known_targets, load_backend
+from hftc.driver.registry import CHECKS_ONLY, known_targets, load_backend
 from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_trees
 from hftc.ir.backend import BackendOptions
 from hftc.ir.model import Schema
@@ -80,6 +80,8 @@ def check_targets(ir: Schema, targets: list[str] | None = None) -> list[Diagnost
     report = BuildReport()
     seen: set[tuple] = set()
     for target in targets:
+        if target in CHECKS_ONLY and not getattr(ir, CHECKS_ONLY[target]):
+            continue  # nothing for this target to check: not loaded at all
         backend = load_backend(target)
         if backend is None or ir.ir_version not in backend.ir_versions:
             continue

@@ -78,6 +78,7 @@ class _Compilation:
                 continue
             if shown in self.loaded:
                 continue
+            self.sources.probed[target] = None
             if not os.path.exists(target):
                 self.diagnostics.append(error("HFT0201", f"imported file `{entry}` not found", span,
                                               label=f"no file at {shown}",
@@ -114,6 +115,7 @@ class _Compilation:
         candidates = [beside] + [os.path.normpath(os.path.join(root, entry)) for root in roots[1:]]
         allowed = [c for c in candidates if inside_roots(c, roots)]
         for candidate in allowed:
+            self.sources.probed[candidate] = None
             if os.path.exists(candidate):
                 return candidate
         return beside if beside in allowed else None
@@ -173,6 +175,7 @@ def load_ir_file(path: str) -> CompileResult:
     from hftc.ir.serialize import ir_from_json
 
     sources = SourceSet()
+    sources.probed[path] = None
     file = display_path(path)
     hint = f"write it with `hftc ir SCHEMA > {os.path.basename(path)}` using this version of hftc"
     data, diags = read_bounded(path, file, "IR")

@@ -45,6 +45,8 @@ class SourceSet:
     texts: dict[str, str] = field(default_factory=dict)
     docs: dict[str, LoadedYaml] = field(default_factory=dict)
     import_roots: tuple[str, ...] = ()  # resolved folders imports may read from (see import_roots)
+    # Every path the compilation read or looked for, in order: what its result depends on (the lint cache).
+    probed: dict[str, None] = field(default_factory=dict)
 
     def lookup(self, file: str) -> str | None:
         return self.texts.get(file)
@@ -94,6 +96,7 @@ PARSED_CACHE_FILES = 64
 
 def read_file(path: str, sources: SourceSet) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     file = display_path(path)
+    sources.probed[path] = None
     if file in sources.docs:
         return sources.docs[file], []
     data, diags = read_bounded(path, file)

@@ -1,0 +1,75 @@
+"""How long `hftc lint` of each example takes, from a fresh process to its exit: cold (`--no-cache`,
+the whole compiler loaded and run) and warm (answered from the lint cache), with the interpreter's
+own start-up as the baseline of the same run.
+
+Prints the median wall and CPU (user + system) time of each. Wall time moves with the machine's
+load; CPU time much less. A script, not a test: timings depend on the machine.
+
+    python benchmarks/lint_startup.py [--runs 15] [--hftc PATH] [SCHEMA...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _measure(command: list[str], runs: int, env: dict) -> tuple[float, float, int]:
+    """Median wall and CPU (user + system of the child) seconds, and the last exit code."""
+    walls, cpus, code = [], [], 0
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300,
+                              env=env, cwd=REPO, check=False)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        code = proc.returncode
+    return statistics.median(walls), statistics.median(cpus), code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("schemas", nargs="*", help="schemas to lint (default: every example)")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--hftc", default=shutil.which("hftc", path=os.path.dirname(sys.executable)) or "hftc",
+                        help="the hftc console script (default: the one beside this Python)")
+    args = parser.parse_args()
+    schemas = args.schemas or sorted(str(p.relative_to(REPO)) for p in (REPO / "examples").glob("*.yaml"))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+        env["XDG_CACHE_HOME"] = cache  # a private lint cache, empty at the start
+        python = os.path.join(os.path.dirname(args.hftc), "python")
+        python = python if os.path.exists(python) else sys.executable
+        # Warm the bytecode caches (of hftc and of the libraries) so no row pays for compiling Python.
+        for schema in schemas:
+            subprocess.run([args.hftc, "lint", "--no-cache", schema], capture_output=True, env=env, cwd=REPO,
+                           timeout=300, check=False)
+        rows = [("python -c pass (baseline)", *_measure([python, "-c", "pass"], args.runs, env))]
+        for schema in schemas:
+            rows.append((f"cold  {schema}", *_measure([args.hftc, "lint", "--no-cache", schema], args.runs, env)))
+            subprocess.run([args.hftc, "lint", schema], capture_output=True, env=env, cwd=REPO, timeout=300,
+                           check=False)
+            rows.append((f"warm  {schema}", *_measure([args.hftc, "lint", schema], args.runs, env)))
+    width = max(len(r[0]) for r in rows)
+    print(f"hftc lint start to exit, median of {args.runs} runs (load average {os.getloadavg()[0]:.1f}, "
+          f"{os.cpu_count()} CPUs)")
+    print(f"{'':{width}}  {'wall ms':>8}  {'cpu ms':>8}  exit")
+    for name, wall, cpu, code in rows:
+        print(f"{name:{width}}  {wall * 1000:8.1f}  {cpu * 1000:8.1f}  {code:4d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
