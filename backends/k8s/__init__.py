@@ -57,7 +57,7 @@ TAINT_KEY = "hftc.io/dedicated"
 TAINT_VALUE = "trading"
 SITE_LABEL = "hftc.io/site"
 RT_LABEL = "hftc.io/realtime-kernel"
-UID = 10001
+UID = contract.ENGINE_UID
 PARAMS_DIR = contract.PARAMS_DIR
 VENUE_DIR = contract.CREDENTIALS_DIR
 OPTUNA_DIR = "/var/run/secrets/hftc/optuna"
@@ -703,7 +703,9 @@ def readme(ir: Schema, n: Names, deployments: list[Deployment]) -> str:
         "",
         "## Engine image contract",
         "",
-        "The container runs the engine with exactly the flags it parses (`hftc.ir.engine_contract`):",
+        "Build the engine image from the C++ target: `hftc build SCHEMA -t cpp`, then `docker build -t IMAGE",
+        "hftc-out/<package>/cpp` (its Dockerfile: distroless, UID " + str(UID) + ", nothing written outside the mounted",
+        "volumes). The container runs the engine with exactly the flags it parses (`hftc.ir.engine_contract`):",
         "",
         *[f"    {f.name} {f.value}".rstrip() + f"  # {f.help}" for f in contract.FLAGS],
         "",

@@ -13,6 +13,9 @@ from typing import Optional
 
 from hftc.ir.model import Deployment, Schema
 
+ENGINE_UID = 10001  # the image's USER and the manifests' runAsUser
+DEFAULT_METRICS_PORT = 9100
+DEFAULT_HEALTH_PORT = 8080
 PARAMS_DIR = "/etc/hftc/params"
 PARAMS_KEY = "params.yaml"  # an overlay, the format `hftc optimize` writes as best_params.yaml
 JOURNAL_DIR = "/var/lib/hftc/journal"
@@ -109,8 +112,8 @@ def gateway_credentials(ir: Schema, pipeline: Optional[str]) -> Optional[Credent
 def engine_contract(ir: Schema, deployment: Deployment) -> EngineContract:
     k = deployment.kubernetes
     return EngineContract(
-        metrics_port=k.metrics_port if k else 9100,
-        health_port=k.health_port if k else 8080,
+        metrics_port=k.metrics_port if k else DEFAULT_METRICS_PORT,
+        health_port=k.health_port if k else DEFAULT_HEALTH_PORT,
         params_file=f"{PARAMS_DIR}/{PARAMS_KEY}" if ir.strategies else None,
         journal_prefix=f"{JOURNAL_DIR}/engine",
         shutdown_deadline_s=SHUTDOWN_DEADLINE_S,
