@@ -17,7 +17,6 @@ from hftc.ir.model import Group, Message, Schema
 from hftc.ir.roles import BUY_NAMES, SELL_NAMES
 from hftc.vectors import Codec
 
-HEADER = struct.Struct("<HHHH")
 REDACTED = "<redacted>"
 
 
@@ -29,19 +28,23 @@ class MessageDecoder:
         self.codec = Codec(ir)
         self.by_id = {m.id: m for m in ir.messages}
         self.types = {t.name: t for t in ir.types}
+        # The schema's framing (byte order, header, group size and var-data length encodings).
+        self.header = struct.Struct(self.codec.header_format)
+        self.group = struct.Struct(self.codec.group_format)
+        self.length = struct.Struct(self.codec.length_format)
 
     def decode(self, data: bytes) -> dict[str, Any]:
         """{"message", "role", "values"} or {"error"}; never raises on bad bytes."""
-        if len(data) < HEADER.size:
+        if len(data) < self.header.size:
             return {"error": f"message of {len(data)} bytes is shorter than its header"}
-        block_length, template_id, schema_id, version = HEADER.unpack_from(data)
+        block_length, template_id, schema_id, version = self.header.unpack_from(data)
         m = self.by_id.get(template_id)
         if m is None:
             return {"error": f"unknown template id {template_id}"}
         if schema_id != self.ir.schema_id:
             return {"error": f"schema id {schema_id}, expected {self.ir.schema_id}"}
         try:
-            values, _ = self._node(m, data, HEADER.size, block_length, version)
+            values, _ = self._node(m, data, self.header.size, block_length, version)
         except (struct.error, IndexError, ValueError) as exc:
             return {"message": m.name, "error": f"cannot decode {m.name}: {exc}"}
         cred = m.field_for("credentials")
@@ -64,8 +67,8 @@ class MessageDecoder:
             if g.since_version > version:
                 values[g.name] = []
                 continue
-            entry_length, count = struct.unpack_from("<HH", data, at)
-            at += 4
+            entry_length, count = self.group.unpack_from(data, at)
+            at += self.group.size
             entries = []
             for _ in range(count):
                 entry, at = self._node(g, data, at, entry_length, version)
@@ -75,12 +78,13 @@ class MessageDecoder:
             if d.since_version > version:
                 values[d.name] = ""
                 continue
-            (length,) = struct.unpack_from("<I", data, at)
-            raw = data[at + 4 : at + 4 + length]
+            (length,) = self.length.unpack_from(data, at)
+            start = at + self.length.size
+            raw = data[start : start + length]
             if len(raw) != length:
                 raise ValueError(f"var-data {d.name} runs past the end")
             values[d.name] = raw.decode("utf-8", errors="replace") if d.encoding == "utf8" else raw.hex()
-            at += 4 + length
+            at = start + length
         return values, at
 
     # ---- meaning of fields, by role --------------------------------------------------------------
