@@ -205,3 +205,35 @@ def test_minimal_strategy_without_params_slots_or_instruments():
     strategy, diags = check_strategy({}, [], {"when": ("position > 0 or pnl < -1", O, "bool")}, [], name="tiny")
     assert diags == []
     check_all_backends(strategy, [Event(i, [], position=float(i - 1)) for i in range(3)], {"when": "when"})
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_cpp_set_param_checks_names_ranges_and_integers(tmp_path):
+    """The engine applies an overlay through set_param: every refusal leaves the value as it was."""
+    Path(tmp_path, "mm.hpp").write_text(emit_cpp(market_maker()))
+    Path(tmp_path, "main.cpp").write_text(
+        '#include <cstdio>\n#include "mm.hpp"\n'
+        "int main() {\n"
+        "  hftc_mm::Params p{};\n"
+        "  const char* err = nullptr;\n"
+        "  int bad = 0;\n"
+        '  if (!hftc_mm::set_param(p, "spread_bps", 1.5, err) || p.spread_bps != 1.5) bad |= 1;\n'
+        '  if (hftc_mm::set_param(p, "spread_bps", 2.5, err) || p.spread_bps != 1.5) bad |= 2;\n'
+        '  std::printf("%s\\n", err);\n'
+        '  if (!hftc_mm::set_param(p, "vol_window", 50, err) || p.vol_window != 50) bad |= 4;\n'
+        '  if (hftc_mm::set_param(p, "vol_window", 50.5, err) || p.vol_window != 50) bad |= 8;\n'
+        '  std::printf("%s\\n", err);\n'
+        '  if (hftc_mm::set_param(p, "vol_window", 201, err)) bad |= 16;\n'
+        '  if (hftc_mm::set_param(p, "nope", 1, err)) bad |= 32;\n'
+        '  std::printf("%s\\n", err);\n'
+        '  if (hftc_mm::set_param(p, "risk_factor", 0.0 / 0.0, err)) bad |= 64;\n'
+        "  return bad;\n"
+        "}\n"
+    )
+    build = subprocess.run(["g++", *CXX_FLAGS, "main.cpp", "-o", "main"], cwd=tmp_path, capture_output=True,
+                           text=True, check=False, timeout=120)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run(["./main"], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=30)
+    assert run.returncode == 0, f"failed checks bitmask {run.returncode}"
+    assert run.stdout.splitlines() == ["spread_bps is outside its range [0.1, 2.0]", "vol_window takes an integer",
+                                       "unknown parameter"]

@@ -40,7 +40,7 @@ BUILD_TIMEOUT = 1200
 RUN_TIMEOUT = 600
 
 # The concurrent code: what ThreadSanitizer is pointed at.
-TSAN_FILTER = "SpscRing*:ShmRing*:TradingPipeline*:TradingRisk*:MetricsThreads.*"
+TSAN_FILTER = "SpscRing*:ShmRing*:TradingPipeline*:TradingRisk*:MetricsThreads.*:AuditJournal.*"
 
 # Line-table debug info (-g1) is enough for sanitizer stack traces and much cheaper to
 # compile. ASan+UBSan checks do not need the optimiser and -O0 halves their compile time;

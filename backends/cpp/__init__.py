@@ -17,6 +17,7 @@ from hftc.backends.templating import environment
 from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
 from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
+from hftc.ir import engine_contract as contract
 from hftc.ir.model import Schema
 
 # (template, output path with {pkg} and {snake} placeholders, formatted by clang-format)
@@ -105,6 +106,9 @@ class CppBackend:
         if engine is not None:
             text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
+            files.append(GeneratedFile("Dockerfile", env.get_template("Dockerfile.j2").render(
+                c=components, uid=contract.ENGINE_UID, journal_dir=contract.JOURNAL_DIR,
+                metrics_port=contract.DEFAULT_METRICS_PORT, health_port=contract.DEFAULT_HEALTH_PORT)))
             if engine["md"]:
                 pipeline = engine["pipeline"].name
                 for template, path in (("md_feed.hpp.j2", f"include/{pkg}/md_{pipeline}.hpp"),

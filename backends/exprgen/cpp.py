@@ -326,6 +326,44 @@ def _slot_decl(s: CheckedStrategy, k: int) -> tuple[str, str]:
     return f"rt::Window<{slot.capacity}>", f"{{{window}}}"
 
 
+def _set_param(s: CheckedStrategy) -> list[str]:
+    """`set_param`: one parameter from a runtime overlay, refused outside its declared range.
+
+    Window capacities are sized from the ranges, so a value outside one is not merely unwise:
+    it would not fit. The engine validates a whole overlay with this before it applies any of it.
+    """
+    out = [
+        "// Sets one parameter from an overlay value (`best_params.yaml`, read by the engine at start and",
+        "// on SIGHUP). False, with the reason in `error` and `p` unchanged, for an unknown name, a value",
+        "// outside the declared range (window capacities are sized from it), or a fraction for an int",
+        "// parameter. Allocation-free: the reasons are static text.",
+        "inline bool set_param([[maybe_unused]] Params& p, [[maybe_unused]] const char* name,",
+        "                      [[maybe_unused]] double value, const char*& error) {",
+    ]
+    for prm in s.params:
+        name = ident(prm.name)
+        out.append(f'  if (std::strcmp(name, "{prm.name}") == 0) {{')
+        if prm.type is Type.INT:
+            out += ["    if (!(value == std::floor(value)) || std::fabs(value) > 9.0e15) {",
+                    f'      error = "{prm.name} takes an integer";',
+                    "      return false;", "    }"]
+        if prm.lo is not None and prm.hi is not None and prm.type is not Type.BOOL:
+            lo, hi = _float_lit(float(prm.lo)), _float_lit(float(prm.hi))
+            out += [f"    if (!(value >= {lo} && value <= {hi})) {{",
+                    f'      error = "{prm.name} is outside its range [{prm.lo}, {prm.hi}]";',
+                    "      return false;", "    }"]
+        elif prm.type is Type.FLOAT:
+            out += ["    if (!std::isfinite(value)) {", f'      error = "{prm.name} must be finite";', "      return false;",
+                    "    }"]
+        if prm.type is Type.BOOL:
+            out.append(f"    p.{name} = value != 0.0;")
+        else:
+            out.append(f"    p.{name} = static_cast<{_CTYPE[prm.type]}>(value);")
+        out += ["    return true;", "  }"]
+    out += ['  error = "unknown parameter";', "  return false;", "}"]
+    return out
+
+
 def emit_cpp(strategy: CheckedStrategy, namespace: str | None = None) -> str:
     """C++20 source (header) for `strategy` inside `namespace` (default `hftc_<name>`)."""
     s = strategy
@@ -343,6 +381,7 @@ def emit_cpp(strategy: CheckedStrategy, namespace: str | None = None) -> str:
         "#include <cmath>",
         "#include <cstddef>",
         "#include <cstdint>",
+        "#include <cstring>",
         "#include <limits>",
         "#include <type_traits>",
         "",
@@ -378,7 +417,7 @@ def emit_cpp(strategy: CheckedStrategy, namespace: str | None = None) -> str:
         else:
             default = "true" if p.default else "false"
         out.append(f"  {_CTYPE[p.type]} {ident(p.name)} = {default};")
-    out += ["};", "", "struct Outputs {"]
+    out += ["};", ""] + _set_param(s) + ["", "struct Outputs {"]
     for name, t in outputs(s):
         out.append(f"  {_CTYPE[t]} {name} = {_ZERO[t]};")
     out += ["};", "", _RUNTIME.strip("\n"), ""]

@@ -25,11 +25,12 @@ Nodes: dedicated trading nodes carry the label `hftc.io/site` (and
 and the taint `hftc.io/dedicated=trading:NoSchedule`, which only the engine
 tolerates; the optimisation Job never lands on them.
 
-Image contract: the engine listens for Prometheus scrapes on the metrics port
-(`/metrics`) and answers `/livez`, `/readyz` and `/startupz` on the health port
-from its housekeeping thread; it reads its strategy parameters from
-`/etc/hftc/params/<strategy>.yaml` and venue credentials from files under
-`/var/run/secrets/hftc/venue`. The same image runs the optimiser, so it must
+Image contract (`hftc.ir.engine_contract`, the same definition the engine template
+renders its flags from): the container passes the engine its metrics and health
+ports, the parameter overlay `/etc/hftc/params/params.yaml`, the audit journal
+under `/var/lib/hftc/journal` and its shutdown deadline; the engine answers
+`/livez`, `/readyz` and `/startupz` on the health port; the venue secret reaches
+it only as the schema's gateway `credentials` reference names it. The same image runs the optimiser, so it must
 also have the `hftc` command on PATH and a C++20 `g++` (each trial backtests a
 strategy compiled in the pod): the Job runs `hftc optimize` on the schema's IR
 (`hftc ir` output, from a ConfigMap, since the backend never sees the YAML),
@@ -49,15 +50,16 @@ from hftc.backends.prometheus import rule_groups
 from hftc.backends.prometheus.yamlout import dump_all, dump_yaml
 from hftc.diagnostics.model import Diagnostic, error, warning
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
+from hftc.ir import engine_contract as contract
 from hftc.ir.model import Deployment, Schema, Strategy
 
 TAINT_KEY = "hftc.io/dedicated"
 TAINT_VALUE = "trading"
 SITE_LABEL = "hftc.io/site"
 RT_LABEL = "hftc.io/realtime-kernel"
-UID = 10001
-PARAMS_DIR = "/etc/hftc/params"
-VENUE_DIR = "/var/run/secrets/hftc/venue"
+UID = contract.ENGINE_UID
+PARAMS_DIR = contract.PARAMS_DIR
+VENUE_DIR = contract.CREDENTIALS_DIR
 OPTUNA_DIR = "/var/run/secrets/hftc/optuna"
 SCHEMA_DIR = "/etc/hftc/schema"
 SCHEMA_KEY = "schema.ir.json"
@@ -159,6 +161,10 @@ def _strategy_doc(s: Strategy) -> str:
     return dump_yaml(doc)
 
 
+def _overlay_doc(ir: Schema) -> str:
+    return dump_yaml({"strategies": {s.name: {"params": {p.name: p.default for p in s.params}} for s in ir.strategies}})
+
+
 def _source_relative(path: str, sources: tuple[str, ...]) -> str:
     """`path` (as the compiler displayed it, relative to its working directory or absolute) named like
     `ir.sources`, relative to the root schema's folder: the longest source that ends `path`."""
@@ -215,7 +221,13 @@ def base_files(ir: Schema, n: Names) -> dict[str, str]:
     params = {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": _meta(n.params, ns, _labels(n, "strategy-params")),
-        "data": {f"{s.name}.yaml": _strategy_doc(s) for s in ir.strategies},
+        "data": {
+            # What the engine reads (`--params`): an overlay in the format `hftc optimize` writes, so
+            # `best_params.yaml` replaces it as is.
+            **({contract.PARAMS_KEY: _overlay_doc(ir)} if ir.strategies else {}),
+            # For people and the optimiser: each strategy's defaults and search space.
+            **{f"{s.name}.yaml": _strategy_doc(s) for s in ir.strategies},
+        },
     }
     sa = [{
         "apiVersion": "v1", "kind": "ServiceAccount",
@@ -295,16 +307,27 @@ def _engine(ir: Schema, n: Names, d: Deployment, site: str | None) -> dict:
     selector = {SITE_LABEL: site} if site else {}
     if nodes.realtime_kernel:
         selector[RT_LABEL] = "true"
+    ec = contract.engine_contract(ir, d)
     mounts = [
         {"name": "params", "mountPath": PARAMS_DIR, "readOnly": True},
         {"name": "venue-credentials", "mountPath": VENUE_DIR, "readOnly": True},
+        {"name": "journal", "mountPath": contract.JOURNAL_DIR},
         {"name": "tmp", "mountPath": "/tmp"},
     ]
     volumes = [
         {"name": "params", "configMap": {"name": n.params}},
         {"name": "venue-credentials", "secret": {"secretName": k.credentials_secret, "defaultMode": 0o440}},
+        # Survives container restarts (the engine recovers from it after a crash), not pod deletion.
+        {"name": "journal", "emptyDir": {"sizeLimit": "10Gi"}},
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
     ]
+    if ec.credentials is not None and ec.credentials.source == "file":
+        # The schema names the file the engine reads: put the secret's key there.
+        folder, _, key = ec.credentials.ref.rpartition("/")
+        mounts.append({"name": "venue-credential-file", "mountPath": ec.credentials.ref, "subPath": key,
+                       "readOnly": True})
+        volumes.append({"name": "venue-credential-file", "secret": {"secretName": k.credentials_secret,
+                                                                     "defaultMode": 0o440}})
     if nodes.hugepages_1gi:
         mounts.insert(0, {"name": "hugepages", "mountPath": "/dev/hugepages"})
         volumes.insert(0, {"name": "hugepages", "emptyDir": {"medium": "HugePages-1Gi"}})
@@ -318,23 +341,28 @@ def _engine(ir: Schema, n: Names, d: Deployment, site: str | None) -> dict:
     env += [{"name": "HFTC_PARAMS_DIR", "value": PARAMS_DIR}, {"name": "HFTC_CREDENTIALS_DIR", "value": VENUE_DIR}]
     if nodes.sriov:
         env.append({"name": "HFTC_VENUE_INTERFACE", "value": "net1"})
+    if ec.credentials is not None and ec.credentials.source == "env":
+        # The schema names the variable the engine reads: fill it from the Secret, never a literal.
+        env.append({"name": ec.credentials.ref, "valueFrom": {"secretKeyRef": {
+            "name": k.credentials_secret, "key": ec.credentials.ref.lower().replace("_", "-")}}})
 
-    def probe(path: str, period: int, failures: int) -> dict:
-        return {"httpGet": {"path": path, "port": "health"}, "periodSeconds": period, "timeoutSeconds": 1,
-                "failureThreshold": failures}
+    def probe(p: contract.Probe) -> dict:
+        return {"httpGet": {"path": p.path, "port": "health"}, "periodSeconds": p.period_s,
+                "timeoutSeconds": p.timeout_s, "failureThreshold": p.failure_threshold}
 
+    probes = {f"{p.kind}Probe": probe(p) for p in contract.PROBES}
     container = {
         "name": "engine",
         "image": k.image,
         "imagePullPolicy": "IfNotPresent",
+        # Exactly the flags the engine parses (hftc.ir.engine_contract.FLAGS).
+        "args": ec.args(),
         "env": env,
         "ports": [{"name": "metrics", "containerPort": k.metrics_port, "protocol": "TCP"},
                   {"name": "health", "containerPort": k.health_port, "protocol": "TCP"}],
         "resources": {"requests": dict(resources), "limits": dict(resources)},
         "securityContext": container_ctx,
-        "startupProbe": probe("/startupz", 2, 150),
-        "livenessProbe": probe("/livez", 10, 3),
-        "readinessProbe": probe("/readyz", 2, 2),
+        **probes,
         "volumeMounts": mounts,
     }
     pod_spec = {
@@ -342,7 +370,7 @@ def _engine(ir: Schema, n: Names, d: Deployment, site: str | None) -> dict:
         "automountServiceAccountToken": False,
         "runtimeClassName": k.runtime_class,
         "enableServiceLinks": False,
-        "terminationGracePeriodSeconds": 30,
+        "terminationGracePeriodSeconds": ec.termination_grace_s,
         "securityContext": _pod_context(),
         "nodeSelector": selector,
         "tolerations": [{"key": TAINT_KEY, "operator": "Equal", "value": TAINT_VALUE, "effect": "NoSchedule"}],
@@ -687,9 +715,21 @@ def readme(ir: Schema, n: Names, deployments: list[Deployment]) -> str:
         "",
         "## Engine image contract",
         "",
-        "Metrics on the metrics port at `/metrics`; `/livez`, `/readyz` and `/startupz` on the health port, served by",
-        f"the housekeeping thread; strategy parameters in `{PARAMS_DIR}/<strategy>.yaml`. On SIGTERM the engine",
-        "cancels its resting orders and logs out of the venue within the 30 s termination grace period.",
+        "Build the engine image from the C++ target: `hftc build SCHEMA -t cpp`, then `docker build -t IMAGE",
+        "hftc-out/<package>/cpp` (its Dockerfile: distroless, UID " + str(UID) + ", nothing written outside the mounted",
+        "volumes). The container runs the engine with exactly the flags it parses (`hftc.ir.engine_contract`):",
+        "",
+        *[f"    {f.name} {f.value}".rstrip() + f"  # {f.help}" for f in contract.FLAGS],
+        "",
+        "Metrics on the metrics port at `/metrics`; `/livez`, `/readyz` and `/startupz` on the health port.",
+        f"Strategy parameters: `{PARAMS_DIR}/{contract.PARAMS_KEY}`, an overlay in the format of `hftc optimize`'s",
+        "`best_params.yaml` (replace the ConfigMap key with it, then send SIGHUP or restart the pod); an invalid",
+        "file is refused and the old values kept. The venue secret reaches the engine only as the gateway's",
+        "`credentials` reference names it (an environment variable filled from the Secret, or a file mounted",
+        f"where the schema says). The audit journal is written under `{contract.JOURNAL_DIR}` (an emptyDir: it",
+        "survives container restarts, so the engine recovers its orders after a crash). On SIGTERM the engine",
+        f"stops quoting, cancels its resting orders, waits up to {contract.SHUTDOWN_DEADLINE_S} s for the cancels to be confirmed, logs out",
+        f"and exits; the pod's termination grace period is {contract.SHUTDOWN_DEADLINE_S + contract.GRACE_MARGIN_S} s.",
         "The optimisation Job runs the same image: it needs the `hftc` command on PATH and a C++20 `g++`, since",
         "every trial backtests the strategy compiled in the pod (into `/tmp`; the root filesystem is read-only).",
         "",

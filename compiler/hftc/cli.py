@@ -525,6 +525,10 @@ from hftc.sbe.cli import export_app, import_app  # noqa: E402  (imports only typ
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
+from hftc.audit.cli import audit_cmd  # noqa: E402  (imports only typer)
+
+app.command("audit")(audit_cmd)
+
 
 def main() -> None:
     # pydantic scans every installed distribution for plugins at import; hftc uses none.

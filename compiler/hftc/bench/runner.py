@@ -21,12 +21,12 @@ Progress = Callable[[str], None]
 
 # Every benchmark program by the name `--only` takes, and which of them take `--quick`
 # (fewer repetitions and items: a smoke run, not a measurement to compare).
-CPP_RUNTIME_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_ring", "bench_tick_to_order")
+CPP_RUNTIME_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_journal", "bench_ring", "bench_tick_to_order")
 RUST_RUNTIME_PROGRAMS = ("book_bench", "ring_bench")
 GENERATED_PROGRAMS = {"cpp": "bench_codecs", "rust": "bench"}
 PROGRAMS = tuple(sorted({*CPP_RUNTIME_PROGRAMS, *RUST_RUNTIME_PROGRAMS, *GENERATED_PROGRAMS.values()}))
 DATA_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_tick_to_order", "book_bench")
-QUICK_FLAG = frozenset({"bench_ring", "bench_tick_to_order", "ring_bench"})
+QUICK_FLAG = frozenset({"bench_journal", "bench_ring", "bench_tick_to_order", "ring_bench"})
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _runtime_cpp(progress: Progress, depth: Path | None, pick: Selection) -> lis
                             {"HFT_BUILD_BENCH": "ON", "HFT_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
     results: list[Result] = []
     for bench in benches:
-        if bench == "bench_ring":
+        if bench in ("bench_ring", "bench_journal"):
             args = []
         elif bench == "bench_backtest":
             tape = _backtest_tape(progress)

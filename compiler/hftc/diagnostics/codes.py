@@ -4,7 +4,8 @@ Codes are stable: a code is never reused for a different problem. Ranges:
 HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
-backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`).
+backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`),
+HFT14xx SBE import and export, HFT17xx audit journals (`hftc audit`).
 """
 
 from __future__ import annotations
@@ -249,6 +250,10 @@ _CODES = [
     ("HFT1405", "no SBE equivalent", "`hftc export sbe` cannot express this in an SBE message schema (SBE arrays hold primitives only); nothing is written."),
     ("HFT1406", "not exported to SBE", "hftc-only metadata (a field's `unit`, a message's declared feed `role`) has no place in an SBE schema and is not exported; the wire layout is unaffected."),
     ("HFT1404", "SBE name renamed", "No longer emitted: earlier versions renamed an SBE name that is a keyword of a generated language (`new` to `new_`). Imports now keep such names as they are; each backend escapes them in its own language, and the wire layout does not depend on names."),
+    ("HFT1701", "cannot read audit journal", "`hftc audit` reads the binary journal the generated engine writes (`<prefix>-000001.hftj`, ...; runtime_cpp/FORMATS.md section 7). The path is not such a file, directory or prefix, or the file does not start with the journal header."),
+    ("HFT1703", "journal of another schema", "The journal's message records were encoded with a schema whose id differs from the schema passed with --schema, so they cannot be decoded with it. Pass the schema the engine was built from."),
+    ("HFT1704", "Parquet export unavailable", "Parquet export uses pyarrow, which is not installed. Install it (`pip install pyarrow`) or export CSV."),
+    ("HFT1705", "invalid audit option", "An option of `hftc audit` has a value it cannot use: a record type it does not know, a time that is neither nanoseconds nor ISO 8601, or --reconcile without --schema."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

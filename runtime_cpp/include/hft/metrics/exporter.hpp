@@ -5,7 +5,7 @@
 //   ...                                                   // http.port() is the bound port
 //   http.stop();                                          // or let the destructor do it
 //
-// Plain POSIX sockets, one connection at a time, HTTP/1.1 with `Connection: close`:
+// Served by hft::net::HttpServer (one connection at a time, HTTP/1.1, `Connection: close`):
 //   GET /metrics  -> 200, `text/plain; version=0.0.4; charset=utf-8`, the exposition, then
 //                    (unless disabled) the standard process metrics, read at scrape time:
 //                    process_cpu_seconds_total, process_virtual_memory_bytes,
@@ -13,8 +13,7 @@
 //                    process_start_time_seconds
 //   GET /healthz  -> 200, `ok\n`
 //   other paths   -> 404; other methods -> 405; malformed requests -> 400.
-// The thread polls the listening socket every 100 ms, so stop() returns promptly. The
-// exporter never touches the hot path: it only reads the registry's atomics.
+// The exporter never touches the hot path: it only reads the registry's atomics.
 #pragma once
 
 #include <arpa/inet.h>
@@ -38,6 +37,7 @@
 #include <thread>
 
 #include "hft/metrics/registry.hpp"
+#include "hft/net/http_server.hpp"
 
 namespace hft::metrics {
 
@@ -47,111 +47,36 @@ class HttpExporter {
   /// Throws std::system_error if the socket cannot be bound.
   HttpExporter(const Registry& registry, std::uint16_t port,
                const std::string& bind_address = "0.0.0.0", bool process_metrics = true)
-      : registry_(registry), process_metrics_(process_metrics) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "hft::metrics: socket");
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    if (::inet_pton(AF_INET, bind_address.c_str(), &addr.sin_addr) != 1) {
-      ::close(fd_);
-      throw std::system_error(EINVAL, std::generic_category(),
-                              "hft::metrics: bad bind address " + bind_address);
-    }
-    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      const int err = errno;
-      ::close(fd_);
-      throw std::system_error(
-          err, std::generic_category(),
-          "hft::metrics: cannot listen on " + bind_address + ":" + std::to_string(port));
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    try {
-      thread_ = std::thread([this] { serve(); });
-    } catch (...) {
-      ::close(fd_);
-      throw;
-    }
-  }
+      : registry_(registry),
+        process_metrics_(process_metrics),
+        server_(
+            port, bind_address, [this](const net::HttpRequest& r) { return handle(r); },
+            "hft::metrics") {}
 
   HttpExporter(const HttpExporter&) = delete;
   HttpExporter& operator=(const HttpExporter&) = delete;
   ~HttpExporter() { stop(); }
 
   /// Stops the thread and closes the socket; idempotent.
-  void stop() {
-    stop_.store(true, std::memory_order_relaxed);
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
+  void stop() { server_.stop(); }
 
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::uint64_t requests() const noexcept {
-    return requests_.load(std::memory_order_relaxed);
-  }
+  [[nodiscard]] std::uint16_t port() const noexcept { return server_.port(); }
+  [[nodiscard]] std::uint64_t requests() const noexcept { return server_.requests(); }
 
  private:
-  void serve() {
-    std::string body;
-    while (!stop_.load(std::memory_order_relaxed)) {
-      pollfd p{fd_, POLLIN, 0};
-      const int ready = ::poll(&p, 1, 100);
-      if (ready <= 0) continue;
-      const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      handle(client, body);
-      requests_.fetch_add(
-          1, std::memory_order_relaxed);  // before close: a client that saw EOF sees the count
-      ::close(client);
+  net::HttpResponse handle(const net::HttpRequest& r) const {
+    if (r.method != "GET" && r.method != "HEAD") return {405, kText, "method not allowed\n"};
+    if (r.path == "/metrics") {
+      net::HttpResponse out{200, "text/plain; version=0.0.4; charset=utf-8", {}};
+      registry_.expose(out.body);
+      if (process_metrics_) append_process_metrics(out.body);
+      return out;
     }
+    if (r.path == "/healthz") return {200, kText, "ok\n"};
+    return {404, kText, "not found\n"};
   }
 
-  void handle(int client, std::string& body) {
-    timeval tv{5, 0};  // generous: a loaded machine must not turn a slow scrape into an error
-    ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    std::string request;
-    char buf[2048];
-    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16384) {
-      const ssize_t n = ::recv(client, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      request.append(buf, static_cast<std::size_t>(n));
-    }
-    const std::size_t eol = request.find("\r\n");
-    const std::string_view line =
-        std::string_view(request).substr(0, eol == std::string::npos ? 0 : eol);
-    const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) {
-      respond(client, "400 Bad Request", "text/plain; charset=utf-8", "bad request\n");
-      return;
-    }
-    const std::string_view method = line.substr(0, sp1);
-    std::string_view path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    path = path.substr(0, path.find('?'));
-    if (method != "GET" && method != "HEAD") {
-      respond(client, "405 Method Not Allowed", "text/plain; charset=utf-8",
-              "method not allowed\n");
-    } else if (path == "/metrics") {
-      body.clear();
-      registry_.expose(body);
-      if (process_metrics_) append_process_metrics(body);
-      respond(client, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-              method == "HEAD" ? "" : body);
-    } else if (path == "/healthz") {
-      respond(client, "200 OK", "text/plain; charset=utf-8", "ok\n");
-    } else {
-      respond(client, "404 Not Found", "text/plain; charset=utf-8", "not found\n");
-    }
-  }
+  static constexpr const char* kText = "text/plain; charset=utf-8";
 
   /// The standard process collector's Linux series (the names client_golang and
   /// prometheus_client use): CPU time from getrusage; virtual and resident memory from
@@ -248,34 +173,9 @@ class HttpExporter {
     return static_cast<double>(btime) + static_cast<double>(start_ticks) / static_cast<double>(hz);
   }
 
-  static void respond(int client, std::string_view status, std::string_view type,
-                      std::string_view body) {
-    std::string head = "HTTP/1.1 ";
-    head += status;
-    head += "\r\nContent-Type: ";
-    head += type;
-    head += "\r\nContent-Length: ";
-    head += std::to_string(body.size());
-    head += "\r\nConnection: close\r\n\r\n";
-    if (send_all(client, head)) send_all(client, body);
-  }
-
-  static bool send_all(int client, std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(client, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
   const Registry& registry_;
   bool process_metrics_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> requests_{0};
-  std::thread thread_;
+  net::HttpServer server_;  // last: its thread calls handle(), which reads the members above
 };
 
 }  // namespace hft::metrics

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -46,6 +47,44 @@ struct Params {
   std::int64_t inventory_limit = 1000;
   double risk_factor = 0.05;
 };
+
+// Sets one parameter from an overlay value (`best_params.yaml`, read by the engine at start and
+// on SIGHUP). False, with the reason in `error` and `p` unchanged, for an unknown name, a value
+// outside the declared range (window capacities are sized from it), or a fraction for an int
+// parameter. Allocation-free: the reasons are static text.
+inline bool set_param([[maybe_unused]] Params& p, [[maybe_unused]] const char* name,
+                      [[maybe_unused]] double value, const char*& error) {
+  if (std::strcmp(name, "spread_bps") == 0) {
+    if (!(value >= 0.1 && value <= 2.0)) {
+      error = "spread_bps is outside its range [0.1, 2.0]";
+      return false;
+    }
+    p.spread_bps = static_cast<double>(value);
+    return true;
+  }
+  if (std::strcmp(name, "inventory_limit") == 0) {
+    if (!(value == std::floor(value)) || std::fabs(value) > 9.0e15) {
+      error = "inventory_limit takes an integer";
+      return false;
+    }
+    if (!(value >= 100.0 && value <= 10000.0)) {
+      error = "inventory_limit is outside its range [100, 10000]";
+      return false;
+    }
+    p.inventory_limit = static_cast<std::int64_t>(value);
+    return true;
+  }
+  if (std::strcmp(name, "risk_factor") == 0) {
+    if (!(value >= 0.01 && value <= 0.1)) {
+      error = "risk_factor is outside its range [0.01, 0.1]";
+      return false;
+    }
+    p.risk_factor = static_cast<double>(value);
+    return true;
+  }
+  error = "unknown parameter";
+  return false;
+}
 
 struct Outputs {
   double mid = 0.0;
