@@ -60,8 +60,8 @@ std::string summary_json(const Matcher<Queue>& m, const RunInfo& run, const Name
     j += json_string(key) + ": " + json_string(v) + ", ";
   };
   str("tape", run.tape);
-  str("md", run.md_url);
-  str("orders", run.orders_url);
+  str("md_url", run.md_url);
+  str("orders_url", run.orders_url);
   str("ended", run.ended);
   str("queue", run.queue);
   num("speed", run.speed);
