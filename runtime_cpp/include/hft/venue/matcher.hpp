@@ -383,7 +383,11 @@ class Matcher {
     if (q.kind == OrderKind::kFok) {
       const std::int64_t short_by =
           bt::match::ioc_walk(s.book, side, q.px, o.r.leaves, [](std::int64_t, std::int64_t, bool) {});
-      if (short_by > 0) return push(base(o, q.inst, Report::Type::kCanceled, q.at));
+      if (short_by > 0) {
+        Report r = base(o, q.inst, Report::Type::kCanceled, q.at);
+        r.leaves = 0;
+        return push(r);
+      }
     }
     if (q.kind != OrderKind::kPostOnly) {
       bt::match::ioc_walk(s.book, side, q.px, o.r.leaves,
