@@ -330,3 +330,29 @@ def test_bad_input_is_a_coded_diagnostic(tape, tmp_path):
     proc = run(str(plain), "--data", str(tape))
     assert proc.returncode == 1 and "HFT1501" in proc.stderr and "`logon`" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_venue_under_asan_and_ubsan(fx, tape, tmp_path):
+    """The same program built with AddressSanitizer and UBSan: a session trades and drops, the venue ends clean."""
+    m, t = fx.messages, fx.types
+    v = start_venue(tape, tmp_path, "--start-delay-ms", "500", "--speed", "4", sanitize=True)
+    try:
+        c = Client(fx, v.orders_port)
+        c.logon(SECRET)
+        assert type(c.recv()).__name__ == "Logon"
+        time.sleep(0.7)  # the snapshot is in the book
+        for cid, side, ticks, flags in ((1, t.Side.buy, MID + 2, t.OrderFlags.ioc),
+                                        (2, t.Side.sell, MID + 3, t.OrderFlags.post_only)):
+            c.send(m.NewOrder, client_order_id=cid, instrument=0, symbol="EURUSD", side=side, price_raw=ticks * PX,
+                   qty_raw=LOT, flags=flags, tif=t.TimeInForce.gtc, ts_sent=time.time_ns())
+        kinds = [c.recv_app().exec_type for _ in range(3)]
+        assert kinds == [t.ExecType.accepted, t.ExecType.trade, t.ExecType.accepted]
+        c.send(m.Heartbeat, ts_sent=time.time_ns())
+        c.close()
+        s = finish(v, timeout=60)
+    finally:
+        if v.proc.poll() is None:
+            v.proc.kill()
+            v.proc.wait()
+    assert (s["orders"], s["fills"], s["canceled_on_disconnect"]) == (2, 1, 1)
+    assert s["sessions"][0]["position_lots"] == {"EURUSD": 1}
