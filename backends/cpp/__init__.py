@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.engine import engine_view
-from hftc.backends.cpp.venue import venue_view
+from hftc.backends.cpp.venue import venue_messages, venue_view
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
 from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
@@ -50,8 +50,8 @@ class CppBackend:
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime
-        (the trading components), not the per-message codecs: `hftc lint` runs this."""
-        view = build_view(ir, only=component_messages(ir))
+        (the trading components and the venue), not the per-message codecs: `hftc lint` runs this."""
+        view = build_view(ir, only=component_messages(ir) | venue_messages(ir))
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
         _, runtime_problem = self._runtime(self._runtime_users(env, view, components, ir), components)

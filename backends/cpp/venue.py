@@ -200,6 +200,11 @@ def _outbound(ir: Schema, m: Message, rm: RoleMessage) -> None:
                 rm.calls.append(f"{acc}(static_cast<{cpp_type(f.type)}>({_SOURCES[role]}))")
 
 
+def venue_messages(ir: Schema) -> set[str]:
+    """Names of the messages the venue view reads (a check builds the view of these only)."""
+    return {m.name for m in _by_role(ir).values()}
+
+
 def missing_roles(ir: Schema) -> list[str]:
     """The order-entry roles a venue needs that no message of `ir` declares."""
     found = _by_role(ir)

@@ -112,7 +112,7 @@ def venue_cmd(
         lookup = result.sources.lookup
         if not result.ok or has_errors(result.diagnostics):
             fail(result.diagnostics)
-        from hftc.backtest.cli import _read_latency_samples
+        from hftc.backtest.cli import read_latency_samples
         from hftc.backtest.fees import resolve_fees
         from hftc.backtest.inputs import resolve_tape
         from hftc.data import open_tape
@@ -120,7 +120,7 @@ def venue_cmd(
         from hftc.venue.run import VenueRun
 
         check_venue(result.ir)
-        samples = _read_latency_samples(latency_samples) if latency_samples is not None else None
+        samples = read_latency_samples(latency_samples) if latency_samples is not None else None
 
         def warn(diagnostics) -> None:
             if diagnostics:
