@@ -53,14 +53,14 @@ class CppBackend:
         view = build_view(ir, only=component_messages(ir))
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
-        _, runtime_problem = self._runtime(self._runtime_users(env, view, components), components)
+        _, runtime_problem = self._runtime(self._runtime_users(env, view, components, ir), components)
         return (*diagnostics, *runtime_problem)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         view = build_view(ir)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__)
-        files = self._runtime_users(env, view, components)
+        files = self._runtime_users(env, view, components, ir)
         for template, path, formatted in _SCHEMA_FILES:
             text = env.get_template(template).render(v=view, c=components)
             files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
@@ -78,7 +78,7 @@ class CppBackend:
         return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)), diagnostics=tuple(diagnostics))
 
     @staticmethod
-    def _runtime_users(env, view: dict, components: dict | None) -> list[GeneratedFile]:
+    def _runtime_users(env, view: dict, components: dict | None, ir: Schema) -> list[GeneratedFile]:
         """The files that `#include` runtime headers: the trading components' (their templates need
         only the view of the messages they read)."""
         files: list[GeneratedFile] = []
@@ -94,7 +94,7 @@ class CppBackend:
                 text = env.get_template(template).render(v=view, c=components, **{key: item})
                 files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
                                            "clang-format" if formatted else None))
-        engine = engine_view(components)
+        engine = engine_view(components, ir)
         if engine is not None:
             text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
@@ -104,6 +104,9 @@ class CppBackend:
                                        ("md_publish_main.cpp.j2", "src/md_publish_main.cpp")):
                     text = env.get_template(template).render(v=view, c=components, e=engine)
                     files.append(GeneratedFile(path, text, "clang-format"))
+            if engine["order_entry"] is not None:
+                text = env.get_template("order_entry.hpp.j2").render(v=view, c=components, e=engine)
+                files.append(GeneratedFile(f"include/{pkg}/order_entry.hpp", text, "clang-format"))
         return files
 
     def _runtime(self, files: list[GeneratedFile], components: dict | None) -> tuple[dict[str, str], tuple]:

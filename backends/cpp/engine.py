@@ -13,8 +13,11 @@ schema's messages) and the `<pkg>_md_publish` program that sends a tape as those
 
 from __future__ import annotations
 
+from hftc.backends.cpp.order_entry import order_entry_view
+from hftc.ir.model import Schema
 
-def engine_view(components: dict | None) -> dict | None:
+
+def engine_view(components: dict | None, ir: Schema) -> dict | None:
     """What engine_main.cpp.j2 needs beyond the components view, or None when there is no engine."""
     if components is None or (components["t_delta"] is None and components["t_bbo"] is None):
         return None
@@ -25,6 +28,7 @@ def engine_view(components: dict | None) -> dict | None:
     instruments = list(p.feed.symbols) or list(p.strategy.instruments) or \
         [f"instrument{i}" for i in range(p.instruments)]
     instruments += [f"instrument{i}" for i in range(len(instruments), p.instruments)]
+    gateway = ir.component_named(p.gateway.name)
     return {
         "pipeline": p,
         "delta": components["t_delta"],  # the market as depth updates, or else
@@ -41,4 +45,9 @@ def engine_view(components: dict | None) -> dict | None:
         "delta_in": components["t_delta"],
         "trade_in": components["t_trade"],
         "snapshot_in": components["t_snapshot"],
+        # --venue tcp://HOST:PORT: the order-entry session's codec (include/<pkg>/order_entry.hpp),
+        # None when the schema declares no complete session; the gateway's logon secret reference.
+        "order_entry": order_entry_view(ir, p.gateway.message, p.gateway.name),
+        "credentials": gateway.credentials if gateway is not None else None,
+        "heartbeat_ms": (gateway.heartbeat_ms if gateway is not None else 0) or 1000,
     }
