@@ -9,6 +9,11 @@ generated. A symbol-keyed feed is sent the symbols of its `instruments` table.
 With a depth update input the engine also takes market data from a tape (`--replay`) or from UDP
 packets (`--md`), and the package gets `include/<pkg>/md_<pipeline>.hpp` (tape events as the
 schema's messages) and the `<pkg>_md_publish` program that sends a tape as those packets.
+
+Orders always take one path: the accepted quotes become requests of the runtime's order managers
+(hft/session/order_entry.hpp), answered by a simulated venue in the process or, when the schema
+declares a complete order-entry session (hftc.backends.cpp.order_entry), by a venue over TCP
+(`--venue`, with `include/<pkg>/order_entry.hpp` as its codec).
 """
 
 from __future__ import annotations

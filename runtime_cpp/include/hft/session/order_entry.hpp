@@ -109,7 +109,6 @@ class OrderEntry {
 
   /// Begins a clean stop: cancel what rests, then log out.
   void stop(std::uint64_t now_ns) {
-    stopping_ = true;
     if constexpr (kSession) {
       if (venue_) {
         venue_->stop(now_ns);
@@ -272,7 +271,6 @@ class OrderEntry {
   std::optional<SimulatedVenue> sim_;
   Handles m_;
   Seen seen_;
-  bool stopping_ = false;
 };
 
 }  // namespace hft::session

@@ -273,9 +273,9 @@ class OrderRouter {
   RouterCounters counters_;
 };
 
-/// The venue of the engine's synthetic market: acknowledges every request, fills a share of the
-/// orders completely at their limit price, and answers one step later (poll()), as a venue
-/// answers after a round trip. Deterministic for a given seed.
+/// The venue of the engine's synthetic market: acknowledges every request on the next poll(), as a
+/// venue answers after a round trip, and fills a share of the orders completely at their limit
+/// price one poll() later. Deterministic for a given seed.
 class SimulatedVenue {
  public:
   /// `fill_ratio` in [0, 1]: the share of new and replaced orders filled.
@@ -316,18 +316,21 @@ class SimulatedVenue {
     }
   }
 
-  /// Delivers the answers to the requests sent before the previous poll(): report(r) each.
+  /// Delivers the acknowledgements of the requests sent since the last poll(), then the fills
+  /// of the orders acknowledged by the poll() before (a resting order trades later): report(r)
+  /// each.
   template <class Report>
   void poll(Report&& report) {
     ready_.swap(queue_);
     queue_.clear();
     for (const oms::ExecReport& r : ready_) report(r);
     ready_.clear();
-    // Fills come a step after their ack, like a resting order trading later.
-    ready_.swap(fill_pending_);
-    fill_pending_.clear();
+    ready_.swap(fills_due_);
+    fills_due_.clear();
     for (const oms::ExecReport& r : ready_) report(r);
     ready_.clear();
+    fills_due_.swap(fill_pending_);
+    fill_pending_.clear();
   }
 
  private:
@@ -343,6 +346,7 @@ class SimulatedVenue {
   std::uint64_t state_;
   std::vector<oms::ExecReport> queue_;
   std::vector<oms::ExecReport> fill_pending_;
+  std::vector<oms::ExecReport> fills_due_;
   std::vector<oms::ExecReport> ready_;
 };
 
