@@ -240,7 +240,9 @@ class FakeVenue:
                     self._send(sock, conn, fx.OrderReject, client_order_id=m.client_order_id, reject_code=7,
                                ts_exchange=time.time_ns())
                 else:
-                    self._report(sock, conn, m.orig_client_order_id, fx.ExecType.canceled, fx.OrderStatus.canceled, o)
+                    # FIX style: the cancel request's id, the order's as the original id.
+                    self._report(sock, conn, m.client_order_id, fx.ExecType.canceled, fx.OrderStatus.canceled, o,
+                                 orig=m.orig_client_order_id)
             elif isinstance(m, fx.ReplaceOrder):
                 old = self.orders.pop(m.orig_client_order_id, None)
                 if old is None:

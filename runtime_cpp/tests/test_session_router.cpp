@@ -106,8 +106,13 @@ TEST(OrderRouter, FillsGoToTheSinkAndARefusedCancelRestoresTheOrder) {
   EXPECT_EQ(h.sent[0].action.kind, ActionKind::kCancel);
   EXPECT_GE(h.sent[0].request, h.router.kCancelIdBase) << "a cancel is a request of its own";
   h.router.on_reject(h.sent[0].request);
-  EXPECT_EQ(h.router.counters().reports[static_cast<std::size_t>(ExecKind::kCancelRejected)], 1u);
   EXPECT_EQ(h.router.oms(0).find(id)->state, OrdState::kPartiallyFilled);
+  // Asked again, the venue confirms naming the cancel request (and the order as the original).
+  h.pump();
+  ASSERT_EQ(h.sent.size(), 1u);
+  h.report(ExecKind::kCanceled, h.sent[0].request, id);
+  EXPECT_EQ(h.router.oms(0).find(id), nullptr);
+  EXPECT_EQ(h.router.counters().reports[static_cast<std::size_t>(ExecKind::kCancelRejected)], 1u);
   EXPECT_EQ(h.router.unexpected_reports(), 0u);
 }
 

@@ -119,8 +119,14 @@ class OrderRouter {
     }
   }
 
-  /// One execution report (ids as sent). Fills go to the sink whatever the order's state.
-  void on_report(const oms::ExecReport& r) noexcept {
+  /// One execution report (ids as sent). Fills go to the sink whatever the order's state. A
+  /// report naming one of our cancel requests (FIX style: the request's id, the order's as the
+  /// original id) is applied to the order.
+  void on_report(const oms::ExecReport& report) noexcept {
+    oms::ExecReport r = report;
+    if (r.cl_ord_id >= kCancelIdBase) {
+      r.cl_ord_id = r.orig_cl_ord_id != 0 ? r.orig_cl_ord_id : cancelled_order(r.cl_ord_id);
+    }
     ++counters_.reports[static_cast<std::size_t>(r.kind)];
     const std::size_t i = instrument_of(r.cl_ord_id);
     if (r.kind == oms::ExecKind::kFill && i < oms_.size()) {
