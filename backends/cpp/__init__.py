@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.engine import engine_view
+from hftc.backends.cpp.venue import venue_view
 from hftc.backends.cpp.view import build_view
 from hftc.backends.templating import environment
 from hftc.backends.vendor import CPP_VENDOR_DIR, RuntimeNotFound, cpp_runtime_headers
@@ -61,6 +62,8 @@ class CppBackend:
         components, diagnostics = build_components(ir, view)
         env = environment(__file__)
         files = self._runtime_users(env, view, components, ir)
+        if components is not None:  # the CMakeLists builds <pkg>_venue when its source was generated
+            components = {**components, "venue": any(f.path == "src/venue_main.cpp" for f in files)}
         for template, path, formatted in _SCHEMA_FILES:
             text = env.get_template(template).render(v=view, c=components)
             files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
@@ -104,6 +107,10 @@ class CppBackend:
                                        ("md_publish_main.cpp.j2", "src/md_publish_main.cpp")):
                     text = env.get_template(template).render(v=view, c=components, e=engine)
                     files.append(GeneratedFile(path, text, "clang-format"))
+                venue = venue_view(ir, view, engine)
+                if venue is not None:
+                    text = env.get_template("venue_main.cpp.j2").render(v=view, c=components, e=engine, vn=venue)
+                    files.append(GeneratedFile("src/venue_main.cpp", text, "clang-format"))
             if engine["order_entry"] is not None:
                 text = env.get_template("order_entry.hpp.j2").render(v=view, c=components, e=engine)
                 files.append(GeneratedFile(f"include/{pkg}/order_entry.hpp", text, "clang-format"))

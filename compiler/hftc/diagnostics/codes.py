@@ -4,7 +4,8 @@ Codes are stable: a code is never reused for a different problem. Ranges:
 HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
-backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`).
+backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`), HFT15xx
+the venue (`hftc venue`).
 """
 
 from __future__ import annotations
@@ -246,6 +247,11 @@ _CODES = [
     ("HFT1405", "no SBE equivalent", "`hftc export sbe` cannot express this in an SBE message schema (SBE arrays hold primitives only); nothing is written."),
     ("HFT1406", "not exported to SBE", "hftc-only metadata (a field's `unit`, a message's declared feed `role`) has no place in an SBE schema and is not exported; the wire layout is unaffected."),
     ("HFT1404", "SBE name renamed", "An SBE name is a keyword of a language hftc generates (C++, Rust or Python), so the imported schema uses the name with a trailing underscore. The wire layout does not depend on names."),
+    ("HFT1501", "the schema has no venue", "`hftc venue` builds a venue from the schema's order-entry messages, found by role: new_order, execution_report, logon, logout and heartbeat must each be declared (`role:`), and cancel, replace and order_reject are used when declared. The venue publishes the tape through the pipeline's feed messages, so the feed handler needs a depth_update input. See examples/fx_market_maker.hftc.yaml."),
+    ("HFT1502", "bad venue address or speed", "`--md` takes udp://HOST:PORT and `--orders` tcp://HOST:PORT, with an IPv4 HOST (a multicast group for --md) and a PORT in 0..65535; port 0 picks a free one and the venue prints the one it took. `--speed` is a positive number (times the recorded pace) or `max`."),
+    ("HFT1503", "venue credentials cannot be read", "The venue checks each logon's secret against `--credentials-env NAME` (the variable must be set) or `--credentials-file PATH`, never a secret on the command line; give one of them, or neither to accept any logon."),
+    ("HFT1504", "the venue program cannot be built", "`hftc venue` generates the schema's C++ and builds `<pkg>_venue` with cmake, ninja and g++ (cached by content hash). The tools must be installed; a compile error is a bug in hftc, reported with its output."),
+    ("HFT1505", "the venue program did not start", "The venue program exited before it listened: its own error (an unreadable tape, an address in use, a multicast group it cannot join) is printed above the diagnostic."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}
