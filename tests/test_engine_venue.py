@@ -118,6 +118,7 @@ class Connection:
     seq_errors: list = field(default_factory=list)
     sent: int = 0
     ended_by: str = ""
+    logout_reason: int | None = None
 
 
 class FakeVenue:
@@ -126,10 +127,14 @@ class FakeVenue:
     `fill_every`: fill every Nth order acknowledged (a one-lot order, when the fill keeps the net
     position within one lot). `drop_after`: close the first connection without
     a Logout once it has received that many messages (keeping its orders: the reconcile reports
-    them, except `forget` of them, which the venue drops)."""
+    them, except `forget` of them, which the venue drops). `fault_after`: on the first connection,
+    after that many messages, send a frame of the wrong encoding type (`fault="frame"`) or skip a
+    sequence number (`fault="gap"`)."""
 
-    def __init__(self, fx, key: str = SECRET, fill_every: int = 1000, drop_after: int = 0, forget: int = 0) -> None:
+    def __init__(self, fx, key: str = SECRET, fill_every: int = 1000, drop_after: int = 0, forget: int = 0,
+                 fault_after: int = 0, fault: str = "") -> None:
         self.fx, self.key, self.fill_every, self.drop_after, self.forget = fx, key, fill_every, drop_after, forget
+        self.fault_after, self.fault = fault_after, fault
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.2)
         self.port = self.server.getsockname()[1]
@@ -173,7 +178,10 @@ class FakeVenue:
         for k, v in fields.items():
             setattr(m, k, v)
         n = m.encoded_length
-        sock.sendall(SOFH.pack(6 + n, SBE_LE) + bytes(buf[:n]))
+        try:
+            sock.sendall(SOFH.pack(6 + n, SBE_LE) + bytes(buf[:n]))
+        except (BrokenPipeError, ConnectionResetError):
+            conn.ended_by = conn.ended_by or "peer closed"  # e.g. it logged out and closed at once
 
     def _report(self, sock, conn, cl: int, exec_type, status, o: Order, orig: int = 0, last_px: int = 0,
                 last_qty: int = 0) -> None:
@@ -193,6 +201,8 @@ class FakeVenue:
                 chunk = sock.recv(65536)
             except TimeoutError:
                 chunk = None
+            except ConnectionResetError:
+                chunk = b""
             if chunk == b"":
                 conn.ended_by = conn.ended_by or "peer closed"
                 return
@@ -255,9 +265,16 @@ class FakeVenue:
                                  orig=m.orig_client_order_id)
                     self._maybe_fill(sock, conn, m.client_order_id)
             elif isinstance(m, fx.Logout):
+                conn.logout_reason = m.reason
                 self._send(sock, conn, fx.Logout, reason=0, ts_sent=time.time_ns())
                 conn.ended_by = "logout"
                 return
+            if self.fault_after and len(self.connections) == 1 and len(conn.received) == self.fault_after:
+                if self.fault == "frame":
+                    sock.sendall(SOFH.pack(6 + 8, 0x5BE0) + bytes(8))
+                else:
+                    conn.sent += 1  # the next message skips a number
+                    self._send(sock, conn, fx.Heartbeat, ts_sent=time.time_ns())
             if self.drop_after and len(self.connections) == 1 and len(conn.received) >= self.drop_after:
                 conn.ended_by = "dropped"
                 return  # the `with` closes the socket: no Logout, orders kept
@@ -375,6 +392,30 @@ def test_disconnect_reconnect_and_reconcile(engine: Path, fx, tmp_path: Path) ->
     # Trading resumed on the new connection and ended with nothing left on either side.
     assert "ReplaceOrder" in _names(second) or "NewOrder" in _names(second)
     assert venue.orders == {} and oe["live_orders"] == 0
+
+
+@pytest.mark.parametrize(("fault", "reason", "counter"), [("frame", 2, "protocol_errors"),
+                                                          ("gap", 3, "sequence_gaps")])
+def test_protocol_errors_log_out_and_reconnect(engine: Path, fx, tmp_path: Path, fault: str, reason: int,
+                                               counter: str) -> None:
+    tape = tmp_path / "t.hftt"
+    quiet_tape(tape, seconds_busy=1.0, quiet=0.3, tail=0.7)
+    venue = FakeVenue(fx, fault_after=20, fault=fault)
+    try:
+        run = run_engine(engine, tape, venue, tmp_path / "s.json", "--inline")
+    finally:
+        venue.close()
+    assert run.returncode == 0, run.stderr
+    oe = _summary(tmp_path / "s.json")["order_entry"]
+    first, second = venue.connections
+    assert first.logout_reason == reason and first.ended_by == "logout"
+    assert second.logout_reason == 0 and second.seq_errors == []
+    session = oe["session"]
+    assert session[counter] == 1 and session["disconnects"] == 1 and session["reconnects"] == 1
+    if fault == "frame":
+        assert session["frame_errors"] == {"too_long": 0, "too_short": 0, "encoding_type": 1, "decode": 0}
+    # The default venue keeps no orders across connections here: the reconcile closes them all.
+    assert oe["reconcile_open"] == len(venue.reconcile_reported) and oe["live_orders"] == 0
 
 
 def test_bad_credentials_end_the_engine_after_the_venues_logout(engine: Path, fx, tmp_path: Path) -> None:
