@@ -51,7 +51,9 @@ class CppBackend:
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime
         (the trading components), not the per-message codecs: `hftc lint` runs this."""
-        view = build_view(ir, only=component_messages(ir))
+        # The venue program's view also reads the order-entry messages (declared roles).
+        only = component_messages(ir) | {m.name for m in ir.messages if m.role_declared}
+        view = build_view(ir, only=only)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
         _, runtime_problem = self._runtime(self._runtime_users(env, view, components, ir), components)
