@@ -50,8 +50,11 @@ class CppBackend:
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime
-        (the trading components and the venue), not the per-message codecs: `hftc lint` runs this."""
-        view = build_view(ir, only=component_messages(ir) | venue_messages(ir))
+        (the trading components, the engine's order entry and the venue), not the per-message codecs:
+        `hftc lint` runs this."""
+        # The order entry and the venue read the order-entry messages (declared roles) too.
+        only = component_messages(ir) | venue_messages(ir) | {m.name for m in ir.messages if m.role_declared}
+        view = build_view(ir, only=only)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
         _, runtime_problem = self._runtime(self._runtime_users(env, view, components, ir), components)
@@ -97,7 +100,7 @@ class CppBackend:
                 text = env.get_template(template).render(v=view, c=components, **{key: item})
                 files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
                                            "clang-format" if formatted else None))
-        engine = engine_view(components)
+        engine = engine_view(components, ir)
         if engine is not None:
             text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
@@ -111,6 +114,9 @@ class CppBackend:
                 if venue is not None:
                     text = env.get_template("venue_main.cpp.j2").render(v=view, c=components, e=engine, vn=venue)
                     files.append(GeneratedFile("src/venue_main.cpp", text, "clang-format"))
+            if engine["order_entry"] is not None:
+                text = env.get_template("order_entry.hpp.j2").render(v=view, c=components, e=engine)
+                files.append(GeneratedFile(f"include/{pkg}/order_entry.hpp", text, "clang-format"))
         return files
 
     def _runtime(self, files: list[GeneratedFile], components: dict | None) -> tuple[dict[str, str], tuple]:

@@ -137,13 +137,21 @@ class Session {
 
   /// One inbound message of `kind` carrying `seq`, received at `now_ns`.
   Verdict on_receive(Kind kind, std::uint64_t seq, std::uint64_t now_ns) noexcept {
-    last_heard_ns_ = now_ns;
-    ++counters_.received;
     if (seq != expected_in_) {
+      last_heard_ns_ = now_ns;
+      ++counters_.received;
       ++counters_.sequence_gaps;
       state_ = State::kClosed;
       return Verdict::kSequenceGap;
     }
+    return on_receive_unsequenced(kind, now_ns);
+  }
+
+  /// One inbound message of a schema message without a `seq` field: it takes the next number
+  /// (both sides count it) but carries nothing to check.
+  Verdict on_receive_unsequenced(Kind kind, std::uint64_t now_ns) noexcept {
+    last_heard_ns_ = now_ns;
+    ++counters_.received;
     ++expected_in_;
     if (kind == Kind::kLogout) {
       const bool ours = state_ == State::kLoggingOut;
