@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import socket
 import struct
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import EXAMPLES
-from hftc.data.tape import DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, CLEAR, Instrument, write_tape
+from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
 
 EXAMPLE = EXAMPLES / "fx_market_maker.hftc.yaml"
 SECRET = "s3cret-key"
@@ -192,7 +191,7 @@ def start_venue(tape: Path, tmp_path: Path, *extra: str, sanitize: bool = False)
 
 
 def finish(v: Venue, timeout: float = 30) -> dict:
-    out, err = v.proc.communicate(timeout=timeout)
+    _out, err = v.proc.communicate(timeout=timeout)
     assert v.proc.returncode == 0, err
     return json.loads(v.summary.read_text(encoding="utf-8"))
 
@@ -319,6 +318,13 @@ def test_bad_input_is_a_coded_diagnostic(tape, tmp_path):
     assert proc.returncode == 1 and "HFT1502" in proc.stderr and "Traceback" not in proc.stderr
     proc = run(str(EXAMPLE), "--data", str(tape), "--credentials-env", "HFTC_TEST_UNSET_VARIABLE")
     assert proc.returncode == 1 and "HFT1503" in proc.stderr
+    # An orders port another socket holds: the program says why and the command gives HFT1505.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        proc = run(str(EXAMPLE), "--data", str(tape), "--orders", f"tcp://127.0.0.1:{held.getsockname()[1]}")
+    assert proc.returncode == 1 and "HFT1505" in proc.stderr and "listen on" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
     # A schema without order-entry roles has no venue.
     plain = tmp_path / "plain.hftc.yaml"
     text = EXAMPLE.read_text(encoding="utf-8").replace(", credentials: {env: FX_MM_API_KEY}", "")

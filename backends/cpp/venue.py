@@ -128,7 +128,7 @@ def _instructions(ir: Schema, m: Message, acc: dict[str, str]) -> tuple[str, str
 def _message(ir: Schema, view: dict, m: Message) -> RoleMessage:
     mv = next(x for x in view["messages"] if x.name == m.name)
     by_name = {f.schema_name: f for f in mv.fields}
-    roles = dict((r, n) for r, n in m.field_roles)
+    roles = dict(m.field_roles)
     acc = {**dict.fromkeys(FIELD_KINDS, ""), **{r: member(n) for r, n in roles.items()}}
     types = {r: by_name[n].param for r, n in roles.items() if n in by_name}
     mapped = set(roles.values())

@@ -75,7 +75,8 @@ using FillKey = std::tuple<std::int64_t, std::uint64_t, std::int64_t, std::int64
 // The venue replays the tape as a venue does: requests that have reached the exchange before each
 // row, then the row.
 template <class Queue>
-std::vector<FillKey> venue_fills(const bt::Tape& tape, const bt::Config& cfg, std::int64_t send_at) {
+std::vector<FillKey> venue_fills(const bt::Tape& tape, const bt::Config& cfg,
+                                 std::int64_t send_at) {
   venue::Config vc;
   vc.latency = cfg.latency;
   vc.queue_power = cfg.queue_power;
@@ -89,17 +90,21 @@ std::vector<FillKey> venue_fills(const bt::Tape& tape, const bt::Config& cfg, st
   bool sent = false;
   for (std::size_t r = 0; r < tape.size(); ++r) {
     if (!sent && lt[r] > send_at) {  // the engine decided at send_at, the first END row
-      m.submit({venue::Request::Type::kNew, a, 1, 0, 0, 0, 98, 1000, venue::OrderKind::kPostOnly}, send_at);
-      m.submit({venue::Request::Type::kNew, a, 2, 0, 0, 1, 104, 1000, venue::OrderKind::kPostOnly}, send_at);
+      m.submit({venue::Request::Type::kNew, a, 1, 0, 0, 0, 98, 1000, venue::OrderKind::kPostOnly},
+               send_at);
+      m.submit({venue::Request::Type::kNew, a, 2, 0, 0, 1, 104, 1000, venue::OrderKind::kPostOnly},
+               send_at);
       sent = true;
     }
     m.deliver(et[r]);
-    m.on_row(0, tape.kinds()[r], tape.flags()[r] & bt::kFlagAsk, tape.px()[r], tape.qty()[r], et[r]);
+    m.on_row(0, tape.kinds()[r], tape.flags()[r] & bt::kFlagAsk, tape.px()[r], tape.qty()[r],
+             et[r]);
   }
   m.deliver_all();
   std::vector<FillKey> out;
   m.pop_due(std::numeric_limits<std::int64_t>::max(), [&](const venue::Report& r) {
-    if (r.type == venue::Report::Type::kTrade) out.emplace_back(r.at, r.id, r.px, r.last_qty, r.maker);
+    if (r.type == venue::Report::Type::kTrade)
+      out.emplace_back(r.at, r.id, r.px, r.last_qty, r.maker);
   });
   return out;
 }
@@ -117,7 +122,8 @@ void expect_same_fills(bt::QueueModel model) {
     const bt::Result res = bt::run(tape, cfg, s);
     ASSERT_EQ(res.summary.orders, 2u) << "the quotes must stand all run (seed " << seed << ")";
     std::vector<FillKey> engine;
-    for (const bt::Fill& f : res.fills) engine.emplace_back(f.local_ts, f.order_id, f.px, f.qty, f.maker);
+    for (const bt::Fill& f : res.fills)
+      engine.emplace_back(f.local_ts, f.order_id, f.px, f.qty, f.maker);
     // The first END row is at local time 1000 (the initial book).
     const std::vector<FillKey> v = venue_fills<Queue>(tape, cfg, 1000);
     ASSERT_GT(engine.size(), 20u) << "seed " << seed;
@@ -146,7 +152,8 @@ struct Collected {
   std::vector<venue::Report> all;
   template <class M>
   void take(M& m) {
-    m.pop_due(std::numeric_limits<std::int64_t>::max(), [&](const venue::Report& r) { all.push_back(r); });
+    m.pop_due(std::numeric_limits<std::int64_t>::max(),
+              [&](const venue::Report& r) { all.push_back(r); });
   }
 };
 
@@ -208,10 +215,10 @@ TEST(VenueMatcher, CancelReplaceIocFokAndRejects) {
   std::vector<std::tuple<T, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>> got;
   for (const auto& r : c.all) got.emplace_back(r.type, r.id, r.last_qty, r.cum, r.leaves);
   const decltype(got) want = {
-      {T::kRejected, 1, 0, 0, 0},      {T::kCancelReject, 3, 0, 0, 0},  {T::kAccepted, 4, 0, 0, 9},
-      {T::kCanceled, 4, 0, 0, 0},      {T::kAccepted, 5, 0, 0, 6},      {T::kTrade, 5, 4, 4, 2},
-      {T::kTrade, 5, 2, 6, 0},         {T::kAccepted, 6, 0, 0, 6},      {T::kTrade, 6, 4, 4, 2},
-      {T::kReplaced, 8, 0, 4, 1},      {T::kCancelReject, 9, 0, 0, 0},  {T::kCanceled, 10, 0, 4, 0},
+      {T::kRejected, 1, 0, 0, 0}, {T::kCancelReject, 3, 0, 0, 0}, {T::kAccepted, 4, 0, 0, 9},
+      {T::kCanceled, 4, 0, 0, 0}, {T::kAccepted, 5, 0, 0, 6},     {T::kTrade, 5, 4, 4, 2},
+      {T::kTrade, 5, 2, 6, 0},    {T::kAccepted, 6, 0, 0, 6},     {T::kTrade, 6, 4, 4, 2},
+      {T::kReplaced, 8, 0, 4, 1}, {T::kCancelReject, 9, 0, 0, 0}, {T::kCanceled, 10, 0, 4, 0},
   };
   EXPECT_EQ(got, want);
   EXPECT_EQ(c.all[0].reason, venue::RejectReason::kPostOnlyCross);

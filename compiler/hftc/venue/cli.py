@@ -79,10 +79,10 @@ def venue_cmd(
     from hftc.diagnostics.render import render_all
     from hftc.venue.errors import VenueError
 
-    lookup = lambda _f: None  # noqa: E731  (replaced by the schema's sources once compiled)
+    sources = {"lookup": lambda _f: None}  # the schema's sources once it is compiled, for the diagnostics
 
     def fail(diagnostics) -> None:
-        print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
+        print(render_all(list(diagnostics), "text", sources["lookup"], color=wants_color(sys.stderr)), file=sys.stderr)
         raise typer.Exit(1)
 
     try:
@@ -109,7 +109,7 @@ def venue_cmd(
         from hftc.frontend import compile_file
 
         result = compile_file(str(schema))
-        lookup = result.sources.lookup
+        sources["lookup"] = result.sources.lookup
         if not result.ok or has_errors(result.diagnostics):
             fail(result.diagnostics)
         from hftc.backtest.cli import read_latency_samples
@@ -124,7 +124,8 @@ def venue_cmd(
 
         def warn(diagnostics) -> None:
             if diagnostics:
-                print(render_all(list(diagnostics), "text", lookup, color=wants_color(sys.stderr)), file=sys.stderr)
+                print(render_all(list(diagnostics), "text", sources["lookup"], color=wants_color(sys.stderr)),
+                      file=sys.stderr)
 
         tape = resolve_tape(list(data), _say, warn)
         fees = resolve_fees(open_tape(tape, validate=False).meta, maker_fee_bps, taker_fee_bps,

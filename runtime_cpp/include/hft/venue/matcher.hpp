@@ -43,11 +43,11 @@ enum class OrderKind : std::uint8_t {
 /// Why a request was refused (the reject reason code sent to the client).
 enum class RejectReason : std::uint16_t {
   kNone = 0,
-  kUnknownOrder = 1,    ///< cancel/replace of an order the venue does not hold (or no longer)
-  kPostOnlyCross = 2,   ///< a post-only order that would take liquidity
-  kBadOrder = 3,        ///< price or quantity off the grid, not positive, or unknown instrument
-  kDuplicateId = 4,     ///< a client order id the account already has open
-  kReplaceFilled = 5,   ///< a replace to a quantity at or below what has already filled
+  kUnknownOrder = 1,   ///< cancel/replace of an order the venue does not hold (or no longer)
+  kPostOnlyCross = 2,  ///< a post-only order that would take liquidity
+  kBadOrder = 3,       ///< price or quantity off the grid, not positive, or unknown instrument
+  kDuplicateId = 4,    ///< a client order id the account already has open
+  kReplaceFilled = 5,  ///< a replace to a quantity at or below what has already filled
 };
 
 inline constexpr const char* reason_text(RejectReason r) noexcept {
@@ -87,7 +87,7 @@ struct Request {
   unsigned side = 0;  ///< 0 buy, 1 sell
   std::int64_t px = 0, qty = 0;
   OrderKind kind = OrderKind::kLimit;  ///< replace: kLimit keeps the replaced order's kind
-  bool valid = true;  ///< false: price/qty/instrument could not be read (rejected on arrival)
+  bool valid = true;    ///< false: price/qty/instrument could not be read (rejected on arrival)
   std::int64_t at = 0;  ///< exchange arrival time (set by submit)
 };
 
@@ -98,8 +98,8 @@ struct Report {
     kTrade,
     kCanceled,
     kReplaced,
-    kRejected,       ///< a new order refused: an execution report with exec type rejected
-    kCancelReject,   ///< a cancel or replace refused: an order reject message
+    kRejected,      ///< a new order refused: an execution report with exec type rejected
+    kCancelReject,  ///< a cancel or replace refused: an order reject message
   } type = Type::kAccepted;
   std::int64_t at = 0;  ///< tape time it is due at the client
   std::uint32_t account = 0;
@@ -140,7 +140,8 @@ class Matcher {
         latency_(cfg_.latency),
         maker_rate_(cfg_.maker_fee_bps / 1e4),
         taker_rate_(cfg_.taker_fee_bps / 1e4) {
-    if (cfg_.value.size() != instruments) throw std::invalid_argument("venue: one value per instrument");
+    if (cfg_.value.size() != instruments)
+      throw std::invalid_argument("venue: one value per instrument");
     inst_.reserve(instruments);
     for (std::size_t i = 0; i < instruments; ++i) inst_.emplace_back(cfg_.book_capacity_ticks);
     clear_buf_.resize(cfg_.book_capacity_ticks);
@@ -320,7 +321,8 @@ class Matcher {
         std::uint32_t k = 0;
         std::size_t i = 0;
         Order* o = find(q.account, q.orig_id, &k, &i);
-        if (o == nullptr) return reject(q, Report::Type::kCancelReject, RejectReason::kUnknownOrder);
+        if (o == nullptr)
+          return reject(q, Report::Type::kCancelReject, RejectReason::kUnknownOrder);
         Report r = base(*o, k, Report::Type::kCanceled, q.at);
         r.id = q.id != 0 ? q.id : o->r.id;
         r.orig_id = o->r.id;
@@ -333,8 +335,10 @@ class Matcher {
         std::uint32_t k = 0;
         std::size_t i = 0;
         Order* o = find(q.account, q.orig_id, &k, &i);
-        if (o == nullptr) return reject(q, Report::Type::kCancelReject, RejectReason::kUnknownOrder);
-        if (!q.valid || q.qty <= 0) return reject(q, Report::Type::kCancelReject, RejectReason::kBadOrder);
+        if (o == nullptr)
+          return reject(q, Report::Type::kCancelReject, RejectReason::kUnknownOrder);
+        if (!q.valid || q.qty <= 0)
+          return reject(q, Report::Type::kCancelReject, RejectReason::kBadOrder);
         if (q.qty <= o->cum) {
           return reject(q, Report::Type::kCancelReject, RejectReason::kReplaceFilled);
         }
@@ -343,7 +347,8 @@ class Matcher {
         }
         const Order old = *o;
         const OrderKind kind = q.kind != OrderKind::kLimit ? q.kind : old.kind;
-        if (kind == OrderKind::kPostOnly && bt::match::post_only_crosses(inst_[k].book, old.side, q.px)) {
+        if (kind == OrderKind::kPostOnly &&
+            bt::match::post_only_crosses(inst_[k].book, old.side, q.px)) {
           return reject(q, Report::Type::kCancelReject, RejectReason::kPostOnlyCross);
         }
         // Cancel/replace: the old order leaves the book, the new one joins the back of its level
@@ -366,7 +371,8 @@ class Matcher {
   }
 
   // A new (or replacing) order arrives: post-only check, the marketable part, the rest rests.
-  void place(const Request& q, std::uint64_t id, std::int64_t qty, std::int64_t cum, bool ack = true) {
+  void place(const Request& q, std::uint64_t id, std::int64_t qty, std::int64_t cum,
+             bool ack = true) {
     Inst& s = inst_[q.inst];
     const unsigned side = q.side;
     if (q.kind == OrderKind::kPostOnly && bt::match::post_only_crosses(s.book, side, q.px)) {
@@ -381,8 +387,8 @@ class Matcher {
     o.r = bt::match::rest(s.book, side, id, q.px, qty - cum, q.at);
     if (ack) push(base(o, q.inst, Report::Type::kAccepted, q.at));
     if (q.kind == OrderKind::kFok) {
-      const std::int64_t short_by =
-          bt::match::ioc_walk(s.book, side, q.px, o.r.leaves, [](std::int64_t, std::int64_t, bool) {});
+      const std::int64_t short_by = bt::match::ioc_walk(s.book, side, q.px, o.r.leaves,
+                                                        [](std::int64_t, std::int64_t, bool) {});
       if (short_by > 0) {
         Report r = base(o, q.inst, Report::Type::kCanceled, q.at);
         r.leaves = 0;
@@ -390,8 +396,9 @@ class Matcher {
       }
     }
     if (q.kind != OrderKind::kPostOnly) {
-      bt::match::ioc_walk(s.book, side, q.px, o.r.leaves,
-                          [&](std::int64_t px, std::int64_t x, bool) { execute(q.inst, o, px, x, false, q.at); });
+      bt::match::ioc_walk(
+          s.book, side, q.px, o.r.leaves,
+          [&](std::int64_t px, std::int64_t x, bool) { execute(q.inst, o, px, x, false, q.at); });
     }
     if (o.r.leaves == 0) return;
     if (q.kind == OrderKind::kIoc || q.kind == OrderKind::kFok) {
@@ -413,7 +420,8 @@ class Matcher {
     return true;
   }
 
-  void execute(std::uint32_t k, Order& o, std::int64_t px, std::int64_t x, bool maker, std::int64_t et) {
+  void execute(std::uint32_t k, Order& o, std::int64_t px, std::int64_t x, bool maker,
+               std::int64_t et) {
     o.r.leaves -= x;
     o.r.filled = true;
     o.cum += x;

@@ -23,8 +23,8 @@ struct RunInfo {
                 dead_peers = 0;
   double maker_fee_bps = 0.0, taker_fee_bps = 0.0;
   std::int64_t entry_latency_ns = 0, response_latency_ns = 0;  ///< constant model
-  std::size_t latency_samples = 0;                              ///< empirical model: how many
-  double lot = 1.0;  ///< quantity of one lot
+  std::size_t latency_samples = 0;                             ///< empirical model: how many
+  double lot = 1.0;                                            ///< quantity of one lot
 };
 
 inline std::string json_string(std::string_view s) {
