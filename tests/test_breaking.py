@@ -137,6 +137,11 @@ CASES = {
                      ["HFT0714", "HFT0721"]),
     "package renamed": ([("package: evo.test", "package: evo.other")], ["HFT0721"]),
     "var-data encoding changed": ([("      - tag\n", "      - {name: tag, encoding: bytes}\n")], ["HFT0721"]),
+    "byte order changed": ([("schema_id: 3\n", "schema_id: 3\nbyte_order: big\n")], ["HFT0722"]),
+    "group size changed": ([("schema_id: 3\n", "schema_id: 3\nencoding: {group_size: {block_length: uint16, "
+                                                "count: uint8}}\n")], ["HFT0722"]),
+    "header and var-data length changed": ([("schema_id: 3\n", "schema_id: 3\nencoding: {header: {version: uint8}, "
+                                                                "var_data_length: uint16}\n")], ["HFT0722"]),
 }
 
 

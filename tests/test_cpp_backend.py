@@ -23,8 +23,10 @@ from hftc.frontend import compile_file
 SCHEMAS = {
     "fx_market_maker": EXAMPLES / "fx_market_maker.hftc.yaml",
     "cpp_edge": REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml",
+    # Big-endian, a 6-byte header, a 3-byte group size and uint8 var-data lengths.
+    "wire_custom": REPO / "tests" / "schemas" / "wire_custom.hftc.yaml",
 }
-PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases"}
+PACKAGES = {"fx_market_maker": "fx_mm", "cpp_edge": "edge_cases", "wire_custom": "framing_custom"}
 
 # name -> (compiler, sanitized, build type, targets). Release (-O3) catches the optimiser-only
 # warnings -Werror turns into errors (GCC 12's false -Wrestrict, GCC bug 105329).

@@ -9,6 +9,7 @@ import itertools
 import json
 import math
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,10 @@ SEED = 20240808
 COUNT = 4
 
 EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
+# cpp_edge's messages, big-endian, with a 6-byte header, a 3-byte group size and uint8 var-data lengths
+WIRE = REPO / "tests" / "schemas" / "wire_custom.hftc.yaml"
+# cpp_edge's messages with 8-byte group sizes (uint32 + uint32) and uint16 var-data lengths
+WIDE = REPO / "tests" / "schemas" / "wire_wide.hftc.yaml"
 
 
 def _kitchen(tmp: Path) -> Path:
@@ -36,8 +41,8 @@ def _kitchen(tmp: Path) -> Path:
     return path
 
 
-SCHEMAS = ("fx", "edge", "kitchen")
-CPP_SCHEMAS = ("fx", "edge")  # the schemas the C++ backend's tests cover
+SCHEMAS = ("fx", "edge", "kitchen", "wire", "wide")
+CPP_SCHEMAS = ("fx", "edge", "wire", "wide")  # the schemas the C++ backend's tests cover
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,8 @@ def irs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Schema]:
     if EDGE.exists():
         out["edge"] = compile_file(str(EDGE)).ir
     out["kitchen"] = compile_file(str(_kitchen(tmp_path_factory.mktemp("kitchen")))).ir
+    out["wire"] = compile_file(str(WIRE)).ir
+    out["wide"] = compile_file(str(WIDE)).ir
     return out
 
 
@@ -78,9 +85,9 @@ def test_vectors_are_reproducible_and_complete(irs: dict[str, Schema], name: str
     for v in data["vectors"]:
         if v["acting_version"] == ir.version:
             assert v["hex"] == v["current_hex"]
-        header = bytes.fromhex(v["hex"])[:8]
-        assert int.from_bytes(header[6:8], "little") == v["acting_version"]
-        assert int.from_bytes(header[2:4], "little") == v["template_id"]
+        header = Codec(ir).header_format  # the schema's header fields and byte order
+        block_length, template_id, schema_id, version = struct.unpack_from(header, bytes.fromhex(v["hex"]))
+        assert (template_id, schema_id, version) == (v["template_id"], ir.schema_id, v["acting_version"])
     # groups with 0, 1 and many entries, and empty and non-empty var-data, where the schema has them
     for m in ir.messages:
         cur = [v for v in data["vectors"] if v["message"] == m.name and v["acting_version"] == ir.version]

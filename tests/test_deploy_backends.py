@@ -461,7 +461,8 @@ def test_optimize_runs_on_the_schema_configmap_like_the_yaml(ir, tmp_path, monke
     ("{not json", "not JSON"),
     ('{"ir_version": 99}', "IR version 99"),
     ('{"ir_version": 1}', "IR version 1 is not supported"),  # before feed roles
-    ('{"ir_version": 3, "package": 5}', "not an hftc IR"),
+    ('{"ir_version": 4, "package": 5}', "not an hftc IR"),
+    ('{"ir_version": 3}', "IR version 3 is not supported"),  # before the framing (Schema.wire)
 ])
 def test_bad_ir_file_is_a_diagnostic(tmp_path, text, message) -> None:
     from hftc.cli import app

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO
 from hftc.driver.build import generate
 from hftc.frontend import compile_file
-from hftc.ir.model import PRIMITIVES, Group, Message, Schema
+from hftc.ir.model import PRIMITIVES, Group, Message, Schema, WireFormat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -271,20 +271,21 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _expected_size(owner: Message | Group, values: dict[str, Any]) -> int:
+def _expected_size(owner: Message | Group, values: dict[str, Any], wire: WireFormat = WireFormat()) -> int:
     size = owner.block_length
     for g in owner.groups:
-        size += 4 + sum(_expected_size(g, e) for e in values[g.name])
+        size += wire.group_header_size + sum(_expected_size(g, e, wire) for e in values[g.name])
     for d in owner.data:
         v = values[d.name]
-        size += 4 + len(v.encode("utf-8") if isinstance(v, str) else v)
+        size += wire.var_length_size + len(v.encode("utf-8") if isinstance(v, str) else v)
     return size
 
 
-def _round_trip(mods: dict[str, ModuleType], m: Message, values: dict[str, Any]) -> None:
+def _round_trip(mods: dict[str, ModuleType], m: Message, values: dict[str, Any],
+                wire: WireFormat = WireFormat()) -> None:
     cls = getattr(mods["messages"], m.name)
     data = _encode(cls, m, values)
-    assert len(data) == 8 + _expected_size(m, values)
+    assert len(data) == wire.header_size + _expected_size(m, values, wire)
     decoded = mods["dispatch"].decode(data)
     assert type(decoded) is cls
     assert _same(decoded.to_dict(), values), (decoded.to_dict(), values)
@@ -320,6 +321,36 @@ def test_round_trip_every_kind(kit: dict[str, ModuleType], kit_ir: Schema, messa
         _round_trip(kit, m, values)
 
     check()
+
+
+@pytest.mark.parametrize("message", ["Everything", "Nested"])
+def test_round_trip_custom_framing(tmp_path_factory: pytest.TempPathFactory, message: str) -> None:
+    """Big-endian, a 6-byte header, 3-byte group sizes and uint8 var-data lengths."""
+    ir = compile_file(str(REPO / "tests" / "schemas" / "wire_custom.hftc.yaml")).ir
+    mods = _import(_write(_tree(ir), tmp_path_factory.mktemp("py-wire")), ir.package_snake)
+    m = ir.message_named(message)
+    assert m is not None
+
+    @_SETTINGS
+    @given(Values(ir, mods).of_owner(m))
+    def check(values: dict[str, Any]) -> None:
+        _round_trip(mods, m, values, ir.wire)
+
+    check()
+
+
+def test_custom_framing_limits_are_encode_errors(tmp_path: Path) -> None:
+    """A uint8 group count holds 255 entries and a uint8 var-data length 255 bytes."""
+    ir = compile_file(str(REPO / "tests" / "schemas" / "wire_custom.hftc.yaml")).ir
+    mods = _import(_write(_tree(ir), tmp_path), ir.package_snake)
+    msg = mods["messages"].Nested.wrap_and_apply_header(bytearray(1 << 16))
+    with pytest.raises(mods["codec"].EncodeError, match="the limit is 255"):
+        msg.encode_outer(256)
+    msg = mods["messages"].Nested.wrap_and_apply_header(bytearray(1 << 16))
+    with pytest.raises(mods["codec"].EncodeError, match="the limit is 255"):
+        msg.trailer = "x" * 256
+    msg.trailer = "x" * 255
+    assert msg.encoded_length == 6 + 8 + 3 * 3 + 1 + 255  # header, block, three empty 3-byte group sizes, the text
 
 
 def test_decode_all_walks_a_stream(fx: dict[str, ModuleType], fx_ir: Schema) -> None:

@@ -100,6 +100,8 @@ def ext(fx_ir: Schema) -> ExtEnv:
 # than the first version: the pure-Python backend's kitchen-sink schema.
 KIT_YAML = KITCHEN_YAML
 EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
+# cpp_edge's messages framed big-endian, with a 6-byte header, 3-byte group sizes and uint8 var-data lengths
+WIRE = REPO / "tests" / "schemas" / "wire_custom.hftc.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -326,6 +328,18 @@ def edge_ext(edge_ir: Schema) -> ExtEnv:
 
 
 @pytest.fixture(scope="session")
+def wire_ir() -> Schema:
+    result = compile_file(str(WIRE))
+    assert result.ir is not None
+    return result.ir
+
+
+@pytest.fixture(scope="session")
+def wire_ext(wire_ir: Schema) -> ExtEnv:
+    return ensure(wire_ir, build_cache())
+
+
+@pytest.fixture(scope="session")
 def built(request: pytest.FixtureRequest) -> Any:
     """(extension venv, IR) of a schema by name, built on first use."""
     return lambda name: (request.getfixturevalue(f"{name}_ext"), request.getfixturevalue(f"{name}_ir"))
@@ -349,7 +363,7 @@ def test_package_passes_mypy_strict(ext: ExtEnv, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("schema", ["fx", "kit", "edge"])
+@pytest.mark.parametrize("schema", ["fx", "kit", "edge", "wire"])
 def test_round_trips_and_pure_python_interop(schema: str, built: Any) -> None:
     """Every message, 40 random instances each: ext encode == pure encode byte for byte, each side
     decodes the other's bytes, the extension reads at offsets from every buffer type and takes the

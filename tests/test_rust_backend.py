@@ -16,6 +16,8 @@ from hftc.ir.model import Schema
 
 RUNTIME = REPO / "runtime_rust"
 EDGE = REPO / "tests" / "schemas" / "cpp_edge.hftc.yaml"
+WIRE = REPO / "tests" / "schemas" / "wire_custom.hftc.yaml"
+WIDE = REPO / "tests" / "schemas" / "wire_wide.hftc.yaml"
 
 
 def _tree(ir: Schema, options: dict | None = None) -> dict[str, bytes]:
@@ -148,11 +150,14 @@ def test_generated_crate_builds_tests_and_lints(fx_ir: Schema, cache_dir: Path) 
         assert f"{name} ... ok" in test.stdout, name
 
 
-def test_edge_schema_crate_lints_and_tests(cache_dir: Path) -> None:
+@pytest.mark.parametrize("schema", [EDGE, WIRE, WIDE], ids=["edge_cases", "wire_custom", "wire_wide"])
+def test_edge_schema_crate_lints_and_tests(cache_dir: Path, schema: Path) -> None:
+    """cpp_edge, and its messages framed big-endian with a 6-byte header, a 3-byte group size and
+    uint8 var-data lengths (wire_custom), or with 8-byte group sizes and uint16 lengths (wire_wide)."""
     need_cargo()
-    if not EDGE.exists():
-        pytest.skip(f"{EDGE.name} is absent")
-    crate = write_crate(compile_file(str(EDGE)).ir, cache_dir / "rust-generated" / "edge_cases")
+    if not schema.exists():
+        pytest.skip(f"{schema.name} is absent")
+    crate = write_crate(compile_file(str(schema)).ir, cache_dir / "rust-generated" / schema.name.split(".")[0])
     clippy = cargo(["clippy", "--all-targets", "--", "-D", "warnings"], crate, cache_dir)
     assert clippy.returncode == 0, clippy.stderr[-4000:]
     test = cargo(["test", "--release"], crate, cache_dir)

@@ -99,6 +99,14 @@ CONSTANTS = {"uint16": "7", "int32": "-3", "float64": "2.5", "char": '"z"', "Px"
 def schemas(draw) -> str:
     version = draw(st.integers(0, 4))
     lines = ["hftc: 1", "package: prop.sbe", f"version: {version}", "schema_id: 5", TYPES, "messages:"]
+    # the framing: any byte order, header, group size and var-data length the language allows
+    header = ", ".join(f"{k}: {draw(st.sampled_from(['uint8', 'uint16']))}"
+                       for k in ("block_length", "template_id", "schema_id", "version"))
+    lengths = ["uint8", "uint16", "uint32"]
+    lines[4:4] = [f"byte_order: {draw(st.sampled_from(['little', 'big']))}", "encoding:", f"  header: {{{header}}}",
+                  f"  group_size: {{block_length: {draw(st.sampled_from(lengths))}, "
+                  f"count: {draw(st.sampled_from(lengths))}}}",
+                  f"  var_data_length: {draw(st.sampled_from(lengths))}"]
 
     def fields(prefix: str, since: int, indent: str) -> list[str]:
         out = []

@@ -122,11 +122,15 @@ def test_large_venue_schema_with_many_versions(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name, xml, code, line", [
     ("custom header", '<composite name="messageHeader"><type name="blockLength" primitiveType="uint16"/>'
-     '<type name="templateId" primitiveType="uint16"/><type name="schemaId" primitiveType="uint8"/>'
+     '<type name="templateId" primitiveType="uint16"/><type name="schemaId" primitiveType="uint32"/>'
      '<type name="version" primitiveType="uint16"/></composite>', "HFT1402", 3),
-    ("3-byte group size", '<composite name="groupSize"><type name="blockLength" primitiveType="uint16"/>'
+    ("SBE 2.0 header", '<composite name="messageHeader"><type name="blockLength" primitiveType="uint16"/>'
+     '<type name="templateId" primitiveType="uint16"/><type name="schemaId" primitiveType="uint16"/>'
+     '<type name="version" primitiveType="uint16"/><type name="numGroups" primitiveType="uint16"/>'
+     '</composite>', "HFT1402", 3),
+    ("two group sizes", '<composite name="groupSize"><type name="blockLength" primitiveType="uint16"/>'
      '<type name="numInGroup" primitiveType="uint8"/></composite>', "HFT1402", 5),
-    ("uint16 var-data length", '<composite name="varString"><type name="length" primitiveType="uint16"/>'
+    ("uint64 var-data length", '<composite name="varString"><type name="length" primitiveType="uint64"/>'
      '<type name="varData" primitiveType="uint8" length="0"/></composite>', "HFT1402", 5),
     ("unknown type", "", "HFT1401", 5),
 ])
@@ -135,12 +139,15 @@ def test_what_hftc_cannot_lay_out_is_an_error_at_the_xml_line(tmp_path: Path, na
     header = ('<composite name="messageHeader"><type name="blockLength" primitiveType="uint16"/>'
               '<type name="templateId" primitiveType="uint16"/><type name="schemaId" primitiveType="uint16"/>'
               '<type name="version" primitiveType="uint16"/></composite>')
-    members = {"3-byte group size": '<group name="g" id="2" dimensionType="groupSize"><field name="x" id="3" '
-                                    'type="uint8"/></group>',
-               "uint16 var-data length": '<data name="d" id="4" type="varString"/>',
+    members = {"two group sizes": '<group name="g" id="2" dimensionType="groupSize"><field name="x" id="3" '
+                                  'type="uint8"/></group><group name="h" id="6" dimensionType="wide"><field '
+                                  'name="y" id="7" type="uint8"/></group>',
+               "uint64 var-data length": '<data name="d" id="4" type="varString"/>',
                "unknown type": '<field name="y" id="5" type="Nope"/>'}.get(name, "")
+    wide = ('<composite name="wide"><type name="blockLength" primitiveType="uint32"/>'
+            '<type name="numInGroup" primitiveType="uint32"/></composite>')
     text = (f'<?xml version="1.0"?>\n<messageSchema package="p" id="1" version="0">\n<types>'
-            f'{xml if name == "custom header" else header + xml}</types>\n'
+            f'{xml if name.endswith("header") else header + xml}{wide}</types>\n'
             f'<message name="M" id="1"><field name="a" id="1" type="uint32"/>\n{members}</message>\n'
             "</messageSchema>\n")
     path = tmp_path / "bad.xml"
@@ -157,8 +164,8 @@ def test_malformed_big_endian_and_doctype_are_diagnostics(tmp_path: Path) -> Non
     assert [(d.code, d.span.line) for d in import_sbe(bad).diagnostics] == [("HFT1401", 4)]
     bad.write_text('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n<messageSchema/>\n')
     assert [d.code for d in import_sbe(bad).diagnostics] == ["HFT1401"]
-    bad.write_text('<messageSchema byteOrder="bigEndian"><types/></messageSchema>')
-    assert [d.code for d in import_sbe(bad).diagnostics] == ["HFT1402"]
+    bad.write_text('<messageSchema byteOrder="middleEndian"><types/></messageSchema>')
+    assert [d.code for d in import_sbe(bad).diagnostics] == ["HFT1401"]
     bad.write_text('<messageSchema xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="nope.xml"/>'
                    '</messageSchema>')
     assert [d.code for d in import_sbe(bad).diagnostics] == ["HFT1401"]
@@ -179,9 +186,38 @@ def test_cli_writes_the_schema_or_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "warning[HFT1403]" in proc.stderr and out.read_text().startswith("# Imported from an SBE")
     bad = tmp_path / "bad.xml"
-    bad.write_text("<messageSchema byteOrder='bigEndian'/>")
+    bad.write_text("<messageSchema><types><composite name='messageHeader'><type name='blockLength' "
+                   "primitiveType='uint64'/></composite></types></messageSchema>")
     out2 = tmp_path / "bad.hftc.yaml"
     proc = subprocess.run([sys.executable, "-m", "hftc", "import", "sbe", str(bad), "-o", str(out2)],
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
     assert proc.returncode == 1 and "error[HFT1402]" in proc.stderr and "Traceback" not in proc.stderr
     assert not out2.exists()
+
+
+def test_custom_framing_and_big_endian_are_imported_and_exported() -> None:
+    """A custom header, MDP3's 3-byte group size, uint16 var-data lengths and byteOrder="bigEndian"
+    become `byte_order` and `encoding`; the bytes are SBE's, and export gives the framing back."""
+    from hftc.sbe.exporter import export_sbe
+
+    result, ir = _imported(SBE / "big_endian_book.xml")
+    assert "byte_order: big" in result.yaml
+    w = ir.wire
+    assert (w.byte_order, w.header_size, w.group_header_size, w.var_length_size) == ("big", 6, 3, 2)
+    assert (w.schema_id, w.version, w.group_count, w.var_data_length) == ("uint8", "uint8", "uint8", "uint16")
+    assert not ir.type_named("groupSize") and not ir.type_named("varString16") and not ir.type_named("header")
+    book = ir.messages[0]
+    assert book.block_length == 9 and book.groups[0].block_length == 13
+    vec = next(v for v in make_vectors(ir, 5, 4)["vectors"] if v["shape"] == "many" and v["acting_version"] == 1)
+    raw = bytes.fromhex(vec["hex"])
+    assert raw[:6] == bytes([0, 9, 0, 46, 9, 1])  # block length 9, template 46, schema 9, version 1: big-endian
+    assert raw[6:14] == vec["values"]["transactTime"].to_bytes(8, "big")
+    assert raw[15:18] == bytes([0, 13, 3])  # the group size: uint16 block length, uint8 count
+    price = vec["values"]["entries"][0]["price"]
+    assert raw[18:26] == price.to_bytes(8, "big", signed=True)
+    text = vec["values"]["text"].encode()
+    assert raw[-len(text) - 2:] == len(text).to_bytes(2, "big") + text
+    xml = export_sbe(ir).xml
+    assert 'byteOrder="bigEndian"' in xml and '<type name="numInGroup" primitiveType="uint8"/>' in xml
+    assert '<type name="schemaId" primitiveType="uint8"/>' in xml
+    assert '<type name="length" primitiveType="uint16"/>' in xml

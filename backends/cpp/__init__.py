@@ -46,7 +46,7 @@ _PIPELINE_FILE = ("components/pipeline.hpp.j2", "include/{pkg}/pipeline_{name}.h
 class CppBackend:
     name = "cpp"
     description = "C++20 header-only SBE-style codecs with dispatcher, GoogleTest round trips, fuzz target, benchmarks"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime

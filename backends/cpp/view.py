@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from hftc.ir.model import (
-    GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, PRIMITIVES, Constant, Field, Group, Message, Schema, TypeDef,
+    PRIMITIVES, Constant, Field, Group, Message, Schema, TypeDef,
 )
 
 CPP_KEYWORDS = frozenset([
@@ -494,6 +494,33 @@ def _int_literal_for(encoding: str, value: int) -> str:
     return int_literal(value, _CPP_PRIMITIVE[encoding], info.signed, info.size * 8)
 
 
+def _wire_view(ir: Schema) -> dict:
+    """The framing: the wire type of each header, group size and length field, and the wider
+    type the flyweights hold a count in (at least uint16, so the API is the same for every schema)."""
+    w = ir.wire
+
+    def held(prim: str) -> str:
+        return cpp_type("uint32" if prim == "uint32" else "uint16")
+
+    header = [(name, cpp_type(prim), offset) for name, prim, offset in w.header_fields]
+    return {
+        "big_endian": w.big_endian,
+        "custom_wire": not w.is_default,
+        "header_fields": header,  # (name, wire type, offset); held as std::uint16_t
+        "header_size": w.header_size,
+        "group_block_cpp": cpp_type(w.group_block_length),
+        "group_block_wide": w.group_block_length == "uint32",
+        "group_count_cpp": cpp_type(w.group_count),
+        "group_count_held": held(w.group_count),
+        "group_count_size": PRIMITIVES[w.group_count].size,
+        "group_block_size": PRIMITIVES[w.group_block_length].size,
+        "var_length_cpp": cpp_type(w.var_data_length),
+        "var_length_size": w.var_length_size,
+        "var_length_type": w.var_data_length,
+        "group_size_text": f"{w.group_block_length} block length, {w.group_count} count",
+    }
+
+
 def build_view(ir: Schema, only: set[str] | None = None) -> dict:
     """The templates' view; with `only`, of those messages alone (enough for the components view,
     which is all a backend's `check` renders)."""
@@ -527,14 +554,15 @@ def build_view(ir: Schema, only: set[str] | None = None) -> dict:
         "pkg": ir.package_snake,
         "schema_id": ir.schema_id,
         "version": ir.version,
-        "header_size": MESSAGE_HEADER_SIZE,
-        "group_header_size": GROUP_HEADER_SIZE,
-        "scratch_size": max([MESSAGE_HEADER_SIZE, *blocks]),
+        "group_header_size": ir.wire.group_header_size,
+        "scratch_size": max([ir.wire.header_size, *blocks]),
+        **_wire_view(ir),
         "enums": enums,
         "sets": sets,
         "decimals": decimals,
         "composites": composites,
         "messages": messages,
-        "unused_template_id": next(i for i in range(65535, 0, -1) if i not in {m.id for m in ir.messages}),
+        "unused_template_id": next(i for i in range(min(65535, (1 << (8 * PRIMITIVES[ir.wire.template_id].size)) - 1), 0, -1)
+                                   if i not in {m.id for m in ir.messages}),
         "description": " ".join(ir.description.split()),
     }

@@ -12,7 +12,7 @@ from hftc.ir.model import Schema
 class DocsBackend:
     name = "docs"
     description = "Markdown reference: messages with byte layouts, components, pipelines, strategies"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The reference renders any schema that compiles: nothing to report."""

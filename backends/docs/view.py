@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hftc.ir.model import (
-    GROUP_HEADER_SIZE,
-    MESSAGE_HEADER_SIZE,
-    VAR_DATA_LENGTH_SIZE,
     Constant,
     Field,
     Group,
@@ -123,14 +120,14 @@ def build_view(ir: Schema) -> dict:
             "m": m,
             "rows": _rows(m.fields, ir, m.constants),
             "groups": _groups(m, m.name, ir, 1),
-            "data": [f"{d.name} ({d.encoding}, uint32 length prefix)" for d in m.data],
+            "data": [f"{d.name} ({d.encoding}, {ir.wire.var_data_length} length prefix)" for d in m.data],
             "role": _role_line(m),
         })
     return {
         "ir": ir,
-        "header_size": MESSAGE_HEADER_SIZE,
-        "group_header_size": GROUP_HEADER_SIZE,
-        "var_length_size": VAR_DATA_LENGTH_SIZE,
+        "header_size": ir.wire.header_size,
+        "group_header_size": ir.wire.group_header_size,
+        "var_length_size": ir.wire.var_length_size,
         "messages": messages,
         "components": ir.components,
         "pipelines": ir.pipelines,

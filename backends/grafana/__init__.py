@@ -147,7 +147,7 @@ def dashboard(ir: Schema) -> dict:
 class GrafanaBackend:
     name = "grafana"
     description = "Grafana dashboard: latency heatmap and percentiles, throughput, rejects, PnL, position, CPU, memory"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         text = json.dumps(dashboard(ir), indent=2, ensure_ascii=False) + "\n"

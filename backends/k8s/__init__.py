@@ -701,7 +701,7 @@ def _schema_ir_size(ir: Schema, manifest: str) -> list[Diagnostic]:
 class K8sBackend:
     name = "k8s"
     description = "Kubernetes: kustomize base and per-deployment overlays, node tuning (PerformanceProfile, kubelet)"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         n = Names(ir)

@@ -27,11 +27,11 @@ raise: the typed property returns None (as for the null value) and
 
 from __future__ import annotations
 
-from hftc.backends.python.codegen import Generator
+from hftc.backends.python.codegen import STRUCTS, Generator
 from hftc.backends.templating import environment
 from hftc.diagnostics.model import Diagnostic, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
-from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
+from hftc.ir.model import PRIMITIVES, Schema
 
 
 def _name_errors(problems: list[str]) -> tuple[Diagnostic, ...]:
@@ -39,10 +39,29 @@ def _name_errors(problems: list[str]) -> tuple[Diagnostic, ...]:
                  for p in problems)
 
 
+def wire_view(ir: Schema) -> dict:
+    """The framing of codec.py: struct formats of the header, group size and var-data length."""
+    w = ir.wire
+    fmt = {p: STRUCTS[p][1] for p in ("uint8", "uint16", "uint32")}
+    max_var = (1 << (8 * w.var_length_size)) - 1
+    return {
+        "order": ">" if w.big_endian else "<",
+        "header_format": "".join(fmt[p] for _, p, _ in w.header_fields),
+        "group_format": fmt[w.group_block_length] + fmt[w.group_count],
+        "var_format": fmt[w.var_data_length],
+        "header_size": w.header_size,
+        "group_header_size": w.group_header_size,
+        "var_length_size": w.var_length_size,
+        "header_sizes_equal": w.group_header_size == w.var_length_size == 4,
+        "max_group_entries": str((1 << (8 * (w.group_header_size - PRIMITIVES[w.group_block_length].size))) - 1),
+        "max_var_length": "0xFFFFFFFF" if max_var == 0xFFFFFFFF else str(max_var),
+    }
+
+
 class PythonBackend:
     name = "python"
     description = "Pure-Python package: zero-copy message flyweights, exact decimals, numpy batch decoding"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""
@@ -54,9 +73,7 @@ class PythonBackend:
         env = environment(__file__)
         codec = env.get_template("codec.py.j2").render(
             package=ir.package,
-            header_size=MESSAGE_HEADER_SIZE,
-            group_header_size=GROUP_HEADER_SIZE,
-            var_length_size=VAR_DATA_LENGTH_SIZE,
+            **wire_view(ir),
             schema_id=ir.schema_id,
             schema_version=ir.version,
         )

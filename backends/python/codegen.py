@@ -88,10 +88,6 @@ def docstring(text: str, indent: str) -> list[str]:
     return [f'{indent}"""{lines[0]}', *[f"{indent}{line}" if line else "" for line in lines[1:]], f'{indent}"""']
 
 
-def pack(fmt: str, value: float) -> bytes:
-    return struct.pack("<" + fmt, value)
-
-
 def bytes_expr(data: bytes) -> str:
     if not any(data):
         return f"bytes({len(data)})"
@@ -113,10 +109,23 @@ class Codec:
     struct_fmt: str | None = None
 
 
+def structs_for(big_endian: bool) -> dict[str, tuple[str, str, str]]:
+    """STRUCTS with numpy dtypes in the schema's byte order (the struct formats carry none)."""
+    if not big_endian:
+        return STRUCTS
+    return {k: (s, fmt, np_fmt.replace("<", ">")) for k, (s, fmt, np_fmt) in STRUCTS.items()}
+
+
 class Codecs:
     def __init__(self, ir: Schema):
         self.ir = ir
         self.types = {t.name: t for t in ir.types}
+        self.order = ">" if ir.wire.big_endian else "<"
+        self.structs = structs_for(ir.wire.big_endian)
+
+    def pack(self, fmt: str, value: float) -> bytes:
+        """A value's bytes in the schema's byte order."""
+        return struct.pack(self.order + fmt, value)
 
     def get(self, name: str, depth: int = 0) -> Codec:
         if name in PRIMITIVES:
@@ -139,13 +148,13 @@ class Codecs:
     def _primitive(self, name: str) -> Codec:
         if name == "char":
             return self._chars(1)
-        s, fmt, np_fmt = STRUCTS[name]
+        s, fmt, np_fmt = self.structs[name]
         info = PRIMITIVES[name]
         if info.is_float:
-            null_expr, null = 'float("nan")', pack(fmt, math.nan)
+            null_expr, null = 'float("nan")', self.pack(fmt, math.nan)
             annotation = "float"
         else:
-            null_expr, null = repr(info.null_value), pack(fmt, info.null_value or 0)
+            null_expr, null = repr(info.null_value), self.pack(fmt, info.null_value or 0)
             annotation = "int"
         return Codec(
             annotation,
@@ -160,7 +169,7 @@ class Codecs:
         )
 
     def _int_parts(self, t: TypeDef) -> tuple[str, str, str, PrimitiveNull]:
-        s, fmt, np_fmt = STRUCTS[t.encoding or "int64"]
+        s, fmt, np_fmt = self.structs[t.encoding or "int64"]
         return s, fmt, np_fmt, PrimitiveNull(t)
 
     def _decimal(self, t: TypeDef) -> Codec:
@@ -171,7 +180,7 @@ class Codecs:
             lambda b, o: f"{t.name}({s}.unpack_from({b}, {o})[0])",
             lambda b, o, v, w: [f"{s}.pack_into({b}, {o}, {v}.mantissa)"],
             f"{t.name}({null.value})",
-            pack(fmt, null.value),
+            self.pack(fmt, null.value),
             f'"{np_fmt}"',
             s,
             fmt,
@@ -185,14 +194,14 @@ class Codecs:
             lambda b, o: f"{t.name}.from_raw({s}.unpack_from({b}, {o})[0])",
             lambda b, o, v, w: [f"{s}.pack_into({b}, {o}, {null.value} if {v} is None else int({v}))"],
             "None",
-            pack(fmt, null.value),
+            self.pack(fmt, null.value),
             f'"{np_fmt}"',
             s,
             fmt,
         )
 
     def _set(self, t: TypeDef) -> Codec:
-        s, fmt, np_fmt = STRUCTS[t.encoding or "uint8"]
+        s, fmt, np_fmt = self.structs[t.encoding or "uint8"]
         return Codec(
             t.name,
             t.size,
@@ -262,9 +271,10 @@ class Codecs:
         base = 0
         if header:
             names.extend(HEADER_FIELDS)
-            formats.extend(['"<u2"'] * 4)
-            offsets.extend([0, 2, 4, 6])
-            base = 8
+            for _, prim, offset in self.ir.wire.header_fields:
+                formats.append(f'"{self.structs[prim][2]}"')
+                offsets.append(offset)
+            base = self.ir.wire.header_size
         for f in fields:
             names.append(f.name)
             formats.append(self.get(f.type).numpy)
@@ -324,10 +334,10 @@ class Generator:
                 null_int = PrimitiveNull(t).value
             else:
                 null_int = int(PRIMITIVES[f.type].null_value or 0)
-            null_bytes = pack(codec.struct_fmt or "q", null_int)
+            null_bytes = self.codecs.pack(codec.struct_fmt or "q", null_int)
         elif is_float:
             null_int = float(f.null_value) if f.null_value is not None else math.nan
-            null_bytes = pack(codec.struct_fmt or "d", null_int)
+            null_bytes = self.codecs.pack(codec.struct_fmt or "d", null_int)
         nullable = f.optional and (is_int or is_float or (t is not None and t.kind == "decimal"))
         return FieldPlan(f, ident(f.name), codec, nullable, null_int, null_bytes)
 
@@ -719,7 +729,7 @@ class Generator:
         body: list[str] = []
         for m in ir.messages:
             doc = m.description or f"The message `{m.name}`."
-            doc += f"\n\nTemplate id {m.id}; a {m.block_length}-byte block after the 8-byte header."
+            doc += f"\n\nTemplate id {m.id}; a {m.block_length}-byte block after the {ir.wire.header_size}-byte header."
             if m.deprecated is not None:
                 doc += f" Deprecated since version {m.deprecated}."
             body += self.flyweight(m.name, "Message", m, doc, m)
@@ -831,7 +841,7 @@ class Generator:
         lines = [
             '"""numpy views of the fixed-layout messages of `' + ir.package + "`, laid end to end.",
             "",
-            "Each class has a packed little-endian structured `DTYPE` with the message header as its first",
+            f"Each class has a packed {ir.wire.byte_order}-endian structured `DTYPE` with the message header as its first",
             "four fields, so `np.frombuffer(buf, dtype=Cls.DTYPE)` turns a buffer of messages into columns",
             "without a Python loop. Decimal columns hold mantissas (`EXPONENTS` gives the scale), enum and",
             "set columns the integers on the wire.",
@@ -949,8 +959,9 @@ class Generator:
             "",
             "",
         ]
+        header_format = self.codecs.order + "".join(STRUCTS[p][1] for _, p, _ in ir.wire.header_fields)
         for m in fixed:
-            header = struct.pack("<HHHH", m.block_length, m.id, ir.schema_id, ir.version)
+            header = struct.pack(header_format, m.block_length, m.id, ir.schema_id, ir.version)
             exps = {
                 f.name: self.codecs.types[f.type].exponent
                 for f in m.fields
@@ -960,7 +971,7 @@ class Generator:
             lines += [
                 f"class {m.name}(BatchCodec):",
                 *docstring(
-                    f"Columns of `{m.name}` messages: {8 + m.block_length} bytes each, header included.", "    "
+                    f"Columns of `{m.name}` messages: {ir.wire.header_size + m.block_length} bytes each, header included.", "    "
                 ),
                 "",
                 f'    NAME: ClassVar[str] = "{m.name}"',

@@ -107,7 +107,7 @@ def _component_headers(view: dict, components: dict | None) -> list[GeneratedFil
 class PythonExtBackend:
     name = "python-ext"
     description = "Native Python extension (nanobind): codecs, numpy batch APIs, book, histogram, risk gate"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating: `hftc lint` runs this."""

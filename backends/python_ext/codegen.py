@@ -10,7 +10,8 @@ import re
 
 from hftc.backends.cpp.view import FieldView, GroupView
 
-# numpy dtype strings (little-endian, as on the wire) of the C++ raw types.
+# numpy dtype strings of the C++ raw types: columns hold values the accessors decoded, in the
+# host's (little-endian) byte order, whatever the schema's wire byte order.
 NUMPY_DTYPE = {
     "std::int8_t": "i1", "std::int16_t": "<i2", "std::int32_t": "<i4", "std::int64_t": "<i8",
     "std::uint8_t": "u1", "std::uint16_t": "<u2", "std::uint32_t": "<u4", "std::uint64_t": "<u8",
@@ -148,6 +149,7 @@ class ModuleWriter:
         for sub in g.groups:
             self.group_functions(sub, [*path, sub.name], f"{owner}.{sub.name}")
         fn = _gfn(path)
+        max_count = (1 << (8 * self.v["group_count_size"])) - 1  # of the schema's group size count
         q = g.qualified
         self.w(f"nb::list decode_{fn}({q} g) {{", "  nb::list out;", "  while (g.has_next()) {",
                "    g.next();", "    nb::dict d;")
@@ -161,9 +163,9 @@ class ModuleWriter:
         self.w("template <class Parent>", f"void encode_{fn}(Parent& parent, nb::handle items) {{",
                f"  nb::list list = as_list(items, {_q(owner)});",
                "  const std::size_t n = list.size();",
-               f"  if (n > 65535) throw_encode(std::string({_q(owner)}) + \": \" + std::to_string(n) + "
-               f"\" entries; a group holds at most 65535\");",
-               f"  auto g = parent.encode_{g.name}(static_cast<std::uint16_t>(n));",
+               f"  if (n > {max_count}) throw_encode(std::string({_q(owner)}) + \": \" + std::to_string(n) + "
+               f"\" entries; a group holds at most {max_count}\");",
+               f"  auto g = parent.encode_{g.name}(static_cast<{self.v['group_count_cpp']}>(n));",
                "  for (std::size_t i = 0; i < n; ++i) {",
                "    g.next();",
                f"    Args a{{list[i], nb::handle(), {_q(owner)}}};")

@@ -41,7 +41,8 @@ from hftc.backends.templating import environment
 from hftc.backends.vendor import RUST_VENDOR_DIR, RuntimeNotFound, rust_runtime_files
 from hftc.diagnostics.model import Diagnostic, Severity, error
 from hftc.ir.backend import BackendOptions, BackendResult, GeneratedFile
-from hftc.ir.model import GROUP_HEADER_SIZE, MESSAGE_HEADER_SIZE, VAR_DATA_LENGTH_SIZE, Schema
+from hftc.backends.rust.wireview import WireView
+from hftc.ir.model import Schema
 
 
 def _toml_string(text: str) -> str:
@@ -57,7 +58,7 @@ class RustBackend:
     name = "rust"
     description = ("Rust crate (std only): zero-copy SBE-style codecs, dispatcher, trading components and "
                    "pipelines, round-trip and pipeline tests, benchmark")
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, without generating the modules: `hftc lint` runs this."""
@@ -92,9 +93,10 @@ class RustBackend:
             package=ir.package,
             schema_id=ir.schema_id,
             schema_version=ir.version,
-            header_size=MESSAGE_HEADER_SIZE,
-            group_header_size=GROUP_HEADER_SIZE,
-            var_length_size=VAR_DATA_LENGTH_SIZE,
+            header_size=ir.wire.header_size,
+            group_header_size=ir.wire.group_header_size,
+            var_length_size=ir.wire.var_length_size,
+            w=WireView(ir.wire),
         )
         sources = {
             "src/wire.rs": wire,

@@ -94,6 +94,7 @@ class Generator:
         self.ir = ir
         self.t = Types(ir)
         self.problems: list[str] = []
+        self.count_rs = "u32" if ir.wire.group_count == "uint32" else "u16"  # a group's entry count
 
     # ---- types ----------------------------------------------------------------------------------
 
@@ -777,7 +778,7 @@ class Generator:
                     f"    /// Writes the header of `{item.name}`; then call `next_entry()` exactly `count` times.",
                     "    /// Groups and var-data must be written once each, in schema order.",
                     "    #[inline]",
-                    f"    pub fn encode_{item.name}(&mut self, count: u16) -> Result<{entry.group_encoder}<'_>, EncodeError> {{",
+                    f"    pub fn encode_{item.name}(&mut self, count: {self.count_rs}) -> Result<{entry.group_encoder}<'_>, EncodeError> {{",
                     f"        wire::put_group_header({buf}, {base}, {limit}, {entry.node.block_length}, count)?;",
                     f"        Ok({entry.group_encoder} {{ buf: &mut *{buf}, base: {base}, limit: {relimit}, count, remaining: count }})",
                     "    }",
@@ -884,8 +885,8 @@ class Generator:
                 "    buf: &'b mut [u8],",
                 "    base: usize,",
                 "    limit: &'b mut usize,",
-                "    count: u16,",
-                "    remaining: u16,",
+                f"    count: {self.count_rs},",
+                f"    remaining: {self.count_rs},",
                 "}",
                 "",
                 f"impl {o.group_encoder}<'_> {{",
@@ -909,7 +910,7 @@ class Generator:
                 "",
                 "    /// Entries declared but not started yet.",
                 "    #[inline]",
-                "    pub fn remaining(&self) -> u16 {",
+                f"    pub fn remaining(&self) -> {self.count_rs} {{",
                 "        self.remaining",
                 "    }",
                 "}",

@@ -85,6 +85,7 @@ class Types:
     def __init__(self, ir: Schema):
         self.ir = ir
         self.types = {t.name: t for t in ir.types}
+        self.order = ">" if ir.wire.big_endian else "<"  # struct's prefix for the schema's byte order
 
     def typedef(self, name: str) -> TypeDef | None:
         return self.types.get(name)
@@ -115,10 +116,10 @@ class Types:
         if name in PRIMITIVES:
             info = PRIMITIVES[name]
             value = math.nan if info.is_float else info.null_value or 0
-            return struct.pack("<" + STRUCT_FORMATS[name], value)
+            return struct.pack(self.order + STRUCT_FORMATS[name], value)
         t = self.types[name]
         if t.kind in ("decimal", "enum"):
-            return struct.pack("<" + STRUCT_FORMATS[t.encoding or "int64"], self.type_null_int(t))
+            return struct.pack(self.order + STRUCT_FORMATS[t.encoding or "int64"], self.type_null_int(t))
         if t.kind in ("set", "char"):
             return bytes(t.size)
         if t.kind == "composite":
@@ -163,7 +164,7 @@ class Types:
         null = self.field_null(f)
         if null is None:
             return self.null_bytes(f.type)
-        return struct.pack("<" + STRUCT_FORMATS[self.encoding(f)], null)
+        return struct.pack(self.order + STRUCT_FORMATS[self.encoding(f)], null)
 
     def nullable(self, f: Field) -> bool:
         """Whether the accessors use `Option` (optional integers, floats and decimals)."""

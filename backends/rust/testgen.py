@@ -252,6 +252,31 @@ class TestGen:
         ]
         types = [t.name for t in ir.types if t.kind in ("decimal", "enum", "set", "composite")]
         body: list[str] = [RNG]
+        w = ir.wire
+        hs = w.header_size
+        if not w.is_default:  # the header's fields are not at the default offsets: go through its codec
+            body += [
+                "/// Rewrites the block length and version of the message header at the start of `b`.",
+                "fn set_header(b: &mut [u8], block_length: Option<u16>, version: Option<u16>) {",
+                f"    let mut h = {ir.package_snake}::wire::MessageHeader::read(b, 0).expect(\"header\");",
+                "    h.block_length = block_length.unwrap_or(h.block_length);",
+                "    h.version = version.unwrap_or(h.version);",
+                "    h.write(b);",
+                "}",
+                "",
+            ]
+
+        def set_block(target: str, value: str) -> str:
+            if w.is_default:
+                return f"{target}[..2].copy_from_slice(&({value}).to_le_bytes());"
+            return f"set_header(&mut {target}, Some({value}), None);"
+
+        def set_version(target: str, value: str) -> str:
+            if w.is_default:
+                value = f"({value})" if " " in value else value
+                return f"{target}[6..8].copy_from_slice(&{value}.to_le_bytes());"
+            return f"set_header(&mut {target}, None, Some({value}));"
+
         body += [
             "/// Encodes, decodes, re-encodes; checks truncation, small buffers and acting versions.",
             "fn check<M: OwnedMessage + PartialEq + core::fmt::Debug + Clone>(x: &M, at_version: impl Fn(&mut M, u16), versions: &[u16]) {",
@@ -286,18 +311,19 @@ class TestGen:
             "        }",
             "    }",
             "    // A newer writer: a longer block (unknown trailing fields) and a higher version.",
-            "    let block_length = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));",
-            "    let mut newer = bytes[..8 + block_length].to_vec();",
+            "    let block_length = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));" if w.is_default else
+            f"    let block_length = usize::from({ir.package_snake}::wire::MessageHeader::read(&bytes, 0).expect(\"header\").block_length);",
+            f"    let mut newer = bytes[..{hs} + block_length].to_vec();",
             "    newer.extend_from_slice(&[0xab; 3]);",
-            "    newer.extend_from_slice(&bytes[8 + block_length..]);",
-            "    newer[..2].copy_from_slice(&(block_length as u16 + 3).to_le_bytes());",
-            f"    newer[6..8].copy_from_slice(&({ir.package_snake}::SCHEMA_VERSION + 1).to_le_bytes());",
+            f"    newer.extend_from_slice(&bytes[{hs} + block_length..]);",
+            "    " + set_block("newer", "block_length as u16 + 3"),
+            "    " + set_version("newer", f"{ir.package_snake}::SCHEMA_VERSION + 1"),
             "    assert_eq!(M::decode(&newer, 0).expect(\"newer\"), y);",
             "    // An older writer: fields newer than its version read as null (messages whose groups and",
             "    // var-data all date from version 0; the cross-language vectors cover the others).",
             "    for &version in versions {",
             "        let mut old = bytes.clone();",
-            "        old[6..8].copy_from_slice(&version.to_le_bytes());",
+            "        " + set_version("old", "version"),
             "        let mut expected = x.clone();",
             "        at_version(&mut expected, version);",
                 "        assert_eq!(M::decode(&old, 0).expect(\"old\"), expected, \"acting version {version}\");",
@@ -346,16 +372,16 @@ class TestGen:
                     "        let n = x.encode(&mut buf, 0).expect(\"encode\");",
                     f"        const OLD: &[(u16, usize)] = &[{', '.join(f'({v}, {need})' for v, need in olds)}];",
                     "        for &(version, block) in OLD {",
-                    "            let mut old = buf[..8].to_vec();",
-                    "            old[..2].copy_from_slice(&(block as u16).to_le_bytes());",
-                    "            old[6..8].copy_from_slice(&version.to_le_bytes());",
-                    "            old.extend_from_slice(&buf[8..8 + block]);",
-                    f"            old.extend_from_slice(&buf[8 + {m.block_length}..n]);",
+                    f"            let mut old = buf[..{hs}].to_vec();",
+                    "            " + set_block("old", "block as u16"),
+                    "            " + set_version("old", "version"),
+                    f"            old.extend_from_slice(&buf[{hs}..{hs} + block]);",
+                    f"            old.extend_from_slice(&buf[{hs} + {m.block_length}..n]);",
                     "            let mut expected = x.clone();",
                     f"            at_version_{name}(&mut expected, version);",
                     f"            assert_eq!(owned::{m.name}::decode(&old, 0).expect(\"old block\"), expected);",
                     "            if block > 0 {",
-                    "                old[..2].copy_from_slice(&(block as u16 - 1).to_le_bytes());",
+                    "                " + set_block("old", "block as u16 - 1"),
                     f"                assert!(owned::{m.name}::decode(&old, 0).is_err());",
                     "            }",
                     "        }",

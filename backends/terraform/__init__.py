@@ -450,7 +450,7 @@ def outputs_tf(ir: Schema, d: Deployment) -> str:
 class TerraformBackend:
     name = "terraform"
     description = "Terraform (AWS): VPC, cluster placement group, launch template, instances or EKS node group"
-    ir_versions = (3,)
+    ir_versions = (4,)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
         files: list[GeneratedFile] = []

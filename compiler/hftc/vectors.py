@@ -20,6 +20,9 @@ as text (utf8) or hex (bytes); composites as objects, arrays as lists, groups as
 objects. `null` stands for the null of an optional integer, decimal or float field, and for
 the NaN (or declared null) of any float.
 
+The byte order and the framing (message header, group size, var-data length) are the schema's
+(`Schema.wire`).
+
 `write_vectors(ir, path, seed=...)` writes the JSON file (`hftc build --vectors FILE`).
 `schema_at_version(ir, v)` is the schema as a writer of version `v` knew it.
 """
@@ -50,6 +53,11 @@ class Codec:
     def __init__(self, ir: Schema):
         self.ir = ir
         self.types = {t.name: t for t in ir.types}
+        w = ir.wire
+        self.order = ">" if w.big_endian else "<"  # struct's byte-order prefix
+        self.group_format = self.order + FORMATS[w.group_block_length] + FORMATS[w.group_count]
+        self.length_format = self.order + FORMATS[w.var_data_length]
+        self.header_format = self.order + "".join(FORMATS[p] for _, p, _ in w.header_fields)
 
     # ---- kinds and nulls -----------------------------------------------------------------------
 
@@ -96,10 +104,10 @@ class Codec:
         k = self.kind(type_name)
         if k in ("int", "decimal", "enum", "set"):
             raw = null if value is None else value
-            return struct.pack("<" + FORMATS[self.encoding(type_name)], int(raw or 0))
+            return struct.pack(self.order + FORMATS[self.encoding(type_name)], int(raw or 0))
         if k == "float":
             raw = (math.nan if null is None else null) if value is None else value
-            return struct.pack("<" + FORMATS[type_name], float(raw))
+            return struct.pack(self.order + FORMATS[type_name], float(raw))
         if k == "char":
             return (value or "").encode("latin-1").ljust(1, b"\0")[:1]
         t = self.types[type_name]
@@ -121,10 +129,10 @@ class Codec:
     def unpack(self, type_name: str, b: bytes, null: float | None, nullable: bool) -> Any:
         k = self.kind(type_name)
         if k in ("int", "decimal", "enum", "set"):
-            (raw,) = struct.unpack_from("<" + FORMATS[self.encoding(type_name)], b)
+            (raw,) = struct.unpack_from(self.order + FORMATS[self.encoding(type_name)], b)
             return None if nullable and raw == null else raw
         if k == "float":
-            (raw,) = struct.unpack_from("<" + FORMATS[type_name], b)
+            (raw,) = struct.unpack_from(self.order + FORMATS[type_name], b)
             if math.isnan(raw) or (null is not None and not math.isnan(null) and raw == null):
                 return None
             return raw
@@ -149,7 +157,7 @@ class Codec:
         null = self.field_null(f)
         if null is None:
             return self.unpack(f.type, self.null_bytes(f.type), None, False)
-        b = struct.pack("<" + FORMATS[self.encoding(f.type)], null)
+        b = struct.pack(self.order + FORMATS[self.encoding(f.type)], null)
         return self.unpack(f.type, b, null, self.nullable(f))
 
     def null_bytes(self, type_name: str) -> bytes:
@@ -184,18 +192,18 @@ class Codec:
             if g.since_version > version:
                 continue
             entries = values[g.name]
-            out += struct.pack("<HH", block_length_at(g, version), len(entries))
+            out += struct.pack(self.group_format, block_length_at(g, version), len(entries))
             for e in entries:
                 out += self.encode_block(g, e, version) + self.encode_items(g, e, version)
         for d in node.data:
             if d.since_version > version:
                 continue
             raw = var_bytes(d, values[d.name])
-            out += struct.pack("<I", len(raw)) + raw
+            out += struct.pack(self.length_format, len(raw)) + raw
         return bytes(out)
 
     def encode_message(self, m: Message, values: dict, version: int) -> bytes:
-        header = struct.pack("<HHHH", block_length_at(m, version), m.id, self.ir.schema_id, version)
+        header = struct.pack(self.header_format, block_length_at(m, version), m.id, self.ir.schema_id, version)
         return header + self.encode_block(m, values, version) + self.encode_items(m, values, version)
 
     def at_version(self, node: Message | Group, values: dict, version: int) -> dict:

@@ -47,7 +47,7 @@ class Side:
         for key in ("version", "schema_id", "package"):
             if (key,) in doc.value_spans:
                 out[key] = self.span(doc.value_spans[(key,)])
-        for key in ("messages", "types"):
+        for key in ("messages", "types", "encoding", "byte_order"):
             if (key,) in doc.key_spans:
                 out[key] = self.span(doc.key_spans[(key,)])
         return out

@@ -34,6 +34,7 @@ RULES: dict[str, str] = {
     "HFT0719": WIRE,    # schema version not bumped (or lowered) although the wire changed
     "HFT0720": SOURCE,  # renamed message, field, group, var-data or enum value
     "HFT0721": SOURCE,  # removed or renamed type, package renamed, var-data encoding changed
+    "HFT0722": WIRE,    # byte order, message header, group size or var-data length encoding changed
 }
 
 SpanMap = Callable[[Span | None], Span | None]
@@ -337,8 +338,30 @@ def _anchor(d: _Diff, key: str) -> Span | None:
     return d.new_anchors.get(key) or d.new_anchors.get("")
 
 
+_FRAMING = (("byte_order", "byte order"), ("block_length", "header block_length"), ("template_id", "header template_id"),
+            ("schema_id", "header schema_id"), ("version", "header version"),
+            ("group_block_length", "group size block_length"), ("group_count", "group size count"),
+            ("var_data_length", "var-data length"))
+
+
+def _check_framing(d: _Diff) -> None:
+    """Every byte of every message depends on the framing: any change of it is a wire break."""
+    o, n = d.old.wire, d.new.wire
+    changed = [f"{label} {getattr(o, attr)} -> {getattr(n, attr)}" for attr, label in _FRAMING
+               if getattr(o, attr) != getattr(n, attr)]
+    if not changed:
+        return
+    where = _anchor(d, "encoding" if o.byte_order == n.byte_order else "byte_order") or _anchor(d, "encoding")
+    d.report("HFT0722", f"the message framing changed: {', '.join(changed)}", n.span or where,
+             o.span or d.old_anchors.get("encoding") or d.old_anchors.get("byte_order"),
+             f"the framing of {d.old_name}",
+             help="peers framing messages the old way misread every message; keep `byte_order` and `encoding`, "
+                  "or move to a new schema_id")
+
+
 def _check_schema(d: _Diff) -> None:
     old_at = d.old_anchors.get
+    _check_framing(d)
     if d.old.schema_id != d.new.schema_id:
         d.report("HFT0711", f"schema_id changed from {d.old.schema_id} to {d.new.schema_id}",
                  _anchor(d, "schema_id"), old_at("schema_id"), f"schema_id {d.old.schema_id} in "

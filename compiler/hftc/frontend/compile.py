@@ -142,6 +142,7 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     else:
         meta = (comp.lowerer.add_strategy_template(model, doc), 1, 1, model.description)
     low = comp.lowerer
+    wire = low.root_wire()
     semantic = low.diagnostics + low.templates.diagnostics
     # Sources relative to the root schema's folder: output must not depend on the working directory.
     root = os.path.dirname(os.path.abspath(doc.file))
@@ -149,7 +150,8 @@ def _compile_loaded(doc: LoadedYaml | None, diagnostics: list[Diagnostic], sourc
     ir = Schema(package=meta[0], version=meta[1], schema_id=meta[2], description=meta[3], document_kind=kind,
                 sources=sources_rel, types=tuple(low.types), messages=tuple(low.messages),
                 components=tuple(low.components), pipelines=tuple(low.pipelines),
-                strategies=tuple(low.strategies), deployments=tuple(low.deployments), monitoring=low.monitoring)
+                strategies=tuple(low.strategies), deployments=tuple(low.deployments), monitoring=low.monitoring,
+                wire=wire)
     ir, pass_diags = run_passes(ir)
     semantic += pass_diags
     if comp.left_out:  # what is said about a definition left out is a consequence of its own error

@@ -56,6 +56,7 @@ class Lowerer:
         self.strategies: list[ir.Strategy] = []
         self.deployments: list[ir.Deployment] = []
         self.monitoring: ir.Monitoring | None = None
+        self.wires: list[ir.WireFormat] = []  # one per schema file, imports first, the root last
         self._defined: dict[tuple[str, str], Span | None] = {}
         self._type_kinds: dict[str, str] = {}
         self._constants: list[ir.Constant] = []  # collected by _fields for _fields_and_constants
@@ -122,6 +123,33 @@ class Lowerer:
                 self.deployments.append(self._deployment(doc, ("deployments", name), name, d))
         if model.monitoring is not None:
             self.monitoring = self._monitoring(doc, ("monitoring",), model.monitoring)
+        self.wires.append(self._wire(doc, model))
+
+    @staticmethod
+    def _wire(doc: LoadedYaml, model: surf.SchemaDocument) -> ir.WireFormat:
+        enc = model.encoding
+        span = doc.span_of(("encoding",), key=True) if enc is not None else None
+        if span is None and model.byte_order != "little":
+            span = doc.span_of(("byte_order",), key=True)
+        if enc is None:
+            return ir.WireFormat(byte_order=model.byte_order, span=span)
+        h, g = enc.header, enc.group_size
+        return ir.WireFormat(byte_order=model.byte_order, block_length=h.block_length, template_id=h.template_id,
+                             schema_id=h.schema_id, version=h.version, group_block_length=g.block_length,
+                             group_count=g.count, var_data_length=enc.var_data_length, span=span)
+
+    def root_wire(self) -> ir.WireFormat:
+        """The root schema's framing; an import framed differently is an error (one wire per schema)."""
+        if not self.wires:
+            return ir.WireFormat()
+        root = self.wires[-1]
+        for other in self.wires[:-1]:
+            if other.framing() != root.framing():
+                self.diagnostics.append(error(
+                    "HFT0315", "an imported schema frames messages differently from the schema importing it",
+                    other.span or root.span, label="this `byte_order`/`encoding` differs",
+                    help="give every file of a schema the same `byte_order` and `encoding`, or leave them out of the imports"))
+        return root
 
     @staticmethod
     def _type_kind(t: Any) -> str:

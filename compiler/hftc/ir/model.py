@@ -15,8 +15,9 @@ from hftc.diagnostics.model import Span
 
 _T = TypeVar("_T")
 
-IR_VERSION = 3  # 2: message feed roles (role, field_roles), feed handler symbol tables; 3: order-entry
-#             session roles, order gateway credentials reference and heartbeat
+IR_VERSION = 4  # 2: message feed roles (role, field_roles), feed handler symbol tables; 3: order-entry
+#             session roles, order gateway credentials reference and heartbeat; 4: Schema.wire (byte order,
+#             message header, group size and var-data length encodings)
 
 Number = Union[int, float]
 Pairs = tuple[tuple[str, str], ...]
@@ -52,6 +53,58 @@ PRIMITIVES: dict[str, PrimitiveInfo] = {
 MESSAGE_HEADER_SIZE = 8  # blockLength, templateId, schemaId, version: uint16 each
 GROUP_HEADER_SIZE = 4  # blockLength, numInGroup: uint16 each
 VAR_DATA_LENGTH_SIZE = 4  # uint32 length prefix
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """How a schema frames messages: byte order and the encodings of the message header, the
+    group size (SBE's groupSizeEncoding) and the var-data length. Each is an unsigned integer
+    primitive; the defaults are the sizes above, little-endian."""
+
+    byte_order: str = "little"  # little | big
+    block_length: str = "uint16"  # message header, in this order
+    template_id: str = "uint16"
+    schema_id: str = "uint16"
+    version: str = "uint16"
+    group_block_length: str = "uint16"  # group size: block length, then count
+    group_count: str = "uint16"
+    var_data_length: str = "uint32"
+    span: Optional[Span] = None
+
+    @property
+    def big_endian(self) -> bool:
+        return self.byte_order == "big"
+
+    @property
+    def header_fields(self) -> tuple[tuple[str, str, int], ...]:
+        """(name, primitive, offset) of the message header's fields."""
+        out, offset = [], 0
+        for name in ("block_length", "template_id", "schema_id", "version"):
+            prim = getattr(self, name)
+            out.append((name, prim, offset))
+            offset += PRIMITIVES[prim].size
+        return tuple(out)
+
+    @property
+    def header_size(self) -> int:
+        return sum(PRIMITIVES[p].size for _, p, _ in self.header_fields)
+
+    @property
+    def group_header_size(self) -> int:
+        return PRIMITIVES[self.group_block_length].size + PRIMITIVES[self.group_count].size
+
+    @property
+    def var_length_size(self) -> int:
+        return PRIMITIVES[self.var_data_length].size
+
+    @property
+    def is_default(self) -> bool:
+        return self.framing() == WireFormat().framing()
+
+    def framing(self) -> tuple[str, ...]:
+        """Everything that decides the bytes, without the span: equal framings are wire compatible."""
+        return (self.byte_order, self.block_length, self.template_id, self.schema_id, self.version,
+                self.group_block_length, self.group_count, self.var_data_length)
 
 
 @dataclass(frozen=True)
@@ -392,6 +445,7 @@ class Schema:
     strategies: tuple[Strategy, ...] = ()
     deployments: tuple[Deployment, ...] = ()
     monitoring: Optional[Monitoring] = None
+    wire: WireFormat = WireFormat()
 
     def type_named(self, name: str) -> TypeDef | None:
         return next((t for t in self.types if t.name == name), None)
@@ -420,7 +474,7 @@ __all__ = [
     "GROUP_HEADER_SIZE", "Group", "IR_VERSION", "KubernetesSpec", "MESSAGE_HEADER_SIZE", "Message",
     "Constant", "Monitoring", "NamedExpr", "NodeSpec", "PRIMITIVES", "Param", "Pipeline", "PrimitiveInfo",
     "RiskLimits", "Schema", "Span", "Strategy", "ThreadAssignment", "TypeDef", "VAR_DATA_LENGTH_SIZE",
-    "VarData",
+    "VarData", "WireFormat",
 ]
 
 

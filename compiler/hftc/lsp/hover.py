@@ -50,10 +50,10 @@ def _field_text(owner: str, f: ir.Field) -> str:
     return text + (f"\n\n{f.description}" if f.description else "")
 
 
-def _message_text(m: ir.Message) -> str:
-    total = ir.MESSAGE_HEADER_SIZE + m.block_length
+def _message_text(m: ir.Message, header_size: int) -> str:
+    total = header_size + m.block_length
     text = (f"**message `{m.name}`** (template id {m.id})\n\nblock length {m.block_length} B; "
-            f"{total} B on the wire with the {ir.MESSAGE_HEADER_SIZE} B header")
+            f"{total} B on the wire with the {header_size} B header")
     if m.groups or m.data:
         text += ", plus its repeating groups and var-data"
     text += f"\n\n{len(m.fields)} field{'s' if len(m.fields) != 1 else ''}"
@@ -75,7 +75,7 @@ def _messages_hover(schema: ir.Schema, path: tuple, on_key: bool, value) -> str 
     if m is None:
         return None
     if len(path) == 2:
-        return _message_text(m)
+        return _message_text(m, schema.wire.header_size)
     # messages.M[.groups.G]*.fields.F[.type]
     rest = path[2:]
     cut = len(rest)
@@ -89,7 +89,7 @@ def _messages_hover(schema: ir.Schema, path: tuple, on_key: bool, value) -> str 
     if cut == len(rest) and rest[-2:-1] == ("groups",) and on_key:
         g = owner
         return (f"**group `{g.name}`**: block length {g.block_length} B per entry, "
-                f"{ir.GROUP_HEADER_SIZE} B group header" + (f"\n\n{g.description}" if g.description else ""))
+                f"{schema.wire.group_header_size} B group header" + (f"\n\n{g.description}" if g.description else ""))
     if cut + 1 < len(rest):
         f = _find(owner.fields, rest[cut + 1])
         if f is None:

@@ -10,7 +10,7 @@ from typing import Callable
 
 from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import Schema
-from hftc.passes import budgets, components, layout, lints, resolve, roles, strategies, typecheck, versioning
+from hftc.passes import budgets, components, framing, layout, lints, resolve, roles, strategies, typecheck, versioning
 
 Pass = Callable[[Schema], tuple[Schema, list[Diagnostic]]]
 
@@ -19,6 +19,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("typecheck", typecheck.run),
     ("strategies", strategies.run),
     ("layout", layout.run),
+    ("framing", framing.run),
     ("versioning", versioning.run),
     ("budgets", budgets.run),
     ("roles", roles.run),

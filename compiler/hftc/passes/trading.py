@@ -21,10 +21,7 @@ from typing import Any
 from hftc.diagnostics.model import Diagnostic, error, warning
 from hftc.ir.expr import CheckedStrategy
 from hftc.ir.model import (
-    GROUP_HEADER_SIZE,
-    MESSAGE_HEADER_SIZE,
     PRIMITIVES,
-    VAR_DATA_LENGTH_SIZE,
     Component,
     EnumValue,
     Field,
@@ -291,8 +288,9 @@ def _gateway(ir: Schema, c: Component, symbols: tuple[str, ...]) -> Gateway | No
     # are the order-entry roles the gateway does not fill from an order (tif, flags, order_type,
     # seq): zero, or null when optional, as the message's initial block.
     role_of = {f: r for r, f in m.field_roles if r in GATEWAY_ROLES and (r != "symbol" or symbols)}
-    max_length = MESSAGE_HEADER_SIZE + m.block_length + GROUP_HEADER_SIZE * len(m.groups) + \
-        VAR_DATA_LENGTH_SIZE * len(m.data)
+    w = ir.wire
+    max_length = w.header_size + m.block_length + w.group_header_size * len(m.groups) + \
+        w.var_length_size * len(m.data)
     return Gateway(c, m, price, qty, side, sides, tuple((f, role_of.get(f.name)) for f in m.fields), max_length,
                    symbols if "symbol" in role_of.values() else ())
 

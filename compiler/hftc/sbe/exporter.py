@@ -17,25 +17,35 @@ from hftc.ir.model import PRIMITIVES, Constant, Field, Group, Message, Schema, T
 SBE_PRIMITIVE = {**{p: p for p in PRIMITIVES}, "float32": "float", "float64": "double"}
 FRAMING = """    <types>
         <composite name="messageHeader" description="Message identifiers and length of message root">
-            <type name="blockLength" primitiveType="uint16"/>
-            <type name="templateId" primitiveType="uint16"/>
-            <type name="schemaId" primitiveType="uint16"/>
-            <type name="version" primitiveType="uint16"/>
+            <type name="blockLength" primitiveType="{block_length}"/>
+            <type name="templateId" primitiveType="{template_id}"/>
+            <type name="schemaId" primitiveType="{schema_id}"/>
+            <type name="version" primitiveType="{version}"/>
         </composite>
         <composite name="groupSizeEncoding" description="Repeating group dimensions">
-            <type name="blockLength" primitiveType="uint16"/>
-            <type name="numInGroup" primitiveType="uint16"/>
+            <type name="blockLength" primitiveType="{group_block_length}"/>
+            <type name="numInGroup" primitiveType="{group_count}"/>
         </composite>
         <composite name="varStringEncoding">
-            <type name="length" primitiveType="uint32" maxValue="1073741824"/>
+            <type name="length" primitiveType="{var_data_length}"{max_length}/>
             <type name="varData" primitiveType="uint8" length="0" characterEncoding="UTF-8"/>
         </composite>
         <composite name="varDataEncoding">
-            <type name="length" primitiveType="uint32" maxValue="1073741824"/>
+            <type name="length" primitiveType="{var_data_length}"{max_length}/>
             <type name="varData" primitiveType="uint8" length="0"/>
         </composite>
     </types>
 """
+
+
+def framing_xml(ir: Schema) -> str:
+    """The framing composites with the schema's encodings (SBE's defaults for hftc's defaults)."""
+    w = ir.wire
+    # SBE's own examples cap uint32 lengths at 2^30; narrower lengths are capped by their type.
+    max_length = ' maxValue="1073741824"' if w.var_data_length == "uint32" else ""
+    return FRAMING.format(block_length=w.block_length, template_id=w.template_id, schema_id=w.schema_id,
+                          version=w.version, group_block_length=w.group_block_length, group_count=w.group_count,
+                          var_data_length=w.var_data_length, max_length=max_length)
 
 
 @dataclass
@@ -152,8 +162,8 @@ class _Exporter:
                  f"<!-- Exported from the hftc schema `{ir.package}` by `hftc export sbe`. -->",
                  '<sbe:messageSchema xmlns:sbe="http://fixprotocol.io/2016/sbe"',
                  f'                   package="{ir.package}" id="{ir.schema_id}" version="{ir.version}"',
-                 f'                   byteOrder="littleEndian"{_desc(ir.description)}>',
-                 FRAMING.rstrip("\n"), "    <types>"]
+                 f'                   byteOrder="{ir.wire.byte_order}Endian"{_desc(ir.description)}>',
+                 framing_xml(ir).rstrip("\n"), "    <types>"]
         for t in ir.types:
             lines += self.type_xml(t)
         lines.append("    </types>")

@@ -26,6 +26,10 @@ DEFAULT_NULLS = {
     "int8": "-128", "int16": "-32768", "int32": "-2147483648", "int64": "-9223372036854775808",
     "uint8": "255", "uint16": "65535", "uint32": "4294967295", "uint64": "18446744073709551615", "char": "0",
 }
+HEADER_MEMBERS = ("blockLength", "templateId", "schemaId", "version")
+LENGTHS = ("uint8", "uint16", "uint32")
+DEFAULT_ENCODING = {"header": dict.fromkeys(("block_length", "template_id", "schema_id", "version"), "uint16"),
+                    "group_size": {"block_length": "uint16", "count": "uint16"}, "var_data_length": "uint32"}
 NOT_ON_WIRE = ("minValue", "maxValue", "semanticType", "characterEncoding", "epoch", "timeUnit", "id",
                "description")
 
@@ -93,6 +97,12 @@ class Importer:
         self.sbe: dict[str, _Type] = {}  # SBE type name -> how a field refers to it
         self.elements: dict[str, Element] = {}
         self.header = "messageHeader"
+        self.byte_order = "little"
+        self.header_encoding: dict[str, str] = {}  # hftc's `encoding.header`
+        self.group_size: tuple[str, str] | None = None  # (block length, count), one per schema in hftc
+        self.group_size_from = ""
+        self.var_length: str | None = None
+        self.var_length_from = ""
 
     # -- diagnostics -------------------------------------------------------------------------
     def fail(self, el: Element, message: str, label: str = "", help: str | None = None) -> _Stop:
@@ -247,22 +257,39 @@ class Importer:
         return [(m.attrs.get("name", ""), PRIMITIVE.get(m.attrs.get("primitiveType", ""), "?"))
                 for m in el.children if m.tag == "type"]
 
+    def _framing_members(self, el: Element, names: tuple[str, ...], allowed: tuple[str, ...], what: str,
+                         at: Element) -> list[str]:
+        """The primitives of a framing composite whose members must be exactly `names`, in order."""
+        members = self._composite_prims(el)
+        if len([c for c in el.children if c.tag != "type"]) or tuple(n for n, _ in members) != names:
+            raise self.fail(at, f"{what} `{el.attrs.get('name')}` has members "
+                            f"{', '.join(n for n, _ in members) or '(none)'}; hftc frames with exactly "
+                            f"{', '.join(names)}, in this order", label=what,
+                            help="other members (SBE 2.0's numGroups, numVarDataFields) have no hftc equivalent")
+        for n, p in members:
+            if p not in allowed:
+                raise self.fail(at, f"{what} `{el.attrs.get('name')}`: `{n}` is {p}; hftc encodes it as "
+                                f"{' or '.join(allowed)}", label=what)
+        return [p for _, p in members]
+
     def check_header(self, root: Element) -> None:
         header = self.elements.get(self.header)
         if header is None:
             raise self.bad(root, f"the message header type `{self.header}` is not defined")
-        if [p for _, p in self._composite_prims(header)] != ["uint16"] * 4:
-            raise self.fail(header, f"message header `{self.header}` is not four uint16 (blockLength, templateId, "
-                            "schemaId, version): hftc has no custom message headers yet",
-                            label="custom header", help="hftc writes the standard 8-byte SBE header")
+        prims = self._framing_members(header, HEADER_MEMBERS, ("uint8", "uint16"), "message header", header)
+        self.header_encoding = dict(zip(("block_length", "template_id", "schema_id", "version"), prims))
 
     def check_dimension(self, el: Element, dim_name: str) -> None:
         dim = self.elements.get(dim_name)
         if dim is None:
             raise self.bad(el, f"dimension type `{dim_name}` is not defined")
-        if [p for _, p in self._composite_prims(dim)] != ["uint16", "uint16"]:
-            raise self.fail(el, f"group dimension `{dim_name}` is not uint16 blockLength + uint16 numInGroup: "
-                            "hftc has no custom group sizes yet", label="custom group size")
+        block, count = self._framing_members(dim, ("blockLength", "numInGroup"), LENGTHS, "group dimension", el)
+        if self.group_size is None:
+            self.group_size, self.group_size_from = (block, count), dim_name
+        elif self.group_size != (block, count):
+            raise self.fail(el, f"group dimension `{dim_name}` ({block}, {count}) differs from `{self.group_size_from}` "
+                            f"({', '.join(self.group_size)}) used before: an hftc schema has one group size",
+                            label="another group size")
 
     def var_data(self, el: Element) -> dict | str:
         name = self.name(el)
@@ -271,9 +298,16 @@ class Importer:
         if comp is None or comp.tag != "composite":
             raise self.bad(el, f"var-data `{name}`: type `{tname}` is not a composite")
         members = [m for m in comp.children if m.tag == "type"]
-        if len(members) != 2 or PRIMITIVE.get(members[0].attrs.get("primitiveType", "")) != "uint32":
-            raise self.fail(el, f"var-data `{name}`: the length of `{tname}` is not uint32: hftc has no other "
-                            "var-data lengths yet", label="custom length")
+        length = PRIMITIVE.get(members[0].attrs.get("primitiveType", "")) if members else None
+        if len(members) != 2 or length not in LENGTHS:
+            raise self.fail(el, f"var-data `{name}`: `{tname}` is not a uint8, uint16 or uint32 length and the "
+                            "bytes", label="var-data encoding")
+        if self.var_length is None:
+            self.var_length, self.var_length_from = length, tname
+        elif self.var_length != length:
+            raise self.fail(el, f"var-data `{name}`: the {length} length of `{tname}` differs from the "
+                            f"{self.var_length} length of `{self.var_length_from}` used before: an hftc schema has "
+                            "one var-data length", label="another var-data length")
         text = members[1].attrs.get("characterEncoding") or members[1].attrs.get("primitiveType") == "char"
         spec: dict = {"name": name, "encoding": "utf8" if text else "bytes"}
         if "sinceVersion" in el.attrs:
@@ -363,9 +397,10 @@ class Importer:
     def run(self, root: Element) -> str:
         if root.tag != "messageSchema":
             raise self.bad(root, f"the root element is <{root.tag}>, not <messageSchema>")
-        if root.attrs.get("byteOrder", "littleEndian") != "littleEndian":
-            raise self.fail(root, "big-endian SBE schemas have no hftc equivalent yet", label="byteOrder",
-                            help="hftc encodes little-endian")
+        order = root.attrs.get("byteOrder", "littleEndian")
+        if order not in ("littleEndian", "bigEndian"):
+            raise self.bad(root, f"byteOrder {order!r} is neither littleEndian nor bigEndian", "byteOrder")
+        self.byte_order = "big" if order == "bigEndian" else "little"
         self.header = root.attrs.get("headerType", "messageHeader")
         for block in (c for c in root.children if c.tag == "types"):
             for t in block.children:
@@ -389,6 +424,7 @@ class Importer:
                  f"schema_id: {int(root.attrs.get('id', '0') or 0)}"]
         if root.attrs.get("description"):
             lines.append(f"description: {_scalar(root.attrs['description'])}")
+        lines += self.framing_lines()
         if self.types:
             lines += ["", "types:"] + [f"  {k}: {_flow(v)}" for k, v in self.types.items()]
         lines += ["", "messages:"]
@@ -396,6 +432,27 @@ class Importer:
             lines.append(f"  {k}:")
             lines += self._block(v, 4)
         return "\n".join(lines) + "\n"
+
+    def framing_lines(self) -> list[str]:
+        """`byte_order:` and `encoding:` when the schema's framing is not hftc's default."""
+        out = [f"byte_order: {self.byte_order}"] if self.byte_order != "little" else []
+        # A schema without groups or var-data still declares SBE's standard framing composites: keep them.
+        if self.group_size is None and "groupSizeEncoding" in self.elements:
+            dim = self.elements["groupSizeEncoding"]
+            block, count = self._framing_members(dim, ("blockLength", "numInGroup"), LENGTHS, "group dimension", dim)
+            self.group_size = (block, count)
+        for name in ("varStringEncoding", "varDataEncoding"):
+            el = self.elements.get(name)
+            members = [m for m in el.children if m.tag == "type"] if el is not None else []
+            length = PRIMITIVE.get(members[0].attrs.get("primitiveType", "")) if members else None
+            if self.var_length is None and length in LENGTHS:
+                self.var_length = length
+        group = self.group_size or ("uint16", "uint16")
+        encoding = {"header": self.header_encoding, "group_size": {"block_length": group[0], "count": group[1]},
+                    "var_data_length": self.var_length or "uint32"}
+        if encoding != DEFAULT_ENCODING:
+            out += ["encoding:"] + [f"  {k}: {_scalar(v)}" for k, v in encoding.items()]
+        return out
 
     def _is_framing(self, name: str, root: Element) -> bool:
         """Composites that only describe group sizes and var-data lengths."""

@@ -10,6 +10,7 @@ from hftc.schema.messages import MessageSpec
 from hftc.schema.strategy import Number, StrategySpec
 from hftc.schema.system import Component, Feature, Language, PipelineSpec
 from hftc.schema.types import TypeDef
+from hftc.schema.wire import ByteOrder, WireEncoding
 
 
 class SchemaDocument(Surface):
@@ -20,6 +21,12 @@ class SchemaDocument(Surface):
     version: int = F("Schema version, for wire evolution.", 2, default=1, ge=0, le=65535)
     schema_id: int = F("Schema id written in every message header.", 1, default=1, ge=0, le=65535)
     description: str = F("What the system is.", "EUR/USD market maker.", default="")
+    byte_order: ByteOrder = F("Byte order of every field, header, group size and var-data length on the wire.", "big",
+                              default="little")
+    encoding: Optional[WireEncoding] = F(
+        "Custom message header, group size and var-data length encodings (SBE's messageHeader, groupSizeEncoding, "
+        "varDataEncoding); absent means four uint16, two uint16 and uint32.",
+        {"group_size": {"block_length": "uint16", "count": "uint8"}, "var_data_length": "uint8"}, default=None)
     imports: list[str] = F("Other schema files, relative to this one.", ["common.hftc.yaml"], default_factory=list)
     types: dict[str, TypeDef] = F("User-defined wire types.", {"Price": {"decimal": "int64", "exponent": -9}}, default_factory=dict)
     messages: dict[str, MessageSpec] = F("Binary messages.", {"Heartbeat": {"id": 9, "fields": {"ts": "uint64"}}}, default_factory=dict)
