@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -362,3 +363,23 @@ def test_venue_under_asan_and_ubsan(fx, tape, tmp_path):
             v.proc.wait()
     assert (s["orders"], s["fills"], s["canceled_on_disconnect"]) == (2, 1, 1)
     assert s["sessions"][0]["position_lots"] == {"EURUSD": 1}
+
+
+def test_sigint_is_forwarded_and_the_summary_still_written(fx, tape, tmp_path):
+    """Ctrl-C on `hftc venue` reaches the program: sessions are logged out, the summary says why it ended."""
+    v = start_venue(tape, tmp_path, "--start-delay-ms", "200")
+    try:
+        c = Client(fx, v.orders_port)
+        c.logon(SECRET)
+        assert type(c.recv()).__name__ == "Logon"
+        time.sleep(0.5)
+        v.proc.send_signal(signal.SIGINT)
+        assert type(c.recv_app(timeout=10)).__name__ == "Logout"
+        c.close()
+        s = finish(v)
+    finally:
+        if v.proc.poll() is None:
+            v.proc.kill()
+            v.proc.wait()
+    assert s["ended"] == "signal" and 0 < s["rows_replayed"] < s["rows"]
+    assert s["sessions"][0]["connections"] == 1
