@@ -383,3 +383,37 @@ def test_sigint_is_forwarded_and_the_summary_still_written(fx, tape, tmp_path):
             v.proc.wait()
     assert s["ended"] == "signal" and 0 < s["rows_replayed"] < s["rows"]
     assert s["sessions"][0]["connections"] == 1
+
+
+def test_kept_orders_are_reconciled_on_the_next_logon(fx, tape, tmp_path):
+    """With --keep-orders-on-disconnect an order outlives its connection and the next logon of the same
+    credential gets it back (one execution report per open order, then the heartbeat that ends the reconcile)."""
+    m, t = fx.messages, fx.types
+    v = start_venue(tape, tmp_path, "--start-delay-ms", "300", "--keep-orders-on-disconnect")
+    try:
+        c = Client(fx, v.orders_port)
+        c.logon(SECRET)
+        assert type(c.recv()).__name__ == "Logon"
+        time.sleep(0.6)
+        c.send(m.NewOrder, client_order_id=77, instrument=0, symbol="EURUSD", side=t.Side.sell,
+               price_raw=(MID + 3) * PX, qty_raw=2 * LOT, flags=t.OrderFlags.post_only, tif=t.TimeInForce.gtc,
+               ts_sent=time.time_ns())
+        assert c.recv_app().exec_type == t.ExecType.accepted
+        c.close()
+        time.sleep(0.3)
+        again = Client(fx, v.orders_port)  # sequence numbers restart at 1 on the new connection
+        again.logon(SECRET)
+        assert type(again.recv()).__name__ == "Logon"
+        r = again.recv()
+        assert (type(r).__name__, r.client_order_id, r.exec_type, r.order_status, r.leaves_qty_raw) == \
+            ("ExecutionReport", 77, t.ExecType.accepted, t.OrderStatus.open, 2 * LOT)
+        assert type(again.recv()).__name__ == "Heartbeat"
+        again.close()
+        v.proc.send_signal(signal.SIGINT)
+        s = finish(v)
+    finally:
+        if v.proc.poll() is None:
+            v.proc.kill()
+            v.proc.wait()
+    assert s["open_orders"] == 1 and s["canceled_on_disconnect"] == 0
+    assert s["sessions"][0]["connections"] == 2 and len(s["sessions"]) == 1
