@@ -91,6 +91,14 @@ def test_edge_schema_is_lint_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_fx_example_target_checks_are_clean() -> None:
+    """`hftc lint` runs the cpp target's checks, which render the engine, its order-entry codec and
+    the venue program from a view of only the messages they read."""
+    proc = subprocess.run([sys.executable, "-m", "hftc", "lint", str(SCHEMAS["fx_market_maker"])],
+                          check=False, capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0 and "HFT0802" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
 def _write_tree(root: Path, files: dict[str, bytes]) -> None:
     """Write only what changed, so ninja rebuilds only what it must."""
     for rel, data in files.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hftc.backends.cpp.components import build_components, component_messages
 from hftc.backends.cpp.engine import engine_view
+from hftc.backends.cpp.venue import venue_messages, venue_view
 from hftc.backends.cpp.view import build_view, ident, member
 from hftc.backends.naming import name_clashes
 from hftc.backends.templating import environment
@@ -51,14 +52,17 @@ class CppBackend:
 
     def check(self, ir: Schema, options: BackendOptions) -> tuple[Diagnostic, ...]:
         """The diagnostics `generate` reports, rendering only the files that include the runtime
-        (the trading components), not the per-message codecs: `hftc lint` runs this."""
+        (the trading components, the engine's order entry and the venue), not the per-message codecs:
+        `hftc lint` runs this."""
         clashes = name_clashes(ir, ident, "C++", member)
         if clashes:
             return clashes
-        view = build_view(ir, only=component_messages(ir))
+        # The order entry and the venue read the order-entry messages (declared roles) too.
+        only = component_messages(ir) | venue_messages(ir) | {m.name for m in ir.messages if m.role_declared}
+        view = build_view(ir, only=only)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__) if components is not None else None  # no components: nothing to render
-        _, runtime_problem = self._runtime(self._runtime_users(env, view, components), components)
+        _, runtime_problem = self._runtime(self._runtime_users(env, view, components, ir), components)
         return (*diagnostics, *runtime_problem)
 
     def generate(self, ir: Schema, options: BackendOptions) -> BackendResult:
@@ -68,7 +72,9 @@ class CppBackend:
         view = build_view(ir)
         components, diagnostics = build_components(ir, view)
         env = environment(__file__)
-        files = self._runtime_users(env, view, components)
+        files = self._runtime_users(env, view, components, ir)
+        if components is not None:  # the CMakeLists builds <pkg>_venue when its source was generated
+            components = {**components, "venue": any(f.path == "src/venue_main.cpp" for f in files)}
         for template, path, formatted in _SCHEMA_FILES:
             text = env.get_template(template).render(v=view, c=components)
             files.append(GeneratedFile(path.format(pkg=view["pkg"]), text, "clang-format" if formatted else None))
@@ -86,7 +92,7 @@ class CppBackend:
         return BackendResult(files=tuple(sorted(files, key=lambda f: f.path)), diagnostics=tuple(diagnostics))
 
     @staticmethod
-    def _runtime_users(env, view: dict, components: dict | None) -> list[GeneratedFile]:
+    def _runtime_users(env, view: dict, components: dict | None, ir: Schema) -> list[GeneratedFile]:
         """The files that `#include` runtime headers: the trading components' (their templates need
         only the view of the messages they read)."""
         files: list[GeneratedFile] = []
@@ -102,7 +108,7 @@ class CppBackend:
                 text = env.get_template(template).render(v=view, c=components, **{key: item})
                 files.append(GeneratedFile(path.format(pkg=pkg, name=item.name), text,
                                            "clang-format" if formatted else None))
-        engine = engine_view(components)
+        engine = engine_view(components, ir)
         if engine is not None:
             text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
@@ -115,6 +121,13 @@ class CppBackend:
                                        ("md_publish_main.cpp.j2", "src/md_publish_main.cpp")):
                     text = env.get_template(template).render(v=view, c=components, e=engine)
                     files.append(GeneratedFile(path, text, "clang-format"))
+                venue = venue_view(ir, view, engine)
+                if venue is not None:
+                    text = env.get_template("venue_main.cpp.j2").render(v=view, c=components, e=engine, vn=venue)
+                    files.append(GeneratedFile("src/venue_main.cpp", text, "clang-format"))
+            if engine["order_entry"] is not None:
+                text = env.get_template("order_entry.hpp.j2").render(v=view, c=components, e=engine)
+                files.append(GeneratedFile(f"include/{pkg}/order_entry.hpp", text, "clang-format"))
         return files
 
     def _runtime(self, files: list[GeneratedFile], components: dict | None) -> tuple[dict[str, str], tuple]:

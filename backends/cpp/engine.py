@@ -9,12 +9,20 @@ generated. A symbol-keyed feed is sent the symbols of its `instruments` table.
 With a depth update input the engine also takes market data from a tape (`--replay`) or from UDP
 packets (`--md`), and the package gets `include/<pkg>/md_<pipeline>.hpp` (tape events as the
 schema's messages) and the `<pkg>_md_publish` program that sends a tape as those packets.
+
+Orders always take one path: the accepted quotes become requests of the runtime's order managers
+(hft/session/order_entry.hpp), answered by a simulated venue in the process or, when the schema
+declares a complete order-entry session (hftc.backends.cpp.order_entry), by a venue over TCP
+(`--venue`, with `include/<pkg>/order_entry.hpp` as its codec).
 """
 
 from __future__ import annotations
 
+from hftc.backends.cpp.order_entry import order_entry_view
+from hftc.ir.model import Schema
 
-def engine_view(components: dict | None) -> dict | None:
+
+def engine_view(components: dict | None, ir: Schema) -> dict | None:
     """What engine_main.cpp.j2 needs beyond the components view, or None when there is no engine."""
     if components is None or (components["t_delta"] is None and components["t_bbo"] is None):
         return None
@@ -25,6 +33,7 @@ def engine_view(components: dict | None) -> dict | None:
     instruments = list(p.feed.symbols) or list(p.strategy.instruments) or \
         [f"instrument{i}" for i in range(p.instruments)]
     instruments += [f"instrument{i}" for i in range(len(instruments), p.instruments)]
+    gateway = ir.component_named(p.gateway.name)
     return {
         "pipeline": p,
         "delta": components["t_delta"],  # the market as depth updates, or else
@@ -41,4 +50,9 @@ def engine_view(components: dict | None) -> dict | None:
         "delta_in": components["t_delta"],
         "trade_in": components["t_trade"],
         "snapshot_in": components["t_snapshot"],
+        # --venue tcp://HOST:PORT: the order-entry session's codec (include/<pkg>/order_entry.hpp),
+        # None when the schema declares no complete session; the gateway's logon secret reference.
+        "order_entry": order_entry_view(ir, p.gateway.message, p.gateway.name),
+        "credentials": gateway.credentials if gateway is not None else None,
+        "heartbeat_ms": (gateway.heartbeat_ms if gateway is not None else 0) or 1000,
     }

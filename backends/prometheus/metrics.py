@@ -19,6 +19,13 @@ Kubernetes `namespace`, `pod`) come from the scrape configuration.
 | `hftc_md_gaps_total`, `hftc_md_packets_missed_total` | counter | packet sequence gaps, and the packets lost in them |
 | `hftc_md_resyncs_total` | counter | instruments brought back by a snapshot after a gap |
 | `hftc_md_instruments_waiting_snapshot` | gauge | instruments not quoted until their next snapshot |
+| `hftc_orders_sent_total` | counter | requests the order managers sent to the venue, by `kind`: `new`, `cancel`, `replace` |
+| `hftc_exec_reports_total` | counter | execution reports (and order rejects) received, by `kind`: `new`, `fill`, `canceled`, `replaced`, `rejected`, `cancel_rejected`, `replace_rejected` |
+| `hftc_oms_unexpected_reports_total` | counter | reports for orders never sent or already closed |
+| `hftc_oms_reconcile_closed_total` | counter | orders the venue's reconcile did not report, closed as canceled |
+| `hftc_oms_live_orders`, `hftc_oms_orders_unknown` | gauge | orders resting or in flight, and those of them unknown while the venue is disconnected |
+| `hftc_venue_disconnects_total`, `hftc_venue_reconnects_total`, `hftc_venue_connect_failures_total` | counter | order-entry connections lost, logons after the first, failed connection attempts (`--venue`) |
+| `hftc_venue_logged_on` | gauge | 1 while the order-entry session is logged on (always 1 with the simulated venue) |
 | `process_cpu_seconds_total` | counter | standard process collector: CPU time |
 | `process_resident_memory_bytes` | gauge | standard process collector: resident memory |
 | `process_virtual_memory_bytes` | gauge | standard process collector: virtual memory |

@@ -491,6 +491,11 @@ from hftc.backtest.cli import backtest_cmd  # noqa: E402  (imports only typer)
 app.command("backtest")(backtest_cmd)
 
 
+from hftc.venue.cli import venue_cmd  # noqa: E402  (imports only typer)
+
+app.command("venue")(venue_cmd)
+
+
 from hftc.optimize.cli import optimize as optimize_cmd  # noqa: E402  (imports only typer)
 
 app.command("optimize")(optimize_cmd)

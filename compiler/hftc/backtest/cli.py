@@ -36,7 +36,7 @@ def _say(message: str) -> None:
     print(f"· {message}", file=sys.stderr)
 
 
-def _read_latency_samples(path: Path) -> list[int]:
+def read_latency_samples(path: Path) -> list[int]:
     """One-way latencies in ns: a text file with one integer per line (`#` comments), or a .npy."""
     from hftc.backtest.errors import BacktestError
 
@@ -194,7 +194,7 @@ def backtest_cmd(
                 if loaded is None:
                     fail(diags)
                 values = loaded
-        samples = _read_latency_samples(latency_samples) if latency_samples is not None else None
+        samples = read_latency_samples(latency_samples) if latency_samples is not None else None
 
         def warn(diagnostics) -> None:
             if diagnostics:

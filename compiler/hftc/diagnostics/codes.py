@@ -5,7 +5,8 @@ HFT00xx input and YAML, HFT01xx schema shape, HFT02xx imports, HFT03xx types and
 layout, HFT04xx components and pipelines, HFT05xx strategies and expressions,
 HFT06xx deployments and monitoring, HFT07xx versioning, HFT08xx build and
 backends, HFT09xx lints (warnings), HFT13xx the AI layer (`hftc new`, `hftc learn`),
-HFT14xx SBE import and export, HFT17xx audit journals (`hftc audit`).
+HFT14xx SBE import and export, HFT15xx the venue (`hftc venue`), HFT17xx audit journals
+(`hftc audit`).
 """
 
 from __future__ import annotations
@@ -254,6 +255,11 @@ _CODES = [
     ("HFT1703", "journal of another schema", "The journal's message records were encoded with a schema whose id differs from the schema passed with --schema, so they cannot be decoded with it. Pass the schema the engine was built from."),
     ("HFT1704", "Parquet export unavailable", "Parquet export uses pyarrow, which is not installed. Install it (`pip install pyarrow`) or export CSV."),
     ("HFT1705", "invalid audit option", "An option of `hftc audit` has a value it cannot use: a record type it does not know, a time that is neither nanoseconds nor ISO 8601, or --reconcile without --schema."),
+    ("HFT1501", "the schema has no venue", "`hftc venue` builds a venue from the schema's order-entry messages, found by role: new_order, execution_report, logon, logout and heartbeat must each be declared (`role:`), and cancel, replace and order_reject are used when declared. The venue publishes the tape through the pipeline's feed messages, so the feed handler needs a depth_update input. See examples/fx_market_maker.hftc.yaml."),
+    ("HFT1502", "bad venue address or speed", "`--md` takes udp://HOST:PORT and `--orders` tcp://HOST:PORT, with an IPv4 HOST (a multicast group for --md) and a PORT in 0..65535; port 0 picks a free one and the venue prints the one it took. `--speed` is a positive number (times the recorded pace) or `max`."),
+    ("HFT1503", "venue credentials cannot be read", "The venue checks each logon's secret against `--credentials-env NAME` (the variable must be set) or `--credentials-file PATH`, never a secret on the command line; give one of them, or neither to accept any logon."),
+    ("HFT1504", "the venue program cannot be built", "`hftc venue` generates the schema's C++ and builds `<pkg>_venue` with cmake, ninja and g++ (cached by content hash). The tools must be installed; a compile error is a bug in hftc, reported with its output."),
+    ("HFT1505", "the venue program did not start", "The venue program exited before it listened: its own error (an unreadable tape, an address in use, a multicast group it cannot join) is printed above the diagnostic."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

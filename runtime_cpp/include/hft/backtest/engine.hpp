@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "hft/backtest/matching.hpp"
 #include "hft/backtest/stats.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/backtest/types.hpp"
@@ -119,16 +120,6 @@ struct Response {
   bool done;  // kFill: the order has nothing left
 };
 
-/// Our order resting in the simulated exchange book.
-struct Resting {
-  std::uint64_t id = 0;
-  std::int64_t px = 0, leaves = 0;
-  std::int64_t since = 0;  // exchange time it arrived: earlier-stamped events never touch it
-  double front = 0.0;      // queue ahead of us, lots
-  double cum_trade = 0.0;  // trades at our price since the last depth update (probabilistic)
-  bool filled = false;     // has had at least one fill
-};
-
 /// The strategy-side record of its working quote on one side.
 struct LocalQuote {
   std::uint64_t id = 0;
@@ -179,37 +170,6 @@ struct InstrumentState {
   double cash_value(bool local) const noexcept {
     if (inverse) return local ? coin_cash_local : coin_cash;
     return value * static_cast<double>(local ? cash_local : cash);
-  }
-};
-
-/// Queue models: how our queue-ahead (`front`) reacts to a depth change at our price.
-struct RiskAverseQueue {
-  static void depth(Resting& r, std::int64_t /*prev*/, std::int64_t now,
-                    double /*power*/) noexcept {
-    r.front = std::min(r.front, static_cast<double>(now));
-  }
-};
-
-/// hftbacktest's ProbQueueModel with PowerProbQueueFunc: a decrease not explained by trades
-/// since the last update is split between the queue ahead and behind us; the share behind is
-/// p = f(back) / (f(back) + f(front)) with f(x) = x^power. Any excess of the behind share over
-/// what is behind comes out of the front too; front never exceeds the level.
-struct ProbabilisticQueue {
-  static void depth(Resting& r, std::int64_t prev, std::int64_t now, double power) noexcept {
-    const double chg = static_cast<double>(prev - now) - r.cum_trade;
-    r.cum_trade = 0.0;
-    const double level = static_cast<double>(now);
-    if (chg <= 0.0) {
-      r.front = std::min(r.front, level);
-      return;
-    }
-    const double front = r.front;
-    const double back = std::max(static_cast<double>(prev) - front, 0.0);
-    const double fb = std::pow(back, power), ff = std::pow(front, power);
-    double p = fb / (fb + ff);
-    if (!std::isfinite(p)) p = 1.0;  // front = back = 0, or an overflowing power
-    const double est = front - (1.0 - p) * chg + std::min(back - p * chg, 0.0);
-    r.front = std::max(std::min(est, level), 0.0);
   }
 };
 
@@ -348,7 +308,7 @@ class Engine {
   }
 
  private:
-  static constexpr Side side_of(unsigned s) noexcept { return s == 0 ? Side::Bid : Side::Ask; }
+  static constexpr Side side_of(unsigned s) noexcept { return match::side_of(s); }
   static constexpr std::int64_t sign_of(unsigned s) noexcept { return s == 0 ? 1 : -1; }
 
   template <bool kLive>
@@ -409,7 +369,7 @@ class Engine {
       return;
     }
     Resting& own = s.rest[side];
-    if ((s.live >> side & 1) != 0 && own.px == px && et >= own.since) {
+    if ((s.live >> side & 1) != 0 && match::depth_touches(own, px, et)) {
       Queue::depth(own, s.book.level_qty(side_of(side), px), qty, cfg_.queue_power);
     }
     s.book.set_level(side_of(side), px, qty);
@@ -420,15 +380,8 @@ class Engine {
 
   // Fills our resting order on side `o` in full when the other side's best reaches its price.
   void cross_check(InstrumentState& s, unsigned o, std::int64_t et) {
-    Resting& r = s.rest[o];
-    if (et < r.since) return;  // stamped before our order reached the exchange
-    if (o == 0) {
-      const auto a = s.book.best_ask();
-      if (a && a->px <= r.px) maker_fill(s, o, r.leaves, et);
-    } else {
-      const auto b = s.book.best_bid();
-      if (b && b->px >= r.px) maker_fill(s, o, r.leaves, et);
-    }
+    const std::int64_t x = match::crossed(s.book, o, s.rest[o], et);
+    if (x > 0) maker_fill(s, o, x, et);
   }
 
   void on_trade(InstrumentState& s, std::uint16_t k, unsigned aggressor_ask, std::int64_t px,
@@ -440,22 +393,8 @@ class Engine {
     // A seller aggressor (ask flag) trades against bids, a buyer against asks.
     const unsigned side = aggressor_ask != 0 ? 0 : 1;
     if ((s.live >> side & 1) == 0) return;
-    Resting& r = s.rest[side];
-    // A trade stamped before our order arrived, but received after it, cannot have filled it.
-    if (et < r.since) return;
-    const bool through = side == 0 ? px < r.px : px > r.px;
-    if (through) {
-      maker_fill(s, side, r.leaves, et);
-    } else if (px == r.px) {
-      r.front -= static_cast<double>(qty);
-      r.cum_trade += static_cast<double>(qty);
-      if (r.front < 0.0) {
-        // The part of the trade beyond the queue ahead executes against us, whole lots only.
-        const auto excess = static_cast<std::int64_t>(std::floor(-r.front + 1e-9));
-        r.front = 0.0;
-        if (excess > 0) maker_fill(s, side, std::min(excess, r.leaves), et);
-      }
-    }
+    const std::int64_t x = match::trade_fill(s.rest[side], side, px, qty, et);
+    if (x > 0) maker_fill(s, side, x, et);
   }
 
   void clear_side(InstrumentState& s, unsigned side) {
@@ -537,8 +476,7 @@ class Engine {
       }
       case RequestType::kQuote: {
         // Post-only: reject instead of taking liquidity.
-        const auto opp = side == 0 ? s.book.best_ask() : s.book.best_bid();
-        if (opp && (side == 0 ? q.px >= opp->px : q.px <= opp->px)) {
+        if (match::post_only_crosses(s.book, side, q.px)) {
           ++summary_.post_only_rejects;
           done(q.inst, side, q.id, q.qty, false, at);
           return;
@@ -548,38 +486,18 @@ class Engine {
           // kept so a broken invariant degrades to "replaced" instead of corrupting state.
           done(q.inst, side, s.rest[side].id, s.rest[side].leaves, false, at);
         }
-        Resting& r = s.rest[side];
-        r.id = q.id;
-        r.px = q.px;
-        r.leaves = q.qty;
-        r.since = at;
-        r.front = static_cast<double>(s.book.level_qty(side_of(side), q.px));
-        r.cum_trade = 0.0;
-        r.filled = false;
+        s.rest[side] = match::rest(s.book, side, q.id, q.px, q.qty, at);
         s.live |= 1u << side;
         return;
       }
       case RequestType::kIoc: {
-        // Walk the opposite side from its best up to the limit, tick by tick. The book is not
-        // depleted by our executions (the data knows nothing of them; see README).
-        const Side opp = side_of(side ^ 1);
-        const auto best = side == 0 ? s.book.best_ask() : s.book.best_bid();
-        std::int64_t left = q.qty;
+        // Walk the opposite side from its best up to the limit, tick by tick (matching.hpp).
         bool any = false;
-        if (best) {
-          const std::int64_t step = side == 0 ? 1 : -1;
-          const auto cap = static_cast<std::int64_t>(s.book.capacity_ticks());
-          std::int64_t px = best->px;
-          for (std::int64_t n = 0; left > 0 && n < cap && (side == 0 ? px <= q.px : px >= q.px);
-               ++n, px += step) {
-            const std::int64_t lvl = s.book.level_qty(opp, px);
-            if (lvl == 0) continue;
-            const std::int64_t x = std::min(lvl, left);
-            left -= x;
-            any = true;
-            execute(s, q.inst, side, q.id, px, x, false, left == 0, at);
-          }
-        }
+        const std::int64_t left = match::ioc_walk(
+            s.book, side, q.px, q.qty, [&](std::int64_t px, std::int64_t x, bool last) {
+              any = true;
+              execute(s, q.inst, side, q.id, px, x, false, last, at);
+            });
         if (any) ++summary_.orders_filled;
         if (left > 0) done(q.inst, side, q.id, left, true, at);
         return;
@@ -832,9 +750,9 @@ template <Strategy S>
 Result run(const Tape& tape, const Config& cfg, S& strategy) {
   detail::validate(tape, cfg);
   if (cfg.queue == QueueModel::kProbabilistic) {
-    return detail::Engine<S, detail::ProbabilisticQueue>(tape, cfg, strategy).run();
+    return detail::Engine<S, ProbabilisticQueue>(tape, cfg, strategy).run();
   }
-  return detail::Engine<S, detail::RiskAverseQueue>(tape, cfg, strategy).run();
+  return detail::Engine<S, RiskAverseQueue>(tape, cfg, strategy).run();
 }
 
 }  // namespace hft::backtest

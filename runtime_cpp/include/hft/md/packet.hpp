@@ -148,6 +148,9 @@ class PacketWriter {
     return true;
   }
 
+  /// Restamps the packet's sending time (a publisher stamps it when the packet leaves).
+  void stamp(std::uint64_t sending_ns) noexcept { hdr_.sending_ns = sending_ns; }
+
   /// Writes the header and returns the finished packet.
   std::span<const char> finish() noexcept {
     char* p = buf_.data();

@@ -151,6 +151,24 @@ class Pacer {
   Pacer(double speed, std::int64_t first_local_ts) noexcept
       : speed_(speed), first_(first_local_ts), start_(std::chrono::steady_clock::now()) {}
 
+  /// As wait(), calling idle() while it waits and sleeping at most 200 us at a time in between,
+  /// so other work on the thread (an order-entry session) keeps being served.
+  template <class StopFlag, class Idle>
+  bool wait(std::int64_t local_ts, const StopFlag& stop, Idle&& idle) const {
+    if (speed_ <= 0) return true;
+    const double offset_ns = static_cast<double>(local_ts - first_) / speed_;
+    const auto due = start_ + std::chrono::nanoseconds(static_cast<std::int64_t>(offset_ns));
+    for (;;) {
+      if (stop != 0) return false;
+      if (std::chrono::steady_clock::now() >= due) return true;
+      idle();
+      const auto left = due - std::chrono::steady_clock::now();
+      if (left > std::chrono::microseconds(300)) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+  }
+
   /// Waits until the event stamped `local_ts` is due. Sleeps while the wait is long and spins the
   /// last 100 us. Returns early (false) when `stop` becomes non-zero.
   template <class StopFlag>

@@ -7,14 +7,23 @@
 //       [--spike-after-s T --spike-ns N]
 //       [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]
 //       [--summary FILE.json]
+//       [--venue tcp://HOST:PORT]
 //
 // Every message takes the production path: a BookDelta encoded with the generated codec, dispatch()
 // into feed handler `feed`, then the pipeline (book `book`, strategy
 // `quoter`, risk gate `risk`, gateway `gateway`) on the schema's
 // threads and CPUs, or all on one thread with --inline (a machine with fewer cores). The market:
 // per instrument a two-tick-wide touch whose mid steps one tick at random, with size updates in
-// between, R messages per second. A simulated venue fills a fraction F of the orders (default 0)
-// at their limit price; fills go back into the pipeline as own executions.
+// between, R messages per second.
+//
+// Orders: the quotes the risk gate accepts are the strategy's desired quotes; per instrument an
+// hft::oms::OrderManager turns them into the fewest new, cancel and replace requests against
+// what rests and what is in flight (hft/session/order_entry.hpp). The requests go to a simulated
+// venue in this process, which acknowledges them and fills a fraction F of the orders (default 0)
+// at their limit price, or with --venue to a venue over the order-entry session (SOFH frames
+// over TCP: logon with the secret of the gateway's credentials, sequence numbers, heartbeats,
+// reconnect with back-off and reconcile). Position, cash and PnL come from the
+// execution reports only: their fills go back into the pipeline as own executions.
 //
 // Metrics (the contract of hftc.backends.prometheus.metrics), all labelled
 // pipeline="tick_to_trade":
@@ -24,7 +33,13 @@
 //   hftc_messages_total             counter    datagrams decoded
 //   hftc_orders_total               counter    orders encoded by the gateway
 //   hftc_orders_rejected_total      counter    orders refused by the risk gate or not encodable
-//   hftc_position, hftc_pnl         gauges     per instrument, from the pipeline's own fills
+//   hftc_position, hftc_pnl         gauges     per instrument, from the execution reports' fills
+//   hftc_orders_sent_total{kind}    counter    requests sent to the venue: new, cancel, replace
+//   hftc_exec_reports_total{kind}   counter    execution reports by kind (order rejects included)
+//   hftc_oms_unexpected_reports_total counter  reports for orders never sent or already closed
+//   hftc_venue_disconnects_total, hftc_venue_reconnects_total, hftc_venue_connect_failures_total,
+//   hftc_oms_reconcile_closed_total counters; hftc_venue_logged_on, hftc_oms_live_orders,
+//   hftc_oms_orders_unknown gauges (the order-entry session and the order managers)
 // Hot-path updates are relaxed atomic adds into the runtime registry: no lock, no allocation.
 // They are served on --metrics-port by the runtime's exporter thread (plus process_* metrics)
 // and/or published in the shared-memory object NAME for `hftc monitor shm:NAME`.
@@ -46,6 +61,12 @@
 //                    Truncated, malformed, oversize, undecodable and duplicate packets are counted
 //                    in hftc_md_packets_dropped_total{reason} and logged at most once a second.
 //   --summary FILE   write the run's counts as JSON when the engine stops.
+//
+// --venue tcp://HOST:PORT: orders go to a venue over the order-entry session instead of the
+// simulated venue. The logon secret is read from environment variable FX_MM_API_KEY, never from the
+// command line. On a lost connection quoting stops, live orders are unknown until the venue's
+// reconcile after the next logon, and the engine reconnects after 0.1 s, doubling up to 5 s.
+// When the venue refuses the logon (bad credentials) the engine stops with exit status 4.
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -68,6 +89,7 @@
 
 #include "fx_mm/codecs.hpp"
 #include "fx_mm/md_tick_to_trade.hpp"
+#include "fx_mm/order_entry.hpp"
 #include "fx_mm/pipeline_tick_to_trade.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/cpu.hpp"
@@ -78,6 +100,9 @@
 #include "hft/metrics/exporter.hpp"
 #include "hft/metrics/registry.hpp"
 #include "hft/metrics/shm_metrics.hpp"
+#include "hft/oms/credentials.hpp"
+#include "hft/session/order_entry.hpp"
+#include "hft/session/tcp.hpp"
 #include "hft/spsc_ring.hpp"
 
 namespace {
@@ -117,6 +142,7 @@ struct Options {
   std::optional<hft::md::UdpEndpoint> md;
   hft::md::GapPolicy gap_policy = hft::md::GapPolicy::kResync;
   std::string summary;
+  std::optional<hft::session::TcpEndpoint> venue;
 };
 
 constexpr const char* kUsage =
@@ -124,7 +150,8 @@ constexpr const char* kUsage =
     "         [--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]\n"
     "         [--spike-after-s T --spike-ns N]\n"
     "         [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]\n"
-    "         [--summary FILE.json]\n";
+    "         [--summary FILE.json]\n"
+    "         [--venue tcp://HOST:PORT]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
@@ -150,6 +177,8 @@ constexpr const char* kUsage =
       "  --gap-policy P      on a packet gap: resync (default: stop quoting until a snapshot) or "
       "halt\n"
       "  --summary FILE      write the run's counts as JSON when the engine stops\n"
+      "  --venue URL         send orders to tcp://HOST:PORT over the order-entry session\n"
+      "                      (logon secret from env FX_MM_API_KEY)\n"
       "  -h, --help          print this help\n",
       kUsage);
   std::exit(0);
@@ -205,6 +234,10 @@ Options parse(int argc, char** argv) {
       o.gap_policy = *v;
     } else if (a == "--summary") {
       o.summary = argv[++i];
+    } else if (a == "--venue") {
+      std::string why;
+      o.venue = hft::session::parse_tcp_url(argv[++i], why);
+      if (!o.venue) usage(std::string("--venue: ").append(why));
     } else if (a == "--inline") {
       o.inline_stages = true;
     } else if (a == "--no-pin") {
@@ -358,22 +391,23 @@ class MeteredStrategy {
   RejectTap* tap_;
 };
 
-// Gateway `gateway`, timed, with the optional latency spike; hands sent orders to the
-// simulated venue. The wire buffer is on the heap so the gateway's view of it survives moves.
+// Gateway `gateway`, timed, with the optional latency spike; hands each accepted quote to
+// the order entry (the ingress thread's OrderEntry, through `desired`). The wire buffer is on the
+// heap so the gateway's view of it survives moves.
 template <unsigned Splits>
 class MeteredGateway {
  public:
   using Wire = std::array<char, pl::Gateway<Grid>::kMaxLength>;
 
   MeteredGateway(const Metrics& metrics, const hft::TscClock& clock, RejectTap* tap,
-                 hft::SpscRing<tr::OrderRequest>* venue, std::uint64_t spike_from_ns,
+                 hft::SpscRing<tr::OrderRequest>* desired, std::uint64_t spike_from_ns,
                  std::uint64_t spike_ns)
       : wire_(std::make_unique<Wire>()),
         gateway_(std::span<char>(*wire_)),
         metrics_(&metrics),
         clock_(clock),
         tap_(tap),
-        venue_(venue),
+        desired_(desired),
         spike_from_ns_(spike_from_ns),
         spike_ticks_(clock.to_ticks(spike_ns)) {}
 
@@ -394,7 +428,8 @@ class MeteredGateway {
     const std::uint64_t now = clock_.now_ns();
     metrics_->tick_to_order.record(now > o.ts_ns ? now - o.ts_ns : 0);
     metrics_->orders.inc();
-    if (venue_ != nullptr) venue_->try_push(o);  // full: the venue ignores this order
+    // Full: this quote is lost, the next one of the side replaces it anyway.
+    static_cast<void>(desired_->try_push(o));
   }
 
  private:
@@ -403,7 +438,7 @@ class MeteredGateway {
   const Metrics* metrics_;
   hft::TscClock clock_;
   RejectTap* tap_;
-  hft::SpscRing<tr::OrderRequest>* venue_;
+  hft::SpscRing<tr::OrderRequest>* desired_;
   std::uint64_t spike_from_ns_;
   std::uint64_t spike_ticks_;
 };
@@ -456,7 +491,6 @@ class Market {
   }
 
   std::int64_t mid(std::size_t i) const noexcept { return mid_[i]; }
-  std::uint64_t random() { return rng_(); }
 
  private:
   template <class Feed>
@@ -546,9 +580,10 @@ struct Summary {
   double seconds = 0;
 
   // Atomically (a temporary file renamed into place); false with errno set on failure.
+  template <class Orders>
   bool write(const std::string& path, const tr::PipelineStats& s,
-             const components::FeedDrops& drops, const Metrics& metrics,
-             hft::md::GapPolicy policy) const {
+             const components::FeedDrops& drops, const Metrics& metrics, hft::md::GapPolicy policy,
+             const Orders& orders) const {
     const std::string tmp = path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (f == nullptr) return false;
@@ -587,6 +622,9 @@ struct Summary {
                  "\"rejected\": %llu,\n",
                  u(s.strategy_calls), u(s.quotes), u(metrics.orders.value()),
                  u(metrics.rejects.value()));
+    std::fprintf(f, "  \"order_entry\": ");
+    orders.write_json(f);
+    std::fprintf(f, ",\n");
     std::fprintf(f, "  \"seconds\": %.6f,\n  \"messages_per_s\": %.1f\n}\n", seconds,
                  seconds > 0 ? static_cast<double>(decoded) / seconds : 0.0);
     const bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
@@ -608,9 +646,9 @@ hft::backtest::Tape open_tape(const std::string& path) {
 }
 
 // --replay: every tape event through the generated encoder and the real dispatch, paced.
-template <class Feed>
+template <class Feed, class Service>
 void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::TscClock& clock,
-            Summary& sum) {
+            Summary& sum, Service&& service) {
   const hft::backtest::Tape tape = open_tape(opt.replay);
   tape_md::TapeEncoder encoder(tape);
   for (const std::string& note : encoder.map().notes)
@@ -624,7 +662,7 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
   std::size_t i = 0;
   for (; i < n; ++i) {
     if (opt.speed > 0) {
-      if (!pacer.wait(local[i], g_stop)) break;
+      if (!pacer.wait(local[i], g_stop, service)) break;
     } else if ((i & 4095) == 0 && g_stop != 0) {
       break;
     }
@@ -635,6 +673,7 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
     }
     const std::size_t len = encoder.encode(i, buf.data());
     if (len != 0) ingress.deliver(std::span<const char>(buf.data(), len), clock.now_ns());
+    if ((i & 63) == 0) service();
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   sum.source = "replay";
@@ -646,10 +685,10 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
 }
 
 // --md: sequenced packets over UDP, busy-polled on this (the feed) thread.
-template <class Pipe, class Feed>
+template <class Pipe, class Feed, class Service>
 void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resync,
-            const Metrics& metrics, const MdMetrics& mdm, const hft::TscClock& clock,
-            Summary& sum) {
+            const Metrics& metrics, const MdMetrics& mdm, const hft::TscClock& clock, Summary& sum,
+            Service&& service) {
   hft::md::UdpReceiver rx(*opt.md);
   std::printf("md=udp://%s:%u\n", opt.md->host.c_str(), static_cast<unsigned>(rx.port()));
   std::fflush(stdout);
@@ -676,7 +715,8 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
   while (g_stop == 0 && !sum.halted) {
     const std::size_t n = rx.poll();
     if (n == 0) {
-      if ((++idle & 1023) == 0 && opt.duration_s > 0 &&
+      if ((++idle & 63) == 0) service();
+      if ((idle & 1023) == 0 && opt.duration_s > 0 &&
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >=
               opt.duration_s) {
         break;
@@ -727,6 +767,7 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
       if (undecodable) drop(hft::md::DropReason::kDecode, pkt.header.seq);
       mdm.waiting.set(static_cast<double>(resync.waiting_count()));
     }
+    service();
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   sum.decoded = ingress.decoded();
@@ -735,22 +776,78 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
   sum.missed = seq.stats().missed;
 }
 
+using SessionCodec = order_entry::Codec<Grid>;
+
+// The order entry's settings: the simulated venue, or --venue with the gateway's logon secret.
+// Client order ids start from the wall clock (ms), so a restarted engine does not reuse them.
+hft::session::OrderEntryConfig order_config(const Options& opt) {
+  hft::session::OrderEntryConfig c;
+  c.pipeline = kPipeline;
+  c.instruments = kInstrumentNames;
+  c.oms = hft::oms::OmsConfig{};
+  c.first_id = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()) &
+               ((std::uint64_t{1} << 40) - 1);
+  c.fill_ratio = opt.fill_ratio;
+  c.seed = opt.seed;
+  if (opt.venue) {
+    hft::session::VenueConfig v;
+    v.endpoint = *opt.venue;
+    v.heartbeat_ms = 1000;
+    const hft::oms::SecretResult secret =
+        hft::oms::read_secret(hft::oms::CredentialSource::kEnv, "FX_MM_API_KEY");
+    if (!secret.ok) throw std::runtime_error("gateway `gateway` credentials: " + secret.error);
+    if (secret.secret.size() > SessionCodec::kCredentialsBytes) {
+      throw std::runtime_error("gateway `gateway` credentials: the secret is longer than the " +
+                               std::to_string(SessionCodec::kCredentialsBytes) +
+                               " bytes the logon carries");
+    }
+    v.secret = secret.secret;
+    c.venue = std::move(v);
+  }
+  return c;
+}
+
+// The venue's fills go into the pipeline as own executions (position, cash, the risk gate).
+template <class Pipe>
+struct FillToPipeline {
+  Pipe* pipe;
+  hft::TscClock clock;
+  void operator()(tr::InstrumentId instrument, hft::Side side, std::int64_t px,
+                  std::int64_t lots) const noexcept {
+    pipe->publish(tr::fill_msg(instrument, side, px, lots, clock.now_ns()));
+  }
+};
+
+// Stops the order entry cleanly: what rests is canceled, then the session logs out (at most 2 s).
+template <class Orders, class Service>
+void close_orders(Orders& orders, const hft::TscClock& clock, Service& service) {
+  constexpr std::uint64_t kGraceNs = 2'000'000'000;
+  orders.stop(clock.now_ns());
+  for (;;) {
+    service();
+    if (orders.done(clock.now_ns(), kGraceNs)) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
 template <unsigned Splits>
-int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
-        const hft::TscClock& clock) {
+int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& metrics,
+        const MdMetrics& mdm, const hft::TscClock& clock) {
   auto cfg = pl::config();
   if (!opt.pin) cfg.cpu = {-1, -1, -1, -1};
   RejectTap tap(metrics.rejects);
-  hft::SpscRing<tr::OrderRequest> venue(4096);
+  // Accepted quotes, gateway thread -> this (the ingress) thread's order entry.
+  hft::SpscRing<tr::OrderRequest> desired(4096);
+  const hft::session::OrderEntryConfig order_cfg = order_config(opt);
   const std::uint64_t start_ns = clock.now_ns();
   const std::uint64_t spike_from =
       opt.spike_ns > 0 ? start_ns + static_cast<std::uint64_t>(opt.spike_after_s * 1e9) : 0;
   using Pipe = tr::Pipeline<MeteredStrategy<Splits>, MeteredGateway<Splits>, Splits>;
   auto pipe = std::make_unique<Pipe>(
       cfg, pl::kLimits, MeteredStrategy<Splits>(pl::Strategy{}, metrics, clock, &tap),
-      MeteredGateway<Splits>(metrics, clock, &tap, opt.fill_ratio > 0 ? &venue : nullptr,
-                             spike_from, opt.spike_ns),
-      clock);
+      MeteredGateway<Splits>(metrics, clock, &tap, &desired, spike_from, opt.spike_ns), clock);
   tap.attach(&pipe->risk());  // before the first publish: the ring hand-off orders it
   if (opt.pin) {
     if (const std::error_code ec = pipe->bind_ingress()) {
@@ -758,6 +855,25 @@ int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
                    ec.message().c_str());
     }
   }
+  using Orders = hft::session::OrderEntry<SessionCodec, FillToPipeline<Pipe>>;
+  Orders orders(order_cfg, registry, FillToPipeline<Pipe>{pipe.get(), clock});
+  std::uint64_t venue_rejects = 0;
+  // Between market events: quotes in, the venue's answers and our requests, rejects counted.
+  auto service = [&] {
+    tr::OrderRequest o{};
+    while (desired.try_pop(o)) orders.want(o);
+    orders.poll(clock.now_ns());
+    if (orders.rejects() > venue_rejects) {
+      metrics.rejects.inc(orders.rejects() - venue_rejects);
+      venue_rejects = orders.rejects();
+    }
+    if (orders.refused()) g_stop = 1;
+  };
+  const auto refused = [&orders] {
+    if (!orders.refused()) return false;
+    std::fprintf(stderr, "error: the venue refused the logon (bad credentials): stopping\n");
+    return true;
+  };
   hft::md::ResyncSet resync(kInstruments);
   auto sink = [&pipe, &resync, &mdm](const tr::MarketMsg& m) {
     if (m.kind == tr::MsgKind::kBookReset && resync.on_reset(m.instrument)) [[unlikely]] {
@@ -769,10 +885,11 @@ int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
   if (!opt.replay.empty() || opt.md) {
     Summary sum;
     if (opt.md) {
-      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum);
+      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum, service);
     } else {
-      replay(opt, feed, metrics, clock, sum);
+      replay(opt, feed, metrics, clock, sum, service);
     }
+    close_orders(orders, clock, service);
     pipe->stop();
     tap.poll();
     const tr::PipelineStats s = pipe->stats();
@@ -787,20 +904,20 @@ int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
                  static_cast<unsigned long long>(metrics.orders.value()),
                  static_cast<unsigned long long>(metrics.rejects.value()),
                  sum.halted ? ", HALTED on a gap" : "");
-    if (!opt.summary.empty() && !sum.write(opt.summary, s, feed.drops(), metrics, opt.gap_policy)) {
+    std::fprintf(stderr, "fx_mm_engine: %s\n", orders.describe().c_str());
+    if (!opt.summary.empty() &&
+        !sum.write(opt.summary, s, feed.drops(), metrics, opt.gap_policy, orders)) {
       std::fprintf(stderr, "error: cannot write %s: %s\n", opt.summary.c_str(),
                    std::strerror(errno));
       return 1;
     }
+    if (refused()) return 4;
     return sum.halted ? 3 : 0;
   }
   Market market(opt.seed, clock);
   market.open(feed, metrics);
 
   const auto t_start = std::chrono::steady_clock::now();
-  // A fill when a uniform 64-bit draw is below fill_ratio * 2^64.
-  const std::uint64_t fill_cut =
-      opt.fill_ratio >= 1 ? ~std::uint64_t{0} : static_cast<std::uint64_t>(opt.fill_ratio * 0x1p64);
   std::uint64_t sent = 0;
   while (g_stop == 0) {
     const double elapsed =
@@ -809,14 +926,10 @@ int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
     // Catch up with the rate in bursts of at most 256 events, then let the other threads run.
     const auto due = static_cast<std::uint64_t>(elapsed * opt.rate_hz);
     for (int burst = 0; sent < due && burst < 256; ++burst) sent += market.step(feed, metrics);
-    tr::OrderRequest o{};
-    while (venue.try_pop(o)) {
-      if (market.random() < fill_cut || opt.fill_ratio >= 1) {
-        pipe->publish(tr::fill_msg(o.instrument, o.side, o.px_ticks, o.qty_lots, clock.now_ns()));
-      }
-    }
+    service();
     if (sent >= due) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  close_orders(orders, clock, service);
   pipe->stop();
   tap.poll();  // the workers are joined: their counts are visible here
   const tr::PipelineStats s = pipe->stats();
@@ -828,7 +941,8 @@ int run(const Options& opt, const Metrics& metrics, const MdMetrics& mdm,
                static_cast<unsigned long long>(metrics.orders.value()),
                static_cast<unsigned long long>(metrics.rejects.value()),
                std::string(kInstrumentNames[0]).c_str(), static_cast<long long>(market.mid(0)));
-  return 0;
+  std::fprintf(stderr, "fx_mm_engine: %s\n", orders.describe().c_str());
+  return refused() ? 4 : 0;
 }
 
 }  // namespace
@@ -842,9 +956,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<hft::metrics::ShmMetrics> shm;
     std::unique_ptr<hft::metrics::Registry> heap;
     if (!opt.shm.empty()) {
-      shm = std::make_unique<hft::metrics::ShmMetrics>(opt.shm, 96);
+      shm = std::make_unique<hft::metrics::ShmMetrics>(opt.shm, 128);
     } else {
-      heap = std::make_unique<hft::metrics::Registry>(96);
+      heap = std::make_unique<hft::metrics::Registry>(128);
     }
     hft::metrics::Registry& registry = shm ? shm->registry() : *heap;
     const Metrics metrics = Metrics::register_in(registry);
@@ -856,8 +970,8 @@ int main(int argc, char** argv) {
     }
     if (shm) std::printf("shm=%s\n", opt.shm.c_str());
     std::fflush(stdout);
-    return opt.inline_stages ? run<tr::kInline>(opt, metrics, mdm, clock)
-                             : run<pl::kSplits>(opt, metrics, mdm, clock);
+    return opt.inline_stages ? run<tr::kInline>(opt, registry, metrics, mdm, clock)
+                             : run<pl::kSplits>(opt, registry, metrics, mdm, clock);
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "error: %s\n", ex.what());
     return 1;

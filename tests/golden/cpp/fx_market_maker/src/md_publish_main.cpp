@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <optional>
 #include <span>
@@ -28,6 +27,7 @@
 #include "fx_mm/md_tick_to_trade.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/md/packet.hpp"
+#include "hft/md/publisher.hpp"
 #include "hft/md/replay.hpp"
 #include "hft/md/udp.hpp"
 
@@ -112,72 +112,42 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::uint64_t realtime_ns() noexcept {
-  timespec t{};
-  ::clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ull +
-         static_cast<std::uint64_t>(t.tv_nsec);
-}
-
 int run(const Options& opt) {
   const hft::backtest::Tape tape = hft::backtest::Tape::open(opt.tape);
   tape_md::TapeEncoder encoder(tape);
   for (const std::string& note : encoder.map().notes)
     std::fprintf(stderr, "publish: %s\n", note.c_str());
   hft::md::UdpSender sender(*opt.md);
-  // A snapshot can outgrow one packet of the configured size: such a packet is sent alone, up to
-  // the largest datagram.
-  std::vector<char> packet(hft::md::kMaxPacketBytes);
+  hft::md::PacketPublisher publisher(sender,
+                                     {opt.channel, opt.max_packet_bytes, opt.start_seq, opt.skip});
   std::vector<char> msg(tape_md::TapeEncoder::kBufferBytes);
-  hft::md::PacketWriter writer(std::span<char>(packet.data(), opt.max_packet_bytes));
-  std::uint64_t seq = opt.start_seq;
-  std::uint64_t sent = 0;
-  std::uint64_t skipped = 0;
   std::uint64_t messages = 0;
-  const auto flush = [&](hft::md::PacketWriter& w) {
-    if (w.count() == 0) return true;
-    const std::span<const char> bytes = w.finish();
-    const std::uint64_t this_seq = seq++;
-    if (std::binary_search(opt.skip.begin(), opt.skip.end(), this_seq)) {
-      ++skipped;
-      return true;
+  const auto failed = [&opt, &publisher](std::size_t len) {
+    if (publisher.error() == hft::md::PacketPublisher::Error::kTooBig) {
+      std::fprintf(stderr, "error: message of %zu bytes cannot be sent\n", len);
+    } else {
+      std::fprintf(stderr, "error: send to %s failed\n", opt.md->url().c_str());
     }
-    if (!sender.send(bytes)) return false;
-    ++sent;
-    return true;
-  };
-  const auto send_failed = [&opt] {
-    std::fprintf(stderr, "error: send to %s failed\n", opt.md->url().c_str());
     return 1;
   };
   const auto local = tape.local_ts();
   const hft::md::Pacer pacer(opt.speed, tape.size() > 0 ? local[0] : 0);
-  writer.start(seq, realtime_ns(), opt.channel);
   for (std::size_t i = 0; i < tape.size() && g_stop == 0; ++i) {
+    // At recorded pace, the messages of one tape timestamp share a packet.
     if (opt.speed > 0 && i > 0 && local[i] != local[i - 1]) {
-      if (!flush(writer)) return send_failed();
+      if (!publisher.flush()) return failed(0);
       if (!pacer.wait(local[i], g_stop)) break;
-      writer.start(seq, realtime_ns(), opt.channel);
     }
     const std::size_t len = encoder.encode(i, msg.data());
     if (len == 0) continue;
     ++messages;
-    const std::span<const char> m(msg.data(), len);
-    if (writer.add(m)) continue;
-    if (!flush(writer)) return send_failed();
-    writer.start(seq, realtime_ns(), opt.channel);
-    if (writer.add(m)) continue;
-    hft::md::PacketWriter big(std::span<char>(packet.data(), packet.size()));
-    big.start(seq, realtime_ns(), opt.channel);
-    if (!big.add(m) || !flush(big)) {
-      std::fprintf(stderr, "error: message of %zu bytes cannot be sent\n", len);
-      return 1;
-    }
-    writer.start(seq, realtime_ns(), opt.channel);
+    if (!publisher.add(std::span<const char>(msg.data(), len))) return failed(len);
   }
-  if (!flush(writer)) return send_failed();
-  std::printf("packets=%llu messages=%llu skipped=%llu\n", static_cast<unsigned long long>(sent),
-              static_cast<unsigned long long>(messages), static_cast<unsigned long long>(skipped));
+  if (!publisher.flush()) return failed(0);
+  std::printf("packets=%llu messages=%llu skipped=%llu\n",
+              static_cast<unsigned long long>(publisher.sent()),
+              static_cast<unsigned long long>(messages),
+              static_cast<unsigned long long>(publisher.skipped()));
   return 0;
 }
 

@@ -1,0 +1,276 @@
+// The generated engine's order entry: the strategy's accepted quotes in (want()), requests out to
+// the venue, execution reports back, counted in the metrics registry and in the run's summary.
+//
+// One path whatever the venue: desired quotes -> OrderRouter (hft::oms::OrderManager::quote) ->
+// requests -> either the order-entry session over TCP (VenueSession with the schema's generated
+// `Codec`) or the in-process SimulatedVenue -> execution reports -> OrderRouter -> fills into the
+// pipeline through `FillSink`. `Codec` is NoSessionCodec when the schema declares no order-entry
+// session: then only the simulated venue exists.
+//
+// Runs on the engine's ingress thread (poll() between market-data events); the metrics it writes
+// are relaxed atomics, read by the exporter thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "hft/metrics/registry.hpp"
+#include "hft/oms/order_manager.hpp"
+#include "hft/session/order_router.hpp"
+#include "hft/session/venue_session.hpp"
+#include "hft/trading/order.hpp"
+
+namespace hft::session {
+
+/// The Codec of a schema without an order-entry session (simulated venue only).
+struct NoSessionCodec {
+  static constexpr bool kHasReplace = true;
+};
+
+struct OrderEntryConfig {
+  std::string_view pipeline;
+  std::span<const std::string_view> instruments;  ///< names, for metric labels and the summary
+  oms::OmsConfig oms;
+  std::uint64_t first_id = 1;        ///< where client order ids start (see OrderRouter)
+  double fill_ratio = 0;             ///< simulated venue: share of orders filled
+  std::uint64_t seed = 1;            ///< simulated venue
+  std::optional<VenueConfig> venue;  ///< the TCP venue; the simulated one when absent
+};
+
+template <class Codec, class FillSink>
+class OrderEntry {
+  static constexpr bool kSession = !std::is_same_v<Codec, NoSessionCodec>;
+
+ public:
+  using Router = OrderRouter<FillSink>;
+
+  OrderEntry(const OrderEntryConfig& cfg, metrics::Registry& reg, FillSink sink)
+      : cfg_(cfg),
+        router_(cfg.instruments.size(), with_replace(cfg.oms), cfg.first_id, std::move(sink)) {
+    const metrics::Label pl{"pipeline", cfg.pipeline};
+    for (std::size_t k = 0; k < kActionKinds; ++k) {
+      m_.sent[k] = reg.counter("hftc_orders_sent_total", "Requests sent to the venue, by kind.",
+                               {pl, {"kind", kActionKindNames[k]}});
+    }
+    for (std::size_t k = 0; k < kExecKinds; ++k) {
+      m_.reports[k] = reg.counter("hftc_exec_reports_total",
+                                  "Execution reports (and order rejects) received, by kind.",
+                                  {pl, {"kind", kExecKindNames[k]}});
+    }
+    m_.unexpected = reg.counter("hftc_oms_unexpected_reports_total",
+                                "Reports for orders never sent or already closed.", {pl});
+    m_.disconnects =
+        reg.counter("hftc_venue_disconnects_total", "Order-entry connections lost.", {pl});
+    m_.reconnects =
+        reg.counter("hftc_venue_reconnects_total", "Order-entry logons after the first.", {pl});
+    m_.connect_failures = reg.counter("hftc_venue_connect_failures_total",
+                                      "Order-entry connection attempts that failed.", {pl});
+    m_.reconcile_closed = reg.counter("hftc_oms_reconcile_closed_total",
+                                      "Orders closed as canceled by a reconcile.", {pl});
+    m_.logged_on =
+        reg.gauge("hftc_venue_logged_on", "1 while the order-entry session is up.", {pl});
+    m_.live = reg.gauge("hftc_oms_live_orders", "Orders resting or in flight.", {pl});
+    m_.unknown = reg.gauge("hftc_oms_orders_unknown",
+                           "Live orders whose state is unknown (venue disconnected).", {pl});
+    if constexpr (kSession) {
+      if (cfg.venue) venue_ = std::make_unique<VenueSession<Codec, Router>>(*cfg.venue, router_);
+    }
+    if (!venue_) sim_.emplace(cfg.fill_ratio, cfg.seed);
+  }
+
+  /// The strategy's quote for one side of one instrument, as the risk gate accepted it.
+  void want(const trading::OrderRequest& o) noexcept { router_.want(o); }
+
+  /// Everything due at `now_ns`: reports in, requests out, heartbeats, reconnects; then metrics.
+  void poll(std::uint64_t now_ns) {
+    if constexpr (kSession) {
+      if (venue_) {
+        venue_->poll(now_ns);
+        publish();
+        return;
+      }
+    }
+    sim_->poll([this](const oms::ExecReport& r) { router_.on_report(r); });
+    router_.pump([this](const oms::Action& a, trading::InstrumentId, std::uint64_t request) {
+      sim_->send(a, request);
+    });
+    publish();
+  }
+
+  /// Begins a clean stop: cancel what rests, then log out.
+  void stop(std::uint64_t now_ns) {
+    if constexpr (kSession) {
+      if (venue_) {
+        venue_->stop(now_ns);
+        return;
+      }
+    }
+    router_.cancel_all();
+  }
+
+  /// After stop(): true once the venue is done with us or `grace_ns` passed.
+  bool done(std::uint64_t now_ns, std::uint64_t grace_ns) {
+    if constexpr (kSession) {
+      if (venue_) return venue_->done(now_ns, grace_ns);
+    }
+    return router_.live() == 0;
+  }
+
+  /// The venue refused the logon (bad credentials): the engine stops.
+  [[nodiscard]] bool refused() const noexcept {
+    if constexpr (kSession) {
+      if (venue_) return venue_->refused();
+    }
+    return false;
+  }
+
+  [[nodiscard]] const Router& router() const noexcept { return router_; }
+  [[nodiscard]] std::uint64_t rejects() const noexcept {
+    const RouterCounters& c = router_.counters();
+    return c.reports[static_cast<std::size_t>(oms::ExecKind::kRejected)];
+  }
+
+  /// One line for the engine's exit message.
+  [[nodiscard]] std::string describe() const {
+    const RouterCounters& c = router_.counters();
+    char line[256];
+    std::snprintf(
+        line, sizeof line,
+        "venue %s: %llu new, %llu cancel, %llu replace sent, %llu fills, position %lld",
+        venue_ ? "tcp" : "simulated", ull(c.sent[0]), ull(c.sent[1]), ull(c.sent[2]),
+        ull(c.reports[static_cast<std::size_t>(oms::ExecKind::kFill)]),
+        static_cast<long long>(router_.instruments() > 0 ? router_.oms(0).position() : 0));
+    return line;
+  }
+
+  /// The summary's "order_entry" object (no trailing newline).
+  void write_json(std::FILE* f) const {
+    const RouterCounters& c = router_.counters();
+    std::fprintf(f, "{\"venue\": \"%s\", \"sent\": {", venue_ ? "tcp" : "simulated");
+    for (std::size_t k = 0; k < kActionKinds; ++k) {
+      std::fprintf(f, "%s\"%s\": %llu", k ? ", " : "", std::string(kActionKindNames[k]).c_str(),
+                   ull(c.sent[k]));
+    }
+    std::fprintf(f, "}, \"exec_reports\": {");
+    for (std::size_t k = 0; k < kExecKinds; ++k) {
+      std::fprintf(f, "%s\"%s\": %llu", k ? ", " : "", std::string(kExecKindNames[k]).c_str(),
+                   ull(c.reports[k]));
+    }
+    std::fprintf(
+        f,
+        "}, \"desired_quotes\": %llu, \"unexpected_reports\": %llu, \"live_orders\": %llu, "
+        "\"suspended\": %llu, \"marked_unknown\": %llu, \"reconcile_open\": %llu, "
+        "\"reconcile_closed\": %llu, \"reconcile_foreign\": %llu",
+        ull(c.desired), ull(router_.unexpected_reports()), ull(router_.live()), ull(c.suspended),
+        ull(c.marked_unknown), ull(c.reconcile_open), ull(c.reconcile_closed),
+        ull(c.reconcile_foreign));
+    std::fprintf(f, ", \"position\": {");
+    for (std::size_t i = 0; i < router_.instruments(); ++i) {
+      std::fprintf(f, "%s\"%s\": %lld", i ? ", " : "", std::string(cfg_.instruments[i]).c_str(),
+                   static_cast<long long>(router_.oms(i).position()));
+    }
+    std::fprintf(f, "}, \"cash\": {");
+    for (std::size_t i = 0; i < router_.instruments(); ++i) {
+      std::fprintf(f, "%s\"%s\": %lld", i ? ", " : "", std::string(cfg_.instruments[i]).c_str(),
+                   static_cast<long long>(router_.oms(i).cash()));
+    }
+    std::fprintf(f, "}");
+    if constexpr (kSession) {
+      if (venue_) {
+        const VenueCounters& v = venue_->counters();
+        const SessionCounters& s = venue_->session_counters();
+        std::fprintf(f,
+                     ", \"session\": {\"connects\": %llu, \"connect_failures\": %llu, "
+                     "\"disconnects\": %llu, \"reconnects\": %llu, \"logons\": %llu, "
+                     "\"logon_refused\": %s, \"messages_sent\": %llu, \"messages_received\": %llu, "
+                     "\"heartbeats_sent\": %llu, \"heartbeats_received\": %llu, "
+                     "\"sequence_gaps\": %llu, \"protocol_errors\": %llu, \"dead_peers\": %llu, "
+                     "\"logouts_received\": %llu, \"frame_errors\": {",
+                     ull(v.connects), ull(v.connect_failures), ull(v.disconnects),
+                     ull(v.reconnects), ull(s.logons), venue_->refused() ? "true" : "false",
+                     ull(s.sent), ull(s.received), ull(s.heartbeats_sent),
+                     ull(s.heartbeats_received), ull(s.sequence_gaps), ull(s.protocol_errors),
+                     ull(s.dead_peers), ull(v.logouts_received));
+        for (std::size_t k = 1; k < kFrameErrors; ++k) {
+          std::fprintf(f, "%s\"%s\": %llu", k > 1 ? ", " : "",
+                       std::string(kFrameErrorNames[k]).c_str(), ull(v.frame_errors[k]));
+        }
+        std::fprintf(f, "}}");
+      }
+    }
+    std::fprintf(f, "}");
+  }
+
+ private:
+  static unsigned long long ull(std::uint64_t v) noexcept {
+    return static_cast<unsigned long long>(v);
+  }
+
+  static oms::OmsConfig with_replace(oms::OmsConfig c) noexcept {
+    c.venue_replace = Codec::kHasReplace;
+    return c;
+  }
+
+  // Counters move by the difference since the last publish: each is written by this thread only.
+  struct Handles {
+    std::array<metrics::Counter, kActionKinds> sent;
+    std::array<metrics::Counter, kExecKinds> reports;
+    metrics::Counter unexpected, disconnects, reconnects, connect_failures, reconcile_closed;
+    metrics::Gauge logged_on, live, unknown;
+  };
+  struct Seen {
+    std::array<std::uint64_t, kActionKinds> sent{};
+    std::array<std::uint64_t, kExecKinds> reports{};
+    std::uint64_t unexpected = 0, disconnects = 0, reconnects = 0, connect_failures = 0,
+                  reconcile_closed = 0;
+  };
+
+  static void move(metrics::Counter& c, std::uint64_t now, std::uint64_t& seen) noexcept {
+    if (now > seen) {
+      c.inc(now - seen);
+      seen = now;
+    }
+  }
+
+  void publish() noexcept {
+    const RouterCounters& c = router_.counters();
+    for (std::size_t k = 0; k < kActionKinds; ++k) move(m_.sent[k], c.sent[k], seen_.sent[k]);
+    for (std::size_t k = 0; k < kExecKinds; ++k)
+      move(m_.reports[k], c.reports[k], seen_.reports[k]);
+    move(m_.unexpected, router_.unexpected_reports(), seen_.unexpected);
+    move(m_.reconcile_closed, c.reconcile_closed, seen_.reconcile_closed);
+    bool up = true;
+    if constexpr (kSession) {
+      if (venue_) {
+        const VenueCounters& v = venue_->counters();
+        move(m_.disconnects, v.disconnects, seen_.disconnects);
+        move(m_.reconnects, v.reconnects, seen_.reconnects);
+        move(m_.connect_failures, v.connect_failures, seen_.connect_failures);
+        up = venue_->logged_on();
+      }
+    }
+    const auto live = static_cast<double>(router_.live());
+    m_.logged_on.set(up ? 1.0 : 0.0);
+    m_.live.set(live);
+    m_.unknown.set(router_.quoting() ? 0.0 : live);
+  }
+
+  OrderEntryConfig cfg_;
+  Router router_;
+  std::unique_ptr<VenueSession<Codec, Router>> venue_;
+  std::optional<SimulatedVenue> sim_;
+  Handles m_;
+  Seen seen_;
+};
+
+}  // namespace hft::session
