@@ -15,8 +15,11 @@ against the venue's records.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
+import platform
+import shutil
 import socket
 import struct
 import subprocess
@@ -28,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import build_cache
 from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, Instrument, write_tape
-from test_engine_md import EXAMPLE, PKG, SANITIZER_ENV, _build, _summary
+from test_engine_md import EXAMPLE, PKG, RUNTIME, SANITIZER_ENV, _build, _summary
 
 SECRET_ENV = "FX_MM_API_KEY"  # the example's gateway: credentials: {env: FX_MM_API_KEY}
 SECRET = "s3cret-key-for-tests"
@@ -477,5 +481,61 @@ def test_order_entry_under_asan_and_ubsan(tmp_path_factory, fx, tmp_path: Path) 
         venue.close()
     assert run.returncode == 0, run.stderr
     assert "ERROR: AddressSanitizer" not in run.stderr and "runtime error" not in run.stderr
+    oe = _summary(tmp_path / "s.json")["order_entry"]
+    assert oe["session"]["reconnects"] == 1 and oe["live_orders"] == 0
+
+
+def _tsan_engine(tmp_path_factory) -> Path:
+    """The engine built with ThreadSanitizer (Debug, -O1), once per content hash of its sources."""
+    for tool in ("cmake", "ninja", "g++"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"`{tool}` is not installed")
+    gen = tmp_path_factory.mktemp("tsan_gen")
+    proc = subprocess.run([sys.executable, "-m", "hftc", "build", str(EXAMPLE), "-t", "cpp", "-o", str(gen)],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    src = gen / "cpp"
+    digest = hashlib.sha256()
+    for root in (src, RUNTIME / "include"):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    home = build_cache() / "engine_tsan" / digest.hexdigest()[:16]
+    exe = home / "build" / f"{PKG}_engine"
+    if not exe.is_file():
+        if (home / "src").exists():
+            shutil.rmtree(home / "src")
+        shutil.copytree(src, home / "src")
+        for cmd in (["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
+                     "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_COMPILER=g++", "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1 -g1",
+                     "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+                     "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
+                    ["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{PKG}_engine"]):
+            run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
+            assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return exe
+
+
+def test_threaded_engine_order_entry_under_tsan(tmp_path_factory, fx, tmp_path: Path) -> None:
+    """The schema's thread splits (the gateway thread hands quotes to the ingress thread's order entry,
+    fills go back through the pipeline) with a reconnect, under ThreadSanitizer."""
+    engine = _tsan_engine(tmp_path_factory)
+    tape = tmp_path / "t.hftt"
+    quiet_tape(tape, seconds_busy=1.0, quiet=0.3, tail=0.5)
+    env = {**os.environ, "TSAN_OPTIONS": "halt_on_error=1"}
+    for _ in range(2):
+        venue = FakeVenue(fx, drop_after=30, forget=1, fill_every=40)
+        try:
+            run = run_engine(engine, tape, venue, tmp_path / "s.json", env=env, timeout=120)
+        finally:
+            venue.close()
+        # Some kernels' ASLR layouts defeat TSan; the standard workaround is to run without it.
+        if run.returncode == 0 or "unexpected memory mapping" not in run.stderr or shutil.which("setarch") is None:
+            break
+        engine_cmd = engine
+        engine = Path(tmp_path / "no_aslr.sh")
+        engine.write_text(f'#!/bin/sh\nexec setarch {platform.machine()} -R "{engine_cmd}" "$@"\n')
+        engine.chmod(0o755)
+    assert run.returncode == 0, run.stderr[-6000:]
+    assert "ThreadSanitizer" not in run.stderr, run.stderr[-6000:]
     oe = _summary(tmp_path / "s.json")["order_entry"]
     assert oe["session"]["reconnects"] == 1 and oe["live_orders"] == 0
