@@ -139,6 +139,7 @@ class FakeVenue:
                  fault_after: int = 0, fault: str = "") -> None:
         self.fx, self.key, self.fill_every, self.drop_after, self.forget = fx, key, fill_every, drop_after, forget
         self.fault_after, self.fault = fault_after, fault
+        self.rotate: tuple[Path, str] | None = None  # (secret file, new key), applied when dropping
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.2)
         self.port = self.server.getsockname()[1]
@@ -280,6 +281,9 @@ class FakeVenue:
                     conn.sent += 1  # the next message skips a number
                     self._send(sock, conn, fx.Heartbeat, ts_sent=time.time_ns())
             if self.drop_after and len(self.connections) == 1 and len(conn.received) >= self.drop_after:
+                if self.rotate is not None:  # the key changes while the engine is disconnected
+                    self.rotate[0].write_text(self.rotate[1] + "\n")
+                    self.key = self.rotate[1]
                 conn.ended_by = "dropped"
                 return  # the `with` closes the socket: no Logout, orders kept
 
@@ -420,6 +424,36 @@ def test_protocol_errors_log_out_and_reconnect(engine: Path, fx, tmp_path: Path,
         assert session["frame_errors"] == {"too_long": 0, "too_short": 0, "encoding_type": 1, "decode": 0}
     # The default venue keeps no orders across connections here: the reconcile closes them all.
     assert oe["reconcile_open"] == len(venue.reconcile_reported) and oe["live_orders"] == 0
+
+
+def test_a_rotated_secret_file_is_read_again_at_reconnect(tmp_path_factory, fx, tmp_path: Path) -> None:
+    """The example with `credentials: {file: PATH}`: the venue drops the connection and changes the
+    key in the file; the engine logs on again with the new one."""
+    key_file = tmp_path / "key"
+    key_file.write_text("first-key\n")
+    text = EXAMPLE.read_text(encoding="utf-8").replace("credentials: {env: FX_MM_API_KEY}",
+                                                        f'credentials: {{file: "{key_file}"}}')
+    assert str(key_file) in text
+    schema = tmp_path / "fx_file_key.hftc.yaml"
+    schema.write_text(text, encoding="utf-8")
+    (tmp_path / "common.hftc.yaml").write_text((EXAMPLE.parent / "common.hftc.yaml").read_text(encoding="utf-8"),
+                                               encoding="utf-8")
+    engine = _build(schema, PKG, tmp_path_factory).engine
+    tape = tmp_path / "t.hftt"
+    quiet_tape(tape, seconds_busy=1.0, quiet=0.3, tail=0.5)
+    venue = FakeVenue(fx, key="first-key", drop_after=30)
+    venue.rotate = (key_file, "second-key")
+    try:
+        run = run_engine(engine, tape, venue, tmp_path / "s.json", "--inline", key=None)
+    finally:
+        venue.close()
+    assert run.returncode == 0, run.stderr
+    first, second = venue.connections
+    assert first.logon_key == "first-key" and second.logon_key == "second-key"
+    assert second.ended_by == "logout"
+    session = _summary(tmp_path / "s.json")["order_entry"]["session"]
+    assert session["reconnects"] == 1 and session["secret_read_failures"] == 0
+    assert "first-key" not in run.stderr + run.stdout and "second-key" not in run.stderr + run.stdout
 
 
 def test_bad_credentials_end_the_engine_after_the_venues_logout(engine: Path, fx, tmp_path: Path) -> None:
