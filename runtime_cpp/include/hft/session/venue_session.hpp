@@ -58,7 +58,8 @@ struct VenueConfig {
   TcpEndpoint endpoint;
   std::string secret;  ///< the logon credential (never logged)
   /// Where `secret` came from, read again before each logon (a rotated key is picked up); empty:
-  /// `secret` as given. A failed read keeps the previous secret.
+  /// `secret` as given. A failed read (or a secret longer than the logon carries) keeps the
+  /// previous secret.
   std::string secret_ref;
   oms::CredentialSource secret_source = oms::CredentialSource::kEnv;
   std::uint32_t heartbeat_ms = 1000;
@@ -184,7 +185,9 @@ class VenueSession {
     ++counters_.connects;
     if (!cfg_.secret_ref.empty()) {
       oms::SecretResult r = oms::read_secret(cfg_.secret_source, cfg_.secret_ref);
-      if (r.ok) {
+      const bool fits =
+          Codec::kCredentialsBytes == 0 || r.secret.size() <= Codec::kCredentialsBytes;
+      if (r.ok && fits) {
         cfg_.secret = std::move(r.secret);
       } else {
         ++counters_.secret_read_failures;
