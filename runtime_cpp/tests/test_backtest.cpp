@@ -361,6 +361,26 @@ TEST(BacktestEngine, ZeroLatencyRejectLoopStopsAtOneInstant) {
   EXPECT_EQ(r.summary.post_only_rejects, 2u);
 }
 
+TEST(BacktestEngine, UnstampedRowsReachTheExchangeAtTheirLocalTime) {
+  // No exchange timestamps (exch_ts 0): the exchange takes each row when it was received rather
+  // than reading ahead, so a bid at 101 sent at 1000 and arriving at 1500 rests; the ask drop to
+  // 101 received at 2000 comes after it (and, unstamped, never fills it).
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 1000, 0, false, 100, 1, false);
+  w.depth(0, 1000, 0, true, 104, 1, true);
+  w.depth(0, 2000, 0, true, 101, 1, true);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = cfg.latency.response_ns = 500;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts == 1000) quote_bid(o, 101, 1);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.summary.post_only_rejects, 0u);
+  EXPECT_EQ(r.fills.size(), 0u);
+}
+
 TEST(BacktestEngine, EventsStampedBeforeAnOrderArrivedNeverFillIt) {
   // The order reaches the exchange at 2000; a trade through its price stamped 1950 but received
   // after the order was sent (local 2100) happened before it existed.

@@ -279,7 +279,7 @@ class Engine {
     equity_ = &res.equity;
 
     const auto t0 = std::chrono::steady_clock::now();
-    ex_next_ = rows > 0 ? std::min(ets_[0], lt[0]) : kNever;
+    ex_next_ = rows > 0 ? row_time(0) : kNever;
     // Warm-up: books only, both sides up to the window's first row (no order exists yet).
     for (std::size_t r = 0; r < first; ++r) {
       exchange_row();
@@ -339,7 +339,11 @@ class Engine {
       // The equity grid (state before this event); everything due on either clock by now, in
       // time order (exchange rows usually, one or so per local row); news due exactly now.
       if (lt >= next_sample_) sample_until(lt);
-      if (ex_next_ <= lt || next_request_ <= lt || next_response_ < lt) advance(lt);
+      // The common case inline: exchange rows due before any arrival or response.
+      while (ex_next_ <= lt && ex_next_ <= next_request_ && ex_next_ <= next_response_) {
+        exchange_row();
+      }
+      if (next_request_ <= lt || next_response_ < lt) advance(lt);
       if (lt >= next_response_) deliver_responses(lt);
       local_row<true>(r, lt);
     }
@@ -349,7 +353,7 @@ class Engine {
   // arrivals at exchange times <= lt (a row before an arrival at the same time: an order
   // arriving at T meets every row stamped <= T), and responses due strictly before lt, each
   // batch with a strategy call at its arrival time. On a tie the exchange goes first.
-  void advance(std::int64_t lt) {
+  [[gnu::noinline]] void advance(std::int64_t lt) {
     for (;;) {
       if (ex_next_ <= next_request_) {
         if (ex_next_ <= lt && ex_next_ <= next_response_) {
@@ -395,16 +399,22 @@ class Engine {
 
   // ---- exchange side -------------------------------------------------------------------------
 
-  // Applies the exchange cursor's row to the exchange books at exchange time `ex_next_`: the
-  // row's exch_ts, or the latest exchange time applied before it when the capture has it out of
-  // order (the cursor never goes back; the row's own stamp still decides which orders it may
-  // touch), and never later than the row's local_ts (a row stamped after it was received is a
-  // clock error; the exchange is never behind the feed).
-  void exchange_row() {
+  // When the exchange cursor applies row `e`: at its exch_ts, capped by its local_ts (a row
+  // stamped after it was received is a clock error; the exchange is never behind the feed); an
+  // unstamped row (exch_ts <= 0) at its local_ts (no guess at how far ahead it was).
+  std::int64_t row_time(std::size_t e) const noexcept {
+    const std::int64_t et = ets_[e], lt = lts_[e];
+    return et > 0 && et < lt ? et : lt;
+  }
+
+  // Applies the exchange cursor's row to the exchange books at exchange time `ex_next_`: its
+  // row_time, or the latest exchange time applied before it when the capture has it out of order
+  // (the cursor never goes back; the row's own stamp still decides which orders it may touch).
+  [[gnu::always_inline]] void exchange_row() {
     const std::size_t e = ex_row_++;
     const std::int64_t et = ets_[e];
     const std::int64_t now = ex_next_;
-    ex_next_ = ex_row_ < rows_ ? std::max(now, std::min(ets_[ex_row_], lts_[ex_row_])) : kNever;
+    ex_next_ = ex_row_ < rows_ ? std::max(now, row_time(ex_row_)) : kNever;
     const std::uint16_t k = ids_[e];
     InstrumentState& s = inst_[k];
     const std::uint8_t f = flags_[e];
