@@ -703,13 +703,17 @@ mod tests {
         }
     }
 
+    // The pipeline never cancels, so every accepted order stays open exposure: the position
+    // limit is set above what the script's quotes add up to (see open_orders_bound_exposure).
     const LIMITS: RiskLimits = RiskLimits {
-        max_position: 100,
+        max_position: 10_000,
         max_order_qty: 10,
         max_orders_per_second: 1_000_000,
         price_band_bps: 500,
         max_notional: 0,
         kill_switch: true,
+        max_open_notional: 0,
+        max_open_orders: RiskLimits::DEFAULT_MAX_OPEN_ORDERS,
     };
 
     fn clock() -> TscClock {
@@ -748,12 +752,16 @@ mod tests {
     }
 
     fn run(splits: u8) -> (Vec<OrderRequest>, PipelineStats, i64) {
+        run_with(LIMITS, splits)
+    }
+
+    fn run_with(limits: RiskLimits, splits: u8) -> (Vec<OrderRequest>, PipelineStats, i64) {
         let cfg = PipelineConfig {
             queue_capacity: 8,
             ..PipelineConfig::default()
         };
         let mut p =
-            Pipeline::new(cfg, LIMITS, quoter(), Recorder::default(), splits, clock()).unwrap();
+            Pipeline::new(cfg, limits, quoter(), Recorder::default(), splits, clock()).unwrap();
         for m in script() {
             p.publish(m);
         }
@@ -784,6 +792,27 @@ mod tests {
         // The snapshot runs the strategy once, after its last level.
         let last = orders.last().unwrap();
         assert_eq!(last.ts_ns, 6002);
+    }
+
+    #[test]
+    fn open_orders_bound_exposure() {
+        // 2-lot quotes that are never canceled: a 20-lot limit lets 10 buys and 10 sells out,
+        // then only the fill (3 lots bought) makes room on the short side.
+        let limits = RiskLimits {
+            max_position: 20,
+            ..LIMITS
+        };
+        let (orders, _, position) = run_with(limits, SPLIT_INLINE);
+        let lots = |side| {
+            orders
+                .iter()
+                .filter(|o| o.side == side)
+                .map(|o| o.qty_lots)
+                .sum::<i64>()
+        };
+        assert_eq!(position, 3);
+        assert_eq!(lots(Side::Bid), 20);
+        assert!(lots(Side::Ask) <= 20 + 3, "asks {}", lots(Side::Ask));
     }
 
     #[test]

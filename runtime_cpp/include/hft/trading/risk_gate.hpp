@@ -58,17 +58,18 @@ inline constexpr std::size_t kRiskDecisionCount = static_cast<std::size_t>(RiskD
 
 /// Rejection reasons from highest to lowest precedence (bit i of check()'s mask is entry i).
 inline constexpr std::array<RiskDecision, kRiskDecisionCount - 1> kRiskPrecedence = {
-    RiskDecision::kKillSwitch,     RiskDecision::kInvalidOrder,   RiskDecision::kDuplicateOrderId,
-    RiskDecision::kOverflow,       RiskDecision::kMaxOrderQty,    RiskDecision::kMaxNotional,
-    RiskDecision::kMaxPosition,    RiskDecision::kMaxOpenNotional, RiskDecision::kMaxOpenOrders,
-    RiskDecision::kNoMarket,       RiskDecision::kPriceBand,      RiskDecision::kOrderRate};
+    RiskDecision::kKillSwitch,  RiskDecision::kInvalidOrder,    RiskDecision::kDuplicateOrderId,
+    RiskDecision::kOverflow,    RiskDecision::kMaxOrderQty,     RiskDecision::kMaxNotional,
+    RiskDecision::kMaxPosition, RiskDecision::kMaxOpenNotional, RiskDecision::kMaxOpenOrders,
+    RiskDecision::kNoMarket,    RiskDecision::kPriceBand,       RiskDecision::kOrderRate};
 
 /// Stable lower-case name, for logs and metrics labels.
 constexpr const char* to_string(RiskDecision d) noexcept {
   constexpr std::array<const char*, kRiskDecisionCount> names = {
-      "accept",          "kill_switch",   "invalid_order",      "max_order_qty", "max_notional",
-      "max_position",    "no_market",     "price_band",         "order_rate",    "duplicate_order_id",
-      "max_open_orders", "max_open_notional", "overflow"};
+      "accept",       "kill_switch",        "invalid_order",   "max_order_qty",
+      "max_notional", "max_position",       "no_market",       "price_band",
+      "order_rate",   "duplicate_order_id", "max_open_orders", "max_open_notional",
+      "overflow"};
   const auto i = static_cast<std::size_t>(d);
   return i < names.size() ? names[i] : "unknown";
 }
@@ -164,8 +165,7 @@ class RiskGate {
         static_cast<std::uint32_t>(bad) << 1 | static_cast<std::uint32_t>(dup) << 2 |
         static_cast<std::uint32_t>(overflow) << 3 |
         static_cast<std::uint32_t>(o.qty_lots > limits_.max_order_qty) << 4 |
-        static_cast<std::uint32_t>(notional_fail) << 5 |
-        static_cast<std::uint32_t>(pos_fail) << 6 |
+        static_cast<std::uint32_t>(notional_fail) << 5 | static_cast<std::uint32_t>(pos_fail) << 6 |
         static_cast<std::uint32_t>(open_notional_fail) << 7 |
         static_cast<std::uint32_t>(open_orders_fail) << 8 |
         static_cast<std::uint32_t>(!t.valid) << 9 | static_cast<std::uint32_t>(band) << 10 |
@@ -212,6 +212,11 @@ class RiskGate {
     move_position(o.instrument, o.side, qty_lots);
     reduce(i, std::min(qty_lots, o.leaves));
     return true;
+  }
+
+  /// Same as on_fill(client_order_id, qty_lots), under the Rust runtime's name.
+  bool on_order_fill(std::uint64_t client_order_id, std::int64_t qty_lots) noexcept {
+    return on_fill(client_order_id, qty_lots);
   }
 
   /// The order left the book without (further) fills: canceled, rejected by the venue, expired
@@ -365,8 +370,8 @@ class RiskGate {
   void move_position(std::size_t inst, std::size_t side, std::int64_t qty) noexcept {
     std::int64_t& p = position_[inst];
     std::int64_t r = 0;
-    const bool over = side == 0 ? __builtin_add_overflow(p, qty, &r)
-                                : __builtin_sub_overflow(p, qty, &r);
+    const bool over =
+        side == 0 ? __builtin_add_overflow(p, qty, &r) : __builtin_sub_overflow(p, qty, &r);
     if (!over) {
       p = r;
     } else {
