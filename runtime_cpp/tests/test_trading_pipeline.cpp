@@ -280,10 +280,15 @@ TEST(TradingPipeline, SymmetricQuoterInlineEndToEnd) {
   b.flags |= kMsgMore;
   p.publish(b);
   p.publish(book_delta(0, Side::Ask, 100'000, 5, 22, 1'005'000'000));
-  ASSERT_EQ(p.gateway().n, 4u);  // new ask only: the bid price is unchanged and long 2
-  EXPECT_EQ(store[3].px_ticks, 100'001);
-  EXPECT_EQ(p.latency().count(), 4u);
-  EXPECT_EQ(p.stats().orders_sent, 4u);
+  // The quoter wants a new ask only (the bid price is unchanged and long 2), but the two asks
+  // already sent are still open (this pipeline never cancels): worst-case short would be
+  // -2 + 4 + 2 = 4 > 3, so the gate refuses it.
+  EXPECT_EQ(p.gateway().n, 3u);
+  EXPECT_EQ(p.risk().open_qty(0, Side::Ask), 4);
+  EXPECT_EQ(p.risk().open_qty(0, Side::Bid), 0);  // the fill took the bid off
+  EXPECT_EQ(p.risk().count(hft::trading::RiskDecision::kMaxPosition), 1u);
+  EXPECT_EQ(p.latency().count(), 3u);
+  EXPECT_EQ(p.stats().orders_sent, 3u);
 }
 
 TEST(TradingPipeline, InlineAndThreadedProduceSameOrders) {
