@@ -464,6 +464,10 @@ impl RiskGate {
         self.find(client_order_id)
             .map_or(0, |i| self.open[i].leaves)
     }
+    /// The smallest client order id the gate would not call a duplicate.
+    pub fn next_client_order_id(&self) -> u64 {
+        self.last_id.map_or(0, |l| l.wrapping_add(1))
+    }
     /// Orders that got decision `d` so far.
     pub fn count(&self, d: RiskDecision) -> u64 {
         self.counts[d as usize]

@@ -288,6 +288,8 @@ class RiskGate {
     const std::size_t i = find(client_order_id);
     return i < open_.size() ? open_[i].leaves : 0;
   }
+  /// The smallest client order id the gate would not call a duplicate.
+  std::uint64_t next_client_order_id() const noexcept { return registered_ ? last_id_ + 1 : 0; }
   /// Orders that got decision `d` so far.
   std::uint64_t count(RiskDecision d) const noexcept {
     const auto i = static_cast<std::size_t>(d);
