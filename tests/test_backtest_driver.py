@@ -259,6 +259,26 @@ def test_risk_gate_of_the_schema_applies(workdir, synth):
     assert free.summary["fills"] == 1 and free.summary["risk"]["enabled"] is False
 
 
+def test_backtest_gate_counts_open_orders(workdir, synth):
+    """The backtest runs the production gate: open orders count until their fill or end arrives.
+
+    One open order at a time: the bid at 100.0 rests, so the ask is refused (max_open_orders)
+    until the bid's fill reaches the strategy; then the ask goes out. The position limit of one
+    lot then refuses any further bid (position 1 + the new bid > 1).
+    """
+    from hftc.backtest import compile_strategy
+
+    text = RISK_SCHEMA.replace("max_position: 0", "max_position: 1").replace(
+        "max_notional: 1000.0}", "max_notional: 1000.0, max_open_orders: 1}")
+    ir, _ = _compile(workdir, text, "open_orders.yaml")
+    res = compile_strategy(ir, "mm").run(synth, options=_options())
+    s = res.summary
+    assert s["risk"]["max_open_orders"] == 1 and s["risk"]["max_position_lots"] == 1
+    assert s["risk_decisions"]["max_open_orders"] > 0, s["risk_decisions"]
+    assert s["fills"] == 1 and s["orders"] == 2, s
+    assert s["risk_decisions"]["overflow"] == 0 and s["risk_decisions"]["duplicate_order_id"] == 0
+
+
 def test_risk_limits_convert_book_lots_to_tape_lots(tmp_path):
     from hftc.backtest.risk import risk_setting
     from hftc.backtest.tapeinfo import TapeInstrument

@@ -618,6 +618,23 @@ assert g.tripped and g.check(0, x.BookSide.ask, 100, 1, 99, 101, 4_000_000_000) 
 g.reset()
 assert g.accepted == 2 and g.rejected == 7 and g.count(x.RiskDecision.price_band) == 1
 assert g.limits.max_order_qty == 5
+# Open orders count towards the position limit until filled, canceled, rejected or expired.
+h = x.RiskGate(x.RiskLimits(max_position=10, max_order_qty=10, max_orders_per_second=1000, price_band_bps=100,
+                            max_open_orders=3, max_open_notional=1_500))
+A, B = x.BookSide.bid, x.BookSide.ask
+assert [h.check(0, A, 100, 4, 99, 101, 0, client_order_id=i) for i in (1, 2, 3)] == [
+    x.RiskDecision.accept, x.RiskDecision.accept, x.RiskDecision.max_position]
+assert h.open_qty(0, A) == 8 and h.worst_case(0, A) == 8 and h.open_orders == 2 and h.open_notional == 800
+assert h.check(0, A, 100, 1, 99, 101, 0, client_order_id=2) == x.RiskDecision.duplicate_order_id
+assert h.on_order_fill(1, 4) and h.position(0) == 4 and h.leaves(1) == 0 and h.worst_case(0, A) == 8
+assert h.on_cancel(2) and not h.on_cancel(2) and h.worst_case(0, A) == 4
+assert h.check(0, B, 100, 10, 99, 101, 0) == x.RiskDecision.accept  # id 3; short: -4 + 10 = 6
+assert h.check(0, B, 600, 1, 99, 101, 0) == x.RiskDecision.max_open_notional  # 1000 + 600 > 1500
+assert h.on_order_accepted(50, 0, B, 100, 1) and h.open_orders == 2 and h.open_qty(0, B) == 11
+assert h.on_expire(50) and h.on_reject(3)
+assert h.check(0, B, 2**62, 2**62, 99, 101, 0) == x.RiskDecision.overflow
+h.trip(); assert h.check(0, A, 100, 1, 99, 101, 0) == x.RiskDecision.kill_switch
+h.rearm(); assert not h.tripped and h.open_orders == 0
 """)
 
 

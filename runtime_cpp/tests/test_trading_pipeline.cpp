@@ -280,10 +280,64 @@ TEST(TradingPipeline, SymmetricQuoterInlineEndToEnd) {
   b.flags |= kMsgMore;
   p.publish(b);
   p.publish(book_delta(0, Side::Ask, 100'000, 5, 22, 1'005'000'000));
-  ASSERT_EQ(p.gateway().n, 4u);  // new ask only: the bid price is unchanged and long 2
+  // New ask only: the bid price is unchanged and long 2. Each ask superseded the previous one
+  // at the gate, so one ask of 2 lots is open: worst-case short -2 + 2 = 0.
+  ASSERT_EQ(p.gateway().n, 4u);
+  EXPECT_EQ(p.risk().open_qty(0, Side::Ask), 2);
+  EXPECT_EQ(p.risk().open_orders(), 1u);
   EXPECT_EQ(store[3].px_ticks, 100'001);
   EXPECT_EQ(p.latency().count(), 4u);
   EXPECT_EQ(p.stats().orders_sent, 4u);
+}
+
+// With quotes_supersede off, every quote is a new order that stays open until filled.
+TEST(TradingPipeline, QuotesThatNeverCancelStayOpenExposure) {
+  std::vector<OrderRequest> store(16);
+  PipelineConfig cfg;
+  cfg.quotes_supersede = false;
+  SymmetricQuoter q;
+  q.offset_ticks = 1;
+  q.qty_lots = 2;
+  q.max_position = 3;
+  Pipeline<SymmetricQuoter, FakeGateway> p(cfg, test_limits(), q,
+                                           FakeGateway{store.data(), store.size(), 0},
+                                           hft::TscClock::from_rate(1, 1));
+  EXPECT_EQ(p.kThreads, 1);
+  p.publish(book_delta(0, Side::Bid, 99'990, 5, 1, 1'000'000'000));
+  EXPECT_EQ(p.gateway().n, 0u);  // one-sided: no quote
+  p.publish(book_delta(0, Side::Ask, 100'010, 5, 2, 1'000'000'000));
+  ASSERT_EQ(p.gateway().n, 2u);
+  EXPECT_EQ(store[0], (OrderRequest{1, 0, Side::Bid, 99'989, 2, 1'000'000'000}));
+  EXPECT_EQ(store[1], (OrderRequest{2, 0, Side::Ask, 100'011, 2, 1'000'000'000}));
+  // Unchanged touch: no new orders.
+  p.publish(book_delta(0, Side::Bid, 99'980, 5, 3, 1'001'000'000));
+  EXPECT_EQ(p.gateway().n, 2u);
+  // Long 2 after a fill: a further bid would make 4 > 3, so only the ask moves.
+  p.publish(fill_msg(0, Side::Bid, 99'989, 2, 1'002'000'000));
+  EXPECT_EQ(p.risk().position(), 2);
+  p.publish(book_delta(0, Side::Bid, 99'995, 5, 4, 1'003'000'000));
+  p.publish(book_delta(0, Side::Ask, 100'005, 5, 5, 1'003'000'000));
+  ASSERT_EQ(p.gateway().n, 3u);
+  EXPECT_EQ(store[2].side, Side::Ask);
+  EXPECT_EQ(store[2].px_ticks, 100'006);
+  // A gap makes the book stale: the quoter goes quiet until a resnapshot.
+  p.publish(book_delta(0, Side::Ask, 100'004, 5, 9, 1'004'000'000));
+  EXPECT_EQ(p.gateway().n, 3u);
+  EXPECT_EQ(p.feed_stats().gaps, 1u);
+  p.publish(book_reset(0, 20, 1'005'000'000));
+  MarketMsg b = book_delta(0, Side::Bid, 99'990, 5, 21, 1'005'000'000);
+  b.flags |= kMsgMore;
+  p.publish(b);
+  p.publish(book_delta(0, Side::Ask, 100'000, 5, 22, 1'005'000'000));
+  // The quoter wants a new ask only (the bid price is unchanged and long 2), but the two asks
+  // already sent are still open (this pipeline never cancels): worst-case short would be
+  // -2 + 4 + 2 = 4 > 3, so the gate refuses it.
+  EXPECT_EQ(p.gateway().n, 3u);
+  EXPECT_EQ(p.risk().open_qty(0, Side::Ask), 4);
+  EXPECT_EQ(p.risk().open_qty(0, Side::Bid), 0);  // the fill took the bid off
+  EXPECT_EQ(p.risk().count(hft::trading::RiskDecision::kMaxPosition), 1u);
+  EXPECT_EQ(p.latency().count(), 3u);
+  EXPECT_EQ(p.stats().orders_sent, 3u);
 }
 
 TEST(TradingPipeline, InlineAndThreadedProduceSameOrders) {

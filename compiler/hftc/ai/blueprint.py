@@ -79,14 +79,16 @@ def _components(plan: Plan, strategy_name: str, stage_name: str) -> dict[str, An
     tick, lot = _representable(tick, "Price", plan.venue), _representable(lot, "Qty", plan.venue)
     budgets = stage_budgets(plan.latency_target_ns)
     lot_size = float(lot)
+    position = max(1, math.ceil(inv / lot_size))
     return {
         "feed": {"kind": "feed_handler", "input": list(venue.feed), "budget_ns": budgets["feed"]},
         "book": {"kind": "order_book", "model": "price_level", "depth": 64, "tick": tick, "lot": lot,
                  "budget_ns": budgets["book"]},
         stage_name: {"kind": "strategy", "strategy": strategy_name, "budget_ns": budgets["strategy"]},
         "risk": {"kind": "risk_gate", "budget_ns": budgets["risk"], "limits": {
-            "max_position": max(1, math.ceil(inv / lot_size)),
-            "max_order_qty": max(1, math.ceil(qty * 10 / lot_size)),
+            "max_position": position,
+            # The position limit is worst case and counts the order itself: a larger order never passes.
+            "max_order_qty": min(position, max(1, math.ceil(qty * 10 / lot_size))),
             "max_orders_per_second": 1000,
             "price_band_bps": 25 if plan.asset_class == "fx" else 50,
         }},

@@ -283,6 +283,8 @@ def _config(o: BacktestOptions, legs: list[int], risk) -> tuple[Config, object]:
     c.risk_price_band_bps = risk.price_band_bps
     c.risk_max_notional = risk.max_notional
     c.risk_kill_switch = int(risk.kill_switch)
+    c.risk_max_open_notional = risk.max_open_notional
+    c.risk_max_open_orders = risk.max_open_orders
     for i in range(MAX_INSTRUMENTS):
         c.legs[i] = legs[i] if i < len(legs) else 0
     return c, keep

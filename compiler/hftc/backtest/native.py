@@ -14,10 +14,11 @@ import numpy as np
 
 from hftc.backtest.errors import BacktestError
 
-ABI_VERSION = 5
+ABI_VERSION = 6
 MAX_INSTRUMENTS = 8  # hft::backtest::kMaxInstruments
 RISK_DECISIONS = ("accept", "kill_switch", "invalid_order", "max_order_qty", "max_notional", "max_position",
-                  "no_market", "price_band", "order_rate")
+                  "no_market", "price_band", "order_rate", "duplicate_order_id", "max_open_orders",
+                  "max_open_notional", "overflow")
 
 _i64, _u64, _f64 = ctypes.c_int64, ctypes.c_uint64, ctypes.c_double
 
@@ -32,6 +33,7 @@ class Config(ctypes.Structure):
         ("risk_max_orders_per_second", _i64), ("risk_price_band_bps", _i64), ("risk_max_notional", _i64),
         ("risk_kill_switch", _i64), ("legs", _i64 * MAX_INSTRUMENTS), ("bar_ns", _i64),
         ("inverse", _i64 * MAX_INSTRUMENTS), ("cancel_policy", _i64),
+        ("risk_max_open_notional", _i64), ("risk_max_open_orders", _i64),
     ]
 
 

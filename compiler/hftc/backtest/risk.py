@@ -5,7 +5,10 @@ The production pipeline's risk gate counts lots and ticks of the schema's order 
 tape's grid, so quantities are rescaled by book lot / tape lot (rounded down, never looser) and
 the notional becomes tick*lot*multiplier units of the tape's instrument 0, as the gate expects.
 An inverse contract's quote-currency notional is its contract count times the contract size,
-whatever the price, so there `max_notional` becomes a cap on the order quantity instead.
+whatever the price, so there `max_notional` becomes a cap on the order quantity instead; the gate
+has no price-free form of `max_open_notional`, so an inverse backtest leaves that one out and says
+so in the summary. The other limits (worst-case position counting open orders, open-order count,
+collar, rate, duplicate ids) apply as in production: the backtest runs the same gate.
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ class RiskSetting:
     price_band_bps: int = 0
     max_notional: int = 0
     kill_switch: bool = True
+    max_open_notional: int = 0
+    max_open_orders: int = 1024
 
     def to_json(self) -> dict:
         if not self.enabled:
             return {"enabled": False, "source": self.description}
         return {"enabled": True, "source": self.description, "max_position_lots": self.max_position,
                 "max_order_qty_lots": self.max_order_qty, "max_orders_per_second": self.max_orders_per_second,
-                "price_band_bps": self.price_band_bps, "max_notional_tick_lots": self.max_notional}
+                "price_band_bps": self.price_band_bps, "max_notional_tick_lots": self.max_notional,
+                "max_open_notional_tick_lots": self.max_open_notional, "max_open_orders": self.max_open_orders}
 
 
 def _exact(x: float) -> Fraction:
@@ -71,17 +77,28 @@ def risk_setting(ir: Schema, strategy: str, inst0: TapeInstrument, wanted: bool,
     def lots(n: int) -> int:
         return min(int(n * scale), 1 << 62)
 
-    notional = 0
+    def tick_lots(value: float | None) -> int:
+        """A quote-currency notional in tick*lot units of the tape (at least 1: 0 means no limit)."""
+        if not value:
+            return 0
+        unit = _exact(inst0.tick_size) * tape_lot * _exact(inst0.multiplier)
+        return max(1, min(int(Fraction(str(value)) / unit), 1 << 62))
+
+    notional = open_notional = 0
     max_qty = max(lots(lim.max_order_qty), 0)
     if lim.max_notional and inverse:
         # Quote value of one tape lot: lot contracts of `multiplier` each; no price in it.
         cap = int(Fraction(str(lim.max_notional)) / (tape_lot * _exact(inst0.multiplier)))
         max_qty = min(max_qty, cap)
     elif lim.max_notional:
-        unit = _exact(inst0.tick_size) * tape_lot * _exact(inst0.multiplier)
-        notional = min(int(Fraction(str(lim.max_notional)) / unit), 1 << 62)
+        notional = tick_lots(lim.max_notional)
+    if not inverse:
+        open_notional = tick_lots(lim.max_open_notional)
     where = f"risk_gate `{gate.name}`" + (f" (book `{book.name}` lot {book.lot or 1})" if book is not None else "")
     if inverse and lim.max_notional:
         where += f"; max_notional {lim.max_notional} as at most {max_qty} lots per order (inverse contract)"
+    if inverse and lim.max_open_notional:
+        where += "; max_open_notional not applied (inverse contract)"
     return RiskSetting(True, where, lots(lim.max_position), max_qty,
-                       lim.max_orders_per_second, int(lim.price_band_bps), notional, lim.kill_switch)
+                       lim.max_orders_per_second, int(lim.price_band_bps), notional, lim.kill_switch,
+                       open_notional, lim.max_open_orders)

@@ -150,6 +150,10 @@ _CODES = [
     ("HFT0902", "component not used by any pipeline", "A component is defined but no pipeline runs it."),
     ("HFT0903", "name does not follow conventions", "Types and messages are PascalCase; fields, components, pipelines and strategies are snake_case. The generators map names to each language's conventions, and consistent input makes that mapping predictable."),
     ("HFT0904", "pipeline without latency target", "A pipeline has stage budgets but no `targets.latency_p99_ns`, so they are never checked."),
+    ("HFT0910", "risk gate rejects every order", "`max_position` bounds the worst-case position: position plus the open orders on the order's side plus the new order. With 0 no order can ever pass. Set it to the largest position, open orders included, the strategy may hold."),
+    ("HFT0911", "order size above the position limit", "The risk gate's position limit is worst case and counts the new order itself, so an order larger than `max_position` is always rejected (`max_position`), whatever `max_order_qty` allows. Lower `max_order_qty` to at most `max_position`."),
+    ("HFT0912", "per-order notional above the open-notional limit", "An order's notional counts towards the gross notional of the open orders, so a `max_notional` above `max_open_notional` never binds: the open-notional limit rejects such orders first. Lower `max_notional` or raise `max_open_notional`."),
+    ("HFT0913", "no price collar", "`price_band_bps` bounds the distance of an order's price from the current book's mid. At 10,000 bps (100%) or more it admits any price down to zero: the fat-finger check is off. Typical collars are 10 to 500 bps."),
     # HFT1201-HFT1249: parameter overlays (`--params`) and `hftc optimize`.
     ("HFT1201", "malformed parameter overlay", "A parameter overlay is a YAML mapping `strategies: {NAME: {params: {PARAM: VALUE}}}`, the format `hftc optimize` writes as best_params.yaml and `hftc build --params` reads."),
     ("HFT1202", "overlay names an unknown strategy", "Every strategy under `strategies:` of a parameter overlay must be defined in the schema it is applied to."),

@@ -346,9 +346,12 @@ class Lowerer:
                                 **common)
         if c.kind == "risk_gate":
             lim = c.limits
+            spans = tuple((k, sp) for k in sorted(lim.model_fields_set)
+                          if (sp := doc.span_of(path + ("limits", k))) is not None)
             return ir.Component(name, c.kind, limits=ir.RiskLimits(lim.max_position, lim.max_order_qty,
                                 lim.max_orders_per_second, float(lim.price_band_bps), lim.max_notional,
-                                lim.kill_switch), **common)
+                                lim.kill_switch, lim.max_open_notional, lim.max_open_orders),
+                                limit_spans=spans, **common)
         if c.kind == "order_gateway":
             return ir.Component(name, c.kind, output=c.output, output_span=doc.span_of(path + ("output",)),
                                 credentials=self._credentials(doc, path + ("credentials",), c.credentials),

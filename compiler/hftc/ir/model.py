@@ -239,6 +239,8 @@ class RiskLimits:
     price_band_bps: float
     max_notional: Optional[float] = None
     kill_switch: bool = True
+    max_open_notional: Optional[float] = None
+    max_open_orders: int = 1024
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ class Component:
     symbol_spans: tuple[Span, ...] = ()  # one per entry of `instruments`
     output_span: Optional[Span] = None
     strategy_span: Optional[Span] = None
+    limit_spans: tuple[tuple[str, Span], ...] = ()  # risk gate: (limit key, span of its value)
     # order gateway: where the session's secret is read, ("env", NAME) or ("file", PATH), never the secret
     credentials: Optional[tuple[str, str]] = None
     credentials_span: Optional[Span] = None

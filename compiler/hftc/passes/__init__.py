@@ -10,7 +10,8 @@ from typing import Callable
 
 from hftc.diagnostics.model import Diagnostic
 from hftc.ir.model import Schema
-from hftc.passes import budgets, components, framing, layout, lints, resolve, roles, strategies, typecheck, versioning
+from hftc.passes import (budgets, components, framing, layout, lints, resolve, risk_limits, roles, strategies,
+                         typecheck, versioning)
 
 Pass = Callable[[Schema], tuple[Schema, list[Diagnostic]]]
 
@@ -24,6 +25,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("budgets", budgets.run),
     ("roles", roles.run),
     ("components", components.run),
+    ("risk_limits", risk_limits.run),
     ("lints", lints.run),
 )
 

@@ -154,6 +154,8 @@ class GateLimits:
     max_notional: int
     kill_switch: bool
     notes: tuple[str, ...]  # what the conversion did, for a comment beside the limits
+    max_open_notional: int  # tick*lot, 0 = none
+    max_open_orders: int
 
 
 @dataclass(frozen=True)
@@ -303,21 +305,27 @@ def _grid(c: Component) -> BookGrid:
 
 
 def gate_limits(c: Component, grid: BookGrid | None) -> GateLimits:
-    """The limits of risk gate `c`; `max_notional` becomes tick*lot units of `grid` (rounded down)."""
+    """The limits of risk gate `c`; the notionals become tick*lot units of `grid` (rounded down, never
+    looser; at least 1, since 0 means "no limit" to the gate)."""
     lim = c.limits
     assert lim is not None
     notes = []
     band = int(lim.price_band_bps)
     if band != lim.price_band_bps:
         notes.append(f"price_band_bps {lim.price_band_bps} rounded down to {band} (the gate takes whole bps)")
-    notional = 0
-    if lim.max_notional:
-        tick = Fraction(grid.tick) if grid else Fraction(1)
-        lot = Fraction(grid.lot) if grid else Fraction(1)
-        notional = int(Fraction(str(lim.max_notional)) / (tick * lot))
-        notes.append(f"max_notional {lim.max_notional} in tick*lot units of book `{grid.name if grid else '-'}`")
+    tick = Fraction(grid.tick) if grid else Fraction(1)
+    lot = Fraction(grid.lot) if grid else Fraction(1)
+
+    def units(key: str, value: float | None) -> int:
+        if not value:
+            return 0
+        notes.append(f"{key} {value} in tick*lot units of book `{grid.name if grid else '-'}`")
+        return max(1, min(int(Fraction(str(value)) / (tick * lot)), (1 << 63) - 1))
+
+    notional = units("max_notional", lim.max_notional)
+    open_notional = units("max_open_notional", lim.max_open_notional)
     return GateLimits(c.name, lim.max_position, lim.max_order_qty, lim.max_orders_per_second, band, notional,
-                      lim.kill_switch, tuple(notes))
+                      lim.kill_switch, tuple(notes), open_notional, lim.max_open_orders)
 
 
 def _quoting_strategy(ir: Schema, name: str, grid: BookGrid) -> QuotingStrategy | None:

@@ -51,12 +51,19 @@ class StrategyComponent(_ComponentBase):
 class RiskLimits(Surface):
     """Limits the risk gate enforces before any order leaves."""
 
-    max_position: int = F("Largest absolute position, in lots.", 5_000_000, ge=0, le=(1 << 62))
+    max_position: int = F("Largest worst-case position per instrument, in lots: position plus the open orders "
+                          "on one side plus the new order.", 5_000_000, ge=0, le=(1 << 62))
     max_order_qty: int = F("Largest order quantity, in lots.", 1_000_000, ge=1, le=(1 << 62))
     max_orders_per_second: int = F("Order-rate limit (token bucket refilled per second).", 2000, ge=1, le=10**9)
-    price_band_bps: float = F("Largest distance of an order price from mid, in basis points.", 25, gt=0, le=10_000)
+    price_band_bps: float = F("Price collar: largest distance of an order price from the current book's mid, in "
+                              "basis points.", 25, gt=0, le=10_000)
     max_notional: Optional[float] = F("Largest notional of one order, in quote currency.", 1e6, default=None, gt=0)
-    kill_switch: bool = F("Whether a kill switch is wired (it rejects every order once tripped).", True, default=True)
+    kill_switch: bool = F("Whether a kill switch is wired (it rejects every order once tripped, until re-armed).",
+                          True, default=True)
+    max_open_notional: Optional[float] = F("Largest gross notional of all open orders together (the new one "
+                                           "included), in quote currency.", 5e6, default=None, gt=0)
+    max_open_orders: int = F("Most orders open at once, all instruments (it also sizes the gate's open-order "
+                             "table).", 64, default=1024, ge=1, le=1 << 20)
 
 
 class RiskGate(_ComponentBase):

@@ -76,6 +76,13 @@ pub struct PipelineConfig {
     /// CPU per thread in pipeline order: `[0]` the ingress (feed) thread, then one entry per set
     /// split bit from low to high. -1 = do not pin.
     pub cpu: [i32; 4],
+    /// How the risk gate counts the strategy's quotes as open exposure. true: a quote is the
+    /// desired order for its instrument and side, and a new quote supersedes the previous one (an
+    /// order manager downstream turns desired quotes into new/cancel/replace requests, so one
+    /// order per side rests); the previous quote stops counting when the next one is checked, and
+    /// a rejected quote leaves that side with none. false: every quote is a new order that stays
+    /// open until fills take it off (a gateway that sends each quote as a new order, no cancels).
+    pub quotes_supersede: bool,
 }
 
 impl Default for PipelineConfig {
@@ -85,6 +92,7 @@ impl Default for PipelineConfig {
             book_depth_ticks: 64,
             queue_capacity: 4096,
             cpu: [-1; 4],
+            quotes_supersede: true,
         }
     }
 }
@@ -165,6 +173,8 @@ impl<G: OrderGateway + Send + 'static> Stage<OrderIntent> for GatewayStage<G> {
 
 struct RiskStage<G> {
     risk: RiskGate,
+    /// Per instrument, the live (bid, ask) quote ids when quotes supersede each other; 0 = none.
+    quote_ids: Option<Vec<[u64; 2]>>,
     next: Link<OrderIntent, GatewayStage<G>>,
 }
 
@@ -176,7 +186,26 @@ impl<G: OrderGateway + Send + 'static> Stage<OrderIntent> for RiskStage<G> {
                 .on_fill(x.order.instrument, x.order.side, x.order.qty_lots);
             return;
         }
+        // The quote this one supersedes stops counting first, so a requote of the same size is
+        // judged on its own, not on top of the one it replaces.
+        let side = usize::from(x.order.side == Side::Ask);
+        let slot = self
+            .quote_ids
+            .as_mut()
+            .and_then(|ids| ids.get_mut(x.order.instrument as usize))
+            .map(|ids| &mut ids[side]);
+        if let Some(id) = slot {
+            if *id != 0 {
+                self.risk.on_cancel(*id);
+            }
+            *id = 0;
+        }
         if self.risk.check(&x.order, &x.touch, x.order.ts_ns) == RiskDecision::Accept {
+            if let Some(ids) = self.quote_ids.as_mut() {
+                if let Some(q) = ids.get_mut(x.order.instrument as usize) {
+                    q[side] = x.order.client_order_id;
+                }
+            }
             self.next.send(*x);
         }
     }
@@ -515,6 +544,9 @@ where
         let kill = risk.kill_switch();
         let risk = RiskStage {
             risk,
+            quote_ids: cfg
+                .quotes_supersede
+                .then(|| vec![[0; 2]; cfg.instruments.max(1)]),
             next: to_gateway,
         };
         let to_risk = if splits & SPLIT_BEFORE_RISK != 0 {
@@ -710,6 +742,8 @@ mod tests {
         price_band_bps: 500,
         max_notional: 0,
         kill_switch: true,
+        max_open_notional: 0,
+        max_open_orders: RiskLimits::DEFAULT_MAX_OPEN_ORDERS,
     };
 
     fn clock() -> TscClock {
@@ -748,12 +782,21 @@ mod tests {
     }
 
     fn run(splits: u8) -> (Vec<OrderRequest>, PipelineStats, i64) {
+        run_with(LIMITS, splits, true)
+    }
+
+    fn run_with(
+        limits: RiskLimits,
+        splits: u8,
+        quotes_supersede: bool,
+    ) -> (Vec<OrderRequest>, PipelineStats, i64) {
         let cfg = PipelineConfig {
             queue_capacity: 8,
+            quotes_supersede,
             ..PipelineConfig::default()
         };
         let mut p =
-            Pipeline::new(cfg, LIMITS, quoter(), Recorder::default(), splits, clock()).unwrap();
+            Pipeline::new(cfg, limits, quoter(), Recorder::default(), splits, clock()).unwrap();
         for m in script() {
             p.publish(m);
         }
@@ -784,6 +827,30 @@ mod tests {
         // The snapshot runs the strategy once, after its last level.
         let last = orders.last().unwrap();
         assert_eq!(last.ts_ns, 6002);
+    }
+
+    #[test]
+    fn open_orders_bound_exposure() {
+        // 2-lot quotes sent as new orders that are never canceled: a 20-lot limit lets 10 buys
+        // and 10 sells out, then only the fill (3 lots bought) makes room on the short side.
+        let limits = RiskLimits {
+            max_position: 20,
+            ..LIMITS
+        };
+        let (orders, _, position) = run_with(limits, SPLIT_INLINE, false);
+        let lots = |side| {
+            orders
+                .iter()
+                .filter(|o| o.side == side)
+                .map(|o| o.qty_lots)
+                .sum::<i64>()
+        };
+        assert_eq!(position, 3);
+        assert_eq!(lots(Side::Bid), 20);
+        assert!(lots(Side::Ask) <= 20 + 3, "asks {}", lots(Side::Ask));
+        // Superseding quotes: only the latest quote per side counts, so quoting goes on.
+        let (orders, _, _) = run_with(limits, SPLIT_INLINE, true);
+        assert!(orders.len() > 100);
     }
 
     #[test]

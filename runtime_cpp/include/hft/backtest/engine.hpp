@@ -606,11 +606,15 @@ class Engine {
       view_.inst[m.inst].position += sg * m.qty;
       s.pay(sg, m.px, m.qty, true);
       fees_local_ += m.fee;
-      risk_.on_fill(m.inst, side_of(m.side), m.qty);
+      // The gate registered the order when it accepted it; the fill moves its quantity from
+      // open to position. (With the gate disabled nothing is registered: position only.)
+      if (!risk_.on_fill(m.id, m.qty)) risk_.on_fill(m.inst, side_of(m.side), m.qty);
       if (m.ioc) s.ioc_inflight -= sg * m.qty;
     } else if (m.ioc) {
       s.ioc_inflight -= sg * m.qty;
     }
+    // Canceled, rejected post-only, or an IOC's unfilled rest: no longer open exposure.
+    if (m.type == ResponseType::kDone) risk_.on_cancel(m.id);
     if (m.done && !m.ioc) {
       LocalQuote& lq = s.quote[m.side];
       if (lq.id == m.id) lq.active = false;

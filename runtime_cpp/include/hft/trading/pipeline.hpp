@@ -24,6 +24,7 @@
 // after draining its input ring, so every published message is fully processed.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -36,6 +37,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "hft/clock.hpp"
 #include "hft/cpu.hpp"
@@ -82,6 +84,13 @@ struct PipelineConfig {
   std::array<int, 4> cpu{-1, -1, -1, -1};
   /// Idle polls before a consumer starts yielding (SpinWait). Isolated cores: make it large.
   std::uint32_t spin_limit = 4096;
+  /// How the risk gate counts the strategy's quotes as open exposure. true: a quote is the
+  /// desired order for its instrument and side, and a new quote supersedes the previous one (an
+  /// order manager downstream turns desired quotes into new/cancel/replace requests, so one
+  /// order per side rests); the previous quote stops counting when the next one is checked, and a
+  /// rejected quote leaves that side with none. false: every quote is a new order that stays open
+  /// until fills take it off (a gateway that sends each quote as a new order and never cancels).
+  bool quotes_supersede = true;
 };
 
 /// Counters snapshot. Each field is written by one thread only; read them after stop().
@@ -120,6 +129,7 @@ class Pipeline {
         books_(cfg.instruments, cfg.book_depth_ticks),
         strategy_(std::move(strategy)),
         risk_(limits, cfg.instruments),
+        quote_ids_(std::max<std::size_t>(cfg.instruments, 1), {0, 0}),
         gateway_(std::move(gateway)),
         clock_(clock) {
     if constexpr ((Splits & kSplitBeforeBook) != 0) {
@@ -247,7 +257,17 @@ class Pipeline {
       risk_.on_fill(x.order.instrument, x.order.side, x.order.qty_lots);
       return;
     }
+    // The quote this one supersedes (see PipelineConfig::quotes_supersede) stops counting first,
+    // so a requote of the same size is judged on its own, not on top of the one it replaces.
+    std::uint64_t* slot = nullptr;
+    const auto s = static_cast<std::uint8_t>(x.order.side);
+    if (cfg_.quotes_supersede && x.order.instrument < quote_ids_.size() && s <= 1) {
+      slot = &quote_ids_[x.order.instrument][s];
+      if (*slot != 0) risk_.on_cancel(*slot);
+      *slot = 0;
+    }
     if (risk_.check(x.order, x.touch, x.order.ts_ns) != RiskDecision::kAccept) return;
+    if (slot != nullptr) *slot = x.order.client_order_id;
     if constexpr ((Splits & kSplitBeforeGateway) != 0) {
       push(*ring_gw_, x, full_gw_);
     } else {
@@ -333,6 +353,7 @@ class Pipeline {
   std::uint64_t full_risk_ = 0;
   // Risk thread.
   alignas(kCacheLineSize) RiskGate risk_;
+  std::vector<std::array<std::uint64_t, 2>> quote_ids_;  // per instrument: live bid, ask quote id
   std::uint64_t full_gw_ = 0;
   // Gateway thread.
   alignas(kCacheLineSize) G gateway_;

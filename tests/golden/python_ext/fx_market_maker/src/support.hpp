@@ -692,7 +692,8 @@ inline void bind_runtime(nb::module_& m) {
       .def("clear", &hft::OrderBook::clear);
 
   using hft::trading::RiskDecision;
-  nb::enum_<RiskDecision>(m, "RiskDecision", "Outcome of RiskGate.check; rejections in precedence order.")
+  nb::enum_<RiskDecision>(m, "RiskDecision",
+                          "Outcome of RiskGate.check. Values are stable; precedence is the gate's own order.")
       .value("accept", RiskDecision::kAccept)
       .value("kill_switch", RiskDecision::kKillSwitch)
       .value("invalid_order", RiskDecision::kInvalidOrder)
@@ -701,7 +702,11 @@ inline void bind_runtime(nb::module_& m) {
       .value("max_position", RiskDecision::kMaxPosition)
       .value("no_market", RiskDecision::kNoMarket)
       .value("price_band", RiskDecision::kPriceBand)
-      .value("order_rate", RiskDecision::kOrderRate);
+      .value("order_rate", RiskDecision::kOrderRate)
+      .value("duplicate_order_id", RiskDecision::kDuplicateOrderId)
+      .value("max_open_orders", RiskDecision::kMaxOpenOrders)
+      .value("max_open_notional", RiskDecision::kMaxOpenNotional)
+      .value("overflow", RiskDecision::kOverflow);
 
   using hft::trading::RiskLimits;
   nb::class_<RiskLimits>(m, "RiskLimits", "Limits of a risk gate, in lots, ticks and tick*lot.")
@@ -709,39 +714,68 @@ inline void bind_runtime(nb::module_& m) {
           "__init__",
           [](RiskLimits* self, std::int64_t max_position, std::int64_t max_order_qty,
              std::uint64_t max_orders_per_second, std::int64_t price_band_bps, std::int64_t max_notional,
-             bool kill_switch) {
-            new (self) RiskLimits{max_position, max_order_qty, max_orders_per_second, price_band_bps,
-                                  max_notional, kill_switch};
+             bool kill_switch, std::int64_t max_open_notional, std::uint32_t max_open_orders) {
+            new (self) RiskLimits{max_position,   max_order_qty, max_orders_per_second, price_band_bps,
+                                  max_notional,   kill_switch,   max_open_notional,     max_open_orders};
           },
           "max_position"_a = 0, "max_order_qty"_a = 0, "max_orders_per_second"_a = 0, "price_band_bps"_a = 0,
-          "max_notional"_a = 0, "kill_switch"_a = true)
+          "max_notional"_a = 0, "kill_switch"_a = true, "max_open_notional"_a = 0,
+          "max_open_orders"_a = RiskLimits::kDefaultMaxOpenOrders)
       .def_rw("max_position", &RiskLimits::max_position)
       .def_rw("max_order_qty", &RiskLimits::max_order_qty)
       .def_rw("max_orders_per_second", &RiskLimits::max_orders_per_second)
       .def_rw("price_band_bps", &RiskLimits::price_band_bps)
       .def_rw("max_notional", &RiskLimits::max_notional)
-      .def_rw("kill_switch", &RiskLimits::kill_switch);
+      .def_rw("kill_switch", &RiskLimits::kill_switch)
+      .def_rw("max_open_notional", &RiskLimits::max_open_notional)
+      .def_rw("max_open_orders", &RiskLimits::max_open_orders);
 
   using hft::trading::RiskGate;
-  nb::class_<RiskGate>(m, "RiskGate", "Pre-trade risk gate: position, size, notional, price band, order rate.")
+  nb::class_<RiskGate>(m, "RiskGate",
+                       "Pre-trade risk gate: worst-case position counting open orders, size, notionals, open "
+                       "orders, price collar, order rate, duplicate ids, kill switch.")
       .def(nb::init<const RiskLimits&, std::size_t>(), "limits"_a, "instruments"_a = 1)
       .def(
           "check",
           [](RiskGate& g, std::uint32_t instrument, hft::Side side, std::int64_t px_ticks, std::int64_t qty_lots,
              std::optional<std::int64_t> bid_px, std::optional<std::int64_t> ask_px, std::uint64_t now_ns,
-             std::uint64_t client_order_id) {
-            const hft::trading::OrderRequest o{client_order_id, instrument, side, px_ticks, qty_lots, now_ns};
+             std::optional<std::uint64_t> client_order_id) {
+            const hft::trading::OrderRequest o{client_order_id.value_or(g.next_client_order_id()), instrument,
+                                               side, px_ticks, qty_lots, now_ns};
             const bool valid = bid_px.has_value() && ask_px.has_value();
             const hft::trading::Touch t{valid ? *bid_px : 0, valid ? *ask_px : 0, valid};
             return g.check(o, t, now_ns);
           },
           "instrument"_a, "side"_a, "px_ticks"_a, "qty_lots"_a, "bid_px"_a.none(), "ask_px"_a.none(), "now_ns"_a,
-          "client_order_id"_a = 0,
-          "Decides on one order given the touch (None for an empty side); accepting consumes a rate token.")
-      .def("on_fill", &RiskGate::on_fill, "instrument"_a, "side"_a, "qty_lots"_a)
+          "client_order_id"_a.none() = nb::none(),
+          "Decides on one order given the touch (None for an empty side); accepting consumes a rate token and "
+          "registers the order as open. client_order_id None takes the next unused id.")
+      .def(
+          "on_order_accepted",
+          [](RiskGate& g, std::uint64_t client_order_id, std::uint32_t instrument, hft::Side side,
+             std::int64_t px_ticks, std::int64_t qty_lots) {
+            return g.on_order_accepted(
+                hft::trading::OrderRequest{client_order_id, instrument, side, px_ticks, qty_lots, 0});
+          },
+          "client_order_id"_a, "instrument"_a, "side"_a, "px_ticks"_a, "qty_lots"_a,
+          "Registers an order accepted elsewhere (e.g. found open after a restart) without checking limits.")
+      .def("on_fill", nb::overload_cast<hft::trading::InstrumentId, hft::Side, std::int64_t>(&RiskGate::on_fill),
+           "instrument"_a, "side"_a, "qty_lots"_a, "An execution with no order id: position, oldest open orders.")
+      .def("on_order_fill", &RiskGate::on_order_fill, "client_order_id"_a, "qty_lots"_a,
+           "An execution of an open order; False when the id is not open.")
+      .def("on_cancel", &RiskGate::on_cancel, "client_order_id"_a)
+      .def("on_reject", &RiskGate::on_reject, "client_order_id"_a)
+      .def("on_expire", &RiskGate::on_expire, "client_order_id"_a)
+      .def("set_position", &RiskGate::set_position, "instrument"_a, "lots"_a)
       .def("trip", &RiskGate::trip)
+      .def("rearm", &RiskGate::rearm)
       .def("reset", &RiskGate::reset)
       .def_prop_ro("tripped", &RiskGate::tripped)
+      .def("open_qty", &RiskGate::open_qty, "instrument"_a, "side"_a)
+      .def("worst_case", &RiskGate::worst_case, "instrument"_a, "side"_a)
+      .def("leaves", &RiskGate::leaves, "client_order_id"_a)
+      .def_prop_ro("open_notional", &RiskGate::open_notional)
+      .def_prop_ro("open_orders", &RiskGate::open_orders)
       .def("position", &RiskGate::position, "instrument"_a = 0)
       .def("count", &RiskGate::count, "decision"_a)
       .def_prop_ro("accepted", &RiskGate::accepted)

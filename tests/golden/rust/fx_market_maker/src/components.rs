@@ -339,7 +339,9 @@ impl<G: Grid> OrderGateway for Gateway<G> {
     }
 }
 
-/// Risk gate `risk`. Quantities and positions in lots, the band in basis points of mid.
+/// Risk gate `risk`. Quantities and positions in lots (the position limit is worst case:
+/// position + open orders on one side + the new order), the price collar in basis points of the
+/// current touch's mid, notionals in tick*lot (0 = no limit).
 pub const RISK_LIMITS: RiskLimits = RiskLimits {
     max_position: 5000000,
     max_order_qty: 1000000,
@@ -347,4 +349,6 @@ pub const RISK_LIMITS: RiskLimits = RiskLimits {
     price_band_bps: 25,
     max_notional: 0,
     kill_switch: true,
+    max_open_notional: 0,
+    max_open_orders: 1024,
 };

@@ -58,6 +58,8 @@ pub mod tick_to_trade {
             book_depth_ticks: <Grid as trading::Grid>::DEPTH_TICKS,
             queue_capacity: 4096,
             cpu: [2, 3, -1, -1],
+            // The strategy's quotes are desired quotes: each supersedes the last at the risk gate.
+            quotes_supersede: true,
         }
     }
 

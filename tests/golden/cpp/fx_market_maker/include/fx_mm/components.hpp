@@ -322,7 +322,9 @@ class Gateway {
   std::uint64_t failed_ = 0;
 };
 
-// Risk gate `risk`. Quantities and positions in lots, the band in basis points of mid.
+// Risk gate `risk`. Quantities and positions in lots (the position limit is worst case:
+// position + open orders on one side + the new order), the price collar in basis points of the
+// current touch's mid, notionals in tick*lot (0 = no limit).
 inline constexpr hft::trading::RiskLimits kRiskLimits{
     .max_position = 5000000,
     .max_order_qty = 1000000,
@@ -330,6 +332,8 @@ inline constexpr hft::trading::RiskLimits kRiskLimits{
     .price_band_bps = 25,
     .max_notional = 0,
     .kill_switch = true,
+    .max_open_notional = 0,
+    .max_open_orders = 1024,
 };
 
 }  // namespace fx::mm::components

@@ -50,6 +50,8 @@ inline hft::trading::PipelineConfig config() {
   cfg.book_depth_ticks = Grid::kDepthTicks;
   cfg.queue_capacity = 4096;
   cfg.cpu = {2, 3, -1, -1};
+  // The strategy's quotes are desired quotes: each supersedes the last at the risk gate.
+  cfg.quotes_supersede = true;
   return cfg;
 }
 
