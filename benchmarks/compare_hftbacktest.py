@@ -11,9 +11,9 @@ Strategy, the same on both sides: quote at the touch (bid at the best bid, ask a
 post-only), `order_qty` a side, nothing on a side that would take the position past
 `max_position`; when the touch or the allowed quantity changes, cancel and send a new order. hftc
 runs it as a schema strategy in the expression language (compiled to C++); hftbacktest runs the
-same rule in a numba loop woken by every feed event (`wait_next_feed`); hftc also calls its
-strategy when an order response arrives between feed rows, hftbacktest's loop here does so only
-with `--wake-on-responses`.
+same rule in a numba loop woken by every feed event and every order response
+(`wait_next_feed(True, ...)`), as hftc calls its strategy on both; `--no-wake-on-responses` wakes
+hftbacktest's loop on feed events only.
 
 Models, the same on both sides: constant order entry and response latency (`--latency-ns`), the
 queue model (`risk_averse` = hftbacktest's RiskAdverseQueueModel; `probabilistic` = its
@@ -346,9 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--taker-fee-bps", type=float, default=5.0)
     parser.add_argument("--work-dir", type=Path, default=None, help="where tapes and npz files are cached")
     parser.add_argument("--hftc-only", action="store_true", help="run only hftc's half (no hftbacktest needed)")
-    parser.add_argument("--wake-on-responses", action="store_true",
+    parser.add_argument("--wake-on-responses", action=argparse.BooleanOptionalAction, default=True,
                         help="hftbacktest's loop also runs on order responses (wait_next_feed(True, ...)), as hftc "
-                             "calls its strategy; by default it runs on feed events only")
+                             "calls its strategy (the default); --no-wake-on-responses runs it on feed events only")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -374,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
 
         version = dist_version("hftbacktest")
     print(f"touch quoting, latency {args.latency_ns:,} ns each way, {args.queue} queue, partial fills, fees maker "
-          f"{args.maker_fee_bps:g} / taker {args.taker_fee_bps:g} bps; hftbacktest {version}; PnL marked at the "
+          f"{args.maker_fee_bps:g} / taker {args.taker_fee_bps:g} bps; hftbacktest {version}, woken on "
+          f"{'feed events and responses' if args.wake_on_responses else 'feed events only'}; PnL marked at the "
           f"final mid")
     for r in rows:
         print()
@@ -388,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(speed_lines(rows, args.runs)))
     print(json.dumps({"benchmark": "compare_hftbacktest", "hftbacktest": version, "runs": args.runs,
-                      "latency_ns": args.latency_ns, "queue": args.queue, "cpu_count": os.cpu_count(),
+                      "latency_ns": args.latency_ns, "queue": args.queue,
+                      "wake_on_responses": args.wake_on_responses, "cpu_count": os.cpu_count(),
                       "files": rows}, default=str))
     return 0
 

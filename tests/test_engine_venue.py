@@ -15,8 +15,11 @@ against the venue's records.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
+import platform
+import shutil
 import socket
 import struct
 import subprocess
@@ -28,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import build_cache
 from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, Instrument, write_tape
-from test_engine_md import EXAMPLE, PKG, SANITIZER_ENV, _build, _summary
+from test_engine_md import EXAMPLE, PKG, RUNTIME, SANITIZER_ENV, _build, _summary
 
 SECRET_ENV = "FX_MM_API_KEY"  # the example's gateway: credentials: {env: FX_MM_API_KEY}
 SECRET = "s3cret-key-for-tests"
@@ -135,6 +139,7 @@ class FakeVenue:
                  fault_after: int = 0, fault: str = "") -> None:
         self.fx, self.key, self.fill_every, self.drop_after, self.forget = fx, key, fill_every, drop_after, forget
         self.fault_after, self.fault = fault_after, fault
+        self.rotate: tuple[Path, str] | None = None  # (secret file, new key), applied when dropping
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.2)
         self.port = self.server.getsockname()[1]
@@ -276,6 +281,9 @@ class FakeVenue:
                     conn.sent += 1  # the next message skips a number
                     self._send(sock, conn, fx.Heartbeat, ts_sent=time.time_ns())
             if self.drop_after and len(self.connections) == 1 and len(conn.received) >= self.drop_after:
+                if self.rotate is not None:  # the key changes while the engine is disconnected
+                    self.rotate[0].write_text(self.rotate[1] + "\n")
+                    self.key = self.rotate[1]
                 conn.ended_by = "dropped"
                 return  # the `with` closes the socket: no Logout, orders kept
 
@@ -418,6 +426,36 @@ def test_protocol_errors_log_out_and_reconnect(engine: Path, fx, tmp_path: Path,
     assert oe["reconcile_open"] == len(venue.reconcile_reported) and oe["live_orders"] == 0
 
 
+def test_a_rotated_secret_file_is_read_again_at_reconnect(tmp_path_factory, fx, tmp_path: Path) -> None:
+    """The example with `credentials: {file: PATH}`: the venue drops the connection and changes the
+    key in the file; the engine logs on again with the new one."""
+    key_file = tmp_path / "key"
+    key_file.write_text("first-key\n")
+    text = EXAMPLE.read_text(encoding="utf-8").replace("credentials: {env: FX_MM_API_KEY}",
+                                                        f'credentials: {{file: "{key_file}"}}')
+    assert str(key_file) in text
+    schema = tmp_path / "fx_file_key.hftc.yaml"
+    schema.write_text(text, encoding="utf-8")
+    (tmp_path / "common.hftc.yaml").write_text((EXAMPLE.parent / "common.hftc.yaml").read_text(encoding="utf-8"),
+                                               encoding="utf-8")
+    engine = _build(schema, PKG, tmp_path_factory).engine
+    tape = tmp_path / "t.hftt"
+    quiet_tape(tape, seconds_busy=1.0, quiet=0.3, tail=0.5)
+    venue = FakeVenue(fx, key="first-key", drop_after=30)
+    venue.rotate = (key_file, "second-key")
+    try:
+        run = run_engine(engine, tape, venue, tmp_path / "s.json", "--inline", key=None)
+    finally:
+        venue.close()
+    assert run.returncode == 0, run.stderr
+    first, second = venue.connections
+    assert first.logon_key == "first-key" and second.logon_key == "second-key"
+    assert second.ended_by == "logout"
+    session = _summary(tmp_path / "s.json")["order_entry"]["session"]
+    assert session["reconnects"] == 1 and session["secret_read_failures"] == 0
+    assert "first-key" not in run.stderr + run.stdout and "second-key" not in run.stderr + run.stdout
+
+
 def test_bad_credentials_end_the_engine_after_the_venues_logout(engine: Path, fx, tmp_path: Path) -> None:
     tape = tmp_path / "t.hftt"
     quiet_tape(tape)
@@ -477,5 +515,61 @@ def test_order_entry_under_asan_and_ubsan(tmp_path_factory, fx, tmp_path: Path) 
         venue.close()
     assert run.returncode == 0, run.stderr
     assert "ERROR: AddressSanitizer" not in run.stderr and "runtime error" not in run.stderr
+    oe = _summary(tmp_path / "s.json")["order_entry"]
+    assert oe["session"]["reconnects"] == 1 and oe["live_orders"] == 0
+
+
+def _tsan_engine(tmp_path_factory) -> Path:
+    """The engine built with ThreadSanitizer (Debug, -O1), once per content hash of its sources."""
+    for tool in ("cmake", "ninja", "g++"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"`{tool}` is not installed")
+    gen = tmp_path_factory.mktemp("tsan_gen")
+    proc = subprocess.run([sys.executable, "-m", "hftc", "build", str(EXAMPLE), "-t", "cpp", "-o", str(gen)],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    src = gen / "cpp"
+    digest = hashlib.sha256()
+    for root in (src, RUNTIME / "include"):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    home = build_cache() / "engine_tsan" / digest.hexdigest()[:16]
+    exe = home / "build" / f"{PKG}_engine"
+    if not exe.is_file():
+        if (home / "src").exists():
+            shutil.rmtree(home / "src")
+        shutil.copytree(src, home / "src")
+        for cmd in (["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
+                     "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_CXX_COMPILER=g++", "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1 -g1",
+                     "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+                     "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
+                    ["nice", "ninja", "-j", "2", "-C", str(home / "build"), f"{PKG}_engine"]):
+            run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=900)
+            assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return exe
+
+
+def test_threaded_engine_order_entry_under_tsan(tmp_path_factory, fx, tmp_path: Path) -> None:
+    """The schema's thread splits (the gateway thread hands quotes to the ingress thread's order entry,
+    fills go back through the pipeline) with a reconnect, under ThreadSanitizer."""
+    engine = _tsan_engine(tmp_path_factory)
+    tape = tmp_path / "t.hftt"
+    quiet_tape(tape, seconds_busy=1.0, quiet=0.3, tail=0.5)
+    env = {**os.environ, "TSAN_OPTIONS": "halt_on_error=1"}
+    for _ in range(2):
+        venue = FakeVenue(fx, drop_after=30, forget=1, fill_every=40)
+        try:
+            run = run_engine(engine, tape, venue, tmp_path / "s.json", env=env, timeout=120)
+        finally:
+            venue.close()
+        # Some kernels' ASLR layouts defeat TSan; the standard workaround is to run without it.
+        if run.returncode == 0 or "unexpected memory mapping" not in run.stderr or shutil.which("setarch") is None:
+            break
+        engine_cmd = engine
+        engine = Path(tmp_path / "no_aslr.sh")
+        engine.write_text(f'#!/bin/sh\nexec setarch {platform.machine()} -R "{engine_cmd}" "$@"\n')
+        engine.chmod(0o755)
+    assert run.returncode == 0, run.stderr[-6000:]
+    assert "ThreadSanitizer" not in run.stderr, run.stderr[-6000:]
     oe = _summary(tmp_path / "s.json")["order_entry"]
     assert oe["session"]["reconnects"] == 1 and oe["live_orders"] == 0

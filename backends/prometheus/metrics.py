@@ -10,7 +10,7 @@ Kubernetes `namespace`, `pod`) come from the scrape configuration.
 | `hftc_tick_to_order_latency_ns` | histogram | market-data receive timestamp to order send, ns (`_bucket{le}`, `_sum`, `_count`) |
 | `hftc_stage_latency_ns` | histogram | time inside one pipeline stage, ns, with a `stage` label naming the schema's stage (the generated engine times the feed handler, the strategy and the gateway) |
 | `hftc_messages_total` | counter | market-data messages decoded |
-| `hftc_orders_total` | counter | orders sent to the venue |
+| `hftc_orders_total` | counter | orders the gateway encoded: the quotes the risk gate accepted (the requests that reach the venue are `hftc_orders_sent_total`) |
 | `hftc_orders_rejected_total` | counter | orders rejected (by the risk gate or the venue) |
 | `hftc_position` | gauge | signed position, lots, per instrument |
 | `hftc_pnl` | gauge | realised plus unrealised PnL, quote currency, per instrument |

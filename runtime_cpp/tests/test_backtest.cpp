@@ -230,15 +230,16 @@ TEST(BacktestEngine, RiskAverseFillsOnlyAfterTheQueueAheadIsTradedThrough) {
   EXPECT_DOUBLE_EQ(r.summary.fill_ratio, 1.0);
   EXPECT_DOUBLE_EQ(r.summary.turnover, 50.0);
   EXPECT_EQ(r.summary.events, 6u);
-  EXPECT_EQ(r.summary.strategy_calls, 5u);
+  EXPECT_EQ(r.summary.strategy_calls, 6u);
   // Marked at mid 101: 0.25 * (-200 + 2 * 101) + 0.01 rebate.
   EXPECT_NEAR(r.summary.pnl, 0.51, 1e-12);
   EXPECT_NEAR(r.summary.fees, -0.01, 1e-15);
-  // The fill happened while processing the 4000 event and its news is due at 3900 local time,
-  // so the strategy already sees the position when that event calls it.
-  std::vector<std::int64_t> positions;
-  for (const auto& v : s.seen) positions.push_back(v.inst[0].position);
-  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 2, 2}));
+  // The exchange applies the trade at its exchange time 3900, and with no response latency the
+  // strategy hears of the fill then, in a call of its own before the 4000 row shows the trade.
+  std::vector<std::int64_t> positions, times;
+  for (const auto& v : s.seen) positions.push_back(v.inst[0].position), times.push_back(v.local_ts);
+  EXPECT_EQ(positions, (std::vector<std::int64_t>{0, 0, 0, 2, 2, 2}));
+  EXPECT_EQ(times, (std::vector<std::int64_t>{1000, 2000, 3000, 3900, 4000, 5000}));
   EXPECT_NEAR(s.seen.back().pnl, 0.51, 1e-12);
   EXPECT_NEAR(s.seen.back().cash, kCapital - 50.0 + 0.01, 1e-9);
 }
@@ -282,6 +283,102 @@ TEST(BacktestEngine, ResponsesReachTheStrategyAtTheirOwnTimeAcrossFeedGaps) {
                                   [](const bt::MarketView& v) { return v.inst[0].position == 2; });
   ASSERT_NE(heard, s.seen.end());
   EXPECT_EQ(heard->local_ts, 1900 + 1'000'000);
+}
+
+// The feed lags the exchange by 5 us, five times the order latency (1 us each way): the
+// exchange runs ahead of the local replay, so outcomes follow the configured latency, not the
+// feed's lag.
+constexpr std::int64_t kLag = 5000;
+
+TEST(BacktestEngine, FillIsHeardAtExchangeTimePlusLatencyWhenTheFeedLags) {
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 10'000, 10'000 - kLag, false, 100, 1, false);
+  w.depth(0, 10'000, 10'000 - kLag, true, 104, 1, true);
+  // Our 2-lot bid (sent at 10'000) reaches the exchange at 11'000 behind 1 lot; a seller trades
+  // 3 lots at 100 at exchange time 12'000, which the feed delivers at 17'000.
+  w.trade(0, 17'000, 12'000, true, 100, 3);
+  w.depth(0, 30'000, 30'000 - kLag, true, 105, 1, true);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = cfg.latency.response_ns = 1000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.inst[0].position == 0) quote_bid(o, 100, 2);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].exch_ts, 12'000);
+  EXPECT_EQ(r.fills[0].local_ts, 13'000);
+  EXPECT_EQ(r.fills[0].qty, 2);
+  // Heard at 13'000, before the feed shows the trade (17'000): no public trade seen yet.
+  const auto heard = std::find_if(s.seen.begin(), s.seen.end(),
+                                  [](const bt::MarketView& v) { return v.inst[0].position == 2; });
+  ASSERT_NE(heard, s.seen.end());
+  EXPECT_EQ(heard->local_ts, 13'000);
+  EXPECT_EQ(heard->inst[0].last_trade_side, 0);
+  std::vector<std::int64_t> times;
+  for (const auto& v : s.seen) times.push_back(v.local_ts);
+  EXPECT_EQ(times, (std::vector<std::int64_t>{10'000, 13'000, 17'000, 30'000}));
+}
+
+TEST(BacktestEngine, OrderMeetsTheExchangeBookAtItsArrivalNotTheLocalOne) {
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 10'000, 10'000 - kLag, false, 100, 1, false);
+  w.depth(0, 10'000, 10'000 - kLag, true, 104, 1, true);
+  // At exchange time 10'500 the ask drops to 101 (the feed shows it at 15'500): a bid at 101
+  // sent at 10'000 arrives at 11'000 into that book and is rejected as post-only.
+  w.depth(0, 15'500, 10'500, true, 101, 1, true);
+  w.depth(0, 30'000, 30'000 - kLag, true, 102, 1, true);  // a level behind the ask
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = cfg.latency.response_ns = 1000;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts < 13'000) quote_bid(o, 101, 1);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  // Rejected at 11'000, heard at 12'000 (a call of its own), quoted again, rejected at 13'000
+  // and heard at 14'000; the local book still shows the ask at 104 all along.
+  EXPECT_EQ(r.summary.orders, 2u);
+  EXPECT_EQ(r.summary.post_only_rejects, 2u);
+  EXPECT_EQ(r.fills.size(), 0u);
+  std::vector<std::int64_t> times, asks;
+  for (const auto& v : s.seen) times.push_back(v.local_ts), asks.push_back(v.inst[0].ask_px);
+  EXPECT_EQ(times, (std::vector<std::int64_t>{10'000, 12'000, 14'000, 15'500, 30'000}));
+  EXPECT_EQ(asks, (std::vector<std::int64_t>{104, 104, 104, 101, 101}));
+}
+
+TEST(BacktestEngine, ZeroLatencyRejectLoopStopsAtOneInstant) {
+  // A strategy resending a crossing quote with no latency either way: each reject arrives at
+  // the time of the call that caused it and waits for the next call, so the run ends.
+  bt::TapeWriter w({instrument()});
+  book(w, 1000, 100, 1, 104, 1);
+  book(w, 2000, 100, 1, 104, 1);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  Scripted s{[](const bt::MarketView&, bt::Intent& o) { quote_bid(o, 104, 1); }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.strategy_calls, 2u);
+  EXPECT_EQ(r.summary.orders, 2u);
+  EXPECT_EQ(r.summary.post_only_rejects, 2u);
+}
+
+TEST(BacktestEngine, UnstampedRowsReachTheExchangeAtTheirLocalTime) {
+  // No exchange timestamps (exch_ts 0): the exchange takes each row when it was received rather
+  // than reading ahead, so a bid at 101 sent at 1000 and arriving at 1500 rests; the ask drop to
+  // 101 received at 2000 comes after it (and, unstamped, never fills it).
+  bt::TapeWriter w({instrument()});
+  w.depth(0, 1000, 0, false, 100, 1, false);
+  w.depth(0, 1000, 0, true, 104, 1, true);
+  w.depth(0, 2000, 0, true, 101, 1, true);
+  const bt::Tape tape = open_tape(w);
+  bt::Config cfg = base_config();
+  cfg.latency.entry_ns = cfg.latency.response_ns = 500;
+  Scripted s{[](const bt::MarketView& v, bt::Intent& o) {
+    if (v.local_ts == 1000) quote_bid(o, 101, 1);
+  }};
+  const bt::Result r = bt::run(tape, cfg, s);
+  EXPECT_EQ(r.summary.orders, 1u);
+  EXPECT_EQ(r.summary.post_only_rejects, 0u);
+  EXPECT_EQ(r.fills.size(), 0u);
 }
 
 TEST(BacktestEngine, EventsStampedBeforeAnOrderArrivedNeverFillIt) {
@@ -459,14 +556,16 @@ TEST(BacktestEngine, IocRemainderBeyondTheLimitIsCancelledAndRetried) {
     o.inst[0].target = 10;
   }};
   const bt::Result r = bt::run(tape, cfg, s);
-  // First IOC (limit 103, 10 lots): 3 @ 102 + 4 @ 103, 3 cancelled. The strategy sees 7 at the
-  // 3000 call and sends 3 more at the ask it sees (102), arriving at 4500 after the tape ends:
-  // filled against the final book's 102x3.
+  // First IOC (limit 103, 10 lots, arriving at 2500): 3 @ 102 + 4 @ 103, 3 cancelled. The
+  // news arrives at 2500 (no response latency) with a call of its own: the strategy sees 7 and
+  // sends 3 more at the ask it sees (102), arriving at 4000, filled against the 102x3 still
+  // there.
   ASSERT_EQ(r.fills.size(), 3u);
   EXPECT_EQ(r.fills[2].px, 102);
   EXPECT_EQ(r.fills[2].qty, 3);
-  EXPECT_EQ(r.fills[2].exch_ts, 4500);
+  EXPECT_EQ(r.fills[2].exch_ts, 4000);
   EXPECT_EQ(r.summary.orders, 2u);
+  EXPECT_EQ(s.seen[2].local_ts, 2500);
   EXPECT_EQ(s.seen[2].inst[0].position, 7);
 }
 
@@ -599,7 +698,7 @@ TEST(BacktestEngine, RiskGatePositionFollowsFills) {
   ASSERT_EQ(r.fills.size(), 1u);
   EXPECT_EQ(r.summary.orders, 1u);
   EXPECT_EQ(r.risk_decisions[static_cast<std::size_t>(RiskDecision::kMaxPosition)],
-            2u);  // calls at 4000, 5000
+            3u);  // calls at 3900 (the fill's news), 4000, 5000
 }
 
 // ---- accounting, equity and the window -------------------------------------------------------

@@ -1,6 +1,15 @@
 // The event-driven replay: simulated exchange, order latency, queue position, fees, accounting.
 // The model is specified in hft/backtest/README.md; the comments here say how it is implemented.
 //
+// Two clocks, two cursors. The exchange side reads the memory-mapped columns with its own cursor
+// on the exchange clock into the exchange's books, ahead of the local replay by the feed's lag;
+// the strategy side replays the same rows in local-timestamp order. Both take the rows in tape
+// order, so the local view after a row is the exchange book after that row: the exchange cursor
+// queues the touch after each END row and the local side shows it when it gets there (no second
+// book). Order arrivals (exchange clock) and responses (local clock) are events between the
+// rows: one loop takes, before each local row, every exchange row, arrival and response due by
+// then, in time order.
+//
 // Performance notes. The loop reads the tape's columns through raw pointers, keeps every
 // per-instrument structure in a preallocated array, and dispatches on the queue model at compile
 // time. The two latency queues are FIFOs (one order-entry session delivers in order), so "is
@@ -120,6 +129,13 @@ struct Response {
   bool done;  // kFill: the order has nothing left
 };
 
+/// The touch after an END row, as the exchange cursor applied it; the local side shows it when
+/// its own replay reaches that row.
+struct TopOfBook {
+  std::int64_t bid_px, bid_qty, ask_px, ask_qty;
+  bool valid;
+};
+
 /// The strategy-side record of its working quote on one side.
 struct LocalQuote {
   std::uint64_t id = 0;
@@ -130,7 +146,7 @@ struct LocalQuote {
 
 struct InstrumentState {
   explicit InstrumentState(std::size_t capacity) : book(capacity) {}
-  PriceLevelBook book;
+  PriceLevelBook book;  // the exchange's, as of the exchange cursor: what orders match against
   Resting rest[2];
   unsigned live = 0;  // bit s: rest[s] is live
   LocalQuote quote[2];
@@ -263,10 +279,15 @@ class Engine {
     equity_ = &res.equity;
 
     const auto t0 = std::chrono::steady_clock::now();
-    replay<false>(0, first);  // warm-up: books only
+    ex_next_ = rows > 0 ? row_time(0) : kNever;
+    // Warm-up: books only, both sides up to the window's first row (no order exists yet).
+    for (std::size_t r = 0; r < first; ++r) {
+      exchange_row();
+      local_row<false>(r, lt[r]);
+    }
     if (last > first) {
       next_sample_ = lt[first];
-      replay<true>(first, last);
+      replay(first, last);
     }
     const std::int64_t end_ts = last > 0 ? lt[last - 1] : 0;
     flush();
@@ -311,59 +332,115 @@ class Engine {
   static constexpr Side side_of(unsigned s) noexcept { return match::side_of(s); }
   static constexpr std::int64_t sign_of(unsigned s) noexcept { return s == 0 ? 1 : -1; }
 
-  template <bool kLive>
   void replay(std::size_t from, std::size_t to) {
     const std::int64_t* lts = tape_.local_ts().data();
-    const std::int64_t* ets = tape_.exch_ts().data();
-    const std::int64_t* pxs = tape_.px().data();
-    const std::int64_t* qtys = tape_.qty().data();
-    const std::uint16_t* ids = tape_.instrument_ids().data();
-    const std::uint8_t* kinds = tape_.kinds().data();
-    const std::uint8_t* flags = tape_.flags().data();
     for (std::size_t r = from; r < to; ++r) {
       const std::int64_t lt = lts[r];
-      const std::int64_t et = ets[r];
-      if constexpr (kLive) {
-        // The equity grid (state before this event); news that reached the strategy between
-        // the previous row and this one, each batch at its own time with a strategy call; orders
-        // due at the exchange; then news due exactly now.
-        if (lt >= next_sample_) sample_until(lt);
-        if (lt > next_response_) respond_between(lt);
-        if (et >= next_request_) deliver_requests(et);
-        if (lt >= next_response_) deliver_responses(lt);
+      // The equity grid (state before this event); everything due on either clock by now, in
+      // time order (exchange rows usually, one or so per local row); news due exactly now.
+      if (lt >= next_sample_) sample_until(lt);
+      // The common case inline: exchange rows due before any arrival or response.
+      while (ex_next_ <= lt && ex_next_ <= next_request_ && ex_next_ <= next_response_) {
+        exchange_row();
       }
-      const std::uint16_t k = ids[r];
-      InstrumentState& s = inst_[k];
-      const std::uint8_t f = flags[r];
-      const unsigned side = f & kFlagAsk;
-      switch (kinds[r]) {
-        case kDepth:
-          on_depth(s, side, pxs[r], qtys[r], et);
-          break;
-        case kTrade:
-          on_trade(s, k, side, pxs[r], qtys[r], et);
-          break;
-        default:
-          clear_side(s, side);
-          break;
-      }
-      if (f & kFlagEnd) {
-        refresh_view(s, k);
-        if constexpr (kLive) {
-          // Equity moves with the mid only while a position is open, and with fees on a fill.
-          if (exposed_ != 0 || equity_moved_) track_drawdown();
-          // This event may have filled us; news already due by now reaches the strategy first.
-          if (lt >= next_response_) deliver_responses(lt);
-          call_strategy(k, lt);
+      if (next_request_ <= lt || next_response_ < lt) advance(lt);
+      if (lt >= next_response_) deliver_responses(lt);
+      local_row<true>(r, lt);
+    }
+  }
+
+  // Takes every event due before local row time `lt` in time order: exchange rows and order
+  // arrivals at exchange times <= lt (a row before an arrival at the same time: an order
+  // arriving at T meets every row stamped <= T), and responses due strictly before lt, each
+  // batch with a strategy call at its arrival time. On a tie the exchange goes first.
+  [[gnu::noinline]] void advance(std::int64_t lt) {
+    for (;;) {
+      if (ex_next_ <= next_request_) {
+        if (ex_next_ <= lt && ex_next_ <= next_response_) {
+          exchange_row();
+          continue;
         }
+      } else if (next_request_ <= lt && next_request_ <= next_response_) {
+        deliver_request();
+        continue;
+      }
+      if (next_response_ < lt) {
+        respond_at(next_response_);
+        continue;
+      }
+      return;
+    }
+  }
+
+  // ---- strategy side: the local replay -------------------------------------------------------
+
+  // The exchange cursor has applied row `r` already (it is never behind: see exchange_row).
+  template <bool kLive>
+  void local_row(std::size_t r, std::int64_t lt) {
+    const std::uint16_t k = ids_[r];
+    const std::uint8_t f = flags_[r];
+    if (kinds_[r] == kTrade) {
+      InstrumentView& v = view_.inst[k];
+      v.last_trade_px = pxs_[r];
+      v.last_trade_qty = qtys_[r];
+      v.last_trade_side = (f & kFlagAsk) != 0 ? -1 : 1;
+    }
+    if (f & kFlagEnd) {
+      refresh_view(inst_[k], k);
+      if constexpr (kLive) {
+        // Equity moves with the mid only while a position is open, and with fees on a fill.
+        if (exposed_ != 0 || equity_moved_) track_drawdown();
+        // News already due by now reaches the strategy first.
+        if (lt >= next_response_) deliver_responses(lt);
+        call_strategy(k, lt);
       }
     }
   }
 
   // ---- exchange side -------------------------------------------------------------------------
 
+  // When the exchange cursor applies row `e`: at its exch_ts, capped by its local_ts (a row
+  // stamped after it was received is a clock error; the exchange is never behind the feed); an
+  // unstamped row (exch_ts <= 0) at its local_ts (no guess at how far ahead it was).
+  std::int64_t row_time(std::size_t e) const noexcept {
+    const std::int64_t et = ets_[e], lt = lts_[e];
+    return et > 0 && et < lt ? et : lt;
+  }
+
+  // Applies the exchange cursor's row to the exchange books at exchange time `ex_next_`: its
+  // row_time, or the latest exchange time applied before it when the capture has it out of order
+  // (the cursor never goes back; the row's own stamp still decides which orders it may touch).
+  [[gnu::always_inline]] void exchange_row() {
+    const std::size_t e = ex_row_++;
+    const std::int64_t et = ets_[e];
+    const std::int64_t now = ex_next_;
+    ex_next_ = ex_row_ < rows_ ? std::max(now, row_time(ex_row_)) : kNever;
+    const std::uint16_t k = ids_[e];
+    InstrumentState& s = inst_[k];
+    const std::uint8_t f = flags_[e];
+    const unsigned side = f & kFlagAsk;
+    switch (kinds_[e]) {
+      case kDepth:
+        on_depth(s, side, pxs_[e], qtys_[e], et, now);
+        break;
+      case kTrade:
+        on_trade(s, side, pxs_[e], qtys_[e], et, now);
+        break;
+      default:
+        clear_side(s.book, side);
+        break;
+    }
+    if (f & kFlagEnd) {
+      const auto b = s.book.best_bid();
+      const auto a = s.book.best_ask();
+      touches_.push(
+          TopOfBook{b ? b->px : 0, b ? b->qty : 0, a ? a->px : 0, a ? a->qty : 0, b && a});
+    }
+  }
+
+  // `et`: the row's exchange stamp (which orders it may touch); `now`: the exchange clock.
   void on_depth(InstrumentState& s, unsigned side, std::int64_t px, std::int64_t qty,
-                std::int64_t et) {
+                std::int64_t et, std::int64_t now) {
     if (s.live == 0) {
       s.book.set_level(side_of(side), px, qty);
       return;
@@ -375,34 +452,30 @@ class Engine {
     s.book.set_level(side_of(side), px, qty);
     // A new level on this side may now cross our resting order on the other side.
     const unsigned o = side ^ 1;
-    if ((s.live >> o & 1) != 0) cross_check(s, o, et);
+    if ((s.live >> o & 1) != 0) cross_check(s, o, et, now);
   }
 
   // Fills our resting order on side `o` in full when the other side's best reaches its price.
-  void cross_check(InstrumentState& s, unsigned o, std::int64_t et) {
+  void cross_check(InstrumentState& s, unsigned o, std::int64_t et, std::int64_t now) {
     const std::int64_t x = match::crossed(s.book, o, s.rest[o], et);
-    if (x > 0) maker_fill(s, o, x, et);
+    if (x > 0) maker_fill(s, o, x, now);
   }
 
-  void on_trade(InstrumentState& s, std::uint16_t k, unsigned aggressor_ask, std::int64_t px,
-                std::int64_t qty, std::int64_t et) {
-    InstrumentView& v = view_.inst[k];
-    v.last_trade_px = px;
-    v.last_trade_qty = qty;
-    v.last_trade_side = aggressor_ask != 0 ? -1 : 1;
+  void on_trade(InstrumentState& s, unsigned aggressor_ask, std::int64_t px, std::int64_t qty,
+                std::int64_t et, std::int64_t now) {
     // A seller aggressor (ask flag) trades against bids, a buyer against asks.
     const unsigned side = aggressor_ask != 0 ? 0 : 1;
     if ((s.live >> side & 1) == 0) return;
     const std::int64_t x = match::trade_fill(s.rest[side], side, px, qty, et);
-    if (x > 0) maker_fill(s, side, x, et);
+    if (x > 0) maker_fill(s, side, x, now);
   }
 
-  void clear_side(InstrumentState& s, unsigned side) {
+  void clear_side(PriceLevelBook& book, unsigned side) {
     // PriceLevelBook clears both sides at once; list this side's levels and delete them. Rare
     // (snapshots, gaps). Our queue positions are left alone: the snapshot's levels cap them.
     const Side sd = side_of(side);
-    const std::size_t n = s.book.depth(sd, std::span<PriceLevel>(clear_buf_));
-    for (std::size_t i = 0; i < n; ++i) s.book.set_level(sd, clear_buf_[i].px, 0);
+    const std::size_t n = book.depth(sd, std::span<PriceLevel>(clear_buf_));
+    for (std::size_t i = 0; i < n; ++i) book.set_level(sd, clear_buf_[i].px, 0);
   }
 
   void maker_fill(InstrumentState& s, unsigned side, std::int64_t qty, std::int64_t et) {
@@ -451,12 +524,11 @@ class Engine {
                              ResponseType::kDone, ioc, true});
   }
 
-  [[gnu::noinline]] void deliver_requests(std::int64_t until) {
-    while (!requests_.empty() && requests_.front().at <= until) {
-      const Request q = requests_.front();
-      requests_.pop();
-      arrive(q);
-    }
+  // The next order or cancel reaches the exchange (at its arrival time, next_request_).
+  void deliver_request() {
+    const Request q = requests_.front();
+    requests_.pop();
+    arrive(q);
     next_request_ = requests_.empty() ? kNever : requests_.front().at;
   }
 
@@ -507,16 +579,15 @@ class Engine {
 
   // ---- strategy side -------------------------------------------------------------------------
 
-  // Responses (acks, fills, cancels, rejects) are events on the strategy's clock: each batch
-  // with one arrival time before `lt` is applied and the strategy called at that time, so a
-  // fill reaches it after the configured response latency, not at the next market-data row.
-  [[gnu::noinline]] void respond_between(std::int64_t lt) {
-    while (next_response_ < lt) {
-      const std::int64_t at = next_response_;
-      const std::uint16_t k = responses_.front().inst;
-      deliver_responses(at);
-      if (view_.inst[k].valid) call_strategy(k, at);
-    }
+  // Responses (acks, fills, cancels, rejects) are events on the strategy's clock: the batch
+  // arriving at `at` is applied and the strategy called at that time, so a fill reaches it after
+  // the configured response latency, not at the next market-data row. A batch arriving at the
+  // time of the previous call (possible only with zero latencies) waits for the next call, so
+  // a strategy that resends into a reject cannot loop at one instant.
+  [[gnu::noinline]] void respond_at(std::int64_t at) {
+    const std::uint16_t k = responses_.front().inst;
+    deliver_responses(at);
+    if (at > last_call_ && view_.inst[k].valid) call_strategy(k, at);
   }
 
   [[gnu::noinline]] void deliver_responses(std::int64_t until) {
@@ -547,15 +618,16 @@ class Engine {
     }
   }
 
+  // The local view after an END row: the touch the exchange cursor queued for it.
   void refresh_view(InstrumentState& s, std::size_t k) {
     InstrumentView& v = view_.inst[k];
-    const auto b = s.book.best_bid();
-    const auto a = s.book.best_ask();
-    v.valid = b && a;
-    v.bid_px = b ? b->px : 0;
-    v.bid_qty = b ? b->qty : 0;
-    v.ask_px = a ? a->px : 0;
-    v.ask_qty = a ? a->qty : 0;
+    const TopOfBook& t = touches_.front();
+    v.valid = t.valid;
+    v.bid_px = t.bid_px;
+    v.bid_qty = t.bid_qty;
+    v.ask_px = t.ask_px;
+    v.ask_qty = t.ask_qty;
+    touches_.pop();
     if (v.valid) s.mid = (static_cast<double>(v.bid_px) + static_cast<double>(v.ask_px)) * 0.5;
   }
 
@@ -567,6 +639,7 @@ class Engine {
       marked += s.marked(view_.inst[i].position);
     }
     view_.local_ts = lt;
+    last_call_ = lt;
     view_.trigger = k;
     view_.cash = cash;
     view_.fees = fees_local_;
@@ -711,11 +784,19 @@ class Engine {
   // Requests still in flight reach the exchange (against the final book), then all news
   // reaches the strategy's accounting, so the local and exchange views agree at the end.
   void flush() {
-    deliver_requests(kNever);
+    while (!requests_.empty()) deliver_request();
     deliver_responses(kNever);
   }
 
   const Tape& tape_;
+  // The tape's columns (memory-mapped), read by both cursors.
+  const std::int64_t* lts_ = tape_.local_ts().data();
+  const std::int64_t* ets_ = tape_.exch_ts().data();
+  const std::int64_t* pxs_ = tape_.px().data();
+  const std::int64_t* qtys_ = tape_.qty().data();
+  const std::uint16_t* ids_ = tape_.instrument_ids().data();
+  const std::uint8_t* kinds_ = tape_.kinds().data();
+  const std::uint8_t* flags_ = tape_.flags().data();
   const Config& cfg_;
   S& strategy_;
   std::size_t n_;
@@ -723,7 +804,13 @@ class Engine {
   LatencySource latency_;
   Fifo<Request> requests_;
   Fifo<Response> responses_;
+  /// Touches after the END rows the exchange cursor applied and the local replay has not yet.
+  Fifo<TopOfBook> touches_{4096};
   std::int64_t next_request_ = kNever, next_response_ = kNever, next_sample_ = kNever;
+  // The exchange cursor: the next row it applies and that row's exchange time.
+  std::size_t ex_row_ = 0, rows_ = tape_.size();
+  std::int64_t ex_next_ = kNever;
+  std::int64_t last_call_ = std::numeric_limits<std::int64_t>::min();  ///< last strategy call
   std::int64_t last_request_at_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t last_response_at_ = std::numeric_limits<std::int64_t>::min();
   hft::trading::RiskGate risk_;

@@ -206,18 +206,19 @@ class OrderEntry {
       if (venue_) {
         const VenueCounters& v = venue_->counters();
         const SessionCounters& s = venue_->session_counters();
-        std::fprintf(f,
-                     ", \"session\": {\"connects\": %llu, \"connect_failures\": %llu, "
-                     "\"disconnects\": %llu, \"reconnects\": %llu, \"logons\": %llu, "
-                     "\"logon_refused\": %s, \"messages_sent\": %llu, \"messages_received\": %llu, "
-                     "\"heartbeats_sent\": %llu, \"heartbeats_received\": %llu, "
-                     "\"sequence_gaps\": %llu, \"protocol_errors\": %llu, \"dead_peers\": %llu, "
-                     "\"logouts_received\": %llu, \"frame_errors\": {",
-                     ull(v.connects), ull(v.connect_failures), ull(v.disconnects),
-                     ull(v.reconnects), ull(s.logons), venue_->refused() ? "true" : "false",
-                     ull(s.sent), ull(s.received), ull(s.heartbeats_sent),
-                     ull(s.heartbeats_received), ull(s.sequence_gaps), ull(s.protocol_errors),
-                     ull(s.dead_peers), ull(v.logouts_received));
+        std::fprintf(
+            f,
+            ", \"session\": {\"connects\": %llu, \"connect_failures\": %llu, "
+            "\"disconnects\": %llu, \"reconnects\": %llu, \"logons\": %llu, "
+            "\"logon_refused\": %s, \"messages_sent\": %llu, \"messages_received\": %llu, "
+            "\"heartbeats_sent\": %llu, \"heartbeats_received\": %llu, "
+            "\"sequence_gaps\": %llu, \"protocol_errors\": %llu, \"dead_peers\": %llu, "
+            "\"logouts_received\": %llu, \"secret_read_failures\": %llu, \"frame_errors\": {",
+            ull(v.connects), ull(v.connect_failures), ull(v.disconnects), ull(v.reconnects),
+            ull(s.logons), venue_->refused() ? "true" : "false", ull(s.sent), ull(s.received),
+            ull(s.heartbeats_sent), ull(s.heartbeats_received), ull(s.sequence_gaps),
+            ull(s.protocol_errors), ull(s.dead_peers), ull(v.logouts_received),
+            ull(v.secret_read_failures));
         for (std::size_t k = 1; k < kFrameErrors; ++k) {
           std::fprintf(f, "%s\"%s\": %llu", k > 1 ? ", " : "",
                        std::string(kFrameErrorNames[k]).c_str(), ull(v.frame_errors[k]));

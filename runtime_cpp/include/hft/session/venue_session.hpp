@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "hft/oms/credentials.hpp"
 #include "hft/oms/order_manager.hpp"
 #include "hft/session/framing.hpp"
 #include "hft/session/session.hpp"
@@ -50,11 +51,17 @@ struct VenueCounters {
   std::array<std::uint64_t, kFrameErrors> frame_errors{};  ///< by FrameError (decode included)
   std::uint64_t logouts_received = 0;
   std::uint64_t last_logout_reason = 0;
+  std::uint64_t secret_read_failures = 0;  ///< re-reads of the secret's reference that failed
 };
 
 struct VenueConfig {
   TcpEndpoint endpoint;
   std::string secret;  ///< the logon credential (never logged)
+  /// Where `secret` came from, read again before each logon (a rotated key is picked up); empty:
+  /// `secret` as given. A failed read (or a secret longer than the logon carries) keeps the
+  /// previous secret.
+  std::string secret_ref;
+  oms::CredentialSource secret_source = oms::CredentialSource::kEnv;
   std::uint32_t heartbeat_ms = 1000;
   std::uint64_t backoff_initial_ns = 100'000'000;
   std::uint64_t backoff_max_ns = 5'000'000'000;
@@ -176,6 +183,16 @@ class VenueSession {
 
   void on_connected(std::uint64_t now_ns) {
     ++counters_.connects;
+    if (!cfg_.secret_ref.empty()) {
+      oms::SecretResult r = oms::read_secret(cfg_.secret_source, cfg_.secret_ref);
+      const bool fits =
+          Codec::kCredentialsBytes == 0 || r.secret.size() <= Codec::kCredentialsBytes;
+      if (r.ok && fits) {
+        cfg_.secret = std::move(r.secret);
+      } else {
+        ++counters_.secret_read_failures;
+      }
+    }
     session_.on_connected(now_ns);
     send(codec_.encode_logon(buf_, session_.next_seq(now_ns), cfg_.heartbeat_ms, cfg_.secret,
                              now_ns));

@@ -64,9 +64,10 @@
 //
 // --venue tcp://HOST:PORT: orders go to a venue over the order-entry session instead of the
 // simulated venue. The logon secret is read from environment variable FX_MM_API_KEY, never from the
-// command line. On a lost connection quoting stops, live orders are unknown until the venue's
-// reconcile after the next logon, and the engine reconnects after 0.1 s, doubling up to 5 s.
-// When the venue refuses the logon (bad credentials) the engine stops with exit status 4.
+// command line, and read again before each logon (a rotated key is picked up). On a lost connection
+// quoting stops, live orders are unknown until the venue's reconcile after the next logon, and the
+// engine reconnects after 0.1 s, doubling up to 5 s. When the venue refuses the logon (bad
+// credentials) the engine stops with exit status 4.
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -798,12 +799,15 @@ hft::session::OrderEntryConfig order_config(const Options& opt) {
     const hft::oms::SecretResult secret =
         hft::oms::read_secret(hft::oms::CredentialSource::kEnv, "FX_MM_API_KEY");
     if (!secret.ok) throw std::runtime_error("gateway `gateway` credentials: " + secret.error);
-    if (secret.secret.size() > SessionCodec::kCredentialsBytes) {
+    if (SessionCodec::kCredentialsBytes > 0 &&
+        secret.secret.size() > SessionCodec::kCredentialsBytes) {
       throw std::runtime_error("gateway `gateway` credentials: the secret is longer than the " +
                                std::to_string(SessionCodec::kCredentialsBytes) +
                                " bytes the logon carries");
     }
     v.secret = secret.secret;
+    v.secret_ref = "FX_MM_API_KEY";  // read again before each logon: a rotated key is picked up
+    v.secret_source = hft::oms::CredentialSource::kEnv;
     c.venue = std::move(v);
   }
   return c;
