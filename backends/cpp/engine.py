@@ -19,6 +19,7 @@ declares a complete order-entry session (hftc.backends.cpp.order_entry), by a ve
 from __future__ import annotations
 
 from hftc.backends.cpp.order_entry import order_entry_view
+from hftc.ir import engine_contract as contract
 from hftc.ir.model import Schema
 
 
@@ -55,4 +56,6 @@ def engine_view(components: dict | None, ir: Schema) -> dict | None:
         "order_entry": order_entry_view(ir, p.gateway.message, p.gateway.name),
         "credentials": gateway.credentials if gateway is not None else None,
         "heartbeat_ms": (gateway.heartbeat_ms if gateway is not None else 0) or 1000,
+        # The deployment contract's flags (hftc.ir.engine_contract), parsed by hft/engine/ops.hpp.
+        "ops_flags": [(f"{f.name} {f.value}".strip(), f.help) for f in contract.FLAGS if f.name != "--metrics-port"],
     }

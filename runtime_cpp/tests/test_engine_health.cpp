@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "hft/engine/health.hpp"
 
@@ -161,6 +163,39 @@ TEST(EngineHealth, KillSwitchOverHttpNeedsTheToken) {
   EXPECT_NE(get(server.port(), "/readyz").find("fail risk gate: armed"), std::string::npos);
   EXPECT_EQ(post(server.port(), "/rearm", "Bearer t0ken-123", "").rfind("HTTP/1.1 200", 0), 0U);
   EXPECT_EQ(rearms.load(), 1);
+}
+
+TEST(EngineHealth, ABodyArrivingLaterLeavesTheRequestLineIntact) {
+  // The body comes in a second packet and is large enough to make the server's buffer grow: the
+  // request line must be read from the grown buffer (an old copy once gave random 404s).
+  HealthState s;
+  std::atomic<int> kills{0};
+  KillControl control{"tok",
+                      [&](std::string_view reason) {
+                        kills.fetch_add(reason == std::string(200, 'b') ? 1 : 100);
+                      },  // the reason is cut at 200
+                      [](std::string_view) {}};
+  HealthServer server(s, 0, "127.0.0.1", control);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  const std::string head =
+      "POST /kill HTTP/1.1\r\nAuthorization: Bearer tok\r\nContent-Length: 4000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::string body(4000, 'b');
+  ASSERT_EQ(::send(fd, body.data(), body.size(), MSG_NOSIGNAL), static_cast<ssize_t>(body.size()));
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0U) << out;
+  EXPECT_EQ(kills.load(), 1);
 }
 
 TEST(EngineHealth, SecretComparisonIsExact) {

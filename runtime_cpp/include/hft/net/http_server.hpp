@@ -185,17 +185,18 @@ class HttpServer {
       respond(client, {400, "text/plain; charset=utf-8", "bad request\n"}, false);
       return;
     }
-    const std::string_view head = std::string_view(request).substr(0, head_end + 2);
-    const std::size_t eol = head.find("\r\n");
-    const std::string_view line = head.substr(0, eol);
-    const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    // Offsets only until the body is read: appending to `request` may move its bytes.
+    const std::string_view head0 = std::string_view(request).substr(0, head_end + 2);
+    const std::size_t eol = head0.find("\r\n");
+    const std::string_view line0 = head0.substr(0, eol);
+    const std::size_t sp1 = line0.find(' ');
+    const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line0.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos) {
       respond(client, {400, "text/plain; charset=utf-8", "bad request\n"}, false);
       return;
     }
     std::size_t want = 0;
-    const std::string_view cl = header(head, "content-length");
+    const std::string_view cl = header(head0, "content-length");
     for (const char c : cl) {
       if (c < '0' || c > '9' || want > kMaxRequest) {
         respond(client, {400, "text/plain; charset=utf-8", "bad content length\n"}, false);
@@ -212,9 +213,16 @@ class HttpServer {
       if (n <= 0) break;
       request.append(buf, static_cast<std::size_t>(n));
     }
+    const std::string_view line = std::string_view(request).substr(0, eol);
     HttpRequest r;
     r.method = line.substr(0, sp1);
     r.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    // The absolute form (`POST http://host:port/kill`, as sent through a proxy) names the same
+    // path.
+    if (r.path.substr(0, 7) == "http://") {
+      const std::size_t slash = r.path.find('/', 7);
+      r.path = slash == std::string_view::npos ? std::string_view("/") : r.path.substr(slash);
+    }
     r.path = r.path.substr(0, r.path.find('?'));
     r.authorization = header(std::string_view(request).substr(0, head_end + 2), "authorization");
     r.body = std::string_view(request).substr(head_end + 4, want);

@@ -107,6 +107,23 @@ class OrderEntry {
     publish();
   }
 
+  /// The kill switch: cancel everything resting or in flight; the caller stops calling want().
+  void cancel_all() noexcept { router_.cancel_all(); }
+
+  /// True while the order-entry session is logged on (always, with the simulated venue).
+  [[nodiscard]] bool logged_on() const noexcept {
+    if constexpr (kSession) {
+      if (venue_) return venue_->logged_on();
+    }
+    return true;
+  }
+
+  /// Whether the engine trades through a venue session (readiness then needs a logon).
+  [[nodiscard]] bool has_venue() const noexcept { return static_cast<bool>(venue_); }
+
+  /// Orders resting or in flight.
+  [[nodiscard]] std::size_t live() const noexcept { return router_.live(); }
+
   /// Begins a clean stop: cancel what rests, then log out.
   void stop(std::uint64_t now_ns) {
     if constexpr (kSession) {

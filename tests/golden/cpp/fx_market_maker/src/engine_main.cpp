@@ -69,6 +69,7 @@
 // engine reconnects after 0.1 s, doubling up to 5 s. When the venue refuses the logon (bad
 // credentials) the engine stops with exit status 4.
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -78,6 +79,7 @@
 #include <ctime>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -92,8 +94,12 @@
 #include "fx_mm/md_tick_to_trade.hpp"
 #include "fx_mm/order_entry.hpp"
 #include "fx_mm/pipeline_tick_to_trade.hpp"
+#include "hft/audit/journal.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/cpu.hpp"
+#include "hft/engine/health.hpp"
+#include "hft/engine/ops.hpp"
+#include "hft/engine/overlay.hpp"
 #include "hft/md/gap_tracker.hpp"
 #include "hft/md/packet.hpp"
 #include "hft/md/replay.hpp"
@@ -144,6 +150,7 @@ struct Options {
   hft::md::GapPolicy gap_policy = hft::md::GapPolicy::kResync;
   std::string summary;
   std::optional<hft::session::TcpEndpoint> venue;
+  hft::engine::OpsOptions ops;  // the deployment contract's flags (hftc.ir.engine_contract)
 };
 
 constexpr const char* kUsage =
@@ -152,7 +159,9 @@ constexpr const char* kUsage =
     "         [--spike-after-s T --spike-ns N]\n"
     "         [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]\n"
     "         [--summary FILE.json]\n"
-    "         [--venue tcp://HOST:PORT]\n";
+    "         [--venue tcp://HOST:PORT]\n"
+    "         [--health-port P] [--params FILE] [--journal PREFIX] [--shutdown-deadline-ms MS]\n"
+    "         [--md-stale-ms MS] [--kill-file PATH] [--kill-token-file PATH]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
@@ -180,6 +189,17 @@ constexpr const char* kUsage =
       "  --summary FILE      write the run's counts as JSON when the engine stops\n"
       "  --venue URL         send orders to tcp://HOST:PORT over the order-entry session\n"
       "                      (logon secret from env FX_MM_API_KEY)\n"
+      "  --health-port P     serve /livez, /readyz and /startupz on port P (default: none)\n"
+      "  --params FILE       parameter overlay (best_params.yaml); read at start and on SIGHUP\n"
+      "  --journal PREFIX    append the audit journal to PREFIX-000001.hftj, ...; recover from it "
+      "at start\n"
+      "  --shutdown-deadline-ms MS\n"
+      "                      on SIGTERM/SIGINT, wait this long for cancels to be confirmed\n"
+      "  --md-stale-ms MS    /readyz fails after this long without market data (default 5000)\n"
+      "  --kill-file PATH    engage the kill switch while PATH exists\n"
+      "  --kill-token-file PATH\n"
+      "                      enable POST /kill and /rearm on the health port with this bearer "
+      "token\n"
       "  -h, --help          print this help\n",
       kUsage);
   std::exit(0);
@@ -199,6 +219,12 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--help" || a == "-h") help();
+    std::string why;
+    if (i + 1 < argc && hft::engine::parse_ops_flag(a, argv[i + 1], o.ops, why)) {
+      if (!why.empty()) usage(why);
+      ++i;
+      continue;
+    }
     const bool flag_only = a == "--inline" || a == "--no-pin";
     if (!flag_only && i + 1 >= argc) usage(std::string(a) + " needs a value");
     if (a == "--metrics-port") {
@@ -252,6 +278,183 @@ Options parse(int argc, char** argv) {
   if (!o.replay.empty() && o.md) usage("--replay and --md are two market-data sources: pick one");
   return o;
 }
+
+using StrategyParams = fx::mm::strategies::mm::Params;
+
+// New strategy parameters for the strategy thread: written under the lock by the housekeeping
+// thread, taken by MeteredStrategy when the generation moves (one acquire load per event). The
+// strategy is rebuilt with them, so its windows and averages start again, as after a restart.
+struct ParamsMailbox {
+  std::mutex mu;
+  StrategyParams next{};
+  std::atomic<std::uint64_t> generation{0};
+};
+
+// The parameter overlay's values for strategy `mm` over `current`, all or nothing.
+std::optional<StrategyParams> load_params(const std::string& path, const StrategyParams& current,
+                                          std::string& why) {
+  return hft::engine::overlay_params(hft::engine::read_overlay(path), "mm", current,
+                                     &fx::mm::strategies::mm::set_param, why);
+}
+
+// The operational side of the deployment contract (hft/engine/ops.hpp): /livez, /readyz and
+// /startupz on --health-port, the kill switch (--kill-file, POST /kill with --kill-token-file), the
+// parameter overlay (--params, again on SIGHUP) and the audit journal's operational records.
+class Ops {
+ public:
+  Ops(const Options& opt, bool venue)
+      : opt_(opt.ops), health_(hft::engine::HealthConfig{opt.ops.md_stale_ms, 5000, venue}) {
+    ingress_slot_ = health_.add_thread("ingress");
+    if (!opt_.journal_prefix.empty()) {
+      hft::audit::JournalConfig jc;
+      jc.path_prefix = opt_.journal_prefix;
+      jc.schema_id = 7;
+      jc.schema_version = 2;
+      journal_ = std::make_unique<hft::audit::Journal>(jc);
+      ops_channel_ = &journal_->channel();
+    }
+    kill_.on_change(
+        [this](bool engaged, hft::engine::KillSwitch::Source source, std::string_view why) {
+          health_.risk_armed(!engaged);
+          std::fprintf(stderr, "fx_mm_engine: kill switch %s: %.*s\n",
+                       engaged ? "ENGAGED" : "re-armed", static_cast<int>(why.size()), why.data());
+          hft::audit::KillSwitchRecord r{};
+          r.action = engaged ? 0 : 1;
+          r.source = static_cast<std::uint8_t>(source);
+          journal_text(hft::audit::RecordType::kKillSwitch, r, why);
+        });
+    if (!opt_.params_file.empty()) {
+      std::string why;
+      const auto loaded = load_params(opt_.params_file, StrategyParams{}, why);
+      if (!loaded) throw std::runtime_error("--params " + opt_.params_file + ": " + why);
+      mailbox_.next = *loaded;
+      journal_params(true, "loaded " + opt_.params_file);
+    }
+  }
+
+  // Serving starts once the engine is set up: probes, kill endpoints, the housekeeping thread.
+  void start() {
+    if (opt_.health_port) {
+      std::optional<hft::engine::KillControl> control;
+      if (!opt_.kill_token_file.empty()) {
+        const std::string token = hft::engine::read_first_line(opt_.kill_token_file);
+        if (token.empty())
+          throw std::runtime_error("--kill-token-file " + opt_.kill_token_file +
+                                   ": no token in it");
+        control = hft::engine::KillControl{
+            token,
+            [this](std::string_view why) { kill_.engage(hft::engine::KillSwitch::kHttp, why); },
+            [this](std::string_view why) { kill_.rearm(hft::engine::KillSwitch::kHttp, why); }};
+      }
+      server_ = std::make_unique<hft::engine::HealthServer>(health_, *opt_.health_port, "0.0.0.0",
+                                                            control);
+      std::printf("health=%u\n", static_cast<unsigned>(server_->port()));
+    }
+    housekeeping_ = std::make_unique<hft::engine::Housekeeping>(health_, kill_, opt_.kill_file,
+                                                                [this] { reload(); });
+  }
+
+  const StrategyParams& initial_params() const noexcept { return mailbox_.next; }
+  ParamsMailbox* mailbox() noexcept { return &mailbox_; }
+  const hft::engine::KillSwitch& kill() const noexcept { return kill_; }
+  std::uint64_t deadline_ns() const noexcept { return opt_.shutdown_deadline_ms * 1'000'000; }
+
+  // On the ingress thread between market events: liveness, data freshness, the session.
+  template <class Orders>
+  void service(Orders& orders, std::uint64_t messages) {
+    health_.beat(ingress_slot_);
+    if (messages != messages_) {
+      messages_ = messages;
+      health_.market_data();
+      health_.snapshot_done();
+    }
+    const bool up = orders.logged_on();
+    if (orders.has_venue() && up != logged_on_) {  // the simulated venue has no session
+      logged_on_ = up;
+      health_.logged_on(up);
+      hft::audit::SessionRecord r{};
+      r.event = up ? 1 : 4;  // logon | disconnect
+      r.open_orders = orders.live();
+      journal_struct(hft::audit::RecordType::kSession, r);
+    }
+    if (kill_.engaged() && !kill_applied_) {
+      orders.cancel_all();  // and want() is not called while engaged
+      kill_applied_ = true;
+    } else if (!kill_.engaged()) {
+      kill_applied_ = false;
+    }
+  }
+
+  void draining() noexcept { health_.draining(); }
+
+  void stop() {
+    if (housekeeping_) housekeeping_->stop();
+    if (server_) server_->stop();
+    if (journal_) journal_->close();
+  }
+
+ private:
+  void reload() {
+    if (opt_.params_file.empty()) {
+      std::fprintf(stderr, "fx_mm_engine: SIGHUP without --params: nothing to reload\n");
+      return;
+    }
+    std::string why;
+    StrategyParams current;
+    {
+      std::lock_guard lock(mailbox_.mu);
+      current = mailbox_.next;
+    }
+    const auto loaded = load_params(opt_.params_file, current, why);
+    if (!loaded) {
+      ++reload_errors_;
+      std::fprintf(stderr, "fx_mm_engine: parameters NOT reloaded (old values kept): %s\n",
+                   why.c_str());
+      journal_params(false, why);
+      return;
+    }
+    {
+      std::lock_guard lock(mailbox_.mu);
+      mailbox_.next = *loaded;
+    }
+    mailbox_.generation.fetch_add(1, std::memory_order_release);
+    std::fprintf(stderr, "fx_mm_engine: parameters reloaded from %s\n", opt_.params_file.c_str());
+    journal_params(true, "reloaded " + opt_.params_file);
+  }
+
+  template <class T>
+  void journal_struct(hft::audit::RecordType type, const T& r) {
+    if (ops_channel_ == nullptr) return;
+    std::lock_guard lock(journal_mu_);  // several threads write operational records
+    ops_channel_->append_struct(type, r, hft::audit::Journal::now_ns());
+  }
+  template <class T>
+  void journal_text(hft::audit::RecordType type, const T& head, std::string_view text) {
+    if (ops_channel_ == nullptr) return;
+    std::lock_guard lock(journal_mu_);
+    ops_channel_->append_with_text(type, head, text, hft::audit::Journal::now_ns());
+  }
+  void journal_params(bool applied, const std::string& text) {
+    hft::audit::ParamsRecord r{};
+    r.applied = applied ? 1 : 0;
+    journal_text(hft::audit::RecordType::kParams, r, text);
+  }
+
+  hft::engine::OpsOptions opt_;
+  hft::engine::HealthState health_;
+  hft::engine::KillSwitch kill_;
+  ParamsMailbox mailbox_;
+  std::unique_ptr<hft::audit::Journal> journal_;
+  hft::audit::Channel* ops_channel_ = nullptr;
+  std::mutex journal_mu_;
+  std::unique_ptr<hft::engine::HealthServer> server_;
+  std::unique_ptr<hft::engine::Housekeeping> housekeeping_;
+  std::size_t ingress_slot_ = 0;
+  std::uint64_t messages_ = 0;
+  bool logged_on_ = false;
+  bool kill_applied_ = false;
+  std::uint64_t reload_errors_ = 0;
+};
 
 // Handles into the registry; each update is one or two relaxed atomic adds.
 struct Metrics {
@@ -360,10 +563,16 @@ template <unsigned Splits>
 class MeteredStrategy {
  public:
   MeteredStrategy(pl::Strategy inner, const Metrics& metrics, const hft::TscClock& clock,
-                  RejectTap* tap) noexcept
-      : inner_(std::move(inner)), metrics_(&metrics), clock_(clock), tap_(tap) {}
+                  RejectTap* tap, ParamsMailbox* params = nullptr) noexcept
+      : inner_(std::move(inner)), metrics_(&metrics), clock_(clock), tap_(tap), params_(params) {}
 
   void on_market(const tr::MarketView& m, tr::QuoteSink& out) noexcept {
+    if (params_ != nullptr && params_->generation.load(std::memory_order_acquire) != seen_)
+        [[unlikely]] {
+      std::lock_guard lock(params_->mu);  // taken only when the parameters changed
+      inner_ = pl::Strategy(params_->next);
+      seen_ = params_->generation.load(std::memory_order_relaxed);
+    }
     if constexpr (kRiskOnStrategyThread<Splits>) tap_->poll();
     const std::uint64_t t0 = hft::TscClock::now();
     inner_.on_market(m, out);
@@ -390,6 +599,8 @@ class MeteredStrategy {
   const Metrics* metrics_;
   hft::TscClock clock_;
   RejectTap* tap_;
+  ParamsMailbox* params_;
+  std::uint64_t seen_ = 0;
 };
 
 // Gateway `gateway`, timed, with the optional latency spike; hands each accepted quote to
@@ -826,19 +1037,22 @@ struct FillToPipeline {
 
 // Stops the order entry cleanly: what rests is canceled, then the session logs out (at most 2 s).
 template <class Orders, class Service>
-void close_orders(Orders& orders, const hft::TscClock& clock, Service& service) {
-  constexpr std::uint64_t kGraceNs = 2'000'000'000;
+void close_orders(Orders& orders, const hft::TscClock& clock, Service& service, Ops& ops) {
+  // Not ready any more (the pod leaves the Service); cancel what rests, wait for the venue to
+  // confirm or --shutdown-deadline-ms to pass, log out.
+  ops.draining();
+  const std::uint64_t grace_ns = ops.deadline_ns();
   orders.stop(clock.now_ns());
   for (;;) {
     service();
-    if (orders.done(clock.now_ns(), kGraceNs)) break;
+    if (orders.done(clock.now_ns(), grace_ns)) break;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }
 
 template <unsigned Splits>
 int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& metrics,
-        const MdMetrics& mdm, const hft::TscClock& clock) {
+        const MdMetrics& mdm, const hft::TscClock& clock, Ops& ops) {
   auto cfg = pl::config();
   if (!opt.pin) cfg.cpu = {-1, -1, -1, -1};
   RejectTap tap(metrics.rejects);
@@ -850,7 +1064,9 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
       opt.spike_ns > 0 ? start_ns + static_cast<std::uint64_t>(opt.spike_after_s * 1e9) : 0;
   using Pipe = tr::Pipeline<MeteredStrategy<Splits>, MeteredGateway<Splits>, Splits>;
   auto pipe = std::make_unique<Pipe>(
-      cfg, pl::kLimits, MeteredStrategy<Splits>(pl::Strategy{}, metrics, clock, &tap),
+      cfg, pl::kLimits,
+      MeteredStrategy<Splits>(pl::Strategy(ops.initial_params()), metrics, clock, &tap,
+                              ops.mailbox()),
       MeteredGateway<Splits>(metrics, clock, &tap, &desired, spike_from, opt.spike_ns), clock);
   tap.attach(&pipe->risk());  // before the first publish: the ring hand-off orders it
   if (opt.pin) {
@@ -865,7 +1081,10 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   // Between market events: quotes in, the venue's answers and our requests, rejects counted.
   auto service = [&] {
     tr::OrderRequest o{};
-    while (desired.try_pop(o)) orders.want(o);
+    while (desired.try_pop(o)) {
+      if (!ops.kill().engaged()) orders.want(o);  // the kill switch blocks new quotes
+    }
+    ops.service(orders, metrics.messages.value());
     orders.poll(clock.now_ns());
     if (orders.rejects() > venue_rejects) {
       metrics.rejects.inc(orders.rejects() - venue_rejects);
@@ -893,7 +1112,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     } else {
       replay(opt, feed, metrics, clock, sum, service);
     }
-    close_orders(orders, clock, service);
+    close_orders(orders, clock, service, ops);
     pipe->stop();
     tap.poll();
     const tr::PipelineStats s = pipe->stats();
@@ -933,7 +1152,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     service();
     if (sent >= due) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  close_orders(orders, clock, service);
+  close_orders(orders, clock, service, ops);
   pipe->stop();
   tap.poll();  // the workers are joined: their counts are visible here
   const tr::PipelineStats s = pipe->stats();
@@ -967,15 +1186,20 @@ int main(int argc, char** argv) {
     hft::metrics::Registry& registry = shm ? shm->registry() : *heap;
     const Metrics metrics = Metrics::register_in(registry);
     const MdMetrics mdm = MdMetrics::register_in(registry);
+    Ops ops(opt, opt.venue.has_value());
     std::unique_ptr<hft::metrics::HttpExporter> http;
     if (opt.port) {
       http = std::make_unique<hft::metrics::HttpExporter>(registry, *opt.port, opt.bind);
       std::printf("port=%u\n", static_cast<unsigned>(http->port()));
     }
     if (shm) std::printf("shm=%s\n", opt.shm.c_str());
+    ops.start();
     std::fflush(stdout);
-    return opt.inline_stages ? run<tr::kInline>(opt, registry, metrics, mdm, clock)
-                             : run<pl::kSplits>(opt, registry, metrics, mdm, clock);
+    const int status = opt.inline_stages
+                           ? run<tr::kInline>(opt, registry, metrics, mdm, clock, ops)
+                           : run<pl::kSplits>(opt, registry, metrics, mdm, clock, ops);
+    ops.stop();
+    return status;
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "error: %s\n", ex.what());
     return 1;
