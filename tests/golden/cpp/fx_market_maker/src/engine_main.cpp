@@ -1078,11 +1078,21 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   using Orders = hft::session::OrderEntry<SessionCodec, FillToPipeline<Pipe>>;
   Orders orders(order_cfg, registry, FillToPipeline<Pipe>{pipe.get(), clock});
   std::uint64_t venue_rejects = 0;
+  bool gate_tripped = false;
   // Between market events: quotes in, the venue's answers and our requests, rejects counted.
   auto service = [&] {
     tr::OrderRequest o{};
+    const bool killed = ops.kill().engaged();
+    if (killed != gate_tripped) {  // the pipeline's own risk gate follows the engine's kill switch
+      gate_tripped = killed;
+      if (killed) {
+        pipe->risk().trip();
+      } else {
+        pipe->risk().rearm();
+      }
+    }
     while (desired.try_pop(o)) {
-      if (!ops.kill().engaged()) orders.want(o);  // the kill switch blocks new quotes
+      if (!killed) orders.want(o);  // the kill switch blocks new quotes
     }
     ops.service(orders, metrics.messages.value());
     orders.poll(clock.now_ns());
