@@ -19,8 +19,6 @@
 // beyond one store per beat.
 #pragma once
 
-#include <time.h>
-
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -31,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "hft/clock.hpp"
 #include "hft/net/http_server.hpp"
 
 namespace hft::engine {
@@ -42,13 +41,8 @@ struct HealthConfig {
   bool venue_required = false;  ///< the engine trades through a venue session
 };
 
-/// Monotonic nanoseconds, the clock of every timestamp here.
-inline std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
+/// Monotonic nanoseconds (hft::monotonic_ns), the clock of every timestamp here.
+using hft::monotonic_ns;
 
 /// One probe's answer.
 struct ProbeResult {

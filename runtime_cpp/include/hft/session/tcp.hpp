@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "hft/net/endpoint.hpp"
 #include "hft/session/framing.hpp"
 
 namespace hft::session {
@@ -45,32 +46,8 @@ struct TcpEndpoint {
 /// Parses `tcp://HOST:PORT` (HOST a dotted IPv4 address). On failure returns nullopt and sets
 /// `why`.
 inline std::optional<TcpEndpoint> parse_tcp_url(std::string_view url, std::string& why) {
-  constexpr std::string_view kScheme = "tcp://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    why = std::string("expected tcp://HOST:PORT, got '").append(url).append("'");
-    return std::nullopt;
-  }
-  const std::string_view rest = url.substr(kScheme.size());
-  const std::size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    why = std::string("'").append(url).append("' has no HOST:PORT");
-    return std::nullopt;
-  }
   TcpEndpoint ep;
-  ep.host = std::string(rest.substr(0, colon));
-  const std::string_view port = rest.substr(colon + 1);
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value > 65535) {
-    why = std::string("port '").append(port).append("' of '").append(url).append(
-        "' is not in 0..65535");
-    return std::nullopt;
-  }
-  ep.port = static_cast<std::uint16_t>(value);
-  if (::inet_pton(AF_INET, ep.host.c_str(), &ep.addr) != 1) {
-    why = std::string("host '").append(ep.host).append("' is not an IPv4 address");
-    return std::nullopt;
-  }
+  if (!net::parse_ipv4_url(url, "tcp://", ep.host, ep.port, ep.addr, why)) return std::nullopt;
   return ep;
 }
 
