@@ -98,15 +98,21 @@ def test_manifest_command_line_against_hftc_venue(tmp_path_factory, tmp_path: Pa
     assert v["open_orders"] == 0
     assert v["connections"]["protocol_errors"] == 0 and v["connections"]["sequence_gaps"] == 0
     assert v["orders"] >= 1
-    # The journal holds the operational record: parameters loaded, logon, the drill, the re-arm.
-    report = subprocess.run([sys.executable, "-m", "hftc", "audit", str(tmp_path / "journal"), "--report", "--json"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    # The journal: parameters loaded, logon, the drill, the re-arm, and the order-entry messages.
+    report = subprocess.run([sys.executable, "-m", "hftc", "audit", str(tmp_path / "journal"), "--schema", str(EXAMPLE),
+                             "--report", "--json"], capture_output=True, text=True, timeout=60, check=False)
     assert report.returncode == 0, report.stderr
     rep = json.loads(report.stdout)
     assert [(k["action"], k["source"], k["reason"]) for k in rep["kill_switch_events"]] == [
         ("engaged", "http", "test drill"), ("rearmed", "http", "")]
     assert rep["session_events"].get("logon", 0) >= 1
     assert rep["records_by_type"]["params"] == 1
+    # Every order-entry message both ways, so the journal's counts are the venue's; never the secret.
+    assert rep["orders_sent"].get("new_order", 0) == v["orders"]
+    assert rep["orders_sent"].get("cancel", 0) == v["cancels"] and rep["orders_sent"].get("replace", 0) == v["replaces"]
+    assert rep["fills"] == v["fills"] and rep["records_lost"] == 0 and rep["undecodable_messages"] == 0
+    journal_bytes = b"".join(p.read_bytes() for p in (tmp_path / "journal").iterdir())
+    assert SECRET.encode() not in journal_bytes
 
 
 def test_an_invalid_overlay_stops_the_engine_at_start(tmp_path_factory, tmp_path: Path) -> None:

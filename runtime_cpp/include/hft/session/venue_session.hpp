@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -63,6 +64,9 @@ struct VenueConfig {
   std::string secret_ref;
   oms::CredentialSource secret_source = oms::CredentialSource::kEnv;
   std::uint32_t heartbeat_ms = 1000;
+  /// Called with every message sent (inbound false) and received (true), as encoded without the
+  /// frame header, for the audit journal; never with our own Logon, which carries the secret.
+  std::function<void(std::span<const char>, bool)> journal;
   std::uint64_t backoff_initial_ns = 100'000'000;
   std::uint64_t backoff_max_ns = 5'000'000'000;
 };
@@ -195,7 +199,8 @@ class VenueSession {
     }
     session_.on_connected(now_ns);
     send(codec_.encode_logon(buf_, session_.next_seq(now_ns), cfg_.heartbeat_ms, cfg_.secret,
-                             now_ns));
+                             now_ns),
+         /*journal=*/false);  // the logon carries the secret
     conn_.flush();
   }
 
@@ -205,6 +210,7 @@ class VenueSession {
       conn_.reader().fail(FrameError::kDecode);
       return;
     }
+    if (cfg_.journal) cfg_.journal(msg, true);
     const Kind kind = in.type == Inbound::Type::kLogon       ? Kind::kLogon
                       : in.type == Inbound::Type::kLogout    ? Kind::kLogout
                       : in.type == Inbound::Type::kHeartbeat ? Kind::kHeartbeat
@@ -267,10 +273,12 @@ class VenueSession {
     }
   }
 
-  void send(std::size_t n) {
+  void send(std::size_t n, bool journal = true) {
     if (n == 0) return;  // not encodable: nothing goes out (the codec counts it)
     ++counters_.frames_out;
-    conn_.send_frame(std::span<const char>(buf_.data(), n));
+    const std::span<const char> msg(buf_.data(), n);
+    if (journal && cfg_.journal) cfg_.journal(msg, false);
+    conn_.send_frame(msg);
   }
 
   /// Ends the connection (sending Logout(reason) first when given) and schedules a reconnect.

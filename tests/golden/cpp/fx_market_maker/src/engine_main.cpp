@@ -78,6 +78,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -386,6 +387,18 @@ class Ops {
   }
 
   void draining() noexcept { health_.draining(); }
+
+  // The order-entry messages for the journal, from the ingress thread (its own channel). Our
+  // Logon is never passed here (the session withholds it: it carries the secret).
+  std::function<void(std::span<const char>, bool)> message_journal() {
+    if (!journal_) return {};
+    hft::audit::Channel* ch = &journal_->channel();
+    return [ch](std::span<const char> msg, bool inbound) {
+      ch->append(hft::audit::RecordType::kMessage, std::as_bytes(msg),
+                 hft::audit::Journal::now_ns(),
+                 inbound ? hft::audit::kInbound : hft::audit::kOutbound);
+    };
+  }
 
   void stop() {
     if (housekeeping_) housekeeping_->stop();
@@ -992,7 +1005,7 @@ using SessionCodec = order_entry::Codec<Grid>;
 
 // The order entry's settings: the simulated venue, or --venue with the gateway's logon secret.
 // Client order ids start from the wall clock (ms), so a restarted engine does not reuse them.
-hft::session::OrderEntryConfig order_config(const Options& opt) {
+hft::session::OrderEntryConfig order_config(const Options& opt, [[maybe_unused]] Ops& ops) {
   hft::session::OrderEntryConfig c;
   c.pipeline = kPipeline;
   c.instruments = kInstrumentNames;
@@ -1019,6 +1032,7 @@ hft::session::OrderEntryConfig order_config(const Options& opt) {
     v.secret = secret.secret;
     v.secret_ref = "FX_MM_API_KEY";  // read again before each logon: a rotated key is picked up
     v.secret_source = hft::oms::CredentialSource::kEnv;
+    v.journal = ops.message_journal();  // empty without --journal
     c.venue = std::move(v);
   }
   return c;
@@ -1058,7 +1072,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   RejectTap tap(metrics.rejects);
   // Accepted quotes, gateway thread -> this (the ingress) thread's order entry.
   hft::SpscRing<tr::OrderRequest> desired(4096);
-  const hft::session::OrderEntryConfig order_cfg = order_config(opt);
+  const hft::session::OrderEntryConfig order_cfg = order_config(opt, ops);
   const std::uint64_t start_ns = clock.now_ns();
   const std::uint64_t spike_from =
       opt.spike_ns > 0 ? start_ns + static_cast<std::uint64_t>(opt.spike_after_s * 1e9) : 0;
