@@ -1005,7 +1005,7 @@ using SessionCodec = order_entry::Codec<Grid>;
 
 // The order entry's settings: the simulated venue, or --venue with the gateway's logon secret.
 // Client order ids start from the wall clock (ms), so a restarted engine does not reuse them.
-hft::session::OrderEntryConfig order_config(const Options& opt, [[maybe_unused]] Ops& ops) {
+hft::session::OrderEntryConfig order_config(const Options& opt, Ops& ops) {
   hft::session::OrderEntryConfig c;
   c.pipeline = kPipeline;
   c.instruments = kInstrumentNames;
