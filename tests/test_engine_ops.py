@@ -84,6 +84,11 @@ def test_manifest_command_line_against_hftc_venue(tmp_path_factory, tmp_path: Pa
         assert status == 503 and "fail risk gate: armed" in text
         assert _http(health, "/rearm", "POST", TOKEN, b"")[0] == 200
         assert _until(lambda: _http(health, "/readyz")[0] == 200)
+        # And by signal: SIGUSR1 engages, SIGUSR2 re-arms.
+        proc.send_signal(signal.SIGUSR1)
+        assert _until(lambda: "fail risk gate: armed" in _http(health, "/readyz")[1])
+        proc.send_signal(signal.SIGUSR2)
+        assert _until(lambda: _http(health, "/readyz")[0] == 200)
         time.sleep(1.0)  # quoting again
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
@@ -104,7 +109,8 @@ def test_manifest_command_line_against_hftc_venue(tmp_path_factory, tmp_path: Pa
     assert report.returncode == 0, report.stderr
     rep = json.loads(report.stdout)
     assert [(k["action"], k["source"], k["reason"]) for k in rep["kill_switch_events"]] == [
-        ("engaged", "http", "test drill"), ("rearmed", "http", "")]
+        ("engaged", "http", "test drill"), ("rearmed", "http", ""), ("engaged", "signal", "SIGUSR1"),
+        ("rearmed", "signal", "SIGUSR2")]
     assert rep["session_events"].get("logon", 0) >= 1
     assert rep["records_by_type"]["params"] == 1
     # Every order-entry message both ways, so the journal's counts are the venue's; never the secret.

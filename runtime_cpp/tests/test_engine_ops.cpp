@@ -133,6 +133,13 @@ TEST(EngineOps, HousekeepingWatchesTheKillFileAndSighup) {
   std::raise(SIGHUP);
   hk.tick();
   EXPECT_EQ(reloads, 1);
+  kill.rearm(KillSwitch::kOperator, "clear");
+  std::raise(SIGUSR1);
+  hk.tick();
+  EXPECT_TRUE(kill.engaged());
+  std::raise(SIGUSR2);
+  hk.tick();
+  EXPECT_FALSE(kill.engaged());
   hk.tick();
   EXPECT_EQ(reloads, 1);
   EXPECT_TRUE(health.livez().ok);

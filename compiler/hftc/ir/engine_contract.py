@@ -40,7 +40,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--journal", "PREFIX", "append the audit journal to PREFIX-000001.hftj, ...; recover from it at start"),
     Flag("--shutdown-deadline-ms", "MS", "on SIGTERM/SIGINT, wait this long for cancels to be confirmed"),
     Flag("--md-stale-ms", "MS", "/readyz fails after this long without market data (default 5000)"),
-    Flag("--kill-file", "PATH", "engage the kill switch while PATH exists"),
+    Flag("--kill-file", "PATH", "engage the kill switch while PATH exists (SIGUSR1 engages, SIGUSR2 re-arms)"),
     Flag("--kill-token-file", "PATH", "enable POST /kill and /rearm on the health port with this bearer token"),
 )
 

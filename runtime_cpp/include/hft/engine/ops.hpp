@@ -179,13 +179,18 @@ std::optional<Params> overlay_params(const OverlayResult& overlay, std::string_v
   return next;
 }
 
-/// SIGHUP as a flag the housekeeping thread polls.
+/// SIGHUP (reload), SIGUSR1 (engage the kill switch) and SIGUSR2 (re-arm it) as flags the
+/// housekeeping thread polls.
 inline volatile std::sig_atomic_t g_reload = 0;
+inline volatile std::sig_atomic_t g_kill = 0;
+inline volatile std::sig_atomic_t g_rearm = 0;
 inline void on_sighup(int) { g_reload = 1; }
+inline void on_sigusr1(int) { g_kill = 1; }
+inline void on_sigusr2(int) { g_rearm = 1; }
 
 /// The housekeeping thread: every `period` it beats for /livez, engages the kill switch while the
-/// kill file exists (and re-arms it when the file is removed, if the file engaged it), and runs
-/// `reload` after a SIGHUP. Stops on stop() or destruction.
+/// kill file exists (and re-arms it when the file is removed, if the file engaged it) or on SIGUSR1
+/// (SIGUSR2 re-arms), and runs `reload` after a SIGHUP. Stops on stop() or destruction.
 class Housekeeping {
  public:
   Housekeeping(HealthState& health, KillSwitch& kill, std::string kill_file,
@@ -198,6 +203,8 @@ class Housekeeping {
         period_(period),
         slot_(health.add_thread("housekeeping")) {
     std::signal(SIGHUP, on_sighup);
+    std::signal(SIGUSR1, on_sigusr1);
+    std::signal(SIGUSR2, on_sigusr2);
     if (start) thread_ = std::thread([this] { run(); });
   }
   ~Housekeeping() { stop(); }
@@ -222,6 +229,14 @@ class Housekeeping {
         kill_.rearm(KillSwitch::kFile, "kill file " + kill_file_ + " removed");
         by_file_ = false;
       }
+    }
+    if (g_kill != 0) {
+      g_kill = 0;
+      kill_.engage(KillSwitch::kSignal, "SIGUSR1");
+    }
+    if (g_rearm != 0) {
+      g_rearm = 0;
+      kill_.rearm(KillSwitch::kSignal, "SIGUSR2");
     }
     if (g_reload != 0) {
       g_reload = 0;
