@@ -120,7 +120,7 @@ def _encoder(ir: Schema, m: Message, values: dict[str, str]) -> Encoder | None:
 
 def _reader(ir: Schema, m: Message, roles: tuple[str, ...]) -> Reader:
     seq = _field(m, "seq")
-    fields = {}
+    fields = dict.fromkeys(roles, "")  # a role the message lacks reads as empty in the template
     for role in roles:
         f = _field(m, role)
         if f is not None:

@@ -384,6 +384,9 @@ def _engine(ir: Schema, n: Names, d: Deployment, site: str | None) -> dict:
             ("CKV_K8S_25", "IPC_LOCK and SYS_NICE are required, see hftc.io/capabilities"),
             ("CKV_K8S_15", "IfNotPresent: restarting during trading hours must not depend on reaching the registry"),
             ("CKV_K8S_43", "the image reference is the schema's; pin a digest there to get one here"),
+            *((("CKV_K8S_35", "the schema's gateway reads its venue secret from the environment variable it "
+                "names; `credentials: {file: PATH}` in the schema mounts the Secret as a file instead"),)
+              if ec.credentials is not None and ec.credentials.source == "env" else ()),
         ),
     }
     return {
