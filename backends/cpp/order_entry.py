@@ -28,6 +28,7 @@ EXEC_KINDS = {"accepted": "kNew", "new": "kNew", "trade": "kFill", "fill": "kFil
 OPEN_STATUS = ("open", "new", "partially_filled", "partial")
 
 _REQUIRED = ("execution_report", "cancel", "logon", "logout", "heartbeat")
+_REQUEST_ROLES = ("client_order_id", "orig_client_order_id", "side", "price", "qty")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Reader:
     message: str
     seq: str  # "" = the message has no seq field
     fields: dict[str, str]
+    sides: tuple[int, int] | None = None  # raw (buy, sell) values of its side field, when an enum
 
 
 def _field(m: Message, role: str) -> Field | None:
@@ -126,7 +128,9 @@ def _reader(ir: Schema, m: Message, roles: tuple[str, ...]) -> Reader:
         if f is not None:
             raw = f.kind in ("enum", "set")
             fields[role] = f"m.{member(f.name)}{'_raw' if raw else ''}()"
-    return Reader(m.name, f"m.{member(seq.name)}()" if seq is not None else "", fields)
+    side = _field(m, "side") if "side" in roles else None
+    sides = _side_values(ir, side) if side is not None else None
+    return Reader(m.name, f"m.{member(seq.name)}()" if seq is not None else "", fields, sides)
 
 
 def order_entry_view(ir: Schema, gateway_message: str, gateway_component: str) -> dict | None:
@@ -175,6 +179,10 @@ def order_entry_view(ir: Schema, gateway_message: str, gateway_component: str) -
         "report": _reader(ir, report, ("client_order_id", "orig_client_order_id", "exec_type", "order_status",
                                        "side", "price", "qty")),
         "reject": _reader(ir, by_role["order_reject"], ("client_order_id",)) if "order_reject" in by_role else None,
+        # The engine's own requests, read back from its audit journal when it recovers.
+        "new": _reader(ir, new, _REQUEST_ROLES),
+        "cancel": _reader(ir, by_role["cancel"], _REQUEST_ROLES),
+        "replace": _reader(ir, by_role["replace"], _REQUEST_ROLES) if "replace" in by_role else None,
     }
     report_price = _field(report, "price")
     report_qty = _field(report, "qty")

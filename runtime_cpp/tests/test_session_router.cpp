@@ -142,7 +142,7 @@ TEST(OrderRouter, ReconcileRestoresReportedOrdersAndClosesTheRest) {
   h.router.begin_reconcile();
   h.router.reconcile_report(bid);
   h.router.reconcile_report(other);
-  h.router.reconcile_report(777);  // not ours
+  h.router.reconcile_report(777, Side::Ask);  // an id of ours no order manager knows
   h.router.end_reconcile();
   EXPECT_TRUE(h.router.quoting());
   EXPECT_EQ(h.router.counters().reconcile_open, 3u);
@@ -153,11 +153,121 @@ TEST(OrderRouter, ReconcileRestoresReportedOrdersAndClosesTheRest) {
   EXPECT_EQ(h.router.oms(0).find(bid2), nullptr);
   EXPECT_EQ(h.router.oms(0).find(ask), nullptr);
   EXPECT_EQ(h.router.oms(1).find(other)->state, OrdState::kNew);
-  // Quoting resumes from what is known: the bid moves again and the ask is new.
+  // The unknown order is canceled first (nothing rests unmanaged); then quoting resumes from
+  // what is known: the bid moves again and the ask is new.
   h.pump();
-  ASSERT_EQ(h.sent.size(), 2u);
-  EXPECT_EQ(h.sent[0].action.kind, ActionKind::kReplace);
-  EXPECT_EQ(h.sent[1].action.kind, ActionKind::kNew);
+  ASSERT_EQ(h.sent.size(), 3u);
+  EXPECT_EQ(h.sent[0].action.kind, ActionKind::kCancel);
+  EXPECT_EQ(h.sent[0].action.cl_ord_id, 777u);
+  EXPECT_EQ(h.sent[0].action.side, Side::Ask);
+  EXPECT_GE(h.sent[0].request, h.router.kCancelIdBase);
+  EXPECT_EQ(h.router.counters().foreign_canceled, 1u);
+  EXPECT_EQ(h.sent[1].action.kind, ActionKind::kReplace);
+  EXPECT_EQ(h.sent[2].action.kind, ActionKind::kNew);
+  h.pump();
+  EXPECT_TRUE(h.sent.empty()) << "the foreign cancel is sent once";
+}
+
+// A run's requests and reports, replayed into a new router as its journal would be: the same
+// position and cash, the same live orders (unknown until the reconcile), ids counting on.
+TEST(OrderRouter, RecoveryFromAJournalRebuildsPositionAndOpenOrders) {
+  Harness first;
+  struct Record {  // the journal: requests and reports in the order they happened
+    bool inbound;
+    Sent request;
+    ExecReport report;
+  };
+  std::vector<Record> journal;
+  std::vector<Sent> requests;
+  const auto pump = [&] {
+    first.pump();
+    for (const Sent& s : first.sent) journal.push_back({false, s, {}});
+    requests.insert(requests.end(), first.sent.begin(), first.sent.end());
+  };
+  const auto report = [&](ExecReport r) {
+    first.router.on_report(r);
+    journal.push_back({true, {}, r});
+  };
+  first.router.want(quote(0, Side::Bid, 100, 3));
+  first.router.want(quote(0, Side::Ask, 110, 2));
+  pump();
+  const std::uint64_t bid = requests[0].action.cl_ord_id;
+  const std::uint64_t ask = requests[1].action.cl_ord_id;
+  report(ExecReport{bid, 0, ExecKind::kNew, Side::Bid, 0, 0});
+  report(ExecReport{ask, 0, ExecKind::kNew, Side::Ask, 0, 0});
+  report(ExecReport{bid, 0, ExecKind::kFill, Side::Bid, 100, 1});
+  first.router.want(quote(0, Side::Ask, 0, 0));  // the ask is no longer wanted: a cancel
+  first.router.want(quote(0, Side::Bid, 99, 2));  // the bid moves: a replace
+  pump();
+  ASSERT_EQ(requests.size(), 4u);
+  const Sent replace = requests[2];
+  const Sent cancel = requests[3];
+  ASSERT_EQ(replace.action.kind, ActionKind::kReplace);
+  ASSERT_EQ(cancel.action.kind, ActionKind::kCancel);
+  report(ExecReport{replace.action.cl_ord_id, bid, ExecKind::kReplaced, Side::Bid, 0, 0});
+  report(ExecReport{replace.action.cl_ord_id, 0, ExecKind::kFill, Side::Bid, 99, 1});
+  // ... and the process dies with the cancel unanswered.
+
+  std::vector<Fill> fills;
+  OrderRouter<Sink> again{2, OmsConfig{}, 5, Sink{&fills}};  // a new start, ids from an older clock
+  for (const Record& r : journal) {
+    if (r.inbound) {
+      again.recover_report(r.report);
+    } else {
+      again.recover_request(r.request.action, r.request.request);
+    }
+  }
+  again.end_recovery(/*venue=*/true);
+  EXPECT_EQ(again.oms(0).position(), first.router.oms(0).position());
+  EXPECT_EQ(again.oms(0).position(), 2);
+  EXPECT_EQ(again.oms(0).cash(), first.router.oms(0).cash());
+  EXPECT_EQ(fills.size(), 2u) << "fills reach the sink (the pipeline's risk gate) again";
+  EXPECT_EQ(again.recovery().fills, 2u);
+  EXPECT_EQ(again.recovery().unplaced, 0u);
+  ASSERT_EQ(again.live(), 2u);
+  const auto* moved = again.oms(0).find(replace.action.cl_ord_id);
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->state, OrdState::kPartiallyFilled);
+  EXPECT_EQ(moved->px, 99);
+  EXPECT_EQ(again.oms(0).find(ask)->state, OrdState::kPendingCancel);
+  EXPECT_FALSE(again.quoting()) << "recovered orders are unknown until the venue's reconcile";
+  EXPECT_EQ(again.counters().sent[0], 0u) << "the replay is not this run's traffic";
+  // The venue still holds the moved bid; the ask's cancel went through before the crash.
+  again.begin_reconcile();
+  again.reconcile_report(replace.action.cl_ord_id, Side::Bid);
+  again.end_reconcile();
+  EXPECT_EQ(again.live(), 1u);
+  EXPECT_EQ(again.counters().reconcile_foreign, 0u);
+  // The strategy wants what rests: nothing is sent (no duplicate order); a new quote gets an id
+  // above every id of the previous run, and a cancel an id above its cancels.
+  std::vector<Sent> sent;
+  const auto pump_again = [&] {
+    sent.clear();
+    again.pump([&](const Action& a, std::uint32_t i, std::uint64_t r) { sent.push_back({a, i, r}); });
+  };
+  again.want(quote(0, Side::Bid, 99, 1));  // 1 of its 2 lots left to fill
+  pump_again();
+  EXPECT_TRUE(sent.empty());
+  again.want(quote(0, Side::Ask, 111, 1));
+  pump_again();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GT(sent[0].action.cl_ord_id, replace.action.cl_ord_id);
+  again.want(quote(0, Side::Bid, 0, 0));
+  pump_again();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GT(sent[0].request, cancel.request);
+}
+
+TEST(OrderRouter, RecoveryWithTheSimulatedVenueKeepsThePositionOnly) {
+  std::vector<Fill> fills;
+  OrderRouter<Sink> r{1, OmsConfig{}, 1, Sink{&fills}};
+  r.recover_request(Action{ActionKind::kNew, 7, 0, Side::Ask, 120, 2}, 7);
+  r.recover_report(ExecReport{7, 0, ExecKind::kNew, Side::Ask, 0, 0});
+  r.recover_report(ExecReport{7, 0, ExecKind::kFill, Side::Ask, 120, 1});
+  r.end_recovery(/*venue=*/false);  // that venue died with the previous run: nothing rests
+  EXPECT_EQ(r.live(), 0u);
+  EXPECT_EQ(r.oms(0).position(), -1);
+  EXPECT_TRUE(r.quoting());
 }
 
 TEST(SimulatedVenue, AnswersOnTheNextPollAndFillsTheRequestedShare) {

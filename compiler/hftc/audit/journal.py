@@ -23,7 +23,8 @@ CRC = struct.Struct("<I")
 
 TYPES = {1: "message", 2: "risk", 3: "session", 4: "params", 5: "kill_switch", 6: "md_gap", 7: "lost",
          8: "position", 9: "names"}
-SESSION_EVENTS = ("connect", "logon", "logon_rejected", "logout", "disconnect", "reconnect", "reconciled")
+SESSION_EVENTS = ("connect", "logon", "logon_rejected", "logout", "disconnect", "reconnect", "reconciled",
+                  "recovered")
 KILL_ACTIONS = ("engaged", "rearmed")
 KILL_SOURCES = ("signal", "file", "http", "risk", "operator")
 NAME_KINDS = {1: "risk_reason", 2: "logout_reason", 3: "reject_code"}

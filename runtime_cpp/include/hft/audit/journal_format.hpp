@@ -55,6 +55,7 @@ enum class SessionEvent : std::uint8_t {
   kDisconnect = 4,
   kReconnect = 5,
   kReconciled = 6,
+  kRecovered = 7,  ///< state rebuilt from the journal at start; open_orders: those it left open
 };
 struct SessionRecord {
   std::uint8_t event;  ///< SessionEvent

@@ -251,6 +251,42 @@ class OrderManager {
     return true;
   }
 
+  /// Re-applies a request a previous run sent, as its audit journal recorded it (crash
+  /// recovery): the order gets the id it was sent with, and ids count on above it, so nothing is
+  /// sent twice under one id. Counts nothing as sent. False when it cannot be placed (a cancel
+  /// or replace of an order not live, a full pool); the reconcile at the next logon settles
+  /// what the venue really holds.
+  bool recover(const Action& a) noexcept {
+    if (a.cl_ord_id >= next_id_) next_id_ = a.cl_ord_id + 1;
+    switch (a.kind) {
+      case ActionKind::kNew: {
+        if (find(a.cl_ord_id) != nullptr || recently_closed(a.cl_ord_id)) return false;
+        Order* o = open_as(a.cl_ord_id, a.side, a.px, a.qty);
+        return o != nullptr;
+      }
+      case ActionKind::kCancel: {
+        Order* o = find_live(a.cl_ord_id);
+        if (o == nullptr || !resting(o->state)) return false;
+        o->before = o->state;
+        o->state = OrdState::kPendingCancel;
+        return true;
+      }
+      case ActionKind::kReplace: {
+        Order* o = find_live(a.orig_cl_ord_id);
+        if (o == nullptr || !resting(o->state) || find(a.cl_ord_id) != nullptr) return false;
+        Order* r = open_as(a.cl_ord_id, o->side, a.px, a.qty);
+        if (r == nullptr) return false;
+        r->replaces = o->cl_ord_id;
+        r->cum_qty = o->cum_qty;
+        o->replaced_by = r->cl_ord_id;
+        o->before = o->state;
+        o->state = OrdState::kPendingReplace;
+        return true;
+      }
+    }
+    return false;
+  }
+
   /// Applies one execution report. Never fails: what it cannot place is counted.
   void on_report(const ExecReport& r) noexcept {
     ++counters_.reports;
@@ -417,6 +453,19 @@ class OrderManager {
     o->px = px;
     o->qty = qty;
     live_[live_count_++] = o;
+    return o;
+  }
+
+  /// A live order under a given id (recovery), in its first state.
+  Order* open_as(std::uint64_t id, Side side, std::int64_t px, std::int64_t qty) noexcept {
+    Order* o = open(side, px, qty);
+    if (o == nullptr) return nullptr;
+    --next_id_;  // open() took the next id; this order keeps the one it was sent with
+    *o = Order{};
+    o->cl_ord_id = id;
+    o->side = side;
+    o->px = px;
+    o->qty = qty;
     return o;
   }
 

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "hft/audit/journal_format.hpp"
+#include "hft/audit/journal_reader.hpp"
 #include "hft/metrics/registry.hpp"
 #include "hft/oms/order_manager.hpp"
 #include "hft/session/order_router.hpp"
@@ -86,6 +88,35 @@ class OrderEntry {
       if (cfg.venue) venue_ = std::make_unique<VenueSession<Codec, Router>>(*cfg.venue, router_);
     }
     if (!venue_) sim_.emplace(cfg.fill_ratio, cfg.seed);
+  }
+
+  /// Crash recovery, before the first poll(): replays the order-entry messages of the audit
+  /// journal at `journal_prefix` (a previous run's, killed or not) through the router, so
+  /// position and cash are what that run's execution reports made them, its live orders are
+  /// known again (their state settled by the venue's reconcile at logon), and no id is reused.
+  /// Returns the journal's read result (damage is the caller's to report).
+  audit::ReadResult recover(const std::string& journal_prefix) {
+    audit::ReadResult res;
+    if constexpr (kSession) {
+      res = audit::read_journal(journal_prefix, [this](const audit::RecordView& r) {
+        if (r.type != audit::RecordType::kMessage) return;
+        const std::span<const char> msg(reinterpret_cast<const char*>(r.payload.data()),
+                                        r.payload.size());
+        if ((r.flags & audit::kInbound) != 0) {
+          Inbound in;
+          if (!Codec::decode(msg, in)) return;
+          if (in.type == Inbound::Type::kExecReport) router_.recover_report(in.report);
+          if (in.type == Inbound::Type::kOrderReject) router_.recover_reject(in.report.cl_ord_id);
+          return;
+        }
+        oms::Action a;
+        std::uint64_t request_id = 0;
+        if (Codec::decode_request(msg, a, request_id)) router_.recover_request(a, request_id);
+      });
+    }
+    router_.end_recovery(static_cast<bool>(venue_));
+    recovered_ = true;
+    return res;
   }
 
   /// The strategy's quote for one side of one instrument, as the risk gate accepted it.
@@ -187,10 +218,18 @@ class OrderEntry {
         f,
         "}, \"desired_quotes\": %llu, \"unexpected_reports\": %llu, \"live_orders\": %llu, "
         "\"suspended\": %llu, \"marked_unknown\": %llu, \"reconcile_open\": %llu, "
-        "\"reconcile_closed\": %llu, \"reconcile_foreign\": %llu",
+        "\"reconcile_closed\": %llu, \"reconcile_foreign\": %llu, \"foreign_canceled\": %llu",
         ull(c.desired), ull(router_.unexpected_reports()), ull(router_.live()), ull(c.suspended),
         ull(c.marked_unknown), ull(c.reconcile_open), ull(c.reconcile_closed),
-        ull(c.reconcile_foreign));
+        ull(c.reconcile_foreign), ull(c.foreign_canceled));
+    if (recovered_) {
+      const auto& r = router_.recovery();
+      std::fprintf(f,
+                   ", \"recovered\": {\"requests\": %llu, \"reports\": %llu, \"fills\": %llu, "
+                   "\"unplaced\": %llu, \"open_orders\": %llu}",
+                   ull(r.requests), ull(r.reports), ull(r.fills), ull(r.unplaced),
+                   ull(r.open_orders));
+    }
     std::fprintf(f, ", \"position\": {");
     for (std::size_t i = 0; i < router_.instruments(); ++i) {
       std::fprintf(f, "%s\"%s\": %lld", i ? ", " : "", std::string(cfg_.instruments[i]).c_str(),
@@ -289,6 +328,7 @@ class OrderEntry {
   std::optional<SimulatedVenue> sim_;
   Handles m_;
   Seen seen_;
+  bool recovered_ = false;
 };
 
 }  // namespace hft::session

@@ -45,7 +45,8 @@ struct RouterCounters {
   std::uint64_t marked_unknown = 0;                 ///< live orders at those times
   std::uint64_t reconcile_open = 0;                 ///< orders the venue reported open
   std::uint64_t reconcile_closed = 0;               ///< orders closed as canceled by reconcile
-  std::uint64_t reconcile_foreign = 0;              ///< reconcile reports for no order of ours
+  std::uint64_t reconcile_foreign = 0;              ///< reconcile reports for no order we know
+  std::uint64_t foreign_canceled = 0;               ///< of those, cancels sent (our id space)
 };
 
 /// Requests for `instruments` instruments, one OrderManager each. `FillSink` is called as
@@ -104,6 +105,13 @@ class OrderRouter {
   void pump(Send&& send) {
     if (!quoting_ || !any_dirty_) return;
     any_dirty_ = false;
+    for (const Foreign& f : foreign_) {
+      const oms::Action a{oms::ActionKind::kCancel, f.id, 0, f.side, 0, 0};
+      ++counters_.sent[static_cast<std::size_t>(a.kind)];
+      ++counters_.foreign_canceled;
+      send(a, static_cast<trading::InstrumentId>(instrument_of(f.id)), remember_cancel(f.id));
+    }
+    foreign_.clear();
     std::array<oms::Action, oms::OrderManager::kMaxActions> out{};
     for (std::size_t i = 0; i < desired_.size(); ++i) {
       if (!dirty_[i]) continue;
@@ -154,6 +162,59 @@ class OrderRouter {
     on_report(r);
   }
 
+  // ---- crash recovery: a previous run's journal replayed before the first logon ----------
+
+  /// A request the previous run sent (`request_id` as on the wire: the order's id, or a
+  /// cancel's own id). Cancel ids count on above it, so this run never reuses one.
+  void recover_request(const oms::Action& a, std::uint64_t request_id) noexcept {
+    ++recovery_.requests;
+    const std::size_t i = instrument_of(a.cl_ord_id);
+    if (a.kind == oms::ActionKind::kCancel && request_id >= kCancelIdBase) {
+      const std::uint64_t n = request_id - kCancelIdBase;
+      if (n >= next_cancel_) next_cancel_ = n + 1;
+      cancels_[request_id % kCancelMemory] = a.cl_ord_id;
+    }
+    if (i >= oms_.size() || !oms_[i]->recover(a)) ++recovery_.unplaced;
+  }
+
+  /// A report or an order reject the previous run received: applied as it was then (fills move
+  /// the position through the sink, as they did).
+  void recover_report(const oms::ExecReport& r) noexcept {
+    ++recovery_.reports;
+    if (r.kind == oms::ExecKind::kFill) ++recovery_.fills;
+    on_report(r);
+  }
+  void recover_reject(std::uint64_t request_id) noexcept {
+    ++recovery_.reports;
+    on_reject(request_id);
+  }
+
+  /// The replay is over: what it did is not this run's traffic (the counters restart), and the
+  /// orders it left live are unknown until the venue's reconcile (`venue`), or gone for good
+  /// with the in-process simulated venue, which died with the previous run.
+  void end_recovery(bool venue) noexcept {
+    recovery_.open_orders = live();
+    counters_ = RouterCounters{};
+    if (!venue) {
+      std::vector<std::uint64_t> ids;
+      for (std::size_t i = 0; i < oms_.size(); ++i) {
+        collect(i, ids);
+        for (const std::uint64_t id : ids) apply(i, id, oms::ExecKind::kCanceled);
+      }
+      return;
+    }
+    if (recovery_.open_orders > 0) suspend();
+  }
+
+  struct Recovery {
+    std::uint64_t requests = 0;     ///< requests replayed
+    std::uint64_t reports = 0;      ///< reports and rejects replayed
+    std::uint64_t fills = 0;        ///< of which fills
+    std::uint64_t unplaced = 0;     ///< requests the order managers could not place
+    std::uint64_t open_orders = 0;  ///< live after the replay (awaiting the reconcile)
+  };
+  [[nodiscard]] const Recovery& recovery() const noexcept { return recovery_; }
+
   /// The connection is gone: stop quoting; what rests is unknown until the reconcile.
   void suspend() noexcept {
     if (!quoting_) return;
@@ -163,15 +224,21 @@ class OrderRouter {
   }
 
   /// Logged on again: the venue's reconcile reports follow.
-  void begin_reconcile() noexcept { seen_.clear(); }
+  void begin_reconcile() noexcept {
+    seen_.clear();
+    foreign_.clear();
+  }
 
-  /// The venue still holds order `id` (open or partially filled).
-  void reconcile_report(std::uint64_t id) noexcept {
+  /// The venue still holds order `id` (open or partially filled). One of our ids that no order
+  /// manager knows (sent by a run that crashed before its journal had it) is canceled once the
+  /// reconcile is over: nothing rests that this run does not manage.
+  void reconcile_report(std::uint64_t id, Side side = Side::Bid) noexcept {
     ++counters_.reconcile_open;
     const std::size_t i = instrument_of(id);
     const oms::Order* o = i < oms_.size() ? oms_[i]->find(id) : nullptr;
     if (o == nullptr) {
       ++counters_.reconcile_foreign;
+      if (i < oms_.size() && foreign_.size() < kCancelMemory) foreign_.push_back({id, side});
       return;
     }
     seen_.push_back(id);
@@ -274,9 +341,15 @@ class OrderRouter {
   bool quoting_ = true;
   bool closing_ = false;
   std::vector<std::uint64_t> seen_;
+  struct Foreign {
+    std::uint64_t id;
+    Side side;
+  };
+  std::vector<Foreign> foreign_;
   std::array<std::uint64_t, kCancelMemory> cancels_{};
   std::uint64_t next_cancel_ = 0;
   RouterCounters counters_;
+  Recovery recovery_;
 };
 
 /// The venue of the engine's synthetic market: acknowledges every request on the next poll(), as a

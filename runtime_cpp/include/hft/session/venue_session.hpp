@@ -266,7 +266,7 @@ class VenueSession {
       router_->on_reject(in.report.cl_ord_id);
     } else if (in.type == Inbound::Type::kExecReport) {
       if (reconciling && in.open && in.report.kind == oms::ExecKind::kNew) {
-        router_->reconcile_report(in.report.cl_ord_id);
+        router_->reconcile_report(in.report.cl_ord_id, in.report.side);
       } else {
         router_->on_report(in.report);
       }

@@ -191,6 +191,16 @@ class Pipeline {
     return v;
   }
 
+  /// Called with every risk decision, on the risk gate's thread, right after it (the gate's
+  /// exposure then includes the order when accepted): the engine's audit journal. Set before
+  /// the first publish(); null (the default) costs one predictable branch.
+  using DecisionObserver = void (*)(void* ctx, const OrderRequest& order, RiskDecision decision,
+                                    const RiskGate& gate);
+  void observe_decisions(DecisionObserver fn, void* ctx) noexcept {
+    observer_ = fn;
+    observer_ctx_ = ctx;
+  }
+
   /// Stops the workers in pipeline order, each after it has drained its ring, and joins them.
   /// Call after the last publish() (from the ingress thread, or after joining it). Idempotent.
   void stop() noexcept {
@@ -266,7 +276,9 @@ class Pipeline {
       if (*slot != 0) risk_.on_cancel(*slot);
       *slot = 0;
     }
-    if (risk_.check(x.order, x.touch, x.order.ts_ns) != RiskDecision::kAccept) return;
+    const RiskDecision decision = risk_.check(x.order, x.touch, x.order.ts_ns);
+    if (observer_ != nullptr) [[unlikely]] observer_(observer_ctx_, x.order, decision, risk_);
+    if (decision != RiskDecision::kAccept) return;
     if (slot != nullptr) *slot = x.order.client_order_id;
     if constexpr ((Splits & kSplitBeforeGateway) != 0) {
       push(*ring_gw_, x, full_gw_);
@@ -355,6 +367,8 @@ class Pipeline {
   alignas(kCacheLineSize) RiskGate risk_;
   std::vector<std::array<std::uint64_t, 2>> quote_ids_;  // per instrument: live bid, ask quote id
   std::uint64_t full_gw_ = 0;
+  DecisionObserver observer_ = nullptr;
+  void* observer_ctx_ = nullptr;
   // Gateway thread.
   alignas(kCacheLineSize) G gateway_;
   TscClock clock_;

@@ -79,6 +79,7 @@
 #include <ctime>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -310,6 +311,8 @@ class Ops {
     if (!opt_.journal_prefix.empty()) {
       hft::audit::JournalConfig jc;
       jc.path_prefix = opt_.journal_prefix;
+      resumed_ =
+          !hft::audit::journal_files(opt_.journal_prefix).empty();  // a restart: recover from it
       jc.schema_id = 7;
       jc.schema_version = 2;
       journal_ = std::make_unique<hft::audit::Journal>(jc);
@@ -389,6 +392,74 @@ class Ops {
 
   void draining() noexcept { health_.draining(); }
 
+  const std::string& journal_prefix() const noexcept { return opt_.journal_prefix; }
+  // Whether --journal named an existing journal (this is a restart).
+  bool resumed() const noexcept { return resumed_; }
+
+  // After the order entry replayed the journal (crash recovery): say what it rebuilt, and journal
+  // it as a session event with the rebuilt positions.
+  template <class Orders>
+  void recovered(const Orders& orders, const hft::audit::ReadResult& read) {
+    const auto& r = orders.router().recovery();
+    std::fprintf(
+        stderr,
+        "fx_mm_engine: recovered from the journal (%llu record(s) in %llu file(s)): %llu "
+        "request(s), "
+        "%llu report(s) with %llu fill(s); %llu order(s) open until the venue's reconcile\n",
+        static_cast<unsigned long long>(read.records), static_cast<unsigned long long>(read.files),
+        static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.reports),
+        static_cast<unsigned long long>(r.fills), static_cast<unsigned long long>(r.open_orders));
+    if (read.damaged) {
+      std::fprintf(stderr,
+                   "fx_mm_engine: warning: the journal is damaged before its last file; "
+                   "what follows the damage was not replayed (hftc audit shows where)\n");
+    } else if (read.bad_bytes > 0) {
+      std::fprintf(stderr,
+                   "fx_mm_engine: the journal's last record was torn (%llu byte(s)): skipped\n",
+                   static_cast<unsigned long long>(read.bad_bytes));
+    }
+    hft::audit::SessionRecord s{};
+    s.event = static_cast<std::uint8_t>(hft::audit::SessionEvent::kRecovered);
+    s.open_orders = r.open_orders;
+    journal_struct(hft::audit::RecordType::kSession, s);
+    journal_positions(orders);
+  }
+
+  // The position and cash of every instrument, in the execution reports' units, for `hftc audit
+  // --reconcile` (at recovery and at a clean stop).
+  template <class Orders>
+  void journal_positions(const Orders& orders) {
+    for (std::size_t i = 0; i < orders.router().instruments(); ++i) {
+      const hft::oms::OrderManager& m = orders.router().oms(i);
+      hft::audit::PositionRecord rec{};
+      rec.instrument = static_cast<std::uint32_t>(i);
+      if (!decimal(m.position(), Grid::kLotNum, Grid::kLotDen, rec.position, rec.qty_exponent) ||
+          !decimal(m.cash(), Grid::kTickNum * Grid::kLotNum, Grid::kTickDen * Grid::kLotDen,
+                   rec.cash, rec.cash_exponent)) {
+        continue;  // a grid step that is no decimal fraction, or out of range: no record
+      }
+      journal_struct(hft::audit::RecordType::kPosition, rec);
+    }
+  }
+
+  // Every risk decision into the journal, from the risk gate's thread (a channel of its own), and
+  // what the reason codes mean (a names record, once).
+  template <class Pipe>
+  void journal_decisions(Pipe& pipe) {
+    if (!journal_) return;
+    std::string names;
+    for (std::size_t d = 1; d < tr::kRiskDecisionCount; ++d) {
+      names += std::to_string(d) + "=" + tr::to_string(static_cast<tr::RiskDecision>(d)) + "\n";
+    }
+    hft::audit::NamesRecord head{};
+    head.kind = static_cast<std::uint8_t>(hft::audit::NameKind::kRiskReason);
+    journal_text(hft::audit::RecordType::kNames, head, names);
+    pipe.observe_decisions(&Ops::on_decision, &journal_->channel());
+  }
+
+  // A channel for the market-data gaps, written by the feed thread; null without --journal.
+  hft::audit::Channel* gap_journal() { return journal_ ? &journal_->channel() : nullptr; }
+
   // The order-entry messages for the journal, from the ingress thread (its own channel). Our
   // Logon is never passed here (the session withholds it: it carries the secret).
   std::function<void(std::span<const char>, bool)> message_journal() {
@@ -436,6 +507,47 @@ class Ops {
     journal_params(true, "reloaded " + opt_.params_file);
   }
 
+  static void on_decision(void* ctx, const tr::OrderRequest& o, tr::RiskDecision d,
+                          const tr::RiskGate& gate) noexcept {
+    const bool accepted = d == tr::RiskDecision::kAccept;
+    const bool buy = o.side == hft::Side::Bid;
+    // The exposure the decision was taken against: the gate's, plus the order when it was refused.
+    const std::int64_t extra = accepted ? 0 : o.qty_lots;
+    hft::audit::RiskDecision r{};
+    r.client_order_id = o.client_order_id;
+    r.px_ticks = o.px_ticks;
+    r.qty_lots = o.qty_lots;
+    r.position_lots = gate.position(o.instrument);
+    r.worst_long_lots = sat_add(gate.worst_case(o.instrument, hft::Side::Bid), buy ? extra : 0);
+    r.worst_short_lots = sat_add(gate.worst_case(o.instrument, hft::Side::Ask), buy ? 0 : extra);
+    __extension__ typedef __int128 i128;  // |px x qty| < 2^127
+    i128 notional = static_cast<i128>(o.px_ticks) * o.qty_lots;
+    notional = notional < 0 ? -notional : notional;
+    r.notional = notional > std::numeric_limits<std::int64_t>::max()
+                     ? std::numeric_limits<std::int64_t>::max()
+                     : static_cast<std::int64_t>(notional);
+    r.instrument = o.instrument;
+    r.reason = static_cast<std::uint16_t>(d);
+    r.side = buy ? 0 : 1;
+    r.accepted = accepted ? 1 : 0;
+    static_cast<hft::audit::Channel*>(ctx)->append_struct(hft::audit::RecordType::kRiskDecision, r,
+                                                          hft::audit::Journal::now_ns());
+  }
+  static std::int64_t sat_add(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r = 0;
+    return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+  }
+
+  // steps x num/den as mantissa x 10^exponent; false unless den is a power of ten and it fits.
+  static bool decimal(std::int64_t steps, std::int64_t num, std::int64_t den,
+                      std::int64_t& mantissa, std::int8_t& exponent) noexcept {
+    int digits = 0;
+    for (; den > 1 && den % 10 == 0; den /= 10) ++digits;
+    if (den != 1) return false;
+    exponent = static_cast<std::int8_t>(-digits);
+    return !__builtin_mul_overflow(steps, num, &mantissa);
+  }
+
   template <class T>
   void journal_struct(hft::audit::RecordType type, const T& r) {
     if (ops_channel_ == nullptr) return;
@@ -460,6 +572,7 @@ class Ops {
   ParamsMailbox mailbox_;
   std::unique_ptr<hft::audit::Journal> journal_;
   hft::audit::Channel* ops_channel_ = nullptr;
+  bool resumed_ = false;
   std::mutex journal_mu_;
   std::unique_ptr<hft::engine::HealthServer> server_;
   std::unique_ptr<hft::engine::Housekeeping> housekeeping_;
@@ -914,7 +1027,8 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
 template <class Pipe, class Feed, class Service>
 void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resync,
             const Metrics& metrics, const MdMetrics& mdm, const hft::TscClock& clock, Summary& sum,
-            Service&& service) {
+            Ops& ops, Service&& service) {
+  hft::audit::Channel* gaps = ops.gap_journal();  // null without --journal
   hft::md::UdpReceiver rx(*opt.md);
   std::printf("md=udp://%s:%u\n", opt.md->host.c_str(), static_cast<unsigned>(rx.port()));
   std::fflush(stdout);
@@ -972,6 +1086,13 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
       if (v == hft::md::SeqVerdict::kGap) [[unlikely]] {
         mdm.gaps.inc();
         mdm.missed.inc(seq.missed());
+        if (gaps != nullptr) {
+          hft::audit::MdGapRecord g{};
+          g.expected_seq = pkt.header.seq - seq.missed();
+          g.received_seq = pkt.header.seq;
+          g.channel = pkt.header.channel;
+          gaps->append_struct(hft::audit::RecordType::kMdGap, g, hft::audit::Journal::now_ns());
+        }
         log.log(hft::md::kDropReasons,
                 "md: %llu packet(s) missed on channel %u before seq %llu: %s",
                 static_cast<unsigned long long>(seq.missed()),
@@ -1084,6 +1205,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
                               ops.mailbox()),
       MeteredGateway<Splits>(metrics, clock, &tap, &desired, spike_from, opt.spike_ns), clock);
   tap.attach(&pipe->risk());  // before the first publish: the ring hand-off orders it
+  ops.journal_decisions(*pipe);
   if (opt.pin) {
     if (const std::error_code ec = pipe->bind_ingress()) {
       std::fprintf(stderr, "warning: cannot pin the feed thread to CPU %d: %s\n", cfg.cpu[0],
@@ -1092,6 +1214,10 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   }
   using Orders = hft::session::OrderEntry<SessionCodec, FillToPipeline<Pipe>>;
   Orders orders(order_cfg, registry, FillToPipeline<Pipe>{pipe.get(), clock});
+  if (ops.resumed()) {
+    // A restart (after a crash or not) continues from the journal: position and open orders.
+    ops.recovered(orders, orders.recover(ops.journal_prefix()));
+  }
   std::uint64_t venue_rejects = 0;
   bool gate_tripped = false;
   // Between market events: quotes in, the venue's answers and our requests, rejects counted.
@@ -1133,11 +1259,12 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   if (!opt.replay.empty() || opt.md) {
     Summary sum;
     if (opt.md) {
-      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum, service);
+      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum, ops, service);
     } else {
       replay(opt, feed, metrics, clock, sum, service);
     }
     close_orders(orders, clock, service, ops);
+    ops.journal_positions(orders);
     pipe->stop();
     tap.poll();
     const tr::PipelineStats s = pipe->stats();
@@ -1178,6 +1305,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     if (sent >= due) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   close_orders(orders, clock, service, ops);
+  ops.journal_positions(orders);
   pipe->stop();
   tap.poll();  // the workers are joined: their counts are visible here
   const tr::PipelineStats s = pipe->stats();

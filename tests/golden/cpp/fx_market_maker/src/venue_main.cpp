@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fx_mm/dispatch.hpp"
@@ -671,16 +672,28 @@ class Venue {
   void send_due(std::int64_t tnow) {
     matcher_.pop_due(tnow, [this](const venue::Report& r) {
       Conn* c = conn_of(r.account);
-      if (c == nullptr) return;  // no session to tell: the reconcile of its next logon will
-      const std::uint64_t now = mono_ns();
-      std::size_t len = 0;
-      if (r.type == venue::Report::Type::kCancelReject) {
-        len = encode_reject(r, c->ses.next_seq(now), out_);
-      } else {
-        len = encode_report(r, c->ses.next_seq(now), ++exec_id_, out_);
+      if (c == nullptr) {
+        // No session to tell. With --keep-orders-on-disconnect the orders live on and may trade:
+        // their reports wait for the account's next logon (sent before its reconcile), so a
+        // restarted client learns every fill. Otherwise the reconcile says all there is.
+        if (opt_.keep_orders && held_[r.account].size() < kMaxHeld) held_[r.account].push_back(r);
+        return;
       }
-      if (len == 0 || !c->tcp.send_frame(std::span<const char>(out_, len))) close(*c);
+      send_report(*c, r);
     });
+  }
+
+  // One report to a logged-on session (an order reject for a refused cancel or replace).
+  void send_report(Conn& conn, const venue::Report& r) {
+    Conn* c = &conn;
+    const std::uint64_t now = mono_ns();
+    std::size_t len = 0;
+    if (r.type == venue::Report::Type::kCancelReject) {
+      len = encode_reject(r, c->ses.next_seq(now), out_);
+    } else {
+      len = encode_report(r, c->ses.next_seq(now), ++exec_id_, out_);
+    }
+    if (len == 0 || !c->tcp.send_frame(std::span<const char>(out_, len))) close(*c);
   }
 
   template <class M>
@@ -773,6 +786,12 @@ class Venue {
     c.account = matcher_.account("h" + std::to_string(std::hash<std::string_view>{}(secret)));
     ++matcher_.account_at(c.account).connections;
     send<Logon>(c, c.ses.next_seq(now), 0, heartbeat_ms);
+    // What happened while the account had no session (fills of the orders kept), in order.
+    if (const auto held = held_.find(c.account); held != held_.end()) {
+      std::vector<venue::Report> reports = std::move(held->second);
+      held_.erase(held);
+      for (const venue::Report& r : reports) send_report(c, r);
+    }
     // Reconcile: one accepted report per order still open, then a heartbeat that ends it.
     matcher_.for_each_open(c.account, [&](std::uint32_t k, const venue::Order& o) {
       venue::Report r;
@@ -861,6 +880,10 @@ class Venue {
   std::size_t row_ = 0;
   std::uint64_t messages_ = 0;
   std::uint64_t exec_id_ = 0;
+  // Reports for accounts without a session, kept for their next logon
+  // (--keep-orders-on-disconnect).
+  static constexpr std::size_t kMaxHeld = 1 << 16;
+  std::unordered_map<std::uint32_t, std::vector<venue::Report>> held_;
   venue::RunInfo run_;
   char out_[kOutBytes] = {};
 };
