@@ -253,8 +253,11 @@ def test_supporting_resources(ir) -> None:
     assert [a["alert"] for a in alerts] == [a.name for a in ir.monitoring.alerts]
     deny, _dns = _docs(files["base/network-policies.yaml"])
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    allow, _opt = _docs(files["overlays/prod/network-policies.yaml"])
+    allow, _opt, venue = _docs(files["overlays/prod/network-policies.yaml"])
     assert allow["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 9100}]
+    # The deployment's `venue:`: orders out over TCP, market data in over UDP, on their ports.
+    assert venue["spec"]["egress"] == [{"ports": [{"protocol": "TCP", "port": 9000}]}]
+    assert venue["spec"]["ingress"] == [{"ports": [{"protocol": "UDP", "port": 20000}]}]
     (pdb,) = _docs(files["overlays/prod/pod-disruption-budget.yaml"])
     assert pdb["spec"]["maxUnavailable"] == 0
     (monitor,) = _docs(files["overlays/prod/pod-monitor.yaml"])
@@ -397,7 +400,7 @@ def test_optimizer_job_runs_the_real_cli(ir) -> None:
     assert volume_of(params["out"])["emptyDir"] and env["HFTC_CACHE_DIR"]["value"].startswith("/tmp/")
     assert c["securityContext"]["readOnlyRootFilesystem"]
     assert not lints.check_guaranteed(ir.deployments[0], job["metadata"]["name"], job["spec"]["template"]["spec"])
-    _allow, egress = _docs(files["overlays/prod/network-policies.yaml"])
+    _allow, egress, _venue = _docs(files["overlays/prod/network-policies.yaml"])
     assert egress["spec"]["egress"] == [{"ports": [{"protocol": "TCP", "port": 5432}]}]
     readme = files["README.md"]
     assert "hftc data convert" in readme and "g++" in readme and "mm.hftt" in readme

@@ -57,12 +57,13 @@ def test_manifest_command_line_against_hftc_venue(tmp_path_factory, tmp_path: Pa
     params.write_text("strategies:\n  mm:\n    params:\n      spread_bps: 0.7\n")
     token = tmp_path / "token"
     token.write_text(TOKEN + "\n")
+    # The venue by name, as a manifest names a Service: the engine resolves it at start.
     contract = engine_contract.EngineContract(
         metrics_port=0, health_port=0, params_file=str(params), journal_prefix=str(tmp_path / "journal" / "engine"),
-        shutdown_deadline_s=5, md_stale_ms=5000, credentials=None)
+        shutdown_deadline_s=5, md_stale_ms=5000, credentials=None, md=md,
+        venue=f"tcp://localhost:{venue.orders_port}")
     (tmp_path / "journal").mkdir()
-    cmd = [str(engine), *contract.args(), "--kill-token-file", str(token), "--md", md, "--venue",
-           f"tcp://127.0.0.1:{venue.orders_port}", "--inline", "--no-pin"]
+    cmd = [str(engine), *contract.args(), "--kill-token-file", str(token), "--inline", "--no-pin"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "FX_MM_API_KEY": SECRET})
     try:

@@ -475,6 +475,28 @@ def _optimizer(ir: Schema, n: Names, d: Deployment, s: Strategy) -> dict:
     }
 
 
+def endpoint_diagnostics(ir: Schema, d: Deployment) -> list[Diagnostic]:
+    """HFT0603: a venue endpoint the generated engine would not parse (its `--md` needs a depth
+    update feed, its `--venue` a complete order-entry session)."""
+    if not (d.venue_md or d.venue_orders):
+        return []
+    from hftc.backends.cpp.order_entry import order_entry_view
+    from hftc.passes.trading import analyse
+
+    model, _ = analyse(ir)
+    plan = model.pipelines[0] if model is not None and model.pipelines else None
+    missing = []
+    if d.venue_md and (plan is None or not any(i.role == "delta" for i in plan.feed.inputs)):
+        missing.append(("md", "--md", "its pipeline's feed takes no depth updates"))
+    if d.venue_orders and (plan is None or order_entry_view(ir, plan.gateway.message.name,
+                                                            plan.gateway.component.name) is None):
+        missing.append(("orders", "--venue", "the schema declares no complete order-entry session"))
+    return [error("HFT0603", f"deployment `{d.name}`: `venue.{key}` cannot be passed: the engine has no {flag} "
+                  f"because {why}", d.span, label="in this deployment",
+                  help="remove the endpoint, or declare what the engine needs (see `hftc explain HFT0603`)")
+            for key, flag, why in missing]
+
+
 def overlay_diagnostics(ir: Schema, n: Names, d: Deployment) -> list[Diagnostic]:
     """What `overlay_files` reports: the QoS checks of the engine and optimiser pods it writes."""
     diags: list[Diagnostic] = []
@@ -540,10 +562,25 @@ def overlay_files(ir: Schema, n: Names, d: Deployment) -> tuple[dict[str, str], 
             "egress": [{"ports": [{"protocol": "TCP", "port": 5432}]}],
         },
     }
+    policies = [metrics_policy, optimizer_policy]
+    if d.venue_orders or d.venue_md:
+        # The engine's own venue traffic over the cluster network (`venue:`): orders out over TCP,
+        # market data in over UDP, on their ports.
+        venue_spec: dict = {"podSelector": {"matchLabels": engine_match}, "policyTypes": []}
+        if d.venue_orders:
+            venue_spec["policyTypes"].append("Egress")
+            venue_spec["egress"] = [{"ports": [{"protocol": "TCP", "port": int(d.venue_orders.rsplit(":", 1)[1])}]}]
+        if d.venue_md:
+            venue_spec["policyTypes"].append("Ingress")
+            venue_spec["ingress"] = [{"ports": [{"protocol": "UDP", "port": int(d.venue_md.rsplit(":", 1)[1])}]}]
+        policies.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                         "metadata": _meta(f"{n.app}-{dep}-allow-venue", ns, _labels(n, "network-policy")),
+                         "spec": venue_spec})
     files["network-policies.yaml"] = header(ir, "# Prometheus (namespace `monitoring`) may scrape the metrics port; the\n"
-                                            "# optimiser may reach PostgreSQL. Kubelet probes come from the node and\n"
-                                            "# are not subject to NetworkPolicy in common CNIs.\n") \
-        + dump_all([metrics_policy, optimizer_policy])
+                                            "# optimiser may reach PostgreSQL; the engine its venue (`venue:`). Kubelet\n"
+                                            "# probes come from the node and are not subject to NetworkPolicy in\n"
+                                            "# common CNIs.\n") \
+        + dump_all(policies)
     pdb = {
         "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
         "metadata": _meta(f"{n.app}-{dep}-engine", ns, _labels(n, "engine"),
@@ -681,7 +718,8 @@ def readme(ir: Schema, n: Names, deployments: list[Deployment]) -> str:
         "  `hftc ir` JSON), alert and recording rules (PrometheusRule), service accounts, default-deny and DNS",
         "  NetworkPolicies.",
         "- `overlays/<deployment>/`: namespace, one engine Deployment per site (one replica, `Recreate`, so two",
-        "  engines never share a venue session), SR-IOV NetworkAttachmentDefinition, metrics NetworkPolicy,",
+        "  engines never share a venue session; the deployment's `venue:` endpoints are its `--venue` and `--md`),",
+        "  SR-IOV NetworkAttachmentDefinition, metrics NetworkPolicy (and one for the venue's ports),",
         "  PodDisruptionBudget (`maxUnavailable: 0`), PodMonitor, Optuna optimisation Job and the market-data",
         "  PersistentVolumeClaim it reads.",
         "- `node-tuning/<deployment>/`: PerformanceProfile (OpenShift Node Tuning Operator) or",
@@ -796,6 +834,7 @@ class K8sBackend:
         diags += _schema_ir_size(ir, files.get("base/schema-ir.yaml", ""))
         for d in deployments:
             diags += lints.check_deployment(ir, d)
+            diags += endpoint_diagnostics(ir, d)
             plan, plan_diags = lints.cpu_plan(d)
             diags += plan_diags
             overlay, overlay_diags = overlay_files(ir, n, d)
@@ -825,6 +864,7 @@ class K8sBackend:
             diags += lints.check_deployment(ir, d)
             diags += lints.cpu_plan(d)[1]
             diags += overlay_diagnostics(ir, n, d)
+            diags += endpoint_diagnostics(ir, d)
         return tuple(diags)
 
 

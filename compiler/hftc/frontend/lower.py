@@ -15,6 +15,7 @@ from hftc.diagnostics.model import Diagnostic, Span, did_you_mean, error, warnin
 from hftc.frontend.names import IDENTIFIER, RESERVED
 from hftc.frontend.templates import TemplateLibrary, instantiate, lower_param, shipped_names
 from hftc.ir import model as ir
+from hftc.ir.engine_contract import endpoint_problem
 from hftc.loader.yaml_nodes import LoadedYaml
 from hftc.schema import document as surf
 from hftc.schema.messages import FieldSpec, GroupSpec, VarDataSpec
@@ -461,7 +462,22 @@ class Lowerer:
             ir.CloudSpec(cloud.provider, cloud.region, cloud.zone or f"{cloud.region}a", cloud.instance_type,
                          cloud.placement, cloud.count, cloud.node_group, cloud.ena_express) if cloud else None,
             tuple(sorted(d.tags.items())), doc.span_of(path, key=True),
+            venue_orders=self._endpoint(doc, path + ("venue", "orders"), d.venue.orders if d.venue else None, "tcp"),
+            venue_md=self._endpoint(doc, path + ("venue", "md"), d.venue.md if d.venue else None, "udp"),
         )
+
+    def _endpoint(self, doc: LoadedYaml, path: tuple, url: Optional[str], scheme: str) -> Optional[str]:
+        """A venue endpoint as the engine parses it, or None (with HFT0620) when it would refuse it."""
+        if url is None:
+            return None
+        problem = endpoint_problem(url, scheme)
+        if problem is None:
+            return url
+        self.diagnostics.append(error("HFT0620", f"bad venue endpoint `{url}`: {problem}", doc.span_of(path),
+                                      label="not an endpoint the engine takes",
+                                      help="tcp://HOST:PORT for orders (a DNS name or IPv4 address), "
+                                           "udp://ADDRESS:PORT for market data (an IPv4 address)"))
+        return None
 
     def _monitoring(self, doc: LoadedYaml, path: tuple, m: surf.MonitoringSpec) -> ir.Monitoring:
         alerts = []

@@ -8,6 +8,7 @@ manifests pass is a flag the engine parses, because both come from `FLAGS`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -45,6 +46,42 @@ FLAGS: tuple[Flag, ...] = (
 )
 
 
+#: Where the engine trades, passed when the deployment names them (`venue:`). The engine parses
+#: `--md` when its pipeline's feed takes depth updates and `--venue` when the schema declares a
+#: complete order-entry session; the k8s target refuses a deployment naming one it lacks (HFT0603).
+ENDPOINT_FLAGS: tuple[Flag, ...] = (
+    Flag("--md", "udp://ADDRESS:PORT", "market data packets, received on ADDRESS (local or multicast) and PORT"),
+    Flag("--venue", "tcp://HOST:PORT", "the venue's order-entry session (HOST a DNS name or an IPv4 address)"),
+)
+
+_DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _ipv4(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+
+
+def endpoint_problem(url: str, scheme: str) -> Optional[str]:
+    """Why the engine would refuse `url` as its `--md` (scheme udp) or `--venue` (tcp), or None.
+    The engine reads market data on an IPv4 address; it resolves a venue host name at start."""
+    prefix = f"{scheme}://"
+    if not url.startswith(prefix):
+        return f"it does not start with {prefix}"
+    host, sep, port = url[len(prefix):].rpartition(":")
+    if not sep or not host:
+        return "it has no HOST:PORT"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return f"the port `{port}` is not in 1..65535"
+    if _ipv4(host):
+        return None
+    if scheme == "udp":
+        return f"`{host}` is not an IPv4 address"
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in host.split(".")):
+        return f"`{host}` is neither a DNS name nor an IPv4 address"
+    return None
+
+
 @dataclass(frozen=True)
 class Probe:
     kind: str  # startup | liveness | readiness
@@ -79,6 +116,8 @@ class EngineContract:
     shutdown_deadline_s: int
     md_stale_ms: int
     credentials: Optional[Credentials]
+    md: Optional[str] = None  # --md, when the deployment names it
+    venue: Optional[str] = None  # --venue
 
     @property
     def termination_grace_s(self) -> int:
@@ -93,7 +132,11 @@ class EngineContract:
         out += ["--journal", self.journal_prefix,
                 "--shutdown-deadline-ms", str(self.shutdown_deadline_s * 1000),
                 "--md-stale-ms", str(self.md_stale_ms)]
-        known = {f.name for f in FLAGS}
+        if self.md:
+            out += ["--md", self.md]
+        if self.venue:
+            out += ["--venue", self.venue]
+        known = {f.name for f in FLAGS + ENDPOINT_FLAGS}
         assert all(a in known for a in out if a.startswith("--")), "a deployment flag the engine does not parse"
         return out
 
@@ -119,4 +162,6 @@ def engine_contract(ir: Schema, deployment: Deployment) -> EngineContract:
         shutdown_deadline_s=SHUTDOWN_DEADLINE_S,
         md_stale_ms=MD_STALE_MS,
         credentials=gateway_credentials(ir, deployment.pipeline),
+        md=deployment.venue_md,
+        venue=deployment.venue_orders,
     )

@@ -409,6 +409,8 @@ class Deployment:
     cloud: Optional[CloudSpec] = None
     tags: Pairs = ()
     span: Optional[Span] = None
+    venue_orders: Optional[str] = None  # tcp://HOST:PORT, the engine's --venue in the manifests
+    venue_md: Optional[str] = None  # udp://ADDRESS:PORT, its --md
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,17 @@ class CloudSpec(Surface):
         return value
 
 
+class VenueSpec(Surface):
+    """Where a deployed engine trades: its order-entry session and its market data."""
+
+    orders: Optional[str] = F("The venue's order-entry session, `tcp://HOST:PORT` (HOST a DNS name or an IPv4 "
+                              "address, resolved when the engine starts): the engine's `--venue`.",
+                              "tcp://venue.hft-production.svc:9000", default=None)
+    md: Optional[str] = F("Market data, `udp://ADDRESS:PORT`: the IPv4 address to receive on (a local address, "
+                          "`0.0.0.0`, or a multicast group) and the port: the engine's `--md`.",
+                          "udp://239.1.1.1:20000", default=None)
+
+
 class DeploymentSpec(Surface):
     """One deployment of the system."""
 
@@ -84,6 +95,9 @@ class DeploymentSpec(Surface):
     kubernetes: Optional[KubernetesSpec] = F("Kubernetes settings.", {"namespace": "hft", "image": "registry.example/engine:1"}, default=None)
     cloud: Optional[CloudSpec] = F("Cloud settings.", {"provider": "aws", "region": "us-east-1", "instance_type": "c7i.metal-24xl"}, default=None)
     tags: dict[str, str] = F("Tags and labels applied to every resource.", {"team": "fx"}, default_factory=dict)
+    venue: Optional[VenueSpec] = F("Where the engine trades: the manifests pass these as its `--venue` and `--md`.",
+                                   {"orders": "tcp://venue.hft-production.svc:9000", "md": "udp://239.1.1.1:20000"},
+                                   default=None)
 
 
 class AlertSpec(Surface):

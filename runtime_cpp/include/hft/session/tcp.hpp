@@ -43,11 +43,13 @@ struct TcpEndpoint {
   std::string url() const { return "tcp://" + host + ":" + std::to_string(port); }
 };
 
-/// Parses `tcp://HOST:PORT` (HOST a dotted IPv4 address). On failure returns nullopt and sets
-/// `why`.
+/// Parses `tcp://HOST:PORT` (HOST a dotted IPv4 address, or a DNS name resolved now, blocking).
+/// On failure returns nullopt and sets `why`.
 inline std::optional<TcpEndpoint> parse_tcp_url(std::string_view url, std::string& why) {
   TcpEndpoint ep;
-  if (!net::parse_ipv4_url(url, "tcp://", ep.host, ep.port, ep.addr, why)) return std::nullopt;
+  if (!net::parse_ipv4_url(url, "tcp://", ep.host, ep.port, ep.addr, why, /*resolve=*/true)) {
+    return std::nullopt;
+  }
   return ep;
 }
 
