@@ -30,8 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "fx_market_maker.hftc.yaml"
 PKG = "fx_mm"
@@ -60,45 +58,12 @@ def build_engine(cache: Path) -> Path:
     return exe
 
 
-def synth_tape(path: Path, events: int, snapshot_every: int = 10_000, seed: int = 1) -> int:
-    """Depth updates (90%) and trades (10%) one tick around a fixed touch, 10 us apart."""
-    from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
+def synth_tape(path: Path, events: int) -> int:
+    """The pipeline benchmarks' synthetic tape (hftc.bench.tape) on the example's EURUSD grid."""
+    from hftc.bench.tape import synthetic_tape
+    from hftc.data.tape import Instrument
 
-    rng = np.random.default_rng(seed)
-    mid = 110_000
-    ts = 1_000_000_000 + 10_000 * np.arange(events, dtype=np.int64)
-    trade = rng.integers(0, 10, events) == 0
-    ask = rng.integers(0, 2, events).astype(bool)
-    off = rng.integers(0, 4, events)
-    px = np.where(trade, mid + 1, np.where(ask, mid + 1 + off, mid - 1 - off)).astype(np.int64)
-    qty = np.where(trade, 1, rng.integers(0, 30, events)).astype(np.int64)
-    kind = np.where(trade, TRADE, DEPTH).astype(np.uint8)
-    flags = (END | np.where(ask, SIDE_ASK, 0)).astype(np.uint8)
-    # Snapshots: clear both sides and five levels a side, inserted before every snapshot_every-th event.
-    snap_px = np.array([0, 0, *(mid - 1 - k for k in range(5)), *(mid + 1 + k for k in range(5))], np.int64)
-    snap_qty = np.array([0, 0, *(10 + k for k in range(5)), *(10 + k for k in range(5))], np.int64)
-    snap_kind = np.array([CLEAR, CLEAR] + [DEPTH] * 10, np.uint8)
-    snap_flags = np.array([SNAPSHOT, SNAPSHOT | SIDE_ASK] + [SNAPSHOT] * 5 + [SNAPSHOT | SIDE_ASK] * 4
-                          + [SNAPSHOT | SIDE_ASK | END], np.uint8)
-    at = np.arange(0, events, snapshot_every)
-    cols = {"local_ts": [], "px": [], "qty": [], "kind": [], "flags": []}
-    prev = 0
-    for a in [*at, events]:
-        for name, v in (("local_ts", ts), ("px", px), ("qty", qty), ("kind", kind), ("flags", flags)):
-            cols[name].append(v[prev:a])
-        if a < events:
-            cols["local_ts"].append(np.full(12, ts[a], np.int64))
-            cols["px"].append(snap_px)
-            cols["qty"].append(snap_qty)
-            cols["kind"].append(snap_kind)
-            cols["flags"].append(snap_flags)
-        prev = a
-    merged = {k: np.concatenate(v) for k, v in cols.items()}
-    n = len(merged["px"])
-    merged["exch_ts"] = merged["local_ts"] - 500
-    merged["instrument"] = np.zeros(n, np.uint16)
-    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)], merged, {"synthetic": True})
-    return n
+    return synthetic_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)], events)
 
 
 def run_once(exe: Path, tape: Path, summary: Path) -> dict:
