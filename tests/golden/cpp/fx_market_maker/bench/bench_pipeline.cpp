@@ -27,7 +27,8 @@
 //    Baseline: the feed decode alone, same loop.
 //
 // Output: {"results": [{"name", "unit", "median", "p99", "target", "baseline"}]} on stdout;
-// details on stderr. Exit status 2 when the tape cannot be read.
+// details on stderr, with the orders' count, bytes and FNV-1a digest (an untimed pass) to compare
+// what two builds send. Exit status 2 when the tape cannot be read.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -91,6 +92,8 @@ struct Probe {
       nullptr;  // tick-to-order, in TSC ticks (converted once, at the end)
   std::uint64_t orders = 0;
   std::uint64_t bytes = 0;  // encoded order bytes: the work cannot be optimised away
+  bool digest = false;      // hash every order's bytes (an untimed pass only)
+  std::uint64_t fnv = 14695981039346656037ull;
 };
 
 // The generated gateway, timed: the order's tick-to-order time is taken as encode() returns.
@@ -110,6 +113,11 @@ class TimedGateway {
     probe_->ticks->record(t1 - probe_->t0);
     ++probe_->orders;
     probe_->bytes += n;
+    if (probe_->digest) {
+      for (const char ch : inner_.last_encoded()) {
+        probe_->fnv = (probe_->fnv ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+      }
+    }
   }
 
  private:
@@ -173,6 +181,23 @@ double pipeline_throughput(const Messages& msgs, const hft::TscClock& clock) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   pipe->stop();
   return s > 0 ? static_cast<double>(msgs.size()) / s : 0.0;
+}
+
+// FNV-1a of every order's bytes in one untimed pass: what the pipeline sends, to compare builds.
+std::uint64_t order_digest(const Messages& msgs, const hft::TscClock& clock) {
+  hft::LatencyHistogram unused;
+  Probe probe;
+  probe.ticks = &unused;
+  probe.digest = true;
+  auto pipe = make_pipeline(&probe, clock);
+  auto sink = [&pipe](const tr::MarketMsg& m) { pipe->publish(m); };
+  pl::FeedHandler<decltype(sink), Grid> feed(sink);
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    feed.set_receive_ns(msgs.rx_ns[i]);
+    static_cast<void>(dispatch(msgs.data(i), msgs.length[i], feed));
+  }
+  pipe->stop();
+  return probe.fnv;
 }
 
 // The feed decode alone: the generated feed handler into a sink that only counts.
@@ -316,9 +341,9 @@ int main(int argc, char** argv) {
     tput.push_back(r->pipeline_msgs_per_s);
     dput.push_back(r->decode_msgs_per_s);
   }
-  std::fprintf(stderr, "%llu orders per repeat (%llu bytes encoded), %d repeats\n",
+  std::fprintf(stderr, "%llu orders per repeat (%llu bytes encoded, FNV-1a %016llx), %d repeats\n",
                static_cast<unsigned long long>(orders), static_cast<unsigned long long>(bytes),
-               repeats);
+               static_cast<unsigned long long>(order_digest(msgs, clock)), repeats);
   if (orders == 0) {
     std::printf("{\"error\": \"the strategy sent no order on this tape\"}\n");
     return 2;
