@@ -130,3 +130,26 @@ def test_a_build_folder_of_another_source_folder_is_reconfigured(tmp_path) -> No
                                                "add_custom_target(hello ALL)\n")
         cmake_build(source, build, ["hello"], {})
         assert f"CMAKE_HOME_DIRECTORY:INTERNAL={source}" in (build / "CMakeCache.txt").read_text()
+
+
+def test_pipeline_tape_is_on_the_schemas_grid_and_round_robin(tmp_path, monkeypatch) -> None:
+    """bench_pipeline's tape: the engine's instruments on the pipeline's book grid, events spread
+    over every instrument, a snapshot of each before every `snapshot_every`-th event, and a schema
+    with no engine reading depth updates says so."""
+    import numpy as np
+
+    from hftc.bench.tape import NoPipelineTape, pipeline_instruments, synthetic_tape
+    from hftc.data.tape import CLEAR, Instrument, open_tape
+
+    monkeypatch.chdir(REPO)
+    (eurusd,) = pipeline_instruments(compile_file("examples/fx_market_maker.hftc.yaml").ir)
+    assert (eurusd.symbol, eurusd.tick_size, eurusd.lot_size) == ("EURUSD", 0.00001, 1000.0)
+    two = [Instrument("AAA", 0.5, 1.0), Instrument("BBB", 0.25, 1.0)]
+    rows = synthetic_tape(tmp_path / "t.hftt", two, 1000, snapshot_every=400)
+    tape = open_tape(tmp_path / "t.hftt")
+    cols = tape.columns()
+    assert len(tape) == rows == 1000 + 3 * 2 * 12 and [i.symbol for i in tape.instruments] == ["AAA", "BBB"]
+    assert (np.bincount(cols["instrument"]) == [500 + 36, 500 + 36]).all()
+    assert int((cols["kind"] == CLEAR).sum()) == 3 * 2 * 2
+    with pytest.raises(NoPipelineTape, match="depth-update feed"):
+        pipeline_instruments(compile_file("tests/schemas/cpp_edge.hftc.yaml").ir)
