@@ -18,7 +18,7 @@
 // Figures (median over repeats; "p99" column: the worst repeat), each repeat a fresh pipeline:
 //  - generated_tick_to_order_p50/p99/p999, ns: from before dispatch() (rdtsc) to the gateway's
 //    encode() returning (rdtsc), per order encoded. Baseline: the feed decode alone (below).
-//    Targets: p50 500 ns, p99 1 us (`hftc bench` puts the schema's latency_p99_ns in their place).
+//    Targets: p50 500 ns, p99 1 us (`hftc bench` puts the schema's latency_p99_ns in the p99's).
 //  - generated_message_p50/p99, ns: dispatch() in to dispatch() out, every message, whether or
 //    not it made an order.
 //  - generated_feed_decode_p50, ns: dispatch() into the same feed handler whose sink only counts
@@ -30,6 +30,7 @@
 // details on stderr, with the orders' count, bytes and FNV-1a digest (an untimed pass) to compare
 // what two builds send. Exit status 2 when the tape cannot be read.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
