@@ -36,10 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from replay_throughput import REPO, build_engine  # noqa: E402  (the same engine build, cached)
-
-from hftc.monitor.exposition import parse  # noqa: E402
-from hftc.monitor.stats import histogram_quantile  # noqa: E402
+from hftc.monitor.exposition import parse
+from hftc.monitor.stats import histogram_quantile
+from replay_throughput import REPO, build_engine
 
 LATENCY = "hftc_tick_to_order_latency_ns"
 STAGES = "hftc_stage_latency_ns"

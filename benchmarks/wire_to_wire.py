@@ -37,11 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from replay_throughput import EXAMPLE, REPO, build_engine  # noqa: E402  (the same engine build, cached)
-
-import numpy as np  # noqa: E402
-
-from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, Instrument, write_tape  # noqa: E402
+import numpy as np
+from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, Instrument, write_tape
+from replay_throughput import EXAMPLE, REPO, build_engine
 
 HERE = Path(__file__).resolve().parent / "wire_to_wire"
 SECRET = "wire-to-wire-bench-secret"
@@ -115,6 +113,7 @@ def run_once(program: str, exes: dict[str, Path], engine: Path, tape: Path, pack
     venue, orders_port = start_venue(tape, probe_udp)
     total = START_DELAY_MS / 1000 + 1.5 * seconds + 1.0
     upstream = orders_port if program != "echo" else 0
+    target: subprocess.Popen | None = None
     probe = subprocess.Popen([str(exes["probe"]), str(probe_udp), str(target_md), str(probe_tcp), str(upstream),
                               str(total), repr(packet_us)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -134,14 +133,15 @@ def run_once(program: str, exes: dict[str, Path], engine: Path, tape: Path, pack
             if proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=30)
-        if "target" in locals() and target.poll() is None:
+        if target is not None and target.poll() is None:
             target.kill()
+            target.wait()
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if probe.returncode != 0 or not lines:
         raise SystemExit(f"probe failed ({probe.returncode}): {err}")
     result = json.loads(lines[-1])
     if result["samples"] == 0:
-        raise SystemExit(f"{program}: no sample ({result}); target stderr: {target.stderr.read() if target.stderr else ''}")
+        raise SystemExit(f"{program}: no sample ({result}); its stderr: {target.stderr.read() if target and target.stderr else ''}")
     return result
 
 
