@@ -14,6 +14,14 @@ mapping the tape and start-up) giving messages per CPU-second, which is the stea
 shared machine. One warm-up run, then `--runs`; the table shows medians and the last line is one
 JSON object. With --perf, one more run under `perf record -e cpu-clock` and the top symbols: where
 the time goes.
+
+With --baseline-engine EXE (e.g. the engine built from the previous commit), its runs are
+interleaved with this tree's and measured alike (the table shows both), and the two engines'
+summaries must agree on every count that does not depend on wall time; exit status 1 when they do
+not. Excluded: the loop time and rate, and `orders`, `rejected` and `order_entry`: the risk gate's
+order-rate limit is in wall time (messages are stamped with the receive clock), so how many of the
+strategy's quotes pass it varies from run to run of the same engine; `quotes` (what the strategy
+asked for) and every market-data count must be identical.
 """
 
 from __future__ import annotations
@@ -29,8 +37,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "fx_market_maker.hftc.yaml"
@@ -60,45 +66,20 @@ def build_engine(cache: Path) -> Path:
     return exe
 
 
-def synth_tape(path: Path, events: int, snapshot_every: int = 10_000, seed: int = 1) -> int:
-    """Depth updates (90%) and trades (10%) one tick around a fixed touch, 10 us apart."""
-    from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
+def synth_tape(path: Path, events: int) -> int:
+    """The pipeline benchmarks' synthetic tape (hftc.bench.tape) on the example's EURUSD grid."""
+    from hftc.bench.tape import synthetic_tape
+    from hftc.data.tape import Instrument
 
-    rng = np.random.default_rng(seed)
-    mid = 110_000
-    ts = 1_000_000_000 + 10_000 * np.arange(events, dtype=np.int64)
-    trade = rng.integers(0, 10, events) == 0
-    ask = rng.integers(0, 2, events).astype(bool)
-    off = rng.integers(0, 4, events)
-    px = np.where(trade, mid + 1, np.where(ask, mid + 1 + off, mid - 1 - off)).astype(np.int64)
-    qty = np.where(trade, 1, rng.integers(0, 30, events)).astype(np.int64)
-    kind = np.where(trade, TRADE, DEPTH).astype(np.uint8)
-    flags = (END | np.where(ask, SIDE_ASK, 0)).astype(np.uint8)
-    # Snapshots: clear both sides and five levels a side, inserted before every snapshot_every-th event.
-    snap_px = np.array([0, 0, *(mid - 1 - k for k in range(5)), *(mid + 1 + k for k in range(5))], np.int64)
-    snap_qty = np.array([0, 0, *(10 + k for k in range(5)), *(10 + k for k in range(5))], np.int64)
-    snap_kind = np.array([CLEAR, CLEAR] + [DEPTH] * 10, np.uint8)
-    snap_flags = np.array([SNAPSHOT, SNAPSHOT | SIDE_ASK] + [SNAPSHOT] * 5 + [SNAPSHOT | SIDE_ASK] * 4
-                          + [SNAPSHOT | SIDE_ASK | END], np.uint8)
-    at = np.arange(0, events, snapshot_every)
-    cols = {"local_ts": [], "px": [], "qty": [], "kind": [], "flags": []}
-    prev = 0
-    for a in [*at, events]:
-        for name, v in (("local_ts", ts), ("px", px), ("qty", qty), ("kind", kind), ("flags", flags)):
-            cols[name].append(v[prev:a])
-        if a < events:
-            cols["local_ts"].append(np.full(12, ts[a], np.int64))
-            cols["px"].append(snap_px)
-            cols["qty"].append(snap_qty)
-            cols["kind"].append(snap_kind)
-            cols["flags"].append(snap_flags)
-        prev = a
-    merged = {k: np.concatenate(v) for k, v in cols.items()}
-    n = len(merged["px"])
-    merged["exch_ts"] = merged["local_ts"] - 500
-    merged["instrument"] = np.zeros(n, np.uint16)
-    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)], merged, {"synthetic": True})
-    return n
+    return synthetic_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)], events)
+
+
+WALL_TIME_FIELDS = ("seconds", "messages_per_s", "orders", "rejected", "order_entry")
+
+
+def behaviour(summary: dict) -> dict:
+    """The summary's counts that do not depend on wall time (see the module docstring)."""
+    return {k: v for k, v in summary.items() if k not in WALL_TIME_FIELDS}
 
 
 def run_once(exe: Path, tape: Path, summary: Path) -> dict:
@@ -113,7 +94,7 @@ def run_once(exe: Path, tape: Path, summary: Path) -> dict:
     cpu = usage.ru_utime + usage.ru_stime
     return {"messages": s["messages_decoded"], "seconds": s["seconds"], "msgs_per_s": s["messages_per_s"],
             "cpu_s": cpu, "msgs_per_cpu_s": s["messages_decoded"] / cpu if cpu > 0 else 0.0,
-            "orders": s["orders"]}
+            "orders": s["orders"], "behaviour": behaviour(s)}
 
 
 def perf_top(exe: Path, tape: Path, folder: Path, lines: int = 12) -> list[str]:
@@ -130,36 +111,61 @@ def perf_top(exe: Path, tape: Path, folder: Path, lines: int = 12) -> list[str]:
     return [ln for ln in rep.stdout.splitlines() if ln.strip() and not ln.startswith("#")][:lines]
 
 
+def table(label: str, exe: Path, runs: list[dict]) -> dict:
+    med = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "msgs_per_s", "msgs_per_cpu_s", "cpu_s")}
+    print(f"{label}: engine {exe}")
+    print(f"{'run':>4} {'loop s':>8} {'M msgs/s':>9} {'cpu s':>7} {'M msgs/cpu-s':>13} {'orders':>7}")
+    for i, r in enumerate(runs):
+        print(f"{i:>4} {r['seconds']:>8.3f} {r['msgs_per_s'] / 1e6:>9.2f} {r['cpu_s']:>7.3f} "
+              f"{r['msgs_per_cpu_s'] / 1e6:>13.2f} {r['orders']:>7}")
+    print(f"{'med':>4} {med['seconds']:>8.3f} {med['msgs_per_s'] / 1e6:>9.2f} {med['cpu_s']:>7.3f} "
+          f"{med['msgs_per_cpu_s'] / 1e6:>13.2f}")
+    return med
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--perf", action="store_true", help="profile one more run with perf record")
+    ap.add_argument("--baseline-engine", type=Path, help="another engine build to measure in the same run and "
+                    "whose wall-time-independent summary counts must be identical")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("HFTC_BUILD_CACHE", REPO / ".build-cache"))
                     / "replay_bench")
     args = ap.parse_args()
     exe = build_engine(args.cache)
+    engines = {"this tree": exe, **({"baseline": args.baseline_engine} if args.baseline_engine else {})}
     with tempfile.TemporaryDirectory(prefix="replay_bench_") as tmp:
         folder = Path(tmp)
         tape = folder / "bench.hftt"
         rows = synth_tape(tape, args.events)
-        run_once(exe, tape, folder / "warm.json")
-        runs = [run_once(exe, tape, folder / f"run{i}.json") for i in range(args.runs)]
-        med = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "msgs_per_s", "msgs_per_cpu_s", "cpu_s")}
-        print(f"tape: {rows} events, {runs[0]['messages']} messages; engine {exe}")
-        print(f"{'run':>4} {'loop s':>8} {'M msgs/s':>9} {'cpu s':>7} {'M msgs/cpu-s':>13} {'orders':>7}")
-        for i, r in enumerate(runs):
-            print(f"{i:>4} {r['seconds']:>8.3f} {r['msgs_per_s'] / 1e6:>9.2f} {r['cpu_s']:>7.3f} "
-                  f"{r['msgs_per_cpu_s'] / 1e6:>13.2f} {r['orders']:>7}")
-        print(f"{'med':>4} {med['seconds']:>8.3f} {med['msgs_per_s'] / 1e6:>9.2f} {med['cpu_s']:>7.3f} "
-              f"{med['msgs_per_cpu_s'] / 1e6:>13.2f}")
+        runs: dict[str, list[dict]] = {label: [] for label in engines}
+        for label, engine in engines.items():
+            run_once(engine, tape, folder / "warm.json")
+        for i in range(args.runs):  # interleaved: a noisy neighbour slows both engines alike
+            for label, engine in engines.items():
+                runs[label].append(run_once(engine, tape, folder / f"run{i}.json"))
+        print(f"tape: {rows} events, {runs['this tree'][0]['messages']} messages")
+        med = {label: table(label, engines[label], rs) for label, rs in runs.items()}
         profile = perf_top(exe, tape, folder) if args.perf else []
         for line in profile:
             print(line)
-        print(json.dumps({"events": rows, "messages": runs[0]["messages"], "runs": args.runs,
-                          "median_msgs_per_s": round(med["msgs_per_s"]),
-                          "median_msgs_per_cpu_s": round(med["msgs_per_cpu_s"]),
-                          "median_loop_seconds": med["seconds"], "unix_time": int(time.time())}))
+        seen = {json.dumps(r["behaviour"], sort_keys=True) for rs in runs.values() for r in rs}
+        same = len(seen) == 1
+        if args.baseline_engine:
+            print("behaviour (summary counts independent of wall time): "
+                  + ("identical in every run of both engines" if same else f"DIFFERS: {len(seen)} variants"))
+        this = med["this tree"]
+        print(json.dumps({"events": rows, "messages": runs["this tree"][0]["messages"], "runs": args.runs,
+                          "median_msgs_per_s": round(this["msgs_per_s"]),
+                          "median_msgs_per_cpu_s": round(this["msgs_per_cpu_s"]),
+                          "median_loop_seconds": this["seconds"],
+                          **({"baseline_median_msgs_per_s": round(med["baseline"]["msgs_per_s"]),
+                              "baseline_median_msgs_per_cpu_s": round(med["baseline"]["msgs_per_cpu_s"]),
+                              "identical_behaviour": same} if args.baseline_engine else {}),
+                          "unix_time": int(time.time())}))
+        if not same:
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -220,7 +220,8 @@ def test_subdirectory_consumer_builds_no_tests_and_missing_gtest_is_a_message(pr
     (consumer / "main.cpp").write_text('#include "fx_mm/components.hpp"\nint main() { return 0; }\n')
     _run(["cmake", "-G", "Ninja", "-S", str(consumer), "-B", str(tmp_path / "sub")])
     targets = _run(["ninja", "-C", str(tmp_path / "sub"), "-t", "targets", "all"]).stdout
-    for name in ("fx_mm_roundtrip_test", "fx_mm_components_test", "fuzz_dispatch", "bench_codecs", "fx_mm_engine"):
+    for name in ("fx_mm_roundtrip_test", "fx_mm_components_test", "fuzz_dispatch", "bench_codecs", "bench_pipeline",
+                 "fx_mm_engine"):
         assert f"{name}:" not in targets, name
     _run(["ninja", "-C", str(tmp_path / "sub"), "consumer"])
 

@@ -271,3 +271,37 @@ def test_bench_configuration_builds_codecs_benchmark_only(example_source: Path, 
     _run(["ninja", "-C", str(build), "bench_codecs"], timeout=600)
     targets = _run(["ninja", "-C", str(build), "-t", "targets", "all"]).stdout
     assert "fx_mm_components_test" not in targets
+
+
+def test_pipeline_benchmark_runs_the_generated_pipeline_in_quick_mode(example_source: Path, cache_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    """bench_pipeline, as `hftc bench` builds and runs it: on a synthetic tape of the schema's
+    instruments it prints the results JSON, the strategy having sent orders; a tape it cannot read is
+    an error JSON and exit status 2. Shape only: no figure is judged."""
+    import json
+
+    from hftc.bench.tape import pipeline_instruments, synthetic_tape
+
+    if shutil.which("cmake") is None or shutil.which("ninja") is None:
+        pytest.skip("cmake and ninja are needed")
+    build = cache_dir / "cpp_components" / "fx_market_maker" / "bench"
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-G", "Ninja", "-S", str(example_source), "-B", str(build), f"-DHFTC_RUNTIME_DIR={RUNTIME}",
+              "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BENCH_ARCH="])
+    _run(["ninja", "-C", str(build), "bench_pipeline"], timeout=600)
+    tape = tmp_path / "eurusd.hftt"
+    synthetic_tape(tape, pipeline_instruments(_compile(EXAMPLE)), 20_000)
+    proc = _run([str(build / "bench_pipeline"), str(tape), "--quick"], timeout=300)
+    results = {r["name"]: r for r in json.loads(proc.stdout)["results"]}
+    assert set(results) == {"generated_tick_to_order_p50", "generated_tick_to_order_p99",
+                            "generated_tick_to_order_p999", "generated_message_p50", "generated_message_p99",
+                            "generated_feed_decode_p50", "generated_pipeline_throughput"}
+    for r in results.values():
+        assert r["median"] > 0 and r["p99"] > 0, r
+    assert results["generated_tick_to_order_p50"]["unit"] == "ns"
+    assert results["generated_pipeline_throughput"]["unit"] == "msgs/s"
+    assert results["generated_tick_to_order_p50"]["baseline"] == results["generated_feed_decode_p50"]["median"]
+    assert "3 repeats" in proc.stderr and " 0 orders" not in proc.stderr, proc.stderr
+    bad = subprocess.run([str(build / "bench_pipeline"), str(tmp_path / "missing.hftt")], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "cannot read the tape" in json.loads(bad.stdout)["error"]

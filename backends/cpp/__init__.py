@@ -118,7 +118,8 @@ class CppBackend:
             if engine["md"]:
                 pipeline = engine["pipeline"].name
                 for template, path in (("md_feed.hpp.j2", f"include/{pkg}/md_{pipeline}.hpp"),
-                                       ("md_publish_main.cpp.j2", "src/md_publish_main.cpp")):
+                                       ("md_publish_main.cpp.j2", "src/md_publish_main.cpp"),
+                                       ("bench_pipeline.cpp.j2", "bench/bench_pipeline.cpp")):
                     text = env.get_template(template).render(v=view, c=components, e=engine)
                     files.append(GeneratedFile(path, text, "clang-format"))
                 venue = venue_view(ir, view, engine)

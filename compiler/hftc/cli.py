@@ -279,9 +279,9 @@ def bench(
     json_output: bool = typer.Option(False, "--json", help="Print {\"results\": [...]} for machines."),
     only: Optional[str] = typer.Option(None, "--only", help="Run only these benchmark programs (comma-separated): "
                                        "bench_ring, bench_book_hist, bench_tick_to_order, bench_backtest, "
-                                       "bench_codecs (C++); ring_bench, book_bench, bench (Rust)."),
+                                       "bench_codecs, bench_pipeline (C++); ring_bench, book_bench, bench (Rust)."),
     quick: bool = typer.Option(False, "--quick", help="Fewer repetitions where a program supports it "
-                               "(bench_ring, bench_tick_to_order, ring_bench): a smoke run, not a measurement."),
+                               "(bench_ring, bench_tick_to_order, bench_pipeline, ring_bench): a smoke run, not a measurement."),
 ) -> None:
     """Build and run the benchmarks (-O3 -march=native) and compare with targets and baselines."""
     import json as json_module

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -24,9 +25,15 @@ Progress = Callable[[str], None]
 CPP_RUNTIME_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_journal", "bench_ring", "bench_tick_to_order")
 RUST_RUNTIME_PROGRAMS = ("book_bench", "ring_bench")
 GENERATED_PROGRAMS = {"cpp": "bench_codecs", "rust": "bench"}
-PROGRAMS = tuple(sorted({*CPP_RUNTIME_PROGRAMS, *RUST_RUNTIME_PROGRAMS, *GENERATED_PROGRAMS.values()}))
+# The generated engine's tick-to-order path (schemas whose engine reads depth updates), on a
+# synthetic tape of the pipeline's instruments (hftc.bench.tape).
+GENERATED_PIPELINE = "bench_pipeline"
+PIPELINE_TAPE_EVENTS = 1_000_000
+PIPELINE_TAPE_EVENTS_QUICK = 20_000
+PROGRAMS = tuple(sorted({*CPP_RUNTIME_PROGRAMS, *RUST_RUNTIME_PROGRAMS, *GENERATED_PROGRAMS.values(),
+                         GENERATED_PIPELINE}))
 DATA_PROGRAMS = ("bench_backtest", "bench_book_hist", "bench_tick_to_order", "book_bench")
-QUICK_FLAG = frozenset({"bench_journal", "bench_ring", "bench_tick_to_order", "ring_bench"})
+QUICK_FLAG = frozenset({"bench_journal", "bench_pipeline", "bench_ring", "bench_tick_to_order", "ring_bench"})
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def _backtest_tape(progress: Progress) -> Path | None:
     return out
 
 
-def _generated_cpp(ir: Schema, progress: Progress) -> list[Result]:
+def _generated_cpp(ir: Schema, progress: Progress, pick: Selection) -> list[Result]:
     from hftc.driver.build import build
 
     out = build_cache() / "bench" / "generated" / ir.package_snake
@@ -111,11 +118,42 @@ def _generated_cpp(ir: Schema, progress: Progress) -> list[Result]:
     if report.diagnostics:
         raise BenchError("; ".join(d.message for d in report.diagnostics))
     project = out / "cpp"
-    progress("building the generated codec benchmark")
-    build_dir = cmake_build(project, build_cache() / "bench" / "generated-build" / ir.package_snake, ["bench_codecs"],
+    targets = [t for t in (GENERATED_PROGRAMS["cpp"], GENERATED_PIPELINE) if pick.wants(t)]
+    if GENERATED_PIPELINE in targets and not (project / "bench" / "bench_pipeline.cpp").is_file():
+        targets.remove(GENERATED_PIPELINE)  # no engine reading depth updates: no pipeline bench
+        if not targets:
+            raise BenchError("the schema's first pipeline has no depth-update feed: bench_pipeline is not generated")
+    progress(f"building the generated C++ benchmarks ({', '.join(targets)})")
+    build_dir = cmake_build(project, build_cache() / "bench" / "generated-build" / ir.package_snake, targets,
                             {"HFTC_RUNTIME_DIR": str(runtime_cpp_dir()), "HFTC_BUILD_TESTS": "OFF", **NATIVE_FLAGS})
-    progress("running bench_codecs")
-    return run_json([str(find_executable(build_dir, "bench_codecs"))], "cpp", "bench_codecs")
+    results: list[Result] = []
+    if GENERATED_PROGRAMS["cpp"] in targets:
+        progress("running bench_codecs")
+        results += run_json([str(find_executable(build_dir, "bench_codecs"))], "cpp", "bench_codecs")
+    if GENERATED_PIPELINE in targets:
+        tape = _pipeline_tape(ir, progress, pick.quick)
+        progress(f"running {GENERATED_PIPELINE}")
+        results += run_json([str(find_executable(build_dir, GENERATED_PIPELINE)), str(tape),
+                             *pick.flags(GENERATED_PIPELINE)], "cpp", GENERATED_PIPELINE)
+    return results
+
+
+def _pipeline_tape(ir: Schema, progress: Progress, quick: bool) -> Path:
+    """The synthetic tape of the schema's pipeline instruments (written once per size, cached)."""
+    from hftc.bench.tape import NoPipelineTape, pipeline_instruments, synthetic_tape
+
+    events = PIPELINE_TAPE_EVENTS_QUICK if quick else PIPELINE_TAPE_EVENTS
+    try:
+        instruments = pipeline_instruments(ir)
+    except NoPipelineTape as exc:
+        raise BenchError(str(exc)) from None
+    key = hashlib.sha256(repr((instruments, events)).encode()).hexdigest()[:12]
+    out = build_cache() / "bench" / f"pipeline-{ir.package_snake}-{key}.hftt"
+    if not out.exists():
+        progress(f"writing a synthetic tape of {events} events for the pipeline benchmark")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        synthetic_tape(out, instruments, events)
+    return out
 
 
 def _runtime_rust(progress: Progress, depth: Path | None, pick: Selection) -> list[Result]:
@@ -161,14 +199,15 @@ def _generated_rust(ir: Schema, progress: Progress) -> list[Result]:
 
 
 def apply_schema_targets(ir: Schema, results: list[Result]) -> list[Result]:
-    """Targets the schema states override the benchmarks' built-in ones."""
+    """Targets the schema states override the benchmarks' built-in ones. They go to the figures of
+    the generated pipeline (bench_pipeline), never to the runtime's hand-written quoter's."""
     pipeline = ir.pipelines[0] if ir.pipelines else None
     targets: dict[str, float] = {}
     if pipeline is not None:
         if pipeline.latency_p99_ns:
-            targets["tick_to_order_p99"] = pipeline.latency_p99_ns
+            targets["generated_tick_to_order_p99"] = pipeline.latency_p99_ns
         if pipeline.throughput_msgs_per_s:
-            targets["pipeline_throughput_inline"] = pipeline.throughput_msgs_per_s
+            targets["generated_pipeline_throughput"] = pipeline.throughput_msgs_per_s
     return [replace(r, target=targets.get(r.name, r.target)) for r in results]
 
 
@@ -189,8 +228,8 @@ def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_gen
     generated = include_generated and bool(ir.messages)
     if "cpp" in langs:
         jobs.append(("C++ runtime", lambda: _runtime_cpp(progress, depth, pick)))
-        if generated and pick.wants(GENERATED_PROGRAMS["cpp"]):
-            jobs.append(("generated C++ codecs", lambda: _generated_cpp(ir, progress)))
+        if generated and (pick.wants(GENERATED_PROGRAMS["cpp"]) or pick.wants(GENERATED_PIPELINE)):
+            jobs.append(("generated C++ benchmarks", lambda: _generated_cpp(ir, progress, pick)))
     if "rust" in langs:
         jobs.append(("Rust runtime", lambda: _runtime_rust(progress, depth, pick)))
         if generated and pick.wants(GENERATED_PROGRAMS["rust"]):
@@ -203,7 +242,8 @@ def run_benchmarks(ir: Schema, langs: list[str], progress: Progress, include_gen
     for lang in langs:
         if not any(r.lang == lang for r in results):
             name = "C++" if lang == "cpp" else "Rust"
-            programs = {*(CPP_RUNTIME_PROGRAMS if lang == "cpp" else RUST_RUNTIME_PROGRAMS), GENERATED_PROGRAMS[lang]}
+            programs = {*(CPP_RUNTIME_PROGRAMS if lang == "cpp" else RUST_RUNTIME_PROGRAMS), GENERATED_PROGRAMS[lang],
+                        *((GENERATED_PIPELINE,) if lang == "cpp" else ())}
             picked_none = pick.only is not None and not pick.only & programs
             problems.append(f"no {name} benchmark ran: " + (f"--only names none of {', '.join(sorted(programs))}"
                                                              if picked_none else "the notes above say why"))

@@ -71,16 +71,29 @@ struct Scale {
 template <std::int64_t Num, std::int64_t Den, class D>
 constexpr bool to_steps(D d, std::int64_t& steps) noexcept {
   using S = detail::Scale<Num, Den, D>;
+  using Rep = typename D::rep;
   if (d.is_null()) return false;
-  const detail::i128 x = static_cast<detail::i128>(d.mantissa) * S::kMul;
-  if (x % S::kDiv != 0) return false;
-  const detail::i128 r = x / S::kDiv;
-  if (r > std::numeric_limits<std::int64_t>::max() ||
-      r < std::numeric_limits<std::int64_t>::min()) {
-    return false;
+  if constexpr (S::kMul == 1 && std::numeric_limits<Rep>::is_signed &&
+                sizeof(Rep) <= sizeof(std::int64_t) &&
+                S::kDiv <= std::numeric_limits<std::int64_t>::max()) {
+    // A signed 64-bit mantissa divided by a positive constant: the same result in 64-bit
+    // arithmetic, which the compiler turns into a multiply (128-bit division is a library call).
+    const std::int64_t m = d.mantissa;
+    constexpr auto kDiv = static_cast<std::int64_t>(S::kDiv);
+    if (m % kDiv != 0) return false;
+    steps = m / kDiv;
+    return true;
+  } else {
+    const detail::i128 x = static_cast<detail::i128>(d.mantissa) * S::kMul;
+    if (x % S::kDiv != 0) return false;
+    const detail::i128 r = x / S::kDiv;
+    if (r > std::numeric_limits<std::int64_t>::max() ||
+        r < std::numeric_limits<std::int64_t>::min()) {
+      return false;
+    }
+    steps = static_cast<std::int64_t>(r);
+    return true;
   }
-  steps = static_cast<std::int64_t>(r);
-  return true;
 }
 
 // Whole steps of Num/Den -> decimal, exactly. False when out of the decimal's range (or it would

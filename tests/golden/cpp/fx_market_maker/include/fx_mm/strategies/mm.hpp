@@ -456,7 +456,8 @@ class Adapter {
   static bool to_grid(double x, bool up, std::int64_t& out) noexcept {
     if (!(std::fabs(x) < 0x1p62)) return false;  // also false for NaN
     const double near = std::nearbyint(x);
-    const bool on_grid = std::fabs(x - near) <= 1e-9 * std::fmax(1.0, std::fabs(x));
+    const double ax = std::fabs(x);  // not NaN here: a plain compare, not std::fmax (a libm call)
+    const bool on_grid = std::fabs(x - near) <= 1e-9 * (ax > 1.0 ? ax : 1.0);
     out = static_cast<std::int64_t>(on_grid ? near : (up ? std::ceil(x) : std::floor(x)));
     return true;
   }
