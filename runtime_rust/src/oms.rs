@@ -15,6 +15,8 @@
 #![deny(unsafe_code)]
 
 pub mod credentials;
+pub mod router;
+pub mod sim;
 
 use crate::l2book::Side;
 use crate::pool::{Pool, PoolHandle};
