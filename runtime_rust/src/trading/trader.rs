@@ -91,18 +91,21 @@ where
         }
     }
 
-    /// Stops trading: cancels what rests and services until the venue has answered everything
-    /// (at most `rounds` services), then stops the pipeline. True when nothing is left live.
+    /// Stops trading: cancels what rests and services while orders are live (at most `rounds`
+    /// services), then twice more, so the venue's last acknowledgements and fills are heard (a
+    /// fill comes one service after its acknowledgement); then stops the pipeline. True when
+    /// nothing is left live.
     pub fn close(&mut self, rounds: usize, mut on_request: impl FnMut(&Request)) -> bool {
         self.orders.cancel_all();
         for _ in 0..rounds {
-            if self.orders.live() == 0 && self.orders.pending_reports() == 0 {
+            if self.orders.live() == 0 {
                 break;
             }
             self.service(&mut on_request);
         }
+        self.service(&mut on_request);
+        self.service(&mut on_request);
         self.pipe.stop();
-        // Fills of the last round reached the pipeline's stages, now all inline.
         self.orders.live() == 0
     }
 

@@ -3,6 +3,13 @@
 //!
 //! The feed runs on the thread calling `publish` (pin it with `bind_ingress`); the book runs on
 //! the strategy's thread; see `runtime_rust::trading::pipeline` for the thread-splitting rule.
+//!
+//! Orders: `make` gives the pipeline alone (every quote the risk gate accepts reaches the
+//! gateway). `trader` gives the pipeline with its order entry, the order path of the generated
+//! C++ engine: the accepted quotes are desired quotes, and per instrument an order manager
+//! (`runtime_rust::oms`) turns them into the fewest new, cancel and replace requests against what
+//! rests and what is in flight, sent to a simulated venue whose execution reports alone move the
+//! position, cash and PnL (see `runtime_rust::trading::trader`).
 
 #![forbid(unsafe_code)]
 
@@ -35,7 +42,7 @@ pub mod tick_to_trade {
     use std::io;
 
     use runtime_rust::clock::TscClock;
-    use runtime_rust::trading::{self, OrderGateway, PipelineConfig, RiskLimits};
+    use runtime_rust::trading::{self, OrderEntryConfig, OrderGateway, PipelineConfig, RiskLimits};
 
     pub use crate::components::{BookGrid as Grid, FeedHandler, Gateway};
 
@@ -50,6 +57,9 @@ pub mod tick_to_trade {
 
     /// The pipeline over any gateway (the generated one by default).
     pub type Pipeline<G = Gateway<Grid>> = trading::Pipeline<Strategy, G>;
+
+    /// The pipeline with its order entry (order managers and the simulated venue).
+    pub type Trader<G = Gateway<Grid>> = trading::Trader<Strategy, G>;
 
     /// Instruments, book depth, queue capacity and CPUs (ingress, then one per thread).
     pub fn config() -> PipelineConfig {
@@ -80,5 +90,35 @@ pub mod tick_to_trade {
         splits: u8,
     ) -> io::Result<Pipeline<G>> {
         Pipeline::new(cfg, limits, Strategy::default(), gateway, splits, clock)
+    }
+
+    /// Starts the pipeline as the schema describes it, trading through its order entry; `close()`
+    /// it once publishing has ended.
+    pub fn trader<G: OrderGateway + Send + 'static>(
+        gateway: G,
+        clock: TscClock,
+        orders: &OrderEntryConfig,
+    ) -> io::Result<Trader<G>> {
+        trader_with(gateway, clock, config(), LIMITS, SPLITS, orders)
+    }
+
+    /// Starts the trading pipeline with another configuration, limits or split.
+    pub fn trader_with<G: OrderGateway + Send + 'static>(
+        gateway: G,
+        clock: TscClock,
+        cfg: PipelineConfig,
+        limits: RiskLimits,
+        splits: u8,
+        orders: &OrderEntryConfig,
+    ) -> io::Result<Trader<G>> {
+        Trader::new(
+            cfg,
+            limits,
+            Strategy::default(),
+            gateway,
+            splits,
+            clock,
+            orders,
+        )
     }
 }
