@@ -257,11 +257,11 @@ def _rust_view(ir: Schema):
 def test_component_files_and_api(fx_ir: Schema) -> None:
     files = _tree(fx_ir)
     for name in ("src/components.rs", "src/strategies.rs", "src/pipelines.rs", "tests/components.rs",
-                 "src/bin/replay.rs"):
+                 "src/bin/replay.rs", "src/bin/trade.rs"):
         assert name in files, name
     lib = files["src/lib.rs"].decode()
     assert "pub mod components;" in lib and "pub mod pipelines;" in lib and "pub mod strategies;" in lib
-    assert 'name = "replay"' in files["Cargo.toml"].decode()
+    assert 'name = "replay"' in files["Cargo.toml"].decode() and 'name = "trade"' in files["Cargo.toml"].decode()
     components = files["src/components.rs"].decode()
     assert "impl<F: FnMut(MarketMsg), G: Grid> Handler for FeedHandler<F, G>" in components
     assert "impl<G: Grid> OrderGateway for Gateway<G>" in components
@@ -273,6 +273,7 @@ def test_component_files_and_api(fx_ir: Schema) -> None:
     pipelines = files["src/pipelines.rs"].decode()
     assert "pub const SPLITS: u8 = trading::SPLIT_BEFORE_BOOK;" in pipelines
     assert "cpu: [2, 3, -1, -1]," in pipelines and "queue_capacity: 4096," in pipelines
+    assert "pub type Trader<G = Gateway<Grid>> = trading::Trader<Strategy, G>;" in pipelines
 
 
 def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Path) -> None:

@@ -276,7 +276,10 @@ fn close_cancels_everything_and_a_threaded_pipeline_rests_the_same_quotes() {
     assert_eq!(rests.len(), 2);
     sent.clear();
     assert!(inline.close(16, |r| sent.push(*r)));
-    assert_eq!((inline.router().live(), inline.orders().pending_reports()), (0, 0));
+    assert_eq!(
+        (inline.router().live(), inline.orders().pending_reports()),
+        (0, 0)
+    );
     assert_eq!(
         kinds(&sent),
         [
