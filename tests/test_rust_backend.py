@@ -146,7 +146,8 @@ def test_generated_crate_builds_tests_and_lints(fx_ir: Schema, cache_dir: Path) 
     assert "snapshot_round_trips ... ok" in test.stdout
     for name in ("inline_pipeline_sends_the_strategys_orders", "threaded_pipeline_sends_the_same_orders",
                  "risk_limits_block_an_oversized_order", "snapshot_resets_the_book_and_runs_the_strategy_once",
-                 "trade_becomes_a_trade_message", "instrument_table_maps_venue_ids"):
+                 "trade_becomes_a_trade_message", "instrument_table_maps_venue_ids",
+                 "order_entry_sends_each_desired_quote_once", "order_entry_replaces_a_moved_quote"):
         assert f"{name} ... ok" in test.stdout, name
 
 
@@ -519,8 +520,12 @@ int main(int argc, char** argv) {
   service();
   pipe->stop();
   for (std::size_t i = 0; i < router.instruments(); ++i) {
+    const auto inst = static_cast<tr::InstrumentId>(i);
     std::printf("position %zu %lld %lld\n", i, static_cast<long long>(router.oms(i).position()),
                 static_cast<long long>(router.oms(i).cash()));
+    std::printf("risk %zu %lld %lld %lld\n", i, static_cast<long long>(pipe->risk().position(inst)),
+                static_cast<long long>(pipe->risk().open_qty(inst, hft::Side::Bid)),
+                static_cast<long long>(pipe->risk().open_qty(inst, hft::Side::Ask)));
   }
   return 0;
 }
@@ -612,15 +617,17 @@ def test_cpp_and_rust_order_entry_send_the_same_requests(fx_ir: Schema, cache_di
     assert rust.stdout == cpp.stdout
     lines = [line.split() for line in rust.stdout.splitlines()]
     kinds = [line[0] for line in lines]
-    assert kinds[-1] == "position" and kinds.count("position") == 1
+    assert kinds[-2:] == ["position", "risk"] and kinds.count("position") == 1
+    position, risk = lines[-2], lines[-1]
+    assert risk[2] == position[2], "the risk gate's position comes from the same execution reports"
     if fill_ratio == "0":
         # One new order per side; every later move of the quotes is a replace; the close cancels.
         assert kinds.count("new") == 2 and kinds.count("replace") > 20, rust.stdout
-        assert kinds[-3:-1] == ["cancel", "cancel"]
-        assert lines[-1] == ["position", "0", "0", "0"], "nothing filled: no position"
+        assert kinds[-4:-2] == ["cancel", "cancel"]
+        assert position == ["position", "0", "0", "0"], "nothing filled: no position"
         assert "0 fills; 0 unexpected reports" in rust.stderr
     else:
-        assert " 0 fills" not in rust.stderr and lines[-1] != ["position", "0", "0", "0"], rust.stderr
+        assert " 0 fills" not in rust.stderr and position != ["position", "0", "0", "0"], rust.stderr
     # Bad arguments: a usage message, no panic.
     bad = subprocess.run([str(trade), str(capture), "--fill-ratio", "2"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--fill-ratio 2" in bad.stderr and "panicked" not in bad.stderr

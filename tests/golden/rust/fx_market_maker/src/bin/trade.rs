@@ -4,7 +4,8 @@
 //! share of the orders (`--fill-ratio`, default 0; `--seed`, default 1). Prints each request sent,
 //! one per line (`kind instrument request_id cl_ord_id orig_cl_ord_id side px qty`, prices in
 //! ticks, quantities in lots), then, once everything resting is canceled, the position and cash
-//! of each instrument from the execution reports (`position instrument lots cash`). Timestamps
+//! of each instrument from the execution reports (`position instrument lots cash`) and the risk
+//! gate's position and open quantity per side (`risk instrument lots open_bid open_ask`). Timestamps
 //! come from the messages, so a run is deterministic (the C++ engine's order path prints the same
 //! lines for the same capture).
 //!
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 use fx_mm::pipelines::tick_to_trade as pl;
 use fx_mm::runtime::clock::TscClock;
 use fx_mm::runtime::oms::router::Request;
-use fx_mm::runtime::trading::{OrderEntryConfig, Side, SPLIT_INLINE};
+use fx_mm::runtime::trading::{InstrumentId, OrderEntryConfig, Side, SPLIT_INLINE};
 
 /// Services after the last message to cancel what rests and hear the venue's answers.
 const CLOSE_ROUNDS: usize = 64;
@@ -118,10 +119,25 @@ fn main() -> ExitCode {
     drop(feed);
     let closed = trader.close(CLOSE_ROUNDS, |r| print(&mut out, &mut error, r));
     let router = trader.router();
+    let risk = trader.pipeline().risk();
     for i in 0..router.instruments() {
         let oms = router.oms(i);
+        let inst = i as InstrumentId;
+        // The risk gate's view: its position (from the same fills) and what it counts as open.
+        let gate = risk.map(|r| {
+            (
+                r.position(inst),
+                r.open_qty(inst, Side::Bid),
+                r.open_qty(inst, Side::Ask),
+            )
+        });
+        let Some((position, open_bid, open_ask)) = gate else {
+            continue; // not after close(): the stopped pipeline runs every stage on this thread
+        };
         if error.is_none() {
-            if let Err(e) = writeln!(out, "position {i} {} {}", oms.position(), oms.cash()) {
+            let line = writeln!(out, "position {i} {} {}", oms.position(), oms.cash())
+                .and_then(|()| writeln!(out, "risk {i} {position} {open_bid} {open_ask}"));
+            if let Err(e) = line {
                 error = Some(e);
             }
         }
