@@ -9,11 +9,17 @@
 //! One [`OrderManager`] per instrument; client order ids carry the instrument in their top bits,
 //! so a report (whose message may name no instrument) finds its order manager by id alone. A
 //! cancel is a request of its own with a fresh id (from [`CANCEL_ID_BASE`] up), remembered so
-//! that a refusal of it is applied to the order it tried to cancel. Single-threaded: everything
-//! runs on the thread that owns the router.
+//! that a refusal of it is applied to the order it tried to cancel.
+//!
+//! Connection loss: [`OrderRouter::suspend`] stops quoting and counts the live orders as unknown;
+//! the venue's reconcile ([`OrderRouter::reconcile_report`] for each order it still holds, then
+//! [`OrderRouter::end_reconcile`]) restores them; orders it does not report are closed as
+//! canceled. Single-threaded: everything runs on the thread that owns the router.
 #![deny(unsafe_code)]
 
-use super::{Action, ActionKind, DesiredQuote, ExecKind, ExecReport, OmsConfig, OrderManager};
+use super::{
+    Action, ActionKind, DesiredQuote, ExecKind, ExecReport, OmsConfig, OrdState, OrderManager,
+};
 use super::{MAX_ACTIONS, RECENT_CLOSED};
 use crate::l2book::Side;
 use crate::trading::{InstrumentId, OrderRequest};
@@ -48,6 +54,16 @@ pub struct RouterCounters {
     pub desired: u64,
     /// Reports for an id of no instrument.
     pub unroutable: u64,
+    /// Times quoting stopped (connection loss).
+    pub suspended: u64,
+    /// Live orders at those times.
+    pub marked_unknown: u64,
+    /// Orders the venue reported open in a reconcile.
+    pub reconcile_open: u64,
+    /// Orders closed as canceled by a reconcile.
+    pub reconcile_closed: u64,
+    /// Reconcile reports for no order of ours.
+    pub reconcile_foreign: u64,
 }
 
 /// One request for the venue: `action` for `instrument`, under message id `request_id` (the
@@ -75,7 +91,10 @@ pub struct OrderRouter {
     desired: Vec<[DesiredQuote; 2]>,
     dirty: Vec<bool>,
     any_dirty: bool,
+    quoting: bool,
     closing: bool,
+    /// Ids the venue reported in the current reconcile.
+    seen: Vec<u64>,
     cancels: [u64; CANCEL_MEMORY],
     next_cancel: u64,
     counters: RouterCounters,
@@ -99,7 +118,9 @@ impl OrderRouter {
             desired: vec![[DesiredQuote::NONE; 2]; instruments],
             dirty: vec![false; instruments],
             any_dirty: false,
+            quoting: true,
             closing: false,
+            seen: Vec::with_capacity(instruments * cfg.capacity.max(1)),
             cancels: [0; CANCEL_MEMORY],
             next_cancel: 0,
             counters: RouterCounters::default(),
@@ -131,9 +152,9 @@ impl OrderRouter {
     }
 
     /// Moves the resting orders toward the desired quotes: `send` each request, instruments in
-    /// order, as [`OrderManager::quote`] writes them.
+    /// order, as [`OrderManager::quote`] writes them. Nothing while suspended.
     pub fn pump(&mut self, mut send: impl FnMut(&Request)) {
-        if !self.any_dirty {
+        if !self.quoting || !self.any_dirty {
             return;
         }
         self.any_dirty = false;
@@ -208,6 +229,85 @@ impl OrderRouter {
         });
     }
 
+    /// The connection is gone: stop quoting; what rests is unknown until the reconcile.
+    pub fn suspend(&mut self) {
+        if !self.quoting {
+            return;
+        }
+        self.quoting = false;
+        self.counters.suspended += 1;
+        self.counters.marked_unknown += self.live() as u64;
+    }
+
+    /// Logged on again: the venue's reconcile reports follow.
+    pub fn begin_reconcile(&mut self) {
+        self.seen.clear();
+    }
+
+    /// The venue still holds order `id` (open or partially filled).
+    pub fn reconcile_report(&mut self, id: u64) {
+        self.counters.reconcile_open += 1;
+        let i = self.instrument_of(id);
+        let Some(o) = self.oms.get(i).and_then(|m| m.find(id)) else {
+            self.counters.reconcile_foreign += 1;
+            return;
+        };
+        let (state, replaces) = (o.state, o.replaces);
+        self.seen.push(id);
+        if state == OrdState::PendingNew {
+            // Sent before the loss and acknowledged since: a new order, or a replace's new id.
+            let kind = if replaces != 0 {
+                ExecKind::Replaced
+            } else {
+                ExecKind::New
+            };
+            self.apply(i, id, kind);
+        }
+    }
+
+    /// The reconcile is over: requests it shows were not carried out are undone, orders the
+    /// venue did not report are closed as canceled, and quoting resumes.
+    pub fn end_reconcile(&mut self) {
+        let mut ids = Vec::new();
+        for i in 0..self.oms.len() {
+            // A replace the venue did not carry out (the old id still open): refuse it.
+            self.collect(i, &mut ids);
+            for &id in &ids {
+                let Some(o) = self.oms[i].find(id) else {
+                    continue;
+                };
+                if !self.seen.contains(&id) {
+                    continue;
+                }
+                let (state, replaced_by) = (o.state, o.replaced_by);
+                if state == OrdState::PendingReplace
+                    && replaced_by != 0
+                    && !self.seen.contains(&replaced_by)
+                {
+                    self.apply(i, replaced_by, ExecKind::ReplaceRejected);
+                } else if state == OrdState::PendingCancel {
+                    self.apply(i, id, ExecKind::CancelRejected);
+                }
+            }
+            self.collect(i, &mut ids);
+            for &id in &ids {
+                if self.seen.contains(&id) {
+                    continue;
+                }
+                self.counters.reconcile_closed += 1;
+                self.apply(i, id, ExecKind::Canceled);
+            }
+            self.dirty[i] = true;
+        }
+        self.any_dirty = true;
+        self.quoting = true;
+    }
+
+    /// False while suspended (between a connection loss and the end of the reconcile).
+    pub fn quoting(&self) -> bool {
+        self.quoting
+    }
+
     /// Live orders over all instruments (resting or in flight).
     pub fn live(&self) -> usize {
         self.oms.iter().map(OrderManager::live_count).sum()
@@ -240,6 +340,22 @@ impl OrderRouter {
             .ok()
             .filter(|&i| i < self.oms.len())
             .unwrap_or(self.oms.len())
+    }
+
+    fn apply(&mut self, i: usize, id: u64, kind: ExecKind) {
+        self.oms[i].on_report(&ExecReport {
+            cl_ord_id: id,
+            orig_cl_ord_id: 0,
+            kind,
+            side: Side::Bid,
+            last_px: 0,
+            last_qty: 0,
+        });
+    }
+
+    fn collect(&self, i: usize, ids: &mut Vec<u64>) {
+        ids.clear();
+        ids.extend(self.oms[i].live().map(|o| o.cl_ord_id));
     }
 
     fn remember_cancel(&mut self, order_id: u64) -> u64 {
@@ -345,6 +461,59 @@ mod tests {
         assert_eq!(r.on_report(&done), None);
         assert_eq!(r.live(), 0);
         assert_eq!(r.unexpected_reports(), 0);
+    }
+
+    #[test]
+    fn reconcile_restores_reported_orders_and_closes_the_rest() {
+        // As hft::session's OrderRouter test of the same name.
+        let mut r = OrderRouter::new(2, OmsConfig::default(), 1000);
+        r.want(&quote(0, Side::Bid, 100, 1));
+        r.want(&quote(0, Side::Ask, 110, 1));
+        r.want(&quote(1, Side::Bid, 50, 1));
+        let sent = pump(&mut r);
+        assert_eq!(sent.len(), 3);
+        let (bid, ask, other) = (
+            sent[0].action.cl_ord_id,
+            sent[1].action.cl_ord_id,
+            sent[2].action.cl_ord_id,
+        );
+        r.on_report(&report(ExecKind::New, bid));
+        r.on_report(&report(ExecKind::New, ask)); // `other` is still unacknowledged
+        r.want(&quote(0, Side::Bid, 99, 1));
+        let sent = pump(&mut r);
+        assert_eq!(
+            sent.len(),
+            1,
+            "a replace of the bid, in flight when the connection drops"
+        );
+        let bid2 = sent[0].action.cl_ord_id;
+        r.suspend();
+        assert!(!r.quoting());
+        assert_eq!(r.counters().marked_unknown, 4); // bid, its replacement, ask, other
+        r.want(&quote(0, Side::Ask, 111, 1));
+        assert!(pump(&mut r).is_empty(), "nothing is sent while suspended");
+        // The venue holds the old bid (the replace never arrived) and `other`; the ask is gone.
+        r.begin_reconcile();
+        r.reconcile_report(bid);
+        r.reconcile_report(other);
+        r.reconcile_report(777); // not ours
+        r.end_reconcile();
+        assert!(r.quoting());
+        let c = *r.counters();
+        assert_eq!(
+            (c.reconcile_open, c.reconcile_foreign, c.reconcile_closed),
+            (3, 1, 1)
+        );
+        assert_eq!(r.oms(0).find(bid).map(|o| o.state), Some(OrdState::New));
+        assert!(r.oms(0).find(bid2).is_none());
+        assert!(r.oms(0).find(ask).is_none());
+        assert_eq!(r.oms(1).find(other).map(|o| o.state), Some(OrdState::New));
+        // Quoting resumes from what is known: the bid moves again and the ask is new.
+        let sent = pump(&mut r);
+        assert_eq!(
+            sent.iter().map(|q| q.action.kind).collect::<Vec<_>>(),
+            [ActionKind::Replace, ActionKind::New]
+        );
     }
 
     #[test]

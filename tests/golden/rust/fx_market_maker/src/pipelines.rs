@@ -38,6 +38,26 @@
 /// drop(feed);
 /// pipe.stop();
 /// ```
+///
+/// Trading through the order managers and the simulated venue, a tenth of the orders filled:
+///
+/// ```no_run
+/// use fx_mm::pipelines::tick_to_trade as pl;
+/// use fx_mm::runtime::clock::TscClock;
+/// use fx_mm::runtime::trading::OrderEntryConfig;
+///
+/// let orders = OrderEntryConfig { fill_ratio: 0.1, ..OrderEntryConfig::default() };
+/// let gateway = pl::Gateway::<pl::Grid>::new();
+/// let mut trader = pl::trader(gateway, TscClock::new(), &orders).expect("threads start");
+/// let mut feed = pl::FeedHandler::<_, pl::Grid>::new(|m| {
+///     trader.publish(m);
+/// });
+/// let datagram: &[u8] = &[];
+/// let _ = fx_mm::dispatch_all(datagram, &mut feed);
+/// drop(feed);
+/// trader.close(64, |_| {});
+/// println!("position {}", trader.router().oms(0).position());
+/// ```
 pub mod tick_to_trade {
     use std::io;
 
