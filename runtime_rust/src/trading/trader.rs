@@ -6,6 +6,8 @@
 //! quote as open (a quote supersedes the previous one, `PipelineConfig::quotes_supersede`) and
 //! takes fills off by instrument and side; the fills come from the venue's execution reports only.
 //! The risk gate's kill switch also stops quoting: once tripped, everything resting is canceled.
+//! The risk gate is not told of cancels (nor is the C++ one): a canceled side's last quote stays
+//! counted as open until the side quotes again or fills, the conservative error.
 #![deny(unsafe_code)]
 
 use std::io;
@@ -14,7 +16,7 @@ use super::feed::FeedVerdict;
 use super::order::{fill_msg, MarketMsg};
 use super::order_entry::{OrderEntry, OrderEntryConfig, QuoteTap};
 use super::pipeline::{OrderGateway, Pipeline, PipelineConfig};
-use super::risk::RiskLimits;
+use super::risk::{KillSwitch, RiskLimits};
 use super::strategy::Strategy;
 use crate::clock::TscClock;
 use crate::oms::router::{OrderRouter, Request};
@@ -27,6 +29,7 @@ where
 {
     pipe: Pipeline<S, QuoteTap<G>>,
     orders: OrderEntry,
+    kill: KillSwitch,
     /// Timestamp of the last market message: the fills' (deterministic in a replay).
     last_ts_ns: u64,
     cancel_applied: bool,
@@ -50,6 +53,7 @@ where
         let (orders, tap) = OrderEntry::new(cfg.instruments, orders, gateway);
         let pipe = Pipeline::new(cfg, limits, strategy, tap, splits, clock)?;
         Ok(Trader {
+            kill: pipe.kill_switch(),
             pipe,
             orders,
             last_ts_ns: 0,
@@ -71,10 +75,11 @@ where
     }
 
     /// Between market messages: desired quotes in, the venue's reports applied and their fills
-    /// published into the pipeline, requests out. While the kill switch is tripped no quote is
-    /// taken and everything resting is canceled.
+    /// published into the pipeline, requests out. Once the kill switch trips, everything resting
+    /// is canceled and no quote is taken any more, also after a re-arm (as the C++ engine: its
+    /// order router stops quoting for good).
     pub fn service(&mut self, on_request: impl FnMut(&Request)) {
-        let killed = self.pipe.kill_switch().tripped();
+        let killed = self.kill.tripped();
         if killed && !self.cancel_applied {
             self.orders.cancel_all();
         }
