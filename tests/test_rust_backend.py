@@ -274,7 +274,7 @@ def test_component_files_and_api(fx_ir: Schema) -> None:
     pipelines = files["src/pipelines.rs"].decode()
     assert "pub const SPLITS: u8 = trading::SPLIT_BEFORE_BOOK;" in pipelines
     assert "cpu: [2, 3, -1, -1]," in pipelines and "queue_capacity: 4096," in pipelines
-    assert "pub type Trader<G = Gateway<Grid>> = trading::Trader<Strategy, G>;" in pipelines
+    assert "pub type Trader<G = Gateway<Grid>> = session::Trader<Strategy, G>;" in pipelines
 
 
 def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Path) -> None:

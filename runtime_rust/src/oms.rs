@@ -15,8 +15,6 @@
 #![deny(unsafe_code)]
 
 pub mod credentials;
-pub mod router;
-pub mod sim;
 
 use crate::l2book::Side;
 use crate::pool::{Pool, PoolHandle};

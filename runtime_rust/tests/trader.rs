@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use runtime_rust::clock::{ClockSource, TscClock};
-use runtime_rust::oms::router::{Request, CANCEL_ID_BASE};
 use runtime_rust::oms::ActionKind;
+use runtime_rust::session::router::CANCEL_ID_BASE;
+use runtime_rust::session::{OrderEntryConfig, Request, Trader};
 use runtime_rust::trading::{
-    book_delta, MarketMsg, MarketView, OrderEntryConfig, OrderGateway, OrderRequest,
-    PipelineConfig, QuoteSink, RiskLimits, Side, Strategy, Trader, SPLIT_BEFORE_GATEWAY,
-    SPLIT_INLINE,
+    book_delta, MarketMsg, MarketView, OrderGateway, OrderRequest, PipelineConfig, QuoteSink,
+    RiskLimits, Side, Strategy, SPLIT_BEFORE_GATEWAY, SPLIT_INLINE,
 };
 
 /// Quotes both sides one tick behind the touch on every market event, changed or not: the

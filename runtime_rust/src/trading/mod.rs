@@ -8,10 +8,10 @@
 //!   hand-written strategies implement;
 //! * [`risk`]: the pre-trade [`RiskGate`] (integer arithmetic, token bucket, kill switch);
 //! * [`grid`]: exact decimal <-> tick/lot conversion and venue instrument ids;
-//! * [`pipeline`]: the tick-to-trade [`Pipeline`], inline or split over SPSC rings;
-//! * [`order_entry`]: accepted quotes as desired quotes, through the order managers of
-//!   [`crate::oms`] into requests to a simulated venue, execution reports back;
-//! * [`trader`]: a [`Pipeline`] with its [`OrderEntry`], fills from execution reports only.
+//! * [`pipeline`]: the tick-to-trade [`Pipeline`], inline or split over SPSC rings.
+//!
+//! What happens to the orders a pipeline sends (order managers, venue, execution reports) is
+//! [`crate::session`]'s.
 //!
 //! No `unsafe` here: the only unsafe code the pipeline relies on is in [`crate::ring`].
 #![deny(unsafe_code)]
@@ -19,11 +19,9 @@
 pub mod feed;
 pub mod grid;
 pub mod order;
-pub mod order_entry;
 pub mod pipeline;
 pub mod risk;
 pub mod strategy;
-pub mod trader;
 
 pub use feed::{
     should_apply, BookBuilder, FeedHandler, FeedStats, FeedVerdict, GapHandler, IgnoreGap,
@@ -35,11 +33,9 @@ pub use order::{
     MarketMsg, MsgKind, OrderRequest, Quote, Side, Touch, TradeTick, MSG_GAP_BEFORE, MSG_MORE,
     MSG_NONE, MSG_STALE,
 };
-pub use order_entry::{OrderEntry, OrderEntryConfig, QuoteTap};
 pub use pipeline::{
     split_before, OrderGateway, OrderIntent, Pipeline, PipelineConfig, PipelineStats,
     SPLIT_BEFORE_BOOK, SPLIT_BEFORE_GATEWAY, SPLIT_BEFORE_RISK, SPLIT_INLINE,
 };
 pub use risk::{KillSwitch, RiskDecision, RiskGate, RiskLimits};
 pub use strategy::{InstrumentView, MarketView, QuoteSink, Strategy, SymmetricQuoter};
-pub use trader::Trader;

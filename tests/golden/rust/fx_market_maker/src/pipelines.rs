@@ -9,7 +9,7 @@
 //! C++ engine: the accepted quotes are desired quotes, and per instrument an order manager
 //! (`runtime_rust::oms`) turns them into the fewest new, cancel and replace requests against what
 //! rests and what is in flight, sent to a simulated venue whose execution reports alone move the
-//! position, cash and PnL (see `runtime_rust::trading::trader`).
+//! position, cash and PnL (see `runtime_rust::session`).
 
 #![forbid(unsafe_code)]
 
@@ -44,7 +44,7 @@
 /// ```no_run
 /// use fx_mm::pipelines::tick_to_trade as pl;
 /// use fx_mm::runtime::clock::TscClock;
-/// use fx_mm::runtime::trading::OrderEntryConfig;
+/// use fx_mm::runtime::session::OrderEntryConfig;
 ///
 /// let orders = OrderEntryConfig { fill_ratio: 0.1, ..OrderEntryConfig::default() };
 /// let gateway = pl::Gateway::<pl::Grid>::new();
@@ -62,7 +62,8 @@ pub mod tick_to_trade {
     use std::io;
 
     use runtime_rust::clock::TscClock;
-    use runtime_rust::trading::{self, OrderEntryConfig, OrderGateway, PipelineConfig, RiskLimits};
+    use runtime_rust::session::{self, OrderEntryConfig};
+    use runtime_rust::trading::{self, OrderGateway, PipelineConfig, RiskLimits};
 
     pub use crate::components::{BookGrid as Grid, FeedHandler, Gateway};
 
@@ -79,7 +80,7 @@ pub mod tick_to_trade {
     pub type Pipeline<G = Gateway<Grid>> = trading::Pipeline<Strategy, G>;
 
     /// The pipeline with its order entry (order managers and the simulated venue).
-    pub type Trader<G = Gateway<Grid>> = trading::Trader<Strategy, G>;
+    pub type Trader<G = Gateway<Grid>> = session::Trader<Strategy, G>;
 
     /// Instruments, book depth, queue capacity and CPUs (ingress, then one per thread).
     pub fn config() -> PipelineConfig {

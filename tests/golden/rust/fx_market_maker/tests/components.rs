@@ -9,10 +9,11 @@ use fx_mm::dispatch;
 use fx_mm::messages::*;
 use fx_mm::pipelines::tick_to_trade as pl;
 use fx_mm::runtime::clock::{ClockSource, TscClock};
-use fx_mm::runtime::oms::{router::Request, ActionKind};
+use fx_mm::runtime::oms::ActionKind;
+use fx_mm::runtime::session::{OrderEntryConfig, Request};
 use fx_mm::runtime::trading::{
-    self, Grid as _, InstrumentTable, MarketMsg, OrderEntryConfig, OrderGateway, OrderRequest,
-    RiskDecision, RiskLimits,
+    self, Grid as _, InstrumentTable, MarketMsg, OrderGateway, OrderRequest, RiskDecision,
+    RiskLimits,
 };
 use fx_mm::strategies::mm::{rules, Adapter};
 use fx_mm::types::*;

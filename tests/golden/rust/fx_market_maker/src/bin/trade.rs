@@ -18,8 +18,8 @@ use std::process::ExitCode;
 
 use fx_mm::pipelines::tick_to_trade as pl;
 use fx_mm::runtime::clock::TscClock;
-use fx_mm::runtime::oms::router::Request;
-use fx_mm::runtime::trading::{InstrumentId, OrderEntryConfig, Side, SPLIT_INLINE};
+use fx_mm::runtime::session::{OrderEntryConfig, Request};
+use fx_mm::runtime::trading::{InstrumentId, Side, SPLIT_INLINE};
 
 /// Services after the last message to cancel what rests and hear the venue's answers.
 const CLOSE_ROUNDS: usize = 64;

@@ -5,7 +5,7 @@
 //! same splitmix64 draws as the C++ one, so both engines see the same fills).
 #![deny(unsafe_code)]
 
-use super::{Action, ActionKind, ExecKind, ExecReport};
+use crate::oms::{Action, ActionKind, ExecKind, ExecReport};
 
 /// The simulated venue (see the module docs).
 pub struct SimulatedVenue {

@@ -2,7 +2,7 @@
 //! `runtime_cpp`: the strategy's desired quotes per instrument go through
 //! [`OrderManager::quote`] into the fewest new/cancel/replace requests, and execution reports come
 //! back into the same order manager. Whatever carries the requests (the in-process
-//! [`SimulatedVenue`](super::sim::SimulatedVenue), or a venue session) sees only [`Action`] values
+//! [`SimulatedVenue`](super::SimulatedVenue), or a venue session) sees only [`Action`] values
 //! and answers only with [`ExecReport`] values, so position, cash and PnL come from execution
 //! reports.
 //!
@@ -17,11 +17,11 @@
 //! canceled. Single-threaded: everything runs on the thread that owns the router.
 #![deny(unsafe_code)]
 
-use super::{
-    Action, ActionKind, DesiredQuote, ExecKind, ExecReport, OmsConfig, OrdState, OrderManager,
-};
-use super::{MAX_ACTIONS, RECENT_CLOSED};
 use crate::l2book::Side;
+use crate::oms::{
+    Action, ActionKind, DesiredQuote, ExecKind, ExecReport, OmsConfig, OrdState, OrderManager,
+    MAX_ACTIONS, RECENT_CLOSED,
+};
 use crate::trading::{InstrumentId, OrderRequest};
 
 /// Bits of a client order id below the instrument index.

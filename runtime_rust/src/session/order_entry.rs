@@ -9,12 +9,11 @@
 //! the caller publishes them as own executions).
 #![deny(unsafe_code)]
 
-use super::order::OrderRequest;
-use super::pipeline::OrderGateway;
-use crate::oms::router::{OrderRouter, Request, RoutedFill};
-use crate::oms::sim::SimulatedVenue;
+use super::router::{OrderRouter, Request, RoutedFill};
+use super::sim::SimulatedVenue;
 use crate::oms::OmsConfig;
 use crate::ring::{channel, Consumer, Producer};
+use crate::trading::{OrderGateway, OrderRequest};
 
 /// Capacity of the ring of desired quotes, as the C++ engine's.
 pub const DESIRED_CAPACITY: usize = 4096;

@@ -12,14 +12,13 @@
 
 use std::io;
 
-use super::feed::FeedVerdict;
-use super::order::{fill_msg, MarketMsg};
 use super::order_entry::{OrderEntry, OrderEntryConfig, QuoteTap};
-use super::pipeline::{OrderGateway, Pipeline, PipelineConfig};
-use super::risk::{KillSwitch, RiskLimits};
-use super::strategy::Strategy;
+use super::router::{OrderRouter, Request};
 use crate::clock::TscClock;
-use crate::oms::router::{OrderRouter, Request};
+use crate::trading::{
+    fill_msg, FeedVerdict, KillSwitch, MarketMsg, OrderGateway, Pipeline, PipelineConfig,
+    RiskLimits, Strategy,
+};
 
 /// The pipeline over strategy `S` and gateway `G`, with its order entry (see the module docs).
 pub struct Trader<S, G>
