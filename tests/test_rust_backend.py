@@ -146,7 +146,8 @@ def test_generated_crate_builds_tests_and_lints(fx_ir: Schema, cache_dir: Path) 
     assert "snapshot_round_trips ... ok" in test.stdout
     for name in ("inline_pipeline_sends_the_strategys_orders", "threaded_pipeline_sends_the_same_orders",
                  "risk_limits_block_an_oversized_order", "snapshot_resets_the_book_and_runs_the_strategy_once",
-                 "trade_becomes_a_trade_message", "instrument_table_maps_venue_ids"):
+                 "trade_becomes_a_trade_message", "instrument_table_maps_venue_ids",
+                 "order_entry_sends_each_desired_quote_once", "order_entry_replaces_a_moved_quote"):
         assert f"{name} ... ok" in test.stdout, name
 
 
@@ -257,11 +258,11 @@ def _rust_view(ir: Schema):
 def test_component_files_and_api(fx_ir: Schema) -> None:
     files = _tree(fx_ir)
     for name in ("src/components.rs", "src/strategies.rs", "src/pipelines.rs", "tests/components.rs",
-                 "src/bin/replay.rs"):
+                 "src/bin/replay.rs", "src/bin/trade.rs"):
         assert name in files, name
     lib = files["src/lib.rs"].decode()
     assert "pub mod components;" in lib and "pub mod pipelines;" in lib and "pub mod strategies;" in lib
-    assert 'name = "replay"' in files["Cargo.toml"].decode()
+    assert 'name = "replay"' in files["Cargo.toml"].decode() and 'name = "trade"' in files["Cargo.toml"].decode()
     components = files["src/components.rs"].decode()
     assert "impl<F: FnMut(MarketMsg), G: Grid> Handler for FeedHandler<F, G>" in components
     assert "impl<G: Grid> OrderGateway for Gateway<G>" in components
@@ -273,6 +274,7 @@ def test_component_files_and_api(fx_ir: Schema) -> None:
     pipelines = files["src/pipelines.rs"].decode()
     assert "pub const SPLITS: u8 = trading::SPLIT_BEFORE_BOOK;" in pipelines
     assert "cpu: [2, 3, -1, -1]," in pipelines and "queue_capacity: 4096," in pipelines
+    assert "pub type Trader<G = Gateway<Grid>> = session::Trader<Strategy, G>;" in pipelines
 
 
 def test_components_view_agrees_with_the_cpp_target(fx_ir: Schema, tmp_path: Path) -> None:
@@ -424,33 +426,144 @@ int main(int argc, char** argv) {
 """
 
 
-def _cpp_replay(ir: Schema, cache_dir: Path) -> Path:
-    """The C++ replay driver over the generated headers, built once per content hash."""
+CPP_TRADE = r"""// Replays a capture through the generated C++ pipeline and the engine's order path, inline:
+// accepted quotes -> hft::session::OrderRouter -> SimulatedVenue -> reports -> fills back into the
+// pipeline, serviced after every market message; prints each request, then position and cash.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "fx_mm/codecs.hpp"
+#include "fx_mm/pipeline_tick_to_trade.hpp"
+#include "hft/session/order_router.hpp"
+
+namespace pl = fx::mm::pipelines::tick_to_trade;
+namespace tr = hft::trading;
+
+struct Tap {
+  using Gateway = pl::Gateway<pl::Grid>;
+  using Wire = std::array<char, Gateway::kMaxLength>;
+  explicit Tap(std::vector<tr::OrderRequest>* d)
+      : wire(std::make_unique<Wire>()), gateway(std::span<char>(*wire)), desired(d) {}
+  void encode(const tr::OrderRequest& o) noexcept {
+    gateway.encode(o);
+    if (!gateway.last_encoded().empty()) desired->push_back(o);
+  }
+  std::unique_ptr<Wire> wire;
+  Gateway gateway;
+  std::vector<tr::OrderRequest>* desired;
+};
+
+struct Fill {
+  tr::InstrumentId instrument;
+  hft::Side side;
+  std::int64_t px, qty;
+};
+
+struct FillSink {
+  std::vector<Fill>* out;
+  void operator()(tr::InstrumentId i, hft::Side side, std::int64_t px, std::int64_t qty) const {
+    out->push_back(Fill{i, side, px, qty});
+  }
+};
+
+int main(int argc, char** argv) {
+  if (argc != 4) return 2;
+  std::ifstream in(argv[1], std::ios::binary);
+  const std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  static const hft::TscClock clock = hft::TscClock::calibrate();
+  auto cfg = pl::config();
+  cfg.cpu = {-1, -1, -1, -1};
+  std::vector<tr::OrderRequest> desired;
+  std::vector<Fill> fills;
+  auto pipe = pl::make<Tap, tr::kInline>(Tap(&desired), clock, cfg);
+  hft::session::OrderRouter<FillSink> router(cfg.instruments, hft::oms::OmsConfig{}, 1, FillSink{&fills});
+  hft::session::SimulatedVenue venue(std::atof(argv[2]), std::strtoull(argv[3], nullptr, 10));
+  std::uint64_t last_ts = 0;
+  auto service = [&] {
+    for (const tr::OrderRequest& o : desired) router.want(o);
+    desired.clear();
+    fills.clear();
+    venue.poll([&](const hft::oms::ExecReport& r) { router.on_report(r); });
+    router.pump([&](const hft::oms::Action& a, tr::InstrumentId i, std::uint64_t request) {
+      std::printf("%s %u %llu %llu %llu %s %lld %lld\n",
+                  hft::session::kActionKindNames[static_cast<std::size_t>(a.kind)].data(),
+                  static_cast<unsigned>(i), static_cast<unsigned long long>(request),
+                  static_cast<unsigned long long>(a.cl_ord_id), static_cast<unsigned long long>(a.orig_cl_ord_id),
+                  a.side == hft::Side::Bid ? "bid" : "ask", static_cast<long long>(a.px),
+                  static_cast<long long>(a.qty));
+      venue.send(a, request);
+    });
+    for (const Fill& f : fills) pipe->publish(tr::fill_msg(f.instrument, f.side, f.px, f.qty, last_ts));
+  };
+  auto sink = [&](const tr::MarketMsg& m) {
+    pipe->publish(m);
+    last_ts = std::max(last_ts, m.ts_ns);
+    service();
+  };
+  pl::FeedHandler<decltype(sink), pl::Grid> feed(sink);
+  std::size_t offset = 0;
+  while (offset < data.size()) {
+    const auto r = fx::mm::dispatch(data.data() + offset, data.size() - offset, feed);
+    if (!r.ok()) return 1;
+    offset += r.length;
+  }
+  router.cancel_all();
+  for (int round = 0; round < 64 && router.live() > 0; ++round) service();
+  service();
+  service();
+  pipe->stop();
+  for (std::size_t i = 0; i < router.instruments(); ++i) {
+    const auto inst = static_cast<tr::InstrumentId>(i);
+    std::printf("position %zu %lld %lld\n", i, static_cast<long long>(router.oms(i).position()),
+                static_cast<long long>(router.oms(i).cash()));
+    std::printf("risk %zu %lld %lld %lld\n", i, static_cast<long long>(pipe->risk().position(inst)),
+                static_cast<long long>(pipe->risk().open_qty(inst, hft::Side::Bid)),
+                static_cast<long long>(pipe->risk().open_qty(inst, hft::Side::Ask)));
+  }
+  return 0;
+}
+"""
+
+
+def _cpp_driver(ir: Schema, cache_dir: Path, source: str, name: str) -> Path:
+    """A C++ driver over the generated headers and the C++ runtime, built once per content hash."""
     import hashlib
 
     report = generate(ir, ["cpp"], "/nonexistent")
     assert not report.diagnostics, [d.message for d in report.diagnostics]
-    digest = hashlib.sha256(CPP_REPLAY.encode())
+    digest = hashlib.sha256(source.encode())
     runtime = REPO / "runtime_cpp" / "include"
     for rel, data in sorted(report.outputs[0].files.items()):
         digest.update(rel.encode() + data)
     for header in sorted(runtime.rglob("*.hpp")):
         digest.update(header.read_bytes())
     root = cache_dir / "rust-components-xl" / digest.hexdigest()[:16]
-    exe = root / "replay_cpp"
+    exe = root / name
     if exe.exists():
         return exe
     for rel, data in report.outputs[0].files.items():
         target = root / "src" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    (root / "replay.cpp").write_text(CPP_REPLAY, encoding="utf-8")
+    (root / f"{name}.cpp").write_text(source, encoding="utf-8")
     proc = subprocess.run(["g++", "-std=c++20", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
-                           "-I", str(root / "src" / "include"), "-I", str(runtime), str(root / "replay.cpp"),
-                           "-o", str(root / "replay_cpp.tmp"), "-pthread"], capture_output=True, text=True, timeout=600)
+                           "-I", str(root / "src" / "include"), "-I", str(runtime), str(root / f"{name}.cpp"),
+                           "-o", str(root / f"{name}.tmp"), "-pthread"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    (root / "replay_cpp.tmp").rename(exe)
+    (root / f"{name}.tmp").rename(exe)
     return exe
+
+
+def _cpp_replay(ir: Schema, cache_dir: Path) -> Path:
+    """The C++ replay driver over the generated headers."""
+    return _cpp_driver(ir, cache_dir, CPP_REPLAY, "replay_cpp")
 
 
 def test_cpp_and_rust_pipelines_send_the_same_order_bytes(fx_ir: Schema, cache_dir: Path, tmp_path: Path) -> None:
@@ -478,6 +591,46 @@ def test_cpp_and_rust_pipelines_send_the_same_order_bytes(fx_ir: Schema, cache_d
     bad = subprocess.run([str(cache_dir / "cargo-generated" / "release" / "replay"), str(capture)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "truncated" in bad.stderr and "panicked" not in bad.stderr
+
+
+@pytest.mark.parametrize("fill_ratio", ["0", "0.3"])
+def test_cpp_and_rust_order_entry_send_the_same_requests(fx_ir: Schema, cache_dir: Path, tmp_path: Path,
+                                                          fill_ratio: str) -> None:
+    """The same capture through the generated Rust crate's `trade` (pipeline -> order managers ->
+    simulated venue) and the C++ pipeline with the C++ engine's order path: the same requests, in
+    the same order, and the same position and cash from the execution reports."""
+    need_cargo()
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(_capture(fx_ir))
+    crate = write_crate(fx_ir, cache_dir / "rust-generated" / "fx_mm")
+    build = cargo(["build", "--release", "--bin", "trade"], crate, cache_dir)
+    assert build.returncode == 0, build.stderr[-4000:]
+    trade = cache_dir / "cargo-generated" / "release" / "trade"
+    rust = subprocess.run([str(trade), str(capture), "--fill-ratio", fill_ratio, "--seed", "9"],
+                          capture_output=True, text=True, timeout=120)
+    assert rust.returncode == 0, rust.stderr
+    cpp = subprocess.run([str(_cpp_driver(fx_ir, cache_dir, CPP_TRADE, "trade_cpp")), str(capture), fill_ratio, "9"],
+                         capture_output=True, text=True, timeout=120)
+    assert cpp.returncode == 0, cpp.stderr
+    assert rust.stdout == cpp.stdout
+    lines = [line.split() for line in rust.stdout.splitlines()]
+    kinds = [line[0] for line in lines]
+    assert kinds[-2:] == ["position", "risk"] and kinds.count("position") == 1
+    position, risk = lines[-2], lines[-1]
+    assert risk[2] == position[2], "the risk gate's position comes from the same execution reports"
+    if fill_ratio == "0":
+        # One new order per side; every later move of the quotes is a replace; the close cancels.
+        assert kinds.count("new") == 2 and kinds.count("replace") > 20, rust.stdout
+        assert kinds[-4:-2] == ["cancel", "cancel"]
+        assert position == ["position", "0", "0", "0"], "nothing filled: no position"
+        assert "0 fills; 0 unexpected reports" in rust.stderr
+    else:
+        assert " 0 fills" not in rust.stderr and position != ["position", "0", "0", "0"], rust.stderr
+    # Bad arguments: a usage message, no panic.
+    bad = subprocess.run([str(trade), str(capture), "--fill-ratio", "2"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--fill-ratio 2" in bad.stderr and "panicked" not in bad.stderr
 
 
 def _enum_schema(tmp_path: Path) -> Path:

@@ -26,7 +26,8 @@ Layout of `<out>/rust/`:
   order gateway; see `components.py`): `src/components.rs` (grids, feed handlers, gateways,
   risk limits), `src/strategies.rs` (exprgen's rules plus an adapter implementing
   `runtime_rust::trading::Strategy`), `src/pipelines.rs`, `tests/components.rs` and
-  `src/bin/replay.rs` (a capture through the first pipeline, printing the encoded orders).
+  `src/bin/replay.rs` (a capture through the first pipeline, printing the encoded orders) and
+  `src/bin/trade.rs` (the same through the pipeline's order entry, printing the requests).
 
 Every generated module is `#![forbid(unsafe_code)]` (the vendored runtime is not); the output
 passes rustfmt and `cargo clippy --all-targets -- -D warnings`.
@@ -129,6 +130,7 @@ class RustBackend:
             sources["src/pipelines.rs"] = env.get_template("pipelines.rs.j2").render(c=view)
             sources["tests/components.rs"] = env.get_template("components_test.rs.j2").render(c=view)
             sources["src/bin/replay.rs"] = env.get_template("replay.rs.j2").render(c=view)
+            sources["src/bin/trade.rs"] = env.get_template("trade.rs.j2").render(c=view)
         sources["src/lib.rs"] = self.lib_rs(ir, view is not None)
         sources["tests/roundtrip.rs"] = tests.roundtrip()
         sources["src/bin/bench.rs"] = tests.bench()
@@ -149,7 +151,8 @@ class RustBackend:
             'name = "bench"',
             'path = "src/bin/bench.rs"',
             "",
-            *(["[[bin]]", 'name = "replay"', 'path = "src/bin/replay.rs"', ""] if view is not None else []),
+            *(["[[bin]]", 'name = "replay"', 'path = "src/bin/replay.rs"', "",
+               "[[bin]]", 'name = "trade"', 'path = "src/bin/trade.rs"', ""] if view is not None else []),
             "[profile.release]",
             "opt-level = 3",
             'lto = "thin"',

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod oms;
 pub mod pool;
 pub mod ring;
+pub mod session;
 pub mod shm;
 pub mod shm_metrics;
 pub mod trading;

@@ -10,6 +10,9 @@
 //! * [`grid`]: exact decimal <-> tick/lot conversion and venue instrument ids;
 //! * [`pipeline`]: the tick-to-trade [`Pipeline`], inline or split over SPSC rings.
 //!
+//! What happens to the orders a pipeline sends (order managers, venue, execution reports) is
+//! [`crate::session`]'s.
+//!
 //! No `unsafe` here: the only unsafe code the pipeline relies on is in [`crate::ring`].
 #![deny(unsafe_code)]
 

@@ -64,6 +64,13 @@ pub fn split_before(kind: &str) -> u8 {
 /// strategy, `encode` runs on the hot path and should neither allocate nor block.
 pub trait OrderGateway {
     fn encode(&mut self, order: &OrderRequest);
+
+    /// Encodes `order` and says whether it could be (false: not representable on the wire, so
+    /// never sent). The default encodes and says yes; a gateway that can refuse overrides it.
+    fn encode_accepted(&mut self, order: &OrderRequest) -> bool {
+        self.encode(order);
+        true
+    }
 }
 
 /// Sizes, queue capacity and CPUs of a pipeline.

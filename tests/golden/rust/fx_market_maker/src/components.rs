@@ -337,6 +337,11 @@ impl<G: Grid> OrderGateway for Gateway<G> {
     fn encode(&mut self, order: &OrderRequest) {
         self.encode_order(order);
     }
+
+    #[inline]
+    fn encode_accepted(&mut self, order: &OrderRequest) -> bool {
+        self.encode_order(order)
+    }
 }
 
 /// Risk gate `risk`. Quantities and positions in lots (the position limit is worst case:

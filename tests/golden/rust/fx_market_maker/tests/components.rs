@@ -9,6 +9,8 @@ use fx_mm::dispatch;
 use fx_mm::messages::*;
 use fx_mm::pipelines::tick_to_trade as pl;
 use fx_mm::runtime::clock::{ClockSource, TscClock};
+use fx_mm::runtime::oms::ActionKind;
+use fx_mm::runtime::session::{OrderEntryConfig, Request};
 use fx_mm::runtime::trading::{
     self, Grid as _, InstrumentTable, MarketMsg, OrderGateway, OrderRequest, RiskDecision,
     RiskLimits,
@@ -246,6 +248,95 @@ fn threaded_pipeline_sends_the_same_orders() {
     let all =
         trading::SPLIT_BEFORE_BOOK | trading::SPLIT_BEFORE_RISK | trading::SPLIT_BEFORE_GATEWAY;
     assert_eq!(run_book(pl::LIMITS, all).0, inline);
+}
+
+/// Every instrument's book at BID/ASK, then `rounds - 1` times its ask side pulled and put back
+/// (the strategy pauses on a one-sided book and sends both sides afresh after it), then with the
+/// touch `up` ticks higher, through the pipeline and its order entry; the requests sent.
+fn run_trader(rounds: u64, up: i64) -> (Vec<Request>, pl::Trader) {
+    let mut cfg = pl::config();
+    cfg.cpu = [-1; 4];
+    let orders = OrderEntryConfig::default(); // the simulated venue fills nothing
+    let mut trader = pl::trader_with(
+        Gateway::new(),
+        clock(),
+        cfg,
+        pl::LIMITS,
+        trading::SPLIT_INLINE,
+        &orders,
+    )
+    .expect("starts");
+    let mut sent = Vec::new();
+    let mut feed = pl::FeedHandler::<_, Grid>::new(|m| {
+        trader.publish_with(m, |r| sent.push(*r));
+    });
+    let mut seq = 1;
+    for i in 0..INSTRUMENTS {
+        send_delta(&mut feed, i, true, BID, SIZE, seq, 0);
+        send_delta(&mut feed, i, false, ASK, SIZE, seq + 1, 0);
+    }
+    seq += 2;
+    for _ in 1..rounds {
+        for i in 0..INSTRUMENTS {
+            send_delta(&mut feed, i, false, ASK, 0, seq, 0);
+            send_delta(&mut feed, i, false, ASK, SIZE, seq + 1, 0);
+        }
+        seq += 2;
+    }
+    if up != 0 {
+        for i in 0..INSTRUMENTS {
+            send_delta(&mut feed, i, false, ASK + up, SIZE, seq, 0);
+            send_delta(&mut feed, i, false, ASK, 0, seq + 1, 0);
+            send_delta(&mut feed, i, true, BID + up, SIZE, seq + 2, 0);
+            send_delta(&mut feed, i, true, BID, 0, seq + 3, 0);
+        }
+    }
+    assert_eq!(*feed.drops(), trading::FeedDrops::default());
+    drop(feed);
+    (sent, trader)
+}
+
+#[test]
+fn order_entry_sends_each_desired_quote_once() {
+    let expected = expected_orders();
+    let (sent, trader) = run_trader(6, 0);
+    // However often the strategy repeats its quotes, each becomes one new order.
+    let news: Vec<_> = sent
+        .iter()
+        .map(|r| (r.action.kind, r.action.px, r.action.qty))
+        .collect();
+    let want: Vec<_> = expected
+        .iter()
+        .map(|e| (ActionKind::New, e.px, e.qty))
+        .collect();
+    assert_eq!(news, want);
+    assert!(trader.pipeline().stats().quotes >= 2 * expected.len() as u64);
+    assert_eq!(trader.router().live(), expected.len());
+    // Position, cash: only from execution reports, and the venue filled nothing.
+    assert_eq!(
+        (
+            trader.router().oms(0).position(),
+            trader.router().oms(0).cash()
+        ),
+        (0, 0)
+    );
+    assert_eq!(trader.pipeline().risk().expect("inline").position(0), 0);
+}
+
+#[test]
+fn order_entry_replaces_a_moved_quote() {
+    let (sent, mut trader) = run_trader(2, 10);
+    let first = expected_orders().len();
+    let moved = &sent[first..];
+    assert!(!moved.is_empty(), "the strategy's quotes follow the touch");
+    assert!(
+        moved.iter().all(|r| r.action.kind == ActionKind::Replace),
+        "{moved:?}"
+    );
+    let mut closing = Vec::new();
+    assert!(trader.close(16, |r| closing.push(*r)));
+    assert_eq!(closing.len(), first);
+    assert!(closing.iter().all(|r| r.action.kind == ActionKind::Cancel));
 }
 
 #[test]
