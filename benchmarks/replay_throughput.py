@@ -15,6 +15,8 @@ shared machine. One warm-up run, then `--runs`; the table shows medians and the 
 JSON object. With --perf, one more run under `perf record -e cpu-clock` and the top symbols: where
 the time goes.
 
+With --journal, this tree's engine also runs with a fresh `--journal` each run (interleaved), and
+the journal's cost is the difference of the CPU-time medians per journaled record.
 With --baseline-engine EXE (e.g. the engine built from the previous commit), its runs are
 interleaved with this tree's and measured alike (the table shows both), and the two engines'
 summaries must agree on every count that does not depend on wall time; exit status 1 when they do
@@ -82,9 +84,13 @@ def behaviour(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k not in WALL_TIME_FIELDS}
 
 
-def run_once(exe: Path, tape: Path, summary: Path) -> dict:
+def run_once(exe: Path, tape: Path, summary: Path, journal: Path | None = None) -> dict:
+    extra = []
+    if journal is not None:  # a fresh journal each run: an existing one would be replayed (recovery)
+        journal.mkdir(parents=True)
+        extra = ["--journal", str(journal / "engine")]
     proc = subprocess.Popen([str(exe), "--replay", str(tape), "--speed", "max", "--inline", "--no-pin",
-                             "--summary", str(summary)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--summary", str(summary), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -92,9 +98,17 @@ def run_once(exe: Path, tape: Path, summary: Path) -> dict:
         raise SystemExit(f"engine failed ({proc.returncode}): {err}")
     s = json.loads(summary.read_text())
     cpu = usage.ru_utime + usage.ru_stime
+    # What the engine journaled: a risk decision per quote, its positions.
+    records = _journal_records(journal) if journal is not None else 0
     return {"messages": s["messages_decoded"], "seconds": s["seconds"], "msgs_per_s": s["messages_per_s"],
             "cpu_s": cpu, "msgs_per_cpu_s": s["messages_decoded"] / cpu if cpu > 0 else 0.0,
-            "orders": s["orders"], "behaviour": behaviour(s)}
+            "orders": s["orders"], "quotes": s["quotes"], "records": records, "behaviour": behaviour(s)}
+
+
+def _journal_records(folder: Path) -> int:
+    from hftc.audit.journal import ReadReport, journal_paths, read_records
+
+    return sum(1 for _ in read_records(journal_paths([folder]), ReadReport()))
 
 
 def perf_top(exe: Path, tape: Path, folder: Path, lines: int = 12) -> list[str]:
@@ -130,21 +144,27 @@ def main() -> None:
     ap.add_argument("--perf", action="store_true", help="profile one more run with perf record")
     ap.add_argument("--baseline-engine", type=Path, help="another engine build to measure in the same run and "
                     "whose wall-time-independent summary counts must be identical")
+    ap.add_argument("--journal", action="store_true", help="also run this tree's engine with --journal, "
+                    "interleaved, and report the audit journal's cost per journaled record")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("HFTC_BUILD_CACHE", REPO / ".build-cache"))
                     / "replay_bench")
     args = ap.parse_args()
     exe = build_engine(args.cache)
-    engines = {"this tree": exe, **({"baseline": args.baseline_engine} if args.baseline_engine else {})}
+    engines = {"this tree": exe, **({"baseline": args.baseline_engine} if args.baseline_engine else {}),
+               **({"this tree --journal": exe} if args.journal else {})}
     with tempfile.TemporaryDirectory(prefix="replay_bench_") as tmp:
         folder = Path(tmp)
         tape = folder / "bench.hftt"
         rows = synth_tape(tape, args.events)
         runs: dict[str, list[dict]] = {label: [] for label in engines}
+        def journal(label: str, run: str) -> Path | None:
+            return folder / "journals" / run if label.endswith("--journal") else None
+
         for label, engine in engines.items():
-            run_once(engine, tape, folder / "warm.json")
+            run_once(engine, tape, folder / "warm.json", journal(label, f"warm-{len(label)}"))
         for i in range(args.runs):  # interleaved: a noisy neighbour slows both engines alike
             for label, engine in engines.items():
-                runs[label].append(run_once(engine, tape, folder / f"run{i}.json"))
+                runs[label].append(run_once(engine, tape, folder / f"run{i}.json", journal(label, f"run{i}")))
         print(f"tape: {rows} events, {runs['this tree'][0]['messages']} messages")
         med = {label: table(label, engines[label], rs) for label, rs in runs.items()}
         profile = perf_top(exe, tape, folder) if args.perf else []
@@ -152,9 +172,18 @@ def main() -> None:
             print(line)
         seen = {json.dumps(r["behaviour"], sort_keys=True) for rs in runs.values() for r in rs}
         same = len(seen) == 1
-        if args.baseline_engine:
+        if len(engines) > 1:
             print("behaviour (summary counts independent of wall time): "
                   + ("identical in every run of both engines" if same else f"DIFFERS: {len(seen)} variants"))
+        journal_cost = {}
+        if args.journal:
+            j = runs["this tree --journal"]
+            recs = statistics.median(r["records"] for r in j)
+            extra_cpu = med["this tree --journal"]["cpu_s"] - med["this tree"]["cpu_s"]
+            journal_cost = {"journal_records": int(recs), "journal_cpu_ns_per_record": round(extra_cpu / recs * 1e9, 1)}
+            print(f"journal: {int(recs)} records per run (risk decisions and positions); CPU time with the journal "
+                  f"minus without, medians: {extra_cpu * 1e3:.1f} ms, {extra_cpu / recs * 1e9:.1f} ns per record "
+                  "(writer thread included)")
         this = med["this tree"]
         print(json.dumps({"events": rows, "messages": runs["this tree"][0]["messages"], "runs": args.runs,
                           "median_msgs_per_s": round(this["msgs_per_s"]),
@@ -163,6 +192,7 @@ def main() -> None:
                           **({"baseline_median_msgs_per_s": round(med["baseline"]["msgs_per_s"]),
                               "baseline_median_msgs_per_cpu_s": round(med["baseline"]["msgs_per_cpu_s"]),
                               "identical_behaviour": same} if args.baseline_engine else {}),
+                          **journal_cost,
                           "unix_time": int(time.time())}))
         if not same:
             sys.exit(1)
