@@ -77,8 +77,9 @@ def _start(engine: Path, md: str, orders_port: int, journal: Path, summary: Path
     return proc, port
 
 
-def test_sigkill_and_restart_recover_the_exact_position(tmp_path_factory, tmp_path: Path) -> None:
-    engine = _build(EXAMPLE, PKG, tmp_path_factory).engine
+@pytest.mark.parametrize("sanitize", [False, True], ids=["release", "asan-ubsan"])
+def test_sigkill_and_restart_recover_the_exact_position(tmp_path_factory, tmp_path: Path, sanitize: bool) -> None:
+    engine = _build(EXAMPLE, PKG, tmp_path_factory, sanitize=sanitize).engine
     tape = tmp_path / "eurusd.hftt"
     trades_tape(tape, seconds=16.0, every=1.5, first=1.5)
     md = f"udp://127.0.0.1:{_free_udp_port()}"
