@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hftc.ir import engine_contract
 
 REPO = Path(__file__).resolve().parents[1]

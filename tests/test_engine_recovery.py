@@ -16,27 +16,19 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
-from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
+from hftc.data.tape import DEPTH, END, SIDE_ASK, TRADE
 from test_engine_md import EXAMPLE, PKG, _build
-from test_engine_vs_venue import _free_udp_port
+from test_engine_vs_venue import _free_udp_port, snapshot_rows, write_eurusd_tape
 from test_venue import MID, SECRET, T0, _tools_missing, finish, start_venue
 
 pytestmark = pytest.mark.skipif(_tools_missing() is not None, reason=_tools_missing() or "")
 
 
-def _snapshot(t: int) -> list[tuple[int, int, int, int, int]]:
-    rows = [(t, CLEAR, SNAPSHOT, 0, 0), (t, CLEAR, SNAPSHOT | SIDE_ASK, 0, 0)]
-    rows += [(t, DEPTH, SNAPSHOT, MID - 1 - k, 10 + k) for k in range(5)]
-    rows += [(t, DEPTH, SNAPSHOT | SIDE_ASK | (END if k == 4 else 0), MID + 1 + k, 10 + k) for k in range(5)]
-    return rows
-
-
 def trades_tape(path: Path, seconds: float, every: float, first: float) -> None:
     """A steady book, snapshots of it every second (a late joiner's way in, as a venue's snapshot
     channel is), and a seller through every bid the strategy quotes each `every` s from `first`."""
-    rows = _snapshot(T0)
+    rows = snapshot_rows(T0)
     t, next_trade = T0, T0 + int(first * 1e9)
     while t < T0 + int(seconds * 1e9):
         t += 50_000_000
@@ -44,14 +36,10 @@ def trades_tape(path: Path, seconds: float, every: float, first: float) -> None:
             rows.append((t, TRADE, END | SIDE_ASK, MID - 6, 5))
             next_trade += int(every * 1e9)
         elif (t - T0) % 1_000_000_000 == 0:
-            rows += _snapshot(t)
+            rows += snapshot_rows(t)
         else:
             rows.append((t, DEPTH, END | SIDE_ASK, MID + 5, 14))
-    a = np.array(rows, dtype=np.int64)
-    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)],
-               {"local_ts": a[:, 0], "exch_ts": a[:, 0] - 500, "px": a[:, 3], "qty": a[:, 4],
-                "instrument": np.zeros(len(a), np.uint16), "kind": a[:, 1].astype(np.uint8),
-                "flags": a[:, 2].astype(np.uint8)}, {"synthetic": True})
+    write_eurusd_tape(path, rows)
 
 
 def _metric(port: int, name: str, kind: str) -> float:

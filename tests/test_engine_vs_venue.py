@@ -25,12 +25,25 @@ from test_venue import MID, SECRET, T0, _tools_missing, finish, start_venue
 pytestmark = pytest.mark.skipif(_tools_missing() is not None, reason=_tools_missing() or "")
 
 
+def snapshot_rows(t: int) -> list[tuple[int, int, int, int, int]]:
+    """A 5-level book around MID as snapshot rows at time t: (local_ts, kind, flags, px, qty)."""
+    rows = [(t, CLEAR, SNAPSHOT, 0, 0), (t, CLEAR, SNAPSHOT | SIDE_ASK, 0, 0)]
+    rows += [(t, DEPTH, SNAPSHOT, MID - 1 - k, 10 + k) for k in range(5)]
+    rows += [(t, DEPTH, SNAPSHOT | SIDE_ASK | (END if k == 4 else 0), MID + 1 + k, 10 + k) for k in range(5)]
+    return rows
+
+
+def write_eurusd_tape(path: Path, rows: list[tuple[int, int, int, int, int]]) -> None:
+    """The rows as an EURUSD tape on the example's grid, exchange time 500 ns ahead."""
+    a = np.array(rows, dtype=np.int64)
+    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)],
+               {"local_ts": a[:, 0], "exch_ts": a[:, 0] - 500, "px": a[:, 3], "qty": a[:, 4],
+                "instrument": np.zeros(len(a), np.uint16), "kind": a[:, 1].astype(np.uint8),
+                "flags": a[:, 2].astype(np.uint8)}, {"synthetic": True})
+
+
 def through_tape(path: Path, seconds: float = 4.0, trade_at: float = 1.5) -> None:
-    rows = [(T0, CLEAR, SNAPSHOT, 0, 0), (T0, CLEAR, SNAPSHOT | SIDE_ASK, 0, 0)]
-    for k in range(5):
-        rows.append((T0, DEPTH, SNAPSHOT, MID - 1 - k, 10 + k))
-    for k in range(5):
-        rows.append((T0, DEPTH, SNAPSHOT | SIDE_ASK | (END if k == 4 else 0), MID + 1 + k, 10 + k))
+    rows = snapshot_rows(T0)
     t, traded = T0, False
     while t < T0 + int(seconds * 1e9):
         t += 50_000_000
@@ -39,11 +52,7 @@ def through_tape(path: Path, seconds: float = 4.0, trade_at: float = 1.5) -> Non
             traded = True
         else:
             rows.append((t, DEPTH, END | SIDE_ASK, MID + 5, 14))
-    a = np.array(rows, dtype=np.int64)
-    write_tape(path, [Instrument("EURUSD", 0.00001, 1000.0, 1.0)],
-               {"local_ts": a[:, 0], "exch_ts": a[:, 0] - 500, "px": a[:, 3], "qty": a[:, 4],
-                "instrument": np.zeros(len(a), np.uint16), "kind": a[:, 1].astype(np.uint8),
-                "flags": a[:, 2].astype(np.uint8)}, {"synthetic": True})
+    write_eurusd_tape(path, rows)
 
 
 def _free_udp_port() -> int:

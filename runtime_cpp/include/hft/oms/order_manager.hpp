@@ -241,11 +241,7 @@ class OrderManager {
     if (o == nullptr || !resting(o->state) || in_flight() >= cfg_.max_in_flight) return false;
     Order* r = open(o->side, px, o->cum_qty + leaves);
     if (r == nullptr) return false;
-    r->replaces = o->cl_ord_id;
-    r->cum_qty = o->cum_qty;
-    o->replaced_by = r->cl_ord_id;
-    o->before = o->state;
-    o->state = OrdState::kPendingReplace;
+    link_replace(o, r);
     ++counters_.replaces_sent;
     out = Action{ActionKind::kReplace, r->cl_ord_id, o->cl_ord_id, r->side, px, r->qty};
     return true;
@@ -276,11 +272,7 @@ class OrderManager {
         if (o == nullptr || !resting(o->state) || find(a.cl_ord_id) != nullptr) return false;
         Order* r = open_as(a.cl_ord_id, o->side, a.px, a.qty);
         if (r == nullptr) return false;
-        r->replaces = o->cl_ord_id;
-        r->cum_qty = o->cum_qty;
-        o->replaced_by = r->cl_ord_id;
-        o->before = o->state;
-        o->state = OrdState::kPendingReplace;
+        link_replace(o, r);
         return true;
       }
     }
@@ -454,6 +446,15 @@ class OrderManager {
     o->qty = qty;
     live_[live_count_++] = o;
     return o;
+  }
+
+  /// `r` (just opened) replaces `o`: both in flight until the venue answers.
+  static void link_replace(Order* o, Order* r) noexcept {
+    r->replaces = o->cl_ord_id;
+    r->cum_qty = o->cum_qty;
+    o->replaced_by = r->cl_ord_id;
+    o->before = o->state;
+    o->state = OrdState::kPendingReplace;
   }
 
   /// A live order under a given id (recovery), in its first state.
