@@ -26,8 +26,8 @@ pytestmark = pytest.mark.skipif(_tools_missing() is not None, reason=_tools_miss
 
 
 def trades_tape(path: Path, seconds: float, every: float, first: float) -> None:
-    """A steady book, snapshots of it every second (a late joiner's way in, as a venue's snapshot
-    channel is), and a seller through every bid the strategy quotes each `every` s from `first`."""
+    """A steady book (one snapshot, at the start) and a seller through every bid the strategy
+    quotes each `every` s from `first`."""
     rows = snapshot_rows(T0)
     t, next_trade = T0, T0 + int(first * 1e9)
     while t < T0 + int(seconds * 1e9):
@@ -35,8 +35,6 @@ def trades_tape(path: Path, seconds: float, every: float, first: float) -> None:
         if t >= next_trade:
             rows.append((t, TRADE, END | SIDE_ASK, MID - 6, 5))
             next_trade += int(every * 1e9)
-        elif (t - T0) % 1_000_000_000 == 0:
-            rows += snapshot_rows(t)
         else:
             rows.append((t, DEPTH, END | SIDE_ASK, MID + 5, 14))
     write_eurusd_tape(path, rows)
@@ -71,9 +69,11 @@ def test_sigkill_and_restart_recover_the_exact_position(tmp_path_factory, tmp_pa
     tape = tmp_path / "eurusd.hftt"
     trades_tape(tape, seconds=16.0, every=1.5, first=1.5)
     md = f"udp://127.0.0.1:{_free_udp_port()}"
-    # The venue keeps a session's orders when its connection drops (they may trade meanwhile).
+    # The venue keeps a session's orders when its connection drops (they may trade meanwhile), and
+    # publishes its book every second, so the restarted engine (which missed the tape's snapshot)
+    # gets one.
     venue = start_venue(tape, tmp_path, "--md", md, "--orders", "tcp://127.0.0.1:0", "--start-delay-ms", "1500",
-                        "--keep-orders-on-disconnect")
+                        "--keep-orders-on-disconnect", "--snapshot-interval-ms", "1000")
     (tmp_path / "journal").mkdir()
     journal = tmp_path / "journal" / "engine"
     # The example stops quoting at 1 lot of inventory; here it goes on (its skewed quotes meet the
@@ -113,7 +113,10 @@ def test_sigkill_and_restart_recover_the_exact_position(tmp_path_factory, tmp_pa
     v = finish(venue, timeout=60)
     assert second.returncode == 0, err
     assert "recovered from the journal" in err, err
-    oe = json.loads((tmp_path / "second.json").read_text())["order_entry"]
+    second_summary = json.loads((tmp_path / "second.json").read_text())
+    oe = second_summary["order_entry"]
+    # It joined after the tape's snapshot: the venue's snapshot channel gave it a book to quote on.
+    assert v["snapshots"] >= 5 and second_summary["quotes"] > 0, (v["snapshots"], err)
     rec = oe["recovered"]
     assert rec["fills"] >= 1 and rec["requests"] >= 2 and rec["unplaced"] == 0
     assert rec["open_orders"] >= 1, "orders rested when the engine was killed"

@@ -266,6 +266,7 @@ _CODES = [
     ("HFT1503", "venue credentials cannot be read", "The venue checks each logon's secret against `--credentials-env NAME` (the variable must be set) or `--credentials-file PATH`, never a secret on the command line; give one of them, or neither to accept any logon."),
     ("HFT1504", "the venue program cannot be built", "`hftc venue` generates the schema's C++ and builds `<pkg>_venue` with cmake, ninja and g++ (cached by content hash). The tools must be installed; a compile error is a bug in hftc, reported with its output."),
     ("HFT1505", "the venue program did not start", "The venue program exited before it listened: its own error (an unreadable tape, an address in use, a multicast group it cannot join) is printed above the diagnostic."),
+    ("HFT1506", "no snapshot message for the snapshot channel", "`--snapshot-interval-ms` makes the venue publish each instrument's book as the schema's snapshot message (a feed input with role snapshot: a `levels` group of side, price and qty) every interval, so that a session that joins late, restarts, or lost packets gets a book. The schema's feed has no such message: declare one, or leave the option out (then only the tape's own snapshots are sent)."),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, t, e) for c, t, e in _CODES}

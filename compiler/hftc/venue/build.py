@@ -32,6 +32,18 @@ def check_venue(ir: Schema) -> None:
                               "examples/fx_market_maker.hftc.yaml does")
 
 
+def check_snapshots(ir: Schema) -> None:
+    """VenueError HFT1506 when the venue has no snapshot message to send (`--snapshot-interval-ms`)."""
+    from hftc.passes.trading import analyse
+
+    model, _ = analyse(ir)
+    plan = model.pipelines[0] if model is not None and model.pipelines else None
+    if plan is None or not any(i.role == "snapshot" for i in plan.feed.inputs):
+        raise VenueError("HFT1506", f"package `{ir.package}` has no snapshot message for the venue to send",
+                         help="give the pipeline's feed handler an input with role snapshot, or leave out "
+                              "--snapshot-interval-ms")
+
+
 def generated_cpp(ir: Schema) -> dict[str, bytes]:
     """The `--target cpp` files of `ir`, formatted, in memory."""
     from hftc.diagnostics.model import Severity, has_errors

@@ -68,6 +68,10 @@ def venue_cmd(
                                      "when its connection drops (its next logon reconciles them)."),
     start_delay_ms: int = typer.Option(0, "--start-delay-ms", min=0, help="Accept sessions this long before the "
                                        "replay starts."),
+    snapshot_interval_ms: int = typer.Option(0, "--snapshot-interval-ms", min=0, max=3_600_000,
+                                             help="Every this long (tape time) publish each instrument's book as a "
+                                                  "snapshot message, so a session that joins late or lost packets "
+                                                  "gets a book (0: only the tape's own snapshots)."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Build and run the venue with AddressSanitizer and "
                                   "UndefinedBehaviorSanitizer (Debug)."),
 ) -> None:
@@ -116,10 +120,12 @@ def venue_cmd(
         from hftc.backtest.fees import resolve_fees
         from hftc.backtest.inputs import resolve_tape
         from hftc.data import open_tape
-        from hftc.venue.build import build_venue, check_venue
+        from hftc.venue.build import build_venue, check_snapshots, check_venue
         from hftc.venue.run import VenueRun
 
         check_venue(result.ir)
+        if snapshot_interval_ms > 0:
+            check_snapshots(result.ir)
         samples = read_latency_samples(latency_samples) if latency_samples is not None else None
 
         def warn(diagnostics) -> None:
@@ -136,7 +142,8 @@ def venue_cmd(
                        latency_ns=latency_ns, latency_samples=samples, queue=queue.value,
                        maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps,
                        credentials_env=credentials_env, credentials_file=credentials_file,
-                       keep_orders=keep_orders, start_delay_ms=start_delay_ms)
+                       keep_orders=keep_orders, start_delay_ms=start_delay_ms,
+                       snapshot_interval_ms=snapshot_interval_ms)
         code, report = run.run(_say)
     except (VenueError, BacktestError, DataError) as exc:
         fail([exc.diagnostic()])

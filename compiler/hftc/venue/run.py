@@ -33,6 +33,7 @@ class VenueRun:
     credentials_file: Path | None
     keep_orders: bool
     start_delay_ms: int
+    snapshot_interval_ms: int = 0
 
     def command(self, summary: Path, samples: Path | None) -> list[str]:
         cmd = [str(self.exe), "--tape", str(self.tape), "--md", self.md, "--orders", self.orders,
@@ -46,6 +47,8 @@ class VenueRun:
             cmd += ["--credentials-file", str(self.credentials_file)]
         if self.keep_orders:
             cmd.append("--keep-orders-on-disconnect")
+        if self.snapshot_interval_ms > 0:
+            cmd += ["--snapshot-interval-ms", str(self.snapshot_interval_ms)]
         return cmd
 
     def run(self, say: Callable[[str], None]) -> tuple[int, dict | None]:

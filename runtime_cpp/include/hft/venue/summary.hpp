@@ -19,6 +19,7 @@ struct RunInfo {
   std::string tape, md_url, orders_url, ended, queue;
   double speed = 1.0;  ///< 0: as fast as possible
   std::uint64_t rows = 0, rows_replayed = 0, packets = 0, messages = 0;
+  std::uint64_t snapshots = 0;  ///< of the messages, snapshots of the venue's own book
   std::uint64_t connections = 0, bad_credentials = 0, protocol_errors = 0, sequence_gaps = 0,
                 dead_peers = 0;
   double maker_fee_bps = 0.0, taker_fee_bps = 0.0;
@@ -69,6 +70,7 @@ std::string summary_json(const Matcher<Queue>& m, const RunInfo& run, const Name
   uint("rows_replayed", run.rows_replayed);
   uint("packets", run.packets);
   uint("messages", run.messages);
+  uint("snapshots", run.snapshots);
   j += "\"latency\": {";
   if (run.latency_samples > 0) {
     uint("samples", run.latency_samples, false);

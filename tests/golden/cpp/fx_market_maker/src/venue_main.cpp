@@ -22,6 +22,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -79,6 +80,7 @@ struct Options {
   std::uint64_t start_delay_ms = 0;
   std::uint16_t channel = 0;
   std::size_t max_packet_bytes = 1472;
+  std::uint64_t snapshot_interval_ms = 0;  // 0: only the tape's own snapshots
 };
 
 constexpr const char* kUsage =
@@ -87,7 +89,8 @@ constexpr const char* kUsage =
     "         [--seed N] [--queue risk_averse|probabilistic] [--queue-power X]\n"
     "         [--maker-fee-bps X] [--taker-fee-bps X]\n"
     "         [--credentials-env NAME | --credentials-file PATH] [--keep-orders-on-disconnect]\n"
-    "         [--heartbeat-ms N] [--start-delay-ms N] [--channel N] [--max-packet-bytes B]\n";
+    "         [--heartbeat-ms N] [--start-delay-ms N] [--channel N] [--max-packet-bytes B]\n"
+    "         [--snapshot-interval-ms N]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
@@ -190,6 +193,11 @@ Options parse(int argc, char** argv) {
       o.start_delay_ms = integer(a, v, 3'600'000);
     } else if (a == "--channel") {
       o.channel = static_cast<std::uint16_t>(integer(a, v, 65535));
+    } else if (a == "--snapshot-interval-ms") {
+      o.snapshot_interval_ms = integer(a, v, 3'600'000);
+      if (!tape_md::TapeEncoder::kHasSnapshot && o.snapshot_interval_ms > 0) {
+        usage("--snapshot-interval-ms: the schema's feed has no snapshot message to send");
+      }
     } else if (a == "--max-packet-bytes") {
       o.max_packet_bytes = static_cast<std::size_t>(integer(a, v, hft::md::kMaxPacketBytes));
     } else {
@@ -570,11 +578,42 @@ class Venue {
       matcher_.deliver(exch[r]);  // orders that reached the exchange before this row
       apply(r);
       const std::size_t len = encoder_.encode(r, msg_.data());
-      if (len == 0) continue;
-      ++messages_;
-      if (!publisher_.add(std::span<const char>(msg_.data(), len))) return send_failed();
+      if (len != 0) {
+        ++messages_;
+        if (!publisher_.add(std::span<const char>(msg_.data(), len))) return send_failed();
+      }
+      if (opt_.snapshot_interval_ms > 0 && !snapshot_due(local[r])) return send_failed();
     }
     return publisher_.flush() || send_failed();
+  }
+
+  // The snapshot channel (--snapshot-interval-ms, tape time): every interval, each traded
+  // instrument's book as one snapshot message in the feed, so a session that joins late or lost
+  // packets gets a book. False on a send error.
+  bool snapshot_due(std::int64_t tape_ns) {
+    const auto interval = static_cast<std::int64_t>(opt_.snapshot_interval_ms) * 1'000'000;
+    if (next_snapshot_ns_ == 0) next_snapshot_ns_ = tape_ns + interval;
+    if (tape_ns < next_snapshot_ns_) return true;
+    next_snapshot_ns_ = tape_ns + interval;
+    for (std::uint16_t t = 0; t < tape_.instruments(); ++t) {
+      const std::uint32_t k = encoder_.map().engine[t];
+      if (k == hft::md::InstrumentMap::kUnmapped) continue;
+      const auto& book = matcher_.book(k);
+      const std::size_t nb =
+          book.depth(hft::Side::Bid, std::span<hft::PriceLevel>(levels_.data(), kSnapshotDepth));
+      const std::size_t na =
+          book.depth(hft::Side::Ask,
+                     std::span<hft::PriceLevel>(levels_.data() + kSnapshotDepth, kSnapshotDepth));
+      const std::size_t len =
+          encoder_.snapshot(t, std::span<const hft::PriceLevel>(levels_.data(), nb),
+                            std::span<const hft::PriceLevel>(levels_.data() + kSnapshotDepth, na),
+                            static_cast<std::uint64_t>(tape_ns), msg_.data());
+      if (len == 0) continue;
+      ++messages_;
+      ++run_.snapshots;
+      if (!publisher_.add(std::span<const char>(msg_.data(), len))) return false;
+    }
+    return true;
   }
 
   bool send_failed() {
@@ -879,6 +918,10 @@ class Venue {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::size_t row_ = 0;
   std::uint64_t messages_ = 0;
+  // The snapshot channel: levels per side sent, and when the next snapshot is due (tape ns).
+  static constexpr std::size_t kSnapshotDepth = 20;
+  std::array<hft::PriceLevel, 2 * kSnapshotDepth> levels_{};
+  std::int64_t next_snapshot_ns_ = 0;
   std::uint64_t exec_id_ = 0;
   // Reports for accounts without a session, kept for their next logon
   // (--keep-orders-on-disconnect).

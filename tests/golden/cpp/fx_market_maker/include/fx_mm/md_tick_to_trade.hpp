@@ -13,6 +13,7 @@
 // next book sequence number. The timestamp field carries the tape's exchange time.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include "fx_mm/codecs.hpp"
 #include "fx_mm/components.hpp"
 #include "hft/backtest/tape.hpp"
+#include "hft/book/l2_book.hpp"
 #include "hft/md/replay.hpp"
 
 namespace fx::mm::md::tick_to_trade {
@@ -94,6 +96,30 @@ class TapeEncoder {
       return (flags & hft::backtest::kFlagEnd) != 0 ? close_snapshot(t, inst, ts, out) : 0;
     }
     return delta(inst, ++book_seq_[t], ts, !ask, px, lots, out);
+  }
+
+  // The schema has a snapshot message: a venue can send one of its own book (snapshot()).
+  static constexpr bool kHasSnapshot = true;
+
+  // A snapshot of tape instrument `t` from a book's levels (ticks and lots, best first), next in
+  // the instrument's book sequence: what a venue's snapshot channel sends so that a late joiner
+  // (or one that lost packets) has a book. 0 when the tape's own snapshot of `t` is being
+  // gathered, or `t` is not traded.
+  std::size_t snapshot(std::uint16_t t, std::span<const hft::PriceLevel> bids,
+                       std::span<const hft::PriceLevel> asks, std::uint64_t ts,
+                       char* out) noexcept {
+    if (t >= open_.size() || open_[t] || map_.engine[t] == hft::md::InstrumentMap::kUnmapped)
+      return 0;
+    levels_.clear();
+    bids_ = std::min(bids.size(), kMaxSnapshotLevels);
+    asks_ = std::min(asks.size(), kMaxSnapshotLevels);
+    for (std::size_t i = 0; i < bids_; ++i)
+      levels_.push_back(Gathered{bids[i].px, bids[i].qty, true});
+    for (std::size_t i = 0; i < asks_; ++i)
+      levels_.push_back(Gathered{asks[i].px, asks[i].qty, false});
+    snap_inst_ = t;
+    open_[t] = true;
+    return close_snapshot(t, map_.engine[t], ts, out);
   }
 
   const hft::md::InstrumentMap& map() const noexcept { return map_; }
