@@ -240,7 +240,8 @@ def test_udp_gap_resyncs_on_the_next_snapshot(tools: Tools, tmp_path: Path) -> N
     # the middle (the snapshot of update 1000 ends the wait); the one before last after the final
     # snapshot, so that instrument is still waiting when the engine stops.
     last = counts.messages
-    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0")
+    (tmp_path / "journal").mkdir()
+    engine = UdpEngine(tools, tmp_path, "udp://127.0.0.1:0", "--journal", str(tmp_path / "journal" / "engine"))
     try:
         sent = _publish(tools, tape, engine.url, "--skip-packets", f"700,{last - 1}")
         _settle(engine)
@@ -254,6 +255,12 @@ def test_udp_gap_resyncs_on_the_next_snapshot(tools: Tools, tmp_path: Path) -> N
     assert s["instruments_waiting_snapshot"] == 1
     assert s["messages_decoded"] == counts.messages - 2
     assert "packet(s) missed on channel 0 before seq 701: waiting for snapshots" in err
+    # Both gaps are in the audit journal, with the sequence numbers around them.
+    audit = subprocess.run([sys.executable, "-m", "hftc", "audit", str(tmp_path / "journal"), "--type", "md_gap",
+                            "--json"], capture_output=True, text=True, timeout=60, check=False)
+    assert audit.returncode == 0, audit.stderr
+    gaps = [json.loads(json.loads(line)["fields"]) for line in audit.stdout.splitlines()]
+    assert [(g["expected_seq"], g["received_seq"]) for g in gaps] == [(700, 701), (last - 1, last)], gaps
 
 
 def test_udp_gap_with_halt_policy_stops_the_engine(tools: Tools, tmp_path: Path) -> None:

@@ -337,6 +337,14 @@ def test_bad_input_is_a_coded_diagnostic(tape, tmp_path):
     proc = run(str(plain), "--data", str(tape))
     assert proc.returncode == 1 and "HFT1501" in proc.stderr and "`logon`" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+    # A snapshot channel needs a snapshot message in the feed.
+    no_snapshot = tmp_path / "no_snapshot.hftc.yaml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "input: [BookDelta, Trade, Snapshot]" in text
+    no_snapshot.write_text(text.replace("input: [BookDelta, Trade, Snapshot]", "input: [BookDelta, Trade]"),
+                           encoding="utf-8")
+    proc = run(str(no_snapshot), "--data", str(tape), "--snapshot-interval-ms", "100")
+    assert proc.returncode == 1 and "HFT1506" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_venue_under_asan_and_ubsan(fx, tape, tmp_path):

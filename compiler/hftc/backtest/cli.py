@@ -32,6 +32,21 @@ class QueueChoice(str, Enum):
     probabilistic = "probabilistic"
 
 
+# The market-simulation options `hftc backtest`, `hftc optimize` and `hftc venue` share: one
+# definition each, so the three commands take the same flags with the same defaults and help.
+LATENCY_NS = typer.Option(1_000_000, "--latency-ns", min=0,
+                          help="Constant one-way order latency in ns (tape time), for entry and response.")
+LATENCY_SAMPLES = typer.Option(None, "--latency-samples",
+                               help="One-way latencies (ns, one per line, or .npy) to draw from.")
+QUEUE = typer.Option(QueueChoice.risk_averse, "--queue", help="Queue-position model of resting orders.")
+MAKER_FEE_BPS = typer.Option(None, "--maker-fee-bps", help="Maker fee in bps of notional (negative = rebate); "
+                             "default: the venue profile's.")
+TAKER_FEE_BPS = typer.Option(None, "--taker-fee-bps", help="Taker fee in bps of notional; default: the venue "
+                             "profile's.")
+FEE_PROFILE = typer.Option(None, "--fee-profile", help="Venue fee profile (default: the one the tape's venue "
+                           "implies).")
+
+
 def _say(message: str) -> None:
     print(f"· {message}", file=sys.stderr)
 
@@ -122,16 +137,12 @@ def backtest_cmd(
                                               help="Market data: .hftt tapes, or captures converted on the fly "
                                                    "(repeat, or list several after the schema)."),
     params: Path | None = typer.Option(None, "--params", help="YAML of parameter values (or an optimizer overlay)."),
-    latency_ns: int = typer.Option(1_000_000, "--latency-ns", min=0, help="Constant one-way order latency in ns."),
-    latency_samples: Path | None = typer.Option(None, "--latency-samples",
-                                                   help="One-way latencies (ns, one per line, or .npy) to draw from."),
-    queue: QueueChoice = typer.Option(QueueChoice.risk_averse, "--queue", help="Queue-position model."),
-    maker_fee_bps: float | None = typer.Option(None, "--maker-fee-bps", help="Maker fee in bps of notional (negative "
-                                               "= rebate); default: the venue profile's."),
-    taker_fee_bps: float | None = typer.Option(None, "--taker-fee-bps", help="Taker fee in bps of notional; default: "
-                                               "the venue profile's."),
-    fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
-                                                        "the one the tape's venue implies)."),
+    latency_ns: int = LATENCY_NS,
+    latency_samples: Path | None = LATENCY_SAMPLES,
+    queue: QueueChoice = QUEUE,
+    maker_fee_bps: float | None = MAKER_FEE_BPS,
+    taker_fee_bps: float | None = TAKER_FEE_BPS,
+    fee_profile: FeeProfileChoice | None = FEE_PROFILE,
     capital: float = typer.Option(100_000.0, "--capital", help="Capital in quote currency (leverage, returns)."),
     contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
                                                   "for a tape that does not record it (or to override it)."),

@@ -9,17 +9,22 @@ from typing import Any
 
 import typer
 
-from hftc.backtest.cli import ContractChoice, FeeProfileChoice, parse_map
+from hftc.backtest.cli import (
+    FEE_PROFILE,
+    LATENCY_NS,
+    MAKER_FEE_BPS,
+    QUEUE,
+    TAKER_FEE_BPS,
+    ContractChoice,
+    FeeProfileChoice,
+    QueueChoice,
+    parse_map,
+)
 
 
 class Sampler(str, Enum):
     tpe = "tpe"
     nsga2 = "nsga2"
-
-
-class Queue(str, Enum):
-    risk_averse = "risk_averse"
-    probabilistic = "probabilistic"
 
 
 def optimize(
@@ -58,14 +63,11 @@ def optimize(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder (default: hftc-out/<package>/optimize/<strategy>)."
     ),
-    latency_ns: int = typer.Option(1_000_000, "--latency-ns", min=0, help="Constant order entry/response latency."),
-    queue: Queue = typer.Option(Queue.risk_averse, "--queue", help="Queue-position model of resting orders."),
-    maker_fee_bps: float | None = typer.Option(None, "--maker-fee-bps", help="Maker fee, bps of notional (negative: "
-                                               "rebate); default: the venue profile's."),
-    taker_fee_bps: float | None = typer.Option(None, "--taker-fee-bps", help="Taker fee, bps of notional; default: "
-                                               "the venue profile's."),
-    fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
-                                                        "the one the tape's venue implies)."),
+    latency_ns: int = LATENCY_NS,
+    queue: QueueChoice = QUEUE,
+    maker_fee_bps: float | None = MAKER_FEE_BPS,
+    taker_fee_bps: float | None = TAKER_FEE_BPS,
+    fee_profile: FeeProfileChoice | None = FEE_PROFILE,
     contract: ContractChoice | None = typer.Option(None, "--contract", help="Contract type of every instrument, "
                                                   "for a tape that does not record it (or to override it)."),
     instrument_map: list[str] | None = typer.Option(None, "--map", help="STRATEGY_SYMBOL=TAPE_SYMBOL (repeat), or "

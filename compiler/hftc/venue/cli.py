@@ -11,7 +11,16 @@ from pathlib import Path
 
 import typer
 
-from hftc.backtest.cli import FeeProfileChoice, QueueChoice
+from hftc.backtest.cli import (
+    FEE_PROFILE,
+    LATENCY_NS,
+    LATENCY_SAMPLES,
+    MAKER_FEE_BPS,
+    QUEUE,
+    TAKER_FEE_BPS,
+    FeeProfileChoice,
+    QueueChoice,
+)
 
 
 def _say(message: str) -> None:
@@ -49,17 +58,12 @@ def venue_cmd(
                                "(tcp://HOST:PORT; port 0 picks a free one)."),
     speed: str = typer.Option("1", "--speed", help="Replay speed: X times the recorded pace, or `max`."),
     summary: Path | None = typer.Option(None, "--summary", help="Write the JSON summary here when the venue ends."),
-    latency_ns: int = typer.Option(1_000_000, "--latency-ns", min=0, help="Constant one-way order latency in ns "
-                                   "(tape time)."),
-    latency_samples: Path | None = typer.Option(None, "--latency-samples",
-                                                   help="One-way latencies (ns, one per line, or .npy) to draw from."),
-    queue: QueueChoice = typer.Option(QueueChoice.risk_averse, "--queue", help="Queue-position model."),
-    maker_fee_bps: float | None = typer.Option(None, "--maker-fee-bps", help="Maker fee in bps of notional (negative "
-                                               "= rebate); default: the venue profile's."),
-    taker_fee_bps: float | None = typer.Option(None, "--taker-fee-bps", help="Taker fee in bps of notional; default: "
-                                               "the venue profile's."),
-    fee_profile: FeeProfileChoice | None = typer.Option(None, "--fee-profile", help="Venue fee profile (default: "
-                                                        "the one the tape's venue implies)."),
+    latency_ns: int = LATENCY_NS,
+    latency_samples: Path | None = LATENCY_SAMPLES,
+    queue: QueueChoice = QUEUE,
+    maker_fee_bps: float | None = MAKER_FEE_BPS,
+    taker_fee_bps: float | None = TAKER_FEE_BPS,
+    fee_profile: FeeProfileChoice | None = FEE_PROFILE,
     credentials_env: str | None = typer.Option(None, "--credentials-env", help="Sessions must log on with the "
                                                "secret in this environment variable (default: any is accepted)."),
     credentials_file: Path | None = typer.Option(None, "--credentials-file", help="...or with the secret in this "

@@ -81,13 +81,6 @@ class Fd {
   int fd_;
 };
 
-inline sockaddr_in to_sockaddr(in_addr addr, std::uint16_t port) noexcept {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr = addr;
-  return sa;
-}
 }  // namespace detail
 
 /// Non-blocking receiver. poll() takes up to `batch` datagrams in one recvmmsg call; datagram i
@@ -114,7 +107,7 @@ class UdpReceiver {
     // A larger buffer rides out bursts; the kernel caps it at net.core.rmem_max without failing.
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof rcvbuf_bytes);
     kernel_ts_ = ::setsockopt(fd_.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
-    const sockaddr_in sa = detail::to_sockaddr(ep.addr, ep.port);
+    const sockaddr_in sa = net::to_sockaddr(ep.addr, ep.port);
     if (::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
       throw detail::sys_error("bind " + ep.url());
     }
@@ -206,7 +199,7 @@ class UdpSender {
  public:
   explicit UdpSender(const UdpEndpoint& ep, in_addr iface = in_addr{htonl(INADDR_LOOPBACK)})
       : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
-        to_(detail::to_sockaddr(ep.addr, ep.port)) {
+        to_(net::to_sockaddr(ep.addr, ep.port)) {
     if (fd_.get() < 0) throw detail::sys_error("socket");
     const int sndbuf = 8 << 20;
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);

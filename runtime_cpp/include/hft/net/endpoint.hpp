@@ -66,4 +66,13 @@ inline bool parse_ipv4_url(std::string_view url, std::string_view scheme, std::s
   return true;
 }
 
+/// The socket address of an IPv4 address and port.
+inline sockaddr_in to_sockaddr(in_addr addr, std::uint16_t port) noexcept {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr = addr;
+  return sa;
+}
+
 }  // namespace hft::net

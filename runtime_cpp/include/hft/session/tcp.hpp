@@ -54,13 +54,6 @@ inline std::optional<TcpEndpoint> parse_tcp_url(std::string_view url, std::strin
 }
 
 namespace detail {
-inline sockaddr_in to_sockaddr(in_addr addr, std::uint16_t port) noexcept {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr = addr;
-  return sa;
-}
 inline void set_nodelay(int fd) noexcept {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -99,7 +92,7 @@ class TcpConnection {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
     detail::set_nodelay(fd_);
-    const sockaddr_in sa = detail::to_sockaddr(ep.addr, ep.port);
+    const sockaddr_in sa = net::to_sockaddr(ep.addr, ep.port);
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0) {
       connected_ = true;
       return true;
@@ -222,7 +215,7 @@ class TcpListener {
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
     const int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    const sockaddr_in sa = detail::to_sockaddr(ep.addr, ep.port);
+    const sockaddr_in sa = net::to_sockaddr(ep.addr, ep.port);
     if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
         ::listen(fd_, backlog) != 0) {
       const int e = errno;
