@@ -45,7 +45,7 @@ STAGES = "hftc_stage_latency_ns"
 
 
 def modes(rate_hz: float) -> dict[str, list[str]]:
-    return {"threaded": ["--no-pin", "--rate-hz", str(rate_hz)],
+    return {"threaded": ["--threads", "split", "--no-pin", "--rate-hz", str(rate_hz)],
             "inline": ["--inline", "--no-pin", "--rate-hz", str(rate_hz)],
             "inline_hot": ["--inline", "--no-pin", "--rate-hz", str(rate_hz * 10)]}
 

@@ -13,7 +13,9 @@ Programs under test, run interleaved `--runs` times, all with the same venue, ta
 
   echo             wire_to_wire/echo.cpp: busy-polls UDP, writes 64 bytes on TCP per packet (the floor)
   engine_inline    the fx_market_maker example's engine, --md and --venue through the probe, --inline
-  engine_threaded  the same, with the schema's thread split (unpinned)
+  engine_threaded  the same, with the schema's thread split (unpinned, --threads split)
+  engine_default   the same with the engine's default (--threads auto: the split only when there is a
+                   CPU for each pipeline thread and one more; one thread on a 2-core machine)
 
 The probe and echo are compiled by this script (g++ -O2); the engine is built as
 benchmarks/replay_throughput.py builds it. The table shows per program the medians over runs of
@@ -42,6 +44,8 @@ from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, Instrument, wr
 from replay_throughput import EXAMPLE, REPO, build_engine
 
 HERE = Path(__file__).resolve().parent / "wire_to_wire"
+#: The engine's thread modes under test, by program name.
+THREADS = {"engine_inline": ["--threads", "inline"], "engine_threaded": ["--threads", "split"], "engine_default": []}
 SECRET = "wire-to-wire-bench-secret"
 START_DELAY_MS = 2500
 MID = 110_000
@@ -123,7 +127,7 @@ def run_once(program: str, exes: dict[str, Path], engine: Path, tape: Path, pack
             cmd = [str(exes["echo"]), str(target_md), str(probe_tcp), str(total)]
         else:
             cmd = [str(engine), "--md", f"udp://127.0.0.1:{target_md}", "--venue", f"tcp://127.0.0.1:{probe_tcp}",
-                   "--no-pin", "--duration-s", str(total), *(["--inline"] if program == "engine_inline" else [])]
+                   "--no-pin", "--duration-s", str(total), *THREADS[program]]
         target = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                   env={**os.environ, "FX_MM_API_KEY": SECRET})
         out, err = probe.communicate(timeout=total + 60)
@@ -156,7 +160,7 @@ def main() -> None:
         raise SystemExit("g++ is needed to compile the probe and the echo program")
     engine = build_engine(args.cache / "replay_bench")
     exes = compile_native(args.cache / "wire_to_wire")
-    programs = ("echo", "engine_inline", "engine_threaded")
+    programs = ("echo", *THREADS)
     runs: dict[str, list[dict]] = {p: [] for p in programs}
     with tempfile.TemporaryDirectory(prefix="w2w_") as tmp:
         tape = Path(tmp) / "eurusd.hftt"

@@ -559,7 +559,7 @@ def test_threaded_engine_order_entry_under_tsan(tmp_path_factory, fx, tmp_path: 
     for _ in range(2):
         venue = FakeVenue(fx, drop_after=30, forget=1, fill_every=40)
         try:
-            run = run_engine(engine, tape, venue, tmp_path / "s.json", env=env, timeout=120)
+            run = run_engine(engine, tape, venue, tmp_path / "s.json", "--threads", "split", env=env, timeout=120)
         finally:
             venue.close()
         # Some kernels' ASLR layouts defeat TSan; the standard workaround is to run without it.

@@ -110,7 +110,9 @@ class CppBackend:
                                            "clang-format" if formatted else None))
         engine = engine_view(components, ir)
         if engine is not None:
-            text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine)
+            # The venue's side of the wire, when the schema has one, also serves the engine's backtest.
+            venue = venue_view(ir, view, engine) if engine["md"] else None
+            text = env.get_template("engine_main.cpp.j2").render(v=view, c=components, e=engine, vn=venue)
             files.append(GeneratedFile("src/engine_main.cpp", text, "clang-format"))
             files.append(GeneratedFile("Dockerfile", env.get_template("Dockerfile.j2").render(
                 c=components, uid=contract.ENGINE_UID, journal_dir=contract.JOURNAL_DIR,
@@ -122,10 +124,11 @@ class CppBackend:
                                        ("bench_pipeline.cpp.j2", "bench/bench_pipeline.cpp")):
                     text = env.get_template(template).render(v=view, c=components, e=engine)
                     files.append(GeneratedFile(path, text, "clang-format"))
-                venue = venue_view(ir, view, engine)
                 if venue is not None:
-                    text = env.get_template("venue_main.cpp.j2").render(v=view, c=components, e=engine, vn=venue)
-                    files.append(GeneratedFile("src/venue_main.cpp", text, "clang-format"))
+                    for template, path in (("venue_wire.hpp.j2", f"include/{pkg}/venue_{pipeline}.hpp"),
+                                           ("venue_main.cpp.j2", "src/venue_main.cpp")):
+                        text = env.get_template(template).render(v=view, c=components, e=engine, vn=venue)
+                        files.append(GeneratedFile(path, text, "clang-format"))
             if engine["order_entry"] is not None:
                 text = env.get_template("order_entry.hpp.j2").render(v=view, c=components, e=engine)
                 files.append(GeneratedFile(f"include/{pkg}/order_entry.hpp", text, "clang-format"))

@@ -89,10 +89,24 @@ def read_latency_samples(path: Path) -> list[int]:
     return samples
 
 
-def _print_table(summary: dict) -> None:
+def _print_rows(title: str, rows: list[tuple[str, str]]):
+    """A two-column table of `rows` on stdout; returns the console for the lines under it."""
     from rich.console import Console
     from rich.table import Table
 
+    from hftc.diagnostics.color import rich_options
+
+    table = Table(title=title, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in rows:
+        table.add_row(k, v)
+    console = Console(**rich_options())
+    console.print(table)
+    return console
+
+
+def _print_table(summary: dict) -> None:
     from hftc.backtest.result import ratio_basis
 
     ccy = summary.get("settlement_currency") or "quote ccy"
@@ -109,15 +123,7 @@ def _print_table(summary: dict) -> None:
         ("Events", f"{summary['events']:,}"), ("Replay time", f"{summary['seconds']:.3f} s"),
         ("Events / s", f"{summary['events_per_s']:,.0f}"),
     ]
-    table = Table(title=f"Backtest of {summary['strategy']}", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in rows:
-        table.add_row(k, v)
-    from hftc.diagnostics.color import rich_options
-
-    console = Console(**rich_options())
-    console.print(table)
+    console = _print_rows(f"Backtest of {summary['strategy']}", rows)
     imap = ", ".join(f"{k} → {v}" for k, v in summary["instrument_map"].items())
     console.print(f"instruments: {imap} ({summary['instrument_map_how']})", highlight=False)
     console.print(f"Sharpe and Sortino: {ratio_basis(summary)}", highlight=False)
@@ -132,7 +138,11 @@ def _print_table(summary: dict) -> None:
 def backtest_cmd(
     schema: Path = typer.Argument(..., help="Schema file."),
     more_data: list[Path] | None = typer.Argument(None, help="More data files (as if given with --data)."),
-    strategy: str = typer.Option(..., "--strategy", "-s", help="Strategy to backtest."),
+    strategy: str | None = typer.Option(None, "--strategy", "-s", help="Strategy to backtest (its rules in the "
+                                        "native backtest engine)."),
+    pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Pipeline to backtest: the generated engine "
+                                        "itself (feed handler, strategy, risk gate, order managers, gateway) "
+                                        "against the venue's matcher, in tape time."),
     data: list[Path] | None = typer.Option(None, "--data", "-d",
                                               help="Market data: .hftt tapes, or captures converted on the fly "
                                                    "(repeat, or list several after the schema)."),
@@ -163,7 +173,7 @@ def backtest_cmd(
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on a tape whose data-quality record has "
                                      "unresolved problems (written with `hftc data convert --on-error keep`)."),
 ) -> None:
-    """Backtest a strategy of SCHEMA on recorded market data with the native engine."""
+    """Backtest a strategy (or the generated engine of a pipeline) of SCHEMA on recorded market data."""
     import json
 
     from hftc.backtest.errors import BacktestError
@@ -175,6 +185,14 @@ def backtest_cmd(
 
     say = (lambda _m: None) if json_output else _say
     data_paths = list(data or []) + list(more_data or [])
+    strategy_only = {"--capital": capital != 100_000.0, "--contract": contract is not None, "--map": bool(instrument_map),
+                     "--cancel": cancel is not CancelChoice.replace_at_once, "--bar-seconds": bar_seconds != 60.0,
+                     "--no-risk": no_risk, "--report": report is not None, "--each": each}
+    refusal = _which_target(strategy, pipeline, [k for k, v in strategy_only.items() if v])
+    if refusal is not None:
+        print(render_all([refusal.diagnostic()], "text", lambda _f: None, color=wants_color(sys.stderr)),
+              file=sys.stderr)
+        raise typer.Exit(1)
     missing = _missing_inputs(data_paths, params, latency_samples)
     if missing:  # before compiling anything: the strategy's library takes the best part of a minute
         fail_early = [BacktestError("HFT1112", m, help="check the paths given to --data, --params and "
@@ -190,6 +208,10 @@ def backtest_cmd(
 
     if not result.ok or has_errors(result.diagnostics):
         fail(result.diagnostics)
+    if pipeline is not None:
+        _pipeline_backtest(result, pipeline, data_paths, latency_ns, latency_samples, queue, maker_fee_bps,
+                           taker_fee_bps, fee_profile, params, allow_dirty, json_output, say, fail)
+        return
     try:
         from hftc.backtest import BacktestOptions, compile_strategy
         from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
@@ -253,6 +275,76 @@ def backtest_cmd(
         print(json.dumps({**res.json_summary(), "data_quality": quality}))
     else:
         _print_table(res.summary)
+
+
+def _which_target(strategy: str | None, pipeline: str | None, strategy_only: list[str]):
+    """A BacktestError (HFT1109) unless exactly one of --strategy and --pipeline is given, and no
+    option of a strategy backtest comes with --pipeline."""
+    from hftc.backtest.errors import BacktestError
+
+    if (strategy is None) == (pipeline is None):
+        return BacktestError("HFT1109", "give --strategy NAME or --pipeline NAME" +
+                             (", not both" if strategy is not None else ""),
+                             help="--strategy runs a strategy's rules in the backtest engine (fast: what "
+                                  "`hftc optimize` uses); --pipeline runs the generated engine itself, as it trades")
+    if pipeline is not None and strategy_only:
+        return BacktestError("HFT1109", f"{', '.join(strategy_only)} applies to --strategy backtests only",
+                             help="a --pipeline backtest runs the engine as deployed: its risk gate, quote "
+                                  "management and instruments are the schema's")
+    return None
+
+
+def _pipeline_backtest(result, pipeline: str, data_paths: list[Path], latency_ns: int, latency_samples: Path | None,
+                       queue, maker_fee_bps, taker_fee_bps, fee_profile, params: Path | None, allow_dirty: bool,
+                       json_output: bool, say, fail) -> None:
+    """`hftc backtest --pipeline`: the generated engine against the venue's matcher (hftc.backtest.pipeline)."""
+    import json
+
+    from hftc.backtest.errors import BacktestError
+    from hftc.backtest.fees import resolve_fees
+    from hftc.backtest.inputs import refuse_dirty, resolve_tape, tape_quality_of
+    from hftc.backtest.pipeline import PipelineOptions, run_pipeline_backtest
+    from hftc.data import open_tape
+    from hftc.data.errors import DataError
+    from hftc.data.quality import summary_line
+    from hftc.diagnostics.color import wants_color
+    from hftc.diagnostics.render import render_all
+
+    def warn(diagnostics) -> None:
+        if diagnostics:
+            print(render_all(list(diagnostics), "text", result.sources.lookup, color=wants_color(sys.stderr)),
+                  file=sys.stderr)
+
+    try:
+        samples = read_latency_samples(latency_samples) if latency_samples is not None else None
+        tape = resolve_tape(data_paths, say, warn)
+        quality = tape_quality_of(tape)
+        print(f"· {summary_line(quality)}", file=sys.stderr)
+        refuse_dirty(tape, quality, allow_dirty)
+        fees = resolve_fees(open_tape(tape, validate=False).meta, maker_fee_bps, taker_fee_bps,
+                            fee_profile.value if fee_profile is not None else None)
+        print(f"· {fees.line()}", file=sys.stderr)
+        opt = PipelineOptions(latency_ns=latency_ns, latency_samples=samples, queue=queue.value,
+                              maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps, params=params)
+        summary = run_pipeline_backtest(result.ir, pipeline, tape, opt, say)
+    except (BacktestError, DataError) as exc:
+        fail([exc.diagnostic()])
+    if json_output:
+        print(json.dumps({**summary, "data_quality": quality}))
+        return
+    sent = summary["sent"]
+    rows = [("PnL after fees (quote ccy)", f"{summary['pnl']:,.2f}"), ("Fees (quote ccy)", f"{summary['fees']:,.2f}"),
+            ("Turnover (quote ccy)", f"{summary['turnover']:,.2f}"),
+            ("Requests (new / cancel / replace)", f"{sent['new']:,} / {sent['cancel']:,} / {sent['replace']:,}"),
+            ("Fills", f"{summary['fills']:,}"), ("Venue rejects", f"{summary['venue_rejects']:,}"),
+            ("Risk-gate rejects", f"{summary['risk_rejects']:,}"), ("Open at the end", f"{summary['open_orders']:,}"),
+            ("Messages", f"{summary['messages']:,}"), ("Replay time", f"{summary['seconds']:.3f} s"),
+            ("Messages / s", f"{summary['messages_per_s']:,.0f}")]
+    rows += [(f"Position {k}", f"{v:g}") for k, v in summary["position"].items()]
+    console = _print_rows(f"Backtest of pipeline {pipeline} (the generated engine)", rows)
+    lat = summary["latency"]
+    console.print(f"latency: entry {lat.get('entry_ns', 0):,} ns, response {lat.get('response_ns', 0):,} ns; "
+                  f"queue: {summary['queue']}", highlight=False)
 
 
 def _run_each(schema: Path, strategy: str, ir, data_paths: list[Path], values: dict, options, allow_dirty: bool,

@@ -1,4 +1,5 @@
-"""Generate the schema's C++ and build its `<pkg>_venue`, once per content hash, in the build cache.
+"""Generate the schema's C++ and build its `<pkg>_venue` (or `<pkg>_engine`), once per content hash, in the
+build cache.
 
 The key covers the generated sources, the C++ runtime headers and the build flavour, so a changed
 schema, runtime or template rebuilds and an unchanged one starts at once. A build goes to a
@@ -64,26 +65,35 @@ def generated_cpp(ir: Schema) -> dict[str, bytes]:
 
 def build_venue(ir: Schema, progress: Callable[[str], None], sanitize: bool = False) -> Path:
     """The `<pkg>_venue` executable of `ir` (built, or taken from the cache)."""
+    return _build(ir, "venue", progress, sanitize)
+
+
+def build_engine(ir: Schema, progress: Callable[[str], None], sanitize: bool = False) -> Path:
+    """The `<pkg>_engine` executable of `ir`, with its in-process backtest venue (`--backtest`)."""
+    return _build(ir, "engine", progress, sanitize)
+
+
+def _build(ir: Schema, program: str, progress: Callable[[str], None], sanitize: bool) -> Path:
     from hftc.paths import build_cache, runtime_cpp_dir
 
     missing = [t for t in ("cmake", "ninja", "g++") if shutil.which(t) is None]
     if missing:
-        raise VenueError("HFT1504", f"building the venue needs {', '.join(missing)}",
+        raise VenueError("HFT1504", f"building the {program} needs {', '.join(missing)}",
                          help="install them (Debian: `apt-get install cmake ninja-build g++`)")
     check_venue(ir)
     files = generated_cpp(ir)
     runtime = runtime_cpp_dir()
-    digest = hashlib.sha256(b"asan" if sanitize else b"release")
+    digest = hashlib.sha256((b"asan" if sanitize else b"release") + program.encode())
     for name in sorted(files):
         if name != "hftc-manifest.json":
             digest.update(name.encode() + b"\0" + files[name])
     for path in sorted(p for p in (runtime / "include").rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(runtime)).encode() + b"\0" + path.read_bytes())
-    home = build_cache() / "venue" / digest.hexdigest()[:16]
-    target = f"{ir.package_snake}_venue"
+    home = build_cache() / program / digest.hexdigest()[:16]
+    target = f"{ir.package_snake}_{program}"
     exe = home / "build" / target
     if exe.is_file():
-        progress(f"venue {target} from the build cache")
+        progress(f"{program} {target} from the build cache")
         return exe
     src = home / "src"
     if src.exists():

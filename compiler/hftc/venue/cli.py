@@ -76,6 +76,10 @@ def venue_cmd(
                                              help="Every this long (tape time) publish each instrument's book as a "
                                                   "snapshot message, so a session that joins late or lost packets "
                                                   "gets a book (0: only the tape's own snapshots)."),
+    lockstep: bool = typer.Option(False, "--lockstep", help="Replay one packet and one report at a time, each "
+                                  "answered by the engine (`<pkg>_engine --lockstep`) before the next: the engine "
+                                  "then sends exactly the requests of `hftc backtest --pipeline` on the same data. "
+                                  "Waits up to 30 s for the session's logon; implies --speed max."),
     sanitize: bool = typer.Option(False, "--sanitize", help="Build and run the venue with AddressSanitizer and "
                                   "UndefinedBehaviorSanitizer (Debug)."),
 ) -> None:
@@ -147,7 +151,7 @@ def venue_cmd(
                        maker_fee_bps=fees.maker_bps, taker_fee_bps=fees.taker_bps,
                        credentials_env=credentials_env, credentials_file=credentials_file,
                        keep_orders=keep_orders, start_delay_ms=start_delay_ms,
-                       snapshot_interval_ms=snapshot_interval_ms)
+                       snapshot_interval_ms=snapshot_interval_ms, lockstep=lockstep)
         code, report = run.run(_say)
     except (VenueError, BacktestError, DataError) as exc:
         fail([exc.diagnostic()])

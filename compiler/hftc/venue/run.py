@@ -34,6 +34,7 @@ class VenueRun:
     keep_orders: bool
     start_delay_ms: int
     snapshot_interval_ms: int = 0
+    lockstep: bool = False
 
     def command(self, summary: Path, samples: Path | None) -> list[str]:
         cmd = [str(self.exe), "--tape", str(self.tape), "--md", self.md, "--orders", self.orders,
@@ -49,6 +50,8 @@ class VenueRun:
             cmd.append("--keep-orders-on-disconnect")
         if self.snapshot_interval_ms > 0:
             cmd += ["--snapshot-interval-ms", str(self.snapshot_interval_ms)]
+        if self.lockstep:
+            cmd.append("--lockstep")
         return cmd
 
     def run(self, say: Callable[[str], None]) -> tuple[int, dict | None]:

@@ -76,9 +76,13 @@ class PacketPublisher {
   std::uint64_t skipped() const noexcept { return skipped_; }
   std::uint64_t next_seq() const noexcept { return seq_; }
 
+  /// Stamps the packets sent from now on with `ns` instead of the wall clock (a lockstep venue
+  /// sends tape time, so the receiver's clock is the tape's); 0 goes back to the wall clock.
+  void stamp_with(std::uint64_t ns) noexcept { fixed_ns_ = ns; }
+
  private:
   bool send(PacketWriter& w) {
-    w.stamp(realtime_ns());
+    w.stamp(fixed_ns_ != 0 ? fixed_ns_ : realtime_ns());
     const std::span<const char> bytes = w.finish();
     const std::uint64_t this_seq = seq_++;
     if (std::binary_search(opt_.skip.begin(), opt_.skip.end(), this_seq)) {
@@ -98,6 +102,7 @@ class PacketPublisher {
   std::vector<char> packet_;
   PacketWriter writer_;
   std::uint64_t seq_;
+  std::uint64_t fixed_ns_ = 0;
   std::uint64_t sent_ = 0;
   std::uint64_t skipped_ = 0;
   Error error_ = Error::kNone;

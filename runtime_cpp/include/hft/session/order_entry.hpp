@@ -39,6 +39,17 @@ struct NoSessionCodec {
   static constexpr bool kHasReplace = true;
 };
 
+/// A venue in the same process (the engine's backtest): it takes the gateway's encoded requests
+/// and hands back its encoded reports, so both go through the schema's codecs as on the wire.
+class LocalVenue {
+ public:
+  virtual ~LocalVenue() = default;
+  /// One request, as the gateway encoded it.
+  virtual void request(std::span<const char> frame) = 0;
+  /// The next report due to us (valid until the next call), or false.
+  virtual bool report(std::span<const char>& frame) = 0;
+};
+
 struct OrderEntryConfig {
   std::string_view pipeline;
   std::span<const std::string_view> instruments;  ///< names, for metric labels and the summary
@@ -47,6 +58,8 @@ struct OrderEntryConfig {
   double fill_ratio = 0;             ///< simulated venue: share of orders filled
   std::uint64_t seed = 1;            ///< simulated venue
   std::optional<VenueConfig> venue;  ///< the TCP venue; the simulated one when absent
+  LocalVenue* local = nullptr;       ///< else an in-process venue (not owned); needs a Codec
+  std::FILE* request_log = nullptr;  ///< one line per request sent (OrderRouter::log_requests)
 };
 
 template <class Codec, class FillSink>
@@ -87,7 +100,11 @@ class OrderEntry {
     if constexpr (kSession) {
       if (cfg.venue) venue_ = std::make_unique<VenueSession<Codec, Router>>(*cfg.venue, router_);
     }
-    if (!venue_) sim_.emplace(cfg.fill_ratio, cfg.seed);
+    if constexpr (kSession) {
+      if (!venue_ && cfg.local != nullptr) local_buf_.resize(Codec::kMaxMessageBytes);
+    }
+    if (!venue_ && !local()) sim_.emplace(cfg.fill_ratio, cfg.seed);
+    router_.log_requests(cfg.request_log);
   }
 
   /// Crash recovery, before the first poll(): replays the order-entry messages of the audit
@@ -131,11 +148,33 @@ class OrderEntry {
         return;
       }
     }
+    if constexpr (kSession) {
+      if (local()) {
+        poll_local(now_ns);
+        publish();
+        return;
+      }
+    }
     sim_->poll([this](const oms::ExecReport& r) { router_.on_report(r); });
     router_.pump([this](const oms::Action& a, trading::InstrumentId, std::uint64_t request) {
       sim_->send(a, request);
     });
     publish();
+  }
+
+  /// Lockstep: one heartbeat per market-data packet and report handled (VenueSession::ack).
+  void ack(std::uint64_t n, std::uint64_t now_ns) {
+    if constexpr (kSession) {
+      if (venue_) venue_->ack(n, now_ns);
+    }
+  }
+
+  /// Reports and order rejects received so far (lockstep counts what it must answer).
+  [[nodiscard]] std::uint64_t reports_received() const noexcept {
+    const RouterCounters& c = router_.counters();
+    std::uint64_t n = 0;
+    for (const std::uint64_t k : c.reports) n += k;
+    return n;
   }
 
   /// The kill switch: cancel everything resting or in flight; the caller stops calling want().
@@ -148,6 +187,9 @@ class OrderEntry {
     }
     return true;
   }
+
+  /// True while requests can go out: logged on and not suspended for a reconcile.
+  [[nodiscard]] bool active() const noexcept { return logged_on() && router_.quoting(); }
 
   /// Whether the engine trades through a venue session (readiness then needs a logon).
   [[nodiscard]] bool has_venue() const noexcept { return static_cast<bool>(venue_); }
@@ -195,7 +237,7 @@ class OrderEntry {
     std::snprintf(
         line, sizeof line,
         "venue %s: %llu new, %llu cancel, %llu replace sent, %llu fills, position %lld",
-        venue_ ? "tcp" : "simulated", ull(c.sent[0]), ull(c.sent[1]), ull(c.sent[2]),
+        venue_kind(), ull(c.sent[0]), ull(c.sent[1]), ull(c.sent[2]),
         ull(c.reports[static_cast<std::size_t>(oms::ExecKind::kFill)]),
         static_cast<long long>(router_.instruments() > 0 ? router_.oms(0).position() : 0));
     return line;
@@ -204,7 +246,7 @@ class OrderEntry {
   /// The summary's "order_entry" object (no trailing newline).
   void write_json(std::FILE* f) const {
     const RouterCounters& c = router_.counters();
-    std::fprintf(f, "{\"venue\": \"%s\", \"sent\": {", venue_ ? "tcp" : "simulated");
+    std::fprintf(f, "{\"venue\": \"%s\", \"sent\": {", venue_kind());
     for (std::size_t k = 0; k < kActionKinds; ++k) {
       std::fprintf(f, "%s\"%s\": %llu", k ? ", " : "", std::string(kActionKindNames[k]).c_str(),
                    ull(c.sent[k]));
@@ -269,6 +311,38 @@ class OrderEntry {
   }
 
  private:
+  [[nodiscard]] bool local() const noexcept { return cfg_.local != nullptr && !venue_; }
+
+  [[nodiscard]] const char* venue_kind() const noexcept {
+    return venue_ ? "tcp" : (local() ? "backtest" : "simulated");
+  }
+
+  // The in-process venue: its reports through the schema's decoder, then our requests through
+  // the gateway's encoder, in the order a session's poll() takes them.
+  void poll_local(std::uint64_t now_ns) {
+    if constexpr (kSession) {
+      std::span<const char> frame;
+      while (cfg_.local->report(frame)) {
+        Inbound in;
+        if (!Codec::decode(frame, in)) {
+          ++local_undecodable_;
+          continue;
+        }
+        if (in.type == Inbound::Type::kOrderReject) {
+          router_.on_reject(in.report.cl_ord_id);
+        } else if (in.type == Inbound::Type::kExecReport) {
+          router_.on_report(in.report);
+        }
+      }
+      router_.pump([&](const oms::Action& a, trading::InstrumentId inst, std::uint64_t request) {
+        const std::size_t n = codec_.encode_action(local_buf_, ++local_seq_, a, request, inst, now_ns);
+        if (n > 0) cfg_.local->request(std::span<const char>(local_buf_.data(), n));
+      });
+    } else {
+      static_cast<void>(now_ns);
+    }
+  }
+
   static unsigned long long ull(std::uint64_t v) noexcept {
     return static_cast<unsigned long long>(v);
   }
@@ -326,6 +400,10 @@ class OrderEntry {
   Router router_;
   std::unique_ptr<VenueSession<Codec, Router>> venue_;
   std::optional<SimulatedVenue> sim_;
+  [[no_unique_address]] Codec codec_{};
+  std::vector<char> local_buf_;
+  std::uint64_t local_seq_ = 0;
+  std::uint64_t local_undecodable_ = 0;
   Handles m_;
   Seen seen_;
   bool recovered_ = false;

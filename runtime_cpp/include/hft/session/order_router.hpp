@@ -19,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -101,6 +102,10 @@ class OrderRouter {
   /// Moves the resting orders toward the desired quotes: send(action, instrument, request_id)
   /// for each request (request_id is the message's client order id: the order's own id, or a
   /// fresh one for a cancel). Nothing while suspended.
+  /// Writes one line per request sent to `f` (null: none): `kind instrument side px qty`, in the
+  /// order sent and without ids, so two runs of the same strategy compare line by line.
+  void log_requests(std::FILE* f) noexcept { log_ = f; }
+
   template <class Send>
   void pump(Send&& send) {
     if (!quoting_ || !any_dirty_) return;
@@ -110,6 +115,7 @@ class OrderRouter {
       ++counters_.sent[static_cast<std::size_t>(a.kind)];
       ++counters_.foreign_canceled;
       send(a, static_cast<trading::InstrumentId>(instrument_of(f.id)), remember_cancel(f.id));
+      if (log_ != nullptr) log(a, instrument_of(f.id));
     }
     foreign_.clear();
     std::array<oms::Action, oms::OrderManager::kMaxActions> out{};
@@ -123,6 +129,7 @@ class OrderRouter {
         std::uint64_t request = a.cl_ord_id;
         if (a.kind == oms::ActionKind::kCancel) request = remember_cancel(a.cl_ord_id);
         send(a, static_cast<trading::InstrumentId>(i), request);
+        if (log_ != nullptr) log(a, i);
       }
     }
   }
@@ -300,6 +307,13 @@ class OrderRouter {
   }
 
  private:
+  void log(const oms::Action& a, std::size_t instrument) const noexcept {
+    const std::string_view kind = oms::to_string(a.kind);
+    std::fprintf(log_, "%.*s %zu %s %lld %lld\n", static_cast<int>(kind.size()), kind.data(), instrument,
+                 a.side == Side::Bid ? "buy" : "sell", static_cast<long long>(a.px),
+                 static_cast<long long>(a.qty));
+  }
+
   void apply(std::size_t i, std::uint64_t id, oms::ExecKind kind) noexcept {
     oms::ExecReport r;
     r.cl_ord_id = id;
@@ -350,6 +364,7 @@ class OrderRouter {
   std::uint64_t next_cancel_ = 0;
   RouterCounters counters_;
   Recovery recovery_;
+  std::FILE* log_ = nullptr;
 };
 
 /// The venue of the engine's synthetic market: acknowledges every request on the next poll(), as a

@@ -135,6 +135,16 @@ class VenueSession {
     if (!conn_.flush()) drop(now_ns, std::nullopt);
   }
 
+  /// Lockstep (the venue waits for an answer to each packet and report): `n` heartbeats now, one
+  /// per message handled, after the requests they caused. Only while the session is active.
+  void ack(std::uint64_t n, std::uint64_t now_ns) {
+    if (!conn_.connected() || session_.state() != State::kActive) return;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      send(codec_.encode_heartbeat(buf_, session_.next_heartbeat_seq(now_ns), now_ns));
+    }
+    if (!conn_.flush()) drop(now_ns, std::nullopt);
+  }
+
   /// Begins a clean stop: the router cancels what rests; once nothing is live (or at once when not
   /// logged on) we log out. Keep calling poll() until done().
   void stop(std::uint64_t now_ns) {

@@ -28,6 +28,16 @@ struct RunInfo {
   double lot = 1.0;                                            ///< quantity of one lot
 };
 
+/// The matching settings of `cfg` into `run` (queue model, fees, latency), as the summary reports them.
+inline void describe_matching(RunInfo& run, const Config& cfg) {
+  run.queue = cfg.queue == backtest::QueueModel::kProbabilistic ? "probabilistic" : "risk_averse";
+  run.maker_fee_bps = cfg.maker_fee_bps;
+  run.taker_fee_bps = cfg.taker_fee_bps;
+  run.entry_latency_ns = cfg.latency.entry_ns;
+  run.response_latency_ns = cfg.latency.response_ns;
+  run.latency_samples = cfg.latency.samples.size();
+}
+
 inline std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char ch : s) {

@@ -3,7 +3,8 @@
 // fx_mm_engine: pipeline `tick_to_trade` on a synthetic market, with live metrics.
 //
 //   fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME] [--duration-s S]
-//       [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]
+//       [--rate-hz R] [--fill-ratio F] [--seed N] [--threads auto|split|inline] [--inline]
+//       [--no-pin]
 //       [--spike-after-s T --spike-ns N]
 //       [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]
 //       [--summary FILE.json]
@@ -12,9 +13,11 @@
 // Every message takes the production path: a BookDelta encoded with the generated codec, dispatch()
 // into feed handler `feed`, then the pipeline (book `book`, strategy
 // `quoter`, risk gate `risk`, gateway `gateway`) on the schema's
-// threads and CPUs, or all on one thread with --inline (a machine with fewer cores). The market:
-// per instrument a two-tick-wide touch whose mid steps one tick at random, with size updates in
-// between, R messages per second.
+// threads and CPUs, or all on one thread (--threads inline, or --inline). By default (auto) the
+// split runs only when the process may use a CPU for each of its busy-polling threads and one more
+// for the rest of the machine: spinning threads sharing cores wait on the scheduler, slower than
+// one thread doing everything (a 2-core machine). The market: per instrument a two-tick-wide touch
+// whose mid steps one tick at random, with size updates in between, R messages per second.
 //
 // Orders: the quotes the risk gate accepts are the strategy's desired quotes; per instrument an
 // hft::oms::OrderManager turns them into the fewest new, cancel and replace requests against
@@ -62,6 +65,19 @@
 //                    in hftc_md_packets_dropped_total{reason} and logged at most once a second.
 //   --summary FILE   write the run's counts as JSON when the engine stops.
 //
+// --replay TAPE --backtest: a backtest of this pipeline, the code that trades live. The orders go
+// to a venue in this process (hft/venue/matcher.hpp, the backtest's queue and fill rules, as
+// fx_mm_venue) trading against the tape's own book, in tape time: the gateway's encoded
+// requests in, encoded execution reports out (venue_tick_to_trade.hpp). Latency, queue and fee
+// flags as `hftc backtest` and `hftc venue`; one thread, as fast as possible; the pipeline's clock
+// is the tape's. --venue-summary FILE writes the venue's JSON summary (orders, fills, PnL).
+//
+// --lockstep (with --md and --venue, against `fx_mm_venue --lockstep`): one thread, the tape's
+// time from the packets, and one heartbeat answered per packet and per report after the requests
+// it caused, so the venue replays in the order --backtest does and both send the same requests.
+//
+// --orders-log FILE: one line per request sent (`kind instrument side price_ticks qty_lots`).
+//
 // --venue tcp://HOST:PORT: orders go to a venue over the order-entry session instead of the
 // simulated venue. The logon secret is read from environment variable FX_MM_API_KEY, never from the
 // command line, and read again before each logon (a rotated key is picked up). On a lost connection
@@ -70,6 +86,7 @@
 // credentials) the engine stops with exit status 4.
 #include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -96,6 +113,8 @@
 #include "fx_mm/md_tick_to_trade.hpp"
 #include "fx_mm/order_entry.hpp"
 #include "fx_mm/pipeline_tick_to_trade.hpp"
+#include "fx_mm/dispatch.hpp"
+#include "fx_mm/venue_tick_to_trade.hpp"
 #include "hft/audit/journal.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/cpu.hpp"
@@ -109,6 +128,10 @@
 #include "hft/metrics/exporter.hpp"
 #include "hft/metrics/registry.hpp"
 #include "hft/metrics/shm_metrics.hpp"
+#include "hft/thread.hpp"
+#include "hft/venue/flags.hpp"
+#include "hft/venue/matcher.hpp"
+#include "hft/venue/summary.hpp"
 #include "hft/oms/credentials.hpp"
 #include "hft/session/order_entry.hpp"
 #include "hft/session/tcp.hpp"
@@ -143,6 +166,7 @@ struct Options {
   double fill_ratio = 0.0;
   std::uint64_t seed = 1;
   bool inline_stages = false;
+  bool force_split = false;  // --threads split: the schema's threads whatever the CPUs
   bool pin = true;
   double spike_after_s = -1.0;
   std::uint64_t spike_ns = 0;
@@ -152,16 +176,28 @@ struct Options {
   hft::md::GapPolicy gap_policy = hft::md::GapPolicy::kResync;
   std::string summary;
   std::optional<hft::session::TcpEndpoint> venue;
+  bool backtest = false;
+  hft::venue::Config matching = hft::venue::default_matching_config();
+  std::string venue_summary;
+  bool lockstep = false;
+  std::string orders_log;
   hft::engine::OpsOptions ops;  // the deployment contract's flags (hftc.ir.engine_contract)
 };
 
 constexpr const char* kUsage =
     "usage: fx_mm_engine [--metrics-port P] [--bind ADDR] [--shm NAME]\n"
-    "         [--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--inline] [--no-pin]\n"
+    "         [--duration-s S] [--rate-hz R] [--fill-ratio F] [--seed N] [--threads "
+    "auto|split|inline]\n"
+    "         [--inline] [--no-pin]\n"
     "         [--spike-after-s T --spike-ns N]\n"
     "         [--replay TAPE [--speed X|max] | --md udp://HOST:PORT [--gap-policy resync|halt]]\n"
     "         [--summary FILE.json]\n"
     "         [--venue tcp://HOST:PORT]\n"
+    "         [--backtest [--venue-summary FILE.json] [--latency-ns N | --latency-samples FILE]\n"
+    "          [--queue risk_averse|probabilistic] [--queue-power X] [--maker-fee-bps X]\n"
+    "          [--taker-fee-bps X]]\n"
+    "         [--lockstep]\n"
+    "         [--orders-log FILE]\n"
     "         [--health-port P] [--params FILE] [--journal PREFIX] [--shutdown-deadline-ms MS]\n"
     "         [--md-stale-ms MS] [--kill-file PATH] [--kill-token-file PATH]\n";
 
@@ -180,7 +216,10 @@ constexpr const char* kUsage =
       "  --rate-hz R         market updates per second of the synthetic market (default 20000)\n"
       "  --fill-ratio F      share of orders the simulated venue fills, in [0, 1] (default 0)\n"
       "  --seed N            seed of the synthetic market (default 1)\n"
-      "  --inline            run every stage on one thread\n"
+      "  --threads MODE      auto (default: the schema's split when there is a CPU for each of "
+      "its\n"
+      "                      threads and one more; else one thread), split, or inline\n"
+      "  --inline            run every stage on one thread (--threads inline)\n"
       "  --no-pin            do not pin threads to the pipeline's CPUs\n"
       "  --spike-after-s T   with --spike-ns N: N ns more per tick after T seconds (alerts)\n"
       "  --replay TAPE       market data from a .hftt tape instead of the synthetic market\n"
@@ -191,6 +230,18 @@ constexpr const char* kUsage =
       "  --summary FILE      write the run's counts as JSON when the engine stops\n"
       "  --venue URL         send orders to tcp://HOST:PORT over the order-entry session\n"
       "                      (logon secret from env FX_MM_API_KEY)\n"
+      "  --backtest          with --replay: trade against the tape in this process (the venue's\n"
+      "                      matcher, tape time, one thread, as fast as possible)\n"
+      "  --venue-summary F   with --backtest: write the venue's JSON summary (fills, PnL)\n"
+      "  --latency-ns N      with --backtest: one-way latency in tape ns (default 1000000)\n"
+      "  --latency-samples F with --backtest: latencies drawn from F (one ns value per line)\n"
+      "  --queue Q           with --backtest: risk_averse (default) or probabilistic\n"
+      "  --queue-power X     with --backtest: the probabilistic queue's power (default 3)\n"
+      "  --maker-fee-bps X   with --backtest: maker fee in bps (negative: rebate)\n"
+      "  --taker-fee-bps X   with --backtest: taker fee in bps\n"
+      "  --lockstep          with --md and --venue: answer each packet and report (a lockstep "
+      "venue)\n"
+      "  --orders-log FILE   write one line per request sent: kind instrument side px qty\n"
       "  --health-port P     serve /livez, /readyz and /startupz on port P (default: none)\n"
       "  --params FILE       parameter overlay (best_params.yaml); read at start and on SIGHUP\n"
       "  --journal PREFIX    append the audit journal to PREFIX-000001.hftj, ...; recover from it "
@@ -228,7 +279,8 @@ Options parse(int argc, char** argv) {
       ++i;
       continue;
     }
-    const bool flag_only = a == "--inline" || a == "--no-pin";
+    const bool flag_only =
+        a == "--inline" || a == "--no-pin" || a == "--backtest" || a == "--lockstep";
     if (!flag_only && i + 1 >= argc) usage(std::string(a) + " needs a value");
     if (a == "--metrics-port") {
       o.port = static_cast<std::uint16_t>(number(a, argv[++i], 65535));
@@ -268,6 +320,22 @@ Options parse(int argc, char** argv) {
       std::string why;
       o.venue = hft::session::parse_tcp_url(argv[++i], why);
       if (!o.venue) usage(std::string("--venue: ").append(why));
+    } else if (a == "--orders-log") {
+      o.orders_log = argv[++i];
+    } else if (a == "--backtest") {
+      o.backtest = true;
+    } else if (a == "--venue-summary") {
+      o.venue_summary = argv[++i];
+    } else if (i + 1 < argc && hft::venue::parse_matching_flag(a, argv[i + 1], o.matching, why)) {
+      if (!why.empty()) usage(why);
+      ++i;
+    } else if (a == "--lockstep") {
+      o.lockstep = true;
+    } else if (a == "--threads") {
+      const std::string_view m = argv[++i];
+      if (m != "auto" && m != "split" && m != "inline") usage("--threads is auto, split or inline");
+      o.inline_stages = m == "inline";
+      o.force_split = m == "split";
     } else if (a == "--inline") {
       o.inline_stages = true;
     } else if (a == "--no-pin") {
@@ -279,6 +347,19 @@ Options parse(int argc, char** argv) {
   if ((o.spike_after_s >= 0) != (o.spike_ns > 0))
     usage("--spike-after-s and --spike-ns go together");
   if (!o.replay.empty() && o.md) usage("--replay and --md are two market-data sources: pick one");
+  if (o.backtest) {
+    if (o.replay.empty()) usage("--backtest trades against a tape: give --replay TAPE");
+    if (o.venue) usage("--backtest and --venue are two venues: pick one");
+    o.speed = 0;  // as fast as possible: the tape is the clock
+    o.inline_stages = true;
+    o.matching.latency.seed = o.seed;
+  } else if (!o.venue_summary.empty()) {
+    usage("--venue-summary goes with --backtest");
+  }
+  if (o.lockstep) {
+    if (!o.md || !o.venue) usage("--lockstep needs --md and --venue (a lockstep venue)");
+    o.inline_stages = true;
+  }
   return o;
 }
 
@@ -864,7 +945,141 @@ class Market {
   std::uint64_t next_ = 0;
 };
 
+class BacktestVenue;
+
+// What a backtest adds to a replay: the in-process venue, and settle(), which lets the order
+// entry take what the pipeline made of an event (its quotes, sent as requests).
+struct ReplayVenue {
+  BacktestVenue* venue = nullptr;
+  std::function<void()> settle;
+  std::uint64_t* tape_ns = nullptr;  // the pipeline's clock, when it is the tape's
+  // --lockstep: after the packets of one poll (n of them, maybe 0): settle and answer the venue.
+  std::function<void(std::uint64_t)> answer;
+};
+
 namespace tape_md = fx::mm::md::tick_to_trade;
+namespace vw = fx::mm::venue_wire::tick_to_trade;
+
+// --backtest: the venue in this process (an hft::session::LocalVenue for the order entry). The
+// replay drives it row by row: row() before the engine sees a row, due() after, finish() at the
+// end.
+class BacktestVenue : public hft::session::LocalVenue {
+ public:
+  using Settle = std::function<void()>;
+  /// Tape row `r`, before the engine sees it: the requests that reached the exchange before its
+  /// exchange time, then the row into the book. Requests from now on arrive at its local time.
+  virtual void row(std::size_t r) = 0;
+  /// After the engine has seen the row: requests arrived by tape time `now`, then each report due
+  /// by then alone, with `settle()` (the engine's answer) after each.
+  virtual void due(std::int64_t now, const Settle& settle) = 0;
+  /// End of the tape: the requests in flight meet the final book, every report goes out.
+  virtual void finish(const Settle& settle) = 0;
+  /// The JSON `fx_mm_venue --summary` writes, for this run.
+  virtual std::string summary(const hft::venue::RunInfo& run) const = 0;
+  /// Requests that did not decode as the schema's new order, cancel or replace.
+  virtual std::uint64_t bad_requests() const = 0;
+};
+
+// The order of events is fx_mm_venue's with --lockstep (venue_main.cpp), so the engine's
+// requests against either are the same.
+template <class Queue>
+class TapeVenue final : public BacktestVenue {
+ public:
+  TapeVenue(const hft::backtest::Tape& tape, const hft::md::InstrumentMap& map,
+            hft::venue::Config cfg)
+      : tape_(tape), map_(map), matcher_(tape_md::kInstruments, with_value(std::move(cfg))) {
+    account_ = matcher_.account("backtest");
+    ++matcher_.account_at(account_).connections;
+  }
+
+  void request(std::span<const char> frame) override {
+    Requests h(*this);
+    if (!dispatch(frame.data(), frame.size(), h).ok() || !h.handled) ++bad_requests_;
+  }
+
+  bool report(std::span<const char>& frame) override {
+    if (ready_ == 0) return false;
+    frame = std::span<const char>(out_, ready_);
+    ready_ = 0;
+    return true;
+  }
+
+  void row(std::size_t r) override {
+    now_ = tape_.local_ts()[r];
+    matcher_.deliver(tape_.exch_ts()[r]);
+    vw::apply_row(tape_, map_, matcher_, r);
+  }
+
+  void due(std::int64_t now, const Settle& settle) override {
+    matcher_.deliver(now);
+    pending_.clear();
+    matcher_.pop_due(now, [this](const hft::venue::Report& x) { pending_.push_back(x); });
+    for (const hft::venue::Report& x : pending_) {
+      if (encode(x)) settle();
+    }
+  }
+
+  void finish(const Settle& settle) override {
+    matcher_.deliver_all();
+    due(std::numeric_limits<std::int64_t>::max(), settle);
+  }
+
+  std::string summary(const hft::venue::RunInfo& run) const override {
+    return hft::venue::summary_json(matcher_, run, tape_md::kInstrumentNames);
+  }
+
+  std::uint64_t bad_requests() const override { return bad_requests_; }
+
+ private:
+  // The gateway's requests, read as fx_mm_venue reads them.
+  struct Requests : IgnoreAll {
+    TapeVenue& v;
+    bool handled = false;
+    explicit Requests(TapeVenue& venue) : v(venue) {}
+    void on_new_order(const NewOrder& m) {
+      handled = true;
+      v.submit(vw::new_request(m));
+    }
+    void on_cancel_order(const CancelOrder& m) {
+      handled = true;
+      v.submit(vw::cancel_request(m));
+    }
+    void on_replace_order(const ReplaceOrder& m) {
+      handled = true;
+      v.submit(vw::replace_request(m));
+    }
+  };
+
+  static hft::venue::Config with_value(hft::venue::Config cfg) {
+    cfg.value.assign(tape_md::kInstruments, (1.0 / 100000.0) * (1000.0 / 1.0));
+    return cfg;
+  }
+
+  void submit(hft::venue::Request q) {
+    q.account = account_;
+    matcher_.submit(q, now_);
+  }
+
+  // `x` as the schema's message, ready for report(); false when it cannot be encoded.
+  bool encode(const hft::venue::Report& x) {
+    ready_ = x.type == hft::venue::Report::Type::kCancelReject
+                 ? vw::encode_reject(x, ++seq_, out_)
+                 : vw::encode_report(x, ++seq_, ++exec_id_, out_);
+    return ready_ != 0;
+  }
+
+  const hft::backtest::Tape& tape_;
+  const hft::md::InstrumentMap& map_;
+  hft::venue::Matcher<Queue> matcher_;
+  std::uint32_t account_ = 0;
+  std::int64_t now_ = 0;
+  std::vector<hft::venue::Report> pending_;
+  char out_[vw::kOutBytes] = {};
+  std::size_t ready_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t exec_id_ = 0;
+  std::uint64_t bad_requests_ = 0;
+};
 
 // One framed message on the production decode path: dispatch() into the generated feed handler,
 // stamped with its receive time, timed and counted.
@@ -984,10 +1199,12 @@ hft::backtest::Tape open_tape(const std::string& path) {
   }
 }
 
-// --replay: every tape event through the generated encoder and the real dispatch, paced.
+// --replay: every tape event through the generated encoder and the real dispatch, paced. With a
+// backtest venue, each row goes to its book first, then to the pipeline (stamped with the row's
+// tape time), then the reports it made due come back one at a time.
 template <class Feed, class Service>
 void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::TscClock& clock,
-            Summary& sum, Service&& service) {
+            Summary& sum, Service&& service, const ReplayVenue& rv) {
   const hft::backtest::Tape tape = open_tape(opt.replay);
   tape_md::TapeEncoder encoder(tape);
   for (const std::string& note : encoder.map().notes)
@@ -1010,10 +1227,22 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
             opt.duration_s) {
       break;
     }
+    if (rv.venue != nullptr) {
+      rv.venue->row(i);
+      const std::size_t len = encoder.encode(i, buf.data());
+      if (len != 0) {
+        *rv.tape_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(local[i], 1));
+        ingress.deliver(std::span<const char>(buf.data(), len), *rv.tape_ns);
+        rv.settle();
+      }
+      rv.venue->due(local[i], rv.settle);
+      continue;
+    }
     const std::size_t len = encoder.encode(i, buf.data());
     if (len != 0) ingress.deliver(std::span<const char>(buf.data(), len), clock.now_ns());
     if ((i & 63) == 0) service();
   }
+  if (rv.venue != nullptr && i == n) rv.venue->finish(rv.settle);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   sum.source = "replay";
   sum.tape_events = i;
@@ -1027,7 +1256,7 @@ void replay(const Options& opt, Feed& feed, const Metrics& metrics, const hft::T
 template <class Pipe, class Feed, class Service>
 void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resync,
             const Metrics& metrics, const MdMetrics& mdm, const hft::TscClock& clock, Summary& sum,
-            Ops& ops, Service&& service) {
+            Ops& ops, Service&& service, const ReplayVenue& rv) {
   hft::audit::Channel* gaps = ops.gap_journal();  // null without --journal
   hft::md::UdpReceiver rx(*opt.md);
   std::printf("md=udp://%s:%u\n", opt.md->host.c_str(), static_cast<unsigned>(rx.port()));
@@ -1054,8 +1283,14 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
   std::uint64_t idle = 0;
   while (g_stop == 0 && !sum.halted) {
     const std::size_t n = rx.poll();
+    std::uint64_t handled = 0;  // packets whose messages reached the pipeline
     if (n == 0) {
-      if ((++idle & 63) == 0) service();
+      ++idle;
+      if (rv.answer) {
+        rv.answer(0);  // a report may have come: lockstep answers it
+      } else if ((idle & 63) == 0) {
+        service();
+      }
       if ((idle & 1023) == 0 && opt.duration_s > 0 &&
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() >=
               opt.duration_s) {
@@ -1081,8 +1316,9 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
         drop(hft::md::DropReason::kDuplicate, pkt.header.seq);
         continue;
       }
-      const std::uint64_t rx_ns =
-          rx.rx_ns(k) != 0 ? rx.rx_ns(k) - realtime_minus_mono : clock.now_ns();
+      std::uint64_t rx_ns = rx.rx_ns(k) != 0 ? rx.rx_ns(k) - realtime_minus_mono : clock.now_ns();
+      if (rv.tape_ns != nullptr)
+        rx_ns = *rv.tape_ns = pkt.header.sending_ns;  // lockstep: tape time
       if (v == hft::md::SeqVerdict::kGap) [[unlikely]] {
         mdm.gaps.inc();
         mdm.missed.inc(seq.missed());
@@ -1113,8 +1349,13 @@ void listen(const Options& opt, Pipe& pipe, Feed& feed, hft::md::ResyncSet& resy
       pkt.for_each([&](std::span<const char> m) { undecodable |= !ingress.deliver(m, rx_ns); });
       if (undecodable) drop(hft::md::DropReason::kDecode, pkt.header.seq);
       mdm.waiting.set(static_cast<double>(resync.waiting_count()));
+      ++handled;
     }
-    service();
+    if (rv.answer) {
+      rv.answer(handled);
+    } else {
+      service();
+    }
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   sum.decoded = ingress.decoded();
@@ -1161,13 +1402,17 @@ hft::session::OrderEntryConfig order_config(const Options& opt, Ops& ops) {
 }
 
 // The venue's fills go into the pipeline as own executions (position, cash, the risk gate).
+// In a backtest or lockstep run the pipeline's clock is the tape's: `tape_ns` points at the time of
+// the latest market event (0 before the first).
 template <class Pipe>
 struct FillToPipeline {
   Pipe* pipe;
   hft::TscClock clock;
+  const std::uint64_t* tape_ns = nullptr;
   void operator()(tr::InstrumentId instrument, hft::Side side, std::int64_t px,
                   std::int64_t lots) const noexcept {
-    pipe->publish(tr::fill_msg(instrument, side, px, lots, clock.now_ns()));
+    const std::uint64_t ts = tape_ns != nullptr && *tape_ns != 0 ? *tape_ns : clock.now_ns();
+    pipe->publish(tr::fill_msg(instrument, side, px, lots, ts));
   }
 };
 
@@ -1194,7 +1439,34 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   RejectTap tap(metrics.rejects);
   // Accepted quotes, gateway thread -> this (the ingress) thread's order entry.
   hft::SpscRing<tr::OrderRequest> desired(4096);
-  const hft::session::OrderEntryConfig order_cfg = order_config(opt, ops);
+  hft::session::OrderEntryConfig order_cfg = order_config(opt, ops);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> orders_log(nullptr, &std::fclose);
+  if (!opt.orders_log.empty()) {
+    orders_log.reset(std::fopen(opt.orders_log.c_str(), "w"));
+    if (!orders_log) throw std::runtime_error("--orders-log: cannot write " + opt.orders_log);
+    order_cfg.request_log = orders_log.get();
+  }
+  ReplayVenue rv;
+  std::uint64_t tape_ns = 0;  // the pipeline's clock in a backtest or lockstep run
+  std::optional<hft::backtest::Tape> bt_tape;
+  std::optional<tape_md::TapeEncoder> bt_map;
+  std::unique_ptr<BacktestVenue> bt_venue;
+  if (opt.backtest) {
+    bt_tape.emplace(open_tape(opt.replay));
+    bt_map.emplace(*bt_tape);
+    if (opt.matching.queue == hft::backtest::QueueModel::kProbabilistic) {
+      bt_venue = std::make_unique<TapeVenue<hft::backtest::ProbabilisticQueue>>(
+          *bt_tape, bt_map->map(), opt.matching);
+    } else {
+      bt_venue = std::make_unique<TapeVenue<hft::backtest::RiskAverseQueue>>(
+          *bt_tape, bt_map->map(), opt.matching);
+    }
+    order_cfg.local = bt_venue.get();
+    order_cfg.first_id = 1;  // a backtest is reproducible to the id
+    rv.venue = bt_venue.get();
+    rv.tape_ns = &tape_ns;
+  }
+  if (opt.lockstep) rv.tape_ns = &tape_ns;
   const std::uint64_t start_ns = clock.now_ns();
   const std::uint64_t spike_from =
       opt.spike_ns > 0 ? start_ns + static_cast<std::uint64_t>(opt.spike_after_s * 1e9) : 0;
@@ -1213,7 +1485,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     }
   }
   using Orders = hft::session::OrderEntry<SessionCodec, FillToPipeline<Pipe>>;
-  Orders orders(order_cfg, registry, FillToPipeline<Pipe>{pipe.get(), clock});
+  Orders orders(order_cfg, registry, FillToPipeline<Pipe>{pipe.get(), clock, rv.tape_ns});
   if (ops.resumed()) {
     // A restart (after a crash or not) continues from the journal: position and open orders.
     ops.recovered(orders, orders.recover(ops.journal_prefix()));
@@ -1243,6 +1515,27 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     }
     if (orders.refused()) g_stop = 1;
   };
+  // A backtest: after each event, the order entry takes the pipeline's quotes (the second call
+  // sends what a report's fill made the strategy quote).
+  rv.settle = [&service] {
+    service();
+    service();
+  };
+  // Lockstep: the venue waits for one heartbeat per packet and per report, sent after the
+  // requests they caused (the session must be up to send them).
+  std::uint64_t answered = 0;
+  if (opt.lockstep) {
+    rv.answer = [&](std::uint64_t packets) {
+      service();
+      if (packets == 0 && orders.reports_received() == answered) return;
+      const std::uint64_t until = clock.now_ns() + 5'000'000'000ull;
+      while (!orders.active() && g_stop == 0 && clock.now_ns() < until) service();
+      service();
+      const std::uint64_t reports = orders.reports_received() - answered;
+      answered += reports;
+      orders.ack(packets + reports, clock.now_ns());
+    };
+  }
   const auto refused = [&orders] {
     if (!orders.refused()) return false;
     std::fprintf(stderr, "error: the venue refused the logon (bad credentials): stopping\n");
@@ -1259,11 +1552,38 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   if (!opt.replay.empty() || opt.md) {
     Summary sum;
     if (opt.md) {
-      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum, ops, service);
+      listen(opt, *pipe, feed, resync, metrics, mdm, clock, sum, ops, service, rv);
     } else {
-      replay(opt, feed, metrics, clock, sum, service);
+      replay(opt, feed, metrics, clock, sum, service, rv);
     }
-    close_orders(orders, clock, service, ops);
+    if (bt_venue) {
+      // The backtest ends with the tape: what rests stays, as in `hftc backtest`.
+      if (bt_venue->bad_requests() > 0) {
+        std::fprintf(stderr, "error: %llu request(s) the venue could not read\n",
+                     static_cast<unsigned long long>(bt_venue->bad_requests()));
+      }
+      if (!opt.venue_summary.empty()) {
+        hft::venue::RunInfo info;
+        info.tape = opt.replay;
+        info.md_url = "replay";
+        info.orders_url = "in-process";
+        info.ended = g_stop != 0 ? "signal" : "end_of_tape";
+        info.speed = 0;
+        info.rows = bt_tape->size();
+        info.rows_replayed = sum.tape_events;
+        info.messages = sum.encoded;
+        info.connections = 1;
+        hft::venue::describe_matching(info, opt.matching);
+        info.lot = static_cast<double>(Grid::kLotNum) / static_cast<double>(Grid::kLotDen);
+        if (!hft::venue::write_file_atomically(opt.venue_summary, bt_venue->summary(info))) {
+          std::fprintf(stderr, "error: cannot write %s: %s\n", opt.venue_summary.c_str(),
+                       std::strerror(errno));
+          return 1;
+        }
+      }
+    } else {
+      close_orders(orders, clock, service, ops);
+    }
     ops.journal_positions(orders);
     pipe->stop();
     tap.poll();
@@ -1321,6 +1641,22 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
   return refused() ? 4 : 0;
 }
 
+// Whether the stages run on one thread: asked for, or (auto) the schema's split would have more
+// busy-polling threads than the CPUs this process may use can hold beside the rest of the machine.
+bool inline_stages(const Options& opt) {
+  if (opt.inline_stages) return true;
+  const auto threads = static_cast<std::size_t>(1 + std::popcount(pl::kSplits));
+  if (opt.force_split || threads == 1) return false;
+  const std::size_t cpus = hft::allowed_cpus().size();
+  if (cpus > threads) return false;
+  std::fprintf(
+      stderr,
+      "fx_mm_engine: %zu CPU(s) for %zu pipeline threads and everything else: the stages run on "
+      "one thread (--threads split keeps the schema's split)\n",
+      cpus, threads);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1348,7 +1684,7 @@ int main(int argc, char** argv) {
     if (shm) std::printf("shm=%s\n", opt.shm.c_str());
     ops.start();
     std::fflush(stdout);
-    const int status = opt.inline_stages
+    const int status = inline_stages(opt)
                            ? run<tr::kInline>(opt, registry, metrics, mdm, clock, ops)
                            : run<pl::kSplits>(opt, registry, metrics, mdm, clock, ops);
     ops.stop();

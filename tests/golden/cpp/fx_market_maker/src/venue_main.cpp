@@ -43,12 +43,14 @@
 
 #include "fx_mm/dispatch.hpp"
 #include "fx_mm/md_tick_to_trade.hpp"
+#include "fx_mm/venue_tick_to_trade.hpp"
 #include "hft/backtest/tape.hpp"
 #include "hft/md/publisher.hpp"
 #include "hft/md/replay.hpp"
 #include "hft/md/udp.hpp"
 #include "hft/session/session.hpp"
 #include "hft/session/tcp.hpp"
+#include "hft/venue/flags.hpp"
 #include "hft/venue/matcher.hpp"
 #include "hft/venue/summary.hpp"
 
@@ -59,7 +61,8 @@ namespace ses = hft::session;
 namespace venue = hft::venue;
 namespace bt = hft::backtest;
 using Grid = fx::mm::components::BookGrid;
-using namespace fx::mm;  // the schema's messages and types
+using namespace fx::mm;                             // the schema's messages and types
+using namespace fx::mm::venue_wire::tick_to_trade;  // the venue's side of the wire
 
 volatile std::sig_atomic_t g_stop = 0;
 
@@ -81,6 +84,7 @@ struct Options {
   std::uint16_t channel = 0;
   std::size_t max_packet_bytes = 1472;
   std::uint64_t snapshot_interval_ms = 0;  // 0: only the tape's own snapshots
+  bool lockstep = false;  // one packet or report at a time, each answered before the next
 };
 
 constexpr const char* kUsage =
@@ -90,7 +94,7 @@ constexpr const char* kUsage =
     "         [--maker-fee-bps X] [--taker-fee-bps X]\n"
     "         [--credentials-env NAME | --credentials-file PATH] [--keep-orders-on-disconnect]\n"
     "         [--heartbeat-ms N] [--start-delay-ms N] [--channel N] [--max-packet-bytes B]\n"
-    "         [--snapshot-interval-ms N]\n";
+    "         [--snapshot-interval-ms N] [--lockstep]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "error: %s\n%s", why.c_str(), kUsage);
@@ -106,37 +110,9 @@ std::uint64_t integer(std::string_view flag, std::string_view text, std::uint64_
   return v;
 }
 
-double real(std::string_view flag, std::string_view text) {
-  const std::string s(text);
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0' || !std::isfinite(v))
-    usage(std::string(flag) + " needs a number");
-  return v;
-}
-
-// One latency in ns per line (`#` starts a comment).
-std::vector<std::int64_t> read_samples(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) usage("--latency-samples: cannot read " + path);
-  std::vector<std::int64_t> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    line = line.substr(0, line.find('#'));
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    out.push_back(static_cast<std::int64_t>(
-        integer("--latency-samples", std::string_view(line).substr(first, last - first + 1),
-                std::numeric_limits<std::int64_t>::max())));
-  }
-  if (out.empty()) usage("--latency-samples: " + path + " holds no latencies");
-  return out;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
-  o.cfg.latency.entry_ns = o.cfg.latency.response_ns = 1'000'000;
+  o.cfg = venue::default_matching_config();
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -147,9 +123,16 @@ Options parse(int argc, char** argv) {
       o.keep_orders = true;
       continue;
     }
+    if (a == "--lockstep") {
+      o.lockstep = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(std::string(a) + " needs a value");
     const std::string_view v = argv[++i];
-    if (a == "--tape") {
+    std::string why;
+    if (venue::parse_matching_flag(a, v, o.cfg, why)) {
+      if (!why.empty()) usage(why);
+    } else if (a == "--tape") {
       o.tape = std::string(v);
     } else if (a == "--md") {
       o.md_url = std::string(v);
@@ -161,27 +144,6 @@ Options parse(int argc, char** argv) {
       o.speed = *s;
     } else if (a == "--summary") {
       o.summary = std::string(v);
-    } else if (a == "--latency-ns") {
-      const auto ns =
-          static_cast<std::int64_t>(integer(a, v, std::numeric_limits<std::int64_t>::max() / 4));
-      o.cfg.latency.entry_ns = o.cfg.latency.response_ns = ns;
-    } else if (a == "--latency-samples") {
-      o.cfg.latency.kind = bt::LatencyModel::Kind::kEmpirical;
-      o.cfg.latency.samples = read_samples(std::string(v));
-    } else if (a == "--seed") {
-      o.cfg.latency.seed = integer(a, v, ~std::uint64_t{0});
-    } else if (a == "--queue") {
-      if (v != "risk_averse" && v != "probabilistic")
-        usage("--queue is risk_averse or probabilistic");
-      o.cfg.queue =
-          v == "probabilistic" ? bt::QueueModel::kProbabilistic : bt::QueueModel::kRiskAverse;
-    } else if (a == "--queue-power") {
-      o.cfg.queue_power = real(a, v);
-      if (o.cfg.queue_power < 0) usage("--queue-power must be >= 0");
-    } else if (a == "--maker-fee-bps") {
-      o.cfg.maker_fee_bps = real(a, v);
-    } else if (a == "--taker-fee-bps") {
-      o.cfg.taker_fee_bps = real(a, v);
     } else if (a == "--credentials-env") {
       o.credentials_env = std::string(v);
     } else if (a == "--credentials-file") {
@@ -205,6 +167,7 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.tape.empty()) usage("--tape is required");
+  if (o.lockstep) o.speed = 0;  // the engine's answers pace the replay
   if (!o.credentials_env.empty() && !o.credentials_file.empty()) {
     usage("give --credentials-env or --credentials-file, not both");
   }
@@ -273,164 +236,6 @@ class TapeClock {
   bool started_ = false;  // before the replay starts, the clock stands at the first row
 };
 
-// ---- the schema's session messages ----------------------------------------------------------
-
-constexpr std::size_t kOutBytes = 4096;
-
-[[maybe_unused]] std::string_view symbol_of(std::uint32_t inst) noexcept {
-  return inst < tape_md::kInstrumentNames.size() ? tape_md::kInstrumentNames[inst]
-                                                 : std::string_view{};
-}
-
-// An execution report of `r` into `out`; its length, 0 when it cannot be encoded.
-std::size_t encode_report(const venue::Report& r, std::uint64_t seq, std::uint64_t exec_id,
-                          char* out) {
-  [[maybe_unused]] const std::uint64_t id = r.id;
-  [[maybe_unused]] const std::uint64_t orig_id = r.orig_id;
-  [[maybe_unused]] const std::uint32_t inst = r.inst;
-  [[maybe_unused]] const bool buy = r.side == 0;
-  [[maybe_unused]] const std::int64_t px_ticks = r.px;
-  [[maybe_unused]] const std::int64_t qty_lots = r.last_qty;
-  [[maybe_unused]] const std::int64_t leaves_lots = r.leaves;
-  [[maybe_unused]] const std::int64_t cum_lots = r.cum;
-  [[maybe_unused]] const std::uint64_t ts =
-      static_cast<std::uint64_t>(std::max<std::int64_t>(r.at, 0));
-  [[maybe_unused]] const auto reason = static_cast<std::uint16_t>(r.reason);
-  [[maybe_unused]] const std::uint64_t heartbeat_ms = 0;
-  Price px{};
-  if (!Grid::from_ticks(px_ticks, px)) px = {};
-  Qty qty{};
-  if (!Grid::from_lots(qty_lots, qty)) qty = {};
-  Qty leaves{};
-  if (!Grid::from_lots(leaves_lots, leaves)) leaves = {};
-  Qty cum{};
-  if (!Grid::from_lots(cum_lots, cum)) cum = {};
-  ExecutionReport m;
-  m.wrap_and_apply_header(out, 0, kOutBytes)
-      .side(buy ? Side::buy : Side::sell)
-      .last_price(px)
-      .last_qty(qty)
-      .client_order_id(static_cast<std::uint64_t>(id))
-      .ts_exchange(static_cast<std::uint64_t>(ts))
-      .orig_client_order_id(static_cast<std::uint64_t>(orig_id))
-      .leaves_qty(leaves)
-      .cum_qty(cum)
-      .seq(static_cast<std::uint64_t>(seq));
-  m.exec_id(exec_id);
-
-  using T = venue::Report::Type;
-  switch (r.type) {
-    case T::kAccepted:
-    case T::kReplaced:
-      m.exec_type(ExecType::accepted);
-      if (r.type == T::kReplaced) m.exec_type(ExecType::replaced);
-      if (r.cum > 0) {
-        m.order_status(OrderStatus::partially_filled);
-      } else {
-        m.order_status(OrderStatus::open);
-      }
-      break;
-    case T::kTrade:
-      m.exec_type(ExecType::trade);
-      if (r.leaves == 0) {
-        m.order_status(OrderStatus::filled);
-      } else {
-        m.order_status(OrderStatus::partially_filled);
-      }
-      break;
-    case T::kCanceled:
-      m.exec_type(ExecType::canceled);
-      m.order_status(OrderStatus::canceled);
-      break;
-    case T::kRejected:
-    case T::kCancelReject:
-      m.exec_type(ExecType::rejected);
-      m.order_status(OrderStatus::rejected);
-      break;
-  }
-  [[maybe_unused]] const std::string_view text = venue::reason_text(r.reason);
-  m.put_reject_reason(text);
-  return m.ok() ? m.encoded_length() : 0;
-}
-
-// An order reject (of a cancel or replace) into `out`.
-std::size_t encode_reject(const venue::Report& r, std::uint64_t seq, char* out) {
-  [[maybe_unused]] const std::uint64_t id = r.id;
-  [[maybe_unused]] const std::uint64_t orig_id = r.orig_id;
-  [[maybe_unused]] const std::uint32_t inst = r.inst;
-  [[maybe_unused]] const bool buy = r.side == 0;
-  [[maybe_unused]] const std::int64_t px_ticks = r.px;
-  [[maybe_unused]] const std::int64_t qty_lots = 0;
-  [[maybe_unused]] const std::int64_t leaves_lots = 0;
-  [[maybe_unused]] const std::int64_t cum_lots = 0;
-  [[maybe_unused]] const std::uint64_t ts =
-      static_cast<std::uint64_t>(std::max<std::int64_t>(r.at, 0));
-  [[maybe_unused]] const auto reason = static_cast<std::uint16_t>(r.reason);
-  [[maybe_unused]] const std::uint64_t heartbeat_ms = 0;
-  [[maybe_unused]] const std::uint64_t exec_id = 0;
-  [[maybe_unused]] const std::string_view text = venue::reason_text(r.reason);
-  OrderReject m;
-  m.wrap_and_apply_header(out, 0, kOutBytes)
-      .client_order_id(static_cast<std::uint64_t>(id))
-      .reject_code(static_cast<std::uint16_t>(reason))
-      .ts_exchange(static_cast<std::uint64_t>(ts))
-      .seq(static_cast<std::uint64_t>(seq));
-
-  return m.ok() ? m.encoded_length() : 0;
-}
-
-// A session message (logon, logout or heartbeat) into `out`.
-template <class M>
-std::size_t encode_session(std::uint64_t seq, std::uint64_t ts, std::uint16_t reason,
-                           std::uint64_t heartbeat_ms, char* out);
-
-template <>
-std::size_t encode_session<Logon>([[maybe_unused]] std::uint64_t seq,
-                                  [[maybe_unused]] std::uint64_t ts,
-                                  [[maybe_unused]] std::uint16_t reason,
-                                  [[maybe_unused]] std::uint64_t heartbeat_ms, char* out) {
-  [[maybe_unused]] const std::uint64_t exec_id = 0;
-  [[maybe_unused]] const std::string_view text{};
-  Logon m;
-  m.wrap_and_apply_header(out, 0, kOutBytes)
-      .seq(static_cast<std::uint64_t>(seq))
-      .ts_sent(static_cast<std::uint64_t>(ts))
-      .heartbeat_ms(static_cast<std::uint32_t>(heartbeat_ms));
-
-  return m.ok() ? m.encoded_length() : 0;
-}
-
-template <>
-std::size_t encode_session<Logout>([[maybe_unused]] std::uint64_t seq,
-                                   [[maybe_unused]] std::uint64_t ts,
-                                   [[maybe_unused]] std::uint16_t reason,
-                                   [[maybe_unused]] std::uint64_t heartbeat_ms, char* out) {
-  [[maybe_unused]] const std::uint64_t exec_id = 0;
-  [[maybe_unused]] const std::string_view text{};
-  Logout m;
-  m.wrap_and_apply_header(out, 0, kOutBytes)
-      .seq(static_cast<std::uint64_t>(seq))
-      .ts_sent(static_cast<std::uint64_t>(ts))
-      .reason(static_cast<std::uint16_t>(reason));
-
-  return m.ok() ? m.encoded_length() : 0;
-}
-
-template <>
-std::size_t encode_session<Heartbeat>([[maybe_unused]] std::uint64_t seq,
-                                      [[maybe_unused]] std::uint64_t ts,
-                                      [[maybe_unused]] std::uint16_t reason,
-                                      [[maybe_unused]] std::uint64_t heartbeat_ms, char* out) {
-  [[maybe_unused]] const std::uint64_t exec_id = 0;
-  [[maybe_unused]] const std::string_view text{};
-  Heartbeat m;
-  m.wrap_and_apply_header(out, 0, kOutBytes)
-      .seq(static_cast<std::uint64_t>(seq))
-      .ts_sent(static_cast<std::uint64_t>(ts));
-
-  return m.ok() ? m.encoded_length() : 0;
-}
-
 // ---- the venue ------------------------------------------------------------------------------
 
 constexpr std::uint32_t kNoAccount = 0xFFFFFFFFu;
@@ -466,12 +271,7 @@ class Venue {
     run_.orders_url = "tcp://" + opt_.orders->host + ":" + std::to_string(listener_.port());
     run_.speed = opt_.speed;
     run_.rows = tape_.size();
-    run_.queue = opt_.cfg.queue == bt::QueueModel::kProbabilistic ? "probabilistic" : "risk_averse";
-    run_.maker_fee_bps = opt_.cfg.maker_fee_bps;
-    run_.taker_fee_bps = opt_.cfg.taker_fee_bps;
-    run_.entry_latency_ns = opt_.cfg.latency.entry_ns;
-    run_.response_latency_ns = opt_.cfg.latency.response_ns;
-    run_.latency_samples = opt_.cfg.latency.samples.size();
+    venue::describe_matching(run_, opt_.cfg);
     run_.lot = static_cast<double>(Grid::kLotNum) / static_cast<double>(Grid::kLotDen);
     for (const std::string& note : encoder_.map().notes)
       std::fprintf(stderr, "venue: %s\n", note.c_str());
@@ -480,8 +280,8 @@ class Venue {
     const std::uint64_t start_at = mono_ns() + opt_.start_delay_ms * 1'000'000ull;
     while (g_stop == 0 && mono_ns() < start_at) step(5);
     clock_.start();
-    int rc = 0;
-    while (g_stop == 0 && row_ < tape_.size()) {
+    int rc = opt_.lockstep ? lockstep() : 0;
+    while (!opt_.lockstep && g_stop == 0 && row_ < tape_.size()) {
       if (!replay()) {
         rc = 1;
         break;
@@ -489,11 +289,11 @@ class Venue {
       const std::int64_t wait = row_ < tape_.size() ? clock_.wait_ns(tape_.local_ts()[row_]) : 0;
       step(static_cast<int>(std::min<std::int64_t>(wait / 1'000'000, 20)));
     }
-    run_.ended = g_stop != 0 ? "signal" : (rc != 0 ? "error" : "end_of_tape");
     if (rc == 0 && !publisher_.flush()) rc = 1;
     // In-flight orders meet the final book; every report goes out; then each session logs out.
     matcher_.deliver_all();
-    send_due(std::numeric_limits<std::int64_t>::max());
+    if (!send_due(std::numeric_limits<std::int64_t>::max())) rc = 1;
+    run_.ended = g_stop != 0 ? "signal" : (rc != 0 ? "error" : "end_of_tape");
     for (auto& c : conns_) {
       if (c->ses.logged_on()) logout(*c, ses::LogoutReason::kNormal);
     }
@@ -562,6 +362,71 @@ class Venue {
     return n;
   }
 
+  // --lockstep: the tape row by row, each row's packet (stamped with the row's tape time) and then
+  // each report it made due sent alone, and answered by the engine (one heartbeat each, after the
+  // requests it caused) before the next. The requests meet the book exactly as in the engine's
+  // in-process backtest (`--replay TAPE --backtest`), which runs this same order of events.
+  // Starts once a session has logged on; 1 when none does within 30 s or an answer takes 10 s.
+  int lockstep() {
+    const std::uint64_t deadline = mono_ns() + 30'000'000'000ull;
+    while (g_stop == 0 && lockstep_conn() == nullptr) {
+      if (mono_ns() > deadline) {
+        std::fprintf(stderr, "error: --lockstep: no session logged on within 30 s\n");
+        return 1;
+      }
+      step(5);
+    }
+    const auto local = tape_.local_ts();
+    const auto exch = tape_.exch_ts();
+    while (g_stop == 0 && row_ < tape_.size()) {
+      const std::size_t r = row_++;
+      clock_.replayed(local[r]);
+      matcher_.deliver(exch[r]);
+      apply(r);
+      const std::size_t len = encoder_.encode(r, msg_.data());
+      if (len != 0) {
+        ++messages_;
+        publisher_.stamp_with(static_cast<std::uint64_t>(std::max<std::int64_t>(local[r], 1)));
+        const std::uint64_t before = publisher_.sent();
+        if (!publisher_.add(std::span<const char>(msg_.data(), len)) || !publisher_.flush()) {
+          send_failed();
+          return 1;
+        }
+        if (publisher_.sent() != before && !await_answer()) return 1;
+      }
+      matcher_.deliver(local[r]);
+      if (!send_due(local[r])) return 1;
+    }
+    return 0;
+  }
+
+  // The one logged-on session lockstep trades with, or null.
+  Conn* lockstep_conn() {
+    for (auto& c : conns_) {
+      if (c->ses.logged_on() && !c->closing) return c.get();
+    }
+    return nullptr;
+  }
+
+  // Lockstep: waits (serving the network) until the engine has answered everything sent to it.
+  bool await_answer() {
+    ++expected_;
+    const std::uint64_t deadline = mono_ns() + 10'000'000'000ull;
+    while (g_stop == 0 && answers_ < expected_) {
+      if (lockstep_conn() == nullptr || mono_ns() > deadline) {
+        std::fprintf(stderr, "error: --lockstep: the engine did not answer (%s)\n",
+                     lockstep_conn() == nullptr ? "its session ended" : "10 s");
+        return false;
+      }
+      step(1);
+    }
+    if (answers_ > expected_) {  // a heartbeat that answers nothing: the two would drift apart
+      std::fprintf(stderr, "error: --lockstep: the engine sent a heartbeat it did not owe\n");
+      return false;
+    }
+    return g_stop == 0;
+  }
+
   // Replays the rows due by now (a batch at --speed max); false on a send error.
   bool replay() {
     const auto local = tape_.local_ts();
@@ -621,20 +486,8 @@ class Venue {
     return false;
   }
 
-  // The row in the book's grid; rows off the grid or of unmapped instruments only publish.
-  void apply(std::size_t r) {
-    const std::uint16_t t = tape_.instrument_ids()[r];
-    const std::uint32_t k = encoder_.map().engine[t];
-    if (k == hft::md::InstrumentMap::kUnmapped) return;
-    std::int64_t px = 0;
-    std::int64_t lots = 0;
-    const std::uint8_t kind = tape_.kinds()[r];
-    if (kind != bt::kClear && (!encoder_.map().px[t].convert(tape_.px()[r], px) ||
-                               !encoder_.map().qty[t].convert(tape_.qty()[r], lots))) {
-      return;
-    }
-    matcher_.on_row(k, kind, tape_.flags()[r] & bt::kFlagAsk, px, lots, tape_.exch_ts()[r]);
-  }
+  // The row in the book's grid (venue_tick_to_trade.hpp).
+  void apply(std::size_t r) { apply_row(tape_, encoder_.map(), matcher_, r); }
 
   // One turn of the network: accept, read, deliver due requests and reports, heartbeats, close.
   void step(int wait_ms) {
@@ -674,9 +527,11 @@ class Venue {
         close(c);
       }
     }
-    const std::int64_t tnow = clock_.now();
-    matcher_.deliver(tnow);  // a quiet feed: requests whose arrival time has passed
-    send_due(tnow);
+    if (!opt_.lockstep) {  // lockstep delivers and reports between its rows only
+      const std::int64_t tnow = clock_.now();
+      matcher_.deliver(tnow);  // a quiet feed: requests whose arrival time has passed
+      send_due(tnow);
+    }
     now = mono_ns();  // after the messages above were stamped: the session's intervals never run
                       // backwards
     for (auto& cp : conns_) {
@@ -708,18 +563,33 @@ class Venue {
     return nullptr;
   }
 
-  void send_due(std::int64_t tnow) {
-    matcher_.pop_due(tnow, [this](const venue::Report& r) {
-      Conn* c = conn_of(r.account);
-      if (c == nullptr) {
-        // No session to tell. With --keep-orders-on-disconnect the orders live on and may trade:
-        // their reports wait for the account's next logon (sent before its reconcile), so a
-        // restarted client learns every fill. Otherwise the reconcile says all there is.
-        if (opt_.keep_orders && held_[r.account].size() < kMaxHeld) held_[r.account].push_back(r);
-        return;
-      }
-      send_report(*c, r);
-    });
+  // The reports due by tape time `tnow`; with --lockstep one at a time, each answered before the
+  // next (false when the engine does not answer).
+  bool send_due(std::int64_t tnow) {
+    if (!opt_.lockstep) {
+      matcher_.pop_due(tnow, [this](const venue::Report& r) { send_or_hold(r); });
+      return true;
+    }
+    due_.clear();
+    matcher_.pop_due(tnow, [this](const venue::Report& r) { due_.push_back(r); });
+    for (const venue::Report& r : due_) {
+      if (send_or_hold(r) && !await_answer()) return false;
+    }
+    return true;
+  }
+
+  // A report to its account's session, or held for its next logon; true when sent.
+  bool send_or_hold(const venue::Report& r) {
+    Conn* c = conn_of(r.account);
+    if (c == nullptr) {
+      // No session to tell. With --keep-orders-on-disconnect the orders live on and may trade:
+      // their reports wait for the account's next logon (sent before its reconcile), so a
+      // restarted client learns every fill. Otherwise the reconcile says all there is.
+      if (opt_.keep_orders && held_[r.account].size() < kMaxHeld) held_[r.account].push_back(r);
+      return false;
+    }
+    send_report(*c, r);
+    return c->tcp.open();
   }
 
   // One report to a logged-on session (an order reject for a refused cancel or replace).
@@ -801,7 +671,9 @@ class Venue {
   }
 
   void on_session(Conn& c, ses::Kind kind, std::uint64_t seq) {
-    act(c, c.ses.on_receive(kind, seq, mono_ns()));
+    const bool active = c.ses.logged_on();
+    if (act(c, c.ses.on_receive(kind, seq, mono_ns())) || kind != ses::Kind::kHeartbeat) return;
+    if (opt_.lockstep && active) ++answers_;  // a heartbeat of a logged-on session: an answer
   }
 
   void on_logon(Conn& c, const Logon& m) {
@@ -851,58 +723,23 @@ class Venue {
 
   void on_new(Conn& c, const NewOrder& m) {
     if (!act(c, c.ses.on_receive(ses::Kind::kApplication, c.ses.expected_in(), mono_ns()))) return;
-    venue::Request q;
-    q.type = venue::Request::Type::kNew;
+    venue::Request q = new_request(m);
     q.account = c.account;
-    q.id = static_cast<std::uint64_t>(m.client_order_id());
-    q.valid = read_order(m, q);
-    q.kind = m.flags().has(OrderFlags::Choice::post_only) ? venue::OrderKind::kPostOnly
-             : (m.tif() == TimeInForce::fok)              ? venue::OrderKind::kFok
-             : (m.flags().has(OrderFlags::Choice::ioc) || m.tif() == TimeInForce::ioc)
-                 ? venue::OrderKind::kIoc
-                 : venue::OrderKind::kLimit;
     matcher_.submit(q, clock_.now());
   }
 
   void on_cancel(Conn& c, const CancelOrder& m) {
     if (!act(c, c.ses.on_receive(ses::Kind::kApplication, m.seq(), mono_ns()))) return;
-    venue::Request q;
-    q.type = venue::Request::Type::kCancel;
+    venue::Request q = cancel_request(m);
     q.account = c.account;
-    q.orig_id = static_cast<std::uint64_t>(m.orig_client_order_id());
-    q.id = static_cast<std::uint64_t>(m.client_order_id());
     matcher_.submit(q, clock_.now());
   }
 
   void on_replace(Conn& c, const ReplaceOrder& m) {
     if (!act(c, c.ses.on_receive(ses::Kind::kApplication, m.seq(), mono_ns()))) return;
-    venue::Request q;
-    q.type = venue::Request::Type::kReplace;
+    venue::Request q = replace_request(m);
     q.account = c.account;
-    q.id = static_cast<std::uint64_t>(m.client_order_id());
-    q.orig_id = static_cast<std::uint64_t>(m.orig_client_order_id());
-    q.valid = Grid::to_ticks(m.price(), q.px) && Grid::to_lots(m.qty(), q.qty);
-    q.kind = false     ? venue::OrderKind::kPostOnly
-             : (false) ? venue::OrderKind::kFok
-             : (false) ? venue::OrderKind::kIoc
-                       : venue::OrderKind::kLimit;
     matcher_.submit(q, clock_.now());
-  }
-
-  // Instrument, side, price and quantity of a new order in the grid; false when unreadable.
-  static bool read_order(const NewOrder& m, venue::Request& q) {
-    const auto inst = m.instrument();
-    if (inst >= tape_md::kInstruments) return false;
-    q.inst = static_cast<std::uint32_t>(inst);
-    const auto side = m.side();
-    if (side == Side::buy) {
-      q.side = 0;
-    } else if (side == Side::sell) {
-      q.side = 1;
-    } else {
-      return false;
-    }
-    return Grid::to_ticks(m.price(), q.px) && Grid::to_lots(m.qty(), q.qty);
   }
 
   const Options& opt_;
@@ -923,6 +760,10 @@ class Venue {
   std::array<hft::PriceLevel, 2 * kSnapshotDepth> levels_{};
   std::int64_t next_snapshot_ns_ = 0;
   std::uint64_t exec_id_ = 0;
+  // --lockstep: packets and reports sent, answers received, the reports of one turn.
+  std::uint64_t expected_ = 0;
+  std::uint64_t answers_ = 0;
+  std::vector<venue::Report> due_;
   // Reports for accounts without a session, kept for their next logon
   // (--keep-orders-on-disconnect).
   static constexpr std::size_t kMaxHeld = 1 << 16;
