@@ -170,13 +170,27 @@ def test_targets_skipped_without_their_part_of_the_ir_have_nothing_to_say_about_
     assert compared >= 10
 
 
-def test_linting_a_schema_without_deployments_loads_no_deployment_backend():
+def test_targets_lint_never_loads_have_checks_that_report_nothing():
+    """`hftc lint` does not load a target listed in NO_CHECKS: its check must be one that cannot report
+    anything (it reads no name at all, so it can only return a constant), and that constant is empty."""
+    from hftc.driver.registry import NO_CHECKS
+
+    assert NO_CHECKS
+    for target in NO_CHECKS:
+        check = load_backend(target).check
+        assert check.__code__.co_names == (), target
+        for name, ir in _compiled():
+            assert check(ir, BackendOptions()) == (), (name, target)
+
+
+def test_linting_a_schema_without_deployments_loads_no_backend_with_nothing_to_check():
     import subprocess
 
     code = ("import sys\nfrom hftc.driver.lint import lint_file\n"
             "r = lint_file('examples/btc_market_maker.hftc.yaml')\nassert r.ok and r.ir is not None "
             "and not r.ir.deployments\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('hftc.backends.k8s', 'hftc.backends.terraform'))))\n")
+            "print(sorted(m for m in sys.modules if m.startswith(('hftc.backends.k8s', 'hftc.backends.terraform',\n"
+            "                                                     'hftc.backends.docs', 'hftc.backends.grafana'))))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                          check=False)
     assert out.returncode == 0, out.stderr

@@ -115,6 +115,20 @@ def test_parse_lint_reads_files_and_options_like_click():
     assert request.import_paths == ["lib", "other"]
 
 
+def test_linting_imports_nothing_only_building_needs():
+    """A lint compiles and runs the targets' checks: the formatters and the atomic writer (with their
+    subprocess and ctypes) are `hftc build`'s alone, and a target whose check reports nothing is not loaded."""
+    code = ("import sys\nfrom hftc.entry import parse_lint, run_lint\n"
+            f"assert run_lint(parse_lint(['lint', '--no-cache', {EXAMPLE!r}])) == 0\n"
+            "print(sorted(m for m in ('hftc.driver.build', 'hftc.driver.format', 'hftc.driver.write', 'hftc.transaction',"
+            " 'subprocess', 'ctypes', 'hftc.backends.docs', 'hftc.backends.grafana', 'typer', 'click', 'rich')"
+            " if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=180,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_the_language_server_starts_without_the_command_line_framework():
     """`hftc lsp` goes straight to the server; it serves the initialize request and ends at end of input."""
     import json

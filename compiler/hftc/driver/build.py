@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from hftc import __version__
 from hftc.diagnostics.model import Diagnostic, error, has_errors
+from hftc.driver.checks import backend_diagnostics, check_targets  # noqa: F401 (callers import them from here)
 from hftc.driver.format import FormatError, format_text
-from hftc.driver.registry import CHECKS_ONLY, known_targets, load_backend
+from hftc.driver.registry import known_targets, load_backend
 from hftc.driver.write import MANIFEST, manifest_for, stale_files, write_trees
 from hftc.ir.backend import BackendOptions
 from hftc.ir.model import Schema
@@ -70,41 +71,6 @@ def generate(ir: Schema, targets: list[str], out_dir: str, options: dict | None 
         out.files[MANIFEST] = manifest_for(out.files, meta)
         report.outputs.append(out)
     return report
-
-
-def check_targets(ir: Schema, targets: list[str] | None = None) -> list[Diagnostic]:
-    """What `hftc build` would report for each target (every known one by default), nothing
-    written or formatted: `hftc lint` adds these to the passes' diagnostics, so a schema that
-    lints clean builds for every target."""
-    targets = list(targets if targets is not None else known_targets())
-    report = BuildReport()
-    seen: set[tuple] = set()
-    for target in targets:
-        if target in CHECKS_ONLY and not getattr(ir, CHECKS_ONLY[target]):
-            continue  # nothing for this target to check: not loaded at all
-        backend = load_backend(target)
-        if backend is None or ir.ir_version not in backend.ir_versions:
-            continue
-        try:
-            diagnostics = backend_diagnostics(backend, ir)
-        except Exception as exc:  # a backend bug must surface as a diagnostic, not a traceback
-            report.diagnostics.append(error("HFT0802", f"backend `{target}` failed: {type(exc).__name__}: {exc}", None))
-            continue
-        for d in diagnostics:
-            key = (d.code, d.message, d.span)
-            if key not in seen:
-                seen.add(key)
-                report.diagnostics.append(d)
-    return report.diagnostics
-
-
-def backend_diagnostics(backend, ir: Schema) -> tuple[Diagnostic, ...]:
-    """What `backend.generate` would report: its `check` when it has one (the same checks without
-    generating code, so linting a large schema stays fast), else a generation thrown away."""
-    check = getattr(backend, "check", None)
-    if callable(check):
-        return tuple(check(ir, BackendOptions()))
-    return backend.generate(ir, BackendOptions()).diagnostics
 
 
 def build(ir: Schema, targets: list[str], out_dir: str, check: bool = False, options: dict | None = None) -> BuildReport:

@@ -7,7 +7,7 @@ import sys
 from typing import BinaryIO
 
 from hftc.diagnostics.model import Diagnostic, Severity, has_errors, sort_diagnostics
-from hftc.driver.build import check_targets
+from hftc.driver.checks import check_targets
 from hftc.frontend import compile_file
 from hftc.frontend.compile import CompileResult, compile_text, without_cyclic_gc
 from hftc.frontend.sources import MAX_FILE_BYTES, SourceSet, decode, display_path

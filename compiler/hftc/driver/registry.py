@@ -24,6 +24,10 @@ BUILTIN: dict[str, str] = {
 # nothing, so `hftc lint` does not even import them (tests/test_lint_checks.py holds them to it).
 CHECKS_ONLY: dict[str, str] = {"k8s": "deployments", "terraform": "deployments"}
 
+# Built-in targets whose check reports nothing for any IR (their output is built from names the passes
+# checked): `hftc lint` does not import them at all (tests/test_lint_checks.py holds them to it).
+NO_CHECKS: frozenset[str] = frozenset({"docs", "grafana"})
+
 
 def _external() -> dict[str, object]:
     try:

@@ -8,6 +8,7 @@ a field is added, removed or changes meaning.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
@@ -356,11 +357,18 @@ class Strategy:
         """The type-checked program, or None for a strategy without inline rules."""
         if self.program is None:
             return None
-        import json
+        return _decoded_program(self.program)
 
-        from hftc.ir.expr import CheckedStrategy
 
-        return CheckedStrategy.from_json(json.loads(self.program))
+@functools.lru_cache(maxsize=64)
+def _decoded_program(program: str):
+    """A strategy's checked program, decoded once per text: the passes and several targets' checks read the
+    same strategies, and the decoded program is frozen, so they can share it."""
+    import json
+
+    from hftc.ir.expr import CheckedStrategy
+
+    return CheckedStrategy.from_json(json.loads(program))
 
 
 @dataclass(frozen=True)

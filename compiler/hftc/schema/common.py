@@ -15,9 +15,12 @@ INTEGER_PRIMITIVES = PRIMITIVES[:8]
 
 
 class Surface(BaseModel):
-    """Base for every surface model: strict types, unknown keys are errors."""
+    """Base for every surface model: strict types, unknown keys are errors.
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    Validators are built on first use (defer_build), not at import: a lint validates one document form,
+    so the other forms' validators and every sub-model's own are work it does not need."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
 
 def F(description: str, *examples: Any, **kwargs: Any) -> Any:

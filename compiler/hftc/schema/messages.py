@@ -104,4 +104,3 @@ class MessageSpec(Surface):
         {"bid_price": "best_bid_px", "bid_qty": "best_bid_size"}, default_factory=dict)
 
 
-GroupSpec.model_rebuild()
