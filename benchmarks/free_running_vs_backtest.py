@@ -9,8 +9,9 @@ engine's clock is its own, and a request meets the book a little later (or earli
 in the backtest. This script measures that difference, it does not judge it: per replay speed, the
 requests of each run beside the backtest's (the fx example's pipeline, a seeded random EURUSD tape of
 tests/test_lockstep_parity.py, 1 ms latency each way): how many, how long a prefix is identical,
-difflib's similarity of the two request sequences, fills and PnL. Medians over `--runs`; the last
-line is one JSON object.
+difflib's similarity of the two request sequences, fills and PnL, and the engine's market-data gaps
+(a lost packet stops quoting until the next snapshot; this tape has one, at its start) and rejects.
+Medians over `--runs`; the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def backtest(engine: Path, tape: Path, out: Path) -> tuple[list[str], dict]:
     return (out / "bt.log").read_text().splitlines(), json.loads((out / "bt.json").read_text())
 
 
-def free_run(engine: Path, venue: Path, tape: Path, out: Path, speed: str) -> tuple[list[str], dict]:
+def free_run(engine: Path, venue: Path, tape: Path, out: Path, speed: str) -> tuple[list[str], dict, dict]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -62,7 +63,8 @@ def free_run(engine: Path, venue: Path, tape: Path, out: Path, speed: str) -> tu
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     orders = v.stdout.readline().split("orders=")[1].strip()
     e = subprocess.Popen([str(engine), "--md", f"udp://127.0.0.1:{port}", "--venue", orders, "--inline", "--no-pin",
-                          "--orders-log", str(out / "fr.log")], stdout=subprocess.DEVNULL,
+                          "--orders-log", str(out / "fr.log"), "--summary", str(out / "e.json")],
+                         stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, env=env)
     try:
         v.wait(timeout=3600)
@@ -71,7 +73,8 @@ def free_run(engine: Path, venue: Path, tape: Path, out: Path, speed: str) -> tu
         e.wait(timeout=60)
         if v.poll() is None:
             v.kill()
-    return (out / "fr.log").read_text().splitlines(), json.loads((out / "v.json").read_text())
+    return ((out / "fr.log").read_text().splitlines(), json.loads((out / "v.json").read_text()),
+            json.loads((out / "e.json").read_text()))
 
 
 def compare(bt: list[str], run: list[str]) -> dict:
@@ -96,17 +99,19 @@ def main() -> None:
         (bt_session,) = bt["sessions"]
         result = {"backtest": {"requests": len(bt_log), "fills": bt["fills"], "pnl": bt_session["pnl"]}, "speeds": {}}
         print(f"backtest: {len(bt_log)} requests, {bt['fills']} fills, PnL {bt_session['pnl']:.2f}")
-        print(f"{'speed':>6} {'requests':>9} {'same prefix':>12} {'similarity':>11} {'fills':>6} {'PnL':>9}")
+        print(f"{'speed':>6} {'requests':>9} {'same prefix':>12} {'similarity':>11} {'fills':>6} {'PnL':>9} "
+              f"{'md gaps':>8} {'rejects':>8}")
         for speed in args.speeds.split(","):
             rows = []
             for _ in range(args.runs):
-                log, summary = free_run(engine, venue, tape, out, speed)
+                log, summary, eng = free_run(engine, venue, tape, out, speed)
                 (session,) = summary["sessions"] or [{"pnl": 0.0}]
-                rows.append({**compare(bt_log, log), "fills": summary["fills"], "pnl": session["pnl"]})
+                rows.append({**compare(bt_log, log), "fills": summary["fills"], "pnl": session["pnl"],
+                             "md_gaps": eng["gaps"], "risk_rejects": eng["rejected"]})
             med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
             result["speeds"][speed] = med
             print(f"{speed:>6} {med['requests']:>9.0f} {med['identical_prefix']:>12.0f} {med['similarity']:>11.3f} "
-                  f"{med['fills']:>6.0f} {med['pnl']:>9.2f}")
+                  f"{med['fills']:>6.0f} {med['pnl']:>9.2f} {med['md_gaps']:>8.0f} {med['risk_rejects']:>8.0f}")
     print(json.dumps(result))
 
 

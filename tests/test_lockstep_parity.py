@@ -203,15 +203,26 @@ def test_hftc_backtest_pipeline_runs_the_generated_engine(programs, tmp_path: Pa
     assert got["pipeline"] == PIPELINE and got["latency"]["entry_ns"] == 1_000_000
 
 
-@pytest.mark.parametrize(("args", "code", "text"), [
-    (["--pipeline", "nope"], "HFT1101", "is not the one the generated engine runs"),
-    (["--pipeline", PIPELINE, "--strategy", "mm"], "HFT1109", "not both"),
-    ([], "HFT1109", "give --strategy NAME or --pipeline NAME"),
-    (["--pipeline", PIPELINE, "--capital", "5", "--no-risk"], "HFT1109", "--capital, --no-risk applies to"),
+def test_hftc_backtest_without_strategy_runs_the_engines_pipeline(programs, tmp_path: Path) -> None:
+    tape = tmp_path / "t.hftt"
+    random_tape(tape, 500, 9)
+    run = _hftc("backtest", str(EXAMPLE), "--data", str(tape), "--fee-profile", "none")
+    assert run.returncode == 0, run.stderr
+    assert f"pipeline `{PIPELINE}`: the generated engine" in run.stderr
+    assert f"Backtest of pipeline {PIPELINE}" in run.stdout and "Requests (new / cancel / replace)" in run.stdout
+
+
+@pytest.mark.parametrize(("schema", "args", "code", "text"), [
+    (EXAMPLE, ["--pipeline", "nope"], "HFT1101", "is not the one the generated engine runs"),
+    (EXAMPLE, ["--pipeline", PIPELINE, "--strategy", "mm"], "HFT1109", "not both"),
+    (EXAMPLE.with_name("btc_market_maker.hftc.yaml"), [], "HFT1109", "give --strategy NAME: this schema has no"),
+    (EXAMPLE, ["--pipeline", PIPELINE, "--capital", "5", "--no-risk"], "HFT1109", "--capital, --no-risk applies to"),
+    (EXAMPLE, ["--report", "out"], "HFT1109", "--report applies to --strategy backtests only"),
 ])
-def test_hftc_backtest_pipeline_refuses_bad_use(tmp_path: Path, args: list[str], code: str, text: str) -> None:
+def test_hftc_backtest_pipeline_refuses_bad_use(tmp_path: Path, schema: Path, args: list[str], code: str,
+                                                text: str) -> None:
     tape = tmp_path / "t.hftt"
     random_tape(tape, 50, 1)
-    run = _hftc("backtest", str(EXAMPLE), "--data", str(tape), *args)
+    run = _hftc("backtest", str(schema), "--data", str(tape), *args)
     assert run.returncode == 1, run.stdout
     assert code in run.stderr and text in run.stderr and "Traceback" not in run.stderr

@@ -141,7 +141,7 @@ def backtest_cmd(
     strategy: str | None = typer.Option(None, "--strategy", "-s", help="Strategy to backtest (its rules in the "
                                         "native backtest engine)."),
     pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Pipeline to backtest: the generated engine "
-                                        "itself (feed handler, strategy, risk gate, order managers, gateway) "
+                                        "itself (feed handler, strategy, risk gate, order managers, gateway; the default without --strategy) "
                                         "against the venue's matcher, in tape time."),
     data: list[Path] | None = typer.Option(None, "--data", "-d",
                                               help="Market data: .hftt tapes, or captures converted on the fly "
@@ -208,6 +208,20 @@ def backtest_cmd(
 
     if not result.ok or has_errors(result.diagnostics):
         fail(result.diagnostics)
+    if strategy is None and pipeline is None:
+        from hftc.backtest.errors import BacktestError
+        from hftc.backtest.pipeline import default_pipeline
+
+        pipeline = default_pipeline(result.ir)
+        if pipeline is None:
+            fail([BacktestError("HFT1109", "give --strategy NAME: this schema has no engine pipeline with an "
+                                "order-entry session to backtest", help="--strategy runs a strategy's rules in the "
+                                "backtest engine; --pipeline needs the messages of `hftc venue`").diagnostic()])
+        refusal = _which_target(None, pipeline, [k for k, v in strategy_only.items() if v])
+        if refusal is not None:
+            fail([refusal.diagnostic()])
+        say(f"pipeline `{pipeline}`: the generated engine, as it trades (--strategy NAME backtests a strategy's "
+            "rules alone)")
     if pipeline is not None:
         _pipeline_backtest(result, pipeline, data_paths, latency_ns, latency_samples, queue, maker_fee_bps,
                            taker_fee_bps, fee_profile, params, allow_dirty, json_output, say, fail)
@@ -282,9 +296,8 @@ def _which_target(strategy: str | None, pipeline: str | None, strategy_only: lis
     option of a strategy backtest comes with --pipeline."""
     from hftc.backtest.errors import BacktestError
 
-    if (strategy is None) == (pipeline is None):
-        return BacktestError("HFT1109", "give --strategy NAME or --pipeline NAME" +
-                             (", not both" if strategy is not None else ""),
+    if strategy is not None and pipeline is not None:
+        return BacktestError("HFT1109", "give --strategy NAME or --pipeline NAME, not both",
                              help="--strategy runs a strategy's rules in the backtest engine (fast: what "
                                   "`hftc optimize` uses); --pipeline runs the generated engine itself, as it trades")
     if pipeline is not None and strategy_only:

@@ -50,6 +50,21 @@ def engine_pipeline(ir: Schema, name: str) -> None:
                                                                   if len(names) > 1 else ""))
 
 
+def default_pipeline(ir: Schema) -> str | None:
+    """The pipeline `hftc backtest` runs when no --strategy is named: the generated engine's (the
+    schema's first), when it has the order-entry messages and the depth feed a backtest venue needs."""
+    from hftc.backends.cpp.venue import missing_roles
+    from hftc.passes.trading import analyse
+
+    model, _ = analyse(ir)
+    if model is None or not model.pipelines or missing_roles(ir):
+        return None
+    plan = model.pipelines[0]
+    if not any(i.role == "delta" for i in plan.feed.inputs):  # the depth updates a tape replays as
+        return None
+    return plan.pipeline.name
+
+
 def command(exe: Path, tape: Path, opt: PipelineOptions, out: Path) -> list[str]:
     """The engine's command line for one backtest writing its files under `out`."""
     cmd = [str(exe), "--replay", str(tape), "--backtest", "--no-pin", "--queue", opt.queue,
