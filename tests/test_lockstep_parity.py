@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
-from test_engine_md import EXAMPLE, SANITIZER_ENV
+from test_engine_md import EXAMPLE, PKG, SANITIZER_ENV, _build
 from test_venue import _tools_missing
 
 pytestmark = pytest.mark.skipif(_tools_missing() is not None, reason=_tools_missing() or "")
@@ -67,18 +67,19 @@ def random_tape(path: Path, events: int, seed: int) -> None:
                 "flags": a[:, 2].astype(np.uint8)}, {"synthetic": True})
 
 
-def _programs(sanitize: bool) -> tuple[Path, Path]:
+def _programs(tmp_path_factory, sanitize: bool) -> tuple[Path, Path]:
+    """The example's engine (the build test_engine_md.py makes) and venue (the one `hftc venue` runs)."""
     from hftc.frontend import compile_file
-    from hftc.venue.build import build_engine, build_venue
+    from hftc.venue.build import build_venue
 
     result = compile_file(str(EXAMPLE))
     assert result.ok, result.diagnostics
-    return build_engine(result.ir, lambda _m: None, sanitize), build_venue(result.ir, lambda _m: None, sanitize)
+    return _build(EXAMPLE, PKG, tmp_path_factory, sanitize).engine, build_venue(result.ir, lambda _m: None, sanitize)
 
 
 @pytest.fixture(scope="module")
-def programs() -> tuple[Path, Path]:
-    return _programs(sanitize=False)
+def programs(tmp_path_factory) -> tuple[Path, Path]:
+    return _programs(tmp_path_factory, sanitize=False)
 
 
 def backtest(engine: Path, tape: Path, out: Path, matching: list[str], env=None) -> tuple[list[str], dict]:
@@ -160,8 +161,8 @@ def test_lockstep_engine_sends_exactly_the_backtests_requests(programs, tmp_path
     assert ls["connections"]["protocol_errors"] == 0 and ls_engine["gaps"] == 0
 
 
-def test_lockstep_and_backtest_under_asan_and_ubsan(tmp_path: Path) -> None:
-    engine, venue = _programs(sanitize=True)
+def test_lockstep_and_backtest_under_asan_and_ubsan(tmp_path_factory, tmp_path: Path) -> None:
+    engine, venue = _programs(tmp_path_factory, sanitize=True)
     tape = tmp_path / "t.hftt"
     random_tape(tape, 800, 5)
     env = {**os.environ, **SANITIZER_ENV}
