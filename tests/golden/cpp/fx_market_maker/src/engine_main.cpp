@@ -1383,6 +1383,9 @@ hft::session::OrderEntryConfig order_config(const Options& opt, Ops& ops) {
     hft::session::VenueConfig v;
     v.endpoint = *opt.venue;
     v.heartbeat_ms = 1000;
+    // Lockstep: every heartbeat is an answer the venue counts, so none goes out on a timer.
+    if (opt.lockstep)
+      v.heartbeat_ms = 60'000;  // fits a uint16 field; the venue gives up after 10 s
     const hft::oms::SecretResult secret =
         hft::oms::read_secret(hft::oms::CredentialSource::kEnv, "FX_MM_API_KEY");
     if (!secret.ok) throw std::runtime_error("gateway `gateway` credentials: " + secret.error);
