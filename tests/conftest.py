@@ -45,6 +45,27 @@ def _shared_backtest_cache():
         os.environ["HFTC_CACHE_DIR"] = old
 
 
+# Release Rust builds in the tests (cargo test --release, the tools and generated crates' bins) skip
+# the shipped profile's link-time optimisation and single codegen unit: the code is still built at
+# opt-level 3 without debug assertions, and a cold `cargo test --release` of runtime_rust takes a
+# seventh of the time. The profile itself is checked where it is generated (the golden Cargo.toml).
+CARGO_TEST_PROFILE = {"CARGO_PROFILE_RELEASE_LTO": "false", "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cargo_test_profile():
+    """Inherited by every cargo the tests start, directly or through hftc (bench, wheel install)."""
+    old = {k: os.environ.get(k) for k in CARGO_TEST_PROFILE}
+    for key, value in CARGO_TEST_PROFILE.items():
+        os.environ.setdefault(key, value)
+    yield
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(autouse=True)
 def _color_mode_auto():
     """`hftc --color always` in one in-process CLI test must not colour the next test's output."""

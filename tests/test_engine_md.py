@@ -38,7 +38,19 @@ class Tools:
     publish: Path
 
 
+_BUILT: dict[tuple[Path, str, bool], Tools] = {}
+
+
 def _build(schema: Path, pkg: str, tmp_path_factory, sanitize: bool = False) -> Tools:
+    """The engine and publisher of `schema`; generated and checked against the build cache once per
+    test session (several modules share them)."""
+    key = (schema, pkg, sanitize)
+    if key not in _BUILT:
+        _BUILT[key] = _build_once(schema, pkg, tmp_path_factory, sanitize)
+    return _BUILT[key]
+
+
+def _build_once(schema: Path, pkg: str, tmp_path_factory, sanitize: bool) -> Tools:
     for tool in ("cmake", "ninja", "g++"):
         if shutil.which(tool) is None:
             pytest.skip(f"`{tool}` is not installed")

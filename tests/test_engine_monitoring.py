@@ -10,7 +10,6 @@ under the build cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, REPO, build_cache
+from conftest import EXAMPLES, REPO
 from hftc.backends.prometheus import metrics as contract
 from hftc.monitor import parse
 
@@ -44,32 +43,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def engine_exe(tmp_path_factory) -> Path:
-    for tool in ("cmake", "ninja", "g++"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"`{tool}` is not installed")
-    gen = tmp_path_factory.mktemp("engine_gen")
-    proc = subprocess.run([sys.executable, "-m", "hftc", "build", str(EXAMPLE), "-t", "cpp", "-o", str(gen)],
-                          capture_output=True, text=True, check=False, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    src = gen / "cpp"
-    assert (src / "src" / "engine_main.cpp").is_file()
-    digest = hashlib.sha256()
-    for root in (src, RUNTIME / "include"):
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    home = build_cache() / "engine" / digest.hexdigest()[:16]
-    exe = home / "build" / "fx_mm_engine"
-    if not exe.is_file():
-        if (home / "src").exists():
-            shutil.rmtree(home / "src")
-        shutil.copytree(src, home / "src")
-        steps = (["cmake", "-G", "Ninja", "-S", str(home / "src"), "-B", str(home / "build"),
-                  "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_COMPILER=g++", f"-DHFTC_RUNTIME_DIR={RUNTIME}",
-                  "-DHFTC_BUILD_TESTS=OFF", "-DHFTC_BUILD_BENCH=OFF"],
-                 ["nice", "ninja", "-j", "2", "-C", str(home / "build"), "fx_mm_engine"])
-        for cmd in steps:
-            run = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=600)
-            assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    """The example's Release engine: the same build (and build-cache folder) as the market-data tests'."""
+    from test_engine_md import PKG, _build
+
+    exe = _build(EXAMPLE, PKG, tmp_path_factory).engine
     assert exe.is_file()
     return exe
 

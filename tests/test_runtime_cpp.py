@@ -6,7 +6,7 @@ Three CMake configurations, each configured and built once per module and reused
   through ctest, the shared-memory tool as two real processes and the bench in quick mode.
 * ``asan_ubsan``: ``HFT_SANITIZE=address,undefined``; the whole suite through ctest.
 * ``tsan``: ``HFT_SANITIZE=thread``; only the ring and shared-memory tests (the
-  concurrent code), run directly with a gtest filter.
+  concurrent code), run directly with a gtest filter; only the test files holding them are built.
 
 Plus packaging: the plain build is installed into a temporary prefix and a small
 consumer project is built against it with ``find_package(hft_runtime CONFIG)``, and
@@ -64,6 +64,22 @@ CONFIGS: dict[str, dict[str, str]] = {
 }
 # Sanitizer configurations only build the test executable.
 TARGETS = {"plain": [], "asan_ubsan": ["hft_runtime_tests"], "tsan": ["hft_runtime_tests"]}
+
+
+def _tsan_sources() -> list[str]:
+    """The test files holding a test TSAN_FILTER selects: the TSan executable is built from these
+    only (compiling the other files under TSan would run none of their tests)."""
+    import fnmatch
+    import re
+
+    patterns = TSAN_FILTER.split(":")
+    test = re.compile(r"^TEST(?:_F)?\(\s*(\w+)\s*,\s*(\w+)\s*\)", re.MULTILINE)
+    return sorted(p.name for p in (SRC / "tests").glob("test_*.cpp")
+                  if any(fnmatch.fnmatchcase(f"{suite}.{name}", pat)
+                         for suite, name in test.findall(p.read_text(encoding="utf-8")) for pat in patterns))
+
+
+CONFIGS["tsan"]["HFT_TEST_ONLY"] = ";".join(_tsan_sources())
 
 SANITIZER_ENV = {
     "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:strict_string_checks=1",

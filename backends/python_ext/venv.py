@@ -63,6 +63,13 @@ def tree_hash(files: dict[str, bytes]) -> str:
     return h.hexdigest()[:16]
 
 
+def _build_requires(files: dict[str, bytes]) -> list[str]:
+    """The generated project's `[build-system] requires` (its build backend and nanobind)."""
+    import tomllib
+
+    return list(tomllib.loads(files["pyproject.toml"].decode())["build-system"]["requires"])
+
+
 def ensure(ir: Schema, cache: Path | None = None, log=None) -> ExtEnv:
     """The venv with this schema's extension installed; builds it only when the project changed."""
     root = (cache or default_cache()) / "python_ext"
@@ -88,10 +95,15 @@ def ensure(ir: Schema, cache: Path | None = None, log=None) -> ExtEnv:
         run(sys.executable, "-m", "venv", str(venv))
     if not marker.exists():
         _write(ext_files, project)
-        check = subprocess.run([str(python), "-c", "import numpy"], capture_output=True, check=False)
+        # The build backend and nanobind are installed into the venv once and every project is built
+        # without build isolation: a fresh isolated build environment per project costs seconds each.
+        requires = _build_requires(ext_files)
+        check = subprocess.run([str(python), "-c", "import numpy, scikit_build_core, nanobind"], capture_output=True,
+                               check=False)
         if check.returncode != 0:
-            run(str(python), "-m", "pip", "install", "-q", "numpy")
-        run(str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(project))
+            run(str(python), "-m", "pip", "install", "-q", "numpy", *requires)
+        run(str(python), "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps",
+            str(project))
         for old in venv.glob(f".installed-{module}-*"):
             old.unlink()
         marker.write_text(digest + "\n")
