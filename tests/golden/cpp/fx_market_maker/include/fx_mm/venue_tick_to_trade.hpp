@@ -33,8 +33,8 @@ inline constexpr std::size_t kOutBytes = 4096;
 }
 
 // An execution report of `r` into `out`; its length, 0 when it cannot be encoded.
-inline std::size_t encode_report(const venue::Report& r, std::uint64_t seq, std::uint64_t exec_id,
-                                 char* out) {
+inline std::size_t encode_report(const venue::Report& r, [[maybe_unused]] std::uint64_t seq,
+                                 [[maybe_unused]] std::uint64_t exec_id, char* out) {
   [[maybe_unused]] const std::uint64_t id = r.id;
   [[maybe_unused]] const std::uint64_t orig_id = r.orig_id;
   [[maybe_unused]] const std::uint32_t inst = r.inst;
@@ -104,7 +104,8 @@ inline std::size_t encode_report(const venue::Report& r, std::uint64_t seq, std:
 }
 
 // An order reject (of a cancel or replace) into `out`.
-inline std::size_t encode_reject(const venue::Report& r, std::uint64_t seq, char* out) {
+inline std::size_t encode_reject(const venue::Report& r, [[maybe_unused]] std::uint64_t seq,
+                                 char* out) {
   [[maybe_unused]] const std::uint64_t id = r.id;
   [[maybe_unused]] const std::uint64_t orig_id = r.orig_id;
   [[maybe_unused]] const std::uint32_t inst = r.inst;
