@@ -170,6 +170,24 @@ def test_replay_keeps_the_recorded_pace(tools: Tools, tmp_path: Path) -> None:
         assert s["seconds"] >= span * 0.95, (speed, s["seconds"])
 
 
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="`taskset` (util-linux) is not installed")
+def test_threads_auto_runs_one_thread_when_the_cpus_cannot_hold_the_split(tools: Tools, tmp_path: Path) -> None:
+    """The example's split has two busy-polling threads: on one CPU `--threads auto` (the default) runs
+    the stages on one thread and says so; `--threads split` keeps the split; a bad mode is a usage error."""
+    tape = tmp_path / "t.hftt"
+    counts = synth_tape(tape, updates=500, snapshot_every=0, step_ns=10_000)
+    said = "the stages run on one thread"
+    for mode, expect in (([], True), (["--threads", "auto"], True), (["--threads", "split"], False)):
+        run = subprocess.run(["taskset", "-c", "0", str(tools.engine), "--replay", str(tape), "--speed", "max",
+                              "--no-pin", *mode], capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 0, run.stderr
+        assert (said in run.stderr) is expect, (mode, run.stderr)
+        assert f"replay: {counts.messages} messages decoded" in run.stderr
+    run = subprocess.run([str(tools.engine), "--threads", "two"], capture_output=True, text=True, timeout=30,
+                         check=False)
+    assert run.returncode == 2 and "--threads is auto, split or inline" in run.stderr
+
+
 def test_replay_refuses_a_file_that_is_not_a_tape(tools: Tools, tmp_path: Path) -> None:
     bad = tmp_path / "capture.gz"
     bad.write_bytes(b"1723161255000000000 {\"stream\": \"btcusdt@trade\"}\n" * 4)

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hftc.data.tape import CLEAR, DEPTH, END, SIDE_ASK, SNAPSHOT, TRADE, Instrument, write_tape
 from test_engine_md import EXAMPLE, PKG, SANITIZER_ENV, _build
+from test_engine_vs_venue import _free_udp_port
 from test_venue import _tools_missing
 
 pytestmark = pytest.mark.skipif(_tools_missing() is not None, reason=_tools_missing() or "")
@@ -90,14 +91,6 @@ def backtest(engine: Path, tape: Path, out: Path, matching: list[str], env=None)
     assert run.returncode == 0, run.stderr
     assert "venue backtest:" in run.stderr
     return (out / "bt.log").read_text().splitlines(), json.loads((out / "bt.json").read_text())
-
-
-def _free_udp_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def lockstep(engine: Path, venue: Path, tape: Path, out: Path, matching: list[str],

@@ -169,6 +169,9 @@ class OrderEntry {
     }
   }
 
+  /// In-process venue: its reports the schema's decoder refused (a backtest with any is wrong).
+  [[nodiscard]] std::uint64_t local_undecodable() const noexcept { return local_undecodable_; }
+
   /// Reports and order rejects received so far (lockstep counts what it must answer).
   [[nodiscard]] std::uint64_t reports_received() const noexcept {
     const RouterCounters& c = router_.counters();

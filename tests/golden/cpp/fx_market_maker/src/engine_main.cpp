@@ -1559,11 +1559,18 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
     } else {
       replay(opt, feed, metrics, clock, sum, service, rv);
     }
+    bool unreadable = false;  // --backtest: a message one side could not read
     if (bt_venue) {
       // The backtest ends with the tape: what rests stays, as in `hftc backtest`.
-      if (bt_venue->bad_requests() > 0) {
-        std::fprintf(stderr, "error: %llu request(s) the venue could not read\n",
-                     static_cast<unsigned long long>(bt_venue->bad_requests()));
+      // Either side failing to read the other's message is a bug in the generated wire: the run's
+      // figures would be wrong, so it fails (after the summaries, which say how far it got).
+      unreadable = bt_venue->bad_requests() > 0 || orders.local_undecodable() > 0;
+      if (unreadable) {
+        std::fprintf(stderr,
+                     "error: %llu request(s) the venue could not read, %llu report(s) the engine "
+                     "could not\n",
+                     static_cast<unsigned long long>(bt_venue->bad_requests()),
+                     static_cast<unsigned long long>(orders.local_undecodable()));
       }
       if (!opt.venue_summary.empty()) {
         hft::venue::RunInfo info;
@@ -1610,6 +1617,7 @@ int run(const Options& opt, hft::metrics::Registry& registry, const Metrics& met
       return 1;
     }
     if (refused()) return 4;
+    if (unreadable) return 1;
     return sum.halted ? 3 : 0;
   }
   Market market(opt.seed, clock);
