@@ -14,6 +14,11 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Every `hftc lint` the tests start lints in its own process and leaves no lint server behind; the
+# server's own tests (tests/test_lint_server.py) switch it on where they mean it. Set
+# HFTC_LINT_SERVER=on to run the whole suite's lints through a server instead.
+os.environ.setdefault("HFTC_LINT_SERVER", "off")
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 GOLDEN = REPO / "tests" / "golden"

@@ -47,13 +47,13 @@ class Lints:
 
     def __init__(self, monkeypatch):
         self.compiled = 0
-        real = entry._lint_one
+        real = entry.lint_one
 
         def counting(*args):
             self.compiled += 1
             return real(*args)
 
-        monkeypatch.setattr(entry, "_lint_one", counting)
+        monkeypatch.setattr(entry, "lint_one", counting)
 
     def __call__(self, *args: str, capsys) -> tuple[int, str, str]:
         request = entry.parse_lint(["lint", *args])

@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hftc.entry import parse_lint
+from hftc.entry import parse_lint, path_text
 
 from conftest import REPO
 
@@ -146,3 +149,9 @@ def test_the_language_server_starts_without_the_command_line_framework():
                           input=requests, capture_output=True, timeout=180, env=environment)
     assert b'"id": 1' in proc.stdout.replace(b'"id":1', b'"id": 1') and b"hftc" in proc.stdout
     assert proc.stderr.decode().rpartition("\nIMPORTED ")[2].strip() == ""
+
+
+@given(st.text(alphabet="/.ab \\", max_size=16).filter(lambda w: "\0" not in w))
+def test_path_text_is_what_pathlib_makes_of_an_argument(word):
+    """The reader hands paths on as typer does (`str(Path(word))`), without importing pathlib."""
+    assert path_text(word) == str(Path(word))

@@ -160,6 +160,21 @@ def lint(
     raise typer.Exit(1 if failed else 0)
 
 
+class LintServerAction(str, Enum):
+    status = "status"
+    stop = "stop"
+
+
+@app.command("lint-server")
+def lint_server(action: LintServerAction = typer.Argument(LintServerAction.status, help="status or stop.")) -> None:
+    """The background process that answers `hftc lint` warm: whether it runs, or stop it."""
+    from hftc.lintserver.control import status_text, stop_text
+
+    text, code = (status_text if action is LintServerAction.status else stop_text)()
+    print(text)
+    raise typer.Exit(code)
+
+
 @app.command("format")
 def format_cmd(
     files: List[Path] = typer.Argument(..., help="Schema files, rewritten in place."),

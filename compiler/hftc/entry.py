@@ -18,7 +18,7 @@ import sys
 _FORMATS = ("text", "json", "github")
 
 
-class _Lint:
+class LintRequest:
     __slots__ = ("deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
 
     def __init__(self) -> None:
@@ -29,13 +29,20 @@ class _Lint:
         self.import_paths: list[str] = []
 
 
-def parse_lint(args: list[str]) -> _Lint | None:
+def path_text(word: str) -> str:
+    """`str(pathlib.Path(word))`, as typer hands a path argument over, without importing pathlib (with
+    the URL parser it pulls in, a tenth of a served lint): empty and `.` parts dropped, slashes
+    collapsed except POSIX's two leading ones, `..` kept."""
+    lead = "//" if word.startswith("//") and not word.startswith("///") else "/" if word.startswith("/") else ""
+    rest = "/".join(part for part in word.split("/") if part and part != ".")
+    return (lead + rest) or "."
+
+
+def parse_lint(args: list[str]) -> LintRequest | None:
     """The lint request of `args` (the words after `hftc`), or None when the typer app must read them."""
     if not args or args[0] != "lint":
         return None
-    from pathlib import Path  # typer passes paths as Path objects; str() of one normalises the text
-
-    request = _Lint()
+    request = LintRequest()
     words = iter(args[1:])
     for word in words:
         if word.startswith("-"):
@@ -59,9 +66,9 @@ def parse_lint(args: list[str]) -> _Lint | None:
                     return None
                 request.error_format = value
             else:
-                request.import_paths.append(str(Path(value)))
+                request.import_paths.append(path_text(value))
         elif word:
-            request.schemas.append(str(Path(word)))
+            request.schemas.append(path_text(word))
         else:
             return None
     return request if request.schemas else None
@@ -80,9 +87,13 @@ def _colour_is_the_apps_call(fmt: str) -> bool:
         return False
 
 
-def run_lint(request: _Lint) -> int | None:
+def run_lint(request: LintRequest) -> int | None:
     """Lint as `hftc lint` does and return the exit code; None (before printing anything) when the
-    diagnostics are to be rendered by the typer app instead."""
+    diagnostics are to be rendered by the typer app instead.
+
+    Each schema's result comes from the lint cache when nothing it depends on changed, else from the
+    lint server (hftc.lintserver) when one runs for this environment, else from linting it here,
+    after which a server is started for the next lint."""
     app_renders = _colour_is_the_apps_call(request.error_format)
     stream = sys.stderr if request.error_format == "text" else sys.stdout
     cache = None
@@ -90,20 +101,65 @@ def run_lint(request: _Lint) -> int | None:
         from hftc.driver.lint_cache import LintCache
 
         cache = LintCache()
+    server = _Server(cache)
     failed = False
     for schema in request.schemas:
         found = cache.get(schema, request.import_paths, request.error_format) if cache is not None else None
         if found is None:
-            found = _lint_one(schema, request, cache)
+            found = server.lint(schema, request)
+        if found is None:
+            found = lint_one(schema, request, cache)
+            server.wanted = True
         if found["output"]:
             if app_renders:
                 return None  # nothing printed so far: every earlier file was clean
             print(found["output"], file=stream)
         failed |= found["failed"] or (request.deny_warnings and found["warned"])
+    server.start_if_wanted()
     return 1 if failed else 0
 
 
-def _lint_one(schema: str, request: _Lint, cache) -> dict:
+class _Server:
+    """The lint server as this run sees it: looked for on the first schema the cache cannot answer,
+    started at the end when some schema had to be linted here."""
+
+    def __init__(self, cache) -> None:
+        self._cache = cache
+        self._path: str | None = None
+        self._looked = False
+        self.wanted = False
+
+    def _find(self) -> str | None:
+        if not self._looked:
+            self._looked = True
+            from hftc.lintserver import enabled, socket_path
+
+            if enabled():
+                if self._cache is not None:
+                    key = self._cache.environment
+                else:
+                    from hftc.driver.lint_cache import environment_key
+
+                    key = environment_key()
+                self._key, self._path = key, socket_path(key)
+        return self._path
+
+    def lint(self, schema: str, request: LintRequest) -> dict | None:
+        path = self._find()
+        if path is None or self.wanted:  # none to ask, or it did not answer for an earlier schema
+            return None
+        from hftc.lintserver.client import ask
+
+        return ask(path, self._key, schema, request.import_paths, request.error_format, request.no_cache)
+
+    def start_if_wanted(self) -> None:
+        if self.wanted and self._path is not None:
+            from hftc.lintserver.client import start
+
+            start(self._path)
+
+
+def lint_one(schema: str, request: LintRequest, cache) -> dict:
     """Lint one schema (the compiler imported on first use) and store the result in `cache`."""
     from hftc.diagnostics.model import Severity, has_errors
     from hftc.diagnostics.render import render_all

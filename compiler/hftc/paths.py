@@ -1,39 +1,63 @@
-"""Where hftc's own files are: the runtimes, the data folder, the build cache."""
+"""Where hftc's own files are: the runtimes, the data folder, the build cache.
+
+The runtime folders are found with `os.path` (`runtime_cpp_folder`, `runtime_rust_folder`): the lint
+cache and the lint server's key read them on every `hftc lint`, which then need not import pathlib."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-_PACKAGE = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
+_CHECKOUT = os.path.dirname(os.path.dirname(_PACKAGE))  # the repository, when running from one
+
+
+def runtime_cpp_folder() -> str:
+    """The C++ runtime: the repository's copy in a checkout, else the installed one."""
+    checkout = os.path.join(_CHECKOUT, "runtime_cpp")
+    return checkout if os.path.exists(os.path.join(checkout, "CMakeLists.txt")) else os.path.join(_PACKAGE, "runtime_cpp")
+
+
+def runtime_rust_folder() -> str | None:
+    checkout = os.path.join(_CHECKOUT, "runtime_rust")
+    if os.path.exists(os.path.join(checkout, "Cargo.toml")):
+        return checkout
+    installed = os.path.join(_PACKAGE, "runtime_rust")
+    return installed if os.path.exists(os.path.join(installed, "Cargo.toml")) else None
 
 
 def runtime_cpp_dir() -> Path:
-    """The C++ runtime: the repository's copy in a checkout, else the installed one."""
-    checkout = _PACKAGE.parent.parent / "runtime_cpp"
-    return checkout if (checkout / "CMakeLists.txt").exists() else _PACKAGE / "runtime_cpp"
+    from pathlib import Path
+
+    return Path(runtime_cpp_folder())
 
 
 def runtime_rust_dir() -> Path | None:
-    checkout = _PACKAGE.parent.parent / "runtime_rust"
-    if (checkout / "Cargo.toml").exists():
-        return checkout
-    installed = _PACKAGE / "runtime_rust"
-    return installed if (installed / "Cargo.toml").exists() else None
+    from pathlib import Path
+
+    folder = runtime_rust_folder()
+    return Path(folder) if folder is not None else None
 
 
 def shared_data_dir() -> Path | None:
     """The market-data folder beside a checkout (`../shared/data`), or $HFTC_DATA."""
+    from pathlib import Path
+
     env = os.environ.get("HFTC_DATA")
     if env:
         return Path(env)
-    candidate = _PACKAGE.parent.parent.parent / "shared" / "data"
+    candidate = Path(_CHECKOUT).parent / "shared" / "data"
     return candidate if candidate.is_dir() else None
 
 
 def build_cache() -> Path:
-    default = _PACKAGE.parent.parent / ".build-cache" if (_PACKAGE.parent.parent / "pyproject.toml").exists() \
-        else Path.home() / ".cache" / "hftc"
+    from pathlib import Path
+
+    checkout = Path(_CHECKOUT)
+    default = checkout / ".build-cache" if (checkout / "pyproject.toml").exists() else Path.home() / ".cache" / "hftc"
     path = Path(os.environ.get("HFTC_BUILD_CACHE", default))
     path.mkdir(parents=True, exist_ok=True)
     return path

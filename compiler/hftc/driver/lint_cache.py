@@ -66,10 +66,10 @@ def _own_files() -> list[str]:
     """The folders whose files make up this hftc: the package, its backends, the strategy templates
     and the runtimes the C++ and Rust checks read."""
     import hftc
-    from hftc.paths import runtime_cpp_dir, runtime_rust_dir
+    from hftc.paths import runtime_cpp_folder, runtime_rust_folder
 
     package = os.path.dirname(os.path.abspath(hftc.__file__))
-    folders = [package, str(runtime_cpp_dir() / "include"), str(runtime_rust_dir() or "<no Rust runtime>")]
+    folders = [package, os.path.join(runtime_cpp_folder(), "include"), runtime_rust_folder() or "<no Rust runtime>"]
     try:
         import importlib.util
 
@@ -147,13 +147,13 @@ def path_state(path: str) -> list:
 class LintCache:
     """Entries for one run of `hftc lint` (one environment key, one working folder)."""
 
-    def __init__(self, folder: str | None = None):
+    def __init__(self, folder: str | None = None, environment: bytes | None = None):
         self.folder = folder or cache_dir()
-        self._environment = environment_key()
+        self.environment = environment or environment_key()  # the lint server's is its client's
         self._cwd = os.getcwd()
 
     def _entry_path(self, schema: str, import_paths: list[str], error_format: str) -> str:
-        digest = blake2b(self._environment, digest_size=32)
+        digest = blake2b(self.environment, digest_size=32)
         command = [self._cwd, schema, [os.path.realpath(p) for p in import_paths], list(import_paths), error_format,
                    os.path.realpath(os.path.dirname(os.path.abspath(schema)))]
         digest.update(json.dumps(command).encode("utf-8", "surrogateescape"))

@@ -29,11 +29,25 @@ CHECKS_ONLY: dict[str, str] = {"k8s": "deployments", "terraform": "deployments"}
 NO_CHECKS: frozenset[str] = frozenset({"docs", "grafana"})
 
 
+_remembered: dict[str, object] | None = None
+
+
 def _external() -> dict[str, object]:
+    if _remembered is not None:
+        return _remembered
     try:
         return {ep.name: ep for ep in entry_points(group="hftc.backends")}
     except Exception:  # a broken third-party distribution must not break the CLI
         return {}
+
+
+def remember_plugins() -> None:
+    """Scan the installed distributions for backend plug-ins once and keep the answer (scanning
+    is a fifth of a warm lint). For a process that serves one set of installed distributions
+    only: the lint server, which a changed set replaces (its key covers them)."""
+    global _remembered
+    _remembered = None
+    _remembered = _external()
 
 
 def known_targets() -> list[str]:

@@ -1,0 +1,236 @@
+"""The lint server (hftc.lintserver): the first `hftc lint` that compiles a schema starts it, later
+lints are answered by it with exactly the output, exit code and cache behaviour of a lint in its own
+process; `hftc lint-server status|stop` see and stop it; it exits when idle, a second one for the same
+socket steps aside, a dead one's socket is linted past and replaced, and it is not used when switched
+off, under CI, or without a private folder for its socket. Every server a test starts is stopped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+_SCRIPT = Path(sys.executable).parent / "hftc"
+HFTC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hftc"]
+
+EXAMPLE = "examples/fx_market_maker.hftc.yaml"
+ERRORS = "tests/diagnostics/unknown_type.yaml"
+WARNINGS = "tests/diagnostics/lints.yaml"
+
+COMMON = "hftc: 1\npackage: common\ntypes:\n  Px: {decimal: int64, exponent: -9}\n"
+MAIN = "hftc: 1\npackage: served\nimports: [common.hftc.yaml]\nmessages:\n  Quote: {id: 1, fields: {px: Px, qty: Qty}}\n"
+
+
+class Env:
+    """A private socket folder and lint cache, the server switched on, and a way to run hftc."""
+
+    def __init__(self, runtime: Path, cache: Path):
+        self.runtime = runtime
+        self.vars = {k: v for k, v in os.environ.items() if k not in ("CI", "FORCE_COLOR", "CLICOLOR_FORCE")}
+        self.vars.update({"HFTC_LINT_SERVER": "on", "XDG_RUNTIME_DIR": str(runtime),
+                          "XDG_CACHE_HOME": str(cache), "HFTC_LINT_SERVER_IDLE": "60"})
+
+    def run(self, *args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*HFTC, *args], cwd=cwd, capture_output=True, text=True, timeout=180,
+                              env={**self.vars, **env})
+
+    def status(self, cwd: Path = REPO) -> tuple[int, str]:
+        proc = self.run("lint-server", "status", cwd=cwd)
+        return proc.returncode, proc.stdout
+
+    def socket_path(self) -> Path:
+        _, text = self.status()
+        return Path(text.rsplit("socket: ", 1)[1].strip())
+
+    def served(self) -> int:
+        """Requests the running server has answered, not counting the status request itself."""
+        code, text = self.status()
+        assert code == 0, text
+        return int(text.split(" answered")[0].rsplit(", ", 1)[1].split()[0]) - 1
+
+    def wait_running(self) -> None:
+        """The server the last lint started is up (it warms up before it binds its socket)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.status()[0] == 0:
+                return
+            time.sleep(0.2)
+        pytest.fail(f"no lint server came up: {self.status()[1]}")
+
+    def pids(self) -> list[int]:
+        found = []
+        for lock in self.runtime.glob("hftc/*.lock"):
+            text = lock.read_text().strip()
+            if text.isdigit():
+                found.append(int(text))
+        return found
+
+
+@pytest.fixture
+def env(tmp_path):
+    # A short folder of its own: a socket path must fit in 108 bytes, a test's tmp_path may not.
+    runtime = Path(tempfile.mkdtemp(prefix="hl", dir="/tmp"))
+    runtime.chmod(0o700)
+    environment = Env(runtime, tmp_path / "cache")
+    yield environment
+    environment.run("lint-server", "stop")
+    for pid in environment.pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _same(a: subprocess.CompletedProcess, b: subprocess.CompletedProcess) -> None:
+    assert (b.returncode, b.stdout, b.stderr) == (a.returncode, a.stdout, a.stderr)
+
+
+CASES = {
+    "clean": [EXAMPLE],
+    "errors_text": [ERRORS],
+    "errors_json": [ERRORS, "--error-format", "json"],
+    "errors_github": ["--error-format=github", ERRORS],
+    "warnings_denied": [WARNINGS, "--deny-warnings"],
+    "several": [EXAMPLE, ERRORS, WARNINGS, "--error-format=json"],
+}
+
+
+def test_lints_after_the_first_are_answered_by_the_server_with_the_same_output(env):
+    first = env.run("lint", "--no-cache", EXAMPLE)
+    assert first.returncode == 0 and first.stderr == ""
+    env.wait_running()
+    for name, args in CASES.items():
+        before = env.served()
+        here = env.run("lint", "--no-cache", *args, HFTC_LINT_SERVER="off")
+        served = env.run("lint", "--no-cache", *args)
+        _same(here, served)
+        schemas = [a for a in args if a.endswith(".yaml")]
+        assert env.served() == before + 1 + len(schemas), name  # the status request and one per schema
+    assert env.run("lint", "--no-cache", ERRORS).returncode == 1
+
+
+def test_the_server_lints_in_the_clients_folder_with_its_cache(env, tmp_path):
+    """Relative paths and imports resolve from the client's folder; the server reads and stores the
+    client's lint cache, so an unchanged schema is then answered without it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "common.hftc.yaml").write_text(COMMON)
+    (project / "main.hftc.yaml").write_text(MAIN)
+    env.run("lint", "--no-cache", str(REPO / EXAMPLE))
+    env.wait_running()
+    here = env.run("lint", "main.hftc.yaml", cwd=project, HFTC_LINT_SERVER="off", XDG_CACHE_HOME=str(tmp_path / "c2"))
+    assert here.returncode == 1 and "main.hftc.yaml:5:" in here.stderr and "Qty" in here.stderr
+    before = env.served()
+    served = env.run("lint", "main.hftc.yaml", cwd=project)
+    _same(here, served)
+    assert env.served() == before + 2
+    again = env.run("lint", "main.hftc.yaml", cwd=project)  # unchanged: from the cache the server stored
+    _same(here, again)
+    assert env.served() == before + 3  # only the status request
+    (project / "common.hftc.yaml").write_text(COMMON + "  Qty: {decimal: int64, exponent: -4}\n")
+    fixed = env.run("lint", "main.hftc.yaml", cwd=project)
+    assert (fixed.returncode, fixed.stderr) == (0, "")
+    assert env.served() == before + 5
+
+
+def test_status_and_stop(env):
+    code, text = env.status()
+    assert code == 1 and "no lint server runs" in text
+    env.run("lint", "--no-cache", EXAMPLE)
+    env.wait_running()
+    code, text = env.status()
+    assert code == 0 and "lint server running: pid" in text and "exits after 60 s idle" in text
+    [pid] = env.pids()
+    path = env.socket_path()
+    assert path.is_socket() and path.parent.stat().st_mode & 0o777 == 0o700
+    stopped = env.run("lint-server", "stop")
+    assert stopped.returncode == 0 and f"lint server stopped (pid {pid})" in stopped.stdout
+    _wait_gone(pid)
+    assert not path.exists() and not Path(f"{path}.lock").exists()
+    assert "no lint server was running" in env.run("lint-server", "stop").stdout
+
+
+def _wait_gone(pid: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"lint server {pid} still runs after {seconds} s")
+
+
+def test_an_idle_server_exits(env):
+    env.run("lint", "--no-cache", EXAMPLE, HFTC_LINT_SERVER_IDLE="2")
+    env.vars["HFTC_LINT_SERVER_IDLE"] = "2"
+    env.wait_running()
+    [pid] = env.pids()
+    path = env.socket_path()
+    _wait_gone(pid)
+    assert not path.exists()
+    assert env.status()[0] == 1
+
+
+@pytest.mark.parametrize("setting", [{"HFTC_LINT_SERVER": "off"}, {"HFTC_LINT_SERVER": "0"},
+                                     {"HFTC_LINT_SERVER": "", "CI": "true"}])
+def test_switched_off_or_under_ci_no_server_is_started(env, setting):
+    proc = env.run("lint", "--no-cache", EXAMPLE, **setting)
+    assert proc.returncode == 0
+    time.sleep(1.0)  # a server would have been started by now (and would hold its lock)
+    assert env.pids() == [] and not list(env.runtime.glob("hftc/*.sock"))
+    assert env.status()[0] == 1
+
+
+def test_status_says_why_lints_do_not_use_it(env):
+    off = env.run("lint-server", "status", HFTC_LINT_SERVER="off")
+    assert "switched off (HFTC_LINT_SERVER=off)" in off.stdout
+    ci = env.run("lint-server", "status", HFTC_LINT_SERVER="", CI="1")
+    assert "not used under CI" in ci.stdout
+
+
+def test_a_folder_others_can_enter_is_not_used(env):
+    folder = env.runtime / "hftc"
+    folder.mkdir()
+    folder.chmod(0o777)
+    here = env.run("lint", "--no-cache", ERRORS, HFTC_LINT_SERVER="off")
+    proc = env.run("lint", "--no-cache", ERRORS)
+    _same(here, proc)
+    time.sleep(1.0)
+    assert list(folder.iterdir()) == []
+    assert "no private folder" in env.status()[1]
+
+
+def test_a_dead_servers_socket_is_linted_past_and_replaced(env):
+    path = env.socket_path()
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))
+    dead.close()  # the file stays, nobody listens: as a killed server leaves it
+    here = env.run("lint", "--no-cache", ERRORS, HFTC_LINT_SERVER="off")
+    proc = env.run("lint", "--no-cache", ERRORS)
+    _same(here, proc)
+    env.wait_running()
+    before = env.served()
+    _same(here, env.run("lint", "--no-cache", ERRORS))
+    assert env.served() == before + 2
+
+
+def test_a_second_server_for_the_same_socket_steps_aside(env):
+    env.run("lint", "--no-cache", EXAMPLE)
+    env.wait_running()
+    [pid] = env.pids()
+    second = subprocess.run([sys.executable, "-m", "hftc.lintserver", str(env.socket_path())], capture_output=True,
+                            text=True, timeout=60, env=env.vars)
+    assert second.returncode == 0
+    assert env.pids() == [pid] and env.status()[0] == 0
