@@ -92,11 +92,23 @@ def test_what_the_fast_path_does_not_read_goes_to_the_typer_app(args):
     assert "typer" in fast[3]
 
 
-def test_forced_colour_leaves_rendering_to_the_typer_app():
-    """Coloured text is the typer app's to render; a clean schema prints nothing, so needs no hand-over."""
-    code, _, err, imported = _run("hftc.entry", ["lint", ERRORS], env={"FORCE_COLOR": "1"})
-    assert code == 1 and "error[HFT0301]" in err and "typer" in imported
-    assert _run("hftc.entry", ["lint", EXAMPLE], env={"FORCE_COLOR": "1"})[3] == ""
+def test_colour_is_rendered_here_as_the_typer_app_renders_it():
+    """Coloured text (forced here; a terminal does the same) comes from the reader too, identical to
+    the typer app's, and is kept apart from plain text in the lint cache."""
+    for args in (["lint", "--no-cache", ERRORS], ["lint", "--no-cache", WARNINGS, EXAMPLE]):
+        fast = _run("hftc.entry", args, env={"FORCE_COLOR": "1"})
+        assert fast[:3] == _run("hftc.cli", args, env={"FORCE_COLOR": "1"})[:3]
+        assert "\x1b[" in fast[2] and fast[3] == ""
+
+
+def test_coloured_and_plain_results_are_cached_apart(tmp_path):
+    cache = {"XDG_CACHE_HOME": str(tmp_path)}
+    plain = _run("hftc.entry", ["lint", ERRORS], env=cache)
+    coloured = _run("hftc.entry", ["lint", ERRORS], env={**cache, "FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured[2] and "\x1b[" not in plain[2]
+    assert _run("hftc.entry", ["lint", ERRORS], env=cache)[:3] == plain[:3]
+    assert _run("hftc.entry", ["lint", ERRORS], env={**cache, "FORCE_COLOR": "1"})[:3] == coloured[:3]
+    assert len(list((tmp_path / "hftc" / "lint").glob("*.json"))) == 2
 
 
 @pytest.mark.parametrize("args", [

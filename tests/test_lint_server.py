@@ -119,6 +119,16 @@ def test_lints_after_the_first_are_answered_by_the_server_with_the_same_output(e
     assert env.run("lint", "--no-cache", ERRORS).returncode == 1
 
 
+def test_coloured_output_is_served_too(env):
+    env.run("lint", "--no-cache", EXAMPLE)
+    env.wait_running()
+    here = env.run("lint", "--no-cache", ERRORS, WARNINGS, HFTC_LINT_SERVER="off", FORCE_COLOR="1")
+    before = env.served()
+    served = env.run("lint", "--no-cache", ERRORS, WARNINGS, FORCE_COLOR="1")
+    _same(here, served)
+    assert "\x1b[" in served.stderr and env.served() == before + 3
+
+
 def test_the_server_lints_in_the_clients_folder_with_its_cache(env, tmp_path):
     """Relative paths and imports resolve from the client's folder; the server reads and stores the
     client's lint cache, so an unchanged schema is then answered without it."""

@@ -138,7 +138,7 @@ def lint(
     stdin_filename: Optional[Path] = typer.Option(None, "--stdin-filename", metavar="PATH", help="With `-`: the "
                                                   "file name in diagnostics, and where relative imports resolve from."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Lint afresh: neither read nor store cached results "
-                                  "(kept for unchanged files when diagnostics are not coloured)."),
+                                  "(kept for unchanged files; not with --color or standard input)."),
 ) -> None:
     """Check schemas and report every problem, those of every build target included; write nothing."""
     from hftc.diagnostics.model import Severity, has_errors

@@ -19,14 +19,21 @@ _FORMATS = ("text", "json", "github")
 
 
 class LintRequest:
-    __slots__ = ("deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
+    __slots__ = ("color", "deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
 
     def __init__(self) -> None:
         self.schemas: list[str] = []
         self.error_format = "text"
+        self.color = False  # ANSI-coloured text, decided as the typer app decides it (`--color auto`)
         self.deny_warnings = False
         self.no_cache = False
         self.import_paths: list[str] = []
+
+    @property
+    def output_kind(self) -> str:
+        """What the rendered output depends on besides the files: the format, and colour for text
+        (the lint cache keeps coloured and plain results apart)."""
+        return f"{self.error_format}+color" if self.color else self.error_format
 
 
 def path_text(word: str) -> str:
@@ -74,28 +81,18 @@ def parse_lint(args: list[str]) -> LintRequest | None:
     return request if request.schemas else None
 
 
-def _colour_is_the_apps_call(fmt: str) -> bool:
-    """Text diagnostics bound for a terminal (or with colour forced): how they look is decided by
-    the typer app's colour handling, so they are rendered there."""
-    if fmt != "text":
-        return False
-    if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE"):
-        return True
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def run_lint(request: LintRequest) -> int | None:
-    """Lint as `hftc lint` does and return the exit code; None (before printing anything) when the
-    diagnostics are to be rendered by the typer app instead.
+def run_lint(request: LintRequest) -> int:
+    """Lint as `hftc lint` does (coloured on a terminal as its `--color auto` colours) and return the
+    exit code.
 
     Each schema's result comes from the lint cache when nothing it depends on changed, else from the
     lint server (hftc.lintserver) when one runs for this environment, else from linting it here,
     after which a server is started for the next lint."""
-    app_renders = _colour_is_the_apps_call(request.error_format)
     stream = sys.stderr if request.error_format == "text" else sys.stdout
+    if request.error_format == "text":
+        from hftc.diagnostics.color import wants_color
+
+        request.color = wants_color(stream)
     cache = None
     if not request.no_cache:
         from hftc.driver.lint_cache import LintCache
@@ -104,15 +101,13 @@ def run_lint(request: LintRequest) -> int | None:
     server = _Server(cache)
     failed = False
     for schema in request.schemas:
-        found = cache.get(schema, request.import_paths, request.error_format) if cache is not None else None
+        found = cache.get(schema, request.import_paths, request.output_kind) if cache is not None else None
         if found is None:
             found = server.lint(schema, request)
         if found is None:
             found = lint_one(schema, request, cache)
             server.wanted = True
         if found["output"]:
-            if app_renders:
-                return None  # nothing printed so far: every earlier file was clean
             print(found["output"], file=stream)
         failed |= found["failed"] or (request.deny_warnings and found["warned"])
     server.start_if_wanted()
@@ -150,7 +145,8 @@ class _Server:
             return None
         from hftc.lintserver.client import ask
 
-        return ask(path, self._key, schema, request.import_paths, request.error_format, request.no_cache)
+        return ask(path, self._key, schema, request.import_paths, request.error_format, request.color,
+                   request.no_cache)
 
     def start_if_wanted(self) -> None:
         if self.wanted and self._path is not None:
@@ -167,11 +163,12 @@ def lint_one(schema: str, request: LintRequest, cache) -> dict:
 
     before = cache is not None and _root_state(schema)
     result = lint_file(schema, request.import_paths)
-    output = render_all(result.diagnostics, request.error_format, result.sources.lookup) if result.diagnostics else ""
+    output = render_all(result.diagnostics, request.error_format, result.sources.lookup, color=request.color) \
+        if result.diagnostics else ""
     found = {"output": output, "failed": (not result.ok) or has_errors(result.diagnostics),
              "warned": any(d.severity is Severity.WARNING for d in result.diagnostics)}
     if cache is not None and _root_state(schema) == before:  # not rewritten while it was being linted
-        cache.put(schema, request.import_paths, request.error_format, result.sources.probed, **found)
+        cache.put(schema, request.import_paths, request.output_kind, result.sources.probed, **found)
     return found
 
 

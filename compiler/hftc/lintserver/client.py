@@ -14,13 +14,13 @@ _ACK_SECONDS = 5.0  # a warm server forks at once; a machine this loaded lints f
 _MAX_REPLY = 256 * 1024 * 1024  # diagnostics of a pathological schema, and then some
 
 
-def ask(path: str, environment_key: bytes, schema: str, import_paths: list[str], error_format: str,
+def ask(path: str, environment_key: bytes, schema: str, import_paths: list[str], error_format: str, color: bool,
         no_cache: bool) -> dict | None:
     """The server's result for `schema` (`output`, `failed`, `warned`), exactly what linting it here
     would give; None when there is no server or no usable answer (then the caller lints it here)."""
     found = _call(path, {"op": "lint", "cwd": os.getcwd(), "env": dict(os.environ), "key": environment_key.hex(),
                          "schema": schema, "import_paths": import_paths, "error_format": error_format,
-                         "no_cache": no_cache, "limits": _limits()})
+                         "color": color, "no_cache": no_cache, "limits": _limits()})
     if not (isinstance(found, dict) and isinstance(found.get("output"), str)
             and isinstance(found.get("failed"), bool) and isinstance(found.get("warned"), bool)):
         return None  # an error report, or something this client does not know: lint here

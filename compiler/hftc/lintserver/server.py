@@ -101,6 +101,7 @@ def _lint(request: dict) -> dict:
     lint.schemas = [request["schema"]]
     lint.import_paths = list(request["import_paths"])
     lint.error_format = request["error_format"]
+    lint.color = bool(request["color"])
     lint.no_cache = bool(request["no_cache"])
     cache = None if lint.no_cache else LintCache(environment=bytes.fromhex(request["key"]))
     return lint_one(request["schema"], lint, cache)
