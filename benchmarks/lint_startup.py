@@ -13,6 +13,7 @@ load; CPU time much less. A script, not a test: timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import shutil
@@ -88,7 +89,8 @@ def main() -> int:
             for schema in schemas:
                 lint = [args.hftc, "lint", "--no-cache", schema]
                 rows.append((f"cold    {schema}", *_measure(lint, args.runs, off)))
-                rows.append((f"first   {schema}", *_measure(lint, args.runs, on, setup=lambda: _stop_server(args.hftc, on))))
+                stop = functools.partial(_stop_server, args.hftc, on)
+                rows.append((f"first   {schema}", *_measure(lint, args.runs, on, setup=stop)))
                 _wait_for_server(args.hftc, schema, on)
                 rows.append((f"served  {schema}", *_measure(lint, args.runs, on)))
                 subprocess.run([args.hftc, "lint", schema], capture_output=True, env=off, cwd=REPO, timeout=300,

@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
+from hftc.entry import parse_lint, path_text
 from hypothesis import given
 from hypothesis import strategies as st
-
-from hftc.entry import parse_lint, path_text
-
-from conftest import REPO
 
 EXAMPLE = "examples/fx_market_maker.hftc.yaml"
 ERRORS = "tests/diagnostics/unknown_type.yaml"
@@ -45,11 +43,11 @@ sys.exit(code)
 """
 
 
-def _run(module: str, args: list[str], env: dict | None = None) -> tuple[int, str, str, str]:
+def _run(module: str, args: list[str], env: dict | None = None, stdin: str = "") -> tuple[int, str, str, str]:
     environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
     environment.update(env or {})
     proc = subprocess.run([sys.executable, "-c", _RUN.format(module=module), "--", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=180, env=environment)
+                          capture_output=True, text=True, timeout=180, env=environment, input=stdin, check=False)
     stderr, _, imported = proc.stderr.rpartition("\nIMPORTED ")
     return proc.returncode, proc.stdout, stderr, imported.strip()
 
@@ -74,6 +72,26 @@ def test_fast_path_matches_the_typer_command(name):
     assert fast[:3] == typer_path[:3]
     assert fast[3] == "", f"the lint fast path imported {fast[3]}"
     assert "typer" in typer_path[3]
+
+
+STDIN_CASES = {
+    "named": (["-", "--stdin-filename", ERRORS], ERRORS),
+    "named_json_with_imports": (["--stdin-filename=" + EXAMPLE, "-", "--error-format", "json"], EXAMPLE),
+    "unnamed_imports_from_the_working_folder": (["-"], EXAMPLE),
+    "read_twice_among_files": (["-", WARNINGS, "-", "--stdin-filename", WARNINGS], WARNINGS),
+    "non_ascii": (["-"], None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STDIN_CASES))
+def test_fast_path_reads_standard_input_as_the_typer_command_does(name):
+    """`hftc lint -` (editors, pre-commit) takes the fast path too: same output, nothing cached."""
+    args, source = STDIN_CASES[name]
+    text = (REPO / source).read_text() if source else "hftc: 1\npackage: caf\xe9\n"
+    fast = _run("hftc.entry", ["lint", *args], stdin=text)
+    typer_path = _run("hftc.cli", ["lint", *args], stdin=text)
+    assert fast[:3] == typer_path[:3]
+    assert fast[3] == "", f"the lint fast path imported {fast[3]}"
 
 
 def test_exit_codes_and_outputs_are_the_documented_ones():
@@ -112,7 +130,8 @@ def test_coloured_and_plain_results_are_cached_apart(tmp_path):
 
 
 @pytest.mark.parametrize("args", [
-    ["lint", "-"], ["lint", "x.yaml", "--stdin-filename", "y.yaml"], ["lint", "x.yaml", "--color", "never"],
+    ["lint", "x.yaml", "--stdin-filename", "y.yaml"], ["lint", "-", "--stdin-filename"],
+    ["lint", "x.yaml", "--color", "never"],
     ["--color", "never", "lint", "x.yaml"], ["lint", "--", "x.yaml"], ["lint", "x.yaml", "--error-format"],
     ["lint", "x.yaml", "--import-path"], ["lint", "x.yaml", "--import-path="], ["lint", ""], ["lint"],
     ["lint", "x.yaml", "--deny-warnings=yes"], ["lint", "x.yaml", "--error-format", "JSON"], ["build", "x.yaml"],

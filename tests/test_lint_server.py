@@ -27,7 +27,8 @@ ERRORS = "tests/diagnostics/unknown_type.yaml"
 WARNINGS = "tests/diagnostics/lints.yaml"
 
 COMMON = "hftc: 1\npackage: common\ntypes:\n  Px: {decimal: int64, exponent: -9}\n"
-MAIN = "hftc: 1\npackage: served\nimports: [common.hftc.yaml]\nmessages:\n  Quote: {id: 1, fields: {px: Px, qty: Qty}}\n"
+MAIN = ("hftc: 1\npackage: served\nimports: [common.hftc.yaml]\n"
+        "messages:\n  Quote: {id: 1, fields: {px: Px, qty: Qty}}\n")
 
 
 class Env:
@@ -39,9 +40,10 @@ class Env:
         self.vars.update({"HFTC_LINT_SERVER": "on", "XDG_RUNTIME_DIR": str(runtime),
                           "XDG_CACHE_HOME": str(cache), "HFTC_LINT_SERVER_IDLE": "60"})
 
-    def run(self, *args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*HFTC, *args], cwd=cwd, capture_output=True, text=True, timeout=180,
-                              env={**self.vars, **env})
+    def run(self, *args: str, cwd: Path = REPO, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([*HFTC, *args], cwd=cwd, capture_output=True, timeout=180, env={**self.vars, **env},
+                              input=stdin, check=False)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
     def status(self, cwd: Path = REPO) -> tuple[int, str]:
         proc = self.run("lint-server", "status", cwd=cwd)
@@ -77,7 +79,7 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path):
-    # A short folder of its own: a socket path must fit in 108 bytes, a test's tmp_path may not.
+    # A short folder of its own: a socket path must fit in 108 bytes; a test's tmp_path may not.
     runtime = Path(tempfile.mkdtemp(prefix="hl", dir="/tmp"))
     runtime.chmod(0o700)
     environment = Env(runtime, tmp_path / "cache")
@@ -127,6 +129,27 @@ def test_coloured_output_is_served_too(env):
     served = env.run("lint", "--no-cache", ERRORS, WARNINGS, FORCE_COLOR="1")
     _same(here, served)
     assert "\x1b[" in served.stderr and env.served() == before + 3
+
+
+STDIN = {
+    "named_with_imports": (["-", "--stdin-filename", EXAMPLE], (REPO / EXAMPLE).read_bytes()),
+    "errors_json": (["-", "--stdin-filename", ERRORS, "--error-format=json"], (REPO / ERRORS).read_bytes()),
+    "not_utf8": (["-"], b"hftc: 1\npackage: caf\xe9\n"),
+    "read_twice": (["-", "-"], (REPO / WARNINGS).read_bytes()),
+}
+
+
+def test_standard_input_is_served_byte_for_byte(env):
+    env.run("lint", "--no-cache", EXAMPLE)
+    env.wait_running()
+    for name, (args, data) in STDIN.items():
+        here = env.run("lint", *args, stdin=data, HFTC_LINT_SERVER="off")
+        before = env.served()
+        served = env.run("lint", *args, stdin=data)
+        _same(here, served)
+        assert env.served() == before + 1 + args.count("-"), name
+    not_utf8 = env.run("lint", "-", stdin=STDIN["not_utf8"][1])
+    assert "error[HFT0002]: file is not UTF-8 text (byte 0xe9 at offset 20)" in not_utf8.stderr
 
 
 def test_the_server_lints_in_the_clients_folder_with_its_cache(env, tmp_path):
@@ -241,6 +264,6 @@ def test_a_second_server_for_the_same_socket_steps_aside(env):
     env.wait_running()
     [pid] = env.pids()
     second = subprocess.run([sys.executable, "-m", "hftc.lintserver", str(env.socket_path())], capture_output=True,
-                            text=True, timeout=60, env=env.vars)
+                            text=True, timeout=60, env=env.vars, check=False)
     assert second.returncode == 0
     assert env.pids() == [pid] and env.status()[0] == 0

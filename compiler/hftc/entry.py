@@ -3,10 +3,12 @@ everything else through the typer app in hftc.cli.
 
 Linting is what editors, pre-commit hooks and CI run over and over, so its start-up matters;
 importing typer and rich costs more than linting a typical schema. This module reads a `lint`
-command line it fully understands (files, `--error-format`, `--deny-warnings`, `--import-path`,
-`--no-cache`) and behaves exactly as the typer command does: same output, same exit codes. Results
-are kept in a cache (hftc.driver.lint_cache) that an unchanged schema is answered from. Any other argument,
-or an option it does not know, goes to the typer app unchanged, so options added there keep working.
+command line it fully understands (files, `-` for standard input, `--stdin-filename`, `--error-format`,
+`--deny-warnings`, `--import-path`, `--no-cache`) and behaves exactly as the typer command does: same
+output (coloured as `--color auto` colours it), same exit codes. Results are kept in a cache
+(hftc.driver.lint_cache) that an unchanged schema is answered from, and what the cache cannot answer
+goes to the lint server (hftc.lintserver) when one runs. Any other argument, or an option it does not
+know, goes to the typer app unchanged, so options added there keep working.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ _FORMATS = ("text", "json", "github")
 
 
 class LintRequest:
-    __slots__ = ("color", "deny_warnings", "error_format", "import_paths", "no_cache", "schemas")
+    __slots__ = ("color", "deny_warnings", "error_format", "import_paths", "no_cache", "schemas", "stdin_filename")
 
     def __init__(self) -> None:
         self.schemas: list[str] = []
@@ -28,6 +30,7 @@ class LintRequest:
         self.deny_warnings = False
         self.no_cache = False
         self.import_paths: list[str] = []
+        self.stdin_filename: str | None = None  # names the schema read from `-`
 
     @property
     def output_kind(self) -> str:
@@ -60,8 +63,11 @@ def parse_lint(args: list[str]) -> LintRequest | None:
             if name == "--no-cache" and not eq:
                 request.no_cache = True
                 continue
-            if name not in ("--error-format", "--import-path"):
-                return None  # `-`, `--`, --help, options added later: the typer app's business
+            if word == "-":
+                request.schemas.append(word)
+                continue
+            if name not in ("--error-format", "--import-path", "--stdin-filename"):
+                return None  # `--`, --help, options added later: the typer app's business
             if not eq:
                 value = next(words, None)
                 if value is None:
@@ -72,12 +78,16 @@ def parse_lint(args: list[str]) -> LintRequest | None:
                 if value not in _FORMATS:
                     return None
                 request.error_format = value
+            elif name == "--stdin-filename":
+                request.stdin_filename = path_text(value)
             else:
                 request.import_paths.append(path_text(value))
         elif word:
             request.schemas.append(path_text(word))
         else:
             return None
+    if request.stdin_filename is not None and "-" not in request.schemas:
+        return None  # a usage error, which the typer app words
     return request if request.schemas else None
 
 
@@ -101,17 +111,26 @@ def run_lint(request: LintRequest) -> int:
     server = _Server(cache)
     failed = False
     for schema in request.schemas:
-        found = cache.get(schema, request.import_paths, request.output_kind) if cache is not None else None
+        stdin = _read_stdin() if schema == "-" else None  # linted afresh every time, never cached
+        found = cache.get(schema, request.import_paths, request.output_kind) \
+            if cache is not None and stdin is None else None
         if found is None:
-            found = server.lint(schema, request)
+            found = server.lint(schema, request, stdin)
         if found is None:
-            found = lint_one(schema, request, cache)
+            found = lint_one(schema, request, cache, stdin)
             server.wanted = True
         if found["output"]:
             print(found["output"], file=stream)
         failed |= found["failed"] or (request.deny_warnings and found["warned"])
     server.start_if_wanted()
     return 1 if failed else 0
+
+
+def _read_stdin() -> bytes:
+    """What `hftc lint -` reads of standard input: as much as the front end would."""
+    from hftc.driver.lint_cache import READ_LIMIT
+
+    return sys.stdin.buffer.read(READ_LIMIT)
 
 
 class _Server:
@@ -139,14 +158,13 @@ class _Server:
                 self._key, self._path = key, socket_path(key)
         return self._path
 
-    def lint(self, schema: str, request: LintRequest) -> dict | None:
+    def lint(self, schema: str, request: LintRequest, stdin: bytes | None) -> dict | None:
         path = self._find()
         if path is None or self.wanted:  # none to ask, or it did not answer for an earlier schema
             return None
         from hftc.lintserver.client import ask
 
-        return ask(path, self._key, schema, request.import_paths, request.error_format, request.color,
-                   request.no_cache)
+        return ask(path, self._key, schema, request, stdin)
 
     def start_if_wanted(self) -> None:
         if self.wanted and self._path is not None:
@@ -155,14 +173,21 @@ class _Server:
             start(self._path)
 
 
-def lint_one(schema: str, request: LintRequest, cache) -> dict:
-    """Lint one schema (the compiler imported on first use) and store the result in `cache`."""
+def lint_one(schema: str, request: LintRequest, cache, stdin: bytes | None = None) -> dict:
+    """Lint one schema (the compiler imported on first use) and store the result in `cache`; `stdin`
+    is what was read for `-` (its result is not stored)."""
     from hftc.diagnostics.model import Severity, has_errors
     from hftc.diagnostics.render import render_all
-    from hftc.driver.lint import lint_file
+    from hftc.driver.lint import lint_file, lint_stdin
 
-    before = cache is not None and _root_state(schema)
-    result = lint_file(schema, request.import_paths)
+    if stdin is not None:
+        import io
+
+        cache = None
+        result = lint_stdin(request.stdin_filename, request.import_paths, io.BytesIO(stdin))
+    else:
+        before = cache is not None and _root_state(schema)
+        result = lint_file(schema, request.import_paths)
     output = render_all(result.diagnostics, request.error_format, result.sources.lookup, color=request.color) \
         if result.diagnostics else ""
     found = {"output": output, "failed": (not result.ok) or has_errors(result.diagnostics),

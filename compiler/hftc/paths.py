@@ -18,7 +18,9 @@ _CHECKOUT = os.path.dirname(os.path.dirname(_PACKAGE))  # the repository, when r
 def runtime_cpp_folder() -> str:
     """The C++ runtime: the repository's copy in a checkout, else the installed one."""
     checkout = os.path.join(_CHECKOUT, "runtime_cpp")
-    return checkout if os.path.exists(os.path.join(checkout, "CMakeLists.txt")) else os.path.join(_PACKAGE, "runtime_cpp")
+    if os.path.exists(os.path.join(checkout, "CMakeLists.txt")):
+        return checkout
+    return os.path.join(_PACKAGE, "runtime_cpp")
 
 
 def runtime_rust_folder() -> str | None:

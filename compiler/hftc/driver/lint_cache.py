@@ -32,7 +32,7 @@ except ImportError:  # an interpreter without it
 
 FORMAT = 1  # of an entry; bumped when its layout changes
 MAX_ENTRIES = 2000  # past this many entries, storing one removes the oldest quarter (about 1 KB each)
-_READ_LIMIT = 16 * 1024 * 1024 + 1  # the front end reads no more of a file (MAX_FILE_BYTES + 1)
+READ_LIMIT = 16 * 1024 * 1024 + 1  # the front end reads no more of a file or of stdin (MAX_FILE_BYTES + 1)
 
 
 def cache_dir() -> str:
@@ -130,7 +130,7 @@ def path_state(path: str) -> list:
             return ["dir", real]
         if not stat.S_ISREG(info.st_mode):
             return ["other", real]
-        digest, left = blake2b(digest_size=32), _READ_LIMIT
+        digest, left = blake2b(digest_size=32), READ_LIMIT
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:

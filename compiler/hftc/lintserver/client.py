@@ -6,6 +6,10 @@ import json
 import os
 import socket
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hftc.entry import LintRequest
 
 ACK = b"+"  # the server's first byte: a fork of it took the request
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU")
@@ -14,13 +18,16 @@ _ACK_SECONDS = 5.0  # a warm server forks at once; a machine this loaded lints f
 _MAX_REPLY = 256 * 1024 * 1024  # diagnostics of a pathological schema, and then some
 
 
-def ask(path: str, environment_key: bytes, schema: str, import_paths: list[str], error_format: str, color: bool,
-        no_cache: bool) -> dict | None:
+def ask(path: str, environment_key: bytes, schema: str, request: LintRequest, stdin: bytes | None) -> dict | None:
     """The server's result for `schema` (`output`, `failed`, `warned`), exactly what linting it here
-    would give; None when there is no server or no usable answer (then the caller lints it here)."""
-    found = _call(path, {"op": "lint", "cwd": os.getcwd(), "env": dict(os.environ), "key": environment_key.hex(),
-                         "schema": schema, "import_paths": import_paths, "error_format": error_format,
-                         "color": color, "no_cache": no_cache, "limits": _limits()})
+    would give; `stdin` is what was read for `-`. None when there is no server or no usable answer
+    (then the caller lints it here)."""
+    found = _call(path, {
+        "op": "lint", "cwd": os.getcwd(), "env": dict(os.environ), "key": environment_key.hex(), "schema": schema,
+        "import_paths": request.import_paths, "error_format": request.error_format, "color": request.color,
+        "no_cache": request.no_cache, "stdin_filename": request.stdin_filename,
+        "stdin": stdin.decode("latin-1") if stdin is not None else None,  # bytes as they came, one char each
+        "limits": _limits()})
     if not (isinstance(found, dict) and isinstance(found.get("output"), str)
             and isinstance(found.get("failed"), bool) and isinstance(found.get("warned"), bool)):
         return None  # an error report, or something this client does not know: lint here
@@ -59,7 +66,7 @@ def _call(path: str, request: dict):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(_CONNECT_SECONDS)
             conn.connect(path)
-            conn.sendall(json.dumps(request).encode("utf-8", "surrogateescape"))
+            conn.sendall(json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogateescape"))
             conn.shutdown(socket.SHUT_WR)
             conn.settimeout(_ACK_SECONDS)
             if conn.recv(1) != ACK:
