@@ -176,6 +176,22 @@ def test_the_server_lints_in_the_clients_folder_with_its_cache(env, tmp_path):
     assert env.served() == before + 5
 
 
+def test_parallel_lints_are_all_served(env):
+    """pre-commit runs a hook's batches side by side: each lint gets its own fork, none falls back."""
+    schemas = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests" / "diagnostics").glob("*.yaml"))[:12]
+    env.run("lint", "--no-cache", EXAMPLE)
+    env.wait_running()
+    here = env.run("lint", "--no-cache", "--error-format=json", *schemas, HFTC_LINT_SERVER="off")
+    before = env.served()
+    command = [*HFTC, "lint", "--no-cache", "--error-format=json", *schemas]
+    procs = [subprocess.Popen(command, cwd=REPO, env=env.vars, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(6)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        assert (proc.returncode, out.decode(), err.decode()) == (here.returncode, here.stdout, here.stderr)
+    assert env.served() == before + 1 + 6 * len(schemas)
+
+
 def test_status_and_stop(env):
     code, text = env.status()
     assert code == 1 and "no lint server runs" in text

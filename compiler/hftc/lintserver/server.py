@@ -121,6 +121,7 @@ def _take_limits(limits: dict) -> None:
 
 
 class _Server(socketserver.ForkingMixIn, socketserver.UnixStreamServer):
+    request_queue_size = 128  # pre-commit's parallel batches connect at once; past the backlog a lint runs alone
     idle = False
     served = 0
     started = 0.0
