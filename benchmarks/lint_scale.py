@@ -11,19 +11,17 @@ time of each. A script, not a test: timings depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from loader_bound_cases import big_schema  # noqa: E402
+from process_timing import run_timed  # noqa: E402
 
 MESSAGES_PER_MB = 16_700
 MAX_MESSAGES = 60_000  # message ids are uint16: past about 3.6 MB, messages get more fields instead
@@ -47,13 +45,9 @@ def _measure(command: list[str], runs: int, timeout: float) -> tuple[float, floa
     """Median wall and CPU (user + system of the child) seconds, and the last exit code."""
     walls, cpus, code = [], [], 0
     for _ in range(runs):
-        before = os.times()
-        started = time.perf_counter()
-        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
-        walls.append(time.perf_counter() - started)
-        after = os.times()
-        cpus.append(after.children_user - before.children_user + after.children_system - before.children_system)
-        code = proc.returncode
+        wall, cpu, code = run_timed(command, timeout)
+        walls.append(wall)
+        cpus.append(cpu)
     return statistics.median(walls), statistics.median(cpus), code
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from process_timing import run_timed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,14 +35,9 @@ def _measure(command: list[str], runs: int, env: dict, setup=None) -> tuple[floa
     for _ in range(runs):
         if setup is not None:
             setup()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300,
-                              env=env, cwd=REPO, check=False)
-        walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        code = proc.returncode
+        wall, cpu, code = run_timed(command, 300, env=env, cwd=REPO)
+        walls.append(wall)
+        cpus.append(cpu)
     return statistics.median(walls), statistics.median(cpus), code
 
 
