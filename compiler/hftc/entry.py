@@ -108,7 +108,7 @@ def run_lint(request: LintRequest) -> int:
         from hftc.driver.lint_cache import LintCache
 
         cache = LintCache()
-    server = _Server(cache)
+    server = _ServerLink(cache)
     failed = False
     for schema in request.schemas:
         stdin = _read_stdin() if schema == "-" else None  # linted afresh every time, never cached
@@ -133,7 +133,7 @@ def _read_stdin() -> bytes:
     return sys.stdin.buffer.read(READ_LIMIT)
 
 
-class _Server:
+class _ServerLink:
     """The lint server as this run sees it: looked for on the first schema the cache cannot answer,
     started at the end when some schema had to be linted here."""
 

@@ -24,7 +24,10 @@ _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, fewer elsewhere
 
 
 def enabled() -> bool:
-    """Whether lints may use (and start) a server: not when switched off, and not under CI."""
+    """Whether lints may use (and start) a server: not when switched off, not under CI, and only on
+    POSIX systems (Unix sockets, fork)."""
+    if os.name != "posix":
+        return False
     setting = os.environ.get("HFTC_LINT_SERVER", "").strip().lower()
     if setting in _OFF:
         return False
