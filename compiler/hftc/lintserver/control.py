@@ -31,7 +31,8 @@ def status_text() -> tuple[str, int]:
     path = socket_path(environment_key())
     setting = "" if enabled() else f"; lints here do not use it: {_why_off()}"
     if path is None:
-        return "no lint server: no private folder for its socket (XDG_RUNTIME_DIR, ~/.cache)" + setting, 1
+        return ("no lint server: no private folder for its socket, or its path would be too long for one "
+                "($XDG_RUNTIME_DIR/hftc, else ~/.cache/hftc/server; owned by you, closed to others)" + setting), 1
     found = client.status(path)
     if found is None:
         hint = "" if setting else "; the next `hftc lint` that compiles a schema starts one"
