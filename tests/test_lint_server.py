@@ -6,6 +6,7 @@ off, under CI, or without a private folder for its socket. Every server a test s
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -283,3 +284,21 @@ def test_a_second_server_for_the_same_socket_steps_aside(env):
                             text=True, timeout=60, env=env.vars, check=False)
     assert second.returncode == 0
     assert env.pids() == [pid] and env.status()[0] == 0
+
+
+def test_the_clients_limits_on_memory_and_cpu_time_bound_the_fork():
+    """A lint bounded with `ulimit` stays bounded when the server runs it: the client sends its soft
+    limits on memory and CPU time, and the fork lowers its own to them (never raises them)."""
+    code = ("import json, resource\n"
+            "from hftc.lintserver.client import _limits\n"
+            "from hftc.lintserver.server import _take_limits\n"
+            "sent = _limits()\n"
+            "_take_limits({'RLIMIT_CPU': 55, 'RLIMIT_DATA': 1 << 40, 'RLIMIT_AS': -1})\n"
+            "print(json.dumps([sent, resource.getrlimit(resource.RLIMIT_CPU)[0],"
+            " resource.getrlimit(resource.RLIMIT_DATA)[0]]))\n")
+    proc = subprocess.run(["bash", "-c", 'ulimit -S -t 77 && ulimit -S -d 4000000 && exec "$0" -c "$1"',
+                           sys.executable, code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    sent, cpu, data = json.loads(proc.stdout)
+    assert sent == {"RLIMIT_CPU": 77, "RLIMIT_DATA": 4_096_000_000}  # RLIMIT_AS unlimited: not sent
+    assert (cpu, data) == (55, 4_096_000_000)  # lowered to what was sent; a larger limit raises nothing
